@@ -1,0 +1,123 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, litevirt.uksm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Assemble ``ansible_facts.uksm``: tunables, statistics, memory saved, daemon and conflicts."""
+
+from __future__ import annotations
+
+import os
+import typing as t
+
+from .hostinfo import CONFLICTING_SERVICES, ksm_zero_kib, page_size, process_names, services
+from .knobs import Choice, KernelFormatError
+from .sysfs import Detection, detect, read_text
+
+_UNITS = ('B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB')
+
+
+def human_bytes(count: int) -> str:
+    """``1610612736`` -> ``1.5 GiB``."""
+    value = float(count)
+    for unit in _UNITS:
+        if abs(value) < 1024 or unit == _UNITS[-1]:
+            return ('%d %s' % (value, unit)) if unit == 'B' else ('%.1f %s' % (value, unit))
+        value /= 1024
+    raise AssertionError('unreachable')
+
+
+def read_attributes(detection: Detection) -> t.Tuple[t.Dict[str, t.Any], t.Dict[str, t.List[str]],
+                                                     t.Dict[str, t.Any], t.List[str]]:
+    """Read and parse every attribute present: (tunables, choices, stats, errors)."""
+    tunables = {}  # type: t.Dict[str, t.Any]
+    choices = {}  # type: t.Dict[str, t.List[str]]
+    stats = {}  # type: t.Dict[str, t.Any]
+    errors = []
+    assert detection.backend is not None
+    for name in detection.present:
+        attr = detection.backend.attrs[name]
+        try:
+            text = read_text(detection.attr_path(name))
+            if isinstance(attr.kind, Choice):
+                value, choices[name] = attr.kind.parse_all(text)
+            else:
+                value = attr.kind.parse(text)
+        except OSError as error:
+            errors.append('%s: cannot read: %s (errno %s)' % (name, error.strerror, error.errno))
+            continue
+        except KernelFormatError as error:
+            errors.append('%s: %s' % (name, error))
+            continue
+        (tunables if attr.writable else stats)[name] = value
+    return tunables, choices, stats, errors
+
+
+def savings(stats: t.Dict[str, t.Any], zero_bytes: t.Optional[int], page_bytes: int) -> t.Dict[str, t.Any]:
+    """Memory saved: ``pages_sharing * page_size`` plus the merged zero pages."""
+    sharing = stats.get('pages_sharing')
+    shared = stats.get('pages_shared')
+    saved = (sharing or 0) * page_bytes + max(zero_bytes or 0, 0)
+    return {
+        'bytes': saved,
+        'human': human_bytes(saved),
+        'ratio': round(float(sharing) / shared, 2) if shared and sharing is not None else None,
+    }
+
+
+def writable(detection: Detection) -> bool:
+    """Whether the tunables can be written (false on a read-only /sys, e.g. in a container)."""
+    assert detection.backend is not None
+    marker = detection.attr_path(detection.backend.marker)
+    return os.access(marker, os.W_OK)
+
+
+def gather(sysroot: str, wanted: str = 'auto') -> t.Dict[str, t.Any]:
+    """The whole fact; never raises because a host lacks UKSM or KSM."""
+    detection = detect(sysroot, wanted)
+    wanted_processes = {'uksmd', 'ksmd'} | {name for name in CONFLICTING_SERVICES.values() if name}
+    running = process_names(sysroot, wanted_processes)
+    fact = {
+        'available': detection.available,
+        'reason': detection.reason,
+        'backend': None,
+        'path': None,
+        'sysroot': sysroot,
+        'writable': False,
+        'tunables': {},
+        'choices': {},
+        'stats': {},
+        'zero_pages': None,
+        'page_size': page_size(),
+        'savings': None,
+        'daemon': None,
+        'daemon_running': None,
+        'unknown_attributes': [],
+        'errors': [],
+        'conflicts': services(sysroot, running),
+    }  # type: t.Dict[str, t.Any]
+    backend = detection.backend
+    if backend is None:
+        return fact
+    tunables, choices, stats, errors = read_attributes(detection)
+    if backend.name == 'uksm':
+        # UKSM reports zero pages only in /proc/meminfo, in KiB
+        zero_kib = ksm_zero_kib(sysroot)
+        zero_bytes = None if zero_kib is None else zero_kib * 1024
+        zero_pages = None if zero_bytes is None else zero_bytes // fact['page_size']
+    else:
+        zero_pages = stats.get('ksm_zero_pages')
+        zero_bytes = None if zero_pages is None else zero_pages * fact['page_size']
+    fact.update({
+        'backend': backend.name,
+        'path': '/' + backend.directory,
+        'writable': writable(detection),
+        'tunables': tunables,
+        'choices': choices,
+        'stats': stats,
+        'zero_pages': zero_pages,
+        'savings': savings(stats, zero_bytes, fact['page_size']),
+        'daemon': backend.thread,
+        'daemon_running': backend.thread in running,
+        'unknown_attributes': detection.unknown,
+        'errors': errors,
+    })
+    return fact

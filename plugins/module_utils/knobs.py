@@ -1,0 +1,385 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, litevirt.uksm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Value kinds of the UKSM and KSM sysfs attributes.
+
+A kind knows four things about an attribute's value:
+
+* ``parse``: what the kernel prints, as a typed Python value;
+* ``coerce``: what a user asked for, checked and typed (raises ``KnobValueError``);
+* ``format``: the exact text to ``write()`` (always ending with a newline);
+* ``normalise``: what the kernel will read back after that write (clamps, ``MAX/N`` round trip).
+
+Jiffy rounding depends on the kernel's HZ, which sysfs does not expose, so kinds also answer
+``equivalent(desired, current)``: whether a read-back value is what the kernel makes of the
+desired one on some supported HZ. Stdlib only: this file also runs in the boot-time applier.
+"""
+
+from __future__ import annotations
+
+import re
+import typing as t
+
+UINT_MAX = 2 ** 32 - 1
+ULONG_MAX = 2 ** 64 - 1
+INT_MAX = 2 ** 31 - 1
+LONG_MAX = 2 ** 63 - 1
+
+# Tick rates a Linux x86/arm kernel can be built with; sleep_millisecs rounds up to one tick.
+SUPPORTED_HZ = (100, 250, 300, 1000)
+
+# Slab sizes of the kernel's kmalloc caches. A cpu_ratios write of exactly one of these byte
+# counts makes the UKSM parser read past its buffer (spec, hazards).
+KMALLOC_SIZES = frozenset((8, 16, 32, 64, 96, 128, 192, 256))
+
+_KSTRTOUL = re.compile(r'^\+?[0-9]+$')
+
+
+class KnobValueError(ValueError):
+    """A user value that the kernel would reject, or that a hazard guard refuses."""
+
+    def __init__(self, why: str, accepted: str) -> None:
+        super().__init__(why)
+        self.why = why
+        self.accepted = accepted
+
+
+class KernelFormatError(ValueError):
+    """The kernel printed something this model does not understand."""
+
+
+def jiffies_round_trip(msecs: int, hz: int) -> int:
+    """What ``jiffies_to_msecs(msecs_to_jiffies(msecs))`` gives on a kernel built with ``hz``."""
+    jiffies = -(-msecs * hz // 1000)
+    return -(-jiffies * 1000 // hz)
+
+
+def _strip_newline(text: str) -> str:
+    return text[:-1] if text.endswith('\n') else text
+
+
+def _as_int(value: t.Any, accepted: str) -> int:
+    """A user value as an int: ints and decimal strings only, never YAML booleans or floats."""
+    if isinstance(value, bool):
+        raise KnobValueError('is a boolean, but a number is expected', accepted)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        if value.is_integer():
+            return int(value)
+        raise KnobValueError('is not a whole number', accepted)
+    if isinstance(value, str):
+        text = value.strip()
+        if re.match(r'^[+-]?[0-9]+$', text):
+            return int(text)
+        raise KnobValueError('is not a decimal integer', accepted)
+    raise KnobValueError('is a %s, but a number is expected' % type(value).__name__, accepted)
+
+
+class Kind:
+    """Base of all value kinds; the defaults suit read-only statistics."""
+
+    #: short name used in docs and facts
+    label = 'value'
+
+    def describe(self) -> str:
+        return self.label
+
+    def parse(self, text: str) -> t.Any:
+        raise NotImplementedError
+
+    def coerce(self, value: t.Any) -> t.Any:
+        raise KnobValueError('is a read-only statistic', 'nothing (read-only)')
+
+    def format(self, value: t.Any) -> str:
+        raise NotImplementedError
+
+    def normalise(self, value: t.Any) -> t.Any:
+        return value
+
+    def equivalent(self, desired: t.Any, current: t.Any) -> bool:
+        return self.normalise(desired) == current
+
+
+class Unsigned(Kind):
+    """A decimal the kernel parses with kstrtoul/kstrtouint, with optional clamps and rounding."""
+
+    label = 'unsigned integer'
+
+    def __init__(self, minimum: int = 0, maximum: int = UINT_MAX,
+                 clamps: t.Optional[t.Dict[t.Tuple[int, int], int]] = None,
+                 jiffies: bool = False, mask: t.Optional[int] = None) -> None:
+        self.minimum = minimum
+        self.maximum = maximum
+        # {(low, high): stored}: writes in [low, high] read back as ``stored``
+        self.clamps = clamps or {}
+        self.jiffies = jiffies
+        # bits of the read value that carry the setting (KSM run reads 4..6 during hot-remove)
+        self.mask = mask
+
+    def describe(self) -> str:
+        text = 'an integer from %d to %d' % (self.minimum, self.maximum)
+        for (low, high), stored in sorted(self.clamps.items()):
+            span = str(low) if low == high else '%d..%d' % (low, high)
+            text += '; %s is stored as %d' % (span, stored)
+        if self.jiffies:
+            text += '; read back rounded up to the kernel tick'
+        return text
+
+    def parse(self, text: str) -> int:
+        body = _strip_newline(text).strip()
+        if not re.match(r'^[0-9]+$', body):
+            raise KernelFormatError('expected an unsigned integer, read %r' % text)
+        value = int(body)
+        return value & self.mask if self.mask is not None else value
+
+    def coerce(self, value: t.Any) -> int:
+        number = _as_int(value, self.describe())
+        if number < self.minimum or number > self.maximum:
+            raise KnobValueError('is out of range', self.describe())
+        return number
+
+    def format(self, value: int) -> str:
+        return '%d\n' % value
+
+    def normalise(self, value: int) -> int:
+        for (low, high), stored in self.clamps.items():
+            if low <= value <= high:
+                return stored
+        return value
+
+    def equivalent(self, desired: int, current: t.Any) -> bool:
+        value = self.normalise(desired)
+        if not self.jiffies:
+            return value == current
+        return current in {jiffies_round_trip(value, hz) for hz in SUPPORTED_HZ}
+
+
+class Boolean(Unsigned):
+    """0 or 1; KSM parses some of these with kstrtobool, so YAML booleans are accepted here."""
+
+    label = 'boolean'
+
+    def __init__(self) -> None:
+        super().__init__(0, 1)
+
+    def describe(self) -> str:
+        return '0 or 1 (true or false)'
+
+    def coerce(self, value: t.Any) -> int:
+        if isinstance(value, bool):
+            return int(value)
+        if isinstance(value, str) and value.strip().lower() in ('true', 'false', 'yes', 'no', 'on', 'off'):
+            return int(value.strip().lower() in ('true', 'yes', 'on'))
+        return super().coerce(value)
+
+
+class Signed(Kind):
+    """A signed decimal statistic (``general_profit`` can be negative)."""
+
+    label = 'signed integer'
+
+    def parse(self, text: str) -> int:
+        body = _strip_newline(text).strip()
+        if not re.match(r'^-?[0-9]+$', body):
+            raise KernelFormatError('expected a signed integer, read %r' % text)
+        return int(body)
+
+
+class Counter(Unsigned):
+    """A read-only unsigned statistic."""
+
+    label = 'counter'
+
+    def __init__(self) -> None:
+        super().__init__(0, ULONG_MAX)
+
+    def coerce(self, value: t.Any) -> int:
+        raise KnobValueError('is a read-only statistic', 'nothing (read-only)')
+
+
+class ScaledCounter(Counter):
+    """UKSM's ``pages_scanned``: ``%lu``, or ``N * 2^B`` once the counter has overflowed."""
+
+    label = 'counter (N * 2^B)'
+    _FORM = re.compile(r'^(\d+)(?: \* 2\^(\d+))?$')
+
+    def parse(self, text: str) -> int:
+        match = self._FORM.match(_strip_newline(text).strip())
+        if not match:
+            raise KernelFormatError('expected N or "N * 2^B", read %r' % text)
+        return int(match.group(1)) << int(match.group(2) or 0)
+
+
+class Choice(Kind):
+    """A bracketed choice: the kernel prints every option and brackets the active one."""
+
+    label = 'choice'
+
+    def __init__(self, choices: t.Sequence[str], trailing_space: bool) -> None:
+        self.choices = tuple(choices)
+        # UKSM prints "name " for every entry, KSM joins with single spaces
+        self.trailing_space = trailing_space
+
+    def describe(self) -> str:
+        return 'one of %s, as a bare name' % ', '.join(self.choices)
+
+    def parse_all(self, text: str) -> t.Tuple[str, t.List[str]]:
+        """Return the active name and every name offered, in the kernel's order."""
+        active = None
+        offered = []
+        for token in _strip_newline(text).split():
+            if token.startswith('[') and token.endswith(']') and len(token) > 2:
+                token = token[1:-1]
+                if active is not None:
+                    raise KernelFormatError('two active choices in %r' % text)
+                active = token
+            offered.append(token)
+        if active is None:
+            raise KernelFormatError('no bracketed choice in %r' % text)
+        return active, offered
+
+    def parse(self, text: str) -> str:
+        return self.parse_all(text)[0]
+
+    def coerce(self, value: t.Any, offered: t.Optional[t.Sequence[str]] = None) -> str:
+        options = tuple(offered) if offered else self.choices
+        accepted = 'one of %s, as a bare name' % ', '.join(options)
+        if not isinstance(value, str):
+            raise KnobValueError('is not a name', accepted)
+        if value != value.strip() or any(c in value for c in ' []\t\n'):
+            raise KnobValueError('must be a bare name without spaces or brackets', accepted)
+        if value not in options:
+            raise KnobValueError('is not offered by this kernel', accepted)
+        return value
+
+    def format(self, value: str) -> str:
+        return '%s\n' % value
+
+
+class RatioLadder(Kind):
+    """UKSM ``cpu_ratios``: four rungs, each ``N`` (1/10000 of a CPU) or ``MAX/N``."""
+
+    label = 'ratio ladder'
+    RUNGS = 4
+    SCALE = 10000
+    _RUNG = re.compile(r'^(?:MAX/)?\+?[0-9]+$')
+
+    def describe(self) -> str:
+        return ('4 rungs, each an integer 1..9999 (CPU share in 1/10000) or MAX/N with N 1..10000, '
+                'with non-decreasing effective ratios, as a list or a space-separated string')
+
+    def parse(self, text: str) -> t.List[str]:
+        tokens = _strip_newline(text).split()
+        if len(tokens) != self.RUNGS or not all(self._RUNG.match(token) for token in tokens):
+            raise KernelFormatError('expected 4 rungs, read %r' % text)
+        return tokens
+
+    def coerce(self, value: t.Any) -> t.List[str]:
+        accepted = self.describe()
+        rungs = _four_tokens(value, accepted)
+        result = []
+        for rung in rungs:
+            if isinstance(rung, bool):
+                raise KnobValueError('has a boolean rung', accepted)
+            text = str(rung).strip()
+            if text.startswith('MAX/'):
+                divisor = text[4:].lstrip('+')
+                if not divisor.isdigit() or not 1 <= int(divisor) <= self.SCALE:
+                    raise KnobValueError('has rung %r: MAX/N needs N from 1 to 10000' % text, accepted)
+                result.append('MAX/%d' % int(divisor))
+                continue
+            if not _KSTRTOUL.match(text):
+                raise KnobValueError('has rung %r, neither an integer nor MAX/N' % text, accepted)
+            number = int(text)
+            if number >= self.SCALE:
+                # a positive 10000 kills uksmd (divide error) on a real kernel
+                raise KnobValueError('has rung %d: 10000 and above kill uksmd; use MAX/1 for a whole CPU' % number,
+                                     accepted)
+            if number < 1:
+                raise KnobValueError('has rung 0: each rung must be at least 1', accepted)
+            result.append(str(number))
+        return result
+
+    def normalise(self, value: t.List[str]) -> t.List[str]:
+        result = []
+        for rung in value:
+            if rung.startswith('MAX/'):
+                stored = self.SCALE // int(rung[4:])
+                result.append('MAX/%d' % (self.SCALE // stored))
+            else:
+                result.append(str(int(rung)))
+        return result
+
+    def format(self, value: t.List[str]) -> str:
+        text = ' '.join(value) + '\n'
+        if len(text) in KMALLOC_SIZES:
+            # pad by one byte: the parser reads past a buffer of exactly a kmalloc size
+            first = value[0]
+            padded = 'MAX/+' + first[4:] if first.startswith('MAX/') else '+' + first
+            text = ' '.join([padded] + list(value[1:])) + '\n'
+        return text
+
+    def effective(self, rung: str, max_cpu_percentage: int) -> float:
+        """CPU share of one rung in 1/10000, as the scanner uses it."""
+        if rung.startswith('MAX/'):
+            return (self.SCALE // int(rung[4:])) * max_cpu_percentage / 100.0
+        return float(int(rung))
+
+    def check_ladder(self, value: t.List[str], max_cpu_percentage: int) -> None:
+        """Refuse a ladder whose effective ratios decrease (a BUG_ON in the scanner, spec)."""
+        shares = [self.effective(rung, max_cpu_percentage) for rung in value]
+        for index in range(1, len(shares)):
+            if shares[index] < shares[index - 1]:
+                raise KnobValueError(
+                    'has decreasing effective ratios %s at max_cpu_percentage %d'
+                    % (', '.join('%g' % share for share in shares), max_cpu_percentage),
+                    self.describe())
+
+
+class IntervalList(Kind):
+    """UKSM ``eval_intervals``: four unsigned milliseconds (0 means scan fully)."""
+
+    label = 'interval list'
+    COUNT = 4
+
+    def describe(self) -> str:
+        return '4 integers from 0 to %d (milliseconds), as a list or a space-separated string' % UINT_MAX
+
+    def parse(self, text: str) -> t.List[int]:
+        tokens = _strip_newline(text).split()
+        if len(tokens) != self.COUNT or not all(token.isdigit() for token in tokens):
+            raise KernelFormatError('expected 4 integers, read %r' % text)
+        return [int(token) for token in tokens]
+
+    def coerce(self, value: t.Any) -> t.List[int]:
+        accepted = self.describe()
+        result = []
+        for item in _four_tokens(value, accepted):
+            if isinstance(item, bool):
+                raise KnobValueError('has a boolean entry', accepted)
+            if isinstance(item, int):
+                number = item
+            elif isinstance(item, str) and _KSTRTOUL.match(item.strip()):
+                number = int(item)
+            else:
+                raise KnobValueError('has entry %r, not an unsigned integer' % (item,), accepted)
+            if not 0 <= number <= UINT_MAX:
+                raise KnobValueError('has entry %d, out of range (the kernel would truncate it)' % number, accepted)
+            result.append(number)
+        return result
+
+    def format(self, value: t.List[int]) -> str:
+        return ' '.join(str(item) for item in value) + '\n'
+
+
+def _four_tokens(value: t.Any, accepted: str) -> t.List[t.Any]:
+    if isinstance(value, str):
+        items = value.split()
+    elif isinstance(value, (list, tuple)):
+        items = list(value)
+    else:
+        raise KnobValueError('is neither a list nor a space-separated string', accepted)
+    if len(items) != 4:
+        raise KnobValueError('has %d entries instead of 4' % len(items), accepted)
+    return items

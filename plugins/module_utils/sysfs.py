@@ -1,0 +1,96 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, litevirt.uksm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Where a host's files are, and which backend its kernel offers.
+
+Every path the collection touches is a fixed relative path joined to ``sysroot``; attribute names
+come from the knob model, never straight from user input.
+"""
+
+from __future__ import annotations
+
+import os
+import typing as t
+
+from .backends import BACKENDS, DETECTION_ORDER, Backend
+
+# A sysfs attribute is at most one page; the kernel never prints more.
+READ_LIMIT = 4096
+
+
+class SysrootError(ValueError):
+    """The sysroot option is not a usable absolute path."""
+
+
+def check_sysroot(sysroot: str) -> str:
+    """Return the normalised sysroot, or raise ``SysrootError``."""
+    if not isinstance(sysroot, str) or not sysroot:
+        raise SysrootError('sysroot must be a non-empty path')
+    if '\x00' in sysroot:
+        raise SysrootError('sysroot must not contain NUL bytes')
+    if not os.path.isabs(sysroot):
+        raise SysrootError('sysroot must be an absolute path, got %r' % sysroot)
+    return os.path.normpath(sysroot)
+
+
+def host_path(sysroot: str, relative: str) -> str:
+    """``relative`` (a fixed path such as ``proc/meminfo``) taken under ``sysroot``."""
+    return os.path.join(sysroot, relative)
+
+
+def read_text(path: str) -> str:
+    """Read a kernel file with one ``read()``, as sysfs expects."""
+    with open(path, 'rb', buffering=0) as handle:
+        return handle.read(READ_LIMIT).decode('ascii', 'replace')
+
+
+class Detection:
+    """The outcome of backend detection on one host."""
+
+    def __init__(self, backend: t.Optional[Backend] = None, path: t.Optional[str] = None,
+                 present: t.Sequence[str] = (), unknown: t.Sequence[str] = (),
+                 reason: t.Optional[str] = None) -> None:
+        self.backend = backend
+        self.path = path
+        # attributes of the model found on this kernel, in table order
+        self.present = list(present)
+        # files the model does not know (newer kernels add attributes)
+        self.unknown = list(unknown)
+        self.reason = reason
+
+    @property
+    def available(self) -> bool:
+        return self.backend is not None
+
+    def attr_path(self, name: str) -> str:
+        """Path of a model attribute; refuses names the model or this kernel lacks."""
+        if self.backend is None or self.path is None or name not in self.present:
+            raise KeyError(name)
+        return os.path.join(self.path, name)
+
+
+def detect(sysroot: str, wanted: str = 'auto') -> Detection:
+    """Find the backend: ``auto`` picks UKSM when its ``cpu_governor`` exists, else KSM."""
+    candidates = DETECTION_ORDER if wanted == 'auto' else (BACKENDS[wanted],)
+    reasons = []
+    for backend in candidates:
+        directory = host_path(sysroot, backend.directory)
+        shown = '/' + backend.directory
+        try:
+            names = set(os.listdir(directory))
+        except FileNotFoundError:
+            reasons.append('%s does not exist' % shown)
+            continue
+        except OSError as error:
+            reasons.append('%s cannot be listed: %s (errno %s)' % (shown, error.strerror, error.errno))
+            continue
+        if backend.marker not in names:
+            reasons.append('%s has an attribute set this collection does not know (no %s; pre-0.1.2 UKSM '
+                           'trees are not supported)' % (shown, backend.marker))
+            continue
+        present = [name for name in backend.attrs if name in names]
+        unknown = sorted(names - set(backend.attrs))
+        return Detection(backend, directory, present, unknown)
+    if wanted == 'auto' and all(reason.endswith('does not exist') for reason in reasons):
+        reasons.append('the kernel is built without KSM/UKSM or /sys is masked')
+    return Detection(reason='; '.join(reasons))

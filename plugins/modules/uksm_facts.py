@@ -1,0 +1,186 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, litevirt.uksm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+module: uksm_facts
+short_description: Gather UKSM or KSM tunables, statistics and memory saved
+version_added: 0.1.0
+description:
+  - Reads C(/sys/kernel/mm/uksm) (UKSM, "Ultra KSM") or C(/sys/kernel/mm/ksm) (mainline KSM) and
+    returns them as the single fact C(ansible_facts.uksm).
+  - Never writes and never fails because a host lacks UKSM or KSM; RV(ansible_facts.uksm.available)
+    and RV(ansible_facts.uksm.reason) say why instead.
+  - Values are typed by the collection's knob model, the same one M(litevirt.uksm.uksm_tunable)
+    uses, so facts can be compared with a policy directly.
+author:
+  - litevirt.uksm contributors
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.facts
+  - litevirt.uksm.host
+  - litevirt.uksm.host.action_group
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+  facts:
+    support: full
+  platform:
+    platforms: posix
+notes:
+  - Only kernel files are read; no command runs on the host. Conflicting services are detected from
+    systemd unit files and C(/proc), so hosts without systemd work too.
+seealso:
+  - module: litevirt.uksm.uksm_tunable
+'''
+
+EXAMPLES = r'''
+- name: Gather UKSM/KSM facts
+  litevirt.uksm.uksm_facts:
+
+- name: Show memory saved by page sharing
+  ansible.builtin.debug:
+    msg: "{{ inventory_hostname }} saves {{ ansible_facts.uksm.savings.human }}"
+  when: ansible_facts.uksm.available
+
+- name: Fail when uksmd died (nothing merges any more; a reboot is needed)
+  ansible.builtin.assert:
+    that: ansible_facts.uksm.daemon_running
+    fail_msg: "{{ ansible_facts.uksm.daemon }} is not running on {{ inventory_hostname }}"
+  when: ansible_facts.uksm.available
+
+- name: Read a simulated host tree instead of the real /
+  litevirt.uksm.uksm_facts:
+    sysroot: /srv/simhosts/hv01
+'''
+
+RETURN = r'''
+ansible_facts:
+  description: Facts added to the host.
+  returned: always
+  type: dict
+  contains:
+    uksm:
+      description: UKSM/KSM state of the host.
+      returned: always
+      type: dict
+      contains:
+        available:
+          description: Whether a supported UKSM or KSM interface was found.
+          type: bool
+          sample: true
+        reason:
+          description: Why no interface is available; null when one is.
+          type: str
+          sample: /sys/kernel/mm/uksm does not exist; /sys/kernel/mm/ksm does not exist
+        backend:
+          description: V(uksm), V(ksm), or null.
+          type: str
+          sample: uksm
+        path:
+          description: Host path of the interface directory (under O(sysroot)).
+          type: str
+          sample: /sys/kernel/mm/uksm
+        sysroot:
+          description: The O(sysroot) the facts were read under.
+          type: str
+          sample: /
+        writable:
+          description: Whether the tunables can be written (false when C(/sys) is read-only).
+          type: bool
+        tunables:
+          description:
+            - Every writable attribute present, typed. Integers are ints; C(cpu_governor) and
+              C(advisor_mode) are the active name; C(cpu_ratios) is a list of 4 strings; C(eval_intervals)
+              is a list of 4 ints; KSM booleans are 0 or 1.
+          type: dict
+          sample: {run: 1, sleep_millisecs: 100, cpu_governor: full, max_cpu_percentage: 95,
+                   cpu_ratios: ["20", "40", "MAX/4", "MAX/1"], eval_intervals: [1000, 500, 200, 50],
+                   abundant_threshold: 10, thrash_threshold: 50}
+        choices:
+          description: For bracketed attributes, the names the kernel offers.
+          type: dict
+          sample: {cpu_governor: [full, medium, low, quiet]}
+        stats:
+          description:
+            - Every read-only statistic present, as an int. C(general_profit) can be negative;
+              C(pages_scanned) is expanded from the kernel's C(N * 2^B) form.
+          type: dict
+          sample: {pages_shared: 1200, pages_sharing: 48000, full_scans: 5}
+        zero_pages:
+          description:
+            - Empty pages merged into the zero page. UKSM reports them in C(/proc/meminfo) (C(KsmZeroPages), KiB,
+              converted to pages); KSM in C(ksm_zero_pages). Null when the kernel does not report them.
+          type: int
+        page_size:
+          description: Page size in bytes.
+          type: int
+          sample: 4096
+        savings:
+          description: Memory saved by sharing; null when no interface is available.
+          type: dict
+          contains:
+            bytes:
+              description: C(pages_sharing * page_size) plus the merged zero pages, in bytes.
+              type: int
+              sample: 196608000
+            human:
+              description: RV(ansible_facts.uksm.savings.bytes) in binary units.
+              type: str
+              sample: 187.5 MiB
+            ratio:
+              description: C(pages_sharing / pages_shared), null when nothing is shared.
+              type: float
+              sample: 40.0
+        daemon:
+          description: Name of the kernel thread, C(uksmd) or C(ksmd).
+          type: str
+        daemon_running:
+          description:
+            - Whether that kernel thread exists. A UKSM host without C(uksmd) merges nothing any more
+              and a write to C(run) would block forever; it needs a reboot.
+          type: bool
+        unknown_attributes:
+          description: Files in the interface directory that the knob model does not know.
+          type: list
+          elements: str
+        errors:
+          description: Attributes that could not be read or parsed, with the reason.
+          type: list
+          elements: str
+        conflicts:
+          description:
+            - Services that write the same files as a policy (C(ksmtuned), C(ksm), C(tuned)), each with
+              C(installed), C(enabled) and C(running), found from unit files and C(/proc).
+          type: dict
+          sample: {ksmtuned: {installed: false, enabled: false, running: false}}
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.litevirt.uksm.plugins.module_utils.facts import gather
+from ansible_collections.litevirt.uksm.plugins.module_utils.sysfs import SysrootError, check_sysroot
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec={
+            'sysroot': {'type': 'path', 'default': '/'},
+            'backend': {'type': 'str', 'default': 'auto', 'choices': ['auto', 'uksm', 'ksm']},
+        },
+        supports_check_mode=True,
+    )
+    try:
+        sysroot = check_sysroot(module.params['sysroot'])
+    except SysrootError as error:
+        module.fail_json(msg=str(error))
+    module.exit_json(changed=False, ansible_facts={'uksm': gather(sysroot, module.params['backend'])})
+
+
+if __name__ == '__main__':
+    main()

@@ -188,4 +188,3 @@ BACKENDS = {UKSM.name: UKSM, KSM.name: KSM}
 
 # Detection tries UKSM first: a kernel has one of the two, and UKSM is the litevirt default.
 DETECTION_ORDER = (UKSM, KSM)
-

@@ -32,9 +32,11 @@ def read_attributes(detection: Detection) -> t.Tuple[t.Dict[str, t.Any], t.Dict[
     choices = {}  # type: t.Dict[str, t.List[str]]
     stats = {}  # type: t.Dict[str, t.Any]
     errors = []
-    assert detection.backend is not None
+    backend = detection.backend
+    if backend is None:
+        return tunables, choices, stats, errors
     for name in detection.present:
-        attr = detection.backend.attrs[name]
+        attr = backend.attrs[name]
         try:
             text = read_text(detection.attr_path(name))
             if isinstance(attr.kind, Choice):
@@ -65,9 +67,9 @@ def savings(stats: t.Dict[str, t.Any], zero_bytes: t.Optional[int], page_bytes: 
 
 def writable(detection: Detection) -> bool:
     """Whether the tunables can be written (false on a read-only /sys, e.g. in a container)."""
-    assert detection.backend is not None
-    marker = detection.attr_path(detection.backend.marker)
-    return os.access(marker, os.W_OK)
+    if detection.backend is None:
+        return False
+    return os.access(detection.attr_path(detection.backend.marker), os.W_OK)
 
 
 def gather(sysroot: str, wanted: str = 'auto') -> t.Dict[str, t.Any]:

@@ -17,7 +17,7 @@ description:
   - Values are typed by the collection's knob model, the same one M(litevirt.uksm.uksm_tunable)
     uses, so facts can be compared with a policy directly.
 author:
-  - litevirt.uksm contributors
+  - litevirt engineering (@litevirt)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.facts

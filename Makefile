@@ -1,0 +1,71 @@
+# litevirt.uksm developer entry points. `make demo` and `make test` are the two README commands.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(CURDIR)/$(VENV)/bin
+BUILD := $(CURDIR)/build
+# ansible-test needs the collection at ansible_collections/<namespace>/<name>
+STAGE := $(BUILD)/src/ansible_collections/litevirt/uksm
+COLLECTIONS := $(BUILD)/collections
+VERSION := $(shell sed -n 's/^version: *//p' galaxy.yml)
+TARBALL := $(BUILD)/dist/litevirt-uksm-$(VERSION).tar.gz
+# ansible-test bootstraps pip with a script it downloads from a host outside the package registries
+GET_PIP := $(HOME)/.ansible/test/cache/get_pip_24_2.py
+export PATH := $(BIN):$(PATH)
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+
+.PHONY: setup build stage demo test sanity lint units integration changelog docs clean
+
+setup: $(VENV)/.stamp $(GET_PIP)
+	@scripts/setup-host.sh
+
+$(VENV)/.stamp: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements.txt
+	touch $@
+
+$(GET_PIP): tests/tools/get_pip_offline.py
+	mkdir -p $(dir $@)
+	cp $< $@
+
+# The collection as users get it: built into a tarball, installed from that tarball.
+build: setup
+	rm -rf $(BUILD)/dist $(COLLECTIONS)
+	$(BIN)/ansible-galaxy collection build --output-path $(BUILD)/dist .
+	$(BIN)/ansible-galaxy collection install --offline -p $(COLLECTIONS) $(TARBALL)
+
+# A copy of the working tree (tracked and new files, ignores respected) for ansible-test and ansible-lint.
+stage:
+	rm -rf $(STAGE)
+	mkdir -p $(STAGE)
+	git ls-files -z --cached --others --exclude-standard | \
+	  while IFS= read -r -d '' f; do if [ -e "$$f" ]; then cp --parents -P "$$f" $(STAGE)/; fi; done
+
+demo: build
+	tests/demo/run.sh
+
+test: setup build sanity lint units integration
+	@echo "make test: all suites passed"
+
+sanity: setup stage
+	cd $(STAGE) && ansible-test sanity --venv --python 3.11 --requirements --color no
+
+lint: setup stage
+	cd $(STAGE) && ansible-lint --profile production --strict
+
+units: setup stage
+	cd $(STAGE) && PYTHONPATH=$(BUILD)/src python -m pytest -q -p no:cacheprovider tests/unit
+
+integration: setup build stage
+	cd $(STAGE) && ansible-test integration --local --python 3.11 --color no
+
+docs: setup stage
+	PYTHONPATH=$(BUILD)/src python tests/tools/gen_knob_reference.py docs/knob-reference.md
+
+changelog: setup
+	antsibull-changelog lint
+
+clean:
+	-tests/simhost/cleanup.sh $(BUILD) 2>/dev/null
+	rm -rf $(BUILD) $(VENV) tests/output

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Install the Debian packages the tests and the demo need, only those missing.
+# fuse3/libfuse3-3: the simulated host's sysfs is a FUSE filesystem (tests/simhost).
+set -euo pipefail
+packages=(fuse3 libfuse3-3)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup-host: need root to install: ${missing[*]}" >&2
+    exit 1
+  fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  echo "setup-host: installed ${missing[*]}"
+fi

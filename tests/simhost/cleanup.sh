@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Unmount every simulated host mounted under the given directories and stop their servers.
+# Usage: tests/simhost/cleanup.sh DIR...   (safe to run when nothing is mounted)
+set -u
+status=0
+for top in "$@"; do
+  [ -d "$top" ] || continue
+  top=$(cd "$top" && pwd -P)
+  # mountinfo field 5 is the mount point; the fs type follows the " - " separator.
+  while read -r mount_point; do
+    sysroot=${mount_point%/sys/kernel/mm}
+    pidfile="$sysroot/.simhost/server.pid"
+    pid=""
+    if [ -r "$pidfile" ]; then
+      pid=$(cat "$pidfile")
+    fi
+    fusermount3 -u "$mount_point" 2>/dev/null || fusermount3 -u -z "$mount_point" 2>/dev/null || umount -l "$mount_point" || status=1
+    # Only a server of this sysroot is stopped, never a recycled pid.
+    if [ -n "$pid" ] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "simhost serve $sysroot"; then
+      for _ in 1 2 3 4 5 6 7 8 9 10; do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.2
+      done
+      kill "$pid" 2>/dev/null
+    fi
+    rm -f "$pidfile"
+  done < <(awk -v top="$top" '{
+      for (i = 7; $i != "-"; i++) {}
+      if ($(i + 1) == "fuse.simhost" && index($5, top "/") == 1) print $5
+    }' /proc/self/mountinfo | sort -r)
+done
+exit "$status"

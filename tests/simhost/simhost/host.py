@@ -1,0 +1,260 @@
+"""One simulated host: kernel model + fault injection + write log + persistence.
+
+This is everything the FUSE layer calls, kept free of FUSE so it can be
+tested directly.  All methods are thread-safe; a hung store sleeps without
+holding the lock so other files stay readable.
+"""
+
+from __future__ import annotations
+
+import copy
+import errno
+import json
+import os
+import threading
+import time
+from typing import Any, Dict, List, Optional
+
+from simhost.faults import FaultQueue
+from simhost.kernel import KernelHang, SysfsKernel, make_kernel
+from simhost.parse import kernel_error
+from simhost.procfiles import sync_proc
+from simhost.sysroot import Paths, load_doc, save_doc
+from simhost.variants import get_variant, thread_name
+
+CONTROL_FILES = ("state", "faults", "log", "reboot")
+
+
+def errno_name(code: int) -> str:
+    return errno.errorcode.get(code, str(code))
+
+
+class SimHost:
+    """The kernel side of one sysroot."""
+
+    def __init__(self, doc: Dict[str, Any], paths: Optional[Paths] = None) -> None:
+        self.paths = paths
+        self.doc = doc
+        self.variant = get_variant(doc["variant"])
+        self.kernel = make_kernel(self.variant, doc.get("kernel"))
+        self.faults = FaultQueue(doc.get("faults"))
+        #: attribute -> text that reads return instead of show() (read-back faults)
+        self.overrides: Dict[str, str] = dict(doc.get("overrides") or {})
+        self.log: List[Dict[str, Any]] = self._load_log()
+        self.lock = threading.Lock()
+        self._proc_key: Any = None
+
+    @classmethod
+    def load(cls, sysroot: str) -> "SimHost":
+        paths = Paths(sysroot)
+        return cls(load_doc(paths), paths)
+
+    @property
+    def dirname(self) -> Optional[str]:
+        """``uksm`` or ``ksm``; None for a host without either."""
+        return self.kernel.dirname if self.kernel else None
+
+    def attributes(self) -> List[str]:
+        return self.kernel.attributes() if self.kernel else []
+
+    # -- sysfs side ---------------------------------------------------------------
+    def check_open(self, attr: str, write: bool, uid: int = 0) -> None:
+        """Refuse an open() the way the kernel would; failed opens for writing are logged."""
+        kernel = self._kernel()
+        if not kernel.has(attr):
+            raise kernel_error(errno.ENOENT, attr)
+        code = 0
+        if self.variant.unreadable:
+            code = errno.EACCES
+        elif write and self.variant.readonly:
+            code = errno.EROFS
+        elif write and (not kernel.is_writable(attr) or uid != 0):
+            # kernfs has no store() for 0444 attributes: EACCES even for root.
+            code = errno.EACCES
+        if not code:
+            return
+        if write:
+            with self.lock:
+                self._log("open", attr, b"", errno_name(code), None, False, False)
+        raise kernel_error(code, attr)
+
+    def read_attr(self, attr: str) -> bytes:
+        with self.lock:
+            kernel = self._kernel()
+            if self.variant.unreadable:
+                raise kernel_error(errno.EACCES, attr)
+            fault = self.faults.take(attr, "read")
+            if fault:
+                self._save()
+                raise kernel_error(getattr(errno, fault["errno"]), "injected fault")
+            if attr in self.overrides:
+                return self.overrides[attr].encode()
+            return kernel.read(attr)
+
+    def write_attr(self, attr: str, data: bytes) -> int:
+        """One write() call on an attribute: returns the bytes accepted or raises OSError."""
+        hang: Optional[KernelHang] = None
+        hang_seconds = 0.0
+        with self.lock:
+            kernel = self._kernel()
+            if self.variant.readonly or self.variant.unreadable:
+                code = errno.EROFS if self.variant.readonly else errno.EACCES
+                self._log("write", attr, data, errno_name(code), None, False, False)
+                raise kernel_error(code, attr)
+            # A write (of any outcome) ends a pending read-back mismatch.
+            self.overrides.pop(attr, None)
+            fault = self.faults.take(attr, "write")
+            try:
+                if fault and "errno" in fault:
+                    self._log("write", attr, data, fault["errno"], None, False, True)
+                    raise kernel_error(getattr(errno, fault["errno"]), "injected fault")
+                if fault and "short" in fault:
+                    accepted = min(fault["short"], len(data))
+                    self._log("write", attr, data, "short", accepted, False, True)
+                    return accepted
+                try:
+                    accepted = kernel.write(attr, data)
+                except KernelHang as exc:
+                    self._log("write", attr, data, "HUNG", None, True, False)
+                    hang, hang_seconds = exc, float(kernel.state.get("hang_seconds", 5))
+                except OSError as exc:
+                    self._log("write", attr, data, errno_name(exc.errno), None, kernel.last_write_hazard, False)
+                    raise
+                else:
+                    self._log("write", attr, data, "ok", accepted, kernel.last_write_hazard, False)
+                    readback = self.faults.take(attr, "readback")
+                    if readback:
+                        self.overrides[attr] = readback["readback"]
+                    return accepted
+            finally:
+                self._save()
+        # Blocked in the kernel: sleep without the lock, then give up.
+        time.sleep(max(hang_seconds, 0.0))
+        raise kernel_error(hang.errno if hang else errno.ETIMEDOUT, "%s: write blocked (uksmd is gone)" % attr)
+
+    # -- control side ---------------------------------------------------------------
+    def state(self) -> Dict[str, Any]:
+        with self.lock:
+            result = {"variant": self.variant.name}
+            if self.kernel:
+                result.update(self.kernel.snapshot())
+            return result
+
+    def merge_state(self, patch: Any) -> None:
+        if not isinstance(patch, dict):
+            raise kernel_error(errno.EINVAL, "state patch must be a JSON object")
+        patch = dict(patch)
+        if patch.pop("variant", self.variant.name) != self.variant.name:
+            raise kernel_error(errno.EINVAL, "the variant is fixed at create time")
+        with self.lock:
+            if patch:
+                self._kernel().merge_state(patch)
+            self._save()
+
+    def add_faults(self, spec: Any) -> None:
+        with self.lock:
+            if isinstance(spec, list):
+                self.faults.replace(spec)
+            else:
+                self.faults.add(spec)
+            self._save()
+
+    def pending_faults(self) -> List[Dict[str, Any]]:
+        with self.lock:
+            return self.faults.pending()
+
+    def writes(self) -> List[Dict[str, Any]]:
+        with self.lock:
+            return copy.deepcopy(self.log)
+
+    def clear_log(self) -> None:
+        with self.lock:
+            self.log = []
+            if self.paths:
+                with open(self.paths.log, "w", encoding="utf-8"):
+                    pass
+
+    def reboot(self) -> None:
+        """Back to the state of ``create``: kernel defaults, uksmd alive, no faults."""
+        with self.lock:
+            self.kernel = make_kernel(self.variant, self.doc.get("boot"))
+            self.faults = FaultQueue()
+            self.overrides = {}
+            self._save()
+
+    def control_read(self, name: str) -> bytes:
+        if name == "state":
+            return (json.dumps(self.state(), indent=1, sort_keys=True) + "\n").encode()
+        if name == "faults":
+            return (json.dumps(self.pending_faults()) + "\n").encode()
+        if name == "log":
+            return "".join(json.dumps(entry, sort_keys=True) + "\n" for entry in self.writes()).encode()
+        if name == "reboot":
+            return b"write anything here to reboot the simulated host\n"
+        raise kernel_error(errno.ENOENT, name)
+
+    def control_write(self, name: str, data: bytes) -> int:
+        """Each write() must carry one complete JSON document (log and reboot take anything)."""
+        if name == "log":
+            self.clear_log()
+        elif name == "reboot":
+            self.reboot()
+        elif name in ("state", "faults"):
+            try:
+                value = json.loads(data.decode("utf-8"))
+            except ValueError:
+                raise kernel_error(errno.EINVAL, "not a JSON document") from None
+            if name == "state":
+                self.merge_state(value)
+            else:
+                self.add_faults(value)
+        else:
+            raise kernel_error(errno.ENOENT, name)
+        return len(data)
+
+    # -- internals --------------------------------------------------------------------
+    def _kernel(self) -> SysfsKernel:
+        if self.kernel is None:
+            raise kernel_error(errno.ENOENT, "this host has no KSM")
+        return self.kernel
+
+    def _log(self, op: str, attr: str, data: bytes, result: str, returned: Optional[int],
+             hazard: bool, injected: bool) -> None:
+        entry = {
+            "seq": (self.log[-1]["seq"] + 1) if self.log else 1,
+            "time": round(time.time(), 6),
+            "op": op,
+            "dir": self.dirname,
+            "attr": attr,
+            "data": data.decode("utf-8", "backslashreplace"),
+            "nbytes": len(data),
+            "result": result,
+            "returned": returned,
+            "hazard": hazard,
+            "injected": injected,
+        }
+        self.log.append(entry)
+        if self.paths:
+            with open(self.paths.log, "a", encoding="utf-8") as handle:
+                handle.write(json.dumps(entry, sort_keys=True) + "\n")
+
+    def _load_log(self) -> List[Dict[str, Any]]:
+        if not self.paths or not os.path.exists(self.paths.log):
+            return []
+        with open(self.paths.log, encoding="utf-8") as handle:
+            return [json.loads(line) for line in handle if line.strip()]
+
+    def _save(self) -> None:
+        """Write state.json and bring SYSROOT/proc in line (caller holds the lock)."""
+        if not self.paths:
+            return
+        self.doc["kernel"] = self.kernel.snapshot() if self.kernel else {}
+        self.doc["faults"] = self.faults.pending()
+        self.doc["overrides"] = dict(self.overrides)
+        save_doc(self.paths, self.doc)
+        state = self.doc["kernel"]
+        name = thread_name(self.variant)
+        key = (state.get("%s_alive" % name, True), state.get("zero_pages_kb"))
+        if key != self._proc_key:
+            sync_proc(self.paths.proc, self.variant, state)
+            self._proc_key = key

@@ -1,0 +1,160 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, litevirt.uksm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Value kinds: rejection of bad input, kernel quirks, and round-trip properties."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ansible_collections.litevirt.uksm.plugins.module_utils.backends import KSM, UKSM
+from ansible_collections.litevirt.uksm.plugins.module_utils.knobs import (
+    KMALLOC_SIZES, SUPPORTED_HZ, UINT_MAX, Choice, IntervalList, KernelFormatError, KnobValueError,
+    RatioLadder, Unsigned, jiffies_round_trip)
+
+LADDER = RatioLadder()
+INTERVALS = IntervalList()
+GOVERNOR = UKSM.attrs['cpu_governor'].kind
+SLEEP = UKSM.attrs['sleep_millisecs'].kind
+MAX_CPU = UKSM.attrs['max_cpu_percentage'].kind
+
+
+@pytest.mark.parametrize('msecs, hz, expected', [
+    (100, 250, 100), (5, 250, 8), (1, 250, 4), (0, 250, 0), (5, 100, 10), (1, 300, 4), (7, 1000, 7),
+])
+def test_jiffies_round_trip(msecs, hz, expected):
+    assert jiffies_round_trip(msecs, hz) == expected
+
+
+def test_sleep_millisecs_read_back_at_any_hz_is_equivalent():
+    for hz in SUPPORTED_HZ:
+        assert SLEEP.equivalent(5, jiffies_round_trip(5, hz))
+    assert not SLEEP.equivalent(5, 12)
+    assert not SLEEP.equivalent(100, 104)
+
+
+@pytest.mark.parametrize('written, stored', [(0, 10), (9, 10), (10, 10), (50, 50), (99, 99), (100, 99)])
+def test_max_cpu_percentage_clamps(written, stored):
+    assert MAX_CPU.normalise(MAX_CPU.coerce(written)) == stored
+
+
+@pytest.mark.parametrize('value, why', [
+    (True, 'boolean'), ('yes', 'decimal'), (1.5, 'whole'), ('-1', 'range'), (1001, 'range'), (None, 'number'),
+])
+def test_unsigned_rejects(value, why):
+    with pytest.raises(KnobValueError) as caught:
+        SLEEP.coerce(value)
+    assert why in str(caught.value) + caught.value.accepted
+    assert '0 to 1000' in caught.value.accepted
+
+
+def test_ksm_run_masks_hot_remove_bits():
+    assert KSM.attrs['run'].kind.parse('6\n') == 2
+
+
+def test_governor_parse_and_choices():
+    assert GOVERNOR.parse_all('full [medium] low quiet \n') == ('medium', ['full', 'medium', 'low', 'quiet'])
+    assert Choice(('none', 'scan-time'), False).parse_all('none [scan-time]\n') == ('scan-time', ['none', 'scan-time'])
+    with pytest.raises(KernelFormatError):
+        GOVERNOR.parse('full medium\n')
+
+
+@pytest.mark.parametrize('value', ['full [medium] low quiet ', ' full', 'ful', 'FULL', '[full]', 3, 'turbo'])
+def test_governor_takes_a_bare_offered_name_only(value):
+    with pytest.raises(KnobValueError):
+        GOVERNOR.coerce(value)
+
+
+def test_governor_offered_by_kernel_wins_over_the_model():
+    assert GOVERNOR.coerce('quiet', offered=['full', 'quiet']) == 'quiet'
+    with pytest.raises(KnobValueError) as caught:
+        GOVERNOR.coerce('low', offered=['full', 'quiet'])
+    assert 'full, quiet' in caught.value.accepted
+
+
+@pytest.mark.parametrize('value', [
+    '20 40 MAX/4', '20 40 MAX/4 MAX/1 5', '20 40 MAX/4 10000', '0 40 MAX/4 MAX/1', '20 40 MAX/0 MAX/1',
+    '20 40 MAX/10001 MAX/1', '20 -40 MAX/4 MAX/1', '20 4x MAX/4 MAX/1', 'max/4 40 MAX/4 MAX/1',
+    [20, True, 'MAX/4', 'MAX/1'], 42,
+])
+def test_cpu_ratios_rejects(value):
+    with pytest.raises(KnobValueError):
+        LADDER.coerce(value)
+
+
+def test_cpu_ratios_ladder_guard():
+    LADDER.check_ladder(['20', '40', 'MAX/4', 'MAX/1'], 95)
+    with pytest.raises(KnobValueError) as caught:
+        LADDER.check_ladder(['20', '400', 'MAX/4', 'MAX/1'], 10)
+    assert 'decreasing' in str(caught.value)
+
+
+def test_cpu_ratios_never_written_with_a_kmalloc_size():
+    # "1 2 3 4\n" is 8 bytes and "MAX/100 MAX/1000 MAX/1000 MAX/1\n" 32: both kmalloc sizes
+    text = LADDER.format(['1', '2', '3', '4'])
+    assert len(text) not in KMALLOC_SIZES
+    assert text == '+1 2 3 4\n'
+    assert LADDER.format(['MAX/100', 'MAX/1000', 'MAX/1000', 'MAX/1']) == 'MAX/+100 MAX/1000 MAX/1000 MAX/1\n'
+
+
+@pytest.mark.parametrize('value', ['1 2 3', [1, 2, 3, -1], [1, 2, 3, UINT_MAX + 1], [1, 2, 3, 'x'], [1, 2, 3, False]])
+def test_eval_intervals_rejects(value):
+    with pytest.raises(KnobValueError):
+        INTERVALS.coerce(value)
+
+
+def test_statistics_refuse_values():
+    with pytest.raises(KnobValueError) as caught:
+        UKSM.attrs['pages_shared'].kind.coerce(1)
+    assert 'read-only' in str(caught.value)
+
+
+@pytest.mark.parametrize('text', ['', 'abc\n', '1 * 2^\n', '-1\n'])
+def test_scaled_counter_rejects_garbage(text):
+    with pytest.raises(KernelFormatError):
+        UKSM.attrs['pages_scanned'].kind.parse(text)
+
+
+RUNG = st.one_of(st.integers(1, 9999).map(str), st.integers(1, 10000).map(lambda n: 'MAX/%d' % n))
+
+
+@given(st.lists(RUNG, min_size=4, max_size=4))
+def test_ladder_round_trip_and_idempotent_normalisation(rungs):
+    value = LADDER.coerce(rungs)
+    text = LADDER.format(value)
+    assert len(text) not in KMALLOC_SIZES
+    assert text.endswith('\n') and not text.endswith(' \n')
+    # the kernel accepts the padded form; what it means is the same ladder
+    assert LADDER.normalise(LADDER.coerce(text.replace('+', ''))) == LADDER.normalise(value)
+    once = LADDER.normalise(value)
+    assert LADDER.normalise(once) == once
+    # what the kernel prints back (with its trailing space) parses to the normalised value
+    assert LADDER.parse(' '.join(once) + ' \n') == once
+
+
+@given(st.lists(st.integers(0, UINT_MAX), min_size=4, max_size=4))
+def test_intervals_round_trip(values):
+    assert INTERVALS.parse(INTERVALS.format(INTERVALS.coerce(values))) == values
+
+
+@given(st.integers(0, 1000), st.sampled_from(SUPPORTED_HZ))
+def test_sleep_round_trip_is_equivalent(msecs, hz):
+    read_back = jiffies_round_trip(msecs, hz)
+    assert SLEEP.equivalent(msecs, read_back)
+    if 1000 % hz == 0:
+        # a whole number of milliseconds per tick: writing back what was read is stable
+        assert jiffies_round_trip(read_back, hz) == read_back
+
+
+@given(st.integers(0, 2 ** 64 - 1))
+def test_unsigned_round_trip(value):
+    kind = Unsigned(0, 2 ** 64 - 1)
+    assert kind.parse(kind.format(kind.coerce(value))) == value
+
+
+@given(st.integers(0, 100))
+def test_clamp_is_idempotent(value):
+    once = MAX_CPU.normalise(value)
+    assert MAX_CPU.normalise(once) == once

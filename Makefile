@@ -41,6 +41,9 @@ stage:
 	mkdir -p $(STAGE)
 	git ls-files -z --cached --others --exclude-standard | \
 	  while IFS= read -r -d '' f; do if [ -e "$$f" ]; then cp --parents -P "$$f" $(STAGE)/; fi; done
+	# ansible-test lists files with git; without a repository of its own the stage would inherit
+	# this one, where build/ is ignored
+	cd $(STAGE) && git init -q && git add -A
 
 demo: build
 	tests/demo/run.sh

@@ -7,9 +7,37 @@ from __future__ import annotations
 
 import os
 import sys
+import typing as t
+
+import pytest
 
 TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 for _directory in ('tools', 'simhost'):
     _path = os.path.join(TESTS, _directory)
     if _path not in sys.path:
         sys.path.insert(0, _path)
+
+from simhost import server  # noqa: E402  pylint: disable=wrong-import-position
+from simhost.control import Control  # noqa: E402  pylint: disable=wrong-import-position
+from simhost.sysroot import create  # noqa: E402  pylint: disable=wrong-import-position
+
+
+@pytest.fixture
+def make_host(tmp_path) -> t.Iterator[t.Callable[..., Control]]:
+    """Create (and mount) simulated hosts under tmp_path; every one is unmounted afterwards."""
+    roots = []  # type: t.List[str]
+
+    def factory(variant: str, mount: bool = True, **options: t.Any) -> Control:
+        root = str(tmp_path / ('host%d-%s' % (len(roots), variant)))
+        create(root, variant, **options)
+        roots.append(root)
+        if mount:
+            problem = server.fuse_problem()
+            if problem:
+                pytest.fail('FUSE unavailable: ' + problem)
+            server.mount(root)
+        return Control(root)
+
+    yield factory
+    for root in roots:
+        server.umount(root)

@@ -48,7 +48,7 @@ stage:
 demo: build
 	tests/demo/run.sh
 
-test: setup build sanity lint units integration
+test: setup build sanity lint changelog units integration
 	@echo "make test: all suites passed"
 
 sanity: setup stage

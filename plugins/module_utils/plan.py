@@ -1,0 +1,162 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, litevirt.uksm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""From desired settings to an ordered list of writes, validated before anything is written.
+
+``make_plan`` checks every setting (name, type, range, hazards), then walks the backend's write
+order over a predicted kernel state: a governor write resets its preset, an advisor mode change
+resets pages_to_scan, and only what still differs from that prediction is written. One problem
+anywhere means no step at all.
+"""
+
+from __future__ import annotations
+
+import difflib
+import typing as t
+
+from .backends import (HAZARD_ADVISOR_MANAGED, HAZARD_CORRUPTS_MEMORY, HAZARD_EBUSY_WHILE_SHARED,
+                       HAZARD_NEEDS_DAEMON, Backend)
+from .knobs import Choice, KnobValueError, RatioLadder
+
+
+class Problem:
+    """One invalid setting: the attribute, the value, why, and what is accepted."""
+
+    def __init__(self, name: str, value: t.Any, why: str, accepted: str) -> None:
+        self.name = name
+        self.value = value
+        self.why = why
+        self.accepted = accepted
+
+    def __str__(self) -> str:
+        return '%s: %r %s; accepted: %s' % (self.name, self.value, self.why, self.accepted)
+
+
+class Step:
+    """One write: the attribute, the value before, the value to write and the text written."""
+
+    def __init__(self, name: str, before: t.Any, value: t.Any, after: t.Any, text: str) -> None:
+        self.name = name
+        self.before = before
+        self.value = value
+        # what the kernel should read back (modulo jiffy rounding, see Kind.equivalent)
+        self.after = after
+        self.text = text
+
+
+class Plan:
+    def __init__(self) -> None:
+        self.problems = []  # type: t.List[Problem]
+        self.steps = []  # type: t.List[Step]
+        # the kernel state expected once every step is written
+        self.final = {}  # type: t.Dict[str, t.Any]
+
+
+class HostState:
+    """What the planner needs to know about the host, as read by the facts code."""
+
+    def __init__(self, tunables: t.Dict[str, t.Any], choices: t.Optional[t.Dict[str, t.List[str]]] = None,
+                 stats: t.Optional[t.Dict[str, t.Any]] = None, daemon_running: bool = True) -> None:
+        self.tunables = tunables
+        self.choices = choices or {}
+        self.stats = stats or {}
+        self.daemon_running = daemon_running
+
+
+def _check_name(backend: Backend, present: t.Sequence[str], name: str, value: t.Any) -> t.Optional[Problem]:
+    attr = backend.attrs.get(name)
+    if attr is None:
+        close = difflib.get_close_matches(name, backend.writable, n=1)
+        hint = ' (did you mean %s?)' % close[0] if close else ''
+        return Problem(name, value, 'is not a %s attribute%s' % (backend.name, hint),
+                       ', '.join(sorted(backend.writable)))
+    if not attr.writable:
+        return Problem(name, value, 'is a read-only statistic', 'a tunable: ' + ', '.join(sorted(backend.writable)))
+    if name not in present:
+        return Problem(name, value, 'does not exist on this kernel' + (' (added in %s)' % attr.since if attr.since else ''),
+                       'the tunables this kernel has: ' + ', '.join(n for n in present if backend.attrs[n].writable))
+    return None
+
+
+def _coerce(backend: Backend, state: HostState, desired: t.Dict[str, t.Any],
+            present: t.Sequence[str], plan: Plan) -> t.Dict[str, t.Any]:
+    coerced = {}
+    for name, value in desired.items():
+        problem = _check_name(backend, present, name, value)
+        if problem is not None:
+            plan.problems.append(problem)
+            continue
+        kind = backend.attrs[name].kind
+        try:
+            if isinstance(kind, Choice):
+                coerced[name] = kind.coerce(value, state.choices.get(name))
+            else:
+                coerced[name] = kind.coerce(value)
+        except KnobValueError as error:
+            plan.problems.append(Problem(name, value, error.why, error.accepted))
+    return coerced
+
+
+def _side_effects(backend: Backend, name: str, value: t.Any, predicted: t.Dict[str, t.Any]) -> None:
+    """Update the prediction for what a write of ``name`` resets besides itself."""
+    if name == 'cpu_governor':
+        for other, preset in backend.presets.get(value, {}).items():
+            if other in predicted:
+                predicted[other] = preset
+    elif name == 'advisor_mode' and 'pages_to_scan' in predicted:
+        predicted['pages_to_scan'] = 100 if value == 'none' else predicted.get('advisor_min_pages_to_scan', 500)
+
+
+def _hazards(backend: Backend, state: HostState, plan: Plan, allow_eval_intervals: bool, allow_unmerge: bool) -> None:
+    written = {step.name: step for step in plan.steps}
+    final = plan.final
+    ladder_inputs = {'cpu_ratios', 'max_cpu_percentage', 'cpu_governor'}
+    if ladder_inputs & set(written) and 'cpu_ratios' in final and 'max_cpu_percentage' in final:
+        kind = backend.attrs['cpu_ratios'].kind
+        if isinstance(kind, RatioLadder):
+            try:
+                kind.check_ladder(final['cpu_ratios'], final['max_cpu_percentage'])
+            except KnobValueError as error:
+                plan.problems.append(Problem('cpu_ratios', final['cpu_ratios'], error.why, error.accepted))
+    for name, step in written.items():
+        hazards = backend.attrs[name].hazards
+        if HAZARD_CORRUPTS_MEMORY in hazards and not allow_eval_intervals:
+            plan.problems.append(Problem(
+                name, step.value, 'differs from the kernel value %s, and every write of it corrupts kernel memory'
+                % (step.before,), 'the current value, a cpu_governor whose preset has these intervals, or an '
+                'explicit opt-in to the memory-corruption hazard'))
+        if HAZARD_NEEDS_DAEMON in hazards and not state.daemon_running:
+            plan.problems.append(Problem(
+                name, step.value, 'cannot be written: the %s kernel thread is gone, so the write would block '
+                'forever; reboot the host' % backend.thread, 'nothing until the host is rebooted'))
+        if HAZARD_ADVISOR_MANAGED in hazards and final.get('advisor_mode', 'none') != 'none':
+            plan.problems.append(Problem(
+                name, step.value, 'is managed by ksmd while advisor_mode is %s' % final['advisor_mode'],
+                'no pages_to_scan with advisor_mode scan-time; set advisor_min/max_pages_to_scan instead'))
+        if HAZARD_EBUSY_WHILE_SHARED in hazards and state.stats.get('pages_shared') and not allow_unmerge:
+            plan.problems.append(Problem(
+                name, step.value, 'cannot change while %d pages are shared (EBUSY)' % state.stats['pages_shared'],
+                'the current value %s, or allow_unmerge (run=2 unmerges every page first)' % (step.before,)))
+
+
+def make_plan(backend: Backend, present: t.Sequence[str], state: HostState, desired: t.Dict[str, t.Any],
+              allow_eval_intervals: bool = False, allow_unmerge: bool = False) -> Plan:
+    """Validate ``desired`` and return the writes, in the kernel's order, that reach it."""
+    plan = Plan()
+    coerced = _coerce(backend, state, desired, present, plan)
+    predicted = dict(state.tunables)
+    for name in backend.write_order(coerced):
+        kind = backend.attrs[name].kind
+        value = coerced[name]
+        current = predicted.get(name)
+        if kind.equivalent(value, current):
+            continue  # never rewrite a governor (or anything) with its current value
+        after = kind.normalise(value)
+        plan.steps.append(Step(name, current, value, after, kind.format(value)))
+        predicted[name] = after
+        _side_effects(backend, name, value, predicted)
+    plan.final = predicted
+    _hazards(backend, state, plan, allow_eval_intervals, allow_unmerge)
+    if plan.problems:
+        plan.steps = []
+    return plan

@@ -1,0 +1,139 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, litevirt.uksm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Write a plan to sysfs: one write() per attribute, read back, and roll back on any failure."""
+
+from __future__ import annotations
+
+import errno
+import os
+import typing as t
+
+from .backends import HAZARD_CORRUPTS_MEMORY, HAZARD_EBUSY_WHILE_SHARED, HAZARD_NEEDS_DAEMON, Backend
+from .hostinfo import process_names
+from .knobs import Choice
+from .plan import Plan, Step
+from .sysfs import Detection, read_text
+
+
+class ApplyError(RuntimeError):
+    """A write failed or read back wrong; every attribute this run changed was restored if possible."""
+
+    def __init__(self, message: str, failed: str, error: t.Optional[int], restored: t.List[str],
+                 not_restored: t.List[str]) -> None:
+        super().__init__(message)
+        self.failed = failed
+        self.errno = error
+        self.restored = restored
+        self.not_restored = not_restored
+
+
+def write_text(path: str, text: str) -> None:
+    """One write() call, as the kernel's store expects; a short write is an error."""
+    data = text.encode('ascii')
+    handle = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
+    try:
+        count = os.write(handle, data)
+    finally:
+        os.close(handle)
+    if count != len(data):
+        raise OSError(errno.EIO, 'short write: %d of %d bytes accepted' % (count, len(data)))
+
+
+def read_value(backend: Backend, detection: Detection, name: str) -> t.Any:
+    kind = backend.attrs[name].kind
+    text = read_text(detection.attr_path(name))
+    return kind.parse_all(text)[0] if isinstance(kind, Choice) else kind.parse(text)
+
+
+def _describe(error: OSError) -> str:
+    name = errno.errorcode.get(error.errno or 0, 'errno %s' % error.errno)
+    return '%s (%s)' % (name, error.strerror or error)
+
+
+class Transaction:
+    """Applies one plan under the caller's lock; ``changes`` lists what the kernel holds afterwards."""
+
+    def __init__(self, backend: Backend, detection: Detection, sysroot: str, before: t.Dict[str, t.Any],
+                 allow_unmerge: bool = False, allow_eval_intervals: bool = False) -> None:
+        self.backend = backend
+        self.detection = detection
+        self.sysroot = sysroot
+        self.before = before
+        self.allow_unmerge = allow_unmerge
+        self.allow_eval_intervals = allow_eval_intervals
+        # attribute -> value before this run, for everything a write may have changed
+        self.touched = {}  # type: t.Dict[str, t.Any]
+
+    def _write(self, name: str, text: str) -> None:
+        attr = self.backend.attrs[name]
+        if HAZARD_NEEDS_DAEMON in attr.hazards and self.backend.thread not in process_names(self.sysroot, [self.backend.thread]):
+            raise OSError(errno.ESRCH, '%s is gone: a write to %s would block forever; reboot the host'
+                          % (self.backend.thread, name))
+        write_text(self.detection.attr_path(name), text)
+
+    def _touch(self, name: str) -> None:
+        if name in self.before and name not in self.touched:
+            self.touched[name] = self.before[name]
+
+    def _apply_step(self, step: Step) -> None:
+        self._touch(step.name)
+        if step.name == 'cpu_governor':
+            for other in self.backend.presets.get(step.value, {}):
+                self._touch(other)
+        try:
+            self._write(step.name, step.text)
+        except OSError as error:
+            hazards = self.backend.attrs[step.name].hazards
+            if error.errno != errno.EBUSY or HAZARD_EBUSY_WHILE_SHARED not in hazards or not self.allow_unmerge:
+                raise
+            # the documented procedure: unmerge everything, write, and let run be restored afterwards
+            self._touch('run')
+            self._write('run', '2\n')
+            self._write(step.name, step.text)
+        actual = read_value(self.backend, self.detection, step.name)
+        if not self.backend.attrs[step.name].kind.equivalent(step.value, actual):
+            raise OSError(errno.EIO, 'read back %r after writing %r' % (actual, step.text.strip()))
+
+    def apply(self, plan: Plan) -> None:
+        for step in plan.steps:
+            try:
+                self._apply_step(step)
+            except OSError as error:
+                restored, not_restored = self.rollback()
+                message = 'writing %s=%r failed: %s' % (step.name, step.text.strip(), _describe(error))
+                message += '; restored: %s' % (', '.join(restored) or 'nothing was changed')
+                if not_restored:
+                    message += '; NOT restored: %s' % '; '.join(not_restored)
+                raise ApplyError(message, step.name, error.errno, restored, not_restored) from None
+        # an unmerge for an EBUSY attribute stopped ksmd: put run back unless the plan set it
+        if 'run' in self.touched and not any(step.name == 'run' for step in plan.steps):
+            self._restore('run', self.touched['run'])
+
+    def _restore(self, name: str, value: t.Any) -> bool:
+        """Write ``value`` back if the kernel holds something else; True when a write happened."""
+        kind = self.backend.attrs[name].kind
+        if kind.equivalent(value, read_value(self.backend, self.detection, name)):
+            return False
+        self._write(name, kind.format(value))
+        return True
+
+    def rollback(self) -> t.Tuple[t.List[str], t.List[str]]:
+        """Restore every touched attribute in write order (a governor first: it resets the overrides)."""
+        restored = []
+        not_restored = []
+        for name in self.backend.write_order(self.touched):
+            value = self.touched[name]
+            if HAZARD_CORRUPTS_MEMORY in self.backend.attrs[name].hazards and not self.allow_eval_intervals:
+                try:
+                    if not self.backend.attrs[name].kind.equivalent(value, read_value(self.backend, self.detection, name)):
+                        not_restored.append('%s (left at the preset; writing it corrupts kernel memory)' % name)
+                except OSError:
+                    pass
+                continue
+            try:
+                if self._restore(name, value):
+                    restored.append('%s=%s' % (name, value))
+            except OSError as error:
+                not_restored.append('%s=%s: %s' % (name, value, _describe(error)))
+        return restored, not_restored

@@ -33,7 +33,7 @@ $(GET_PIP): tests/tools/get_pip_offline.py
 build: setup
 	rm -rf $(BUILD)/dist $(COLLECTIONS)
 	$(BIN)/ansible-galaxy collection build --output-path $(BUILD)/dist .
-	$(BIN)/ansible-galaxy collection install --offline -p $(COLLECTIONS) $(TARBALL)
+	$(BIN)/ansible-galaxy collection install --offline --force -p $(COLLECTIONS) $(TARBALL)
 
 # A copy of the working tree (tracked and new files, ignores respected) for ansible-test and ansible-lint.
 stage:

@@ -50,6 +50,8 @@ class Plan:
         self.steps = []  # type: t.List[Step]
         # the kernel state expected once every step is written
         self.final = {}  # type: t.Dict[str, t.Any]
+        # every valid setting, normalised (what a persisted policy records)
+        self.desired = {}  # type: t.Dict[str, t.Any]
 
 
 class HostState:
@@ -123,8 +125,8 @@ def _hazards(backend: Backend, state: HostState, plan: Plan, allow_eval_interval
         if HAZARD_CORRUPTS_MEMORY in hazards and not allow_eval_intervals:
             plan.problems.append(Problem(
                 name, step.value, 'differs from the kernel value %s, and every write of it corrupts kernel memory'
-                % (step.before,), 'the current value, a cpu_governor whose preset has these intervals, or an '
-                'explicit opt-in to the memory-corruption hazard'))
+                % (step.before,), 'the current value, a cpu_governor whose preset has these intervals, or the explicit '
+                'opt-in allow_eval_intervals_memory_corruption'))
         if HAZARD_NEEDS_DAEMON in hazards and not state.daemon_running:
             plan.problems.append(Problem(
                 name, step.value, 'cannot be written: the %s kernel thread is gone, so the write would block '
@@ -144,6 +146,7 @@ def make_plan(backend: Backend, present: t.Sequence[str], state: HostState, desi
     """Validate ``desired`` and return the writes, in the kernel's order, that reach it."""
     plan = Plan()
     coerced = _coerce(backend, state, desired, present, plan)
+    plan.desired = {name: backend.attrs[name].kind.normalise(value) for name, value in coerced.items()}
     predicted = dict(state.tunables)
     for name in backend.write_order(coerced):
         kind = backend.attrs[name].kind

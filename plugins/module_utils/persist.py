@@ -1,0 +1,113 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, litevirt.uksm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The persisted policy: the settings the boot-time applier writes again after every reboot.
+
+One file, ``<sysroot>/etc/litevirt-uksm/policy.conf``, with a section per backend and the
+attributes in write order, so the same policy always renders to the same bytes.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import typing as t
+
+from .backends import BACKENDS
+from .sysfs import host_path
+
+POLICY_FILE = 'etc/litevirt-uksm/policy.conf'
+HEADER = ('# Managed by the litevirt.uksm Ansible collection (uksm_tunable persist, policy role).\n'
+          '# Applied at boot by uksm-policy.service. Local edits are overwritten.\n')
+
+Policies = t.Dict[str, t.Dict[str, str]]
+
+
+class PolicyFileError(ValueError):
+    """The persisted policy cannot be parsed."""
+
+
+def as_text(value: t.Any) -> str:
+    """A typed value as the policy file stores it (lists space-separated)."""
+    if isinstance(value, (list, tuple)):
+        return ' '.join(str(item) for item in value)
+    return str(value)
+
+
+def parse(text: str) -> Policies:
+    policies = {}  # type: Policies
+    section = None
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith('#'):
+            continue
+        if line.startswith('[') and line.endswith(']'):
+            section = line[1:-1].strip()
+            if section not in BACKENDS:
+                raise PolicyFileError('line %d: unknown section [%s]' % (number, section))
+            policies.setdefault(section, {})
+            continue
+        name, sep, value = line.partition('=')
+        if not sep or section is None:
+            raise PolicyFileError('line %d: expected "name = value" inside a [uksm] or [ksm] section' % number)
+        policies[section][name.strip()] = value.strip()
+    return policies
+
+
+def render(policies: Policies) -> str:
+    chunks = [HEADER]
+    for backend in BACKENDS.values():
+        settings = policies.get(backend.name)
+        if not settings:
+            continue
+        known = [name for name in backend.write_order(n for n in settings if n in backend.attrs)]
+        unknown = sorted(n for n in settings if n not in backend.attrs)
+        chunks.append('\n[%s]\n' % backend.name)
+        chunks.extend('%s = %s\n' % (name, settings[name]) for name in known + unknown)
+    return ''.join(chunks)
+
+
+def path_of(sysroot: str) -> str:
+    return host_path(sysroot, POLICY_FILE)
+
+
+def load(sysroot: str) -> t.Tuple[Policies, str]:
+    """The persisted policies and the file's text ('' when there is none)."""
+    try:
+        with open(path_of(sysroot), 'r', encoding='utf-8') as handle:
+            text = handle.read()
+    except FileNotFoundError:
+        return {}, ''
+    return parse(text), text
+
+
+def updated(policies: Policies, backend: str, settings: t.Dict[str, t.Any], present: bool) -> Policies:
+    """Policies with ``settings`` recorded (present) or their names removed (absent)."""
+    result = {name: dict(values) for name, values in policies.items()}
+    section = result.setdefault(backend, {})
+    for name, value in settings.items():
+        if present:
+            section[name] = as_text(value)
+        else:
+            section.pop(name, None)
+    if not section:
+        del result[backend]
+    return result
+
+
+def write_atomic(path: str, text: str) -> None:
+    """Replace ``path`` with ``text`` so a reader sees the old file or the new one, never half."""
+    directory = os.path.dirname(path)
+    os.makedirs(directory, mode=0o755, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix='.policy.', dir=directory)
+    try:
+        with os.fdopen(handle, 'w', encoding='utf-8') as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise

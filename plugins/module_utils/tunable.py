@@ -1,0 +1,100 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, litevirt.uksm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What uksm_tunable does, without Ansible: plan, write under the lock, persist."""
+
+from __future__ import annotations
+
+import os
+import typing as t
+
+from . import persist
+from .facts import read_attributes
+from .hostinfo import process_names
+from .lock import host_lock
+from .plan import HostState, make_plan
+from .sysfs import detect
+from .transaction import Transaction
+
+
+class TunableError(RuntimeError):
+    """A failure to report as the task's message, with extra result keys."""
+
+    def __init__(self, message: str, **details: t.Any) -> None:
+        super().__init__(message)
+        self.details = details
+
+
+def _host_state(detection: t.Any, sysroot: str) -> HostState:
+    tunables, choices, stats, errors = read_attributes(detection)
+    if errors:
+        raise TunableError('cannot read the current values: %s' % '; '.join(errors))
+    running = detection.backend.thread in process_names(sysroot, [detection.backend.thread])
+    return HostState(tunables, choices, stats, running)
+
+
+def _persist(sysroot: str, backend: str, settings: t.Dict[str, t.Any], present: bool,
+             check_mode: bool) -> t.Tuple[bool, str, str, str]:
+    """Record (or remove) settings in the policy file: (changed, path, before text, after text)."""
+    policies, before = persist.load(sysroot)
+    after_policies = persist.updated(policies, backend, settings, present)
+    after = persist.render(after_policies) if after_policies else ''
+    path = persist.path_of(sysroot)
+    if after == before:
+        return False, path, before, after
+    if not check_mode:
+        if after:
+            persist.write_atomic(path, after)
+        else:
+            os.unlink(path)
+    return True, path, before, after
+
+
+def run(sysroot: str, wanted: str, desired: t.Dict[str, t.Any], state: str = 'present', persist_policy: bool = False,
+        allow_unmerge: bool = False, allow_eval_intervals: bool = False, check_mode: bool = False,
+        lock_timeout: float = 30.0) -> t.Dict[str, t.Any]:
+    detection = detect(sysroot, wanted)
+    backend = detection.backend
+    result = {'changed': False, 'backend': backend.name if backend else None, 'changes': [], 'settings': {}}
+    diff_before = {}  # type: t.Dict[str, t.Any]
+    diff_after = {}  # type: t.Dict[str, t.Any]
+    if state == 'absent':
+        name = backend.name if backend else (wanted if wanted != 'auto' else None)
+        if name is None:
+            raise TunableError('no UKSM or KSM interface to record the policy for (%s); set backend' % detection.reason)
+        changed, path, before, after = _persist(sysroot, name, desired, False, check_mode)
+        result.update(changed=changed, backend=name, policy_file=path,
+                      diff=[{'before': before, 'after': after, 'before_header': path, 'after_header': path}])
+        return result
+    if backend is None:
+        raise TunableError('no UKSM or KSM interface on this host: %s' % detection.reason)
+    with host_lock(sysroot, lock_timeout):
+        current = _host_state(detection, sysroot)
+        plan = make_plan(backend, detection.present, current, desired, allow_eval_intervals=allow_eval_intervals,
+                         allow_unmerge=allow_unmerge)
+        if plan.problems:
+            raise TunableError('%d invalid setting(s), nothing was written: %s'
+                               % (len(plan.problems), ' | '.join(str(problem) for problem in plan.problems)),
+                               problems=[str(problem) for problem in plan.problems])
+        if plan.steps and not check_mode:
+            Transaction(backend, detection, sysroot, current.tunables, allow_unmerge=allow_unmerge,
+                        allow_eval_intervals=allow_eval_intervals).apply(plan)
+            after = _host_state(detection, sysroot).tunables
+        else:
+            after = plan.final
+        result['settings'] = {name: after.get(name) for name in backend.write_order(n for n in desired if n in after)}
+        for name in backend.write_order(n for n in after if current.tunables.get(n) != after.get(n)):
+            result['changes'].append({'name': name, 'before': current.tunables.get(name), 'after': after.get(name)})
+            diff_before[name] = current.tunables.get(name)
+            diff_after[name] = after.get(name)
+        result['changed'] = bool(plan.steps)
+    diffs = [{'before': diff_before, 'after': diff_after, 'before_header': '/' + backend.directory,
+              'after_header': '/' + backend.directory}]
+    if persist_policy:
+        # record what was asked for (normalised), so check mode and a real run persist the same bytes
+        changed, path, before, after_text = _persist(sysroot, backend.name, plan.desired, True, check_mode)
+        result['changed'] = result['changed'] or changed
+        result['policy_file'] = path
+        diffs.append({'before': before, 'after': after_text, 'before_header': path, 'after_header': path})
+    result['diff'] = diffs
+    return result

@@ -1,0 +1,215 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, litevirt.uksm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+module: uksm_tunable
+short_description: Set UKSM or KSM tunables: validated, ordered, verified and rolled back on failure
+version_added: 0.1.0
+description:
+  - Sets one or many attributes of C(/sys/kernel/mm/uksm) (UKSM) or C(/sys/kernel/mm/ksm) (mainline KSM) in one task.
+  - Every setting is validated by the collection's knob model before anything is written; one invalid
+    setting means nothing is written, and every invalid setting is reported with the attribute, the value
+    and what is accepted.
+  - "Writes follow the kernel's order. UKSM: C(cpu_governor) (only when it differs, because every write resets
+    C(cpu_ratios), C(eval_intervals) and C(max_cpu_percentage) to the governor's preset), then C(max_cpu_percentage),
+    C(cpu_ratios), C(eval_intervals), then C(abundant_threshold), C(thrash_threshold), C(sleep_millisecs),
+    and C(run) last. KSM: C(advisor_mode), C(pages_to_scan), the C(advisor_*) values, the rest, C(run) last."
+  - Values the kernel already holds are not written, after normalisation (clamps such as C(max_cpu_percentage)
+    0..9 stored as 10, C(sleep_millisecs) rounded up to the kernel tick, C(MAX/150) read back as C(MAX/151)).
+  - Each write is read back; a failed write (EINVAL, EACCES, EBUSY, ENOMEM, EIO, a short write) or a
+    read-back that disagrees restores every attribute this run changed, governor first, and fails with the
+    errno and what was restored.
+  - A host-wide lock (C(<sysroot>/run/lock/litevirt-uksm.lock)), shared with the boot-time applier of the
+    C(litevirt.uksm.policy) role, serialises read-compare-write.
+author:
+  - litevirt engineering (@litevirt)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - litevirt.uksm.host
+  - litevirt.uksm.host.action_group
+attributes:
+  check_mode:
+    support: full
+    details: Predicts C(changed) exactly from the knob model and writes nothing, the persisted policy included.
+  diff_mode:
+    support: full
+    details: Shows the live attributes before and after, and the persisted policy file when O(persist=true).
+  platform:
+    platforms: posix
+options:
+  settings:
+    description:
+      - Attributes to set, as a dictionary of attribute name to value.
+      - Lists (C(cpu_ratios), C(eval_intervals)) may be given as YAML lists or space-separated strings.
+      - Mutually exclusive with O(name).
+    type: dict
+  name:
+    description: A single attribute to set; use with O(value). Mutually exclusive with O(settings).
+    type: str
+  value:
+    description: Value of O(name).
+    type: raw
+  state:
+    description:
+      - V(present) sets the values (and records them when O(persist=true)).
+      - V(absent) removes the named attributes from the persisted policy and leaves the live values alone.
+    type: str
+    choices: [present, absent]
+    default: present
+  persist:
+    description:
+      - Also record the settings in C(<sysroot>/etc/litevirt-uksm/policy.conf), the policy that the boot-time
+        unit of the C(litevirt.uksm.policy) role applies at every boot. Written atomically with a managed
+        header, in a stable order.
+    type: bool
+    default: false
+  allow_unmerge:
+    description:
+      - KSM only. C(merge_across_nodes) and C(max_page_sharing) cannot change while pages are shared (EBUSY).
+        With this option the module writes C(run=2) (unmerges every page, which is disruptive and can take
+        long), writes the attribute, and restores C(run).
+    type: bool
+    default: false
+  allow_eval_intervals_memory_corruption:
+    description:
+      - UKSM only. Every write to C(eval_intervals) corrupts kernel memory on UKSM kernels (a bad free;
+        repeated writes panicked a test host within seconds). Without this option a setting of
+        C(eval_intervals) that differs from the kernel's value is refused.
+      - The safe way to change intervals is O(settings.cpu_governor), whose preset sets them.
+    type: bool
+    default: false
+  lock_timeout:
+    description: Seconds to wait for the host-wide lock before failing.
+    type: float
+    default: 30
+notes:
+  - "Refused on UKSM: a C(cpu_ratios) rung of 10000 or more (it kills C(uksmd)); ladders whose effective ratios
+    decrease; a C(cpu_governor) value with spaces or brackets; writing C(run) while the C(uksmd) thread is gone
+    (the write would block forever, a reboot is needed)."
+  - Refused on KSM - C(pages_to_scan) while C(advisor_mode) is C(scan-time) (ksmd manages it).
+  - C(cpu_ratios) is written only when it differs (each write leaks kernel memory) and never with a byte
+    count equal to a kmalloc size.
+  - See C(docs/knob-reference.md) in the collection for every attribute, its range and its hazards.
+seealso:
+  - module: litevirt.uksm.uksm_facts
+'''
+
+EXAMPLES = r'''
+- name: Run UKSM with the medium governor and a lighter first rung
+  litevirt.uksm.uksm_tunable:
+    settings:
+      cpu_governor: medium
+      cpu_ratios: [10, 30, MAX/4, MAX/1]
+      sleep_millisecs: 200
+      run: 1
+    persist: true
+
+- name: Pause KSM page merging
+  litevirt.uksm.uksm_tunable:
+    name: run
+    value: 0
+
+- name: Change merge_across_nodes on a busy KSM host (unmerges every page)
+  litevirt.uksm.uksm_tunable:
+    settings:
+      merge_across_nodes: 0
+    allow_unmerge: true
+
+- name: Stop re-applying sleep_millisecs at boot, keep the live value
+  litevirt.uksm.uksm_tunable:
+    settings:
+      sleep_millisecs: 200
+    state: absent
+'''
+
+RETURN = r'''
+backend:
+  description: Interface used, V(uksm) or V(ksm).
+  returned: always
+  type: str
+  sample: uksm
+settings:
+  description: Values of the requested attributes after the run, as the kernel reads them (predicted in check mode).
+  returned: when state is present
+  type: dict
+  sample: {cpu_governor: medium, sleep_millisecs: 200, run: 1}
+changes:
+  description: Every attribute whose value changed, including those a governor write reset, in write order.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{name: cpu_governor, before: full, after: medium}, {name: max_cpu_percentage, before: 95, after: 50}]
+policy_file:
+  description: Path of the persisted policy.
+  returned: when persist is true or state is absent
+  type: str
+  sample: /etc/litevirt-uksm/policy.conf
+problems:
+  description: Every invalid setting, when validation failed.
+  returned: failure
+  type: list
+  elements: str
+errno:
+  description: Error number of the failed write.
+  returned: failure
+  type: int
+restored:
+  description: Attributes written back after a failure.
+  returned: failure
+  type: list
+  elements: str
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.litevirt.uksm.plugins.module_utils.lock import LockTimeout
+from ansible_collections.litevirt.uksm.plugins.module_utils.persist import PolicyFileError
+from ansible_collections.litevirt.uksm.plugins.module_utils.sysfs import SysrootError, check_sysroot
+from ansible_collections.litevirt.uksm.plugins.module_utils.transaction import ApplyError
+from ansible_collections.litevirt.uksm.plugins.module_utils.tunable import TunableError, run
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec={
+            'settings': {'type': 'dict'},
+            'name': {'type': 'str'},
+            'value': {'type': 'raw'},
+            'state': {'type': 'str', 'default': 'present', 'choices': ['present', 'absent']},
+            'persist': {'type': 'bool', 'default': False},
+            'allow_unmerge': {'type': 'bool', 'default': False},
+            'allow_eval_intervals_memory_corruption': {'type': 'bool', 'default': False},
+            'lock_timeout': {'type': 'float', 'default': 30},
+            'sysroot': {'type': 'path', 'default': '/'},
+            'backend': {'type': 'str', 'default': 'auto', 'choices': ['auto', 'uksm', 'ksm']},
+        },
+        mutually_exclusive=[('settings', 'name')],
+        required_one_of=[('settings', 'name')],
+        required_together=[('name', 'value')],
+        supports_check_mode=True,
+    )
+    params = module.params
+    desired = params['settings'] if params['settings'] is not None else {params['name']: params['value']}
+    try:
+        result = run(check_sysroot(params['sysroot']), params['backend'], desired, state=params['state'],
+                     persist_policy=params['persist'], allow_unmerge=params['allow_unmerge'],
+                     allow_eval_intervals=params['allow_eval_intervals_memory_corruption'],
+                     check_mode=module.check_mode, lock_timeout=params['lock_timeout'])
+    except ApplyError as error:
+        module.fail_json(msg=str(error), failed_attribute=error.failed, errno=error.errno, restored=error.restored,
+                         not_restored=error.not_restored)
+    except TunableError as error:
+        module.fail_json(msg=str(error), **error.details)
+    except (SysrootError, LockTimeout, PolicyFileError, OSError) as error:
+        module.fail_json(msg=str(error))
+    if not module._diff:
+        result.pop('diff', None)
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()

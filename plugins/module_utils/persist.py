@@ -60,7 +60,7 @@ def render(policies: Policies) -> str:
         settings = policies.get(backend.name)
         if not settings:
             continue
-        known = [name for name in backend.write_order(n for n in settings if n in backend.attrs)]
+        known = backend.write_order(n for n in settings if n in backend.attrs)
         unknown = sorted(n for n in settings if n not in backend.attrs)
         chunks.append('\n[%s]\n' % backend.name)
         chunks.extend('%s = %s\n' % (name, settings[name]) for name in known + unknown)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r'''
 module: uksm_tunable
-short_description: Set UKSM or KSM tunables: validated, ordered, verified and rolled back on failure
+short_description: Set UKSM or KSM tunables, validated, ordered, verified and rolled back on failure
 version_added: 0.1.0
 description:
   - Sets one or many attributes of C(/sys/kernel/mm/uksm) (UKSM) or C(/sys/kernel/mm/ksm) (mainline KSM) in one task.
@@ -79,7 +79,7 @@ options:
       - UKSM only. Every write to C(eval_intervals) corrupts kernel memory on UKSM kernels (a bad free;
         repeated writes panicked a test host within seconds). Without this option a setting of
         C(eval_intervals) that differs from the kernel's value is refused.
-      - The safe way to change intervals is O(settings.cpu_governor), whose preset sets them.
+      - The safe way to change intervals is a C(cpu_governor) setting, whose preset sets them.
     type: bool
     default: false
   lock_timeout:

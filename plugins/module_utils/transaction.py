@@ -106,9 +106,20 @@ class Transaction:
                 if not_restored:
                     message += '; NOT restored: %s' % '; '.join(not_restored)
                 raise ApplyError(message, step.name, error.errno, restored, not_restored) from None
+        self._verify(plan)
         # an unmerge for an EBUSY attribute stopped ksmd: put run back unless the plan set it
         if 'run' in self.touched and not any(step.name == 'run' for step in plan.steps):
             self._restore('run', self.touched['run'])
+
+    def _verify(self, plan: Plan) -> None:
+        """Every requested attribute holds its value at the end, side effects included."""
+        for name, value in plan.desired.items():
+            actual = read_value(self.backend, self.detection, name)
+            if not self.backend.attrs[name].kind.equivalent(value, actual):
+                restored, not_restored = self.rollback()
+                message = '%s reads %r after the run instead of %r (a side effect the model did not predict); restored: %s' % (
+                    name, actual, value, ', '.join(restored) or 'nothing was changed')
+                raise ApplyError(message, name, None, restored, not_restored)
 
     def _restore(self, name: str, value: t.Any) -> bool:
         """Write ``value`` back if the kernel holds something else; True when a write happened."""

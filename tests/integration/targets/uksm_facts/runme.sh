@@ -1,15 +1,11 @@
 #!/usr/bin/env bash
-# Mount simulated hosts of every kind, then check uksm_facts against each through ansible-playbook.
+# Check uksm_facts against simulated hosts of every kind, in normal and in check mode.
 set -eux
-python="${ANSIBLE_TEST_PYTHON_INTERPRETER:-python3}"
 # ansible-test runs a copy of the target; the simulator stays in the content root above OUTPUT_DIR
 simhost_dir="${OUTPUT_DIR%/tests/output/*}/tests/simhost"
+export PYTHON="${ANSIBLE_TEST_PYTHON_INTERPRETER:-python3}"
 hosts="$(mktemp -d)"
-simhost() { PYTHONPATH="$simhost_dir" "$python" -m simhost "$@"; }
-cleanup() { "$simhost_dir/cleanup.sh" "$hosts" || true; rm -rf "$hosts"; }
-trap cleanup EXIT
-for variant in uksm ksm ksm-old none uksm-readonly uksm-legacy; do
-  simhost up "$hosts/$variant" --variant "$variant"
+for mode in --diff --check; do
+  "$simhost_dir/with-hosts.sh" "$hosts" uksm ksm ksm-old none uksm-readonly uksm-legacy -- \
+    ansible-playbook -i localhost, -c local facts.yml -e "hosts_dir=$hosts" -e "ansible_python_interpreter=$PYTHON" "$mode" "$@"
 done
-ansible-playbook -i localhost, -c local facts.yml -e "hosts_dir=$hosts" -e "ansible_python_interpreter=$python" "$@"
-ansible-playbook -i localhost, -c local facts.yml -e "hosts_dir=$hosts" -e "ansible_python_interpreter=$python" --check "$@"

@@ -1,0 +1,69 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, litevirt.uksm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The boot-time applier: write the persisted policy with the same code as uksm_tunable.
+
+The policy role installs these module_utils files as a package on the host, with a small
+launcher that calls ``main()`` and exits with its status, from a oneshot unit. One line per change or failure goes to
+stdout, which systemd sends to the journal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import typing as t
+
+from . import persist
+from .lock import LockTimeout
+from .sysfs import SysrootError, check_sysroot, detect
+from .transaction import ApplyError
+from .tunable import TunableError, run
+
+PREFIX = 'uksm-policy: '
+
+
+def apply_policy(sysroot: str, out: t.Callable[[str], None], lock_timeout: float = 30.0) -> int:
+    """Apply the persisted policy of the detected backend; 0 on success, 1 on failure."""
+    try:
+        policies, _text = persist.load(sysroot)
+    except (OSError, persist.PolicyFileError) as error:
+        out('cannot read %s: %s' % (persist.path_of(sysroot), error))
+        return 1
+    detection = detect(sysroot)
+    if detection.backend is None:
+        out('nothing to apply: %s' % detection.reason)
+        return 0
+    settings = policies.get(detection.backend.name)
+    if not settings:
+        out('no %s policy in %s; nothing to apply' % (detection.backend.name, persist.path_of(sysroot)))
+        return 0
+    try:
+        result = run(sysroot, detection.backend.name, dict(settings), lock_timeout=lock_timeout)
+    except (ApplyError, TunableError, LockTimeout, OSError) as error:
+        out('FAILED: %s' % error)
+        return 1
+    for change in result['changes']:
+        out('%s %s: %s -> %s' % (detection.backend.name, change['name'], persist.as_text(change['before']),
+                                 persist.as_text(change['after'])))
+    out('%s policy applied: %d attribute(s) checked, %d changed' % (
+        detection.backend.name, len(settings), len(result['changes'])))
+    return 0
+
+
+def main(argv: t.Optional[t.Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description='Apply the persisted UKSM/KSM policy (litevirt.uksm).')
+    parser.add_argument('--sysroot', default='/', help='root of the host (default /)')
+    parser.add_argument('--lock-timeout', type=float, default=30.0, help='seconds to wait for the host lock')
+    args = parser.parse_args(argv)
+
+    def out(line: str) -> None:
+        sys.stdout.write(PREFIX + line + '\n')
+        sys.stdout.flush()
+
+    try:
+        sysroot = check_sysroot(args.sysroot)
+    except SysrootError as error:
+        out('FAILED: %s' % error)
+        return 2
+    return apply_policy(sysroot, out, args.lock_timeout)

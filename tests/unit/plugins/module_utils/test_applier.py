@@ -1,0 +1,70 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, litevirt.uksm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The boot-time applier brings drifted values back, logs each change and fails cleanly."""
+
+from __future__ import annotations
+
+from ansible_collections.litevirt.uksm.plugins.module_utils import persist
+from ansible_collections.litevirt.uksm.plugins.module_utils.applier import apply_policy
+from ansible_collections.litevirt.uksm.plugins.module_utils.facts import gather
+from ansible_collections.litevirt.uksm.plugins.module_utils.lock import host_lock
+
+POLICY = {'uksm': {'cpu_governor': 'medium', 'cpu_ratios': '10 30 MAX/4 MAX/1', 'sleep_millisecs': '200'}}
+
+
+def _persist(root, policies):
+    persist.write_atomic(persist.path_of(root), persist.render(policies))
+
+
+def test_drift_is_repaired_and_logged(make_host):
+    host = make_host('uksm')
+    root = host.paths.root
+    _persist(root, POLICY)
+    lines = []
+    assert apply_policy(root, lines.append) == 0
+    live = gather(root)['tunables']
+    assert live['cpu_governor'] == 'medium' and live['cpu_ratios'] == ['10', '30', 'MAX/4', 'MAX/1']
+    assert 'uksm cpu_governor: full -> medium' in lines
+    assert lines[-1].endswith('3 attribute(s) checked, 5 changed')
+    lines.clear()
+    assert apply_policy(root, lines.append) == 0
+    assert lines == ['uksm policy applied: 3 attribute(s) checked, 0 changed']
+
+
+def test_failure_rolls_back_and_exits_non_zero(make_host):
+    host = make_host('uksm')
+    root = host.paths.root
+    _persist(root, POLICY)
+    before = gather(root)['tunables']
+    host.inject('sleep_millisecs', errno='EIO')
+    lines = []
+    assert apply_policy(root, lines.append) == 1
+    assert lines[0].startswith('FAILED: writing sleep_millisecs') and 'EIO' in lines[0]
+    assert gather(root)['tunables'] == before
+
+
+def test_invalid_persisted_policy_writes_nothing(make_host):
+    host = make_host('uksm')
+    _persist(host.paths.root, {'uksm': {'cpu_ratios': '20 40 MAX/4 10000'}})
+    lines = []
+    assert apply_policy(host.paths.root, lines.append) == 1
+    assert 'kill uksmd' in lines[0] and host.writes() == []
+
+
+def test_no_policy_for_this_backend(make_host):
+    host = make_host('ksm')
+    _persist(host.paths.root, POLICY)
+    lines = []
+    assert apply_policy(host.paths.root, lines.append) == 0
+    assert 'no ksm policy' in lines[0]
+
+
+def test_lock_is_shared_with_the_module(make_host):
+    host = make_host('uksm')
+    root = host.paths.root
+    _persist(root, POLICY)
+    lines = []
+    with host_lock(root):
+        assert apply_policy(root, lines.append, lock_timeout=0.2) == 1
+    assert 'held by another writer' in lines[0] and host.writes() == []

@@ -102,7 +102,7 @@ UKSM_GOVERNOR_PRESETS = {
 }
 
 UKSM = Backend('uksm', 'UKSM (Ultra KSM)', 'uksmd', 'cpu_governor', [
-    Attr('cpu_governor', Choice(tuple(UKSM_GOVERNOR_PRESETS), trailing_space=True),
+    Attr('cpu_governor', Choice(tuple(UKSM_GOVERNOR_PRESETS)),
          'CPU governor; every write resets cpu_ratios, eval_intervals and max_cpu_percentage to its preset.',
          default='full', stage=_GOVERNOR),
     Attr('max_cpu_percentage', Unsigned(0, 100, clamps={(0, 9): 10, (100, 100): 99}),
@@ -140,7 +140,7 @@ UKSM = Backend('uksm', 'UKSM (Ultra KSM)', 'uksmd', 'cpu_governor', [
 _MODE, _PAGES, _ADVISOR, _REST = 1, 2, 3, 4
 
 KSM = Backend('ksm', 'KSM (mainline)', 'ksmd', 'run', [
-    Attr('advisor_mode', Choice(('none', 'scan-time'), trailing_space=False),
+    Attr('advisor_mode', Choice(('none', 'scan-time')),
          'Advisor that tunes pages_to_scan (6.8+); a change resets pages_to_scan.',
          default='none', stage=_MODE, since='6.8'),
     Attr('pages_to_scan', Unsigned(0, UINT_MAX),

@@ -23,7 +23,6 @@ import typing as t
 UINT_MAX = 2 ** 32 - 1
 ULONG_MAX = 2 ** 64 - 1
 INT_MAX = 2 ** 31 - 1
-LONG_MAX = 2 ** 63 - 1
 
 # Tick rates a Linux x86/arm kernel can be built with; sleep_millisecs rounds up to one tick.
 SUPPORTED_HZ = (100, 250, 300, 1000)
@@ -216,10 +215,9 @@ class Choice(Kind):
 
     label = 'choice'
 
-    def __init__(self, choices: t.Sequence[str], trailing_space: bool) -> None:
+    def __init__(self, choices: t.Sequence[str]) -> None:
+        # parsing splits on whitespace, so UKSM's "name " entries and KSM's joined ones read alike
         self.choices = tuple(choices)
-        # UKSM prints "name " for every entry, KSM joins with single spaces
-        self.trailing_space = trailing_space
 
     def describe(self) -> str:
         return 'one of %s, as a bare name' % ', '.join(self.choices)

@@ -35,12 +35,10 @@ class Problem:
 class Step:
     """One write: the attribute, the value before, the value to write and the text written."""
 
-    def __init__(self, name: str, before: t.Any, value: t.Any, after: t.Any, text: str) -> None:
+    def __init__(self, name: str, before: t.Any, value: t.Any, text: str) -> None:
         self.name = name
         self.before = before
         self.value = value
-        # what the kernel should read back (modulo jiffy rounding, see Kind.equivalent)
-        self.after = after
         self.text = text
 
 
@@ -155,7 +153,7 @@ def make_plan(backend: Backend, present: t.Sequence[str], state: HostState, desi
         if kind.equivalent(value, current):
             continue  # never rewrite a governor (or anything) with its current value
         after = kind.normalise(value)
-        plan.steps.append(Step(name, current, value, after, kind.format(value)))
+        plan.steps.append(Step(name, current, value, kind.format(value)))
         predicted[name] = after
         _side_effects(backend, name, value, predicted)
     plan.final = predicted

@@ -11,7 +11,6 @@ import typing as t
 
 from .backends import HAZARD_CORRUPTS_MEMORY, HAZARD_EBUSY_WHILE_SHARED, HAZARD_NEEDS_DAEMON, Backend
 from .hostinfo import process_names
-from .knobs import Choice
 from .plan import Plan, Step
 from .sysfs import Detection, read_text
 
@@ -41,9 +40,7 @@ def write_text(path: str, text: str) -> None:
 
 
 def read_value(backend: Backend, detection: Detection, name: str) -> t.Any:
-    kind = backend.attrs[name].kind
-    text = read_text(detection.attr_path(name))
-    return kind.parse_all(text)[0] if isinstance(kind, Choice) else kind.parse(text)
+    return backend.attrs[name].kind.parse(read_text(detection.attr_path(name)))
 
 
 def _describe(error: OSError) -> str:
@@ -52,7 +49,7 @@ def _describe(error: OSError) -> str:
 
 
 class Transaction:
-    """Applies one plan under the caller's lock; ``changes`` lists what the kernel holds afterwards."""
+    """Applies one plan under the caller's lock, remembering what it touched so it can roll back."""
 
     def __init__(self, backend: Backend, detection: Detection, sysroot: str, before: t.Dict[str, t.Any],
                  allow_unmerge: bool = False, allow_eval_intervals: bool = False) -> None:

@@ -56,8 +56,6 @@ def run(sysroot: str, wanted: str, desired: t.Dict[str, t.Any], state: str = 'pr
     detection = detect(sysroot, wanted)
     backend = detection.backend
     result = {'changed': False, 'backend': backend.name if backend else None, 'changes': [], 'settings': {}}
-    diff_before = {}  # type: t.Dict[str, t.Any]
-    diff_after = {}  # type: t.Dict[str, t.Any]
     if state == 'absent':
         name = backend.name if backend else (wanted if wanted != 'auto' else None)
         if name is None:
@@ -83,13 +81,12 @@ def run(sysroot: str, wanted: str, desired: t.Dict[str, t.Any], state: str = 'pr
         else:
             after = plan.final
         result['settings'] = {name: after.get(name) for name in backend.write_order(n for n in desired if n in after)}
-        for name in backend.write_order(n for n in after if current.tunables.get(n) != after.get(n)):
-            result['changes'].append({'name': name, 'before': current.tunables.get(name), 'after': after.get(name)})
-            diff_before[name] = current.tunables.get(name)
-            diff_after[name] = after.get(name)
+        result['changes'] = [{'name': name, 'before': current.tunables.get(name), 'after': after.get(name)}
+                             for name in backend.write_order(n for n in after if current.tunables.get(n) != after.get(n))]
         result['changed'] = bool(plan.steps)
-    diffs = [{'before': diff_before, 'after': diff_after, 'before_header': '/' + backend.directory,
-              'after_header': '/' + backend.directory}]
+    diffs = [{'before': {change['name']: change['before'] for change in result['changes']},
+              'after': {change['name']: change['after'] for change in result['changes']},
+              'before_header': '/' + backend.directory, 'after_header': '/' + backend.directory}]
     if persist_policy:
         # record what was asked for (normalised), so check mode and a real run persist the same bytes
         changed, path, before, after_text = _persist(sysroot, backend.name, plan.desired, True, check_mode)

@@ -56,7 +56,7 @@ def test_ksm_run_masks_hot_remove_bits():
 
 def test_governor_parse_and_choices():
     assert GOVERNOR.parse_all('full [medium] low quiet \n') == ('medium', ['full', 'medium', 'low', 'quiet'])
-    assert Choice(('none', 'scan-time'), False).parse_all('none [scan-time]\n') == ('scan-time', ['none', 'scan-time'])
+    assert Choice(('none', 'scan-time')).parse_all('none [scan-time]\n') == ('scan-time', ['none', 'scan-time'])
     with pytest.raises(KernelFormatError):
         GOVERNOR.parse('full medium\n')
 

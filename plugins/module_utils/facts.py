@@ -8,8 +8,10 @@ from __future__ import annotations
 import os
 import typing as t
 
+from . import persist
 from .hostinfo import CONFLICTING_SERVICES, ksm_zero_kib, page_size, process_names, services
 from .knobs import Choice, KernelFormatError
+from .plan import HostState, make_plan
 from .sysfs import Detection, detect, read_text
 
 _UNITS = ('B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB')
@@ -72,10 +74,34 @@ def writable(detection: Detection) -> bool:
     return os.access(detection.attr_path(detection.backend.marker), os.W_OK)
 
 
+def policy(sysroot: str, detection: Detection, tunables: t.Dict[str, t.Any],
+           choices: t.Dict[str, t.List[str]]) -> t.Dict[str, t.Any]:
+    """The persisted policy and which of its attributes the kernel does not hold now (drift)."""
+    fact = {'file': '/' + persist.POLICY_FILE, 'exists': False, 'settings': {}, 'drift': [], 'error': None,
+            'unit': persist.unit_state(sysroot)}
+    try:
+        policies, text = persist.load(sysroot)
+    except (OSError, persist.PolicyFileError) as error:
+        fact['error'] = 'cannot read %s: %s' % (fact['file'], error)
+        return fact
+    fact.update(exists=bool(text), settings=policies)
+    backend = detection.backend
+    section = policies.get(backend.name) if backend else None
+    if section:
+        # hazards are the writer's business: drift is only "differs from the policy"
+        plan = make_plan(backend, detection.present, HostState(tunables, choices), section,
+                         allow_eval_intervals=True, allow_unmerge=True)
+        if plan.problems:
+            fact['error'] = 'the persisted %s policy does not apply here: %s' % (
+                backend.name, ' | '.join(str(problem) for problem in plan.problems))
+        fact['drift'] = [step.name for step in plan.steps]
+    return fact
+
+
 def gather(sysroot: str, wanted: str = 'auto') -> t.Dict[str, t.Any]:
     """The whole fact; never raises because a host lacks UKSM or KSM."""
     detection = detect(sysroot, wanted)
-    wanted_processes = {'uksmd', 'ksmd'} | {name for name in CONFLICTING_SERVICES.values() if name}
+    wanted_processes = {'uksmd', 'ksmd'} | {c.process for c in CONFLICTING_SERVICES.values() if c.process}
     running = process_names(sysroot, wanted_processes)
     fact = {
         'available': detection.available,
@@ -94,10 +120,13 @@ def gather(sysroot: str, wanted: str = 'auto') -> t.Dict[str, t.Any]:
         'daemon_running': None,
         'unknown_attributes': [],
         'errors': [],
-        'conflicts': services(sysroot, running),
+        'defaults': {},
+        'policy': None,
+        'conflicts': services(sysroot, running, detection.backend.name if detection.backend else None),
     }  # type: t.Dict[str, t.Any]
     backend = detection.backend
     if backend is None:
+        fact['policy'] = policy(sysroot, detection, {}, {})
         return fact
     tunables, choices, stats, errors = read_attributes(detection)
     if backend.name == 'uksm':
@@ -121,5 +150,7 @@ def gather(sysroot: str, wanted: str = 'auto') -> t.Dict[str, t.Any]:
         'daemon_running': backend.thread in running,
         'unknown_attributes': detection.unknown,
         'errors': errors,
+        'defaults': {name: backend.attrs[name].default for name in backend.write_order(tunables)},
+        'policy': policy(sysroot, detection, tunables, choices),
     })
     return fact

@@ -13,12 +13,22 @@ from .sysfs import host_path, read_text
 
 _ZERO_PAGES = re.compile(r'^KsmZeroPages:\s+(\d+) kB$', re.MULTILINE)
 
-# Services that write the same sysfs files as a policy (spec, "Things on a host that fight a policy"),
-# with the process name each runs as.
+
+
+class Conflict(t.NamedTuple):
+    """A service that writes the same sysfs files as a policy (spec, "Things on a host that fight a policy")."""
+    process: t.Optional[str]  # the process name it runs as, if it keeps running
+    backends: t.Tuple[str, ...]  # whose files it writes
+    certain: bool  # always rewrites them (true), or only with some configurations (tuned profiles)
+
+
 CONFLICTING_SERVICES = {
-    'ksmtuned.service': 'ksmtuned',
-    'ksm.service': None,
-    'tuned.service': 'tuned',
+    # rewrites run, pages_to_scan and sleep_millisecs every 60 s
+    'ksmtuned.service': Conflict('ksmtuned', ('ksm',), True),
+    # toggles run once at boot
+    'ksm.service': Conflict(None, ('ksm',), True),
+    # only profiles with a [sysfs] section or ksm options touch these files
+    'tuned.service': Conflict('tuned', ('uksm', 'ksm'), False),
 }
 _UNIT_DIRS = ('etc/systemd/system', 'usr/lib/systemd/system', 'lib/systemd/system')
 
@@ -61,8 +71,16 @@ def page_size() -> int:
     return os.sysconf('SC_PAGE_SIZE')
 
 
-def services(sysroot: str, running: t.Set[str]) -> t.Dict[str, t.Dict[str, bool]]:
-    """Installed/enabled/running state of each conflicting service, from files only (no systemctl)."""
+def rewrites(conflict: Conflict, backend: t.Optional[str]) -> str:
+    """Whether a service rewrites ``backend``'s files: ``always``, ``maybe`` or ``never``."""
+    if backend is None or backend not in conflict.backends:
+        return 'never'
+    return 'always' if conflict.certain else 'maybe'
+
+
+def services(sysroot: str, running: t.Set[str], backend: t.Optional[str] = None) -> t.Dict[str, t.Dict[str, t.Any]]:
+    """Installed/enabled/running state of each conflicting service, from files only (no systemctl),
+    and whether it rewrites the files of ``backend``."""
     wants_dirs = []
     system = host_path(sysroot, 'etc/systemd/system')
     try:
@@ -70,13 +88,14 @@ def services(sysroot: str, running: t.Set[str]) -> t.Dict[str, t.Dict[str, bool]
     except OSError:
         pass
     result = {}
-    for unit, process in CONFLICTING_SERVICES.items():
+    for unit, conflict in CONFLICTING_SERVICES.items():
         installed = any(os.path.exists(host_path(sysroot, os.path.join(directory, unit))) for directory in _UNIT_DIRS)
         enabled = any(os.path.lexists(os.path.join(directory, unit)) for directory in wants_dirs)
         active = os.path.lexists(host_path(sysroot, 'run/systemd/units/invocation:' + unit))
         result[unit.rsplit('.', 1)[0]] = {
             'installed': installed,
             'enabled': enabled,
-            'running': active or (process is not None and process in running),
+            'running': active or (conflict.process is not None and conflict.process in running),
+            'rewrites': rewrites(conflict, backend),
         }
     return result

@@ -17,6 +17,11 @@ from .backends import BACKENDS
 from .sysfs import host_path
 
 POLICY_FILE = 'etc/litevirt-uksm/policy.conf'
+# The unit that applies it at boot, and the directory of its applier (see bootunit.py).
+UNIT_NAME = 'uksm-policy.service'
+UNIT_FILE = 'etc/systemd/system/' + UNIT_NAME
+UNIT_WANTED_BY = 'sysinit.target'
+APPLIER_DIR = 'usr/lib/litevirt-uksm'
 HEADER = ('# Managed by the litevirt.uksm Ansible collection (uksm_tunable persist, policy role).\n'
           '# Applied at boot by uksm-policy.service. Local edits are overwritten.\n')
 
@@ -71,6 +76,28 @@ def path_of(sysroot: str) -> str:
     return host_path(sysroot, POLICY_FILE)
 
 
+def unit_state(sysroot: str) -> t.Dict[str, t.Any]:
+    """Whether the boot unit is installed and enabled, from files only (works offline)."""
+    wants = 'etc/systemd/system/%s.wants/%s' % (UNIT_WANTED_BY, UNIT_NAME)
+    return {'name': UNIT_NAME,
+            'installed': os.path.exists(host_path(sysroot, UNIT_FILE)),
+            'enabled': os.path.lexists(host_path(sysroot, wants))}
+
+
+def remove(sysroot: str) -> bool:
+    """Delete the policy file and its directory when empty; whether anything was there."""
+    path = path_of(sysroot)
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        return False
+    try:
+        os.rmdir(os.path.dirname(path))
+    except OSError:
+        pass  # not empty: someone else's files
+    return True
+
+
 def load(sysroot: str) -> t.Tuple[Policies, str]:
     """The persisted policies and the file's text ('' when there is none)."""
     try:
@@ -95,17 +122,17 @@ def updated(policies: Policies, backend: str, settings: t.Dict[str, t.Any], pres
     return result
 
 
-def write_atomic(path: str, text: str) -> None:
+def write_atomic(path: str, text: str, mode: int = 0o644) -> None:
     """Replace ``path`` with ``text`` so a reader sees the old file or the new one, never half."""
     directory = os.path.dirname(path)
     os.makedirs(directory, mode=0o755, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix='.policy.', dir=directory)
+    handle, temporary = tempfile.mkstemp(prefix='.' + os.path.basename(path) + '.', dir=directory)
     try:
         with os.fdopen(handle, 'w', encoding='utf-8') as stream:
             stream.write(text)
             stream.flush()
             os.fsync(stream.fileno())
-        os.chmod(temporary, 0o644)
+        os.chmod(temporary, mode)
         os.replace(temporary, path)
     except BaseException:
         if os.path.exists(temporary):

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import typing as t
 
@@ -13,6 +14,7 @@ from .facts import read_attributes
 from .hostinfo import process_names
 from .lock import host_lock
 from .plan import HostState, make_plan
+from .presets import preset_settings
 from .sysfs import detect
 from .transaction import Transaction
 
@@ -52,7 +54,7 @@ def _persist(sysroot: str, backend: str, settings: t.Dict[str, t.Any], present: 
 
 def run(sysroot: str, wanted: str, desired: t.Dict[str, t.Any], state: str = 'present', persist_policy: bool = False,
         allow_unmerge: bool = False, allow_eval_intervals: bool = False, check_mode: bool = False,
-        lock_timeout: float = 30.0) -> t.Dict[str, t.Any]:
+        lock_timeout: float = 30.0, preset: t.Optional[str] = None) -> t.Dict[str, t.Any]:
     detection = detect(sysroot, wanted)
     backend = detection.backend
     result = {'changed': False, 'backend': backend.name if backend else None, 'changes': [], 'settings': {}}
@@ -66,7 +68,10 @@ def run(sysroot: str, wanted: str, desired: t.Dict[str, t.Any], state: str = 'pr
         return result
     if backend is None:
         raise TunableError('no UKSM or KSM interface on this host: %s' % detection.reason)
-    with host_lock(sysroot, lock_timeout):
+    if preset:
+        desired = dict(preset_settings(preset, backend.name, detection.present), **desired)
+    # check mode writes nothing, so it neither waits for writers nor leaves a lock file behind
+    with contextlib.nullcontext() if check_mode else host_lock(sysroot, lock_timeout):
         current = _host_state(detection, sysroot)
         plan = make_plan(backend, detection.present, current, desired, allow_eval_intervals=allow_eval_intervals,
                          allow_unmerge=allow_unmerge)

@@ -47,6 +47,16 @@ options:
       - Lists (C(cpu_ratios), C(eval_intervals)) may be given as YAML lists or space-separated strings.
       - Mutually exclusive with O(name).
     type: dict
+  preset:
+    description:
+      - A named policy for a common intent, expressed as plain settings of the detected backend
+        (listed with their trade-offs in C(docs/knob-reference.md)). O(settings) or O(name) given with it
+        override its values; its attributes that this kernel lacks are skipped.
+      - V(density) saves the most memory for the most CPU, V(balanced) trades some savings for CPU,
+        V(quiet) spends the least CPU, V(off) stops scanning.
+      - Only with O(state=present).
+    type: str
+    choices: [density, balanced, quiet, off]
   name:
     description: A single attribute to set; use with O(value). Mutually exclusive with O(settings).
     type: str
@@ -106,6 +116,13 @@ EXAMPLES = r'''
       cpu_ratios: [10, 30, MAX/4, MAX/1]
       sleep_millisecs: 200
       run: 1
+    persist: true
+
+- name: Apply the balanced preset with a longer sleep, whichever of UKSM and KSM the host runs
+  litevirt.uksm.uksm_tunable:
+    preset: balanced
+    settings:
+      sleep_millisecs: 200
     persist: true
 
 - name: Pause KSM page merging
@@ -168,6 +185,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.litevirt.uksm.plugins.module_utils.lock import LockTimeout
 from ansible_collections.litevirt.uksm.plugins.module_utils.persist import PolicyFileError
+from ansible_collections.litevirt.uksm.plugins.module_utils.presets import PRESETS
 from ansible_collections.litevirt.uksm.plugins.module_utils.sysfs import SysrootError, check_sysroot
 from ansible_collections.litevirt.uksm.plugins.module_utils.transaction import ApplyError
 from ansible_collections.litevirt.uksm.plugins.module_utils.tunable import TunableError, run
@@ -177,6 +195,7 @@ def main() -> None:
     module = AnsibleModule(
         argument_spec={
             'settings': {'type': 'dict'},
+            'preset': {'type': 'str', 'choices': list(PRESETS)},
             'name': {'type': 'str'},
             'value': {'type': 'raw'},
             'state': {'type': 'str', 'default': 'present', 'choices': ['present', 'absent']},
@@ -188,17 +207,22 @@ def main() -> None:
             'backend': {'type': 'str', 'default': 'auto', 'choices': ['auto', 'uksm', 'ksm']},
         },
         mutually_exclusive=[('settings', 'name')],
-        required_one_of=[('settings', 'name')],
+        required_one_of=[('settings', 'name', 'preset')],
+        required_if=[('state', 'absent', ('settings', 'name'), True)],
         required_together=[('name', 'value')],
         supports_check_mode=True,
     )
     params = module.params
-    desired = params['settings'] if params['settings'] is not None else {params['name']: params['value']}
+    if params['state'] == 'absent' and params['preset']:
+        module.fail_json(msg='preset is only for state=present; list the attributes to forget in settings')
+    desired = params['settings'] if params['settings'] is not None else {}
+    if params['name'] is not None:
+        desired = {params['name']: params['value']}
     try:
         result = run(check_sysroot(params['sysroot']), params['backend'], desired, state=params['state'],
                      persist_policy=params['persist'], allow_unmerge=params['allow_unmerge'],
                      allow_eval_intervals=params['allow_eval_intervals_memory_corruption'],
-                     check_mode=module.check_mode, lock_timeout=params['lock_timeout'])
+                     check_mode=module.check_mode, lock_timeout=params['lock_timeout'], preset=params['preset'])
     except ApplyError as error:
         module.fail_json(msg=str(error), failed_attribute=error.failed, errno=error.errno, restored=error.restored,
                          not_restored=error.not_restored)

@@ -1,0 +1,51 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, litevirt.uksm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Named policies for common intents, as plain settings per backend.
+
+A preset is only a starting point: settings given next to it override its values, and its
+attributes that a kernel lacks (KSM advisor before 6.8, use_zero_pages before 4.11) are skipped.
+UKSM presets pick a governor and leave its ladder (cpu_ratios, eval_intervals,
+max_cpu_percentage) to the governor's own preset, which the governor write installs.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+
+class Preset(t.NamedTuple):
+    summary: str
+    tradeoff: str
+    settings: t.Dict[str, t.Dict[str, t.Any]]  # backend name -> attribute -> value
+
+
+PRESETS = {
+    'density': Preset(
+        'Most memory saved: fastest scanning.',
+        'Most CPU spent on scanning and more copy-on-write faults when guests write merged pages; '
+        'shares more pages between tenants, which matters where guests do not trust each other.',
+        {'uksm': {'cpu_governor': 'full', 'run': 1},
+         'ksm': {'advisor_mode': 'none', 'pages_to_scan': 1000, 'sleep_millisecs': 20, 'use_zero_pages': 1,
+                 'run': 1}}),
+    'balanced': Preset(
+        'Good savings at moderate CPU cost.',
+        'Sharing builds up more slowly after guests start than with density.',
+        {'uksm': {'cpu_governor': 'medium', 'run': 1},
+         'ksm': {'advisor_mode': 'none', 'pages_to_scan': 300, 'sleep_millisecs': 20, 'run': 1}}),
+    'quiet': Preset(
+        'Sharing at the smallest CPU cost.',
+        'Memory is found and saved slowly (minutes to hours on large hosts); pick it for CPU-bound hosts.',
+        {'uksm': {'cpu_governor': 'quiet', 'run': 1},
+         'ksm': {'advisor_mode': 'none', 'pages_to_scan': 100, 'sleep_millisecs': 200, 'run': 1}}),
+    'off': Preset(
+        'No scanning.',
+        'Pages already merged stay merged until guests write them; nothing new is saved.',
+        {'uksm': {'run': 0}, 'ksm': {'run': 0}}),
+}
+
+
+def preset_settings(name: str, backend: str, present: t.Iterable[str]) -> t.Dict[str, t.Any]:
+    """The preset's settings for ``backend``, without the attributes this kernel lacks."""
+    present = set(present)
+    return {attr: value for attr, value in PRESETS[name].settings[backend].items() if attr in present}

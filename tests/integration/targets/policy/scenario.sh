@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Usage: scenario.sh HOSTS_DIR SIMHOST_DIR [ansible-playbook options]; hosts are mounted by runme.sh.
+set -eux
+hosts="$1"
+simhost_dir="$2"
+shift 2
+play() {
+  ansible-playbook -i inventory.yml -e "hosts_dir=$hosts" -e "simhost_dir=$simhost_dir" \
+    -e "ansible_python_interpreter=$PYTHON" "$@"
+}
+recap_unchanged() {  # every host of the recap in $1 reports changed=0
+  grep -E '^hv-[a-z]+ +: ok=' "$1"
+  ! grep -E '^hv-[a-z]+ +: ok=[0-9]+ +changed=[1-9]' "$1"
+}
+log="$(mktemp)"
+
+play prepare.yml "$@"
+play check.yml --check "$@"
+play converge.yml -e expect_changed=true "$@"
+play converge.yml -e expect_changed=false "$@" | tee "$log"
+recap_unchanged "$log"
+play verify.yml "$@"
+play update.yml "$@"
+play conflicts.yml "$@"
+play absent.yml "$@"
+play absent.yml "$@" | tee "$log"
+recap_unchanged "$log"
+play unavailable.yml "$@"

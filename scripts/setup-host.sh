@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Install the Debian packages the tests and the demo need, only those missing.
 # fuse3/libfuse3-3: the simulated host's sysfs is a FUSE filesystem (tests/simhost).
+# systemd: systemctl --root and systemd-analyze verify for the boot unit (systemd need not run).
 set -euo pipefail
-packages=(fuse3 libfuse3-3)
+packages=(fuse3 libfuse3-3 systemd)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")

@@ -16,7 +16,8 @@ import os
 import shutil
 import typing as t
 
-from . import applier  # noqa: F401  # ships the applier and its imports with the module that uses this file
+# imported so that AnsiballZ ships the applier and everything it imports with the module
+from . import applier  # noqa: F401 pylint: disable=unused-import
 from .backends import BACKENDS
 from .lock import LOCK_FILE
 from .persist import APPLIER_DIR as LIB_DIR, POLICY_FILE, UNIT_FILE, UNIT_NAME, UNIT_WANTED_BY as WANTED_BY, write_atomic

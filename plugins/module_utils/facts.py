@@ -94,7 +94,9 @@ def policy(sysroot: str, detection: Detection, tunables: t.Dict[str, t.Any],
         if plan.problems:
             fact['error'] = 'the persisted %s policy does not apply here: %s' % (
                 backend.name, ' | '.join(str(problem) for problem in plan.problems))
-        fact['drift'] = [step.name for step in plan.steps]
+        # compared with the kernel now, not with what a governor write would reset
+        fact['drift'] = [name for name in backend.write_order(plan.desired)
+                         if not backend.attrs[name].kind.equivalent(plan.desired[name], tunables.get(name))]
     return fact
 
 

@@ -14,7 +14,6 @@ from .sysfs import host_path, read_text
 _ZERO_PAGES = re.compile(r'^KsmZeroPages:\s+(\d+) kB$', re.MULTILINE)
 
 
-
 class Conflict(t.NamedTuple):
     """A service that writes the same sysfs files as a policy (spec, "Things on a host that fight a policy")."""
     process: t.Optional[str]  # the process name it runs as, if it keeps running

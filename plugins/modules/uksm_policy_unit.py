@@ -12,7 +12,7 @@ version_added: 0.1.0
 description:
   - Installs C(uksm-policy.service), a oneshot unit that applies the persisted policy
     (C(/etc/litevirt-uksm/policy.conf), written by M(litevirt.uksm.uksm_tunable) with O(litevirt.uksm.uksm_tunable#module:persist=true))
-    at every boot, and enables it.
+    at every boot, and enables it. The C(litevirt.uksm.policy) role uses it.
   - The applier is the collection's own module_utils, copied byte for byte from the collection running this
     module into C(/usr/lib/litevirt-uksm/uksm_policy), with a launcher C(/usr/lib/litevirt-uksm/uksm-policy-apply).
     Boot therefore validates, orders, reads back, rolls back and locks exactly like the modules.
@@ -78,8 +78,6 @@ notes:
   - Requires C(systemctl) on the managed node.
 seealso:
   - module: litevirt.uksm.uksm_tunable
-  - role: litevirt.uksm.policy
-    description: Applies a policy now and installs this unit.
 '''
 
 EXAMPLES = r'''

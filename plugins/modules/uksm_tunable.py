@@ -56,7 +56,7 @@ options:
         V(quiet) spends the least CPU, V(off) stops scanning.
       - Only with O(state=present).
     type: str
-    choices: [density, balanced, quiet, off]
+    choices: [density, balanced, quiet, "off"]
   name:
     description: A single attribute to set; use with O(value). Mutually exclusive with O(settings).
     type: str

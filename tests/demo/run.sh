@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The README's demo: simulated UKSM, KSM and plain hosts, and what uksm_facts reports for them.
+# The README's demo: simulated UKSM, KSM and plain hosts; facts, a policy applied with uksm_tunable,
+# the policy role and what it installs, and the boot applier after a simulated reboot.
 # Expects `make build` to have installed the collection tarball (ANSIBLE_COLLECTIONS_PATH).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -13,4 +14,4 @@ simhost up "$hosts/hv-uksm01" --variant uksm
 simhost up "$hosts/hv-ksm01" --variant ksm --active
 simhost up "$hosts/hv-plain01" --variant none
 export ANSIBLE_STDOUT_CALLBACK=default ANSIBLE_CALLBACK_RESULT_FORMAT=yaml ANSIBLE_HOST_KEY_CHECKING=false
-ansible-playbook -i "$here/inventory.yml" "$here/demo.yml" -e "demo_hosts_dir=$hosts"
+ansible-playbook -i "$here/inventory.yml" "$here/demo.yml" -e "demo_hosts_dir=$hosts" -e "demo_simhost_dir=$root/tests/simhost"

@@ -9,6 +9,7 @@ import os
 
 import pytest
 
+from ansible_collections.litevirt.uksm.plugins.module_utils import persist
 from ansible_collections.litevirt.uksm.plugins.module_utils.facts import gather, human_bytes
 from ansible_collections.litevirt.uksm.plugins.module_utils.sysfs import SysrootError, check_sysroot
 
@@ -137,8 +138,48 @@ def test_conflicting_services(make_host):
     with open(os.path.join(root, 'proc/4242/comm'), 'w') as handle:
         handle.write('ksmtuned\n')
     conflicts = gather(root)['conflicts']
-    assert conflicts['ksmtuned'] == {'installed': True, 'enabled': True, 'running': True}
-    assert conflicts['tuned'] == {'installed': False, 'enabled': False, 'running': False}
+    assert conflicts['ksmtuned'] == {'installed': True, 'enabled': True, 'running': True, 'rewrites': 'always'}
+    assert conflicts['tuned'] == {'installed': False, 'enabled': False, 'running': False, 'rewrites': 'maybe'}
+
+
+def test_ksmtuned_does_not_fight_uksm(make_host):
+    conflicts = gather(make_host('uksm').paths.root)['conflicts']
+    assert conflicts['ksmtuned']['rewrites'] == 'never' and conflicts['ksm']['rewrites'] == 'never'
+    assert conflicts['tuned']['rewrites'] == 'maybe'
+
+
+def test_defaults_are_the_kernel_defaults_of_present_tunables(make_host):
+    fact = gather(make_host('ksm-old').paths.root)
+    assert set(fact['defaults']) == set(fact['tunables'])
+    assert fact['defaults']['run'] == 0 and fact['defaults']['pages_to_scan'] == 100
+    assert gather(make_host('uksm').paths.root)['defaults'] == gather(make_host('uksm').paths.root)['tunables']
+
+
+def test_persisted_policy_and_drift(make_host):
+    host = make_host('uksm')
+    root = host.paths.root
+    assert gather(root)['policy'] == {'file': '/etc/litevirt-uksm/policy.conf', 'exists': False, 'settings': {},
+                                      'drift': [], 'error': None,
+                                      'unit': {'name': 'uksm-policy.service', 'installed': False, 'enabled': False}}
+    # MAX/150 reads back as MAX/151 and 5 ms as one tick: neither is drift
+    persist.write_atomic(persist.path_of(root), persist.render(
+        {'uksm': {'cpu_governor': 'full', 'cpu_ratios': '20 40 MAX/4 MAX/1', 'sleep_millisecs': '100', 'run': '1'},
+         'ksm': {'run': '1'}}))
+    policy = gather(root)['policy']
+    assert policy['exists'] and policy['drift'] == [] and policy['error'] is None
+    assert policy['settings']['ksm'] == {'run': '1'}
+    host.write('cpu_governor', 'low')
+    host.write('run', '0')
+    assert gather(root)['policy']['drift'] == ['cpu_governor', 'cpu_ratios', 'run']
+
+
+def test_invalid_persisted_policy_is_reported(make_host):
+    root = make_host('uksm').paths.root
+    persist.write_atomic(persist.path_of(root), '[uksm]\ncpu_governor = fastest\n')
+    policy = gather(root)['policy']
+    assert 'cpu_governor' in policy['error'] and 'fastest' in policy['error']
+    persist.write_atomic(persist.path_of(root), '[zswap]\nenabled = 1\n')
+    assert 'unknown section [zswap]' in gather(root)['policy']['error']
 
 
 @pytest.mark.parametrize('count, text', [(0, '0 B'), (1023, '1023 B'), (1536, '1.5 KiB'), (3 << 30, '3.0 GiB')])

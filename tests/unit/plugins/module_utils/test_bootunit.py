@@ -1,0 +1,126 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, litevirt.uksm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The boot applier as installed files: the same code as the collection, a unit systemd accepts."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import subprocess
+import sys
+
+import pytest
+
+from ansible_collections.litevirt.uksm.plugins.module_utils import bootunit, persist
+from ansible_collections.litevirt.uksm.plugins.module_utils.backends import BACKENDS
+from ansible_collections.litevirt.uksm.plugins.module_utils.facts import gather
+
+MODULE_UTILS = os.path.dirname(os.path.abspath(bootunit.__file__))
+
+
+def _installed_tree(root):
+    found = []
+    for directory, _dirs, files in os.walk(root):
+        found += [os.path.relpath(os.path.join(directory, name), root) for name in files]
+    return sorted(found)
+
+
+def test_package_is_the_applier_closure_byte_for_byte():
+    sources = bootunit.package_sources()
+    assert 'applier' in sources and 'bootunit' not in sources
+    for name, text in sources.items():
+        with open(os.path.join(MODULE_UTILS, name + '.py'), encoding='utf-8') as handle:
+            assert handle.read() == text
+    # closed under relative imports: the launcher imports it in isolation below
+
+
+def test_install_is_idempotent_and_check_mode_writes_nothing(tmp_path):
+    root = str(tmp_path)
+    files = bootunit.artefacts('/usr/bin/python3')
+    assert bootunit.install(root, files, check_mode=True) == [f.path for f in files]
+    assert _installed_tree(root) == []
+    assert bootunit.install(root, files, check_mode=False) == [f.path for f in files]
+    assert bootunit.install(root, files, check_mode=False) == []
+    launcher = os.path.join(root, bootunit.LAUNCHER)
+    assert stat.S_IMODE(os.stat(launcher).st_mode) == 0o755
+    assert stat.S_IMODE(os.stat(os.path.join(root, bootunit.UNIT_FILE)).st_mode) == 0o644
+    assert sorted(bootunit.installed(root)) == sorted(f.path for f in files)
+
+
+def test_stale_files_go_and_bytecode_is_not_a_change(tmp_path):
+    root = str(tmp_path)
+    files = bootunit.artefacts('/usr/bin/python3')
+    bootunit.install(root, files, check_mode=False)
+    package = os.path.join(root, bootunit.LIB_DIR, bootunit.PACKAGE)
+    os.makedirs(os.path.join(package, '__pycache__'))
+    open(os.path.join(package, '__pycache__', 'plan.cpython-311.pyc'), 'w').close()
+    open(os.path.join(package, 'old_module.py'), 'w').close()
+    stale = os.path.join(bootunit.LIB_DIR, bootunit.PACKAGE, 'old_module.py')
+    assert bootunit.install(root, files, check_mode=False) == [stale]
+    assert not os.path.exists(os.path.join(root, stale))
+    # an edited copy is put back
+    with open(os.path.join(package, 'plan.py'), 'a', encoding='utf-8') as handle:
+        handle.write('# local edit\n')
+    edited = os.path.join(bootunit.LIB_DIR, bootunit.PACKAGE, 'plan.py')
+    assert bootunit.install(root, files, check_mode=False) == [edited]
+
+
+def test_uninstall_removes_everything(tmp_path):
+    root = str(tmp_path)
+    bootunit.install(root, bootunit.artefacts('/usr/bin/python3'), check_mode=False)
+    assert bootunit.uninstall(root, check_mode=True) and bootunit.installed(root)
+    removed = bootunit.uninstall(root, check_mode=False)
+    assert bootunit.UNIT_FILE in removed and bootunit.LAUNCHER in removed
+    assert bootunit.installed(root) == [] and not os.path.exists(os.path.join(root, bootunit.LIB_DIR))
+    assert bootunit.uninstall(root, check_mode=False) == []
+
+
+def test_unit_orders_before_the_hypervisor_and_keeps_sysfs_writable():
+    text = bootunit.unit_text('/usr/bin/python3', ['libvirtd.service', 'pve-guests.service'])
+    lines = text.splitlines()
+    before = [line for line in lines if line.startswith('Before=')][0].split('=', 1)[1].split()
+    assert {'sysinit.target', 'libvirtd.service', 'pve-guests.service'} <= set(before)
+    for backend in BACKENDS.values():
+        assert 'ConditionPathExists=|/%s' % backend.directory in lines
+    assert 'ConditionPathExists=/' + persist.POLICY_FILE in lines
+    assert 'ExecStart=/usr/bin/python3 -I -B /usr/lib/litevirt-uksm/uksm-policy-apply' in lines
+    assert 'ProtectSystem=strict' in lines and 'ReadWritePaths=-/run/lock' in lines
+    # either of these would make /sys/kernel/mm read-only
+    assert not [line for line in lines if line.startswith(('ProtectKernelTunables', 'ReadOnlyPaths', 'InaccessiblePaths'))]
+    assert not [line for line in lines if line.startswith('RemainAfterExit')]  # "systemctl start" applies again
+    assert 'WantedBy=sysinit.target' in lines
+
+
+@pytest.mark.skipif(shutil.which('systemd-analyze') is None, reason='systemd-analyze is installed by scripts/setup-host.sh')
+def test_systemd_analyze_verify_accepts_the_unit(tmp_path):
+    path = tmp_path / bootunit.UNIT_NAME
+    path.write_text(bootunit.unit_text('/usr/bin/python3'))
+    result = subprocess.run(['systemd-analyze', 'verify', '--man=no', str(path)], capture_output=True, text=True,
+                            check=False)
+    findings = [line for line in result.stderr.splitlines() if 'non-existent unit sysinit.target' not in line]
+    assert result.returncode == 0 and findings == [], result.stderr
+
+
+def test_installed_launcher_repairs_drift_in_isolation(make_host):
+    host = make_host('uksm')
+    root = host.paths.root
+    bootunit.install(root, bootunit.artefacts(sys.executable), check_mode=False)
+    persist.write_atomic(persist.path_of(root), persist.render({'uksm': {'cpu_governor': 'low', 'run': '1'}}))
+    command = [sys.executable, '-I', '-B', os.path.join(root, bootunit.LAUNCHER), '--sysroot', root]
+    # -I: no PYTHONPATH, so only the installed package can satisfy the imports
+    result = subprocess.run(command, capture_output=True, text=True, check=False, env={})
+    assert result.returncode == 0, result.stderr
+    assert 'uksm-policy: uksm cpu_governor: full -> low' in result.stdout.splitlines()
+    assert gather(root)['tunables']['cpu_governor'] == 'low'
+    assert not os.path.exists(os.path.join(root, bootunit.LIB_DIR, bootunit.PACKAGE, '__pycache__'))
+    again = subprocess.run(command, capture_output=True, text=True, check=False, env={})
+    assert again.stdout == 'uksm-policy: uksm policy applied: 2 attribute(s) checked, 0 changed\n'
+
+
+def test_launcher_reports_a_bad_sysroot(tmp_path):
+    bootunit.install(str(tmp_path), bootunit.artefacts(sys.executable), check_mode=False)
+    result = subprocess.run([sys.executable, '-I', os.path.join(str(tmp_path), bootunit.LAUNCHER), '--sysroot', 'rel'],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 2 and 'FAILED: sysroot must be an absolute path' in result.stdout

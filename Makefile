@@ -14,7 +14,7 @@ GET_PIP := $(HOME)/.ansible/test/cache/get_pip_24_2.py
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 
-.PHONY: setup build stage demo test sanity lint units integration changelog docs clean
+.PHONY: setup build stage demo test sanity lint units integration molecule changelog docs clean
 
 setup: $(VENV)/.stamp $(GET_PIP)
 	@scripts/setup-host.sh
@@ -48,7 +48,7 @@ stage:
 demo: build
 	tests/demo/run.sh
 
-test: setup build sanity lint changelog units integration
+test: setup build sanity lint changelog units integration molecule
 	@echo "make test: all suites passed"
 
 sanity: setup stage
@@ -62,6 +62,11 @@ units: setup stage
 
 integration: setup build stage
 	cd $(STAGE) && ansible-test integration --local --python 3.11 --color no
+
+# A real kernel in a QEMU guest (tests/vm), rebooted: extensions/molecule/real_kernel.
+molecule: setup build stage
+	@start=$$(date +%s); cd $(STAGE) && molecule test -s real_kernel; \
+	  status=$$?; echo "molecule real_kernel: $$(( $$(date +%s) - start )) s, exit $$status"; exit $$status
 
 docs: setup stage
 	PYTHONPATH=$(BUILD)/src python tests/tools/gen_knob_reference.py docs/knob-reference.md

@@ -103,10 +103,11 @@ class Transaction:
                 if not_restored:
                     message += '; NOT restored: %s' % '; '.join(not_restored)
                 raise ApplyError(message, step.name, error.errno, restored, not_restored) from None
-        self._verify(plan)
-        # an unmerge for an EBUSY attribute stopped ksmd: put run back unless the plan set it
+        # an unmerge for an EBUSY attribute stopped ksmd: put run back unless the plan set it, before
+        # the verification (a policy that asks for the current run is not a step, yet is checked)
         if 'run' in self.touched and not any(step.name == 'run' for step in plan.steps):
             self._restore('run', self.touched['run'])
+        self._verify(plan)
 
     def _verify(self, plan: Plan) -> None:
         """Every requested attribute holds its value at the end, side effects included."""

@@ -97,6 +97,14 @@ def test_ksm_ebusy_with_allow_unmerge(make_host):
     assert [entry['data'] for entry in host.writes('run')] == ['2\n', '1\n']
 
 
+def test_unmerge_restores_run_before_verifying_a_policy_that_names_it(make_host):
+    # found on a real kernel: run=1 (already in force, so not a step) was verified while it read 2
+    host = make_host('ksm', active=True)
+    converge(host.paths.root, {'merge_across_nodes': 0, 'pages_to_scan': 500, 'run': 1}, allow_unmerge=True)
+    live = tunables(host.paths.root)
+    assert live['merge_across_nodes'] == 0 and live['run'] == 1 and live['pages_to_scan'] == 500
+
+
 def _hold(root, ready, release):
     with host_lock(root):
         ready.set()

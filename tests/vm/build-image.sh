@@ -13,6 +13,8 @@ mkdir -p "$out"
 root="$out/rootfs"
 rm -rf "$root" "$out/id_ed25519" "$out/id_ed25519.pub"
 ssh-keygen -q -t ed25519 -N '' -f "$out/id_ed25519" -C litevirt-uksm-test-guest
+# the hooks' "$1" is the rootfs, expanded by mmdebstrap, not here
+# shellcheck disable=SC2016
 mmdebstrap --mode=root --variant=apt --quiet \
   --aptopt='APT::Install-Recommends "false"' \
   --include="$packages" \

@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 """Check the spec's KSM table (../shared/spec/kernel-abi.md, section 3) against a real kernel.
 
 Run as root inside a test guest, never on a machine that matters: it writes /sys/kernel/mm/ksm

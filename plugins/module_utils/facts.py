@@ -11,7 +11,7 @@ import typing as t
 from . import persist
 from .hostinfo import CONFLICTING_SERVICES, ksm_zero_kib, page_size, process_names, services
 from .knobs import Choice, KernelFormatError
-from .plan import HostState, make_plan
+from .plan import HostState, drift
 from .sysfs import Detection, detect, read_text
 
 _UNITS = ('B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB')
@@ -88,15 +88,9 @@ def policy(sysroot: str, detection: Detection, tunables: t.Dict[str, t.Any],
     backend = detection.backend
     section = policies.get(backend.name) if backend else None
     if section:
-        # hazards are the writer's business: drift is only "differs from the policy"
-        plan = make_plan(backend, detection.present, HostState(tunables, choices), section,
-                         allow_eval_intervals=True, allow_unmerge=True)
-        if plan.problems:
-            fact['error'] = 'the persisted %s policy does not apply here: %s' % (
-                backend.name, ' | '.join(str(problem) for problem in plan.problems))
-        # compared with the kernel now, not with what a governor write would reset
-        fact['drift'] = [name for name in backend.write_order(plan.desired)
-                         if not backend.attrs[name].kind.equivalent(plan.desired[name], tunables.get(name))]
+        fact['drift'], problems = drift(backend, detection.present, HostState(tunables, choices), section)
+        if problems:
+            fact['error'] = 'the persisted %s policy does not apply here: %s' % (backend.name, ' | '.join(problems))
     return fact
 
 

@@ -161,3 +161,22 @@ def make_plan(backend: Backend, present: t.Sequence[str], state: HostState, desi
     if plan.problems:
         plan.steps = []
     return plan
+
+
+def drift(backend: Backend, present: t.Sequence[str], state: HostState,
+          settings: t.Dict[str, t.Any]) -> t.Tuple[t.List[str], t.List[str]]:
+    """Attributes of a policy the kernel does not hold now, and the policy's problems.
+
+    The one definition of drift used by facts, the rollout, the report and the metrics: compared
+    through the knob model (a clamped or rounded value is not drift), against the kernel as it is
+    (not as a governor write would reset it), and without what ksmd manages itself
+    (pages_to_scan while the advisor runs).
+    """
+    if state.tunables.get('advisor_mode', 'none') != 'none':
+        settings = {name: value for name, value in settings.items()
+                    if name not in backend.attrs or HAZARD_ADVISOR_MANAGED not in backend.attrs[name].hazards}
+    # hazards are the writer's business: drift is only "differs from the policy"
+    plan = make_plan(backend, present, state, settings, allow_eval_intervals=True, allow_unmerge=True)
+    names = [name for name in backend.write_order(plan.desired)
+             if not backend.attrs[name].kind.equivalent(plan.desired[name], state.tunables.get(name))]
+    return names, [str(problem) for problem in plan.problems]

@@ -195,3 +195,15 @@ def test_bad_sysroot(sysroot):
 
 def test_sysroot_is_normalised():
     assert check_sysroot('/srv//hosts/../hosts/hv01/') == '/srv/hosts/hv01'
+
+
+def test_pages_to_scan_under_the_advisor_is_not_drift(make_host):
+    host = make_host('ksm')
+    root = host.paths.root
+    persist.write_atomic(persist.path_of(root), persist.render({'ksm': {'pages_to_scan': '100', 'run': '1'}}))
+    host.write('run', '1')
+    host.write('pages_to_scan', '700')
+    assert gather(root)['policy']['drift'] == ['pages_to_scan']
+    host.write('advisor_mode', 'scan-time')  # ksmd now sets pages_to_scan itself
+    policy = gather(root)['policy']
+    assert policy['drift'] == [] and policy['error'] is None

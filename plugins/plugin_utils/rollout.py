@@ -1,0 +1,82 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, litevirt.uksm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The rollout's summary: what happened on each host, as JSON-ready data and as JUnit XML."""
+
+from __future__ import annotations
+
+import typing as t
+import xml.etree.ElementTree as ET
+
+# status of a host, and how JUnit shows it
+FAILED, CHANGED, OK, SKIPPED, NOT_REACHED, UNREACHABLE = 'failed', 'changed', 'ok', 'skipped', 'not reached', 'unreachable'
+
+
+def _batches(rows: t.List[t.Dict[str, t.Any]]) -> None:
+    """Number the batches in the order the rollout ran them (a batch is the list of its hosts)."""
+    seen = []  # type: t.List[t.Tuple[str, ...]]
+    for row in rows:
+        batch = tuple(row.pop('batch_hosts', None) or ())
+        if batch and batch not in seen:
+            seen.append(batch)
+        row['batch'] = seen.index(batch) + 1 if batch else None
+
+
+def summarize(hostvars: t.Mapping[str, t.Any], hosts: t.Sequence[str], check_mode: bool) -> t.Dict[str, t.Any]:
+    """One row per host of the play, in play order, and the counts per status."""
+    rows = []
+    for host in hosts:
+        variables = hostvars[host]
+        result = variables.get('rollout_result')
+        preflight = variables.get('rollout_preflight')
+        row = {'host': host, 'status': UNREACHABLE, 'changes': [], 'reason': '', 'batch_hosts': None,
+               'backend': None, 'drift_before': []}
+        if preflight:
+            row.update(status=NOT_REACHED, backend=preflight.get('backend'),
+                       drift_before=list(preflight.get('drift') or []))
+        if result:
+            row.update(status=result['status'], changes=list(result.get('changes') or []),
+                       reason=result.get('reason') or '', batch_hosts=result.get('batch'))
+        rows.append(row)
+    _batches(rows)
+    counts = {status: sum(1 for row in rows if row['status'] == status)
+              for status in (FAILED, CHANGED, OK, SKIPPED, NOT_REACHED, UNREACHABLE)}
+    return {
+        'check_mode': bool(check_mode),
+        'passed': counts[FAILED] == 0 and counts[UNREACHABLE] == 0,
+        'counts': counts,
+        'failed_hosts': [row['host'] for row in rows if row['status'] == FAILED],
+        # check mode: hosts that would change; either mode: hosts that had drifted before
+        'would_change': [row['host'] for row in rows if check_mode and row['status'] == CHANGED],
+        'drifted_before': [row['host'] for row in rows if row['drift_before']],
+        'hosts': rows,
+    }
+
+
+def junit(summary: t.Dict[str, t.Any]) -> str:
+    """JUnit XML: a test suite per batch (plus one for hosts never reached), a test case per host."""
+    suites = ET.Element('testsuites', name='litevirt.uksm rollout')
+    by_batch = {}  # type: t.Dict[t.Any, t.List[t.Dict[str, t.Any]]]
+    for row in summary['hosts']:
+        by_batch.setdefault(row['batch'], []).append(row)
+    for batch in sorted(by_batch, key=lambda key: (key is None, key or 0)):
+        rows = by_batch[batch]
+        suite = ET.SubElement(suites, 'testsuite', name='batch %d' % batch if batch else 'not reached',
+                              tests=str(len(rows)),
+                              failures=str(sum(1 for row in rows if row['status'] == FAILED)),
+                              errors=str(sum(1 for row in rows if row['status'] == UNREACHABLE)),
+                              skipped=str(sum(1 for row in rows if row['status'] in (SKIPPED, NOT_REACHED))))
+        for row in rows:
+            case = ET.SubElement(suite, 'testcase', classname='litevirt.uksm.rollout', name=row['host'])
+            detail = '; '.join('%s: %s -> %s' % (c['name'], c['before'], c['after']) for c in row['changes'])
+            if row['status'] == FAILED:
+                ET.SubElement(case, 'failure', message=row['reason']).text = row['reason']
+            elif row['status'] == UNREACHABLE:
+                ET.SubElement(case, 'error', message='unreachable')
+            elif row['status'] in (SKIPPED, NOT_REACHED):
+                ET.SubElement(case, 'skipped', message=row['reason'] or row['status'])
+            if detail or row['drift_before']:
+                ET.SubElement(case, 'system-out').text = '\n'.join(filter(None, [
+                    ('would change: ' if summary['check_mode'] else 'changed: ') + detail if detail else '',
+                    'drifted before: ' + ', '.join(row['drift_before']) if row['drift_before'] else '']))
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding='unicode') + '\n'

@@ -1,0 +1,58 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, litevirt.uksm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The rollout summary: one row per host, batches in order, JUnit that CI systems can read."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+from ansible_collections.litevirt.uksm.plugins.plugin_utils.rollout import junit, summarize
+
+CHANGE = {'name': 'sleep_millisecs', 'before': 100, 'after': 200}
+
+
+def _fleet():
+    preflight = {'available': True, 'backend': 'uksm', 'reason': '', 'drift': []}
+    return {
+        'canary': {'rollout_preflight': preflight,
+                   'rollout_result': {'status': 'changed', 'changes': [CHANGE], 'batch': ['canary'], 'reason': ''}},
+        'a': {'rollout_preflight': dict(preflight, drift=['run']),
+              'rollout_result': {'status': 'ok', 'changes': [], 'batch': ['a', 'b'], 'reason': ''}},
+        'b': {'rollout_preflight': preflight,
+              'rollout_result': {'status': 'failed', 'changes': [], 'batch': ['a', 'b'],
+                                 'reason': 'Apply: writing run=1 failed: EIO <&>'}},
+        'later': {'rollout_preflight': preflight},
+        'gone': {},
+    }
+
+
+def test_rows_statuses_and_batches():
+    summary = summarize(_fleet(), ['canary', 'a', 'b', 'later', 'gone'], False)
+    assert [(row['host'], row['status'], row['batch']) for row in summary['hosts']] == [
+        ('canary', 'changed', 1), ('a', 'ok', 2), ('b', 'failed', 2), ('later', 'not reached', None),
+        ('gone', 'unreachable', None)]
+    assert summary['failed_hosts'] == ['b'] and not summary['passed']
+    assert summary['drifted_before'] == ['a'] and summary['would_change'] == []
+    assert summary['counts'] == {'failed': 1, 'changed': 1, 'ok': 1, 'skipped': 0, 'not reached': 1,
+                                 'unreachable': 1}
+
+
+def test_check_mode_lists_what_would_change():
+    fleet = _fleet()
+    del fleet['b']['rollout_result']
+    summary = summarize(fleet, ['canary', 'a', 'b'], True)
+    assert summary['check_mode'] and summary['would_change'] == ['canary']
+
+
+def test_junit_is_well_formed_and_escaped():
+    summary = summarize(_fleet(), ['canary', 'a', 'b', 'later', 'gone'], False)
+    root = ET.fromstring(junit(summary).split('\n', 1)[1])
+    suites = {suite.get('name'): suite for suite in root}
+    assert list(suites) == ['batch 1', 'batch 2', 'not reached']
+    assert suites['batch 2'].get('failures') == '1' and suites['batch 2'].get('tests') == '2'
+    failure = root.find(".//testcase[@name='b']/failure")
+    assert failure.get('message') == 'Apply: writing run=1 failed: EIO <&>'
+    assert root.find(".//testcase[@name='later']/skipped").get('message') == 'not reached'
+    assert root.find(".//testcase[@name='gone']/error") is not None
+    assert 'sleep_millisecs: 100 -> 200' in root.find(".//testcase[@name='canary']/system-out").text

@@ -4,8 +4,9 @@
 # systemd: systemctl --root and systemd-analyze verify for the boot unit (systemd need not run).
 # qemu-system-x86, qemu-utils, mmdebstrap, e2fsprogs, openssh-client: the real-kernel guest (tests/vm).
 # gcc, make: the UKSM emulator module, built against the guest kernel's headers (tests/uksm_emulator).
+# chromium: renders the fleet report headless and screenshots it (tests/integration/targets/report).
 set -euo pipefail
-packages=(fuse3 libfuse3-3 systemd qemu-system-x86 qemu-utils mmdebstrap e2fsprogs openssh-client gcc make)
+packages=(fuse3 libfuse3-3 systemd qemu-system-x86 qemu-utils mmdebstrap e2fsprogs openssh-client gcc make chromium)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")

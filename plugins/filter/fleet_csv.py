@@ -1,0 +1,55 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, litevirt.uksm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+name: fleet_csv
+version_added: 0.1.0
+author: litevirt engineering (@litevirt)
+short_description: The rows of a fleet summary as CSV
+description:
+  - One line per host of a P(litevirt.uksm.fleet_summary#filter) result, after a header line naming the
+    columns C(host), C(status), C(available), C(backend), C(governor), C(saved_bytes), C(saved_human),
+    C(ratio), C(drift), C(policy_persisted), C(policy_error), C(unit_enabled), C(daemon_running), C(reason).
+  - Booleans are V(true) or V(false), null values are empty, the drifted attributes are separated by spaces.
+options:
+  _input:
+    description: The result of P(litevirt.uksm.fleet_summary#filter).
+    type: dict
+    required: true
+'''
+
+EXAMPLES = r'''
+- name: Write the fleet as CSV
+  ansible.builtin.copy:
+    content: "{{ fleet | litevirt.uksm.fleet_csv }}"
+    dest: /srv/reports/uksm.csv
+    mode: "0644"
+'''
+
+RETURN = r'''
+_value:
+  description: The CSV text, lines ending with a newline.
+  type: str
+  sample: |
+    host,status,available,backend,governor,saved_bytes,saved_human,ratio,drift,policy_persisted,policy_error,unit_enabled,daemon_running,reason
+    hv01,ok,true,uksm,full,733478912,699.5 MiB,40.0,,false,,false,true,
+'''
+
+from ansible.errors import AnsibleTypeError
+
+from ansible_collections.litevirt.uksm.plugins.plugin_utils.fleet import to_csv
+
+
+def fleet_csv(summary):
+    try:
+        return to_csv(summary)
+    except (TypeError, KeyError, AttributeError) as error:
+        raise AnsibleTypeError('fleet_csv: expected the result of fleet_summary: %r' % error) from error
+
+
+class FilterModule:
+    def filters(self):
+        return {'fleet_csv': fleet_csv}

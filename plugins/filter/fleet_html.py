@@ -1,0 +1,61 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, litevirt.uksm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+name: fleet_html
+version_added: 0.1.0
+author: litevirt engineering (@litevirt)
+short_description: A fleet summary as a self-contained HTML page
+description:
+  - Renders a P(litevirt.uksm.fleet_summary#filter) result as one HTML page that needs no network to view
+    it, with the totals, a chart of memory saved per host and a table of every host.
+  - The style is inline CSS and the chart inline SVG (horizontal bars, largest first, one per host that saves
+    memory); the page has no script and refers to no other file or URL. Host names and values are HTML-escaped.
+positional: title, generated
+options:
+  _input:
+    description: The result of P(litevirt.uksm.fleet_summary#filter).
+    type: dict
+    required: true
+  title:
+    description: The page's title and heading.
+    type: str
+    default: UKSM/KSM fleet report
+  generated:
+    description: When the facts were gathered, shown under the title; nothing is shown when empty.
+    type: str
+    default: ''
+'''
+
+EXAMPLES = r'''
+- name: Write the fleet report
+  ansible.builtin.copy:
+    content: "{{ fleet | litevirt.uksm.fleet_html('Hypervisors', now(utc=true, fmt='%Y-%m-%d %H:%M UTC')) }}"
+    dest: /srv/reports/uksm.html
+    mode: "0644"
+'''
+
+RETURN = r'''
+_value:
+  description: The HTML page.
+  type: str
+'''
+
+from ansible.errors import AnsibleTypeError
+
+from ansible_collections.litevirt.uksm.plugins.plugin_utils.fleet_html import to_html
+
+
+def fleet_html(summary, title='UKSM/KSM fleet report', generated=''):
+    try:
+        return to_html(summary, title=title, generated=generated)
+    except (TypeError, KeyError, AttributeError) as error:
+        raise AnsibleTypeError('fleet_html: expected the result of fleet_summary: %r' % error) from error
+
+
+class FilterModule:
+    def filters(self):
+        return {'fleet_html': fleet_html}

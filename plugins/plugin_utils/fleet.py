@@ -1,0 +1,148 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, litevirt.uksm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The fleet report's data: one row per host from its ``uksm_facts``, and the fleet's totals.
+
+Controller side. Nothing here recomputes a host's state: memory saved is the fact's
+``savings.bytes`` and drift is the fact's ``policy.drift`` (``plan.drift()``, the one definition).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import typing as t
+from collections.abc import Mapping
+
+from ansible_collections.litevirt.uksm.plugins.module_utils.facts import human_bytes
+
+# status of a host in the report
+OK, UNAVAILABLE, UNREACHABLE, FAILED = 'ok', 'unavailable', 'unreachable', 'failed'
+STATUSES = (OK, UNAVAILABLE, UNREACHABLE, FAILED)
+
+# the CSV's columns, in order: every key of a row
+COLUMNS = ('host', 'status', 'available', 'backend', 'governor', 'saved_bytes', 'saved_human', 'ratio',
+           'drift', 'policy_persisted', 'policy_error', 'unit_enabled', 'daemon_running', 'reason')
+
+Row = dict[str, t.Any]
+
+
+def _message(result: Mapping[str, t.Any], default: str) -> str:
+    """A registered result's message, without the "Task failed: " that ansible-core puts in front."""
+    message = str(result.get('msg') or default)
+    return message[len('Task failed: '):] if message.startswith('Task failed: ') else message
+
+
+def _classify(value: t.Any) -> tuple[str, Mapping[str, t.Any] | None, str | None]:
+    """(status, fact, reason) of one host's input: a uksm fact, a registered uksm_facts result, or None."""
+    if value is None:
+        return UNREACHABLE, None, 'no facts were gathered from this host'
+    if not isinstance(value, Mapping):
+        raise TypeError('expected a uksm fact, a registered uksm_facts result or None, got %s'
+                        % type(value).__name__)
+    if 'available' in value:
+        fact = value  # type: Mapping[str, t.Any]
+    elif value.get('unreachable'):
+        return UNREACHABLE, None, _message(value, 'unreachable')
+    else:
+        fact = (value.get('ansible_facts') or {}).get('uksm')
+        if not isinstance(fact, Mapping):
+            return FAILED, None, _message(value, 'uksm_facts returned no fact')
+    return (OK if fact.get('available') else UNAVAILABLE), fact, fact.get('reason')
+
+
+def host_row(host: str, value: t.Any) -> Row:
+    """The report's row of one host."""
+    status, fact, reason = _classify(value)
+    row = dict.fromkeys(COLUMNS)  # type: Row
+    row.update(host=str(host), status=status, drift=[], reason=reason)
+    if fact is None:
+        return row
+    policy = fact.get('policy') or {}
+    savings = fact.get('savings') or {}
+    row.update(
+        available=bool(fact.get('available')),
+        policy_persisted=bool(policy.get('exists')),
+        policy_error=policy.get('error'),
+        unit_enabled=bool((policy.get('unit') or {}).get('enabled')),
+        drift=list(policy.get('drift') or []),
+    )
+    if status == OK:
+        saved = int(savings.get('bytes') or 0)
+        row.update(
+            backend=fact.get('backend'),
+            governor=(fact.get('tunables') or {}).get('cpu_governor'),
+            saved_bytes=saved,
+            saved_human=savings.get('human') or human_bytes(saved),
+            ratio=savings.get('ratio'),
+            daemon_running=fact.get('daemon_running'),
+        )
+    return row
+
+
+def _count(values: t.Iterable[str]) -> dict[str, int]:
+    counts = {}  # type: dict[str, int]
+    for value in values:
+        counts[value] = counts.get(value, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def summarize(hosts: Mapping[str, t.Any]) -> dict[str, t.Any]:
+    """Rows (sorted by host name) and totals of ``{host: uksm fact | registered uksm_facts result | None}``.
+
+    Totals: ``hosts`` (every host), ``saved_bytes``/``saved_human`` (sum of ``savings.bytes``),
+    ``by_backend`` (hosts with an interface, per backend), ``by_governor`` (UKSM hosts per
+    ``cpu_governor``), ``drifted`` (non-empty ``policy.drift``), ``without_interface`` (reached,
+    ``available`` false), ``unreachable``, ``failed`` (reached but uksm_facts failed), and
+    ``with_savings`` (hosts saving more than 0 bytes: the chart's bars).
+    """
+    if not isinstance(hosts, Mapping):
+        raise TypeError('expected a mapping of host name to fact, got %s' % type(hosts).__name__)
+    rows = sorted((host_row(host, value) for host, value in hosts.items()), key=lambda row: row['host'])
+    ok = [row for row in rows if row['status'] == OK]
+    saved = sum(row['saved_bytes'] for row in ok)
+
+    def named(predicate: t.Callable[[Row], bool]) -> list[str]:
+        return [row['host'] for row in rows if predicate(row)]
+
+    lists = {
+        'drifted_hosts': named(lambda row: bool(row['drift'])),
+        'without_interface_hosts': named(lambda row: row['status'] == UNAVAILABLE),
+        'unreachable_hosts': named(lambda row: row['status'] == UNREACHABLE),
+        'failed_hosts': named(lambda row: row['status'] == FAILED),
+    }
+    totals = {
+        'hosts': len(rows),
+        'saved_bytes': saved,
+        'saved_human': human_bytes(saved),
+        'by_backend': _count(row['backend'] for row in ok),
+        'by_governor': _count(row['governor'] or 'unknown' for row in ok if row['backend'] == 'uksm'),
+        'drifted': len(lists['drifted_hosts']),
+        'without_interface': len(lists['without_interface_hosts']),
+        'unreachable': len(lists['unreachable_hosts']),
+        'failed': len(lists['failed_hosts']),
+        'with_savings': sum(1 for row in ok if row['saved_bytes'] > 0),
+    }
+    summary = {'totals': totals, 'hosts': rows}  # type: dict[str, t.Any]
+    summary.update(lists)
+    return summary
+
+
+def _cell(value: t.Any) -> str:
+    if value is None:
+        return ''
+    if isinstance(value, bool):
+        return 'true' if value else 'false'
+    if isinstance(value, (list, tuple)):
+        return ' '.join(str(item) for item in value)
+    return str(value)
+
+
+def to_csv(summary: Mapping[str, t.Any]) -> str:
+    """The rows as CSV with a header line: booleans ``true``/``false``, null empty, drift space-separated."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator='\n')
+    writer.writerow(COLUMNS)
+    for row in summary['hosts']:
+        writer.writerow([_cell(row.get(column)) for column in COLUMNS])
+    return out.getvalue()

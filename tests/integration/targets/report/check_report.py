@@ -1,0 +1,172 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, litevirt.uksm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Check the report in REPORT_DIR against each host's uksm_facts (FACTS_JSON: {host: fact}).
+
+Usage: check_report.py REPORT_DIR FACTS_JSON [DOM_HTML SCREENSHOT_PNG]
+The expected totals are computed here from the facts, not with the collection's code.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import struct
+import sys
+import zlib
+from html.parser import HTMLParser
+
+UNREACHABLE, FAILED = ['hv-down'], ['hv-broken']
+BAR_COLOUR = (0x2f, 0x6f, 0xde)
+
+
+def expected_totals(facts: dict) -> dict:
+    reached = [fact for fact in facts.values() if fact['available']]
+    by_backend, by_governor = {}, {}
+    for fact in reached:
+        by_backend[fact['backend']] = by_backend.get(fact['backend'], 0) + 1
+        if fact['backend'] == 'uksm':
+            governor = fact['tunables'].get('cpu_governor', 'unknown')
+            by_governor[governor] = by_governor.get(governor, 0) + 1
+    return {
+        'hosts': len(facts) + len(UNREACHABLE) + len(FAILED),
+        'saved_bytes': sum(fact['savings']['bytes'] for fact in reached),
+        'by_backend': by_backend,
+        'by_governor': by_governor,
+        'drifted': sum(1 for fact in facts.values() if fact['policy']['drift']),
+        'without_interface': sum(1 for fact in facts.values() if not fact['available']),
+        'unreachable': len(UNREACHABLE),
+        'failed': len(FAILED),
+        'with_savings': sum(1 for fact in reached if fact['savings']['bytes'] > 0),
+    }
+
+
+def check_data(out: str, facts: dict) -> dict:
+    with open(os.path.join(out, 'report.json'), encoding='utf-8') as handle:
+        report = json.load(handle)
+    totals = report['totals']
+    expected = expected_totals(facts)
+    assert {key: totals[key] for key in expected} == expected, (totals, expected)
+    # the scenario's fleet, spelled out
+    assert totals['by_backend'] == {'ksm': 2, 'uksm': 2} and totals['by_governor'] == {'full': 1, 'medium': 1}
+    assert report['drifted_hosts'] == ['hv-drift'] and totals['drifted'] == 1
+    assert report['without_interface_hosts'] == ['hv-legacy', 'hv-plain']
+    assert report['unreachable_hosts'] == UNREACHABLE and report['failed_hosts'] == FAILED
+    assert totals['with_savings'] == 3  # the old KSM host is idle
+    rows = {row['host']: row for row in report['hosts']}
+    assert sorted(rows) == sorted(list(facts) + UNREACHABLE + FAILED)
+    assert 'port 1' in rows['hv-down']['reason'] and 'absolute' in rows['hv-broken']['reason']
+    for host, fact in facts.items():
+        row = rows[host]
+        assert row['drift'] == fact['policy']['drift'], host
+        assert row['policy_persisted'] == fact['policy']['exists'], host
+        assert row['saved_bytes'] == (fact['savings']['bytes'] if fact['available'] else None), host
+    assert rows['hv-drift']['drift'] and rows['hv-uksm']['policy_persisted'] and not rows['hv-uksm']['drift']
+    with open(os.path.join(out, 'report.csv'), encoding='utf-8', newline='') as handle:
+        records = {record['host']: record for record in csv.DictReader(handle)}
+    assert records.keys() == rows.keys()
+    for host, record in records.items():
+        assert record['status'] == rows[host]['status']
+        assert record['saved_bytes'] == ('' if rows[host]['saved_bytes'] is None else str(rows[host]['saved_bytes']))
+        assert record['drift'].split() == rows[host]['drift']
+    with open(os.path.join(out, 'report.html'), encoding='utf-8') as handle:
+        page = handle.read()
+    assert 'http://' not in page and 'https://' not in page and '<script' not in page
+    return report
+
+
+class Dom(HTMLParser):
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.totals, self.bars = {}, {}
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if 'data-total' in attrs and 'data-value' in attrs:
+            self.totals[attrs['data-total']] = attrs['data-value']
+        if tag == 'rect' and 'bar' in (attrs.get('class') or '').split():
+            self.bars[attrs['data-host']] = int(attrs['data-bytes'])
+
+
+def check_dom(path: str, report: dict, facts: dict) -> None:
+    with open(path, encoding='utf-8') as handle:
+        dom = Dom(handle.read())
+    totals = report['totals']
+    flat = {key: str(value) for key, value in totals.items() if not isinstance(value, dict)}
+    flat.update({'%s.%s' % (key, name): str(count) for key in ('by_backend', 'by_governor')
+                 for name, count in totals[key].items()})
+    del flat['saved_human'], flat['with_savings']
+    assert dom.totals == flat, (dom.totals, flat)
+    saving = {host: fact['savings']['bytes'] for host, fact in facts.items()
+              if fact['available'] and fact['savings']['bytes'] > 0}
+    assert dom.bars == saving, (dom.bars, saving)
+
+
+def png_pixels(path: str) -> tuple:
+    """(width, height, channels, rows of bytes) of an 8-bit RGB or RGBA PNG."""
+    with open(path, 'rb') as handle:
+        data = handle.read()
+    assert data[:8] == b'\x89PNG\r\n\x1a\n', 'not a PNG'
+    position, chunks, header = 8, [], None
+    while position < len(data):
+        length, kind = struct.unpack('>I4s', data[position:position + 8])
+        body = data[position + 8:position + 8 + length]
+        if kind == b'IHDR':
+            header = struct.unpack('>IIBBBBB', body)
+        elif kind == b'IDAT':
+            chunks.append(body)
+        position += 12 + length
+    width, height, depth, colour, interlace = header[:4] + header[6:]
+    assert depth == 8 and colour in (2, 6) and not interlace, header
+    channels = 3 if colour == 2 else 4
+    raw, stride, rows, previous = zlib.decompress(b''.join(chunks)), width * channels, [], bytearray(width * channels)
+    for y in range(height):
+        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for i in range(stride):
+            left = line[i - channels] if i >= channels else 0
+            up, corner = previous[i], previous[i - channels] if i >= channels else 0
+            if kind == 1:
+                line[i] = (line[i] + left) & 0xff
+            elif kind == 2:
+                line[i] = (line[i] + up) & 0xff
+            elif kind == 3:
+                line[i] = (line[i] + (left + up) // 2) & 0xff
+            elif kind == 4:
+                estimate = left + up - corner
+                guess = min((abs(estimate - left), 0, left), (abs(estimate - up), 1, up), (abs(estimate - corner), 2, corner))
+                line[i] = (line[i] + guess[2]) & 0xff
+        rows.append(bytes(line))
+        previous = line
+    return width, height, channels, rows
+
+
+def check_screenshot(path: str, report: dict) -> None:
+    assert os.path.getsize(path) > 20000, 'screenshot is suspiciously small'
+    width, height, channels, rows = png_pixels(path)
+    assert (width, height) == (1280, 1600), (width, height)
+    colours, bar_pixels = set(), 0
+    for line in rows:
+        for x in range(0, width * channels, channels):
+            pixel = tuple(line[x:x + 3])
+            colours.add(pixel)
+            bar_pixels += pixel == BAR_COLOUR
+    assert len(colours) > 50, 'screenshot looks blank: %d colours' % len(colours)
+    # each bar is at least a 1 x 18 px rectangle; together they are far more
+    assert bar_pixels > 18 * report['totals']['with_savings'] * 20, 'chart bars not visible: %d px' % bar_pixels
+
+
+def main() -> None:
+    out, facts_file = sys.argv[1:3]
+    with open(facts_file, encoding='utf-8') as handle:
+        facts = json.load(handle)
+    report = check_data(out, facts)
+    if len(sys.argv) > 3:
+        check_dom(sys.argv[3], report, facts)
+        check_screenshot(sys.argv[4], report)
+    print('report checked: %s' % json.dumps(report['totals'], sort_keys=True))
+
+
+if __name__ == '__main__':
+    main()

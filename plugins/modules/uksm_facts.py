@@ -156,9 +156,45 @@ ansible_facts:
         conflicts:
           description:
             - Services that write the same files as a policy (C(ksmtuned), C(ksm), C(tuned)), each with
-              C(installed), C(enabled) and C(running), found from unit files and C(/proc).
+              C(installed), C(enabled) and C(running), found from unit files and C(/proc), and C(rewrites):
+              whether it rewrites the detected interface's files, V(always), V(maybe) (tuned, depending on
+              its profile) or V(never) (ksmtuned on a UKSM host).
           type: dict
-          sample: {ksmtuned: {installed: false, enabled: false, running: false}}
+          sample: {ksmtuned: {installed: false, enabled: false, running: false, rewrites: always}}
+        defaults:
+          description: Kernel default of each tunable present, from the knob model (what a reboot restores).
+          type: dict
+          sample: {cpu_governor: full, max_cpu_percentage: 95, sleep_millisecs: 100, run: 1}
+        policy:
+          description: The persisted policy that the boot unit of the C(litevirt.uksm.policy) role applies.
+          type: dict
+          contains:
+            file:
+              description: Path of the policy file, as the host sees it.
+              type: str
+              sample: /etc/litevirt-uksm/policy.conf
+            exists:
+              description: Whether a policy is persisted.
+              type: bool
+            settings:
+              description: The persisted settings per interface, values as written in the file.
+              type: dict
+              sample: {uksm: {cpu_governor: medium, sleep_millisecs: '200', run: '1'}}
+            drift:
+              description:
+                - Persisted attributes of the detected interface whose live value differs, compared through the
+                  knob model (a clamped or rounded value is not drift, nor C(pages_to_scan) while the KSM advisor
+                  manages it). The same definition is used by the rollout, the report and the metrics.
+              type: list
+              elements: str
+              sample: [cpu_governor, run]
+            error:
+              description: Why the policy file cannot be read or does not apply to this kernel, else null.
+              type: str
+            unit:
+              description: C(name), C(installed) and C(enabled) of the boot unit C(uksm-policy.service), from files.
+              type: dict
+              sample: {name: uksm-policy.service, installed: true, enabled: true}
 '''
 
 from ansible.module_utils.basic import AnsibleModule

@@ -3,9 +3,10 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The boot-time applier as files on a host: the unit, a launcher, and these module_utils as a package.
 
-The package is the applier and every module_utils file it imports, copied byte for byte from the
-collection that runs the module, so boot applies the policy with the very code the modules use.
-Paths are fixed relative paths under the sysroot; the unit refers to them as the host will see them.
+The package is the applier, the metrics writer and every module_utils file they import, copied byte
+for byte from the collection that runs the module, so boot applies the policy with the very code the
+modules use. The metrics writer has its own launcher, oneshot service and timer (opt-in).
+Paths are fixed relative paths under the sysroot; the units refer to them as the host will see them.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import ast
 import importlib.util
 import os
+import re
 import shutil
 import typing as t
 
@@ -20,17 +22,45 @@ import typing as t
 from . import applier  # noqa: F401 pylint: disable=unused-import
 from .backends import BACKENDS
 from .lock import LOCK_FILE
+from .metrics import OUTPUT as METRICS_OUTPUT
 from .persist import APPLIER_DIR as LIB_DIR, POLICY_FILE, UNIT_FILE, UNIT_NAME, UNIT_WANTED_BY as WANTED_BY, write_atomic
 from .sysfs import host_path
 
 PACKAGE = 'uksm_policy'
+# the modules the launchers run; the package is their import closure
+ROOTS = ('applier', 'metrics')
 LAUNCHER = LIB_DIR + '/uksm-policy-apply'
+METRICS_LAUNCHER = LIB_DIR + '/uksm-metrics-write'
+METRICS_SERVICE = 'uksm-metrics.service'
+METRICS_TIMER = 'uksm-metrics.timer'
+METRICS_UNIT_FILES = tuple('etc/systemd/system/' + name for name in (METRICS_SERVICE, METRICS_TIMER))
 # Services that start guests: the unit is ordered before each, so guests start under the policy.
 HYPERVISOR_UNITS = ('libvirtd.service', 'libvirt-guests.service', 'virtqemud.service', 'pve-guests.service',
                     'nova-compute.service', 'incus.service')
 # Also the lock timeout of the applier, with room for the writes.
 START_TIMEOUT = 90
 MANAGED = 'Managed by the litevirt.uksm Ansible collection (policy role); local edits are overwritten.'
+# Shared by both services: no network, devices, kernel or namespace changes, native system calls only.
+SANDBOX = '''ProtectHome=yes
+PrivateTmp=yes
+PrivateDevices=yes
+PrivateNetwork=yes
+ProtectKernelModules=yes
+ProtectKernelLogs=yes
+ProtectControlGroups=yes
+ProtectClock=yes
+ProtectHostname=yes
+RestrictAddressFamilies=AF_UNIX
+RestrictNamespaces=yes
+RestrictRealtime=yes
+RestrictSUIDSGID=yes
+LockPersonality=yes
+MemoryDenyWriteExecute=yes
+NoNewPrivileges=yes
+SystemCallArchitectures=native
+SystemCallFilter=@system-service
+'''
+_OUTPUT_OPTION = re.compile(r'^ExecStart=.* --output (\S+)$', re.MULTILINE)
 
 
 class Artefact(t.NamedTuple):
@@ -40,9 +70,9 @@ class Artefact(t.NamedTuple):
 
 
 def package_sources() -> t.Dict[str, str]:
-    """``applier`` and the module_utils it imports (relative imports only), by module name."""
+    """``applier``, ``metrics`` and the module_utils they import (relative imports only), by module name."""
     found = {}  # type: t.Dict[str, str]
-    todo = ['applier']
+    todo = list(ROOTS)
     while todo:
         name = todo.pop()
         if name in found:
@@ -63,18 +93,28 @@ def package_sources() -> t.Dict[str, str]:
     return found
 
 
-def launcher_text(python: str) -> str:
+def _launcher(python: str, purpose: str, module: str) -> str:
     return '''#!%s -IB
 # %s
-"""Apply the persisted UKSM/KSM policy (/%s); run at boot by %s."""
+"""%s"""
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
-from %s.applier import main  # noqa: E402
+from %s.%s import main  # noqa: E402
 
 sys.exit(main(sys.argv[1:]))
-''' % (python, MANAGED, POLICY_FILE, UNIT_NAME, PACKAGE)
+''' % (python, MANAGED, purpose, PACKAGE, module)
+
+
+def launcher_text(python: str) -> str:
+    return _launcher(python, 'Apply the persisted UKSM/KSM policy (/%s); run at boot by %s.' % (POLICY_FILE, UNIT_NAME),
+                     'applier')
+
+
+def metrics_launcher_text(python: str) -> str:
+    return _launcher(python, 'Write UKSM/KSM metrics for node_exporter; run every minute by %s.' % METRICS_TIMER,
+                     'metrics')
 
 
 def unit_text(python: str, before: t.Sequence[str] = HYPERVISOR_UNITS) -> str:
@@ -102,25 +142,7 @@ TimeoutStartSec=%(timeout)d
 # ProtectKernelTunables= stays off; the lock shared with the Ansible modules is in /run/lock.
 ProtectSystem=strict
 ReadWritePaths=-/%(lockdir)s
-ProtectHome=yes
-PrivateTmp=yes
-PrivateDevices=yes
-PrivateNetwork=yes
-ProtectKernelModules=yes
-ProtectKernelLogs=yes
-ProtectControlGroups=yes
-ProtectClock=yes
-ProtectHostname=yes
-RestrictAddressFamilies=AF_UNIX
-RestrictNamespaces=yes
-RestrictRealtime=yes
-RestrictSUIDSGID=yes
-LockPersonality=yes
-MemoryDenyWriteExecute=yes
-NoNewPrivileges=yes
-SystemCallArchitectures=native
-SystemCallFilter=@system-service
-# root owns the sysfs files and the lock, so no capability is needed
+%(sandbox)s# root owns the sysfs files and the lock, so no capability is needed
 CapabilityBoundingSet=
 UMask=0022
 
@@ -128,16 +150,73 @@ UMask=0022
 WantedBy=%(wanted_by)s
 ''' % {'managed': MANAGED, 'policy': POLICY_FILE, 'before': ' '.join(before), 'conditions': conditions,
        'python': python, 'launcher': LAUNCHER, 'timeout': START_TIMEOUT, 'lockdir': os.path.dirname(LOCK_FILE),
-       'wanted_by': WANTED_BY}
+       'wanted_by': WANTED_BY, 'sandbox': SANDBOX}
 
 
-def artefacts(python: str, before: t.Sequence[str] = HYPERVISOR_UNITS) -> t.List[Artefact]:
+def metrics_service_text(python: str, output: str = METRICS_OUTPUT) -> str:
+    """Started by the timer: reads /sys and /proc, may write only the output's directory."""
+    return '''# %(managed)s
+[Unit]
+Description=Write UKSM/KSM metrics for the node_exporter textfile collector (litevirt.uksm)
+Documentation=file:/%(lib)s/%(package)s/metrics.py
+# the directory node_exporter reads; without it nobody would read the file
+ConditionPathIsDirectory=%(directory)s
+# at boot, report the policy as applied rather than the kernel defaults
+After=%(policy_unit)s
+
+[Service]
+Type=oneshot
+ExecStart=%(python)s -I -B /%(launcher)s --output %(output)s
+SyslogIdentifier=uksm-metrics
+TimeoutStartSec=30
+# Sandbox. Read-only /sys (ProtectKernelTunables=yes); the file is replaced by a rename in its own
+# directory, so that directory is the only writable path.
+ProtectSystem=strict
+ProtectKernelTunables=yes
+ReadWritePaths=-%(directory)s
+%(sandbox)s# root owns Debian's textfile directory, so no capability is needed
+CapabilityBoundingSet=
+UMask=0022
+''' % {'managed': MANAGED, 'lib': LIB_DIR, 'package': PACKAGE, 'directory': os.path.dirname(output),
+       'policy_unit': UNIT_NAME, 'python': python, 'launcher': METRICS_LAUNCHER, 'output': output, 'sandbox': SANDBOX}
+
+
+def metrics_timer_text() -> str:
+    return '''# %s
+[Unit]
+Description=Write UKSM/KSM metrics every minute (litevirt.uksm)
+
+[Timer]
+# calendar-based: it keeps firing even when the service was skipped by its condition
+OnCalendar=minutely
+AccuracySec=5s
+# a missed run is not caught up: only current values matter
+Persistent=false
+
+[Install]
+WantedBy=timers.target
+''' % MANAGED
+
+
+def metrics_output_of(service_text: str) -> t.Optional[str]:
+    """The output file an installed metrics service writes (to remove it with the service)."""
+    match = _OUTPUT_OPTION.search(service_text)
+    return match.group(1) if match else None
+
+
+def artefacts(python: str, before: t.Sequence[str] = HYPERVISOR_UNITS,
+              metrics_output: t.Optional[str] = None) -> t.List[Artefact]:
+    """Every file to install; the metrics launcher and units only with a ``metrics_output``."""
     files = [Artefact('%s/%s/__init__.py' % (LIB_DIR, PACKAGE),
                       '# %s\n# A copy of the module_utils of litevirt.uksm for %s.\n' % (MANAGED, UNIT_NAME), 0o644)]
     files += [Artefact('%s/%s/%s.py' % (LIB_DIR, PACKAGE, name), text, 0o644)
               for name, text in sorted(package_sources().items())]
     files.append(Artefact(LAUNCHER, launcher_text(python), 0o755))
     files.append(Artefact(UNIT_FILE, unit_text(python, before), 0o644))
+    if metrics_output is not None:
+        files.append(Artefact(METRICS_LAUNCHER, metrics_launcher_text(python), 0o755))
+        files.append(Artefact(METRICS_UNIT_FILES[0], metrics_service_text(python, metrics_output), 0o644))
+        files.append(Artefact(METRICS_UNIT_FILES[1], metrics_timer_text(), 0o644))
     return files
 
 
@@ -178,16 +257,36 @@ def install(sysroot: str, files: t.Sequence[Artefact], check_mode: bool) -> t.Li
 
 
 def installed(sysroot: str) -> t.List[str]:
-    """What of the boot applier is on the host (relative paths)."""
-    found = [UNIT_FILE] if os.path.lexists(host_path(sysroot, UNIT_FILE)) else []
+    """What of the boot applier and the metrics writer is on the host (relative paths)."""
+    found = [path for path in (UNIT_FILE,) + METRICS_UNIT_FILES if os.path.lexists(host_path(sysroot, path))]
     return found + _stale(sysroot, set())
 
 
+def remove_metrics_units(sysroot: str, check_mode: bool) -> t.List[str]:
+    """Delete the metrics service and timer (the launcher goes as a stale file); the paths removed."""
+    removed = [path for path in METRICS_UNIT_FILES if os.path.lexists(host_path(sysroot, path))]
+    if not check_mode:
+        for path in removed:
+            os.unlink(host_path(sysroot, path))
+    return removed
+
+
+def remove_output(sysroot: str, output: str, check_mode: bool) -> t.List[str]:
+    """Delete a metrics file, so node_exporter stops exporting its last values; the path removed."""
+    relative = output.lstrip('/')
+    if not os.path.lexists(host_path(sysroot, relative)):
+        return []
+    if not check_mode:
+        os.unlink(host_path(sysroot, relative))
+    return [relative]
+
+
 def uninstall(sysroot: str, check_mode: bool) -> t.List[str]:
-    """Delete the unit and the library directory; the relative paths removed."""
+    """Delete the units and the library directory; the relative paths removed."""
     removed = installed(sysroot)
     if not check_mode:
-        if os.path.lexists(host_path(sysroot, UNIT_FILE)):
-            os.unlink(host_path(sysroot, UNIT_FILE))
+        for path in (UNIT_FILE,) + METRICS_UNIT_FILES:
+            if os.path.lexists(host_path(sysroot, path)):
+                os.unlink(host_path(sysroot, path))
         shutil.rmtree(host_path(sysroot, LIB_DIR), ignore_errors=True)
     return removed

@@ -22,8 +22,13 @@ description:
     (C(journalctl -u uksm-policy)), fails without holding up the boot, and runs sandboxed with no capability.
   - C(systemctl start uksm-policy) re-applies the policy on demand (drift repair). The unit does not remain
     active after it exited for that reason; C(systemctl status uksm-policy) shows the result of the last run.
+  - With O(metrics=true) it also installs C(uksm-metrics.timer), which runs C(uksm-metrics.service) every minute
+    to write the facts of M(litevirt.uksm.uksm_facts) (statistics, memory saved, policy drift) as Prometheus
+    metrics to O(metrics_output), for the node_exporter textfile collector. The file is replaced atomically.
+    The service reads C(/sys) read-only and may write only that file's directory.
   - Under a O(sysroot) other than C(/), or when systemd is not running, enabling uses C(systemctl --root),
-    which works offline (image builds, chroots). On a live host the manager is reloaded when the unit changes.
+    which works offline (image builds, chroots). On a live host the manager is reloaded when a unit changes,
+    and the metrics timer is started when it is enabled.
 author:
   - litevirt engineering (@litevirt)
 extends_documentation_fragment:
@@ -34,7 +39,7 @@ attributes:
     support: full
   diff_mode:
     support: full
-    details: Shows the unit file before and after.
+    details: Shows each unit file before and after.
   platform:
     platforms: posix
 options:
@@ -42,7 +47,7 @@ options:
     description:
       - V(present) installs (or updates) the unit, the launcher and the applier package, and removes files of an
         older version from C(/usr/lib/litevirt-uksm).
-      - V(absent) stops and disables the unit and removes all of them.
+      - V(absent) stops and disables the units and removes all of them, and the metrics file.
     type: str
     choices: [present, absent]
     default: present
@@ -69,6 +74,21 @@ options:
     elements: str
     default: [libvirtd.service, libvirt-guests.service, virtqemud.service, pve-guests.service, nova-compute.service,
               incus.service]
+  metrics:
+    description:
+      - Install and enable C(uksm-metrics.timer) and C(uksm-metrics.service), which write Prometheus metrics to
+        O(metrics_output) every minute. Only with O(state=present).
+      - V(false) disables and removes them, their launcher and the file they wrote, so node_exporter stops
+        exporting stale values.
+    type: bool
+    default: false
+  metrics_output:
+    description:
+      - File the metrics are written to, as an absolute path on the host ending in C(.prom), in the directory that
+        node_exporter's textfile collector reads (C(--collector.textfile.directory); Debian's by default).
+      - The service is skipped while that directory does not exist. A file written at a previous path is removed.
+    type: path
+    default: /var/lib/prometheus/node-exporter/uksm.prom
   sysroot:
     description:
       - Root of the host's file system. Every installed path is taken under it, and C(systemctl --root) is used.
@@ -89,7 +109,11 @@ EXAMPLES = r'''
     sysroot: /srv/images/hv-rootfs
     python: /usr/bin/python3
 
-- name: Remove the unit, the applier and the persisted policy
+- name: Also write Prometheus metrics every minute for node_exporter
+  litevirt.uksm.uksm_policy_unit:
+    metrics: true
+
+- name: Remove the units, the applier and the persisted policy
   litevirt.uksm.uksm_policy_unit:
     state: absent
     purge: true
@@ -112,26 +136,43 @@ files:
   elements: str
   sample: [/usr/lib/litevirt-uksm/uksm_policy/plan.py, /etc/systemd/system/uksm-policy.service]
 installed:
-  description: Files of the boot applier on the host after the run (predicted in check mode).
+  description: Files of the boot applier and the metrics writer on the host after the run (predicted in check mode).
   returned: always
   type: list
   elements: str
+metrics:
+  description: The metrics timer after the run (predicted in check mode).
+  returned: always
+  type: dict
+  contains:
+    enabled:
+      description: Whether C(uksm-metrics.timer) is installed and enabled.
+      type: bool
+    output:
+      description: File the metrics are written to, null when O(metrics) is off.
+      type: str
+      sample: /var/lib/prometheus/node-exporter/uksm.prom
 '''
 
 import os
 import re
 import sys
+import typing as t
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.litevirt.uksm.plugins.module_utils import bootunit
 from ansible_collections.litevirt.uksm.plugins.module_utils.lock import LOCK_FILE
+from ansible_collections.litevirt.uksm.plugins.module_utils.metrics import OUTPUT as METRICS_OUTPUT
 from ansible_collections.litevirt.uksm.plugins.module_utils.persist import POLICY_FILE, remove as remove_policy
 from ansible_collections.litevirt.uksm.plugins.module_utils.sysfs import SysrootError, check_sysroot, host_path
 
 # What may go into the unit file unquoted: no whitespace, specifiers (%) or newlines.
 _UNIT_NAME = re.compile(r'^[A-Za-z0-9:_.@\\-]+\.(service|target|socket|mount|path|timer|slice|scope)$')
 _PYTHON = re.compile(r'^/[A-Za-z0-9._+/-]+$')
+_OUTPUT = re.compile(r'^/[A-Za-z0-9._+/-]+/[A-Za-z0-9._+-]+\.prom$')
+# the policy unit's diff first, then the metrics units'
+_UNIT_FILES = (bootunit.UNIT_FILE,) + bootunit.METRICS_UNIT_FILES
 
 
 class Systemctl:
@@ -148,13 +189,38 @@ class Systemctl:
             self.module.fail_json(msg='systemctl %s failed (rc %d): %s' % (' '.join(args), rc, (err or out).strip()))
         return rc
 
-    def is_enabled(self) -> bool:
-        rc, out, _err = self.module.run_command(self.base + ['is-enabled', bootunit.UNIT_NAME])
+    def is_enabled(self, unit: str = bootunit.UNIT_NAME) -> bool:
+        rc, out, _err = self.module.run_command(self.base + ['is-enabled', unit])
         return rc == 0 and out.strip() == 'enabled'
+
+    def disable_timer(self) -> bool:
+        """Disable (and stop, live) the metrics timer while its file exists; whether it was enabled."""
+        if not self.is_enabled(bootunit.METRICS_TIMER):
+            return False
+        if not self.module.check_mode:
+            self.run(*(['disable', '--now'] if self.live else ['disable']), bootunit.METRICS_TIMER)
+        return True
 
 
 def _host(paths):
     return ['/' + path for path in paths]
+
+
+def _unit_texts(sysroot: str) -> dict:
+    return {path: _read(host_path(sysroot, path)) for path in _UNIT_FILES}
+
+
+def _diff(before: dict, after: dict) -> list:
+    """One diff per unit file; the metrics units only when they exist before or after."""
+    return [{'before': before[path], 'after': after.get(path, ''), 'before_header': '/' + path,
+             'after_header': '/' + path}
+            for path in _UNIT_FILES if path == bootunit.UNIT_FILE or before[path] or after.get(path)]
+
+
+def _old_output(sysroot: str, before: dict, output: t.Optional[str], check_mode: bool) -> list:
+    """Remove the file the installed metrics service wrote, unless it is the one wanted now."""
+    old = bootunit.metrics_output_of(before[bootunit.METRICS_UNIT_FILES[0]])
+    return [] if old is None or old == output else bootunit.remove_output(sysroot, old, check_mode)
 
 
 def present(module: AnsibleModule, sysroot: str, systemctl: Systemctl) -> dict:
@@ -167,30 +233,43 @@ def present(module: AnsibleModule, sysroot: str, systemctl: Systemctl) -> dict:
     if bad:
         module.fail_json(msg='before: %s not accepted; accepted: systemd unit names such as libvirtd.service'
                          % ', '.join(repr(name) for name in bad))
-    files = bootunit.artefacts(python, params['before'])
-    unit_path = host_path(sysroot, bootunit.UNIT_FILE)
-    before_text = _read(unit_path)
+    output = params['metrics_output'] if params['metrics'] else None
+    if output is not None and (not _OUTPUT.match(output) or os.path.normpath(output) != output):
+        module.fail_json(msg='metrics_output: %r is not accepted; accepted: an absolute, normalised path of letters, '
+                         'digits and ._+-/ below a directory, ending in .prom' % output)
+    files = bootunit.artefacts(python, params['before'], output)
+    before = _unit_texts(sysroot)
+    # systemctl needs the timer's file to disable it
+    toggled = output is None and systemctl.disable_timer()
     changed_files = bootunit.install(sysroot, files, module.check_mode)
+    if output is None:
+        changed_files += bootunit.remove_metrics_units(sysroot, module.check_mode)
+    changed_files += _old_output(sysroot, before, output, module.check_mode)
     if changed_files and systemctl.live and not module.check_mode:
         systemctl.run('daemon-reload')
-    enabled = systemctl.is_enabled()
-    toggle = params['enabled'] != enabled
-    if toggle and not module.check_mode:
-        systemctl.run('enable' if params['enabled'] else 'disable', bootunit.UNIT_NAME)
+    if params['enabled'] != systemctl.is_enabled():
+        toggled = True
+        if not module.check_mode:
+            systemctl.run('enable' if params['enabled'] else 'disable', bootunit.UNIT_NAME)
+    if output is not None and not systemctl.is_enabled(bootunit.METRICS_TIMER):
+        toggled = True
+        if not module.check_mode:
+            # live, start it as well: metrics now, not after the next boot
+            systemctl.run(*(['enable', '--now'] if systemctl.live else ['enable']), bootunit.METRICS_TIMER)
     return {
-        'changed': bool(changed_files) or toggle,
+        'changed': bool(changed_files) or toggled,
         'enabled': params['enabled'],
         'files': _host(changed_files),
         'installed': _host(file.path for file in files),
-        'diff': {'before': before_text, 'after': files[-1].text, 'before_header': '/' + bootunit.UNIT_FILE,
-                 'after_header': '/' + bootunit.UNIT_FILE},
+        'metrics': {'enabled': output is not None, 'output': output},
+        'diff': _diff(before, {file.path: file.text for file in files}),
     }
 
 
 def absent(module: AnsibleModule, sysroot: str, systemctl: Systemctl) -> dict:
-    unit_path = host_path(sysroot, bootunit.UNIT_FILE)
-    before_text = _read(unit_path)
-    changed = False
+    before = _unit_texts(sysroot)
+    before_text = before[bootunit.UNIT_FILE]
+    changed = bool(before[bootunit.METRICS_UNIT_FILES[1]]) and systemctl.disable_timer()
     if before_text and systemctl.is_enabled():
         changed = True
         if not module.check_mode:
@@ -198,6 +277,7 @@ def absent(module: AnsibleModule, sysroot: str, systemctl: Systemctl) -> dict:
     if before_text and systemctl.live and not module.check_mode:
         systemctl.run('stop', bootunit.UNIT_NAME)
     removed = bootunit.uninstall(sysroot, module.check_mode)
+    removed += _old_output(sysroot, before, None, module.check_mode)
     if module.params['purge']:
         if os.path.lexists(host_path(sysroot, POLICY_FILE)):
             removed.append(POLICY_FILE)
@@ -213,8 +293,8 @@ def absent(module: AnsibleModule, sysroot: str, systemctl: Systemctl) -> dict:
         'enabled': False,
         'files': _host(removed),
         'installed': [],
-        'diff': {'before': before_text, 'after': '', 'before_header': '/' + bootunit.UNIT_FILE,
-                 'after_header': '/' + bootunit.UNIT_FILE},
+        'metrics': {'enabled': False, 'output': None},
+        'diff': _diff(before, {}),
     }
 
 
@@ -234,6 +314,8 @@ def main() -> None:
             'purge': {'type': 'bool', 'default': False},
             'python': {'type': 'path'},
             'before': {'type': 'list', 'elements': 'str', 'default': list(bootunit.HYPERVISOR_UNITS)},
+            'metrics': {'type': 'bool', 'default': False},
+            'metrics_output': {'type': 'path', 'default': METRICS_OUTPUT},
             'sysroot': {'type': 'path', 'default': '/'},
         },
         supports_check_mode=True,

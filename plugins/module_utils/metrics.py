@@ -1,0 +1,185 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, litevirt.uksm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""``ansible_facts.uksm`` as Prometheus metrics, for node_exporter's textfile collector.
+
+``render`` turns one ``facts.gather()`` result into the text exposition format, so every value is
+the one ``uksm_facts`` reports for the same host (drift included, which the facts take from
+``plan.drift()``). ``main`` is what ``uksm-metrics.service`` runs every minute through a launcher
+(see bootunit.py); the file is replaced atomically, so the collector never reads half of it.
+Stdlib only: this file also runs on the host, from the installed package.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import typing as t
+
+from .backends import BACKENDS
+from .facts import gather
+from .persist import write_atomic
+from .sysfs import SysrootError, check_sysroot, host_path
+
+# Debian's node_exporter reads *.prom files from this directory (--collector.textfile.directory).
+OUTPUT = '/var/lib/prometheus/node-exporter/uksm.prom'
+PREFIX = 'uksm-metrics: '
+
+# Statistics that only grow until the next boot: Prometheus counters, named with _total.
+COUNTERS = frozenset(('full_scans', 'pages_scanned', 'sleep_times', 'pages_skipped'))
+# Statistics whose kernel unit is not a base unit or not in the name: metric name, divisor, help.
+RENAMED = {
+    'ema_per_page_time': ('ema_per_page_time_seconds', 10 ** 9,
+                          'Moving average cost to scan one page, in seconds (the kernel reports nanoseconds).'),
+    'general_profit': ('general_profit_bytes', 1,
+                       'Bytes saved by KSM minus its metadata cost; negative when merging costs more than it saves.'),
+}
+# Exported as uksm_zero_pages, from the fact's zero_pages, for either backend.
+FROM_FACT = frozenset(('ksm_zero_pages',))
+
+Labels = t.Sequence[t.Tuple[str, str]]
+
+
+class Family:
+    """One metric: HELP, TYPE and its samples, rendered together as the format requires."""
+
+    def __init__(self, name: str, kind: str, text: str) -> None:
+        self.name = 'uksm_' + name
+        self.kind = kind
+        self.text = text
+        self.samples = []  # type: t.List[t.Tuple[Labels, t.Union[int, float]]]
+
+    def add(self, value: t.Union[bool, int, float], labels: Labels = ()) -> Family:
+        self.samples.append((labels, int(value) if isinstance(value, bool) else value))
+        return self
+
+    def render(self) -> str:
+        lines = ['# HELP %s %s' % (self.name, self.text.replace('\\', '\\\\').replace('\n', '\\n')),
+                 '# TYPE %s %s' % (self.name, self.kind)]
+        for labels, value in self.samples:
+            pairs = ','.join('%s="%s"' % (key, _escape(text)) for key, text in labels)
+            lines.append('%s%s %s' % (self.name, '{%s}' % pairs if pairs else '', _number(value)))
+        return '\n'.join(lines) + '\n'
+
+
+def _escape(text: str) -> str:
+    return text.replace('\\', '\\\\').replace('\n', '\\n').replace('"', '\\"')
+
+
+def _number(value: t.Union[int, float]) -> str:
+    # ints exactly (counters beyond 2^53 keep their digits); floats round-trip through repr
+    return str(value) if isinstance(value, int) else repr(float(value))
+
+
+def _statistics(backend: str, stats: t.Dict[str, t.Any]) -> t.List[Family]:
+    attrs = BACKENDS[backend].attrs
+    families = []
+    for name, value in stats.items():
+        if name in FROM_FACT:
+            continue
+        where = ' Read from /sys/kernel/mm/%s/%s.' % (backend, name)
+        if name in RENAMED:
+            metric, divisor, text = RENAMED[name]
+            family = Family(metric, 'gauge', text + where)
+            value = value / divisor if divisor != 1 else value
+        elif name in COUNTERS:
+            family = Family(name + '_total', 'counter', attrs[name].description + where)
+        else:
+            family = Family(name, 'gauge', attrs[name].description + where)
+        families.append(family.add(value, [('backend', backend)]))
+    return families
+
+
+def _policy(fact: t.Dict[str, t.Any]) -> t.List[Family]:
+    policy = fact['policy']
+    families = [
+        Family('policy_persisted', 'gauge', '1 when a policy is persisted in %s.' % policy['file'])
+        .add(policy['exists']),
+        Family('policy_error', 'gauge', '1 when the persisted policy cannot be read or does not apply to this kernel.')
+        .add(policy['error'] is not None),
+        Family('policy_unit_enabled', 'gauge', '1 when %s, which applies the policy at boot, is enabled.'
+               % policy['unit']['name']).add(policy['unit']['enabled']),
+    ]
+    backend = fact['backend']
+    if backend is None:
+        return families
+    drifted = policy['drift']
+    # every persisted attribute this kernel has: 1 drifted, 0 held (drift as uksm_facts reports it)
+    section = [name for name in (policy['settings'].get(backend) or {})
+               if name in fact['tunables'] or name in drifted]
+    per_attribute = Family('policy_drift', 'gauge',
+                           '1 when the kernel does not hold this persisted policy attribute now, else 0.')
+    for name in section:
+        per_attribute.add(name in drifted, [('backend', backend), ('name', name)])
+    families.append(per_attribute)
+    families.append(Family('policy_drifted_attributes', 'gauge',
+                           'Persisted policy attributes the kernel does not hold now.')
+                    .add(len(drifted), [('backend', backend)]))
+    return families
+
+
+def render(fact: t.Dict[str, t.Any]) -> str:
+    """One ``facts.gather()`` result in the Prometheus text format (version 0.0.4)."""
+    families = [
+        Family('available', 'gauge', '1 when the kernel offers UKSM or KSM.').add(fact['available']),
+        Family('page_size_bytes', 'gauge', 'Page size; multiplies the page counts into bytes.').add(fact['page_size']),
+    ]
+    backend = fact['backend']
+    if backend is not None:
+        label = [('backend', backend)]
+        tunables = fact['tunables']
+        # choices (cpu_governor, advisor_mode) are strings: labels of the info metric, not values
+        choices = [(name, value) for name, value in tunables.items() if isinstance(value, str)]
+        families += [
+            Family('info', 'gauge', 'Always 1: the interface in use and its current choices.')
+            .add(1, label + choices),
+            Family('daemon_running', 'gauge', '1 while the %s kernel thread exists.' % fact['daemon'])
+            .add(fact['daemon_running'], label),
+            Family('saved_bytes', 'gauge', 'Memory saved: pages_sharing times the page size, plus merged zero pages.')
+            .add(fact['savings']['bytes'], label),
+            Family('unreadable_attributes', 'gauge', 'Attributes that could not be read or parsed now.')
+            .add(len(fact['errors']), label),
+        ]
+        if fact['zero_pages'] is not None:
+            families.append(Family('zero_pages', 'gauge', 'Empty pages merged with the zero page.')
+                            .add(fact['zero_pages'], label))
+        families += _statistics(backend, fact['stats'])
+        numeric = Family('tunable', 'gauge', 'Numeric tunables as the kernel reads them; the name carries the unit.')
+        for name, value in tunables.items():
+            if isinstance(value, int) and not isinstance(value, bool):
+                numeric.add(value, label + [('name', name)])
+        families.append(numeric)
+    families += _policy(fact)
+    return ''.join(family.render() for family in families if family.samples)
+
+
+def write(sysroot: str, path: str, text: str) -> None:
+    """Replace ``path`` (as the host sees it) with ``text``: temporary file, fsync, rename, mode 0644."""
+    write_atomic(host_path(sysroot, path.lstrip('/')), text, 0o644)
+
+
+def main(argv: t.Optional[t.Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description='Write UKSM/KSM metrics for node_exporter (litevirt.uksm).')
+    parser.add_argument('--sysroot', default='/', help='root of the host (default /)')
+    parser.add_argument('--output', default=OUTPUT, help='file to replace, as the host sees it (default %s)' % OUTPUT)
+    args = parser.parse_args(argv)
+
+    def out(line: str) -> None:
+        # silent on success: the timer runs every minute
+        sys.stdout.write(PREFIX + line + '\n')
+        sys.stdout.flush()
+
+    try:
+        sysroot = check_sysroot(args.sysroot)
+    except SysrootError as error:
+        out('FAILED: %s' % error)
+        return 2
+    if not args.output.startswith('/'):
+        out('FAILED: --output must be an absolute path, got %r' % args.output)
+        return 2
+    try:
+        write(sysroot, args.output, render(gather(sysroot)))
+    except OSError as error:
+        out('FAILED: cannot write %s: %s' % (args.output, error))
+        return 1
+    return 0

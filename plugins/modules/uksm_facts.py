@@ -156,7 +156,7 @@ ansible_facts:
         conflicts:
           description:
             - Services that write the same files as a policy (C(ksmtuned), C(ksm), C(tuned)), each with
-              C(installed), C(enabled) and C(running), found from unit files and C(/proc), and C(rewrites):
+              C(installed), C(enabled) and C(running), found from unit files and C(/proc), and C(rewrites),
               whether it rewrites the detected interface's files, V(always), V(maybe) (tuned, depending on
               its profile) or V(never) (ksmtuned on a UKSM host).
           type: dict

@@ -14,7 +14,8 @@ GET_PIP := $(HOME)/.ansible/test/cache/get_pip_24_2.py
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 
-.PHONY: setup build stage demo test sanity lint units integration molecule changelog docs clean
+.PHONY: setup build stage demo test sanity lint units integration molecule changelog docs clean bench \
+  docs-lint docs-site release-check
 
 setup: $(VENV)/.stamp $(GET_PIP)
 	@scripts/setup-host.sh
@@ -48,7 +49,7 @@ stage:
 demo: build
 	tests/demo/run.sh
 
-test: setup build sanity lint changelog units integration molecule
+test: setup build sanity lint changelog docs-lint docs-site release-check units integration molecule
 	@echo "make test: all suites passed"
 
 sanity: setup stage
@@ -73,6 +74,30 @@ docs: setup stage
 
 changelog: setup
 	antsibull-changelog lint
+
+# The collection docs as the Ansible docsite renders them: plugin and role docs (schema, markup,
+# references) and the scenario guides of docs/docsite.
+docs-lint: setup
+	antsibull-docs lint-collection-docs --plugin-docs --check-extra-docs-refs .
+
+# The HTML docs site (antsibull-docs + Sphinx, warnings are errors) of the collection installed
+# from its tarball: $(BUILD)/docsite/index.html
+docs-site: setup build
+	scripts/docs-site.sh $(BUILD)/docsite-src $(BUILD)/docsite
+
+# The release tarball: no development files, installs offline into an empty collections path,
+# ansible-doc lists every plugin and the role, ansible-builder create works (scripts/release-check.sh).
+release-check: setup
+	scripts/release-check.sh $(BUILD)/release-check
+
+# Benchmark, not a test (issue 7): simulated hosts, interleaved repeated runs, medians and ratios;
+# writes $(BUILD)/bench/results.json. BENCH_GUEST=1 adds the same cases over SSH to the QEMU guest.
+BENCH_HOSTS ?= 50
+BENCH_RUNS ?= 5
+BENCH_GUEST ?=
+bench: setup build
+	python tests/bench/bench.py --hosts $(BENCH_HOSTS) --runs $(BENCH_RUNS) --output $(BUILD)/bench/results.json \
+	  $(if $(filter 1 yes true,$(BENCH_GUEST)),--guest)
 
 clean:
 	-tests/simhost/cleanup.sh $(BUILD) 2>/dev/null

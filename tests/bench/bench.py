@@ -1,0 +1,388 @@
+# Copyright: (c) 2026, litevirt.uksm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Benchmark of the collection's modules, role and boot applier (issue 7); a benchmark, not a test.
+
+Sets up simulated UKSM and KSM hosts (tests/simhost) under a temporary directory, writes an inventory
+(local connection, one sysroot per host, default forks) and runs one playbook per case against every
+host, interleaved and repeated: ping, facts, setup, tunable, shell, role, ping, ... Each run is timed
+as wall time; the report is the median per case and its ratio to the median of ping. The boot-time
+applier is timed against bare Python start-up on the same machine. With --guest the same cases run
+over SSH against the QEMU guest of tests/vm. Writes a JSON results file and prints a table.
+
+Usage: python tests/bench/bench.py [--hosts 50] [--runs 5] [--guest] [--output build/bench/results.json]
+with ANSIBLE_COLLECTIONS_PATH naming the installed collection (the Makefile exports it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import datetime
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+SIMHOST_DIR = os.path.join(ROOT, 'tests', 'simhost')
+VM_SH = os.path.join(ROOT, 'tests', 'vm', 'vm.sh')
+LAUNCHER = 'usr/lib/litevirt-uksm/uksm-policy-apply'
+GUEST_NAME = 'bench-guest'
+GUEST_PORT = 2252
+
+# Six writable attributes per interface and two sets of values; every value differs between the sets
+# and set 1 is the state a freshly created simulated host starts with, so the first run (set 0) and
+# every run after it write all six.
+UKSM_ATTRS = ['max_cpu_percentage', 'cpu_ratios', 'abundant_threshold', 'thrash_threshold', 'sleep_millisecs', 'run']
+UKSM_VALUES = [
+    {'max_cpu_percentage': 60, 'cpu_ratios': '10 30 MAX/4 MAX/1', 'abundant_threshold': 20, 'thrash_threshold': 60,
+     'sleep_millisecs': 200, 'run': 0},
+    {'max_cpu_percentage': 95, 'cpu_ratios': '20 40 MAX/4 MAX/1', 'abundant_threshold': 10, 'thrash_threshold': 50,
+     'sleep_millisecs': 100, 'run': 1},
+]
+KSM_ATTRS = ['pages_to_scan', 'sleep_millisecs', 'use_zero_pages', 'max_page_sharing', 'stable_node_chains_prune_millisecs',
+             'advisor_max_cpu']
+KSM_VALUES = [
+    {'pages_to_scan': 300, 'sleep_millisecs': 50, 'use_zero_pages': 1, 'max_page_sharing': 512,
+     'stable_node_chains_prune_millisecs': 3000, 'advisor_max_cpu': 50},
+    {'pages_to_scan': 100, 'sleep_millisecs': 20, 'use_zero_pages': 0, 'max_page_sharing': 256,
+     'stable_node_chains_prune_millisecs': 2000, 'advisor_max_cpu': 70},
+]
+# A kernel without the advisor (the guest's Debian 6.1): merge_across_nodes instead of advisor_max_cpu.
+GUEST_KSM_ATTRS = KSM_ATTRS[:5] + ['merge_across_nodes']
+# The fleet policy of the role case (as in the integration tests): a preset and overrides.
+ROLE_VARS = {
+    'uksm_policy_preset': 'balanced',
+    'uksm_policy_uksm_settings': {'sleep_millisecs': 200, 'abundant_threshold': 20},
+    'uksm_policy_ksm_settings': {'pages_to_scan': 500},
+}
+# In the guest the role and the tunable case share one kernel: the role keeps KSM off, an attribute
+# the tunable case does not touch, so its re-runs stay idempotent.
+GUEST_ROLE_VARS = {'uksm_policy_preset': 'off'}
+
+# case -> (playbook, reference case, target ratio, what the target says); ratios are case / reference.
+ANSIBLE_CASES = ['ping', 'facts', 'setup', 'tunable', 'shell', 'role']
+TARGETS = [
+    ('facts', 'ping', 1.10),
+    ('setup', 'ping', None),
+    ('tunable', 'ping', 1.15),
+    ('tunable', 'shell', 0.25),
+    ('role', 'ping', 4.0),
+    ('applier', 'python3 -c pass', 1.5),
+    ('applier', 'python3 -I -B -c pass', None),
+]
+
+
+def log(message: str) -> None:
+    print('bench: %s' % message, file=sys.stderr, flush=True)
+
+
+def simhost(*args: str) -> None:
+    env = dict(os.environ, PYTHONPATH=SIMHOST_DIR)
+    subprocess.run([sys.executable, '-m', 'simhost'] + list(args), env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+
+
+def cleanup(directory: str) -> None:
+    subprocess.run([os.path.join(SIMHOST_DIR, 'cleanup.sh'), directory], check=False,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def host_vars(backend: str, sysroot: str, role_sysroot: str, attrs: list, values: list) -> dict:
+    return {'bench_sysroot': sysroot, 'bench_role_sysroot': role_sysroot, 'bench_backend': backend,
+            'bench_attrs': attrs, 'bench_values': values}
+
+
+def make_hosts(work: str, count: int, ksm_every: int) -> dict:
+    """Start the simulated hosts; every host has a live sysroot and one for the role case."""
+    hosts = {}
+    jobs = []
+    for index in range(1, count + 1):
+        name = 'hv%03d' % index
+        backend = 'ksm' if ksm_every and index % ksm_every == 0 else 'uksm'
+        live = os.path.join(work, 'hosts', name, 'live')
+        role = os.path.join(work, 'hosts', name, 'role')
+        attrs, values = (KSM_ATTRS, KSM_VALUES) if backend == 'ksm' else (UKSM_ATTRS, UKSM_VALUES)
+        hosts[name] = host_vars(backend, live, role, attrs, values)
+        jobs += [(live, backend), (role, backend)]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda job: simhost('up', job[0], '--variant', job[1]), jobs))
+    for host in hosts.values():
+        for sub in ('etc/systemd/system', 'usr/lib', 'run/lock'):
+            os.makedirs(os.path.join(host['bench_role_sysroot'], sub), exist_ok=True)
+    return hosts
+
+
+def write_inventory(path: str, hosts: dict, common: dict) -> None:
+    # JSON is YAML: the yaml inventory plugin reads it
+    inventory = {'all': {'vars': common, 'hosts': hosts}}
+    with open(path, 'w', encoding='utf-8') as handle:
+        json.dump(inventory, handle, indent=1)
+
+
+class Runner:
+    """Runs one playbook per case and keeps the wall time of every run."""
+
+    def __init__(self, inventory: str, env: dict) -> None:
+        self.inventory = inventory
+        self.env = env
+        self.times = {}  # case -> [seconds]
+
+    def play(self, case: str, playbook: str, extra: dict = None, timed: bool = True) -> float:
+        command = ['ansible-playbook', '-i', self.inventory, os.path.join(HERE, playbook)]
+        if extra:
+            command += ['-e', json.dumps(extra)]
+        start = time.monotonic()
+        result = subprocess.run(command, env=self.env, check=False, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                universal_newlines=True)
+        elapsed = time.monotonic() - start
+        if result.returncode != 0:
+            raise RuntimeError('%s failed (exit %d):\n%s' % (playbook, result.returncode, result.stdout[-4000:]))
+        if timed:
+            self.times.setdefault(case, []).append(elapsed)
+        return elapsed
+
+    def rounds(self, runs: int) -> None:
+        for number in range(runs):
+            for case in ANSIBLE_CASES:
+                extra = {'bench_set': number % 2} if case in ('tunable', 'shell') else None
+                elapsed = self.play(case, case + '.yml', extra)
+                log('round %d/%d %-8s %7.2f s' % (number + 1, runs, case, elapsed))
+
+
+def ansible_env(extra: dict = None) -> dict:
+    env = dict(os.environ)
+    env.update({
+        'ANSIBLE_HOST_KEY_CHECKING': 'false',
+        'ANSIBLE_RETRY_FILES_ENABLED': 'false',
+        'ANSIBLE_NOCOLOR': '1',
+    })
+    env.update(extra or {})
+    return env
+
+
+def time_commands(commands: dict, runs: int, before=None) -> dict:
+    """Interleaved runs of each command (a name -> argv mapping); ``before(name)`` runs untimed first."""
+    times = {name: [] for name in commands}
+    for _round in range(runs):
+        for name, argv in commands.items():
+            if before:
+                before(name)
+            start = time.monotonic()
+            subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
+            times[name].append(time.monotonic() - start)
+    return times
+
+
+def applier_case(sysroot: str, runs: int) -> dict:
+    """The boot applier applying the full policy after a simulated reboot, against bare Python start-up."""
+    python = '/usr/bin/python3'
+    launcher = os.path.join(sysroot, LAUNCHER)
+    commands = {
+        'applier': [python, '-I', '-B', launcher, '--sysroot', sysroot],
+        'python3 -c pass': [python, '-c', 'pass'],
+        'python3 -I -B -c pass': [python, '-I', '-B', '-c', 'pass'],
+    }
+
+    def before(name: str) -> None:
+        if name == 'applier':
+            simhost('reboot', sysroot)
+
+    # one untimed run shows that the applier does apply the policy after a reboot
+    simhost('reboot', sysroot)
+    shown = subprocess.run(commands['applier'], check=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           universal_newlines=True).stdout
+    log('applier after a reboot:\n' + shown.rstrip())
+    return time_commands(commands, max(runs, 5) * 4, before)
+
+
+def summarise(times: dict) -> dict:
+    return {case: {'runs': [round(value, 4) for value in values], 'median': round(statistics.median(values), 4)}
+            for case, values in times.items()}
+
+
+def verdicts(cases: dict) -> list:
+    rows = []
+    for case, reference, target in TARGETS:
+        if case not in cases or reference not in cases:
+            continue
+        ratio = cases[case]['median'] / cases[reference]['median']
+        rows.append({'case': case, 'against': reference, 'ratio': round(ratio, 3), 'target': target,
+                     'met': None if target is None else ratio <= target})
+    return rows
+
+
+def table(title: str, cases: dict, rows: list) -> str:
+    lines = [title, '%-24s %9s %7s %-16s %s' % ('case', 'median s', 'ratio', 'to', 'runs (s)')]
+    for case, data in cases.items():
+        reference = 'python3 -c pass' if case.startswith('applier') or case.startswith('python3') else 'ping'
+        ratio = data['median'] / cases[reference]['median'] if reference in cases else float('nan')
+        runs = ' '.join('%.3f' % value for value in data['runs'])
+        lines.append('%-24s %9.3f %7.2f %-16s %s' % (case, data['median'], ratio, reference, runs))
+    lines.append('')
+    lines.append('%-10s %-24s %8s %8s  %s' % ('target', 'against', 'ratio', 'target', 'met?'))
+    for row in rows:
+        target = '-' if row['target'] is None else '<= %.2f' % row['target']
+        met = '-' if row['met'] is None else ('yes' if row['met'] else 'NO')
+        lines.append('%-10s %-24s %8.2f %8s  %s' % (row['case'], row['against'], row['ratio'], target, met))
+    return '\n'.join(lines)
+
+
+def local_bench(args: argparse.Namespace, work: str) -> dict:
+    log('starting %d simulated hosts (x2 sysroots) under %s' % (args.hosts, work))
+    start = time.monotonic()
+    hosts = make_hosts(work, args.hosts, args.ksm_every)
+    log('hosts up in %.1f s' % (time.monotonic() - start))
+    common = dict(ROLE_VARS, ansible_connection='local', ansible_python_interpreter=sys.executable)
+    inventory = os.path.join(work, 'inventory.yml')
+    write_inventory(inventory, hosts, common)
+    runner = Runner(inventory, ansible_env())
+    log('preparing: the role once on every host (untimed)')
+    runner.play('role', 'role.yml', timed=False)
+    runner.rounds(args.runs)
+    first = sorted(hosts)[0]
+    times = dict(runner.times)
+    times.update(applier_case(hosts[first]['bench_role_sysroot'], args.runs))
+    return {'hosts': args.hosts, 'ksm_hosts': sum(1 for h in hosts.values() if h['bench_backend'] == 'ksm'),
+            'cases': summarise(times)}
+
+
+def guest_bench(args: argparse.Namespace, work: str) -> dict:
+    """The same cases over SSH against the QEMU guest; the guest is stopped afterwards."""
+    log('starting the QEMU guest %s on port %d' % (GUEST_NAME, args.guest_port))
+    started = subprocess.run([VM_SH, 'start', GUEST_NAME, str(args.guest_port)], check=False,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
+    try:
+        if started.returncode != 0:
+            return {'skipped': 'QEMU guest did not start: %s' % started.stdout.strip()[-300:]}
+        waited = subprocess.run([VM_SH, 'wait', GUEST_NAME, str(args.guest_port), '300'], check=False,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
+        if waited.returncode != 0:
+            return {'skipped': 'QEMU guest did not answer SSH: %s' % waited.stdout.strip()[-300:]}
+        key = subprocess.run([VM_SH, 'key'], check=True, stdout=subprocess.PIPE, universal_newlines=True).stdout.strip()
+        values = [{attr: KSM_VALUES[n].get(attr, 0) for attr in GUEST_KSM_ATTRS} for n in (0, 1)]
+        values[0]['merge_across_nodes'] = 0
+        values[1]['merge_across_nodes'] = 1
+        common = dict(GUEST_ROLE_VARS, ansible_host='127.0.0.1', ansible_port=args.guest_port, ansible_user='root',
+                      ansible_ssh_private_key_file=key, ansible_python_interpreter='/usr/bin/python3',
+                      ansible_ssh_common_args='-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null')
+        hosts = {GUEST_NAME: host_vars('ksm', '/', '/', GUEST_KSM_ATTRS, values)}
+        inventory = os.path.join(work, 'guest.yml')
+        write_inventory(inventory, hosts, common)
+        runner = Runner(inventory, ansible_env())
+        log('guest up; preparing: the role once and the tunable values of set 1 (untimed)')
+        runner.play('role', 'role.yml', timed=False)
+        # start from set 1 so that the first timed run (set 0) writes all six
+        runner.play('tunable', 'tunable.yml', {'bench_set': 1}, timed=False)
+        runner.rounds(args.runs)
+        times = dict(runner.times)
+        log('timing the applier inside the guest')
+        times.update(guest_applier(args))
+        return {'hosts': 1, 'cases': summarise(times)}
+    finally:
+        subprocess.run([VM_SH, 'stop', GUEST_NAME], check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+GUEST_TIMER = r'''
+import json, subprocess, sys, time
+runs = int(sys.argv[1])
+commands = {
+    'applier': ['/usr/bin/python3', '-I', '-B', '/usr/lib/litevirt-uksm/uksm-policy-apply'],
+    'python3 -c pass': ['/usr/bin/python3', '-c', 'pass'],
+    'python3 -I -B -c pass': ['/usr/bin/python3', '-I', '-B', '-c', 'pass'],
+}
+times = {name: [] for name in commands}
+for _ in range(runs):
+    for name, argv in commands.items():
+        if name == 'applier':
+            # drift: KSM on, which the policy (preset off) turns off again
+            with open('/sys/kernel/mm/ksm/run', 'w') as handle:
+                handle.write('1\n')
+        start = time.monotonic()
+        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
+        times[name].append(time.monotonic() - start)
+print(json.dumps(times))
+'''
+
+
+def guest_applier(args: argparse.Namespace) -> dict:
+    """Times the applier inside the guest (wall time on the guest's clock, without SSH)."""
+    result = subprocess.run([VM_SH, 'ssh', GUEST_NAME, str(args.guest_port), 'python3', '-', str(max(args.runs, 5) * 4)],
+                            input=GUEST_TIMER, check=True, stdout=subprocess.PIPE, universal_newlines=True)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def write_results(path: str, results: dict) -> None:
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, 'w', encoding='utf-8') as handle:
+        json.dump(results, handle, indent=1)
+        handle.write('\n')
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
+    parser.add_argument('--hosts', type=int, default=50, help='simulated hosts (default 50)')
+    parser.add_argument('--runs', type=int, default=5, help='runs of each case (default 5)')
+    parser.add_argument('--ksm-every', type=int, default=5, help='every Nth simulated host is KSM (default 5; 0: none)')
+    parser.add_argument('--guest', action='store_true', help='also run the cases over SSH against the QEMU guest')
+    parser.add_argument('--guest-port', type=int, default=GUEST_PORT, help='SSH port of the guest (2250-2259)')
+    parser.add_argument('--output', default=os.path.join(ROOT, 'build', 'bench', 'results.json'))
+    args = parser.parse_args()
+    collections = os.environ.get('ANSIBLE_COLLECTIONS_PATH', '')
+    if not any(os.path.isdir(os.path.join(path, 'ansible_collections', 'litevirt', 'uksm')) for path in collections.split(':') if path):
+        log('ANSIBLE_COLLECTIONS_PATH does not hold litevirt.uksm; run `make bench` (or `make build` first)')
+        return 2
+    if shutil.which('ansible-playbook') is None:
+        log('ansible-playbook not found on PATH')
+        return 2
+
+    results = {
+        'date': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
+        'machine': {'cpus': os.cpu_count(), 'python': platform.python_version(), 'platform': platform.platform(),
+                    'loadavg_before': os.getloadavg()},
+        'settings': {'hosts': args.hosts, 'runs': args.runs, 'ksm_every': args.ksm_every, 'forks': 'default',
+                     'connection': 'local'},
+    }
+    work = tempfile.mkdtemp(prefix='uksm-bench-')
+    try:
+        local = local_bench(args, work)
+    finally:
+        cleanup(work)
+        shutil.rmtree(work, ignore_errors=True)
+    local['targets'] = verdicts(local['cases'])
+    results['local'] = local
+    results['guest'] = {'skipped': 'not requested (--guest, BENCH_GUEST=1)'}
+    report = [table('Simulated hosts: %d (%d KSM), local connection, %d runs' % (local['hosts'], local['ksm_hosts'], args.runs),
+                    local['cases'], local['targets'])]
+    # the simulated hosts' figures are kept even if the guest part is interrupted
+    write_results(args.output, results)
+    print(report[0] + '\n', flush=True)
+
+    if args.guest:
+        work = tempfile.mkdtemp(prefix='uksm-bench-guest-')
+        try:
+            guest = guest_bench(args, work)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        if 'cases' in guest:
+            guest['targets'] = verdicts(guest['cases'])
+            report.append(table('QEMU guest over SSH, %d runs' % args.runs, guest['cases'], guest['targets']))
+        else:
+            report.append('QEMU guest: skipped (%s)' % guest['skipped'])
+        results['guest'] = guest
+        write_results(args.output, results)
+    else:
+        report.append('QEMU guest: skipped (not requested; --guest or make bench BENCH_GUEST=1)')
+    print(report[-1])
+    print('\nresults: %s' % args.output)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -10,13 +10,11 @@ stdout, which systemd sends to the journal.
 
 from __future__ import annotations
 
-import argparse
-import sys
 import typing as t
 
-from . import persist
+from . import launcher, persist
 from .lock import LockTimeout
-from .sysfs import SysrootError, check_sysroot, detect
+from .sysfs import detect
 from .transaction import ApplyError
 from .tunable import TunableError, run
 
@@ -52,18 +50,8 @@ def apply_policy(sysroot: str, out: t.Callable[[str], None], lock_timeout: float
 
 
 def main(argv: t.Optional[t.Sequence[str]] = None) -> int:
-    parser = argparse.ArgumentParser(description='Apply the persisted UKSM/KSM policy (litevirt.uksm).')
-    parser.add_argument('--sysroot', default='/', help='root of the host (default /)')
-    parser.add_argument('--lock-timeout', type=float, default=30.0, help='seconds to wait for the host lock')
-    args = parser.parse_args(argv)
-
-    def out(line: str) -> None:
-        sys.stdout.write(PREFIX + line + '\n')
-        sys.stdout.flush()
-
-    try:
-        sysroot = check_sysroot(args.sysroot)
-    except SysrootError as error:
-        out('FAILED: %s' % error)
-        return 2
-    return apply_policy(sysroot, out, args.lock_timeout)
+    return launcher.run(
+        'Apply the persisted UKSM/KSM policy (litevirt.uksm).', PREFIX, argv,
+        lambda parser: parser.add_argument('--lock-timeout', type=float, default=30.0,
+                                           help='seconds to wait for the host lock'),
+        lambda sysroot, args, out: apply_policy(sysroot, out, args.lock_timeout))

@@ -13,13 +13,13 @@ Stdlib only: this file also runs on the host, from the installed package.
 from __future__ import annotations
 
 import argparse
-import sys
 import typing as t
 
+from . import launcher
 from .backends import BACKENDS
 from .facts import gather
 from .persist import write_atomic
-from .sysfs import SysrootError, check_sysroot, host_path
+from .sysfs import host_path
 
 # Debian's node_exporter reads *.prom files from this directory (--collector.textfile.directory).
 OUTPUT = '/var/lib/prometheus/node-exporter/uksm.prom'
@@ -158,22 +158,8 @@ def write(sysroot: str, path: str, text: str) -> None:
     write_atomic(host_path(sysroot, path.lstrip('/')), text, 0o644)
 
 
-def main(argv: t.Optional[t.Sequence[str]] = None) -> int:
-    parser = argparse.ArgumentParser(description='Write UKSM/KSM metrics for node_exporter (litevirt.uksm).')
-    parser.add_argument('--sysroot', default='/', help='root of the host (default /)')
-    parser.add_argument('--output', default=OUTPUT, help='file to replace, as the host sees it (default %s)' % OUTPUT)
-    args = parser.parse_args(argv)
-
-    def out(line: str) -> None:
-        # silent on success: the timer runs every minute
-        sys.stdout.write(PREFIX + line + '\n')
-        sys.stdout.flush()
-
-    try:
-        sysroot = check_sysroot(args.sysroot)
-    except SysrootError as error:
-        out('FAILED: %s' % error)
-        return 2
+def _write_metrics(sysroot: str, args: argparse.Namespace, out: launcher.Out) -> int:
+    # silent on success: the timer runs every minute
     if not args.output.startswith('/'):
         out('FAILED: --output must be an absolute path, got %r' % args.output)
         return 2
@@ -183,3 +169,11 @@ def main(argv: t.Optional[t.Sequence[str]] = None) -> int:
         out('FAILED: cannot write %s: %s' % (args.output, error))
         return 1
     return 0
+
+
+def main(argv: t.Optional[t.Sequence[str]] = None) -> int:
+    return launcher.run(
+        'Write UKSM/KSM metrics for node_exporter (litevirt.uksm).', PREFIX, argv,
+        lambda parser: parser.add_argument('--output', default=OUTPUT,
+                                           help='file to replace, as the host sees it (default %s)' % OUTPUT),
+        _write_metrics)

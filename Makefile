@@ -91,13 +91,15 @@ release-check: setup
 	scripts/release-check.sh $(BUILD)/release-check
 
 # Benchmark, not a test (issue 7): simulated hosts, interleaved repeated runs, medians and ratios;
-# writes $(BUILD)/bench/results.json. BENCH_GUEST=1 adds the same cases over SSH to the QEMU guest.
+# writes $(BUILD)/bench/results.json. BENCH_GUEST=1 adds the same cases over SSH to the QEMU guest;
+# BENCH_CASES=facts,tunable runs only those (and ping) while profiling.
 BENCH_HOSTS ?= 50
 BENCH_RUNS ?= 5
 BENCH_GUEST ?=
+BENCH_CASES ?=
 bench: setup build
 	python tests/bench/bench.py --hosts $(BENCH_HOSTS) --runs $(BENCH_RUNS) --output $(BUILD)/bench/results.json \
-	  $(if $(filter 1 yes true,$(BENCH_GUEST)),--guest)
+	  $(if $(filter 1 yes true,$(BENCH_GUEST)),--guest) $(if $(BENCH_CASES),--cases $(BENCH_CASES))
 
 clean:
 	-tests/simhost/cleanup.sh $(BUILD) 2>/dev/null

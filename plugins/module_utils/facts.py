@@ -6,13 +6,14 @@
 from __future__ import annotations
 
 import os
-import typing as t
 
 from . import persist
 from .hostinfo import CONFLICTING_SERVICES, ksm_zero_kib, page_size, process_names, services
-from .knobs import Choice, KernelFormatError
-from .plan import HostState, drift
-from .sysfs import Detection, detect, read_text
+from .sysfs import Detection, detect, read_attributes, read_text
+
+TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotations are strings
+if TYPE_CHECKING:
+    import typing as t
 
 _UNITS = ('B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB')
 
@@ -25,34 +26,6 @@ def human_bytes(count: int) -> str:
             return ('%d %s' % (value, unit)) if unit == 'B' else ('%.1f %s' % (value, unit))
         value /= 1024
     raise AssertionError('unreachable')
-
-
-def read_attributes(detection: Detection) -> t.Tuple[t.Dict[str, t.Any], t.Dict[str, t.List[str]],
-                                                     t.Dict[str, t.Any], t.List[str]]:
-    """Read and parse every attribute present: (tunables, choices, stats, errors)."""
-    tunables = {}  # type: t.Dict[str, t.Any]
-    choices = {}  # type: t.Dict[str, t.List[str]]
-    stats = {}  # type: t.Dict[str, t.Any]
-    errors = []
-    backend = detection.backend
-    if backend is None:
-        return tunables, choices, stats, errors
-    for name in detection.present:
-        attr = backend.attrs[name]
-        try:
-            text = read_text(detection.attr_path(name))
-            if isinstance(attr.kind, Choice):
-                value, choices[name] = attr.kind.parse_all(text)
-            else:
-                value = attr.kind.parse(text)
-        except OSError as error:
-            errors.append('%s: cannot read: %s (errno %s)' % (name, error.strerror, error.errno))
-            continue
-        except KernelFormatError as error:
-            errors.append('%s: %s' % (name, error))
-            continue
-        (tunables if attr.writable else stats)[name] = value
-    return tunables, choices, stats, errors
 
 
 def savings(stats: t.Dict[str, t.Any], zero_bytes: t.Optional[int], page_bytes: int) -> t.Dict[str, t.Any]:
@@ -88,6 +61,9 @@ def policy(sysroot: str, detection: Detection, tunables: t.Dict[str, t.Any],
     backend = detection.backend
     section = policies.get(backend.name) if backend else None
     if section:
+        # the planner is imported only here: a host without a policy does not pay for loading it
+        from .plan import HostState, drift  # pylint: disable=import-outside-toplevel
+
         fact['drift'], problems = drift(backend, detection.present, HostState(tunables, choices), section)
         if problems:
             fact['error'] = 'the persisted %s policy does not apply here: %s' % (backend.name, ' | '.join(problems))

@@ -6,19 +6,22 @@
 from __future__ import annotations
 
 import os
-import re
-import typing as t
 
+from .knobs import is_decimal as _is_decimal
 from .sysfs import host_path, read_text
 
-_ZERO_PAGES = re.compile(r'^KsmZeroPages:\s+(\d+) kB$', re.MULTILINE)
+TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotations are strings
+if TYPE_CHECKING:
+    import typing as t
 
 
-class Conflict(t.NamedTuple):
+class Conflict:
     """A service that writes the same sysfs files as a policy (spec, "Things on a host that fight a policy")."""
-    process: t.Optional[str]  # the process name it runs as, if it keeps running
-    backends: t.Tuple[str, ...]  # whose files it writes
-    certain: bool  # always rewrites them (true), or only with some configurations (tuned profiles)
+
+    def __init__(self, process: t.Optional[str], backends: t.Tuple[str, ...], certain: bool) -> None:
+        self.process = process  # the process name it runs as, if it keeps running
+        self.backends = backends  # whose files it writes
+        self.certain = certain  # always rewrites them (true), or only with some configurations (tuned profiles)
 
 
 CONFLICTING_SERVICES = {
@@ -60,10 +63,14 @@ def ksm_zero_kib(sysroot: str) -> t.Optional[int]:
     """UKSM's zero pages in KiB from ``/proc/meminfo`` (``KsmZeroPages``), or None when absent."""
     try:
         with open(host_path(sysroot, 'proc/meminfo'), 'r') as handle:
-            match = _ZERO_PAGES.search(handle.read())
+            text = handle.read()
     except OSError:
         return None
-    return int(match.group(1)) if match else None
+    for line in text.splitlines():
+        fields = line.split()
+        if len(fields) == 3 and fields[0] == 'KsmZeroPages:' and fields[2] == 'kB' and _is_decimal(fields[1]):
+            return int(fields[1])
+    return None
 
 
 def page_size() -> int:

@@ -12,17 +12,18 @@ Stdlib only: this file also runs on the host, from the installed package.
 
 from __future__ import annotations
 
-import argparse
-import typing as t
-
 from . import launcher
 from .backends import BACKENDS
 from .facts import gather
-from .persist import write_atomic
+from .persist import METRICS_OUTPUT as OUTPUT, write_atomic
 from .sysfs import host_path
 
-# Debian's node_exporter reads *.prom files from this directory (--collector.textfile.directory).
-OUTPUT = '/var/lib/prometheus/node-exporter/uksm.prom'
+TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotations are strings
+if TYPE_CHECKING:
+    import typing as t
+
+    Labels = t.Sequence[t.Tuple[str, str]]
+
 PREFIX = 'uksm-metrics: '
 
 # Statistics that only grow until the next boot: Prometheus counters, named with _total.
@@ -36,8 +37,6 @@ RENAMED = {
 }
 # Exported as uksm_zero_pages, from the fact's zero_pages, for either backend.
 FROM_FACT = frozenset(('ksm_zero_pages',))
-
-Labels = t.Sequence[t.Tuple[str, str]]
 
 
 class Family:
@@ -158,15 +157,16 @@ def write(sysroot: str, path: str, text: str) -> None:
     write_atomic(host_path(sysroot, path.lstrip('/')), text, 0o644)
 
 
-def _write_metrics(sysroot: str, args: argparse.Namespace, out: launcher.Out) -> int:
+def _write_metrics(sysroot: str, options: t.Dict[str, t.Any], out: launcher.Out) -> int:
     # silent on success: the timer runs every minute
-    if not args.output.startswith('/'):
-        out('FAILED: --output must be an absolute path, got %r' % args.output)
+    output = options['output']
+    if not output.startswith('/'):
+        out('FAILED: --output must be an absolute path, got %r' % output)
         return 2
     try:
-        write(sysroot, args.output, render(gather(sysroot)))
+        write(sysroot, output, render(gather(sysroot)))
     except OSError as error:
-        out('FAILED: cannot write %s: %s' % (args.output, error))
+        out('FAILED: cannot write %s: %s' % (output, error))
         return 1
     return 0
 
@@ -174,6 +174,5 @@ def _write_metrics(sysroot: str, args: argparse.Namespace, out: launcher.Out) ->
 def main(argv: t.Optional[t.Sequence[str]] = None) -> int:
     return launcher.run(
         'Write UKSM/KSM metrics for node_exporter (litevirt.uksm).', PREFIX, argv,
-        lambda parser: parser.add_argument('--output', default=OUTPUT,
-                                           help='file to replace, as the host sees it (default %s)' % OUTPUT),
+        {'output': (OUTPUT, str, 'file to replace, as the host sees it (default %s)' % OUTPUT)},
         _write_metrics)

@@ -11,12 +11,19 @@ anywhere means no step at all.
 
 from __future__ import annotations
 
-import difflib
-import typing as t
-
 from .backends import (HAZARD_ADVISOR_MANAGED, HAZARD_CORRUPTS_MEMORY, HAZARD_EBUSY_WHILE_SHARED,
                        HAZARD_NEEDS_DAEMON, Backend)
 from .knobs import Choice, KnobValueError, RatioLadder
+
+TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotations are strings
+if TYPE_CHECKING:
+    import typing as t
+
+
+def planning_stats(backend: Backend) -> t.Tuple[str, ...]:
+    """The statistics the hazard checks need besides the tunables (each read costs a writer time)."""
+    ebusy = any(HAZARD_EBUSY_WHILE_SHARED in attr.hazards for attr in backend.attrs.values())
+    return ('pages_shared',) if ebusy else ()
 
 
 class Problem:
@@ -66,6 +73,9 @@ class HostState:
 def _check_name(backend: Backend, present: t.Sequence[str], name: str, value: t.Any) -> t.Optional[Problem]:
     attr = backend.attrs.get(name)
     if attr is None:
+        # only for this hint: importing difflib costs the boot applier milliseconds
+        import difflib  # pylint: disable=import-outside-toplevel
+
         close = difflib.get_close_matches(name, backend.writable, n=1)
         hint = ' (did you mean %s?)' % close[0] if close else ''
         return Problem(name, value, 'is not a %s attribute%s' % (backend.name, hint),

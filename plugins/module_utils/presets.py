@@ -11,13 +11,17 @@ max_cpu_percentage) to the governor's own preset, which the governor write insta
 
 from __future__ import annotations
 
-import typing as t
+TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotations are strings
+if TYPE_CHECKING:
+    import typing as t
 
 
-class Preset(t.NamedTuple):
-    summary: str
-    tradeoff: str
-    settings: t.Dict[str, t.Dict[str, t.Any]]  # backend name -> attribute -> value
+
+class Preset:
+    def __init__(self, summary: str, tradeoff: str, settings: t.Dict[str, t.Dict[str, t.Any]]) -> None:
+        self.summary = summary
+        self.tradeoff = tradeoff
+        self.settings = settings  # backend name -> attribute -> value
 
 
 PRESETS = {

@@ -10,9 +10,13 @@ come from the knob model, never straight from user input.
 from __future__ import annotations
 
 import os
-import typing as t
 
 from .backends import BACKENDS, DETECTION_ORDER, Backend
+from .knobs import Choice, KernelFormatError
+
+TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotations are strings
+if TYPE_CHECKING:
+    import typing as t
 
 # A sysfs attribute is at most one page; the kernel never prints more.
 READ_LIMIT = 4096
@@ -94,3 +98,34 @@ def detect(sysroot: str, wanted: str = 'auto') -> Detection:
     if wanted == 'auto' and all(reason.endswith('does not exist') for reason in reasons):
         reasons.append('the kernel is built without KSM/UKSM or /sys is masked')
     return Detection(reason='; '.join(reasons))
+
+
+def read_attributes(detection: Detection, names: t.Optional[t.Iterable[str]] = None
+                    ) -> t.Tuple[t.Dict[str, t.Any], t.Dict[str, t.List[str]], t.Dict[str, t.Any], t.List[str]]:
+    """Read and parse ``names`` (default: every attribute present): (tunables, choices, stats, errors)."""
+    tunables = {}  # type: t.Dict[str, t.Any]
+    choices = {}  # type: t.Dict[str, t.List[str]]
+    stats = {}  # type: t.Dict[str, t.Any]
+    errors = []
+    backend = detection.backend
+    if backend is None:
+        return tunables, choices, stats, errors
+    wanted = None if names is None else set(names)
+    for name in detection.present:
+        if wanted is not None and name not in wanted:
+            continue
+        attr = backend.attrs[name]
+        try:
+            text = read_text(detection.attr_path(name))
+            if isinstance(attr.kind, Choice):
+                value, choices[name] = attr.kind.parse_all(text)
+            else:
+                value = attr.kind.parse(text)
+        except OSError as error:
+            errors.append('%s: cannot read: %s (errno %s)' % (name, error.strerror, error.errno))
+            continue
+        except KernelFormatError as error:
+            errors.append('%s: %s' % (name, error))
+            continue
+        (tunables if attr.writable else stats)[name] = value
+    return tunables, choices, stats, errors

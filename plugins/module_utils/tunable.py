@@ -5,18 +5,20 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
-import typing as t
 
-from . import persist
-from .facts import read_attributes
 from .hostinfo import process_names
-from .lock import host_lock
-from .plan import HostState, make_plan
+from .lock import HostLock
+from .plan import HostState, make_plan, planning_stats
 from .presets import preset_settings
-from .sysfs import detect
+from .sysfs import detect, read_attributes
 from .transaction import Transaction
+
+TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotations are strings
+if TYPE_CHECKING:
+    import typing as t
+
+    from .sysfs import Detection
 
 
 class TunableError(RuntimeError):
@@ -27,8 +29,12 @@ class TunableError(RuntimeError):
         self.details = details
 
 
-def _host_state(detection: t.Any, sysroot: str) -> HostState:
-    tunables, choices, stats, errors = read_attributes(detection)
+def _host_state(detection: Detection, sysroot: str) -> HostState:
+    """The tunables and the statistics the planner needs (not every statistic: each read costs)."""
+    backend = detection.backend
+    stats = planning_stats(backend)
+    names = [name for name in detection.present if backend.attrs[name].writable or name in stats]
+    tunables, choices, stats, errors = read_attributes(detection, names)
     if errors:
         raise TunableError('cannot read the current values: %s' % '; '.join(errors))
     running = detection.backend.thread in process_names(sysroot, [detection.backend.thread])
@@ -38,7 +44,13 @@ def _host_state(detection: t.Any, sysroot: str) -> HostState:
 def _persist(sysroot: str, backend: str, settings: t.Dict[str, t.Any], present: bool,
              check_mode: bool) -> t.Tuple[bool, str, str, str]:
     """Record (or remove) settings in the policy file: (changed, path, before text, after text)."""
-    policies, before = persist.load(sysroot)
+    # imported only when a task persists: a plain apply does not pay for loading it
+    from . import persist  # pylint: disable=import-outside-toplevel
+
+    try:
+        policies, before = persist.load(sysroot)
+    except persist.PolicyFileError as error:
+        raise TunableError('%s: %s' % (persist.path_of(sysroot), error)) from None
     after_policies = persist.updated(policies, backend, settings, present)
     after = persist.render(after_policies) if after_policies else ''
     path = persist.path_of(sysroot)
@@ -54,8 +66,11 @@ def _persist(sysroot: str, backend: str, settings: t.Dict[str, t.Any], present: 
 
 def run(sysroot: str, wanted: str, desired: t.Dict[str, t.Any], state: str = 'present', persist_policy: bool = False,
         allow_unmerge: bool = False, allow_eval_intervals: bool = False, check_mode: bool = False,
-        lock_timeout: float = 30.0, preset: t.Optional[str] = None) -> t.Dict[str, t.Any]:
-    detection = detect(sysroot, wanted)
+        lock_timeout: float = 30.0, preset: t.Optional[str] = None,
+        detection: t.Optional[Detection] = None) -> t.Dict[str, t.Any]:
+    """Apply ``desired`` (or record it, ``state=absent`` forgets it); ``detection`` saves a second
+    look at the sysfs directory when the caller already detected the backend."""
+    detection = detection or detect(sysroot, wanted)
     backend = detection.backend
     result = {'changed': False, 'backend': backend.name if backend else None, 'changes': [], 'settings': {}}
     if state == 'absent':
@@ -71,7 +86,7 @@ def run(sysroot: str, wanted: str, desired: t.Dict[str, t.Any], state: str = 'pr
     if preset:
         desired = dict(preset_settings(preset, backend.name, detection.present), **desired)
     # check mode writes nothing, so it neither waits for writers nor leaves a lock file behind
-    with contextlib.nullcontext() if check_mode else host_lock(sysroot, lock_timeout):
+    with HostLock(sysroot, lock_timeout, take=not check_mode):
         current = _host_state(detection, sysroot)
         plan = make_plan(backend, detection.present, current, desired, allow_eval_intervals=allow_eval_intervals,
                          allow_unmerge=allow_unmerge)
@@ -80,9 +95,8 @@ def run(sysroot: str, wanted: str, desired: t.Dict[str, t.Any], state: str = 'pr
                                % (len(plan.problems), ' | '.join(str(problem) for problem in plan.problems)),
                                problems=[str(problem) for problem in plan.problems])
         if plan.steps and not check_mode:
-            Transaction(backend, detection, sysroot, current.tunables, allow_unmerge=allow_unmerge,
-                        allow_eval_intervals=allow_eval_intervals).apply(plan)
-            after = _host_state(detection, sysroot).tunables
+            after = Transaction(backend, detection, sysroot, current.tunables, allow_unmerge=allow_unmerge,
+                                allow_eval_intervals=allow_eval_intervals).apply(plan)
         else:
             after = plan.final
         result['settings'] = {name: after.get(name) for name in backend.write_order(n for n in desired if n in after)}

@@ -163,8 +163,9 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.litevirt.uksm.plugins.module_utils import bootunit
 from ansible_collections.litevirt.uksm.plugins.module_utils.lock import LOCK_FILE
-from ansible_collections.litevirt.uksm.plugins.module_utils.metrics import OUTPUT as METRICS_OUTPUT
-from ansible_collections.litevirt.uksm.plugins.module_utils.persist import POLICY_FILE, remove as remove_policy
+from ansible_collections.litevirt.uksm.plugins.module_utils.persist import METRICS_OUTPUT, POLICY_FILE
+from ansible_collections.litevirt.uksm.plugins.module_utils.persist import UNIT_WANTED_BY as WANTED_BY
+from ansible_collections.litevirt.uksm.plugins.module_utils.persist import remove as remove_policy
 from ansible_collections.litevirt.uksm.plugins.module_utils.sysfs import SysrootError, check_sysroot, host_path
 
 # What may go into the unit file unquoted: no whitespace, specifiers (%) or newlines.
@@ -178,8 +179,12 @@ _UNIT_FILES = (bootunit.UNIT_FILE,) + bootunit.METRICS_UNIT_FILES
 class Systemctl:
     """``systemctl`` on the live manager, or offline on a file tree."""
 
+    # unit -> the target whose .wants directory ``systemctl enable`` links it into ([Install] WantedBy=)
+    WANTED_BY = {bootunit.UNIT_NAME: WANTED_BY, bootunit.METRICS_TIMER: bootunit.METRICS_TIMER_WANTED_BY}
+
     def __init__(self, module: AnsibleModule, sysroot: str) -> None:
         self.module = module
+        self.sysroot = sysroot
         self.live = sysroot == '/' and os.path.isdir('/run/systemd/system')
         self.base = [module.get_bin_path('systemctl', required=True)] + ([] if self.live else ['--root', sysroot])
 
@@ -190,6 +195,14 @@ class Systemctl:
         return rc
 
     def is_enabled(self, unit: str = bootunit.UNIT_NAME) -> bool:
+        # The files answer the common cases without starting systemctl (a re-run stays cheap): linked
+        # as enable links it, or neither installed nor linked. Anything else asks systemctl.
+        unit_file = 'etc/systemd/system/' + unit
+        link = host_path(self.sysroot, 'etc/systemd/system/%s.wants/%s' % (self.WANTED_BY[unit], unit))
+        if os.path.islink(link) and os.readlink(link) == '/' + unit_file and os.path.isfile(host_path(self.sysroot, unit_file)):
+            return True
+        if not os.path.lexists(link) and not os.path.lexists(host_path(self.sysroot, unit_file)):
+            return False
         rc, out, _err = self.module.run_command(self.base + ['is-enabled', unit])
         return rc == 0 and out.strip() == 'enabled'
 
@@ -242,6 +255,7 @@ def present(module: AnsibleModule, sysroot: str, systemctl: Systemctl) -> dict:
     # systemctl needs the timer's file to disable it
     toggled = output is None and systemctl.disable_timer()
     changed_files = bootunit.install(sysroot, files, module.check_mode)
+    changed_files += bootunit.compile_package(sysroot, module.check_mode)
     if output is None:
         changed_files += bootunit.remove_metrics_units(sysroot, module.check_mode)
     changed_files += _old_output(sysroot, before, output, module.check_mode)

@@ -184,7 +184,6 @@ restored:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.litevirt.uksm.plugins.module_utils.lock import LockTimeout
-from ansible_collections.litevirt.uksm.plugins.module_utils.persist import PolicyFileError
 from ansible_collections.litevirt.uksm.plugins.module_utils.presets import PRESETS
 from ansible_collections.litevirt.uksm.plugins.module_utils.sysfs import SysrootError, check_sysroot
 from ansible_collections.litevirt.uksm.plugins.module_utils.transaction import ApplyError
@@ -228,7 +227,7 @@ def main() -> None:
                          not_restored=error.not_restored)
     except TunableError as error:
         module.fail_json(msg=str(error), **error.details)
-    except (SysrootError, LockTimeout, PolicyFileError, OSError) as error:
+    except (SysrootError, LockTimeout, OSError) as error:
         module.fail_json(msg=str(error))
     if not module._diff:
         result.pop('diff', None)

@@ -21,6 +21,7 @@ import datetime
 import json
 import os
 import platform
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -32,7 +33,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 SIMHOST_DIR = os.path.join(ROOT, 'tests', 'simhost')
 VM_SH = os.path.join(ROOT, 'tests', 'vm', 'vm.sh')
-LAUNCHER = 'usr/lib/litevirt-uksm/uksm-policy-apply'
+UNIT_FILE = 'etc/systemd/system/uksm-policy.service'
 GUEST_NAME = 'bench-guest'
 GUEST_PORT = 2252
 
@@ -75,7 +76,7 @@ TARGETS = [
     ('tunable', 'shell', 0.25),
     ('role', 'ping', 4.0),
     ('applier', 'python3 -c pass', 1.5),
-    ('applier', 'python3 -I -B -c pass', None),
+    ('applier', 'python3 -I -S -B -c pass', None),
 ]
 
 
@@ -148,9 +149,9 @@ class Runner:
             self.times.setdefault(case, []).append(elapsed)
         return elapsed
 
-    def rounds(self, runs: int) -> None:
+    def rounds(self, runs: int, cases: list) -> None:
         for number in range(runs):
-            for case in ANSIBLE_CASES:
+            for case in [case for case in cases if case in ANSIBLE_CASES]:
                 extra = {'bench_set': number % 2} if case in ('tunable', 'shell') else None
                 elapsed = self.play(case, case + '.yml', extra)
                 log('round %d/%d %-8s %7.2f s' % (number + 1, runs, case, elapsed))
@@ -180,14 +181,26 @@ def time_commands(commands: dict, runs: int, before=None) -> dict:
     return times
 
 
+def exec_start(unit_text: str) -> list:
+    """The command systemd runs for the unit, as an argv."""
+    for line in unit_text.splitlines():
+        if line.startswith('ExecStart='):
+            return shlex.split(line.split('=', 1)[1])
+    raise RuntimeError('the installed unit has no ExecStart=')
+
+
 def applier_case(sysroot: str, runs: int) -> dict:
-    """The boot applier applying the full policy after a simulated reboot, against bare Python start-up."""
-    python = '/usr/bin/python3'
-    launcher = os.path.join(sysroot, LAUNCHER)
+    """The boot applier, run exactly as the installed unit runs it, applying the full policy after a
+    simulated reboot, against bare Python start-up."""
+    with open(os.path.join(sysroot, UNIT_FILE), encoding='utf-8') as handle:
+        argv = exec_start(handle.read())
+    python = argv[0]
+    # the unit names the launcher as the host sees it; here the host is the simulated sysroot
+    argv = argv[:-1] + [os.path.join(sysroot, argv[-1].lstrip('/')), '--sysroot', sysroot]
     commands = {
-        'applier': [python, '-I', '-B', launcher, '--sysroot', sysroot],
+        'applier': argv,
         'python3 -c pass': [python, '-c', 'pass'],
-        'python3 -I -B -c pass': [python, '-I', '-B', '-c', 'pass'],
+        'python3 -I -S -B -c pass': [python] + argv[1:-3] + ['-c', 'pass'],
     }
 
     def before(name: str) -> None:
@@ -245,10 +258,11 @@ def local_bench(args: argparse.Namespace, work: str) -> dict:
     runner = Runner(inventory, ansible_env())
     log('preparing: the role once on every host (untimed)')
     runner.play('role', 'role.yml', timed=False)
-    runner.rounds(args.runs)
+    runner.rounds(args.runs, args.cases)
     first = sorted(hosts)[0]
     times = dict(runner.times)
-    times.update(applier_case(hosts[first]['bench_role_sysroot'], args.runs))
+    if 'applier' in args.cases:
+        times.update(applier_case(hosts[first]['bench_role_sysroot'], args.runs))
     return {'hosts': args.hosts, 'ksm_hosts': sum(1 for h in hosts.values() if h['bench_backend'] == 'ksm'),
             'cases': summarise(times)}
 
@@ -280,22 +294,25 @@ def guest_bench(args: argparse.Namespace, work: str) -> dict:
         runner.play('role', 'role.yml', timed=False)
         # start from set 1 so that the first timed run (set 0) writes all six
         runner.play('tunable', 'tunable.yml', {'bench_set': 1}, timed=False)
-        runner.rounds(args.runs)
+        runner.rounds(args.runs, args.cases)
         times = dict(runner.times)
-        log('timing the applier inside the guest')
-        times.update(guest_applier(args))
+        if 'applier' in args.cases:
+            log('timing the applier inside the guest')
+            times.update(guest_applier(args))
         return {'hosts': 1, 'cases': summarise(times)}
     finally:
         subprocess.run([VM_SH, 'stop', GUEST_NAME], check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 GUEST_TIMER = r'''
-import json, subprocess, sys, time
+import json, shlex, subprocess, sys, time
 runs = int(sys.argv[1])
+with open('/etc/systemd/system/uksm-policy.service') as handle:
+    argv = [shlex.split(line.split('=', 1)[1]) for line in handle if line.startswith('ExecStart=')][0]
 commands = {
-    'applier': ['/usr/bin/python3', '-I', '-B', '/usr/lib/litevirt-uksm/uksm-policy-apply'],
-    'python3 -c pass': ['/usr/bin/python3', '-c', 'pass'],
-    'python3 -I -B -c pass': ['/usr/bin/python3', '-I', '-B', '-c', 'pass'],
+    'applier': argv,
+    'python3 -c pass': [argv[0], '-c', 'pass'],
+    'python3 -I -S -B -c pass': argv[:-1] + ['-c', 'pass'],
 }
 times = {name: [] for name in commands}
 for _ in range(runs):
@@ -332,8 +349,14 @@ def main() -> int:
     parser.add_argument('--ksm-every', type=int, default=5, help='every Nth simulated host is KSM (default 5; 0: none)')
     parser.add_argument('--guest', action='store_true', help='also run the cases over SSH against the QEMU guest')
     parser.add_argument('--guest-port', type=int, default=GUEST_PORT, help='SSH port of the guest (2250-2259)')
+    parser.add_argument('--cases', default=','.join(ANSIBLE_CASES + ['applier']),
+                        help='comma-separated cases to run, for profiling (default: all; ping is always run)')
     parser.add_argument('--output', default=os.path.join(ROOT, 'build', 'bench', 'results.json'))
     args = parser.parse_args()
+    args.cases = ['ping'] + [case for case in args.cases.split(',') if case and case != 'ping']
+    unknown = set(args.cases) - set(ANSIBLE_CASES + ['applier'])
+    if unknown:
+        parser.error('unknown case(s): %s' % ', '.join(sorted(unknown)))
     collections = os.environ.get('ANSIBLE_COLLECTIONS_PATH', '')
     if not any(os.path.isdir(os.path.join(path, 'ansible_collections', 'litevirt', 'uksm')) for path in collections.split(':') if path):
         log('ANSIBLE_COLLECTIONS_PATH does not hold litevirt.uksm; run `make bench` (or `make build` first)')

@@ -8,7 +8,7 @@ from __future__ import annotations
 from ansible_collections.litevirt.uksm.plugins.module_utils import persist
 from ansible_collections.litevirt.uksm.plugins.module_utils.applier import apply_policy
 from ansible_collections.litevirt.uksm.plugins.module_utils.facts import gather
-from ansible_collections.litevirt.uksm.plugins.module_utils.lock import host_lock
+from ansible_collections.litevirt.uksm.plugins.module_utils.lock import HostLock
 
 POLICY = {'uksm': {'cpu_governor': 'medium', 'cpu_ratios': '10 30 MAX/4 MAX/1', 'sleep_millisecs': '200'}}
 
@@ -65,6 +65,6 @@ def test_lock_is_shared_with_the_module(make_host):
     root = host.paths.root
     _persist(root, POLICY)
     lines = []
-    with host_lock(root):
+    with HostLock(root):
         assert apply_policy(root, lines.append, lock_timeout=0.2) == 1
     assert 'held by another writer' in lines[0] and host.writes() == []

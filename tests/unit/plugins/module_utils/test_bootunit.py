@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import stat
@@ -13,7 +14,7 @@ import sys
 
 import pytest
 
-from ansible_collections.litevirt.uksm.plugins.module_utils import bootunit, persist
+from ansible_collections.litevirt.uksm.plugins.module_utils import applier, bootunit, persist
 from ansible_collections.litevirt.uksm.plugins.module_utils.backends import BACKENDS
 from ansible_collections.litevirt.uksm.plugins.module_utils.facts import gather
 
@@ -85,7 +86,7 @@ def test_unit_orders_before_the_hypervisor_and_keeps_sysfs_writable():
     for backend in BACKENDS.values():
         assert 'ConditionPathExists=|/%s' % backend.directory in lines
     assert 'ConditionPathExists=/' + persist.POLICY_FILE in lines
-    assert 'ExecStart=/usr/bin/python3 -I -B /usr/lib/litevirt-uksm/uksm-policy-apply' in lines
+    assert 'ExecStart=/usr/bin/python3 -I -S -B /usr/lib/litevirt-uksm/uksm-policy-apply' in lines
     assert 'ProtectSystem=strict' in lines and 'ReadWritePaths=-/run/lock' in lines
     # either of these would make /sys/kernel/mm read-only
     assert not [line for line in lines if line.startswith(('ProtectKernelTunables', 'ReadOnlyPaths', 'InaccessiblePaths'))]
@@ -108,7 +109,7 @@ def test_installed_launcher_repairs_drift_in_isolation(make_host):
     root = host.paths.root
     bootunit.install(root, bootunit.artefacts(sys.executable), check_mode=False)
     persist.write_atomic(persist.path_of(root), persist.render({'uksm': {'cpu_governor': 'low', 'run': '1'}}))
-    command = [sys.executable, '-I', '-B', os.path.join(root, bootunit.LAUNCHER), '--sysroot', root]
+    command = [sys.executable] + bootunit.PYTHON_FLAGS.split() + [os.path.join(root, bootunit.LAUNCHER), '--sysroot', root]
     # -I: no PYTHONPATH, so only the installed package can satisfy the imports
     result = subprocess.run(command, capture_output=True, text=True, check=False, env={})
     assert result.returncode == 0, result.stderr
@@ -124,3 +125,74 @@ def test_launcher_reports_a_bad_sysroot(tmp_path):
     result = subprocess.run([sys.executable, '-I', os.path.join(str(tmp_path), bootunit.LAUNCHER), '--sysroot', 'rel'],
                             capture_output=True, text=True, check=False)
     assert result.returncode == 2 and 'FAILED: sysroot must be an absolute path' in result.stdout
+
+
+def _package(root):
+    return os.path.join(root, bootunit.LIB_DIR, bootunit.PACKAGE)
+
+
+def test_package_is_compiled_once_and_again_when_a_source_changes(tmp_path):
+    root = str(tmp_path)
+    bootunit.install(root, bootunit.artefacts(sys.executable), check_mode=False)
+    sources = sorted(name for name in os.listdir(_package(root)) if name.endswith('.py'))
+    assert bootunit.compile_package(root, check_mode=True) != []
+    assert not os.path.exists(os.path.join(_package(root), '__pycache__'))  # check mode writes nothing
+    written = bootunit.compile_package(root, check_mode=False)
+    assert len(written) == len(sources)
+    assert bootunit.compile_package(root, check_mode=False) == []  # idempotent
+    # a source rewritten with other bytes (same size, same second) makes its bytecode stale
+    path = os.path.join(_package(root), 'knobs.py')
+    with open(path, 'r+', encoding='utf-8') as handle:
+        text = handle.read()
+        handle.seek(0)
+        handle.write(text.replace('# ', '#!', 1))
+    assert bootunit.compile_package(root, check_mode=False) == [os.path.relpath(
+        importlib.util.cache_from_source(path), root)]
+
+
+def test_installed_applier_runs_from_bytecode_without_costly_imports(tmp_path):
+    """The boot path imports no typing, re, argparse, tempfile, ...: each costs milliseconds at boot."""
+    root = str(tmp_path)
+    bootunit.install(root, bootunit.artefacts(sys.executable), check_mode=False)
+    bootunit.compile_package(root, check_mode=False)
+    probe = ('import sys; sys.path.insert(0, %r); import uksm_policy.applier, uksm_policy.metrics; '
+             'print(" ".join(sorted(sys.modules)))' % os.path.dirname(_package(root)))
+    result = subprocess.run([sys.executable] + bootunit.PYTHON_FLAGS.split() + ['-v', '-c', probe],
+                            capture_output=True, text=True, check=True, env={})
+    modules = set(result.stdout.split())
+    assert {'uksm_policy.applier', 'uksm_policy.metrics'} <= modules
+    costly = {'typing', 're', 'argparse', 'tempfile', 'difflib', 'contextlib', 'json', 'enum', 'ast', 'shutil'}
+    assert modules & costly == set()
+    # -v names the file each module came from: bytecode, not source compiled at every boot
+    loaded = [line for line in result.stderr.splitlines() if 'uksm_policy' in line and 'code object from' in line]
+    assert len(loaded) >= 10 and all(line.endswith(".pyc'") for line in loaded), loaded
+
+
+@pytest.mark.parametrize('argv, status, stream, text', [
+    (['--help'], 0, 'out', '--lock-timeout'),
+    (['--bogus'], 2, 'err', 'error: unrecognised argument: --bogus'),
+    (['--lock-timeout'], 2, 'err', 'error: --lock-timeout expects a value'),
+    (['--lock-timeout=soon'], 2, 'err', "error: --lock-timeout: invalid value 'soon'"),
+])
+def test_applier_options(capsys, argv, status, stream, text):
+    assert applier.main(argv) == status
+    captured = capsys.readouterr()
+    assert text in (captured.out if stream == 'out' else captured.err)
+
+
+def test_package_is_the_import_closure_of_the_launchers():
+    """The text scan of package_sources finds what a full parse finds (lazy imports included)."""
+    import ast  # pylint: disable=import-outside-toplevel
+
+    sources = bootunit.package_sources()
+    expected, todo = set(), list(bootunit.ROOTS)
+    while todo:
+        name = todo.pop()
+        if name in expected:
+            continue
+        expected.add(name)
+        for node in ast.walk(ast.parse(sources[name])):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                todo.extend([node.module.split('.')[0]] if node.module else [alias.name for alias in node.names])
+    assert set(sources) == expected
+    assert {'applier', 'metrics', 'plan', 'persist', 'transaction'} <= expected

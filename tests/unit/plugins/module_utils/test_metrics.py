@@ -281,7 +281,7 @@ def test_output_removal(tmp_path):
 
 def test_metrics_units_are_sandboxed_read_only_and_timed():
     service = bootunit.metrics_service_text('/usr/bin/python3', '/srv/textfile/uksm.prom').splitlines()
-    assert ('ExecStart=/usr/bin/python3 -I -B /usr/lib/litevirt-uksm/uksm-metrics-write '
+    assert ('ExecStart=/usr/bin/python3 -I -S -B /usr/lib/litevirt-uksm/uksm-metrics-write '
             '--output /srv/textfile/uksm.prom') in service
     assert bootunit.metrics_output_of('\n'.join(service)) == '/srv/textfile/uksm.prom'
     assert 'ConditionPathIsDirectory=/srv/textfile' in service
@@ -307,7 +307,7 @@ def test_installed_launcher_writes_metrics_in_isolation(make_host):
     root = host.paths.root
     _drifted_uksm(host)
     bootunit.install(root, bootunit.artefacts(sys.executable, metrics_output=metrics.OUTPUT), check_mode=False)
-    command = [sys.executable, '-I', '-B', os.path.join(root, bootunit.METRICS_LAUNCHER), '--sysroot', root]
+    command = [sys.executable] + bootunit.PYTHON_FLAGS.split() + [os.path.join(root, bootunit.METRICS_LAUNCHER), '--sysroot', root]
     # -I: no PYTHONPATH, so only the installed package can satisfy the imports
     result = subprocess.run(command, capture_output=True, text=True, check=False, env={})
     assert result.returncode == 0 and result.stdout == '', result.stdout + result.stderr

@@ -10,7 +10,7 @@ import multiprocessing
 import pytest
 
 from ansible_collections.litevirt.uksm.plugins.module_utils.facts import gather
-from ansible_collections.litevirt.uksm.plugins.module_utils.lock import LockTimeout, host_lock
+from ansible_collections.litevirt.uksm.plugins.module_utils.lock import LockTimeout, HostLock
 from ansible_collections.litevirt.uksm.plugins.module_utils.plan import HostState, make_plan
 from ansible_collections.litevirt.uksm.plugins.module_utils.sysfs import detect
 from ansible_collections.litevirt.uksm.plugins.module_utils.transaction import ApplyError, Transaction
@@ -28,7 +28,7 @@ def converge(root, desired, **options):
     assert plan.problems == [], [str(problem) for problem in plan.problems]
     transaction = Transaction(detection.backend, detection, root, fact['tunables'],
                               allow_unmerge=options.get('allow_unmerge', False))
-    with host_lock(root):
+    with HostLock(root):
         transaction.apply(plan)
     return plan
 
@@ -106,7 +106,7 @@ def test_unmerge_restores_run_before_verifying_a_policy_that_names_it(make_host)
 
 
 def _hold(root, ready, release):
-    with host_lock(root):
+    with HostLock(root):
         ready.set()
         release.wait(10)
 
@@ -119,11 +119,11 @@ def test_lock_contention_times_out_with_the_holder(tmp_path):
     try:
         assert ready.wait(10)
         with pytest.raises(LockTimeout) as caught:
-            with host_lock(str(tmp_path), timeout=0.3):
+            with HostLock(str(tmp_path), timeout=0.3):
                 pass
         assert 'pid %d' % holder.pid in str(caught.value)
     finally:
         release.set()
         holder.join(10)
-    with host_lock(str(tmp_path), timeout=1):
+    with HostLock(str(tmp_path), timeout=1):
         pass

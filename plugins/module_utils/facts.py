@@ -9,7 +9,7 @@ import os
 
 from . import persist
 from .hostinfo import CONFLICTING_SERVICES, ksm_zero_kib, page_size, process_names, services
-from .sysfs import Detection, detect, read_attributes, read_text
+from .sysfs import Detection, detect, read_attributes
 
 TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotations are strings
 if TYPE_CHECKING:

@@ -33,7 +33,6 @@ SUPPORTED_HZ = (100, 250, 300, 1000)
 KMALLOC_SIZES = frozenset((8, 16, 32, 64, 96, 128, 192, 256))
 
 
-
 def is_decimal(text: str, signs: str = '') -> bool:
     """ASCII digits after at most one leading character of ``signs`` (``re`` is not imported: it
     costs the boot applier milliseconds)."""

@@ -48,8 +48,8 @@ def parse(options: Options, argv: t.Sequence[str]) -> t.Dict[str, t.Any]:
 
 
 def usage(description: str, options: Options) -> str:
-    lines = ['usage: %s [--help] %s' % (sys.argv[0], ' '.join('[--%s %s]' % (name, name.upper().replace('-', '_'))
-                                                            for name in options)), '', description, '']
+    synopsis = ' '.join('[--%s %s]' % (name, name.upper().replace('-', '_')) for name in options)
+    lines = ['usage: %s [--help] %s' % (sys.argv[0], synopsis), '', description, '']
     lines += ['  --%-14s %s' % (name, text) for name, (_default, _convert, text) in options.items()]
     return '\n'.join(lines) + '\n'
 

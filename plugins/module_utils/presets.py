@@ -16,7 +16,6 @@ if TYPE_CHECKING:
     import typing as t
 
 
-
 class Preset:
     def __init__(self, summary: str, tradeoff: str, settings: t.Dict[str, t.Dict[str, t.Any]]) -> None:
         self.summary = summary

@@ -255,7 +255,7 @@ def present(module: AnsibleModule, sysroot: str, systemctl: Systemctl) -> dict:
     # systemctl needs the timer's file to disable it
     toggled = output is None and systemctl.disable_timer()
     changed_files = bootunit.install(sysroot, files, module.check_mode)
-    changed_files += bootunit.compile_package(sysroot, module.check_mode)
+    changed_files += bootunit.compile_package(sysroot, changed_files, module.check_mode)
     if output is None:
         changed_files += bootunit.remove_metrics_units(sysroot, module.check_mode)
     changed_files += _old_output(sysroot, before, output, module.check_mode)

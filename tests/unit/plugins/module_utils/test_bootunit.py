@@ -133,28 +133,29 @@ def _package(root):
 
 def test_package_is_compiled_once_and_again_when_a_source_changes(tmp_path):
     root = str(tmp_path)
-    bootunit.install(root, bootunit.artefacts(sys.executable), check_mode=False)
+    installed = bootunit.install(root, bootunit.artefacts(sys.executable), check_mode=False)
     sources = sorted(name for name in os.listdir(_package(root)) if name.endswith('.py'))
-    assert bootunit.compile_package(root, check_mode=True) != []
+    assert bootunit.compile_package(root, installed, check_mode=True) != []
     assert not os.path.exists(os.path.join(_package(root), '__pycache__'))  # check mode writes nothing
-    written = bootunit.compile_package(root, check_mode=False)
+    written = bootunit.compile_package(root, installed, check_mode=False)
     assert len(written) == len(sources)
-    assert bootunit.compile_package(root, check_mode=False) == []  # idempotent
-    # a source rewritten with other bytes (same size, same second) makes its bytecode stale
+    assert bootunit.compile_package(root, [], check_mode=False) == []  # idempotent
     path = os.path.join(_package(root), 'knobs.py')
-    with open(path, 'r+', encoding='utf-8') as handle:
-        text = handle.read()
-        handle.seek(0)
-        handle.write(text.replace('# ', '#!', 1))
-    assert bootunit.compile_package(root, check_mode=False) == [os.path.relpath(
-        importlib.util.cache_from_source(path), root)]
+    cache = os.path.relpath(importlib.util.cache_from_source(path), root)
+    # a source install() rewrote is compiled again even when its size and second did not change
+    relative = os.path.relpath(path, root)
+    assert bootunit.compile_package(root, [relative], check_mode=False) == [cache]
+    # a source edited behind our back (another mtime) makes its bytecode stale
+    os.utime(path, (1, 1))
+    assert bootunit.compile_package(root, [], check_mode=False) == [cache]
+    assert bootunit.compile_package(root, [], check_mode=False) == []
 
 
 def test_installed_applier_runs_from_bytecode_without_costly_imports(tmp_path):
     """The boot path imports no typing, re, argparse, tempfile, ...: each costs milliseconds at boot."""
     root = str(tmp_path)
-    bootunit.install(root, bootunit.artefacts(sys.executable), check_mode=False)
-    bootunit.compile_package(root, check_mode=False)
+    bootunit.compile_package(root, bootunit.install(root, bootunit.artefacts(sys.executable), check_mode=False),
+                             check_mode=False)
     probe = ('import sys; sys.path.insert(0, %r); import uksm_policy.applier, uksm_policy.metrics; '
              'print(" ".join(sorted(sys.modules)))' % os.path.dirname(_package(root)))
     result = subprocess.run([sys.executable] + bootunit.PYTHON_FLAGS.split() + ['-v', '-c', probe],

@@ -16,6 +16,9 @@ description:
   - The applier is the collection's own module_utils, copied byte for byte from the collection running this
     module into C(/usr/lib/litevirt-uksm/uksm_policy), with a launcher C(/usr/lib/litevirt-uksm/uksm-policy-apply).
     Boot therefore validates, orders, reads back, rolls back and locks exactly like the modules.
+  - The package is compiled to bytecode at install, for the Python running this module (timestamp-based, as
+    Debian's C(py3compile) does), and the unit runs C(python -I -S -B): isolated from the environment,
+    site-packages and C(.pth) hooks, so applying a policy takes little more than starting Python.
   - The unit runs early (C(DefaultDependencies=no), before C(sysinit.target), like C(systemd-sysctl.service)),
     is ordered before the services that start guests, is skipped when neither C(/sys/kernel/mm/uksm) nor
     C(/sys/kernel/mm/ksm) exists or no policy is persisted, logs one line per change or failure to the journal
@@ -130,11 +133,12 @@ enabled:
   returned: always
   type: bool
 files:
-  description: Files written, updated or removed by this run, as the host sees them.
+  description: Files written, updated or removed by this run, as the host sees them (bytecode included).
   returned: always
   type: list
   elements: str
-  sample: [/usr/lib/litevirt-uksm/uksm_policy/plan.py, /etc/systemd/system/uksm-policy.service]
+  sample: [/usr/lib/litevirt-uksm/uksm_policy/plan.py, /usr/lib/litevirt-uksm/uksm_policy/__pycache__/plan.cpython-311.pyc,
+           /etc/systemd/system/uksm-policy.service]
 installed:
   description: Files of the boot applier and the metrics writer on the host after the run (predicted in check mode).
   returned: always

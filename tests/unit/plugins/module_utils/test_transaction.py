@@ -127,3 +127,36 @@ def test_lock_contention_times_out_with_the_holder(tmp_path):
         holder.join(10)
     with HostLock(str(tmp_path), timeout=1):
         pass
+
+
+def test_apply_returns_the_values_it_verified(make_host):
+    host = make_host('uksm')
+    root = host.paths.root
+    detection = detect(root)
+    fact = gather(root)
+    plan = make_plan(detection.backend, detection.present, HostState(fact['tunables'], fact['choices'], fact['stats']),
+                     {'cpu_governor': 'low', 'sleep_millisecs': 40})
+    with HostLock(root):
+        after = Transaction(detection.backend, detection, root, fact['tunables']).apply(plan)
+    # side effects of the governor included, without a second full read
+    assert after == tunables(root)
+    assert after['max_cpu_percentage'] == 20 and after['cpu_ratios'] == ['10', '20', 'MAX/2', 'MAX/1']
+
+
+def test_unreadable_value_after_the_writes_rolls_back_with_errno(make_host):
+    host = make_host('uksm')
+    root = host.paths.root
+    before = tunables(root)
+    detection = detect(root)
+    fact = gather(root)
+    plan = make_plan(detection.backend, detection.present, HostState(fact['tunables'], fact['choices'], fact['stats']),
+                     {'sleep_millisecs': 40, 'run': before['run']})
+    # run is not written (unchanged), so its first read after gather() is the final verification
+    host.inject('run', errno='EIO', op='read')
+    with pytest.raises(ApplyError) as caught:
+        with HostLock(root):
+            Transaction(detection.backend, detection, root, fact['tunables']).apply(plan)
+    assert caught.value.errno == 5 and caught.value.failed == 'run'
+    assert caught.value.restored == ['sleep_millisecs=%d' % before['sleep_millisecs']]
+    assert 'run cannot be read back after the run: EIO' in str(caught.value)
+    assert tunables(root) == before

@@ -32,8 +32,8 @@ class TunableError(RuntimeError):
 def _host_state(detection: Detection, sysroot: str) -> HostState:
     """The tunables and the statistics the planner needs (not every statistic: each read costs)."""
     backend = detection.backend
-    stats = planning_stats(backend)
-    names = [name for name in detection.present if backend.attrs[name].writable or name in stats]
+    needed = planning_stats(backend)
+    names = [name for name in detection.present if backend.attrs[name].writable or name in needed]
     tunables, choices, stats, errors = read_attributes(detection, names)
     if errors:
         raise TunableError('cannot read the current values: %s' % '; '.join(errors))

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from ansible_collections.litevirt.uksm.plugins.module_utils.backends import KSM, UKSM
 from ansible_collections.litevirt.uksm.plugins.module_utils.knobs import (
     KMALLOC_SIZES, SUPPORTED_HZ, UINT_MAX, Choice, IntervalList, KernelFormatError, KnobValueError,
-    RatioLadder, Unsigned, jiffies_round_trip)
+    RatioLadder, Unsigned, is_decimal, jiffies_round_trip)
 
 LADDER = RatioLadder()
 INTERVALS = IntervalList()
@@ -158,3 +158,12 @@ def test_unsigned_round_trip(value):
 def test_clamp_is_idempotent(value):
     once = MAX_CPU.normalise(value)
     assert MAX_CPU.normalise(once) == once
+
+
+@pytest.mark.parametrize('text, signs, expected', [
+    ('42', '', True), ('007', '', True), ('', '', False), ('+', '+', False), ('+42', '', False), ('+42', '+', True),
+    ('-42', '+', False), ('-42', '+-', True), ('4 2', '', False), ('42\n', '', False), ('\u0664\u0662', '', False),
+    ('\u00b2', '', False), ('++1', '+', False),
+])
+def test_is_decimal_accepts_ascii_digits_after_one_allowed_sign(text, signs, expected):
+    assert is_decimal(text, signs) is expected

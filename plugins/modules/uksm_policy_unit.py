@@ -17,7 +17,7 @@ description:
     module into C(/usr/lib/litevirt-uksm/uksm_policy), with a launcher C(/usr/lib/litevirt-uksm/uksm-policy-apply).
     Boot therefore validates, orders, reads back, rolls back and locks exactly like the modules.
   - The package is compiled to bytecode at install, for the Python running this module (timestamp-based, as
-    Debian's C(py3compile) does), and the unit runs C(python -I -S -B): isolated from the environment,
+    Debian's C(py3compile) does), and the unit runs C(python -I -S -B), isolated from the environment,
     site-packages and C(.pth) hooks, so applying a policy takes little more than starting Python.
   - The unit runs early (C(DefaultDependencies=no), before C(sysinit.target), like C(systemd-sysctl.service)),
     is ordered before the services that start guests, is skipped when neither C(/sys/kernel/mm/uksm) nor

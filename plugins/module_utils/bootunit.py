@@ -23,7 +23,7 @@ from .backends import BACKENDS
 from .lock import LOCK_FILE
 from .persist import APPLIER_DIR as LIB_DIR, METRICS_OUTPUT, POLICY_FILE, UNIT_FILE, UNIT_NAME, write_atomic
 from .persist import UNIT_WANTED_BY as WANTED_BY
-from .sysfs import host_path
+from .sysfs import SYSTEM_UNITS, host_path
 
 if t.TYPE_CHECKING:
     # Never true when running: AnsiballZ finds these imports and ships the package's sources with the
@@ -37,7 +37,7 @@ LAUNCHER = LIB_DIR + '/uksm-policy-apply'
 METRICS_LAUNCHER = LIB_DIR + '/uksm-metrics-write'
 METRICS_SERVICE = 'uksm-metrics.service'
 METRICS_TIMER = 'uksm-metrics.timer'
-METRICS_UNIT_FILES = tuple('etc/systemd/system/' + name for name in (METRICS_SERVICE, METRICS_TIMER))
+METRICS_UNIT_FILES = tuple(SYSTEM_UNITS + '/' + name for name in (METRICS_SERVICE, METRICS_TIMER))
 # Services that start guests: the unit is ordered before each, so guests start under the policy.
 HYPERVISOR_UNITS = ('libvirtd.service', 'libvirt-guests.service', 'virtqemud.service', 'pve-guests.service',
                     'nova-compute.service', 'incus.service')
@@ -48,6 +48,8 @@ METRICS_TIMER_WANTED_BY = 'timers.target'
 # and .pth hooks (-S: nothing third-party runs as root at boot, and start-up is ~3 ms faster), never
 # writing bytecode into the read-only /usr (-B); the bytecode is compiled at install instead.
 PYTHON_FLAGS = '-I -S -B'
+# A #! line passes one argument: the same flags joined (-ISB).
+SHEBANG_FLAGS = '-' + PYTHON_FLAGS.replace('-', '').replace(' ', '')
 MANAGED = 'Managed by the litevirt.uksm Ansible collection (policy role); local edits are overwritten.'
 # Shared by both services: no network, devices, kernel or namespace changes, native system calls only.
 SANDBOX = '''ProtectHome=yes
@@ -113,7 +115,7 @@ def package_sources() -> t.Dict[str, str]:
 
 
 def _launcher(python: str, purpose: str, module: str) -> str:
-    return '''#!%s -ISB
+    return '''#!%s %s
 # %s
 """%s"""
 import os
@@ -123,7 +125,7 @@ sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
 from %s.%s import main  # noqa: E402
 
 sys.exit(main(sys.argv[1:]))
-''' % (python, MANAGED, purpose, PACKAGE, module)
+''' % (python, SHEBANG_FLAGS, MANAGED, purpose, PACKAGE, module)
 
 
 def launcher_text(python: str) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 
 from .knobs import is_decimal as _is_decimal
-from .sysfs import host_path, read_text
+from .sysfs import SYSTEM_UNITS, host_path, read_text
 
 TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotations are strings
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ CONFLICTING_SERVICES = {
     # only profiles with a [sysfs] section or ksm options touch these files
     'tuned.service': Conflict('tuned', ('uksm', 'ksm'), False),
 }
-_UNIT_DIRS = ('etc/systemd/system', 'usr/lib/systemd/system', 'lib/systemd/system')
+_UNIT_DIRS = (SYSTEM_UNITS, 'usr/lib/systemd/system', 'lib/systemd/system')
 
 
 def process_names(sysroot: str, wanted: t.Iterable[str]) -> t.Set[str]:
@@ -88,7 +88,7 @@ def services(sysroot: str, running: t.Set[str], backend: t.Optional[str] = None)
     """Installed/enabled/running state of each conflicting service, from files only (no systemctl),
     and whether it rewrites the files of ``backend``."""
     wants_dirs = []
-    system = host_path(sysroot, 'etc/systemd/system')
+    system = host_path(sysroot, SYSTEM_UNITS)
     try:
         wants_dirs = [entry.path for entry in os.scandir(system) if entry.name.endswith('.wants')]
     except OSError:

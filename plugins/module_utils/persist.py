@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 
 from .backends import BACKENDS
-from .sysfs import host_path
+from .sysfs import SYSTEM_UNITS, host_path, wants_link
 
 TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotations are strings
 if TYPE_CHECKING:
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 POLICY_FILE = 'etc/litevirt-uksm/policy.conf'
 # The unit that applies it at boot, and the directory of its applier (see bootunit.py).
 UNIT_NAME = 'uksm-policy.service'
-UNIT_FILE = 'etc/systemd/system/' + UNIT_NAME
+UNIT_FILE = SYSTEM_UNITS + '/' + UNIT_NAME
 UNIT_WANTED_BY = 'sysinit.target'
 APPLIER_DIR = 'usr/lib/litevirt-uksm'
 # The metrics writer's default output: Debian's node_exporter reads *.prom files from this directory
@@ -83,10 +83,9 @@ def path_of(sysroot: str) -> str:
 
 def unit_state(sysroot: str) -> t.Dict[str, t.Any]:
     """Whether the boot unit is installed and enabled, from files only (works offline)."""
-    wants = 'etc/systemd/system/%s.wants/%s' % (UNIT_WANTED_BY, UNIT_NAME)
     return {'name': UNIT_NAME,
             'installed': os.path.exists(host_path(sysroot, UNIT_FILE)),
-            'enabled': os.path.lexists(host_path(sysroot, wants))}
+            'enabled': os.path.lexists(host_path(sysroot, wants_link(UNIT_NAME, UNIT_WANTED_BY)))}
 
 
 def remove(sysroot: str) -> bool:

@@ -170,7 +170,8 @@ from ansible_collections.litevirt.uksm.plugins.module_utils.lock import LOCK_FIL
 from ansible_collections.litevirt.uksm.plugins.module_utils.persist import METRICS_OUTPUT, POLICY_FILE
 from ansible_collections.litevirt.uksm.plugins.module_utils.persist import UNIT_WANTED_BY as WANTED_BY
 from ansible_collections.litevirt.uksm.plugins.module_utils.persist import remove as remove_policy
-from ansible_collections.litevirt.uksm.plugins.module_utils.sysfs import SysrootError, check_sysroot, host_path
+from ansible_collections.litevirt.uksm.plugins.module_utils.sysfs import SYSTEM_UNITS, SysrootError, check_sysroot, host_path
+from ansible_collections.litevirt.uksm.plugins.module_utils.sysfs import wants_link
 
 # What may go into the unit file unquoted: no whitespace, specifiers (%) or newlines.
 _UNIT_NAME = re.compile(r'^[A-Za-z0-9:_.@\\-]+\.(service|target|socket|mount|path|timer|slice|scope)$')
@@ -201,8 +202,8 @@ class Systemctl:
     def is_enabled(self, unit: str = bootunit.UNIT_NAME) -> bool:
         # The files answer the common cases without starting systemctl (a re-run stays cheap): linked
         # as enable links it, or neither installed nor linked. Anything else asks systemctl.
-        unit_file = 'etc/systemd/system/' + unit
-        link = host_path(self.sysroot, 'etc/systemd/system/%s.wants/%s' % (self.WANTED_BY[unit], unit))
+        unit_file = SYSTEM_UNITS + '/' + unit
+        link = host_path(self.sysroot, wants_link(unit, self.WANTED_BY[unit]))
         if os.path.islink(link) and os.readlink(link) == '/' + unit_file and os.path.isfile(host_path(self.sysroot, unit_file)):
             return True
         if not os.path.lexists(link) and not os.path.lexists(host_path(self.sysroot, unit_file)):

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Install the Debian packages the tests and the demo need, only those missing.
 # fuse3/libfuse3-3: the simulated host's sysfs is a FUSE filesystem (tests/simhost).
+# python3-minimal: /usr/bin/python3, which the unprivileged-user tests run as nobody.
 # systemd: systemctl --root and systemd-analyze verify for the boot unit (systemd need not run).
 # qemu-system-x86, qemu-utils, mmdebstrap, e2fsprogs, openssh-client: the real-kernel guest (tests/vm).
 # gcc, make: the UKSM emulator module, built against the guest kernel's headers (tests/uksm_emulator).
 # chromium: renders the fleet report headless and screenshots it (tests/integration/targets/report).
 set -euo pipefail
-packages=(fuse3 libfuse3-3 systemd qemu-system-x86 qemu-utils mmdebstrap e2fsprogs openssh-client gcc make chromium)
+packages=(fuse3 libfuse3-3 systemd python3-minimal qemu-system-x86 qemu-utils mmdebstrap e2fsprogs openssh-client gcc make chromium)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")

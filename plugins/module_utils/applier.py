@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from . import launcher, persist
 from .lock import LockTimeout
+from .safefiles import UnsafePathError
 from .sysfs import detect
 from .transaction import ApplyError
 from .tunable import TunableError, run
@@ -27,8 +28,11 @@ def apply_policy(sysroot: str, out: t.Callable[[str], None], lock_timeout: float
     """Apply the persisted policy of the detected backend; 0 on success, 1 on failure."""
     try:
         policies, _text = persist.load(sysroot)
+    except UnsafePathError as error:
+        out('FAILED: %s' % error)
+        return 1
     except (OSError, persist.PolicyFileError) as error:
-        out('cannot read %s: %s' % (persist.path_of(sysroot), error))
+        out('FAILED: cannot read %s: %s' % (persist.path_of(sysroot), error))
         return 1
     detection = detect(sysroot)
     if detection.backend is None:

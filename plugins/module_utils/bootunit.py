@@ -15,14 +15,14 @@ import importlib.util
 import os
 import py_compile
 import re
-import shutil
 import sys
 import typing as t
 
 from .backends import BACKENDS
-from .lock import LOCK_FILE
-from .persist import APPLIER_DIR as LIB_DIR, METRICS_OUTPUT, POLICY_FILE, UNIT_FILE, UNIT_NAME, write_atomic
+from .lock import LOCK_DIR
+from .persist import APPLIER_DIR as LIB_DIR, METRICS_OUTPUT, POLICY_FILE, UNIT_FILE, UNIT_NAME
 from .persist import UNIT_WANTED_BY as WANTED_BY
+from .safefiles import list_tree, open_dir, read_file, remove_file, remove_tree, replace_file
 from .sysfs import SYSTEM_UNITS, host_path
 
 if t.TYPE_CHECKING:
@@ -160,9 +160,12 @@ SyslogIdentifier=uksm-policy
 # a kernel that does not answer must not hold up the boot
 TimeoutStartSec=%(timeout)d
 # Sandbox. The interface is in /sys, which ProtectSystem=strict leaves writable as long as
-# ProtectKernelTunables= stays off; the lock shared with the Ansible modules is in /run/lock.
+# ProtectKernelTunables= stays off. The lock shared with the Ansible modules is in /%(lockdir)s,
+# root's alone (0700), kept when the service ends: a module may hold it at that moment.
 ProtectSystem=strict
-ReadWritePaths=-/%(lockdir)s
+RuntimeDirectory=%(lockname)s
+RuntimeDirectoryMode=0700
+RuntimeDirectoryPreserve=yes
 %(sandbox)s# root owns the sysfs files and the lock, so no capability is needed
 CapabilityBoundingSet=
 UMask=0022
@@ -170,7 +173,8 @@ UMask=0022
 [Install]
 WantedBy=%(wanted_by)s
 ''' % {'managed': MANAGED, 'policy': POLICY_FILE, 'before': ' '.join(before), 'conditions': conditions,
-       'python': python, 'flags': PYTHON_FLAGS, 'launcher': LAUNCHER, 'timeout': START_TIMEOUT, 'lockdir': os.path.dirname(LOCK_FILE),
+       'python': python, 'flags': PYTHON_FLAGS, 'launcher': LAUNCHER, 'timeout': START_TIMEOUT, 'lockdir': LOCK_DIR,
+       'lockname': os.path.basename(LOCK_DIR),
        'wanted_by': WANTED_BY, 'sandbox': SANDBOX}
 
 
@@ -241,39 +245,37 @@ def artefacts(python: str, before: t.Sequence[str] = HYPERVISOR_UNITS,
     return files
 
 
-def _current(path: str) -> t.Tuple[t.Optional[str], t.Optional[int]]:
+# An installed unit, launcher or source is a few KB; a larger file there is not ours.
+MAX_INSTALLED_BYTES = 1 << 20
+
+
+def _current(sysroot: str, relative: str) -> t.Tuple[t.Optional[str], t.Optional[int]]:
+    found = read_file(sysroot, relative, MAX_INSTALLED_BYTES)
+    if found is None:
+        return None, None
     try:
-        with open(path, 'r', encoding='utf-8') as handle:
-            return handle.read(), os.stat(path).st_mode & 0o7777
-    except (FileNotFoundError, UnicodeDecodeError):
+        return found[0].decode('utf-8'), found[1].st_mode & 0o7777
+    except UnicodeDecodeError:
         return None, None
 
 
 def _stale(sysroot: str, wanted: t.Set[str]) -> t.List[str]:
     """Files in the library directory that are not part of this version (bytecode aside)."""
-    stale = []
-    for directory, dirs, files in os.walk(host_path(sysroot, LIB_DIR)):
-        dirs[:] = [name for name in dirs if name != '__pycache__']
-        for name in files:
-            relative = os.path.relpath(os.path.join(directory, name), sysroot)
-            if relative not in wanted:
-                stale.append(relative)
-    return sorted(stale)
+    return [path for path in list_tree(sysroot, LIB_DIR, skip=('__pycache__',)) if path not in wanted]
 
 
 def install(sysroot: str, files: t.Sequence[Artefact], check_mode: bool) -> t.List[str]:
     """Write the files that differ, delete stale ones; the relative paths changed."""
     changed = []
     for artefact in files:
-        path = host_path(sysroot, artefact.path)
-        if _current(path) != (artefact.text, artefact.mode):
+        if _current(sysroot, artefact.path) != (artefact.text, artefact.mode):
             changed.append(artefact.path)
             if not check_mode:
-                write_atomic(path, artefact.text, artefact.mode)
+                replace_file(sysroot, artefact.path, artefact.text.encode('utf-8'), artefact.mode)
     for relative in _stale(sysroot, {artefact.path for artefact in files}):
         changed.append(relative)
         if not check_mode:
-            os.unlink(host_path(sysroot, relative))
+            remove_file(sysroot, relative)
     return changed
 
 
@@ -301,8 +303,13 @@ def compile_package(sysroot: str, rewritten: t.Sequence[str], check_mode: bool) 
     """
     package = '%s/%s' % (LIB_DIR, PACKAGE)
     directory = host_path(sysroot, package)
+    try:
+        # the walk refuses a symlink or a directory another user could write on the way
+        os.close(open_dir(sysroot, package))
+    except FileNotFoundError:
+        return []
     written = []
-    for name in sorted(os.listdir(directory)) if os.path.isdir(directory) else []:
+    for name in sorted(os.listdir(directory)):
         if not name.endswith('.py'):
             continue
         source = os.path.join(directory, name)
@@ -327,7 +334,7 @@ def remove_metrics_units(sysroot: str, check_mode: bool) -> t.List[str]:
     removed = [path for path in METRICS_UNIT_FILES if os.path.lexists(host_path(sysroot, path))]
     if not check_mode:
         for path in removed:
-            os.unlink(host_path(sysroot, path))
+            remove_file(sysroot, path)
     return removed
 
 
@@ -337,7 +344,8 @@ def remove_output(sysroot: str, output: str, check_mode: bool) -> t.List[str]:
     if not os.path.lexists(host_path(sysroot, relative)):
         return []
     if not check_mode:
-        os.unlink(host_path(sysroot, relative))
+        # another user may own the directory (the textfile directory): unlinked through a descriptor
+        remove_file(sysroot, relative, private=False)
     return [relative]
 
 
@@ -346,7 +354,6 @@ def uninstall(sysroot: str, check_mode: bool) -> t.List[str]:
     removed = installed(sysroot)
     if not check_mode:
         for path in (UNIT_FILE,) + METRICS_UNIT_FILES:
-            if os.path.lexists(host_path(sysroot, path)):
-                os.unlink(host_path(sysroot, path))
-        shutil.rmtree(host_path(sysroot, LIB_DIR), ignore_errors=True)
+            remove_file(sysroot, path)
+        remove_tree(sysroot, LIB_DIR)
     return removed

@@ -9,6 +9,7 @@ import os
 
 from . import persist
 from .hostinfo import CONFLICTING_SERVICES, ksm_zero_kib, page_size, process_names, services
+from .lock import LOCK_FILE, holder
 from .sysfs import Detection, detect, read_attributes
 
 TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotations are strings
@@ -94,6 +95,8 @@ def gather(sysroot: str, wanted: str = 'auto') -> t.Dict[str, t.Any]:
         'errors': [],
         'defaults': {},
         'policy': None,
+        # who holds the host lock now (a running uksm_tunable or boot applier), e.g. while a run waits
+        'lock': {'path': '/' + LOCK_FILE, 'holder': holder(sysroot)},
         'conflicts': services(sysroot, running, detection.backend.name if detection.backend else None),
     }  # type: t.Dict[str, t.Any]
     backend = detection.backend

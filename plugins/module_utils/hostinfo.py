@@ -32,11 +32,18 @@ CONFLICTING_SERVICES = {
     # only profiles with a [sysfs] section or ksm options touch these files
     'tuned.service': Conflict('tuned', ('uksm', 'ksm'), False),
 }
+# /proc/meminfo is about 1.5 KB; a bound keeps a file of odd shape (a test tree, a FUSE /proc) finite.
+PROC_READ_LIMIT = 65536
 _UNIT_DIRS = (SYSTEM_UNITS, 'usr/lib/systemd/system', 'lib/systemd/system')
 
 
 def process_names(sysroot: str, wanted: t.Iterable[str]) -> t.Set[str]:
-    """Which of ``wanted`` run as a process (kernel threads included), by ``/proc/<pid>/comm``."""
+    """Which of ``wanted`` run as a root process (kernel threads included), by ``/proc/<pid>/comm``.
+
+    Any process may rename itself (prctl PR_SET_NAME): one of a guest's account calling itself
+    ``uksmd`` must not make a write to ``run`` look safe, so only processes owned by root count
+    (kernel threads and the conflicting services all are).
+    """
     wanted = set(wanted)
     found = set()  # type: t.Set[str]
     proc = host_path(sysroot, 'proc')
@@ -50,20 +57,20 @@ def process_names(sysroot: str, wanted: t.Iterable[str]) -> t.Set[str]:
                 continue
             try:
                 name = read_text(os.path.join(entry.path, 'comm')).strip()
+                if name not in wanted or entry.stat(follow_symlinks=False).st_uid != 0:
+                    continue
             except OSError:
                 continue  # the process ended while we looked
-            if name in wanted:
-                found.add(name)
-                if found == wanted:
-                    break
+            found.add(name)
+            if found == wanted:
+                break
     return found
 
 
 def ksm_zero_kib(sysroot: str) -> t.Optional[int]:
     """UKSM's zero pages in KiB from ``/proc/meminfo`` (``KsmZeroPages``), or None when absent."""
     try:
-        with open(host_path(sysroot, 'proc/meminfo'), 'r') as handle:
-            text = handle.read()
+        text = read_text(host_path(sysroot, 'proc/meminfo'), PROC_READ_LIMIT)
     except OSError:
         return None
     for line in text.splitlines():

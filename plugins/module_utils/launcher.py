@@ -78,4 +78,10 @@ def run(description: str, prefix: str, argv: t.Optional[t.Sequence[str]], option
     except SysrootError as error:
         out('FAILED: %s' % error)
         return 2
-    return body(sysroot, values, out)
+    try:
+        return body(sysroot, values, out)
+    except Exception as error:  # pylint: disable=broad-except
+        # the unit promises one FAILED line in the journal, never a traceback: a bug or an input no
+        # check foresaw still ends as a message, with the exception's type to find it by
+        out('FAILED: unexpected %s: %s' % (type(error).__name__, error))
+        return 1

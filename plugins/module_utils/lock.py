@@ -1,21 +1,29 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The host-wide lock around read-compare-write, shared by uksm_tunable and the boot-time applier."""
+"""The host-wide lock around read-compare-write, shared by uksm_tunable and the boot-time applier.
+
+The lock lives in a directory only root can write (``/run/litevirt-uksm``, 0700), never in a
+world-writable one such as the FHS lock directory: there an unprivileged user could plant a
+symlink that root would truncate, or take the lock first and hold it so that no policy is ever applied.
+"""
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import time
 
-from .sysfs import host_path
+from .safefiles import UnsafePathError, open_dir, open_file
 
 TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotations are strings
 if TYPE_CHECKING:
     import typing as t
 
-LOCK_FILE = 'run/lock/litevirt-uksm.lock'
+LOCK_DIR = 'run/litevirt-uksm'
+LOCK_NAME = 'lock'
+LOCK_FILE = LOCK_DIR + '/' + LOCK_NAME
 
 
 class LockTimeout(RuntimeError):
@@ -23,14 +31,16 @@ class LockTimeout(RuntimeError):
 
 
 class HostLock:
-    """Hold an exclusive flock on ``<sysroot>/run/lock/litevirt-uksm.lock`` in a ``with HostLock(...)`` block.
+    """Hold an exclusive flock on ``<sysroot>/run/litevirt-uksm/lock`` in a ``with HostLock(...)`` block.
 
     A class rather than contextlib.contextmanager: importing contextlib costs the boot applier
     milliseconds. ``take=False`` (check mode) holds nothing and leaves no file behind.
+    Raises ``UnsafePathError`` when the directory or the file is not root's alone.
     """
 
     def __init__(self, sysroot: str, timeout: float = 30.0, take: bool = True) -> None:
-        self.path = host_path(sysroot, LOCK_FILE)
+        self.sysroot = sysroot
+        self.path = '/' + LOCK_FILE
         self.timeout = timeout
         self.take = take
         self.handle = None  # type: t.Optional[int]
@@ -46,10 +56,20 @@ class HostLock:
             self.handle = None
 
     def _acquire(self) -> int:
-        os.makedirs(os.path.dirname(self.path), mode=0o755, exist_ok=True)
-        handle = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        directory = open_dir(self.sysroot, LOCK_DIR, private=True, create_mode=0o700)
         try:
             deadline = time.monotonic() + self.timeout
+            while True:
+                handle = self._locked(directory, deadline)
+                if handle is not None:
+                    return handle
+        finally:
+            os.close(directory)
+
+    def _locked(self, directory: int, deadline: float) -> t.Optional[int]:
+        """The locked descriptor, or None when the file was replaced while we waited (try again)."""
+        handle, status = open_file(directory, LOCK_NAME, self.path, os.O_RDWR | os.O_CREAT)
+        try:
             while True:
                 try:
                     fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -60,6 +80,15 @@ class HostLock:
                         raise LockTimeout('%s is held by another writer (pid %s) for more than %gs'
                                           % (self.path, holder, self.timeout)) from None
                     time.sleep(0.05)
+            # the file we locked must still be the one at the path: a purge (uksm_policy_unit) may
+            # have removed it while we waited, and a newcomer would lock a new file beside us
+            try:
+                current = os.stat(LOCK_NAME, dir_fd=directory, follow_symlinks=False)
+            except FileNotFoundError:
+                current = None
+            if current is None or (current.st_dev, current.st_ino) != (status.st_dev, status.st_ino):
+                os.close(handle)
+                return None
             # the holder's pid, for the message another writer shows while waiting
             os.ftruncate(handle, 0)
             os.pwrite(handle, ('%d\n' % os.getpid()).encode('ascii'), 0)
@@ -67,3 +96,28 @@ class HostLock:
             os.close(handle)
             raise
         return handle
+
+
+def holder(sysroot: str) -> t.Optional[int]:
+    """The pid holding the lock now, or None when it is free or absent (reads only, creates nothing)."""
+    try:
+        directory = open_dir(sysroot, LOCK_DIR, private=True)
+    except OSError:
+        return None
+    try:
+        handle, _status = open_file(directory, LOCK_NAME, '/' + LOCK_FILE)
+    except OSError:
+        return None
+    finally:
+        os.close(directory)
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError as error:
+            if error.errno not in (errno.EWOULDBLOCK, errno.EAGAIN):
+                return None
+            text = os.pread(handle, 32, 0).decode('ascii', 'replace').strip()
+            return int(text) if text.isdigit() else 0
+        return None
+    finally:
+        os.close(handle)

@@ -15,8 +15,8 @@ from __future__ import annotations
 from . import launcher
 from .backends import BACKENDS
 from .facts import gather
-from .persist import METRICS_OUTPUT as OUTPUT, write_atomic
-from .sysfs import host_path
+from .persist import METRICS_OUTPUT as OUTPUT
+from .safefiles import replace_file
 
 TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotations are strings
 if TYPE_CHECKING:
@@ -153,8 +153,13 @@ def render(fact: t.Dict[str, t.Any]) -> str:
 
 
 def write(sysroot: str, path: str, text: str) -> None:
-    """Replace ``path`` (as the host sees it) with ``text``: temporary file, fsync, rename, mode 0644."""
-    write_atomic(host_path(sysroot, path.lstrip('/')), text, 0o644)
+    """Replace ``path`` (as the host sees it) with ``text``: temporary file, fsync, rename, mode 0644.
+
+    The directory may belong to another user (on Debian ``/var/lib/prometheus`` is the prometheus
+    user's): no symlink on the way is followed and the file is created afresh and renamed, so that
+    user can at most redirect the metrics into a directory of its own, never a write of root's.
+    """
+    replace_file(sysroot, path.lstrip('/'), text.encode('utf-8'), 0o644, private=False)
 
 
 def _write_metrics(sysroot: str, options: t.Dict[str, t.Any], out: launcher.Out) -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 
 from .backends import BACKENDS
+from .safefiles import read_file, remove_file, replace_file
 from .sysfs import SYSTEM_UNITS, host_path, wants_link
 
 TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotations are strings
@@ -31,6 +32,11 @@ APPLIER_DIR = 'usr/lib/litevirt-uksm'
 METRICS_OUTPUT = '/var/lib/prometheus/node-exporter/uksm.prom'
 HEADER = ('# Managed by the litevirt.uksm Ansible collection (uksm_tunable persist, policy role).\n'
           '# Applied at boot by uksm-policy.service. Local edits are overwritten.\n')
+# Bounds on what the parser accepts: a policy is a few hundred bytes; nothing read at boot is unbounded.
+MAX_BYTES = 65536
+MAX_NAME = 64
+MAX_VALUE = 1024
+_NAME_CHARACTERS = frozenset('abcdefghijklmnopqrstuvwxyz0123456789_')
 
 
 class PolicyFileError(ValueError):
@@ -44,7 +50,16 @@ def as_text(value: t.Any) -> str:
     return str(value)
 
 
+def _printable(text: str) -> bool:
+    return all(' ' <= character <= '~' for character in text)
+
+
 def parse(text: str) -> Policies:
+    """The sections of a policy file; raises ``PolicyFileError`` naming the line and what is accepted.
+
+    Names are attribute names (lowercase letters, digits, underscores), never paths; values are
+    printable ASCII. A repeated section or name is refused rather than silently merged.
+    """
     policies = {}  # type: Policies
     section = None
     for number, raw in enumerate(text.splitlines(), 1):
@@ -54,14 +69,35 @@ def parse(text: str) -> Policies:
         if line.startswith('[') and line.endswith(']'):
             section = line[1:-1].strip()
             if section not in BACKENDS:
-                raise PolicyFileError('line %d: unknown section [%s]' % (number, section))
-            policies.setdefault(section, {})
+                raise PolicyFileError('line %d: unknown section [%s]; accepted: %s'
+                                      % (number, section[:MAX_NAME], ', '.join('[%s]' % name for name in BACKENDS)))
+            if section in policies:
+                raise PolicyFileError('line %d: section [%s] appears twice' % (number, section))
+            policies[section] = {}
             continue
         name, sep, value = line.partition('=')
         if not sep or section is None:
             raise PolicyFileError('line %d: expected "name = value" inside a [uksm] or [ksm] section' % number)
-        policies[section][name.strip()] = value.strip()
+        name = name.strip()
+        value = value.strip()
+        if not name or len(name) > MAX_NAME or not set(name) <= _NAME_CHARACTERS:
+            raise PolicyFileError('line %d: %r is not an attribute name; accepted: up to %d lowercase letters, '
+                                  'digits and underscores' % (number, name[:MAX_NAME], MAX_NAME))
+        if name in policies[section]:
+            raise PolicyFileError('line %d: %s appears twice in [%s]' % (number, name, section))
+        if len(value) > MAX_VALUE or not _printable(value):
+            raise PolicyFileError('line %d: the value of %s is not accepted; accepted: up to %d printable ASCII '
+                                  'characters' % (number, name, MAX_VALUE))
+        policies[section][name] = value
     return policies
+
+
+def decode(data: bytes) -> str:
+    """The file's bytes as text, or ``PolicyFileError`` (a policy is UTF-8; what we write is ASCII)."""
+    try:
+        return data.decode('utf-8')
+    except UnicodeDecodeError as error:
+        raise PolicyFileError('not UTF-8 text (byte 0x%02x at offset %d)' % (data[error.start], error.start)) from None
 
 
 def render(policies: Policies) -> str:
@@ -90,26 +126,26 @@ def unit_state(sysroot: str) -> t.Dict[str, t.Any]:
 
 def remove(sysroot: str) -> bool:
     """Delete the policy file and its directory when empty; whether anything was there."""
-    path = path_of(sysroot)
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        return False
-    try:
-        os.rmdir(os.path.dirname(path))
-    except OSError:
-        pass  # not empty: someone else's files
-    return True
+    return remove_file(sysroot, POLICY_FILE, remove_empty_directory=True)
 
 
 def load(sysroot: str) -> t.Tuple[Policies, str]:
-    """The persisted policies and the file's text ('' when there is none)."""
-    try:
-        with open(path_of(sysroot), 'r', encoding='utf-8') as handle:
-            text = handle.read()
-    except FileNotFoundError:
+    """The persisted policies and the file's text ('' when there is none).
+
+    Raises ``PolicyFileError`` for content that is not a policy and ``OSError`` (``UnsafePathError``
+    included) for a file that cannot or must not be read: a symlink, a FIFO, a file or directory
+    another user could write, more than MAX_BYTES.
+    """
+    found = read_file(sysroot, POLICY_FILE, MAX_BYTES)
+    if found is None:
         return {}, ''
+    text = decode(found[0])
     return parse(text), text
+
+
+def save(sysroot: str, text: str) -> None:
+    """Replace the policy file (fsynced with its directory: a crash leaves the old file or the new one)."""
+    replace_file(sysroot, POLICY_FILE, text.encode('utf-8'), 0o644)
 
 
 def updated(policies: Policies, backend: str, settings: t.Dict[str, t.Any], present: bool) -> Policies:
@@ -124,23 +160,3 @@ def updated(policies: Policies, backend: str, settings: t.Dict[str, t.Any], pres
     if not section:
         del result[backend]
     return result
-
-
-def write_atomic(path: str, text: str, mode: int = 0o644) -> None:
-    """Replace ``path`` with ``text`` so a reader sees the old file or the new one, never half."""
-    directory = os.path.dirname(path)
-    os.makedirs(directory, mode=0o755, exist_ok=True)
-    # what tempfile.mkstemp does, without importing tempfile (milliseconds at every metrics run)
-    temporary = os.path.join(directory, '.%s.%d.%s' % (os.path.basename(path), os.getpid(), os.urandom(6).hex()))
-    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
-    try:
-        with os.fdopen(handle, 'w', encoding='utf-8') as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise

@@ -49,10 +49,15 @@ def wants_link(unit: str, target: str) -> str:
     return '%s/%s.wants/%s' % (SYSTEM_UNITS, target, unit)
 
 
-def read_text(path: str) -> str:
-    """Read a kernel file with one ``read()``, as sysfs expects."""
-    with open(path, 'rb', buffering=0) as handle:
-        return handle.read(READ_LIMIT).decode('ascii', 'replace')
+def read_text(path: str, limit: int = READ_LIMIT) -> str:
+    """Read a kernel file with one ``read()``, as sysfs expects: at most ``limit`` bytes, as ASCII
+    (other bytes become U+FFFD for the parser to refuse). ``O_NONBLOCK``: a FIFO planted in a test
+    tree or a chroot answers at once instead of stalling us."""
+    handle = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        return os.read(handle, limit).decode('ascii', 'replace')
+    finally:
+        os.close(handle)
 
 
 class Detection:

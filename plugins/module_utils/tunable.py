@@ -5,12 +5,11 @@
 
 from __future__ import annotations
 
-import os
-
 from .hostinfo import process_names
 from .lock import HostLock
 from .plan import HostState, make_plan, planning_stats
 from .presets import preset_settings
+from .safefiles import remove_file
 from .sysfs import detect, read_attributes
 from .transaction import Transaction
 
@@ -58,9 +57,9 @@ def _persist(sysroot: str, backend: str, settings: t.Dict[str, t.Any], present: 
         return False, path, before, after
     if not check_mode:
         if after:
-            persist.write_atomic(path, after)
+            persist.save(sysroot, after)
         else:
-            os.unlink(path)
+            remove_file(sysroot, persist.POLICY_FILE)
     return True, path, before, after
 
 
@@ -77,7 +76,8 @@ def run(sysroot: str, wanted: str, desired: t.Dict[str, t.Any], state: str = 'pr
         name = backend.name if backend else (wanted if wanted != 'auto' else None)
         if name is None:
             raise TunableError('no UKSM or KSM interface to record the policy for (%s); set backend' % detection.reason)
-        changed, path, before, after = _persist(sysroot, name, desired, False, check_mode)
+        with HostLock(sysroot, lock_timeout, take=not check_mode):
+            changed, path, before, after = _persist(sysroot, name, desired, False, check_mode)
         result.update(changed=changed, backend=name, policy_file=path,
                       diff=[{'before': before, 'after': after, 'before_header': path, 'after_header': path}])
         return result
@@ -85,7 +85,8 @@ def run(sysroot: str, wanted: str, desired: t.Dict[str, t.Any], state: str = 'pr
         raise TunableError('no UKSM or KSM interface on this host: %s' % detection.reason)
     if preset:
         desired = dict(preset_settings(preset, backend.name, detection.present), **desired)
-    # check mode writes nothing, so it neither waits for writers nor leaves a lock file behind
+    # check mode writes nothing, so it neither waits for writers nor leaves a lock file behind; the
+    # policy file is written under the lock too, so two writers never interleave their updates
     with HostLock(sysroot, lock_timeout, take=not check_mode):
         current = _host_state(detection, sysroot)
         plan = make_plan(backend, detection.present, current, desired, allow_eval_intervals=allow_eval_intervals,
@@ -103,14 +104,14 @@ def run(sysroot: str, wanted: str, desired: t.Dict[str, t.Any], state: str = 'pr
         result['changes'] = [{'name': name, 'before': current.tunables.get(name), 'after': after.get(name)}
                              for name in backend.write_order(n for n in after if current.tunables.get(n) != after.get(n))]
         result['changed'] = bool(plan.steps)
-    diffs = [{'before': {change['name']: change['before'] for change in result['changes']},
-              'after': {change['name']: change['after'] for change in result['changes']},
-              'before_header': '/' + backend.directory, 'after_header': '/' + backend.directory}]
-    if persist_policy:
-        # record what was asked for (normalised), so check mode and a real run persist the same bytes
-        changed, path, before, after_text = _persist(sysroot, backend.name, plan.desired, True, check_mode)
-        result['changed'] = result['changed'] or changed
-        result['policy_file'] = path
-        diffs.append({'before': before, 'after': after_text, 'before_header': path, 'after_header': path})
+        diffs = [{'before': {change['name']: change['before'] for change in result['changes']},
+                  'after': {change['name']: change['after'] for change in result['changes']},
+                  'before_header': '/' + backend.directory, 'after_header': '/' + backend.directory}]
+        if persist_policy:
+            # record what was asked for (normalised), so check mode and a real run persist the same bytes
+            changed, path, before, after_text = _persist(sysroot, backend.name, plan.desired, True, check_mode)
+            result['changed'] = result['changed'] or changed
+            result['policy_file'] = path
+            diffs.append({'before': before, 'after': after_text, 'before_header': path, 'after_header': path})
     result['diff'] = diffs
     return result

@@ -161,6 +161,22 @@ ansible_facts:
               its profile) or V(never) (ksmtuned on a UKSM host).
           type: dict
           sample: {ksmtuned: {installed: false, enabled: false, running: false, rewrites: always}}
+        lock:
+          description:
+            - The host-wide lock shared by M(litevirt.uksm.uksm_tunable) and the boot applier, in a directory only
+              root may write.
+          type: dict
+          contains:
+            path:
+              description: Path of the lock file, as the host sees it.
+              type: str
+              sample: /run/litevirt-uksm/lock
+            holder:
+              description:
+                - Pid of the writer holding the lock now, V(0) when it is held but the pid is unknown, null when
+                  nobody holds it (or it does not exist, or is not root's alone).
+              type: int
+              sample: null
         defaults:
           description: Kernel default of each tunable present, from the knob model (what a reboot restores).
           type: dict

@@ -61,7 +61,8 @@ options:
   purge:
     description:
       - With O(state=absent), also delete the persisted policy (and its directory when empty) and the lock file
-        C(/run/lock/litevirt-uksm.lock).
+        C(/run/litevirt-uksm/lock) (and its directory), under that lock: it waits up to 30 seconds for a running
+        M(litevirt.uksm.uksm_tunable) or boot applier to finish.
     type: bool
     default: false
   python:
@@ -166,10 +167,11 @@ import typing as t
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.litevirt.uksm.plugins.module_utils import bootunit
-from ansible_collections.litevirt.uksm.plugins.module_utils.lock import LOCK_FILE
+from ansible_collections.litevirt.uksm.plugins.module_utils.lock import LOCK_FILE, HostLock
 from ansible_collections.litevirt.uksm.plugins.module_utils.persist import METRICS_OUTPUT, POLICY_FILE
 from ansible_collections.litevirt.uksm.plugins.module_utils.persist import UNIT_WANTED_BY as WANTED_BY
 from ansible_collections.litevirt.uksm.plugins.module_utils.persist import remove as remove_policy
+from ansible_collections.litevirt.uksm.plugins.module_utils.safefiles import read_file, remove_file
 from ansible_collections.litevirt.uksm.plugins.module_utils.sysfs import SYSTEM_UNITS, SysrootError, check_sysroot, host_path
 from ansible_collections.litevirt.uksm.plugins.module_utils.sysfs import wants_link
 
@@ -177,6 +179,8 @@ from ansible_collections.litevirt.uksm.plugins.module_utils.sysfs import wants_l
 _UNIT_NAME = re.compile(r'^[A-Za-z0-9:_.@\\-]+\.(service|target|socket|mount|path|timer|slice|scope)$')
 _PYTHON = re.compile(r'^/[A-Za-z0-9._+/-]+$')
 _OUTPUT = re.compile(r'^/[A-Za-z0-9._+/-]+/[A-Za-z0-9._+-]+\.prom$')
+# purge waits this long for a writer of the policy to finish
+PURGE_LOCK_TIMEOUT = 30.0
 # the policy unit's diff first, then the metrics units'
 _UNIT_FILES = (bootunit.UNIT_FILE,) + bootunit.METRICS_UNIT_FILES
 
@@ -225,7 +229,7 @@ def _host(paths):
 
 
 def _unit_texts(sysroot: str) -> dict:
-    return {path: _read(host_path(sysroot, path)) for path in _UNIT_FILES}
+    return {path: _read(sysroot, path) for path in _UNIT_FILES}
 
 
 def _diff(before: dict, after: dict) -> list:
@@ -301,10 +305,12 @@ def absent(module: AnsibleModule, sysroot: str, systemctl: Systemctl) -> dict:
         if os.path.lexists(host_path(sysroot, POLICY_FILE)):
             removed.append(POLICY_FILE)
         if not module.check_mode:
-            remove_policy(sysroot)
-            # runtime state that every uksm_tunable run recreates: removed, but not a change
-            if os.path.lexists(host_path(sysroot, LOCK_FILE)):
-                os.unlink(host_path(sysroot, LOCK_FILE))
+            # under the lock, so no writer is between reading and replacing the policy; a writer
+            # that waited for this lock file sees it is gone and locks the next one
+            with HostLock(sysroot, PURGE_LOCK_TIMEOUT):
+                remove_policy(sysroot)
+                # runtime state that every uksm_tunable run recreates: removed, but not a change
+                remove_file(sysroot, LOCK_FILE, remove_empty_directory=True)
     if removed and systemctl.live and not module.check_mode:
         systemctl.run('daemon-reload')
     return {
@@ -317,12 +323,9 @@ def absent(module: AnsibleModule, sysroot: str, systemctl: Systemctl) -> dict:
     }
 
 
-def _read(path: str) -> str:
-    try:
-        with open(path, 'r', encoding='utf-8') as handle:
-            return handle.read()
-    except (FileNotFoundError, UnicodeDecodeError):
-        return ''
+def _read(sysroot: str, relative: str) -> str:
+    found = read_file(sysroot, relative, bootunit.MAX_INSTALLED_BYTES)
+    return '' if found is None else found[0].decode('utf-8', 'replace')
 
 
 def main() -> None:

@@ -23,8 +23,13 @@ description:
   - Each write is read back; a failed write (EINVAL, EACCES, EBUSY, ENOMEM, EIO, a short write) or a
     read-back that disagrees restores every attribute this run changed, governor first, and fails with the
     errno and what was restored.
-  - A host-wide lock (C(<sysroot>/run/lock/litevirt-uksm.lock)), shared with the boot-time applier of the
-    C(litevirt.uksm.policy) role, serialises read-compare-write.
+  - A host-wide lock (C(<sysroot>/run/litevirt-uksm/lock), in a directory only root may write), shared with the
+    boot-time applier of the C(litevirt.uksm.policy) role, serialises read-compare-write and the update of the
+    persisted policy; a writer that waits longer than O(lock_timeout) fails with the holder's pid.
+  - Nothing another user could plant is followed; the lock directory, the policy file and its directory are
+    refused, with the path and the reason, when they are a symlink, not a regular file or directory, owned by
+    another user or writable by group or others. The policy file is replaced atomically and fsynced with its
+    directory, so a crash or a power loss leaves the old policy or the new one whole.
 author:
   - litevirt engineering (@litevirt)
 extends_documentation_fragment:

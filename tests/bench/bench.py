@@ -115,7 +115,7 @@ def make_hosts(work: str, count: int, ksm_every: int) -> dict:
     with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
         list(pool.map(lambda job: simhost('up', job[0], '--variant', job[1]), jobs))
     for host in hosts.values():
-        for sub in ('etc/systemd/system', 'usr/lib', 'run/lock'):
+        for sub in ('etc/systemd/system', 'usr/lib', 'run'):
             os.makedirs(os.path.join(host['bench_role_sysroot'], sub), exist_ok=True)
     return hosts
 

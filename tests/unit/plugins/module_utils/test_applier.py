@@ -14,7 +14,7 @@ POLICY = {'uksm': {'cpu_governor': 'medium', 'cpu_ratios': '10 30 MAX/4 MAX/1', 
 
 
 def _persist(root, policies):
-    persist.write_atomic(persist.path_of(root), persist.render(policies))
+    persist.save(root, persist.render(policies))
 
 
 def test_drift_is_repaired_and_logged(make_host):

@@ -87,7 +87,9 @@ def test_unit_orders_before_the_hypervisor_and_keeps_sysfs_writable():
         assert 'ConditionPathExists=|/%s' % backend.directory in lines
     assert 'ConditionPathExists=/' + persist.POLICY_FILE in lines
     assert 'ExecStart=/usr/bin/python3 -I -S -B /usr/lib/litevirt-uksm/uksm-policy-apply' in lines
-    assert 'ProtectSystem=strict' in lines and 'ReadWritePaths=-/run/lock' in lines
+    assert 'ProtectSystem=strict' in lines and 'ReadWritePaths=-/run/lock' not in lines
+    # the lock's directory: root's alone, and kept when the oneshot ends (a module may hold the lock)
+    assert {'RuntimeDirectory=litevirt-uksm', 'RuntimeDirectoryMode=0700', 'RuntimeDirectoryPreserve=yes'} <= set(lines)
     # either of these would make /sys/kernel/mm read-only
     assert not [line for line in lines if line.startswith(('ProtectKernelTunables', 'ReadOnlyPaths', 'InaccessiblePaths'))]
     assert not [line for line in lines if line.startswith('RemainAfterExit')]  # "systemctl start" applies again
@@ -108,7 +110,7 @@ def test_installed_launcher_repairs_drift_in_isolation(make_host):
     host = make_host('uksm')
     root = host.paths.root
     bootunit.install(root, bootunit.artefacts(sys.executable), check_mode=False)
-    persist.write_atomic(persist.path_of(root), persist.render({'uksm': {'cpu_governor': 'low', 'run': '1'}}))
+    persist.save(root, persist.render({'uksm': {'cpu_governor': 'low', 'run': '1'}}))
     command = [sys.executable] + bootunit.PYTHON_FLAGS.split() + [os.path.join(root, bootunit.LAUNCHER), '--sysroot', root]
     # -I: no PYTHONPATH, so only the installed package can satisfy the imports
     result = subprocess.run(command, capture_output=True, text=True, check=False, env={})

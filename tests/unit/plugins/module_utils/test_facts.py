@@ -162,7 +162,7 @@ def test_persisted_policy_and_drift(make_host):
                                       'drift': [], 'error': None,
                                       'unit': {'name': 'uksm-policy.service', 'installed': False, 'enabled': False}}
     # MAX/150 reads back as MAX/151 and 5 ms as one tick: neither is drift
-    persist.write_atomic(persist.path_of(root), persist.render(
+    persist.save(root, persist.render(
         {'uksm': {'cpu_governor': 'full', 'cpu_ratios': '20 40 MAX/4 MAX/1', 'sleep_millisecs': '100', 'run': '1'},
          'ksm': {'run': '1'}}))
     policy = gather(root)['policy']
@@ -175,10 +175,10 @@ def test_persisted_policy_and_drift(make_host):
 
 def test_invalid_persisted_policy_is_reported(make_host):
     root = make_host('uksm').paths.root
-    persist.write_atomic(persist.path_of(root), '[uksm]\ncpu_governor = fastest\n')
+    persist.save(root, '[uksm]\ncpu_governor = fastest\n')
     policy = gather(root)['policy']
     assert 'cpu_governor' in policy['error'] and 'fastest' in policy['error']
-    persist.write_atomic(persist.path_of(root), '[zswap]\nenabled = 1\n')
+    persist.save(root, '[zswap]\nenabled = 1\n')
     assert 'unknown section [zswap]' in gather(root)['policy']['error']
 
 
@@ -200,7 +200,7 @@ def test_sysroot_is_normalised():
 def test_pages_to_scan_under_the_advisor_is_not_drift(make_host):
     host = make_host('ksm')
     root = host.paths.root
-    persist.write_atomic(persist.path_of(root), persist.render({'ksm': {'pages_to_scan': '100', 'run': '1'}}))
+    persist.save(root, persist.render({'ksm': {'pages_to_scan': '100', 'run': '1'}}))
     host.write('run', '1')
     host.write('pages_to_scan', '700')
     assert gather(root)['policy']['drift'] == ['pages_to_scan']

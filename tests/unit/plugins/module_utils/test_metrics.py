@@ -78,7 +78,7 @@ def expected(fact):
 
 
 def _persist(root, policies):
-    persist.write_atomic(persist.path_of(root), persist.render(policies))
+    persist.save(root, persist.render(policies))
 
 
 def _enable_policy_unit(root):

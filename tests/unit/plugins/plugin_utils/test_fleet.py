@@ -142,8 +142,7 @@ def test_gathered_facts_of_simulated_hosts(make_host):
     idle = make_host('ksm-old')
     plain = make_host('none')
     drifted = make_host('uksm')
-    persist.write_atomic(persist.path_of(drifted.paths.root),
-                         persist.render({'uksm': {'cpu_governor': 'medium', 'sleep_millisecs': '200'}}))
+    persist.save(drifted.paths.root, persist.render({'uksm': {'cpu_governor': 'medium', 'sleep_millisecs': '200'}}))
     gathered = {name: gather(host.paths.root) for name, host in
                 (('uksm', uksm), ('ksm', ksm), ('idle', idle), ('plain', plain), ('drifted', drifted))}
     summary = summarize(dict(gathered, down=None))

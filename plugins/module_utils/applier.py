@@ -11,7 +11,7 @@ stdout, which systemd sends to the journal.
 from __future__ import annotations
 
 from . import launcher, persist
-from .lock import LockTimeout
+from .lock import HostLock, LockTimeout
 from .safefiles import UnsafePathError
 from .sysfs import detect
 from .transaction import ApplyError
@@ -25,7 +25,20 @@ PREFIX = 'uksm-policy: '
 
 
 def apply_policy(sysroot: str, out: t.Callable[[str], None], lock_timeout: float = 30.0) -> int:
-    """Apply the persisted policy of the detected backend; 0 on success, 1 on failure."""
+    """Apply the persisted policy of the detected backend; 0 on success, 1 on failure.
+
+    The policy is read under the host lock: a playbook that replaces it while we wait for the lock
+    is followed by its new policy, never undone by the one read before.
+    """
+    try:
+        with HostLock(sysroot, lock_timeout):
+            return _apply_locked(sysroot, out, lock_timeout)
+    except (ApplyError, TunableError, LockTimeout, OSError) as error:
+        out('FAILED: %s' % error)
+        return 1
+
+
+def _apply_locked(sysroot: str, out: t.Callable[[str], None], lock_timeout: float) -> int:
     try:
         policies, _text = persist.load(sysroot)
     except UnsafePathError as error:
@@ -42,11 +55,8 @@ def apply_policy(sysroot: str, out: t.Callable[[str], None], lock_timeout: float
     if not settings:
         out('no %s policy in %s; nothing to apply' % (detection.backend.name, persist.path_of(sysroot)))
         return 0
-    try:
-        result = run(sysroot, detection.backend.name, dict(settings), lock_timeout=lock_timeout, detection=detection)
-    except (ApplyError, TunableError, LockTimeout, OSError) as error:
-        out('FAILED: %s' % error)
-        return 1
+    result = run(sysroot, detection.backend.name, dict(settings), lock_timeout=lock_timeout, detection=detection,
+                 locked_by_caller=True)
     for change in result['changes']:
         out('%s %s: %s -> %s' % (detection.backend.name, change['name'], persist.as_text(change['before']),
                                  persist.as_text(change['after'])))

@@ -33,12 +33,17 @@ SUPPORTED_HZ = (100, 250, 300, 1000)
 KMALLOC_SIZES = frozenset((8, 16, 32, 64, 96, 128, 192, 256))
 
 
+# More digits than any knob or statistic can hold (ULONG_MAX has 20); int() of a few thousand
+# digits is slow and, past 4300, an error of its own.
+MAX_DIGITS = 40
+
+
 def is_decimal(text: str, signs: str = '') -> bool:
-    """ASCII digits after at most one leading character of ``signs`` (``re`` is not imported: it
-    costs the boot applier milliseconds)."""
+    """At most MAX_DIGITS ASCII digits after at most one leading character of ``signs`` (``re`` is
+    not imported: it costs the boot applier milliseconds)."""
     if text and text[0] in signs:
         text = text[1:]
-    return text.isascii() and text.isdigit()
+    return len(text) <= MAX_DIGITS and text.isascii() and text.isdigit()
 
 
 class KnobValueError(ValueError):
@@ -78,6 +83,8 @@ def _as_int(value: t.Any, accepted: str) -> int:
         text = value.strip()
         if is_decimal(text, '+-'):
             return int(text)
+        if text.lstrip('+-').isascii() and text.lstrip('+-').isdigit():
+            raise KnobValueError('is out of range (%d digits)' % len(text.lstrip('+-')), accepted)
         raise KnobValueError('is not a decimal integer', accepted)
     raise KnobValueError('is a %s, but a number is expected' % type(value).__name__, accepted)
 
@@ -289,7 +296,7 @@ class RatioLadder(Kind):
             text = str(rung).strip()
             if text.startswith('MAX/'):
                 divisor = text[4:].lstrip('+')
-                if not divisor.isdigit() or not 1 <= int(divisor) <= self.SCALE:
+                if not is_decimal(divisor) or not 1 <= int(divisor) <= self.SCALE:
                     raise KnobValueError('has rung %r: MAX/N needs N from 1 to 10000' % text, accepted)
                 result.append('MAX/%d' % int(divisor))
                 continue

@@ -56,19 +56,23 @@ class HostLock:
             self.handle = None
 
     def _acquire(self) -> int:
-        directory = open_dir(self.sysroot, LOCK_DIR, private=True, create_mode=0o700)
-        try:
-            deadline = time.monotonic() + self.timeout
-            while True:
+        deadline = time.monotonic() + self.timeout
+        while True:
+            # walked again on every try: a purge may have removed the directory while we waited
+            directory = open_dir(self.sysroot, LOCK_DIR, private=True, create_mode=0o700)
+            try:
                 handle = self._locked(directory, deadline)
-                if handle is not None:
-                    return handle
-        finally:
-            os.close(directory)
+            finally:
+                os.close(directory)
+            if handle is not None:
+                return handle
 
     def _locked(self, directory: int, deadline: float) -> t.Optional[int]:
         """The locked descriptor, or None when the file was replaced while we waited (try again)."""
-        handle, status = open_file(directory, LOCK_NAME, self.path, os.O_RDWR | os.O_CREAT)
+        try:
+            handle, status = open_file(directory, LOCK_NAME, self.path, os.O_RDWR | os.O_CREAT)
+        except FileNotFoundError:
+            return None  # the directory itself was removed: walk it again
         try:
             while True:
                 try:

@@ -54,6 +54,11 @@ def _printable(text: str) -> bool:
     return all(' ' <= character <= '~' for character in text)
 
 
+def _shown(text: str) -> str:
+    """Text from the file as a message may quote it: bounded, control and non-ASCII characters as '?'."""
+    return ''.join(character if ' ' <= character <= '~' else '?' for character in text[:MAX_NAME])
+
+
 def parse(text: str) -> Policies:
     """The sections of a policy file; raises ``PolicyFileError`` naming the line and what is accepted.
 
@@ -70,9 +75,9 @@ def parse(text: str) -> Policies:
             section = line[1:-1].strip()
             if section not in BACKENDS:
                 raise PolicyFileError('line %d: unknown section [%s]; accepted: %s'
-                                      % (number, section[:MAX_NAME], ', '.join('[%s]' % name for name in BACKENDS)))
+                                      % (number, _shown(section), ', '.join('[%s]' % name for name in BACKENDS)))
             if section in policies:
-                raise PolicyFileError('line %d: section [%s] appears twice' % (number, section))
+                raise PolicyFileError('line %d: section [%s] appears twice; accepted: each section once' % (number, section))
             policies[section] = {}
             continue
         name, sep, value = line.partition('=')
@@ -81,10 +86,11 @@ def parse(text: str) -> Policies:
         name = name.strip()
         value = value.strip()
         if not name or len(name) > MAX_NAME or not set(name) <= _NAME_CHARACTERS:
-            raise PolicyFileError('line %d: %r is not an attribute name; accepted: up to %d lowercase letters, '
-                                  'digits and underscores' % (number, name[:MAX_NAME], MAX_NAME))
+            raise PolicyFileError('line %d: \'%s\' is not an attribute name; accepted: up to %d lowercase letters, '
+                                  'digits and underscores' % (number, _shown(name), MAX_NAME))
         if name in policies[section]:
-            raise PolicyFileError('line %d: %s appears twice in [%s]' % (number, name, section))
+            raise PolicyFileError('line %d: %s appears twice in [%s]; accepted: each name once per section'
+                                  % (number, name, section))
         if len(value) > MAX_VALUE or not _printable(value):
             raise PolicyFileError('line %d: the value of %s is not accepted; accepted: up to %d printable ASCII '
                                   'characters' % (number, name, MAX_VALUE))

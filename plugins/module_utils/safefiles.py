@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 _DIRECTORY = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 # what a reader of ours opens a file with: no symlink, no blocking on a FIFO
 _READ = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
-_KINDS = ((stat.S_ISDIR, 'a directory'), (stat.S_ISLNK, 'a symlink'), (stat.S_ISFIFO, 'a FIFO'),
+_KINDS = ((stat.S_ISREG, 'a regular file'), (stat.S_ISDIR, 'a directory'), (stat.S_ISLNK, 'a symlink'), (stat.S_ISFIFO, 'a FIFO'),
           (stat.S_ISSOCK, 'a socket'), (stat.S_ISCHR, 'a character device'), (stat.S_ISBLK, 'a block device'))
 
 
@@ -61,7 +61,7 @@ def _kind(mode: int) -> str:
     for test, name in _KINDS:
         if test(mode):
             return name
-    return 'not a regular file'
+    return 'of an unknown type'
 
 
 def _check_owner(path: str, status: os.stat_result) -> None:
@@ -96,12 +96,13 @@ def open_dir(sysroot: str, relative: str, private: bool = True, create_mode: t.O
     ``create_mode``: create missing components with this mode (else FileNotFoundError).
     The caller closes the descriptor.
     """
+    names = relative.strip('/').split('/')
+    if any(name in ('', '.', '..') for name in names):
+        raise UnsafePathError(_shown(relative), 'not a normalised relative path')
     handle = os.open(sysroot, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     shown = ''
     try:
-        for name in relative.strip('/').split('/'):
-            if name in ('', '.', '..'):
-                raise UnsafePathError(_shown(relative), 'not a normalised relative path')
+        for name in names:
             shown += '/' + name
             child = _open_child_dir(handle, name, shown, create_mode)
             os.close(handle)
@@ -116,8 +117,8 @@ def open_dir(sysroot: str, relative: str, private: bool = True, create_mode: t.O
 
 def _split(relative: str) -> t.Tuple[str, str]:
     directory, _sep, name = relative.strip('/').rpartition('/')
-    if not directory or name in ('', '.', '..'):
-        raise UnsafePathError(_shown(relative), 'not a file below a directory')
+    if not directory or any(part in ('', '.', '..') for part in relative.strip('/').split('/')):
+        raise UnsafePathError(_shown(relative), 'not a normalised path of a file below a directory')
     return directory, name
 
 
@@ -131,6 +132,8 @@ def open_file(directory: int, name: str, shown: str, flags: int = _READ, mode: i
             raise UnsafePathError(shown, 'it is a symlink') from None
         if error.errno == errno.ENXIO:  # a FIFO opened for writing without a reader
             raise UnsafePathError(shown, 'it is a FIFO') from None
+        if error.errno == errno.EISDIR:  # a directory opened for writing
+            raise UnsafePathError(shown, 'it is a directory, not a regular file') from None
         raise
     try:
         status = os.fstat(handle)
@@ -290,9 +293,11 @@ def list_tree(sysroot: str, relative: str, skip: t.Collection[str] = (), private
         return []
     found = []
     try:
-        for directory, dirs, files, _handle in os.fwalk('.', dir_fd=top):
-            dirs[:] = [name for name in dirs if name not in skip]
-            found += [os.path.normpath(os.path.join(relative, directory, name)) for name in files]
+        for directory, dirs, files, handle in os.fwalk('.', dir_fd=top):
+            # fwalk counts a symlink to a directory among the directories (and does not enter it)
+            links = [name for name in dirs if stat.S_ISLNK(os.stat(name, dir_fd=handle, follow_symlinks=False).st_mode)]
+            dirs[:] = [name for name in dirs if name not in skip and name not in links]
+            found += [os.path.normpath(os.path.join(relative, directory, name)) for name in files + links]
     finally:
         os.close(top)
     return sorted(found)

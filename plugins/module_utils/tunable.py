@@ -66,9 +66,11 @@ def _persist(sysroot: str, backend: str, settings: t.Dict[str, t.Any], present: 
 def run(sysroot: str, wanted: str, desired: t.Dict[str, t.Any], state: str = 'present', persist_policy: bool = False,
         allow_unmerge: bool = False, allow_eval_intervals: bool = False, check_mode: bool = False,
         lock_timeout: float = 30.0, preset: t.Optional[str] = None,
-        detection: t.Optional[Detection] = None) -> t.Dict[str, t.Any]:
+        detection: t.Optional[Detection] = None, locked_by_caller: bool = False) -> t.Dict[str, t.Any]:
     """Apply ``desired`` (or record it, ``state=absent`` forgets it); ``detection`` saves a second
-    look at the sysfs directory when the caller already detected the backend."""
+    look at the sysfs directory when the caller already detected the backend; ``locked_by_caller``:
+    the caller holds the host lock already (the boot applier, which reads the policy under it)."""
+    take = not check_mode and not locked_by_caller
     detection = detection or detect(sysroot, wanted)
     backend = detection.backend
     result = {'changed': False, 'backend': backend.name if backend else None, 'changes': [], 'settings': {}}
@@ -76,7 +78,7 @@ def run(sysroot: str, wanted: str, desired: t.Dict[str, t.Any], state: str = 'pr
         name = backend.name if backend else (wanted if wanted != 'auto' else None)
         if name is None:
             raise TunableError('no UKSM or KSM interface to record the policy for (%s); set backend' % detection.reason)
-        with HostLock(sysroot, lock_timeout, take=not check_mode):
+        with HostLock(sysroot, lock_timeout, take=take):
             changed, path, before, after = _persist(sysroot, name, desired, False, check_mode)
         result.update(changed=changed, backend=name, policy_file=path,
                       diff=[{'before': before, 'after': after, 'before_header': path, 'after_header': path}])
@@ -87,7 +89,7 @@ def run(sysroot: str, wanted: str, desired: t.Dict[str, t.Any], state: str = 'pr
         desired = dict(preset_settings(preset, backend.name, detection.present), **desired)
     # check mode writes nothing, so it neither waits for writers nor leaves a lock file behind; the
     # policy file is written under the lock too, so two writers never interleave their updates
-    with HostLock(sysroot, lock_timeout, take=not check_mode):
+    with HostLock(sysroot, lock_timeout, take=take):
         current = _host_state(detection, sysroot)
         plan = make_plan(backend, detection.present, current, desired, allow_eval_intervals=allow_eval_intervals,
                          allow_unmerge=allow_unmerge)

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Dict, List, Optional
+import time
+from typing import Any, Dict, List, Optional, Union
 
 from simhost.host import SimHost
 from simhost.sysroot import Paths, load_doc
@@ -69,13 +70,33 @@ class Control:
 
     # -- faults -------------------------------------------------------------------------
     def inject(self, attr: str, errno: Optional[str] = None, short: Optional[int] = None,
-               readback: Optional[str] = None, times: int = 1, skip: int = 0, op: str = "write") -> None:
-        """Queue one fault; give exactly one of errno, short or readback."""
+               readback: Optional[str] = None, block: Optional[Union[int, float]] = None,
+               times: int = 1, skip: int = 0, op: str = "write") -> None:
+        """Queue one fault; give exactly one of errno, short, readback or block (seconds)."""
         spec: Dict[str, Any] = {"attr": attr, "times": times, "skip": skip, "op": op}
-        for key, value in (("errno", errno), ("short", short), ("readback", readback)):
+        for key, value in (("errno", errno), ("short", short), ("readback", readback), ("block", block)):
             if value is not None:
                 spec[key] = value
         self._set_faults(spec)
+
+    def release(self) -> None:
+        """Let every write held by a block fault go on to the kernel (writes ``.simctl/release``)."""
+        if not self.mounted:
+            # Without a server there is no write() in progress to hold.
+            raise RuntimeError("%s is not mounted: no write can be blocked, nothing to release" % self.paths.mm)
+        self._ctl_write("release", "1\n")
+
+    def wait_blocked(self, count: int = 1, timeout: float = 10.0) -> Dict[str, Any]:
+        """Wait until the log holds ``count`` writes held by block faults; the last of them."""
+        deadline = time.monotonic() + timeout
+        while True:
+            blocked = [entry for entry in self.writes() if entry["result"] == "blocked"]
+            if len(blocked) >= count:
+                return blocked[-1]
+            if time.monotonic() >= deadline:
+                raise TimeoutError("%d of %d blocked writes in the log of %s after %ss: is a block fault queued, "
+                                   "and do its attr and skip match a write?" % (len(blocked), count, self.paths.root, timeout))
+            time.sleep(0.01)
 
     def faults(self) -> List[Dict[str, Any]]:
         if self.mounted:
@@ -83,6 +104,7 @@ class Control:
         return self._offline().pending_faults()
 
     def clear_faults(self) -> None:
+        """Empty the fault queue; a write held by a block fault is abandoned (EINTR)."""
         self._set_faults([])
 
     def _set_faults(self, spec: Any) -> None:

@@ -10,6 +10,13 @@ A fault is a JSON object naming an attribute and exactly one effect:
 * ``{"attr": "sleep_millisecs", "readback": "777\\n"}``: after the next
   successful write, reads return that text until the attribute is written
   again (a read-back mismatch).
+* ``{"attr": "sleep_millisecs", "block": 30}``: the write does not return
+  until ``.simctl/release`` is written (it then goes to the kernel model like
+  any write), or it is abandoned: after that many seconds, when the queue is
+  replaced, on reboot, when its writer is SIGKILLed or the host unmounted (it
+  then applies nothing and fails EINTR).  This holds a writer inside write()
+  so a test can kill it there, or keep it in the middle of a transaction while
+  another writer runs.
 
 ``skip`` lets that many matching operations through first; ``times`` is how
 many operations the fault affects before it is used up.
@@ -23,7 +30,10 @@ from typing import Any, Dict, List, Optional
 
 from simhost.parse import kernel_error
 
-EFFECTS = ("errno", "short", "readback")
+EFFECTS = ("errno", "short", "readback", "block")
+
+#: longest block a fault may ask for: a forgotten release must not hang a test run for long
+MAX_BLOCK_SECONDS = 600
 
 
 def _bad(message: str) -> OSError:
@@ -57,6 +67,8 @@ def normalise(spec: Any) -> Dict[str, Any]:
     elif effect == "short":
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise _bad("short must be a positive byte count")
+    elif effect == "block":
+        value = _block_seconds(value)
     elif not isinstance(value, str):
         raise _bad("readback must be a string")
     if effect != "errno" and fault["op"] != "write":
@@ -71,6 +83,13 @@ def _errno_name(value: Any) -> str:
     if isinstance(value, str) and value.startswith("E") and isinstance(getattr(errno, value, None), int):
         return value
     raise _bad("unknown errno %r" % (value,))
+
+
+def _block_seconds(value: Any) -> float:
+    # "not 0 < value <= max" also refuses NaN and infinity (json.loads accepts both).
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 < value <= MAX_BLOCK_SECONDS:
+        raise _bad("block must be a number of seconds, more than 0 and at most %d" % MAX_BLOCK_SECONDS)
+    return value
 
 
 def kind_of(fault: Dict[str, Any]) -> str:

@@ -25,6 +25,11 @@ def _caller_uid() -> int:
     return mfusepy.fuse_get_context()[0]
 
 
+def _caller_tid() -> int:
+    # The id of the writing thread (0 when outside our pid namespace).
+    return mfusepy.fuse_get_context()[2]
+
+
 class SysfsOps(mfusepy.Operations):
     """Paths are relative to the mm directory: /uksm/run, /.simctl/state, ..."""
 
@@ -139,7 +144,7 @@ class SysfsOps(mfusepy.Operations):
         kind, name = self._resolve(path)
         if kind == "attr":
             # sysfs ignores the file position: every write() is one store() call.
-            return self.host.write_attr(name, data)
+            return self.host.write_attr(name, data, _caller_tid())
         if kind == "ctl":
             return self.host.control_write(name, data)
         raise _fail(errno.EISDIR)

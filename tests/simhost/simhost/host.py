@@ -1,16 +1,19 @@
 """One simulated host: kernel model + fault injection + write log + persistence.
 
 This is everything the FUSE layer calls, kept free of FUSE so it can be
-tested directly.  All methods are thread-safe; a hung store sleeps without
-holding the lock so other files stay readable.
+tested directly.  All methods are thread-safe; a hung store and a write held
+by a ``block`` fault wait without holding the lock so other files stay
+readable and writable.
 """
 
 from __future__ import annotations
 
 import copy
 import errno
+import itertools
 import json
 import os
+import signal
 import threading
 import time
 from typing import Any, Dict, List, Optional
@@ -19,14 +22,39 @@ from simhost.faults import FaultQueue
 from simhost.kernel import KernelHang, SysfsKernel, make_kernel
 from simhost.parse import kernel_error
 from simhost.procfiles import sync_proc
-from simhost.sysroot import Paths, load_doc, save_doc
+from simhost.sysroot import Paths, is_mounted, load_doc, save_doc
 from simhost.variants import get_variant, thread_name
 
-CONTROL_FILES = ("state", "faults", "log", "reboot")
+CONTROL_FILES = ("state", "faults", "log", "reboot", "release")
+
+#: how often a held write looks at what no notification tells it: its timeout,
+#: a SIGKILL of its writer, the unmount of the host
+HOLD_POLL_SECONDS = 0.05
+
+#: the end of a held write, decided once (see SimHost._end_holds)
+RELEASED, ABANDONED = "released", "abandoned"
 
 
 def errno_name(code: int) -> str:
     return errno.errorcode.get(code, str(code))
+
+
+def _being_killed(tid: Optional[int]) -> bool:
+    """Whether thread ``tid`` has a SIGKILL pending.
+
+    FUSE sends a write to the server and then waits for the answer
+    uninterruptibly: a SIGKILLed writer stays in D state until the server
+    answers, so a held write must notice the kill itself and give up.
+    """
+    if not tid:
+        return False
+    bit = 1 << (signal.SIGKILL - 1)
+    try:
+        with open("/proc/%d/status" % tid, encoding="utf-8") as handle:
+            masks = [line.split()[1] for line in handle if line.startswith(("SigPnd:", "ShdPnd:"))]
+    except OSError:
+        return False  # not in our pid namespace: rely on the other ends of the block
+    return any(int(mask, 16) & bit for mask in masks)
 
 
 class SimHost:
@@ -43,6 +71,13 @@ class SimHost:
         self.log: List[Dict[str, Any]] = self._load_log()
         self.lock = threading.Lock()
         self._proc_key: Any = None
+        #: set by the server: a held write gives up once this is no longer a mount point
+        self.mount_point: Optional[str] = None
+        #: held writes (ticket -> "" while waiting, then RELEASED or ABANDONED); lock order: lock, then _gate
+        self._gate = threading.Condition()
+        self._holds: Dict[int, str] = {}
+        self._tickets = itertools.count(1)
+        self._closed = False
 
     @classmethod
     def load(cls, sysroot: str) -> "SimHost":
@@ -91,46 +126,118 @@ class SimHost:
                 return self.overrides[attr].encode()
             return kernel.read(attr)
 
-    def write_attr(self, attr: str, data: bytes) -> int:
-        """One write() call on an attribute: returns the bytes accepted or raises OSError."""
-        hang: Optional[KernelHang] = None
-        hang_seconds = 0.0
-        with self.lock:
-            kernel = self._kernel()
-            if self.variant.readonly or self.variant.unreadable:
-                code = errno.EROFS if self.variant.readonly else errno.EACCES
-                self._log("write", attr, data, errno_name(code), None, False, False)
-                raise kernel_error(code, attr)
-            # A write (of any outcome) ends a pending read-back mismatch.
-            self.overrides.pop(attr, None)
-            fault = self.faults.take(attr, "write")
-            try:
-                if fault and "errno" in fault:
-                    self._log("write", attr, data, fault["errno"], None, False, True)
-                    raise kernel_error(getattr(errno, fault["errno"]), "injected fault")
-                if fault and "short" in fault:
-                    accepted = min(fault["short"], len(data))
-                    self._log("write", attr, data, "short", accepted, False, True)
-                    return accepted
+    def write_attr(self, attr: str, data: bytes, caller: Optional[int] = None) -> int:
+        """One write() call on an attribute: returns the bytes accepted or raises OSError.
+
+        ``caller`` is the writing thread's id (FUSE passes it); a write held by a
+        ``block`` fault gives up when that thread is being killed.
+        """
+        ticket, hold_seconds = 0, 0.0
+        try:
+            with self.lock:
+                kernel = self._kernel()
+                if self._closed:
+                    # Only an fd opened before the unmount gets here, like a dead FUSE mount.
+                    raise kernel_error(errno.ENOTCONN, "%s: the simulated host is shutting down" % attr)
+                if self.variant.readonly or self.variant.unreadable:
+                    code = errno.EROFS if self.variant.readonly else errno.EACCES
+                    self._log("write", attr, data, errno_name(code), None, False, False)
+                    raise kernel_error(code, attr)
+                # A write (of any outcome) ends a pending read-back mismatch.
+                self.overrides.pop(attr, None)
+                fault = self.faults.take(attr, "write")
                 try:
-                    accepted = kernel.write(attr, data)
-                except KernelHang as exc:
-                    self._log("write", attr, data, "HUNG", None, True, False)
-                    hang, hang_seconds = exc, float(kernel.state.get("hang_seconds", 5))
-                except OSError as exc:
-                    self._log("write", attr, data, errno_name(exc.errno), None, kernel.last_write_hazard, False)
-                    raise
-                else:
-                    self._log("write", attr, data, "ok", accepted, kernel.last_write_hazard, False)
-                    readback = self.faults.take(attr, "readback")
-                    if readback:
-                        self.overrides[attr] = readback["readback"]
-                    return accepted
-            finally:
-                self._save()
-        # Blocked in the kernel: sleep without the lock, then give up.
-        time.sleep(max(hang_seconds, 0.0))
-        raise kernel_error(hang.errno if hang else errno.ETIMEDOUT, "%s: write blocked (uksmd is gone)" % attr)
+                    if fault and "errno" in fault:
+                        self._log("write", attr, data, fault["errno"], None, False, True)
+                        raise kernel_error(getattr(errno, fault["errno"]), "injected fault")
+                    if fault and "short" in fault:
+                        accepted = min(fault["short"], len(data))
+                        self._log("write", attr, data, "short", accepted, False, True)
+                        return accepted
+                    if fault and "block" in fault:
+                        # Logged and saved before waiting: a test polling the log knows the writer is inside.
+                        self._log("write", attr, data, "blocked", None, False, True)
+                        ticket, hold_seconds = self._new_hold(), float(fault["block"])
+                    else:
+                        return self._store(kernel, attr, data)
+                finally:
+                    self._save()
+            if self._hold(ticket, hold_seconds, caller) == ABANDONED:
+                with self.lock:
+                    self._log("write", attr, data, "abandoned", None, False, True)
+                raise kernel_error(errno.EINTR, "%s: blocked write abandoned" % attr)
+            with self.lock:
+                try:
+                    return self._store(self._kernel(), attr, data)
+                finally:
+                    self._save()
+        except KernelHang as hang:
+            # Blocked in the kernel: sleep without the lock, then give up.
+            with self.lock:
+                seconds = float(self.kernel.state.get("hang_seconds", 5)) if self.kernel else 0.0
+            time.sleep(max(seconds, 0.0))
+            raise kernel_error(hang.errno, "%s: write blocked (uksmd is gone)" % attr) from None
+
+    def _store(self, kernel: SysfsKernel, attr: str, data: bytes) -> int:
+        """Hand one write to the kernel model and log it (caller holds the lock)."""
+        try:
+            accepted = kernel.write(attr, data)
+        except KernelHang:
+            self._log("write", attr, data, "HUNG", None, True, False)
+            raise
+        except OSError as exc:
+            self._log("write", attr, data, errno_name(exc.errno), None, kernel.last_write_hazard, False)
+            raise
+        self._log("write", attr, data, "ok", accepted, kernel.last_write_hazard, False)
+        readback = self.faults.take(attr, "readback")
+        if readback:
+            self.overrides[attr] = readback["readback"]
+        return accepted
+
+    # -- held writes (block faults) -------------------------------------------------------
+    def _new_hold(self) -> int:
+        """Register a held write (caller holds the lock, so no release can slip in before it)."""
+        with self._gate:
+            ticket = next(self._tickets)
+            self._holds[ticket] = ""
+            return ticket
+
+    def _hold(self, ticket: int, seconds: float, caller: Optional[int]) -> str:
+        """Wait, without the host lock, until the held write is released or abandoned."""
+        deadline = time.monotonic() + seconds
+        try:
+            while True:
+                with self._gate:
+                    # Releases and clears notify at once; the timeout only paces the checks below.
+                    pause = min(max(deadline - time.monotonic(), 0.0), HOLD_POLL_SECONDS)
+                    if self._gate.wait_for(lambda: self._holds[ticket], pause):
+                        return self._holds[ticket]
+                if self.mount_point and not is_mounted(self.mount_point):
+                    self.close()  # umount detached us: every held write gives up
+                elif time.monotonic() >= deadline or _being_killed(caller):
+                    with self._gate:
+                        self._holds[ticket] = self._holds[ticket] or ABANDONED
+        finally:
+            with self._gate:
+                self._holds.pop(ticket, None)
+
+    def _end_holds(self, outcome: str) -> None:
+        """Decide every held write that is still waiting, and wake them all."""
+        with self._gate:
+            for ticket, decided in self._holds.items():
+                if not decided:
+                    self._holds[ticket] = outcome
+            self._gate.notify_all()
+
+    def release(self) -> None:
+        """Let every write held right now go on to the kernel model."""
+        self._end_holds(RELEASED)
+
+    def close(self) -> None:
+        """The server is going away: abandon every held write and refuse new writes (ENOTCONN)."""
+        with self._gate:
+            self._closed = True
+        self._end_holds(ABANDONED)
 
     # -- control side ---------------------------------------------------------------
     def state(self) -> Dict[str, Any]:
@@ -155,6 +262,8 @@ class SimHost:
         with self.lock:
             if isinstance(spec, list):
                 self.faults.replace(spec)
+                # The faults that held writes are gone with the queue.
+                self._end_holds(ABANDONED)
             else:
                 self.faults.add(spec)
             self._save()
@@ -180,6 +289,7 @@ class SimHost:
             self.kernel = make_kernel(self.variant, self.doc.get("boot"))
             self.faults = FaultQueue()
             self.overrides = {}
+            self._end_holds(ABANDONED)
             self._save()
 
     def control_read(self, name: str) -> bytes:
@@ -191,14 +301,18 @@ class SimHost:
             return "".join(json.dumps(entry, sort_keys=True) + "\n" for entry in self.writes()).encode()
         if name == "reboot":
             return b"write anything here to reboot the simulated host\n"
+        if name == "release":
+            return b"write anything here to let every blocked write go on\n"
         raise kernel_error(errno.ENOENT, name)
 
     def control_write(self, name: str, data: bytes) -> int:
-        """Each write() must carry one complete JSON document (log and reboot take anything)."""
+        """Each write() must carry one complete JSON document (log, reboot and release take anything)."""
         if name == "log":
             self.clear_log()
         elif name == "reboot":
             self.reboot()
+        elif name == "release":
+            self.release()
         elif name in ("state", "faults"):
             try:
                 value = json.loads(data.decode("utf-8"))

@@ -50,9 +50,12 @@ def serve(sysroot: str) -> int:
     options = {"foreground": True, "direct_io": True, "fsname": "simhost", "subtype": "simhost"}
     if os.geteuid() == 0:
         options["allow_other"] = True  # non-root users see the mount, like real sysfs
+    # A write held by a block fault gives up once umount has detached the mount.
+    host.mount_point = host.paths.mm
     try:
         mfusepy.FUSE(SysfsOps(host), host.paths.mm, **options)
     finally:
+        host.close()
         with host.lock:
             host._save()  # pylint: disable=protected-access
     return 0

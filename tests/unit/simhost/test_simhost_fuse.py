@@ -155,7 +155,7 @@ def test_control_files(make_host):
     control = make_host("uksm")
     ctl = control.paths.ctl
     kdir = os.path.join(control.paths.mm, "uksm")
-    assert sorted(os.listdir(ctl)) == ["faults", "log", "reboot", "state"]
+    assert sorted(os.listdir(ctl)) == ["faults", "log", "reboot", "release", "state"]
     # state: read the full kernel state, write a JSON object to merge.
     state = json.loads(read_file(os.path.join(ctl, "state")))
     assert state["variant"] == "uksm" and state["cpu_governor"] == "full"

@@ -106,6 +106,18 @@ def test_systemd_analyze_verify_accepts_the_unit(tmp_path):
     assert result.returncode == 0 and findings == [], result.stderr
 
 
+@pytest.mark.skipif(shutil.which('systemd-analyze') is None, reason='systemd-analyze is installed by scripts/setup-host.sh')
+def test_systemd_analyze_security_exposure_is_not_worse_than_before_the_lock_moved(tmp_path):
+    """1.7 offline with systemd 252 for the unit with ReadWritePaths=/run/lock; RuntimeDirectory= keeps it."""
+    path = tmp_path / bootunit.UNIT_NAME
+    path.write_text(bootunit.unit_text('/usr/bin/python3'))
+    result = subprocess.run(['systemd-analyze', 'security', '--offline=yes', '--no-pager', str(path)],
+                            capture_output=True, text=True, check=False)
+    overall = [line for line in result.stdout.splitlines() if 'Overall exposure level' in line]
+    assert overall, result.stdout + result.stderr
+    assert float(overall[0].split(':')[-1].split()[0]) <= 1.7, overall[0]
+
+
 def test_installed_launcher_repairs_drift_in_isolation(make_host):
     host = make_host('uksm')
     root = host.paths.root

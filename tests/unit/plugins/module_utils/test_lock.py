@@ -1,0 +1,414 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, litevirt.uksm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The host lock is root's alone, held by one process at a time, and freed when its holder dies.
+
+HostLock creates ``run/litevirt-uksm`` (0700) and ``lock`` (0600) owned by root, and refuses,
+without creating or truncating anything anywhere, a directory or file another user could have
+planted or swapped. Holders are separate processes, so flock semantics are the real ones: a
+second writer times out naming the holder's pid, a SIGKILLed holder frees the lock at once, and
+a waiter whose lock file was removed from under it locks the file that is at the path, so there
+are never two holders. holder() reports the pid and creates nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import stat
+import subprocess
+import sys
+import time
+import typing as t
+
+import pytest
+
+from ansible_collections.litevirt.uksm.plugins.module_utils import lock
+from ansible_collections.litevirt.uksm.plugins.module_utils.lock import HostLock, LockTimeout, holder
+from ansible_collections.litevirt.uksm.plugins.module_utils.safefiles import UnsafePathError
+
+NOBODY = 65534
+ROOT = os.geteuid()
+KNOWN = b'a file root must not truncate\n'
+LOCK_DIR = 'run/litevirt-uksm'
+LOCK_FILE = 'run/litevirt-uksm/lock'
+SHOWN = '/run/litevirt-uksm/lock'
+HOLDER = r'''
+import os, sys, time
+from ansible_collections.litevirt.uksm.plugins.module_utils.lock import HostLock
+with HostLock(sys.argv[1], timeout=float(sys.argv[2])):
+    print('acquired %d' % os.getpid(), flush=True)
+    time.sleep(60)
+'''
+
+Snapshot = t.Dict[str, t.Tuple[int, int, int, t.Optional[t.Union[bytes, str]], int]]
+
+
+def _snapshot(top: str) -> Snapshot:
+    """Every path under ``top``: type, mode, owner, content or link target, mtime (FIFOs not opened)."""
+    found = {}  # type: Snapshot
+    paths = [top]
+    for directory, dirs, files in os.walk(top):
+        paths += [os.path.join(directory, name) for name in dirs + files]
+    for path in paths:
+        status = os.lstat(path)
+        content = None  # type: t.Optional[t.Union[bytes, str]]
+        if stat.S_ISREG(status.st_mode):
+            with open(path, 'rb') as handle:
+                content = handle.read()
+        elif stat.S_ISLNK(status.st_mode):
+            content = os.readlink(path)
+        found[os.path.relpath(path, top)] = (stat.S_IFMT(status.st_mode), stat.S_IMODE(status.st_mode),
+                                             status.st_uid, content, status.st_mtime_ns)
+    return found
+
+
+def _python_path() -> str:
+    """The directory holding ansible_collections, as this process imported it."""
+    path = os.path.abspath(lock.__file__)
+    for _level in range(5):  # lock.py, module_utils, plugins, uksm, litevirt
+        path = os.path.dirname(path)
+    return os.path.dirname(path)
+
+
+class Hang(Exception):
+    """An operation blocked (on a FIFO) for longer than the alarm allowed."""
+
+
+@pytest.fixture
+def no_hang() -> t.Iterator[None]:
+    """Fail, rather than stall the suite, when an operation blocks."""
+    def expired(_signum: int, _frame: t.Any) -> None:
+        raise Hang('blocked for more than 5 s')
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(5)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.fixture
+def sysroot(tmp_path: t.Any) -> str:
+    root = str(tmp_path / 'sysroot')
+    os.mkdir(root, 0o755)
+    return root
+
+
+@pytest.fixture
+def outside(tmp_path: t.Any) -> str:
+    """A directory beside the sysroot, with a file a planted symlink may point to."""
+    path = str(tmp_path / 'outside')
+    os.mkdir(path, 0o755)
+    with open(os.path.join(path, 'target'), 'wb') as handle:
+        handle.write(KNOWN)
+    return path
+
+
+Spawn = t.Callable[[str, float], subprocess.Popen]
+
+
+@pytest.fixture
+def spawn() -> t.Iterator[Spawn]:
+    """Start holder processes (HostLock, then sleep); every one still running is killed afterwards."""
+    started = []  # type: t.List[subprocess.Popen]
+    environment = dict(os.environ)
+    environment['PYTHONPATH'] = os.pathsep.join(filter(None, [_python_path(), environment.get('PYTHONPATH')]))
+
+    def start(root: str, timeout: float) -> subprocess.Popen:
+        process = subprocess.Popen([sys.executable, '-c', HOLDER, root, str(timeout)], env=environment,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+        process.communicate(timeout=10)
+
+
+def _acquired(process: subprocess.Popen, timeout: float = 10.0) -> None:
+    """Wait until the holder process says it holds the lock."""
+    assert process.stdout is not None
+    ready, _w, _x = select.select([process.stdout], [], [], timeout)
+    if not ready:
+        raise AssertionError('pid %d did not take the lock within %gs' % (process.pid, timeout))
+    line = process.stdout.readline().decode()
+    if line != 'acquired %d\n' % process.pid:
+        process.wait(10)
+        raise AssertionError('pid %d: %r, stderr %s' % (process.pid, line, process.stderr.read().decode()
+                                                       if process.stderr else ''))
+
+
+def _not_acquired(process: subprocess.Popen, within: float) -> None:
+    assert process.stdout is not None
+    ready, _w, _x = select.select([process.stdout], [], [], within)
+    assert not ready, 'pid %d took the lock: %r' % (process.pid, process.stdout.readline())
+    assert process.poll() is None
+
+
+def _open_lock_files(pid: int, path: str) -> t.List[str]:
+    """The /proc/<pid>/fd entries of a process that are the lock file (or a deleted one)."""
+    found = []
+    directory = '/proc/%d/fd' % pid
+    for entry in os.listdir(directory):
+        try:
+            target = os.readlink(os.path.join(directory, entry))
+        except OSError:
+            continue
+        if target in (path, path + ' (deleted)'):
+            found.append(os.path.join(directory, entry))
+    return found
+
+
+def _wait_until_opened(pid: int, path: str, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not _open_lock_files(pid, path):
+        assert time.monotonic() < deadline, 'pid %d never opened %s' % (pid, path)
+        time.sleep(0.01)
+
+
+def _kill(process: subprocess.Popen) -> None:
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait(10)
+
+
+def _lock_text(root: str) -> str:
+    with open(os.path.join(root, LOCK_FILE)) as handle:
+        return handle.read()
+
+
+def _times_out(root: str, timeout: float, pid: int) -> None:
+    started = time.monotonic()
+    with pytest.raises(LockTimeout) as caught:
+        with HostLock(root, timeout=timeout):
+            pass
+    elapsed = time.monotonic() - started
+    assert '(pid %d)' % pid in str(caught.value)
+    assert str(caught.value) == '%s is held by another writer (pid %d) for more than %gs' % (SHOWN, pid, timeout)
+    assert timeout <= elapsed < timeout + 2
+
+
+# --- what the lock creates -----------------------------------------------------------------------
+
+def test_lock_creates_a_private_directory_and_file_owned_by_root(sysroot: str) -> None:
+    with HostLock(sysroot) as path:
+        assert path == SHOWN
+        directory = os.lstat(os.path.join(sysroot, LOCK_DIR))
+        assert stat.S_ISDIR(directory.st_mode) and stat.S_IMODE(directory.st_mode) == 0o700
+        assert directory.st_uid == ROOT
+        status = os.lstat(os.path.join(sysroot, LOCK_FILE))
+        assert stat.S_ISREG(status.st_mode) and stat.S_IMODE(status.st_mode) == 0o600 and status.st_uid == ROOT
+        assert _lock_text(sysroot) == '%d\n' % os.getpid()
+        assert holder(sysroot) == os.getpid()
+    assert holder(sysroot) is None
+    assert os.listdir(os.path.join(sysroot, LOCK_DIR)) == ['lock']
+
+
+def test_lock_in_check_mode_takes_nothing_and_creates_nothing(sysroot: str) -> None:
+    with HostLock(sysroot, take=False) as path:
+        assert path == SHOWN
+        assert os.listdir(sysroot) == []
+    assert os.listdir(sysroot) == []
+
+
+def test_second_lock_in_the_same_process_times_out(sysroot: str) -> None:
+    """flock belongs to the open file description: a second open conflicts even in one process."""
+    with HostLock(sysroot):
+        _times_out(sysroot, 0.2, os.getpid())
+
+
+# --- refusals: the directory ---------------------------------------------------------------------
+
+def _plant_directory(sysroot: str, outside: str, setup: str) -> None:
+    os.mkdir(os.path.join(sysroot, 'run'), 0o755)
+    directory = os.path.join(sysroot, LOCK_DIR)
+    if setup == 'symlink':
+        os.mkdir(os.path.join(outside, 'elsewhere'), 0o700)
+        os.symlink(os.path.join(outside, 'elsewhere'), directory)
+    elif setup == 'run-symlink':
+        os.rmdir(os.path.join(sysroot, 'run'))
+        os.mkdir(os.path.join(outside, 'run'), 0o755)
+        os.mkdir(os.path.join(outside, 'run', 'litevirt-uksm'), 0o700)
+        os.symlink(os.path.join(outside, 'run'), os.path.join(sysroot, 'run'))
+    elif setup == 'owned-by-nobody':
+        os.mkdir(directory, 0o700)
+        os.chown(directory, NOBODY, NOBODY)
+    elif setup == 'mode-0777':
+        os.mkdir(directory)
+        os.chmod(directory, 0o777)
+    elif setup == 'run-mode-0777':
+        os.chmod(os.path.join(sysroot, 'run'), 0o777)
+    else:
+        raise AssertionError(setup)
+
+
+DIRECTORY_REFUSALS = {
+    'symlink': 'refusing /run/litevirt-uksm: it is a symlink, not a directory',
+    'run-symlink': 'refusing /run: it is a symlink, not a directory',
+    'owned-by-nobody': 'refusing /run/litevirt-uksm: owned by uid %d, not uid %d' % (NOBODY, ROOT),
+    'mode-0777': 'refusing /run/litevirt-uksm: writable by group or others (mode 0777)',
+    'run-mode-0777': 'refusing /run: writable by group or others (mode 0777)',
+}
+
+
+@pytest.mark.parametrize('setup', list(DIRECTORY_REFUSALS))
+def test_lock_directory_not_roots_alone_is_refused(sysroot: str, outside: str, setup: str) -> None:
+    message = DIRECTORY_REFUSALS[setup]
+    _plant_directory(sysroot, outside, setup)
+    before = (_snapshot(sysroot), _snapshot(outside))
+    with pytest.raises(UnsafePathError) as caught:
+        with HostLock(sysroot, timeout=0.2):
+            raise AssertionError('the lock was taken')
+    assert str(caught.value) == message
+    assert (_snapshot(sysroot), _snapshot(outside)) == before
+    # no lock file at any symlink's target
+    assert not os.path.lexists(os.path.join(outside, 'elsewhere', 'lock'))
+    assert not os.path.lexists(os.path.join(outside, 'run', 'litevirt-uksm', 'lock'))
+    # holder() reads through the same checks: nothing to report, nothing created
+    assert holder(sysroot) is None
+    assert (_snapshot(sysroot), _snapshot(outside)) == before
+
+
+# --- refusals: the file --------------------------------------------------------------------------
+
+def _plant_file(sysroot: str, outside: str, setup: str) -> None:
+    os.makedirs(os.path.join(sysroot, LOCK_DIR), 0o700)
+    os.chmod(os.path.join(sysroot, 'run'), 0o755)
+    path = os.path.join(sysroot, LOCK_FILE)
+    if setup == 'symlink':
+        os.symlink(os.path.join(outside, 'target'), path)
+    elif setup == 'dangling-symlink':
+        os.symlink(os.path.join(outside, 'created-by-root'), path)
+    elif setup == 'fifo':
+        os.mkfifo(path, 0o600)
+    elif setup == 'directory':
+        os.mkdir(path, 0o700)
+    elif setup == 'owned-by-nobody':
+        with open(path, 'w') as handle:
+            handle.write('1\n')
+        os.chmod(path, 0o600)
+        os.chown(path, NOBODY, NOBODY)
+    elif setup == 'mode-0666':
+        with open(path, 'w') as handle:
+            handle.write('1\n')
+        os.chmod(path, 0o666)
+    else:
+        raise AssertionError(setup)
+
+
+FILE_REFUSALS = {
+    'symlink': 'it is a symlink',
+    'dangling-symlink': 'it is a symlink',
+    'fifo': 'it is a FIFO, not a regular file',
+    'directory': 'it is a directory, not a regular file',
+    'owned-by-nobody': 'owned by uid %d, not uid %d' % (NOBODY, ROOT),
+    'mode-0666': 'writable by group or others (mode 0666)',
+}
+
+
+@pytest.mark.usefixtures('no_hang')
+@pytest.mark.parametrize('setup', list(FILE_REFUSALS))
+def test_lock_file_not_roots_alone_is_refused(sysroot: str, outside: str, setup: str) -> None:
+    reason = FILE_REFUSALS[setup]
+    _plant_file(sysroot, outside, setup)
+    before = (_snapshot(sysroot), _snapshot(outside))
+    with pytest.raises(UnsafePathError) as caught:
+        with HostLock(sysroot, timeout=0.2):
+            raise AssertionError('the lock was taken')
+    assert str(caught.value) == 'refusing %s: %s' % (SHOWN, reason)
+    assert (_snapshot(sysroot), _snapshot(outside)) == before
+    # the symlink's target keeps its content (not truncated, no pid written), nothing created at a dangling one
+    with open(os.path.join(outside, 'target'), 'rb') as handle:
+        assert handle.read() == KNOWN
+    assert not os.path.lexists(os.path.join(outside, 'created-by-root'))
+    assert holder(sysroot) is None
+    assert (_snapshot(sysroot), _snapshot(outside)) == before
+
+
+# --- holders in other processes ------------------------------------------------------------------
+
+def test_second_writer_times_out_naming_the_holders_pid(sysroot: str, spawn: Spawn) -> None:
+    first = spawn(sysroot, 5)
+    _acquired(first)
+    assert holder(sysroot) == first.pid
+    _times_out(sysroot, 0.3, first.pid)
+    # the waiter that gave up changed nothing: the holder's pid is still in the file
+    assert _lock_text(sysroot) == '%d\n' % first.pid
+
+
+def test_lock_of_a_killed_holder_is_free_at_once(sysroot: str, spawn: Spawn) -> None:
+    first = spawn(sysroot, 5)
+    _acquired(first)
+    _kill(first)
+    assert holder(sysroot) is None
+    started = time.monotonic()
+    with HostLock(sysroot, timeout=1):
+        assert time.monotonic() - started < 0.5
+        assert holder(sysroot) == os.getpid()
+        assert _lock_text(sysroot) == '%d\n' % os.getpid()
+
+
+def _waiter_takes_the_file_at_the_path(sysroot: str, spawn: Spawn, remove_directory: bool) -> None:
+    """A holds; B opened the same file and waits; the file (and maybe its directory) is removed; A dies."""
+    path = os.path.join(sysroot, LOCK_FILE)
+    first = spawn(sysroot, 5)
+    _acquired(first)
+    waiter = spawn(sysroot, 5)
+    _wait_until_opened(waiter.pid, path)
+    _not_acquired(waiter, 0.2)
+    # what uksm_policy_unit's purge does under the lock
+    os.unlink(path)
+    if remove_directory:
+        os.rmdir(os.path.join(sysroot, LOCK_DIR))
+    _kill(first)
+    _acquired(waiter)
+    # B holds the file that is at the path, not the removed one
+    status = os.lstat(path)
+    assert stat.S_ISREG(status.st_mode) and stat.S_IMODE(status.st_mode) == 0o600 and status.st_uid == ROOT
+    directory = os.lstat(os.path.join(sysroot, LOCK_DIR))
+    assert stat.S_IMODE(directory.st_mode) == 0o700 and directory.st_uid == ROOT
+    held = _open_lock_files(waiter.pid, path)
+    assert [os.readlink(entry) for entry in held] == [path]
+    assert os.stat(held[0]).st_ino == status.st_ino
+    assert _lock_text(sysroot) == '%d\n' % waiter.pid
+    assert holder(sysroot) == waiter.pid
+    # and nobody else gets it meanwhile: never two holders
+    _times_out(sysroot, 0.2, waiter.pid)
+    _kill(waiter)
+    with HostLock(sysroot, timeout=1):
+        assert holder(sysroot) == os.getpid()
+
+
+def test_waiter_whose_lock_file_was_removed_holds_the_file_at_the_path(sysroot: str, spawn: Spawn) -> None:
+    _waiter_takes_the_file_at_the_path(sysroot, spawn, remove_directory=False)
+
+
+def test_waiter_whose_lock_file_and_directory_were_purged_holds_the_file_at_the_path(sysroot: str,
+                                                                                      spawn: Spawn) -> None:
+    """uksm_policy_unit's purge removes the lock file and its emptied directory while a writer waits."""
+    _waiter_takes_the_file_at_the_path(sysroot, spawn, remove_directory=True)
+
+
+# --- holder() ------------------------------------------------------------------------------------
+
+def test_holder_of_a_missing_directory_is_none_and_creates_nothing(sysroot: str) -> None:
+    assert holder(sysroot) is None
+    assert os.listdir(sysroot) == []
+    os.makedirs(os.path.join(sysroot, LOCK_DIR), 0o700)
+    assert holder(sysroot) is None
+    assert os.listdir(os.path.join(sysroot, LOCK_DIR)) == []
+
+
+def test_holder_is_none_when_free_and_the_pid_when_held(sysroot: str, spawn: Spawn) -> None:
+    with HostLock(sysroot):
+        pass
+    assert holder(sysroot) is None
+    first = spawn(sysroot, 5)
+    _acquired(first)
+    assert holder(sysroot) == first.pid
+    # holder() takes a shared lock only to test: it does not keep the holder from holding
+    assert holder(sysroot) == first.pid
+    _kill(first)
+    assert holder(sysroot) is None

@@ -15,7 +15,7 @@ import fcntl
 import os
 import time
 
-from .safefiles import UnsafePathError, open_dir, open_file
+from .safefiles import open_dir, open_file
 
 TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotations are strings
 if TYPE_CHECKING:

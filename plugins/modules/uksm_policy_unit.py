@@ -61,7 +61,7 @@ options:
   purge:
     description:
       - With O(state=absent), also delete the persisted policy (and its directory when empty) and the lock file
-        C(/run/litevirt-uksm/lock) (and its directory), under that lock: it waits up to 30 seconds for a running
+        C(/run/litevirt-uksm/lock) (and its directory), under that lock. It waits up to 30 seconds for a running
         M(litevirt.uksm.uksm_tunable) or boot applier to finish.
     type: bool
     default: false

@@ -6,7 +6,9 @@
 For every write position of a real transaction (its own writes, and the rollback's after a
 failed write), the simulated kernel holds that write() until the test has killed the writer.
 Then: the lock is free at once, the persisted policy is the old file whole, the boot applier
-brings the host back to the persisted policy, and the module brings it to the new request.
+brings the host back to the persisted policy, and the module brings it to the new request. The
+same holds for a writer killed while it replaces the policy file (each step of a replacement is
+killed in test_safefiles.py).
 """
 
 from __future__ import annotations
@@ -41,6 +43,16 @@ import sys
 from ansible_collections.litevirt.uksm.plugins.module_utils.tunable import run
 run(sys.argv[1], "auto", %r, persist_policy=True, lock_timeout=30)
 '''
+# The same run, killed inside the policy file's replacement: after the new file is written and
+# fsynced under its temporary name, just before the rename.
+KILLED_BEFORE_RENAME = '''
+import os, signal
+
+def _killed(*args, **kwargs):
+    os.kill(os.getpid(), signal.SIGKILL)
+
+os.replace = _killed
+''' + WRITER
 
 
 def _prepare(host, backend: str) -> str:
@@ -53,8 +65,8 @@ def _prepare(host, backend: str) -> str:
     return persist.load(root)[1]
 
 
-def _writer(root: str, backend: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, '-c', WRITER % (REQUEST[backend],), root],
+def _writer(root: str, backend: str, code: str = WRITER) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, '-c', code % (REQUEST[backend],), root],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(os.environ))
 
 
@@ -132,3 +144,28 @@ def test_writer_killed_at_every_write_leaves_a_host_the_next_run_repairs(make_ho
         _kill_at(host, backend, writes, position, failing)
     print('%s %s: killed at %d write positions: %s' % (backend, 'rollback' if failing else 'transaction', len(positions),
           ', '.join('%s=%r' % (writes[p]['attr'], writes[p]['data']) for p in positions)))
+
+
+@pytest.mark.parametrize('backend', ['uksm', 'ksm'])
+def test_writer_killed_while_replacing_the_policy_file_leaves_the_old_file_whole(make_host, backend):
+    host = make_host(backend)
+    root = host.paths.root
+    old_text = _prepare(host, backend)
+    writer = _writer(root, backend, KILLED_BEFORE_RENAME)
+    writer.communicate(timeout=60)
+    assert writer.returncode == -signal.SIGKILL
+    # every write of the run happened; the file is the old one, its successor left as a temporary
+    assert _kernel_holds(host, REQUEST[backend])
+    assert persist.load(root)[1] == old_text
+    directory = os.path.dirname(persist.path_of(root))
+    assert [name for name in os.listdir(directory) if name.startswith('.policy.conf.%d.' % writer.pid)]
+    with lock.HostLock(root, timeout=0.5):
+        pass
+    # at boot the persisted (old) policy is what counts; the next run persists the new one whole
+    lines = []  # type: t.List[str]
+    assert apply_policy(root, lines.append, lock_timeout=5) == 0, lines
+    assert _kernel_holds(host, BEFORE[backend]), lines
+    run(root, 'auto', REQUEST[backend], persist_policy=True, lock_timeout=5)
+    assert _kernel_holds(host, REQUEST[backend])
+    assert persist.load(root)[0][backend] == {name: persist.as_text(value) for name, value in REQUEST[backend].items()}
+    assert [name for name in os.listdir(directory) if name.startswith('.')] == []  # the temporary was swept

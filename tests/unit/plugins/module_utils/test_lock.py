@@ -137,8 +137,8 @@ def _acquired(process: subprocess.Popen, timeout: float = 10.0) -> None:
     line = process.stdout.readline().decode()
     if line != 'acquired %d\n' % process.pid:
         process.wait(10)
-        raise AssertionError('pid %d: %r, stderr %s' % (process.pid, line, process.stderr.read().decode()
-                                                       if process.stderr else ''))
+        stderr = process.stderr.read().decode() if process.stderr else ''
+        raise AssertionError('pid %d: %r, stderr %s' % (process.pid, line, stderr))
 
 
 def _not_acquired(process: subprocess.Popen, within: float) -> None:
@@ -385,8 +385,8 @@ def test_waiter_whose_lock_file_was_removed_holds_the_file_at_the_path(sysroot: 
     _waiter_takes_the_file_at_the_path(sysroot, spawn, remove_directory=False)
 
 
-def test_waiter_whose_lock_file_and_directory_were_purged_holds_the_file_at_the_path(sysroot: str,
-                                                                                      spawn: Spawn) -> None:
+def test_waiter_whose_lock_file_and_directory_were_purged_holds_the_file_at_the_path(
+        sysroot: str, spawn: Spawn) -> None:
     """uksm_policy_unit's purge removes the lock file and its emptied directory while a writer waits."""
     _waiter_takes_the_file_at_the_path(sysroot, spawn, remove_directory=True)
 

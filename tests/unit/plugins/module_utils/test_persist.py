@@ -164,8 +164,8 @@ REFUSED = [
 
 
 @pytest.mark.parametrize('text, line, fragments', [case[1:] for case in REFUSED], ids=[case[0] for case in REFUSED])
-def test_corrupt_policy_text_is_refused_naming_the_line_and_what_is_accepted(text: str, line: int,
-                                                                            fragments: t.List[str]) -> None:
+def test_corrupt_policy_text_is_refused_naming_the_line_and_what_is_accepted(
+        text: str, line: int, fragments: t.List[str]) -> None:
     with pytest.raises(PolicyFileError) as caught:
         persist.parse(text)
     message = str(caught.value)

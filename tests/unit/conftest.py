@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import typing as t
 
@@ -41,3 +42,19 @@ def make_host(tmp_path) -> t.Iterator[t.Callable[..., Control]]:
     yield factory
     for root in roots:
         server.umount(root)
+
+
+class Hang(Exception):
+    """An operation blocked (on a FIFO, say) for longer than the alarm allowed."""
+
+
+@pytest.fixture
+def no_hang() -> t.Iterator[None]:
+    """Fail, rather than stall the suite, when an operation of the test blocks for 5 s."""
+    def expired(_signum: int, _frame: t.Any) -> None:
+        raise Hang('blocked for more than 5 s')
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(5)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous)

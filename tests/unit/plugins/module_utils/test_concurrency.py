@@ -17,6 +17,7 @@ import time
 import typing as t
 
 import pytest
+from kernel_text import kernel_holds, tokens
 
 from ansible_collections.litevirt.uksm.plugins.module_utils import persist
 from ansible_collections.litevirt.uksm.plugins.module_utils.lock import LockTimeout
@@ -54,7 +55,7 @@ def _owner(entry: t.Dict[str, t.Any]) -> int:
     """Which request a logged write belongs to (the governor's preset values are not ours: -1)."""
     text = entry['data'].split()
     for index, request in enumerate(REQUESTS):
-        if text == persist.as_text(request.get(entry['attr'])).split() and entry['attr'] != 'run':
+        if text == tokens(request.get(entry['attr'])) and entry['attr'] != 'run':
             return index
     return -1
 
@@ -67,15 +68,6 @@ def _owners(host) -> t.List[int]:
         if owner >= 0 and entry['result'] == 'ok' and (not runs or runs[-1] != owner):
             runs.append(owner)
     return runs
-
-
-def _kernel_holds(host, request: t.Dict[str, t.Any]) -> bool:
-    for name, value in request.items():
-        tokens = host.read(name).split()
-        chosen = [token[1:-1] for token in tokens if token.startswith('[')]
-        if (chosen or tokens) != persist.as_text(value).split():
-            return False
-    return True
 
 
 def test_waiting_writer_fails_after_its_timeout_naming_the_holders_pid(make_host):
@@ -93,7 +85,7 @@ def test_waiting_writer_fails_after_its_timeout_naming_the_holders_pid(make_host
         host.release()
         _out, err = holder.communicate(timeout=30)
     assert holder.returncode == 0, err
-    assert _kernel_holds(host, REQUESTS[1])  # the loser wrote nothing
+    assert kernel_holds(host, REQUESTS[1])  # the loser wrote nothing
     assert _owners(host) == [1]
 
 
@@ -118,7 +110,7 @@ def test_playbook_and_boot_applier_at_once_apply_one_whole_request_then_the_othe
     # the playbook's request whole, then the applier's (its policy file was replaced by the playbook's
     # persist in between: the applier reads the file once it holds the lock)
     assert _owners(host) == [0]
-    assert _kernel_holds(host, REQUESTS[0])
+    assert kernel_holds(host, REQUESTS[0])
     assert 'uksm policy applied: 5 attribute(s) checked, 0 changed' in out
 
 
@@ -134,5 +126,5 @@ def test_four_writers_at_once_end_in_one_request_whole(make_host, round_):
     # each writer's writes are one block (a writer whose values the kernel already held writes nothing)
     assert len(order) == len(set(order)) and set(order) <= {0, 1, 2, 3}, (round_, order)
     last = order[-1]
-    assert _kernel_holds(host, REQUESTS[last])
+    assert kernel_holds(host, REQUESTS[last])
     assert persist.load(root)[0]['uksm'] == {name: persist.as_text(value) for name, value in REQUESTS[last].items()}

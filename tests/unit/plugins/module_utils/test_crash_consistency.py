@@ -20,6 +20,7 @@ import sys
 import typing as t
 
 import pytest
+from kernel_text import kernel_holds
 
 from ansible_collections.litevirt.uksm.plugins.module_utils import lock, persist
 from ansible_collections.litevirt.uksm.plugins.module_utils.applier import apply_policy
@@ -74,16 +75,6 @@ def _writes(host) -> t.List[t.Dict[str, t.Any]]:
     return [entry for entry in host.writes() if entry['result'] not in ('blocked', 'abandoned')]
 
 
-def _kernel_holds(host, settings: t.Dict[str, t.Any]) -> bool:
-    """What the simulated kernel itself reads, compared as text (not through the collection's parsers)."""
-    for name, value in settings.items():
-        tokens = host.read(name).split()
-        chosen = [token[1:-1] for token in tokens if token.startswith('[')]
-        if (chosen or tokens) != persist.as_text(value).split():
-            return False
-    return True
-
-
 def _sequence(host, backend: str, failing: bool) -> t.List[t.Dict[str, t.Any]]:
     """The writes of one undisturbed run (with an injected EIO on FAILING when ``failing``)."""
     _prepare(host, backend)
@@ -114,6 +105,11 @@ def _kill_at(host, backend: str, writes: t.List[t.Dict[str, t.Any]], position: i
     host.clear_faults()  # the held write is abandoned: it never reaches the kernel
     assert writer.returncode == -signal.SIGKILL
 
+    _repaired_after_the_kill(host, backend, old_text)
+
+
+def _repaired_after_the_kill(host, backend: str, old_text: str) -> None:
+    root = host.paths.root
     # the lock died with its holder
     assert lock.holder(root) is None
     with lock.HostLock(root, timeout=0.5):
@@ -123,10 +119,10 @@ def _kill_at(host, backend: str, writes: t.List[t.Dict[str, t.Any]], position: i
     # the boot applier brings the host back to the persisted policy ...
     lines = []  # type: t.List[str]
     assert apply_policy(root, lines.append, lock_timeout=5) == 0, lines
-    assert _kernel_holds(host, BEFORE[backend]), lines
-    # ... and the next module run to the request, persisted whole
+    assert kernel_holds(host, BEFORE[backend]), lines
+    # ... and the next module run to the request, persisted whole, a killed run's temporary swept
     run(root, 'auto', REQUEST[backend], persist_policy=True, lock_timeout=5)
-    assert _kernel_holds(host, REQUEST[backend])
+    assert kernel_holds(host, REQUEST[backend])
     assert persist.load(root)[0][backend] == {name: persist.as_text(value) for name, value in REQUEST[backend].items()}
     assert [name for name in os.listdir(os.path.dirname(persist.path_of(root))) if name.startswith('.')] == []
 
@@ -155,17 +151,8 @@ def test_writer_killed_while_replacing_the_policy_file_leaves_the_old_file_whole
     writer.communicate(timeout=60)
     assert writer.returncode == -signal.SIGKILL
     # every write of the run happened; the file is the old one, its successor left as a temporary
-    assert _kernel_holds(host, REQUEST[backend])
-    assert persist.load(root)[1] == old_text
+    assert kernel_holds(host, REQUEST[backend])
     directory = os.path.dirname(persist.path_of(root))
     assert [name for name in os.listdir(directory) if name.startswith('.policy.conf.%d.' % writer.pid)]
-    with lock.HostLock(root, timeout=0.5):
-        pass
     # at boot the persisted (old) policy is what counts; the next run persists the new one whole
-    lines = []  # type: t.List[str]
-    assert apply_policy(root, lines.append, lock_timeout=5) == 0, lines
-    assert _kernel_holds(host, BEFORE[backend]), lines
-    run(root, 'auto', REQUEST[backend], persist_policy=True, lock_timeout=5)
-    assert _kernel_holds(host, REQUEST[backend])
-    assert persist.load(root)[0][backend] == {name: persist.as_text(value) for name, value in REQUEST[backend].items()}
-    assert [name for name in os.listdir(directory) if name.startswith('.')] == []  # the temporary was swept
+    _repaired_after_the_kill(host, backend, old_text)

@@ -23,6 +23,7 @@ import time
 import typing as t
 
 import pytest
+from tree_snapshot import snapshot
 
 from ansible_collections.litevirt.uksm.plugins.module_utils import lock
 from ansible_collections.litevirt.uksm.plugins.module_utils.lock import HostLock, LockTimeout, holder
@@ -42,26 +43,6 @@ with HostLock(sys.argv[1], timeout=float(sys.argv[2])):
     time.sleep(60)
 '''
 
-Snapshot = t.Dict[str, t.Tuple[int, int, int, t.Optional[t.Union[bytes, str]], int]]
-
-
-def _snapshot(top: str) -> Snapshot:
-    """Every path under ``top``: type, mode, owner, content or link target, mtime (FIFOs not opened)."""
-    found = {}  # type: Snapshot
-    paths = [top]
-    for directory, dirs, files in os.walk(top):
-        paths += [os.path.join(directory, name) for name in dirs + files]
-    for path in paths:
-        status = os.lstat(path)
-        content = None  # type: t.Optional[t.Union[bytes, str]]
-        if stat.S_ISREG(status.st_mode):
-            with open(path, 'rb') as handle:
-                content = handle.read()
-        elif stat.S_ISLNK(status.st_mode):
-            content = os.readlink(path)
-        found[os.path.relpath(path, top)] = (stat.S_IFMT(status.st_mode), stat.S_IMODE(status.st_mode),
-                                             status.st_uid, content, status.st_mtime_ns)
-    return found
 
 
 def _python_path() -> str:
@@ -70,22 +51,6 @@ def _python_path() -> str:
     for _level in range(5):  # lock.py, module_utils, plugins, uksm, litevirt
         path = os.path.dirname(path)
     return os.path.dirname(path)
-
-
-class Hang(Exception):
-    """An operation blocked (on a FIFO) for longer than the alarm allowed."""
-
-
-@pytest.fixture
-def no_hang() -> t.Iterator[None]:
-    """Fail, rather than stall the suite, when an operation blocks."""
-    def expired(_signum: int, _frame: t.Any) -> None:
-        raise Hang('blocked for more than 5 s')
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.alarm(5)
-    yield
-    signal.alarm(0)
-    signal.signal(signal.SIGALRM, previous)
 
 
 @pytest.fixture
@@ -257,18 +222,18 @@ DIRECTORY_REFUSALS = {
 def test_lock_directory_not_roots_alone_is_refused(sysroot: str, outside: str, setup: str) -> None:
     message = DIRECTORY_REFUSALS[setup]
     _plant_directory(sysroot, outside, setup)
-    before = (_snapshot(sysroot), _snapshot(outside))
+    before = (snapshot(sysroot), snapshot(outside))
     with pytest.raises(UnsafePathError) as caught:
         with HostLock(sysroot, timeout=0.2):
             raise AssertionError('the lock was taken')
     assert str(caught.value) == message
-    assert (_snapshot(sysroot), _snapshot(outside)) == before
+    assert (snapshot(sysroot), snapshot(outside)) == before
     # no lock file at any symlink's target
     assert not os.path.lexists(os.path.join(outside, 'elsewhere', 'lock'))
     assert not os.path.lexists(os.path.join(outside, 'run', 'litevirt-uksm', 'lock'))
     # holder() reads through the same checks: nothing to report, nothing created
     assert holder(sysroot) is None
-    assert (_snapshot(sysroot), _snapshot(outside)) == before
+    assert (snapshot(sysroot), snapshot(outside)) == before
 
 
 # --- refusals: the file --------------------------------------------------------------------------
@@ -313,18 +278,18 @@ FILE_REFUSALS = {
 def test_lock_file_not_roots_alone_is_refused(sysroot: str, outside: str, setup: str) -> None:
     reason = FILE_REFUSALS[setup]
     _plant_file(sysroot, outside, setup)
-    before = (_snapshot(sysroot), _snapshot(outside))
+    before = (snapshot(sysroot), snapshot(outside))
     with pytest.raises(UnsafePathError) as caught:
         with HostLock(sysroot, timeout=0.2):
             raise AssertionError('the lock was taken')
     assert str(caught.value) == 'refusing %s: %s' % (SHOWN, reason)
-    assert (_snapshot(sysroot), _snapshot(outside)) == before
+    assert (snapshot(sysroot), snapshot(outside)) == before
     # the symlink's target keeps its content (not truncated, no pid written), nothing created at a dangling one
     with open(os.path.join(outside, 'target'), 'rb') as handle:
         assert handle.read() == KNOWN
     assert not os.path.lexists(os.path.join(outside, 'created-by-root'))
     assert holder(sysroot) is None
-    assert (_snapshot(sysroot), _snapshot(outside)) == before
+    assert (snapshot(sysroot), snapshot(outside)) == before
 
 
 # --- holders in other processes ------------------------------------------------------------------

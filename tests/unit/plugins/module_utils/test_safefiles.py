@@ -24,6 +24,7 @@ import sys
 import typing as t
 
 import pytest
+from tree_snapshot import snapshot
 
 from ansible_collections.litevirt.uksm.plugins.module_utils import safefiles
 from ansible_collections.litevirt.uksm.plugins.module_utils.safefiles import (
@@ -38,30 +39,6 @@ FILE = 'etc/app/file'
 # .<name>.<pid>.<12 hex digits>: the temporaries replace_file writes
 TEMPORARY = re.compile(r'^\.(?P<name>.+)\.(?P<pid>[0-9]+)\.(?P<suffix>[0-9a-f]{12})$')
 
-# what a path looks like: type, permissions, owner, content or link target, and (optionally) mtime
-Entry = t.Tuple[int, int, int, int, t.Optional[t.Union[bytes, str]], t.Optional[int]]
-Snapshot = t.Dict[str, Entry]
-
-
-def _snapshot(top: str, directory_times: bool = True) -> Snapshot:
-    """Every path under ``top`` (itself included), symlinks not followed, FIFOs not opened."""
-    found = {}  # type: Snapshot
-    paths = [top]
-    for directory, dirs, files in os.walk(top):
-        paths += [os.path.join(directory, name) for name in dirs + files]
-    for path in paths:
-        status = os.lstat(path)
-        content = None  # type: t.Optional[t.Union[bytes, str]]
-        if stat.S_ISREG(status.st_mode):
-            with open(path, 'rb') as handle:
-                content = handle.read()
-        elif stat.S_ISLNK(status.st_mode):
-            content = os.readlink(path)
-        # a refused replace_file may create and remove its temporary: that moves the directory's mtime only
-        mtime = None if stat.S_ISDIR(status.st_mode) and not directory_times else status.st_mtime_ns
-        found[os.path.relpath(path, top)] = (stat.S_IFMT(status.st_mode), stat.S_IMODE(status.st_mode),
-                                             status.st_uid, status.st_gid, content, mtime)
-    return found
 
 
 def _write(path: str, data: bytes, mode: int = 0o644) -> None:
@@ -87,25 +64,25 @@ class World:
         _write(self.host(FILE), OLD)
         _write(os.path.join(self.outside, 'd', 'file'), KNOWN)
         _write(os.path.join(self.outside, 'target'), KNOWN)
-        self.before_outside = _snapshot(self.outside)
-        self.before_root = _snapshot(self.root, directory_times=False)
+        self.before_outside = snapshot(self.outside)
+        self.before_root = snapshot(self.root, directory_times=False)
 
     def host(self, relative: str) -> str:
         return os.path.join(self.root, relative)
 
     def mark(self) -> None:
         """Take the snapshots again, after a test planted its hostile things."""
-        self.before_outside = _snapshot(self.outside)
-        self.before_root = _snapshot(self.root, directory_times=False)
+        self.before_outside = snapshot(self.outside)
+        self.before_root = snapshot(self.root, directory_times=False)
 
     def outside_unchanged(self) -> None:
-        assert _snapshot(self.outside) == self.before_outside
+        assert snapshot(self.outside) == self.before_outside
         with open(os.path.join(self.outside, 'target'), 'rb') as handle:
             assert handle.read() == KNOWN
 
     def all_unchanged(self) -> None:
         self.outside_unchanged()
-        assert _snapshot(self.root, directory_times=False) == self.before_root
+        assert snapshot(self.root, directory_times=False) == self.before_root
 
     def content(self, relative: str) -> bytes:
         with open(self.host(relative), 'rb') as handle:
@@ -126,22 +103,6 @@ def umask() -> t.Iterator[None]:
     previous = os.umask(0o022)
     yield
     os.umask(previous)
-
-
-class Hang(Exception):
-    """An operation blocked (on a FIFO) for longer than the alarm allowed."""
-
-
-@pytest.fixture
-def no_hang() -> t.Iterator[None]:
-    """Fail, rather than stall the suite, when an operation blocks (a FIFO opened without a peer)."""
-    def expired(_signum: int, _frame: t.Any) -> None:
-        raise Hang('blocked for more than 5 s')
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.alarm(5)
-    yield
-    signal.alarm(0)
-    signal.signal(signal.SIGALRM, previous)
 
 
 def _read(world: World, relative: str, private: bool = True) -> t.Any:

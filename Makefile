@@ -90,7 +90,7 @@ docs-site: setup build
 release-check: setup
 	scripts/release-check.sh $(BUILD)/release-check
 
-# Benchmark, not a test (issue 7): simulated hosts, interleaved repeated runs, medians and ratios;
+# Benchmark, not a test (README, Performance): simulated hosts, interleaved repeated runs, medians and ratios;
 # writes $(BUILD)/bench/results.json. BENCH_GUEST=1 adds the same cases over SSH to the QEMU guest;
 # BENCH_CASES=facts,tunable runs only those (and ping) while profiling.
 BENCH_HOSTS ?= 50

@@ -1,13 +1,17 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Options shared by every module that reads or writes a host's UKSM/KSM files."""
+"""Options shared by every module that reads or writes a host's UKSM/KSM files.
+
+Their argument spec is plugins/module_utils/host_options.py: change both together.
+"""
 
 from __future__ import annotations
 
 
 class ModuleDocFragment:
 
+    # sysroot, which every module has
     DOCUMENTATION = r'''
 options:
   sysroot:
@@ -19,6 +23,11 @@ options:
         a chroot.
     type: path
     default: /
+'''
+
+    # the kernel interface, for the modules that read or write it
+    BACKEND = r'''
+options:
   backend:
     description:
       - Kernel interface to use.

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the litevirt.uksm collection: not a public API, it may change in any release.
 """The boot-time applier: write the persisted policy with the same code as uksm_tunable.
 
 The policy role installs these module_utils files as a package on the host, with a small
@@ -11,11 +12,11 @@ stdout, which systemd sends to the journal.
 from __future__ import annotations
 
 from . import launcher, persist
-from .lock import HostLock, LockTimeout
+from .errors import CAUGHT
+from .lock import HostLock
 from .safefiles import UnsafePathError
 from .sysfs import detect
-from .transaction import ApplyError
-from .tunable import TunableError, run
+from .tunable import run
 
 TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotations are strings
 if TYPE_CHECKING:
@@ -33,7 +34,7 @@ def apply_policy(sysroot: str, out: t.Callable[[str], None], lock_timeout: float
     try:
         with HostLock(sysroot, lock_timeout):
             return _apply_locked(sysroot, out, lock_timeout)
-    except (ApplyError, TunableError, LockTimeout, OSError) as error:
+    except CAUGHT as error:
         out('FAILED: %s' % error)
         return 1
 

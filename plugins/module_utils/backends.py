@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the litevirt.uksm collection: not a public API, it may change in any release.
 """The knob model: one declarative table per backend (``uksm``, ``ksm``).
 
 Every attribute of the kernel ABI contract is described once here: writable or statistic, value
@@ -89,7 +90,7 @@ class Backend:
         return sorted(names, key=lambda name: (self.attrs[name].stage, position[name]))
 
 
-# UKSM write stages (spec, "Order of writes").
+# UKSM write stages, in the order docs/knob-reference.md lists them (the kernel's "order of writes").
 _GOVERNOR, _OVERRIDES, _THRESHOLDS, _RUN_LAST = 1, 2, 3, 9
 
 UKSM_GOVERNOR_PRESETS = {
@@ -138,7 +139,7 @@ UKSM = Backend('uksm', 'UKSM (Ultra KSM)', 'uksmd', 'cpu_governor', [
     Attr('sleep_times', Counter(), 'Times uksmd has slept.', writable=False),
 ], presets=UKSM_GOVERNOR_PRESETS)
 
-# KSM write stages (spec: advisor_mode, pages_to_scan, advisor_*, the rest, run last).
+# KSM write stages: advisor_mode, pages_to_scan, advisor_*, the rest, run last (docs/knob-reference.md).
 _MODE, _PAGES, _ADVISOR, _REST = 1, 2, 3, 4
 
 KSM = Backend('ksm', 'KSM (mainline)', 'ksmd', 'run', [

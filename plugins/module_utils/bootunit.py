@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the litevirt.uksm collection: not a public API, it may change in any release.
 """The boot-time applier as files on a host: the unit, a launcher, and these module_utils as a package.
 
 The package is the applier, the metrics writer and every module_utils file they import, copied byte

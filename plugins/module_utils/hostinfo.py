@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the litevirt.uksm collection: not a public API, it may change in any release.
 """Cheap facts about the host around the sysfs knobs: /proc and installed services."""
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
 
 
 class Conflict:
-    """A service that writes the same sysfs files as a policy (spec, "Things on a host that fight a policy")."""
+    """A service that writes the same sysfs files as a policy, so it would undo it (ksmtuned every 60 s)."""
 
     def __init__(self, process: t.Optional[str], backends: t.Tuple[str, ...], certain: bool) -> None:
         self.process = process  # the process name it runs as, if it keeps running

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the litevirt.uksm collection: not a public API, it may change in any release.
 """Value kinds of the UKSM and KSM sysfs attributes.
 
 A kind knows four things about an attribute's value:
@@ -17,6 +18,8 @@ desired one on some supported HZ. Stdlib only: this file also runs in the boot-t
 
 from __future__ import annotations
 
+from .errors import UksmError
+
 TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotations are strings
 if TYPE_CHECKING:
     import typing as t
@@ -29,7 +32,7 @@ INT_MAX = 2 ** 31 - 1
 SUPPORTED_HZ = (100, 250, 300, 1000)
 
 # Slab sizes of the kernel's kmalloc caches. A cpu_ratios write of exactly one of these byte
-# counts makes the UKSM parser read past its buffer (spec, hazards).
+# counts makes the UKSM parser read past its buffer (docs/knob-reference.md, Hazards).
 KMALLOC_SIZES = frozenset((8, 16, 32, 64, 96, 128, 192, 256))
 
 
@@ -46,7 +49,7 @@ def is_decimal(text: str, signs: str = '') -> bool:
     return len(text) <= MAX_DIGITS and text.isascii() and text.isdigit()
 
 
-class KnobValueError(ValueError):
+class KnobValueError(UksmError):
     """A user value that the kernel would reject, or that a hazard guard refuses."""
 
     def __init__(self, why: str, accepted: str) -> None:
@@ -55,7 +58,7 @@ class KnobValueError(ValueError):
         self.accepted = accepted
 
 
-class KernelFormatError(ValueError):
+class KernelFormatError(UksmError):
     """The kernel printed something this model does not understand."""
 
 
@@ -338,7 +341,7 @@ class RatioLadder(Kind):
         return float(int(rung))
 
     def check_ladder(self, value: t.List[str], max_cpu_percentage: int) -> None:
-        """Refuse a ladder whose effective ratios decrease (a BUG_ON in the scanner, spec)."""
+        """Refuse a ladder whose effective ratios decrease (a BUG_ON in the scanner: docs/knob-reference.md, Hazards)."""
         shares = [self.effective(rung, max_cpu_percentage) for rung in value]
         for index in range(1, len(shares)):
             if shares[index] < shares[index - 1]:

@@ -1,17 +1,19 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the litevirt.uksm collection: not a public API, it may change in any release.
 """What the installed launchers share: options, --sysroot, one prefixed line per message, exit statuses.
 
 module_utils may not call sys.exit (ansible-test sanity), so ``run`` returns the status and the
 launcher scripts written by bootunit exit with it. The options are parsed here rather than by
-argparse, whose import alone takes longer than the boot applier's work (issue 7's benchmark).
+argparse, whose import alone takes longer than the boot applier's work (README, Performance).
 """
 
 from __future__ import annotations
 
 import sys
 
+from .errors import UksmError
 from .sysfs import SysrootError, check_sysroot
 
 TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotations are strings
@@ -23,7 +25,7 @@ if TYPE_CHECKING:
     Options = t.Dict[str, t.Tuple[t.Any, t.Callable[[str], t.Any], str]]
 
 
-class UsageError(ValueError):
+class UsageError(UksmError):
     """Arguments the launcher does not understand."""
 
 

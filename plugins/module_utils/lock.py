@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the litevirt.uksm collection: not a public API, it may change in any release.
 """The host-wide lock around read-compare-write, shared by uksm_tunable and the boot-time applier.
 
 The lock lives in a directory only root can write (``/run/litevirt-uksm``, 0700), never in a
@@ -15,6 +16,7 @@ import fcntl
 import os
 import time
 
+from .errors import UksmError
 from .safefiles import open_dir, open_file
 
 TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotations are strings
@@ -26,7 +28,7 @@ LOCK_NAME = 'lock'
 LOCK_FILE = LOCK_DIR + '/' + LOCK_NAME
 
 
-class LockTimeout(RuntimeError):
+class LockTimeout(UksmError):
     """Another writer held the lock for longer than we were willing to wait."""
 
 

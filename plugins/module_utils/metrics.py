@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the litevirt.uksm collection: not a public API, it may change in any release.
 """``ansible_facts.uksm`` as Prometheus metrics, for node_exporter's textfile collector.
 
 ``render`` turns one ``facts.gather()`` result into the text exposition format, so every value is
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 from . import launcher
 from .backends import BACKENDS
+from .errors import CAUGHT
 from .facts import gather
 from .persist import METRICS_OUTPUT as OUTPUT
 from .safefiles import replace_file
@@ -170,7 +172,7 @@ def _write_metrics(sysroot: str, options: t.Dict[str, t.Any], out: launcher.Out)
         return 2
     try:
         write(sysroot, output, render(gather(sysroot)))
-    except OSError as error:
+    except CAUGHT as error:
         out('FAILED: cannot write %s: %s' % (output, error))
         return 1
     return 0

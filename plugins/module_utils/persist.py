@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the litevirt.uksm collection: not a public API, it may change in any release.
 """The persisted policy: the settings the boot-time applier writes again after every reboot.
 
 One file, ``<sysroot>/etc/litevirt-uksm/policy.conf``, with a section per backend and the
@@ -12,6 +13,7 @@ from __future__ import annotations
 import os
 
 from .backends import BACKENDS
+from .errors import UksmError
 from .safefiles import read_file, remove_file, replace_file
 from .sysfs import SYSTEM_UNITS, host_path, wants_link
 
@@ -39,7 +41,7 @@ MAX_VALUE = 1024
 _NAME_CHARACTERS = frozenset('abcdefghijklmnopqrstuvwxyz0123456789_')
 
 
-class PolicyFileError(ValueError):
+class PolicyFileError(UksmError):
     """The persisted policy cannot be parsed."""
 
 

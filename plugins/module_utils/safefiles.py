@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the litevirt.uksm collection: not a public API, it may change in any release.
 """Files root reads and writes under the sysroot, without following anything another user could plant.
 
 On a hypervisor the guests run as unprivileged accounts (libvirt-qemu, qemu, per-VM users). If one
@@ -30,6 +31,8 @@ import errno
 import os
 import stat
 
+from .errors import UksmError
+
 TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotations are strings
 if TYPE_CHECKING:
     import typing as t
@@ -41,11 +44,13 @@ _KINDS = ((stat.S_ISREG, 'a regular file'), (stat.S_ISDIR, 'a directory'), (stat
           (stat.S_ISSOCK, 'a socket'), (stat.S_ISCHR, 'a character device'), (stat.S_ISBLK, 'a block device'))
 
 
-class UnsafePathError(OSError):
-    """A path is refused: it is not what root may safely follow, read or replace."""
+class UnsafePathError(UksmError, OSError):
+    """A path is refused: it is not what root may safely follow, read or replace (an OSError too,
+    EPERM, so that code handling file errors handles it)."""
 
     def __init__(self, path: str, reason: str) -> None:
-        super().__init__(errno.EPERM, reason, path)
+        OSError.__init__(self, errno.EPERM, reason, path)
+        self.details = {}  # type: t.Dict[str, t.Any]
         self.path = path
         self.reason = reason
 

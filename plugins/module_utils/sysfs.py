@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the litevirt.uksm collection: not a public API, it may change in any release.
 """Where a host's files are, and which backend its kernel offers.
 
 Every path the collection touches is a fixed relative path joined to ``sysroot``; attribute names
@@ -12,6 +13,7 @@ from __future__ import annotations
 import os
 
 from .backends import BACKENDS, DETECTION_ORDER, Backend
+from .errors import UksmError
 from .knobs import Choice, KernelFormatError
 
 TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotations are strings
@@ -24,7 +26,7 @@ READ_LIMIT = 4096
 SYSTEM_UNITS = 'etc/systemd/system'
 
 
-class SysrootError(ValueError):
+class SysrootError(UksmError):
     """The sysroot option is not a usable absolute path."""
 
 

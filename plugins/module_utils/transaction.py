@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the litevirt.uksm collection: not a public API, it may change in any release.
 """Write a plan to sysfs: one write() per attribute, read back, and roll back on any failure."""
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ import errno
 import os
 
 from .backends import HAZARD_CORRUPTS_MEMORY, HAZARD_EBUSY_WHILE_SHARED, HAZARD_NEEDS_DAEMON, Backend
+from .errors import UksmError
 from .hostinfo import process_names
 from .plan import Plan, Step
 from .sysfs import Detection, read_text
@@ -18,12 +20,12 @@ if TYPE_CHECKING:
     import typing as t
 
 
-class ApplyError(RuntimeError):
+class ApplyError(UksmError):
     """A write failed or read back wrong; every attribute this run changed was restored if possible."""
 
     def __init__(self, message: str, failed: str, error: t.Optional[int], restored: t.List[str],
                  not_restored: t.List[str]) -> None:
-        super().__init__(message)
+        super().__init__(message, failed_attribute=failed, errno=error, restored=restored, not_restored=not_restored)
         self.failed = failed
         self.errno = error
         self.restored = restored

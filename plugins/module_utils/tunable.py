@@ -1,10 +1,12 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the litevirt.uksm collection: not a public API, it may change in any release.
 """What uksm_tunable does, without Ansible: plan, write under the lock, persist."""
 
 from __future__ import annotations
 
+from .errors import UksmError
 from .hostinfo import process_names
 from .lock import HostLock
 from .plan import HostState, make_plan, planning_stats
@@ -20,12 +22,8 @@ if TYPE_CHECKING:
     from .sysfs import Detection
 
 
-class TunableError(RuntimeError):
-    """A failure to report as the task's message, with extra result keys."""
-
-    def __init__(self, message: str, **details: t.Any) -> None:
-        super().__init__(message)
-        self.details = details
+class TunableError(UksmError):
+    """A request that cannot be applied here: invalid settings, no interface, unreadable values."""
 
 
 def _host_state(detection: Detection, sysroot: str) -> HostState:

@@ -22,6 +22,7 @@ extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.facts
   - litevirt.uksm.host
+  - litevirt.uksm.host.backend
   - litevirt.uksm.host.action_group
 attributes:
   check_mode:
@@ -215,22 +216,21 @@ ansible_facts:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.litevirt.uksm.plugins.module_utils.errors import CAUGHT, failure
 from ansible_collections.litevirt.uksm.plugins.module_utils.facts import gather
-from ansible_collections.litevirt.uksm.plugins.module_utils.sysfs import SysrootError, check_sysroot
+from ansible_collections.litevirt.uksm.plugins.module_utils.host_options import HOST
+from ansible_collections.litevirt.uksm.plugins.module_utils.sysfs import check_sysroot
 
 
 def main() -> None:
     module = AnsibleModule(
-        argument_spec={
-            'sysroot': {'type': 'path', 'default': '/'},
-            'backend': {'type': 'str', 'default': 'auto', 'choices': ['auto', 'uksm', 'ksm']},
-        },
+        argument_spec=dict(HOST),
         supports_check_mode=True,
     )
     try:
         sysroot = check_sysroot(module.params['sysroot'])
-    except SysrootError as error:
-        module.fail_json(msg=str(error))
+    except CAUGHT as error:
+        module.fail_json(**failure(error))
     module.exit_json(changed=False, ansible_facts={'uksm': gather(sysroot, module.params['backend'])})
 
 

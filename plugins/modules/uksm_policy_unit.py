@@ -36,6 +36,7 @@ author:
   - litevirt engineering (@litevirt)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - litevirt.uksm.host
   - litevirt.uksm.host.action_group
 attributes:
   check_mode:
@@ -93,11 +94,6 @@ options:
       - The service is skipped while that directory does not exist. A file written at a previous path is removed.
     type: path
     default: /var/lib/prometheus/node-exporter/uksm.prom
-  sysroot:
-    description:
-      - Root of the host's file system. Every installed path is taken under it, and C(systemctl --root) is used.
-    type: path
-    default: /
 notes:
   - Requires C(systemctl) on the managed node.
 seealso:
@@ -167,13 +163,14 @@ import typing as t
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.litevirt.uksm.plugins.module_utils import bootunit
+from ansible_collections.litevirt.uksm.plugins.module_utils.errors import CAUGHT, failure
+from ansible_collections.litevirt.uksm.plugins.module_utils.host_options import SYSROOT
 from ansible_collections.litevirt.uksm.plugins.module_utils.lock import LOCK_FILE, HostLock
 from ansible_collections.litevirt.uksm.plugins.module_utils.persist import METRICS_OUTPUT, POLICY_FILE
-from ansible_collections.litevirt.uksm.plugins.module_utils.persist import UNIT_WANTED_BY as WANTED_BY
 from ansible_collections.litevirt.uksm.plugins.module_utils.persist import remove as remove_policy
 from ansible_collections.litevirt.uksm.plugins.module_utils.safefiles import read_file, remove_file
-from ansible_collections.litevirt.uksm.plugins.module_utils.sysfs import SYSTEM_UNITS, SysrootError, check_sysroot, host_path
-from ansible_collections.litevirt.uksm.plugins.module_utils.sysfs import wants_link
+from ansible_collections.litevirt.uksm.plugins.module_utils.sysfs import check_sysroot, host_path
+from ansible_collections.litevirt.uksm.plugins.module_utils.systemctl import Systemctl, SystemctlError
 
 # What may go into the unit file unquoted: no whitespace, specifiers (%) or newlines.
 _UNIT_NAME = re.compile(r'^[A-Za-z0-9:_.@\\-]+\.(service|target|socket|mount|path|timer|slice|scope)$')
@@ -183,45 +180,6 @@ _OUTPUT = re.compile(r'^/[A-Za-z0-9._+/-]+/[A-Za-z0-9._+-]+\.prom$')
 PURGE_LOCK_TIMEOUT = 30.0
 # the policy unit's diff first, then the metrics units'
 _UNIT_FILES = (bootunit.UNIT_FILE,) + bootunit.METRICS_UNIT_FILES
-
-
-class Systemctl:
-    """``systemctl`` on the live manager, or offline on a file tree."""
-
-    # unit -> the target whose .wants directory ``systemctl enable`` links it into ([Install] WantedBy=)
-    WANTED_BY = {bootunit.UNIT_NAME: WANTED_BY, bootunit.METRICS_TIMER: bootunit.METRICS_TIMER_WANTED_BY}
-
-    def __init__(self, module: AnsibleModule, sysroot: str) -> None:
-        self.module = module
-        self.sysroot = sysroot
-        self.live = sysroot == '/' and os.path.isdir('/run/systemd/system')
-        self.base = [module.get_bin_path('systemctl', required=True)] + ([] if self.live else ['--root', sysroot])
-
-    def run(self, *args: str, check: bool = True) -> int:
-        rc, out, err = self.module.run_command(self.base + list(args))
-        if check and rc != 0:
-            self.module.fail_json(msg='systemctl %s failed (rc %d): %s' % (' '.join(args), rc, (err or out).strip()))
-        return rc
-
-    def is_enabled(self, unit: str = bootunit.UNIT_NAME) -> bool:
-        # The files answer the common cases without starting systemctl (a re-run stays cheap): linked
-        # as enable links it, or neither installed nor linked. Anything else asks systemctl.
-        unit_file = SYSTEM_UNITS + '/' + unit
-        link = host_path(self.sysroot, wants_link(unit, self.WANTED_BY[unit]))
-        if os.path.islink(link) and os.readlink(link) == '/' + unit_file and os.path.isfile(host_path(self.sysroot, unit_file)):
-            return True
-        if not os.path.lexists(link) and not os.path.lexists(host_path(self.sysroot, unit_file)):
-            return False
-        rc, out, _err = self.module.run_command(self.base + ['is-enabled', unit])
-        return rc == 0 and out.strip() == 'enabled'
-
-    def disable_timer(self) -> bool:
-        """Disable (and stop, live) the metrics timer while its file exists; whether it was enabled."""
-        if not self.is_enabled(bootunit.METRICS_TIMER):
-            return False
-        if not self.module.check_mode:
-            self.run(*(['disable', '--now'] if self.live else ['disable']), bootunit.METRICS_TIMER)
-        return True
 
 
 def _host(paths):
@@ -338,19 +296,24 @@ def main() -> None:
             'before': {'type': 'list', 'elements': 'str', 'default': list(bootunit.HYPERVISOR_UNITS)},
             'metrics': {'type': 'bool', 'default': False},
             'metrics_output': {'type': 'path', 'default': METRICS_OUTPUT},
-            'sysroot': {'type': 'path', 'default': '/'},
+            **SYSROOT,
         },
         supports_check_mode=True,
     )
     try:
         sysroot = check_sysroot(module.params['sysroot'])
-    except SysrootError as error:
-        module.fail_json(msg=str(error))
-    systemctl = Systemctl(module, sysroot)
+    except CAUGHT as error:
+        module.fail_json(**failure(error))
+    systemctl = Systemctl(module.run_command, module.get_bin_path('systemctl', required=True), sysroot,
+                          module.check_mode)
     try:
         result = (present if module.params['state'] == 'present' else absent)(module, sysroot, systemctl)
-    except OSError as error:
-        module.fail_json(msg='cannot install the boot applier under %s: %s' % (sysroot, error))
+    except SystemctlError as error:
+        module.fail_json(**failure(error))
+    except CAUGHT as error:
+        reason = failure(error)
+        reason['msg'] = 'cannot install the boot applier under %s: %s' % (sysroot, reason['msg'])
+        module.fail_json(**reason)
     result['unit'] = '/' + bootunit.UNIT_FILE
     if not module._diff:
         result.pop('diff')

@@ -35,6 +35,7 @@ author:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - litevirt.uksm.host
+  - litevirt.uksm.host.backend
   - litevirt.uksm.host.action_group
 attributes:
   check_mode:
@@ -188,11 +189,11 @@ restored:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.litevirt.uksm.plugins.module_utils.lock import LockTimeout
+from ansible_collections.litevirt.uksm.plugins.module_utils.errors import CAUGHT, failure
+from ansible_collections.litevirt.uksm.plugins.module_utils.host_options import HOST
 from ansible_collections.litevirt.uksm.plugins.module_utils.presets import PRESETS
-from ansible_collections.litevirt.uksm.plugins.module_utils.sysfs import SysrootError, check_sysroot
-from ansible_collections.litevirt.uksm.plugins.module_utils.transaction import ApplyError
-from ansible_collections.litevirt.uksm.plugins.module_utils.tunable import TunableError, run
+from ansible_collections.litevirt.uksm.plugins.module_utils.sysfs import check_sysroot
+from ansible_collections.litevirt.uksm.plugins.module_utils.tunable import run
 
 
 def main() -> None:
@@ -207,8 +208,7 @@ def main() -> None:
             'allow_unmerge': {'type': 'bool', 'default': False},
             'allow_eval_intervals_memory_corruption': {'type': 'bool', 'default': False},
             'lock_timeout': {'type': 'float', 'default': 30},
-            'sysroot': {'type': 'path', 'default': '/'},
-            'backend': {'type': 'str', 'default': 'auto', 'choices': ['auto', 'uksm', 'ksm']},
+            **HOST,
         },
         mutually_exclusive=[('settings', 'name')],
         required_one_of=[('settings', 'name', 'preset')],
@@ -227,13 +227,8 @@ def main() -> None:
                      persist_policy=params['persist'], allow_unmerge=params['allow_unmerge'],
                      allow_eval_intervals=params['allow_eval_intervals_memory_corruption'],
                      check_mode=module.check_mode, lock_timeout=params['lock_timeout'], preset=params['preset'])
-    except ApplyError as error:
-        module.fail_json(msg=str(error), failed_attribute=error.failed, errno=error.errno, restored=error.restored,
-                         not_restored=error.not_restored)
-    except TunableError as error:
-        module.fail_json(msg=str(error), **error.details)
-    except (SysrootError, LockTimeout, OSError) as error:
-        module.fail_json(msg=str(error))
+    except CAUGHT as error:
+        module.fail_json(**failure(error))
     if not module._diff:
         result.pop('diff', None)
     module.exit_json(**result)

@@ -1,6 +1,6 @@
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Benchmark of the collection's modules, role and boot applier (issue 7); a benchmark, not a test.
+"""Benchmark of the collection's modules, role and boot applier (README, Performance); a benchmark, not a test.
 
 Sets up simulated UKSM and KSM hosts (tests/simhost) under a temporary directory, writes an inventory
 (local connection, one sysroot per host, default forks) and runs one playbook per case against every

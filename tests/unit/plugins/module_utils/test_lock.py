@@ -44,7 +44,6 @@ with HostLock(sys.argv[1], timeout=float(sys.argv[2])):
 '''
 
 
-
 def _python_path() -> str:
     """The directory holding ansible_collections, as this process imported it."""
     path = os.path.abspath(lock.__file__)

@@ -40,7 +40,6 @@ FILE = 'etc/app/file'
 TEMPORARY = re.compile(r'^\.(?P<name>.+)\.(?P<pid>[0-9]+)\.(?P<suffix>[0-9a-f]{12})$')
 
 
-
 def _write(path: str, data: bytes, mode: int = 0o644) -> None:
     with open(path, 'wb') as handle:
         handle.write(data)

@@ -1,0 +1,81 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, litevirt.uksm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""systemctl for uksm_policy_unit: offline under a sysroot, is-enabled from files, errors as the family's."""
+
+from __future__ import annotations
+
+import os
+import typing as t
+
+import pytest
+
+from ansible_collections.litevirt.uksm.plugins.module_utils import bootunit
+from ansible_collections.litevirt.uksm.plugins.module_utils.errors import UksmError
+from ansible_collections.litevirt.uksm.plugins.module_utils.systemctl import Systemctl, SystemctlError
+
+
+class Recorder:
+    """A stand-in for AnsibleModule.run_command that records the commands and answers ``answer``."""
+
+    def __init__(self, answer: t.Tuple[int, str, str] = (0, '', '')) -> None:
+        self.answer = answer
+        self.commands = []  # type: t.List[t.List[str]]
+
+    def __call__(self, argv: t.List[str]) -> t.Tuple[int, str, str]:
+        self.commands.append(argv)
+        return self.answer
+
+
+def _install_unit(root: str, enabled: bool) -> None:
+    unit = os.path.join(root, bootunit.UNIT_FILE)
+    os.makedirs(os.path.dirname(unit))
+    with open(unit, 'w', encoding='utf-8') as handle:
+        handle.write('[Unit]\n')
+    if enabled:
+        link = os.path.join(root, 'etc/systemd/system/sysinit.target.wants', bootunit.UNIT_NAME)
+        os.makedirs(os.path.dirname(link))
+        os.symlink('/' + bootunit.UNIT_FILE, link)
+
+
+def test_offline_commands_run_with_root(tmp_path):
+    recorder = Recorder()
+    systemctl = Systemctl(recorder, '/usr/bin/systemctl', str(tmp_path), check_mode=False)
+    assert not systemctl.live
+    systemctl.run('enable', bootunit.UNIT_NAME)
+    assert recorder.commands == [['/usr/bin/systemctl', '--root', str(tmp_path), 'enable', bootunit.UNIT_NAME]]
+
+
+@pytest.mark.parametrize('installed, enabled', [(True, True), (False, False)])
+def test_is_enabled_is_answered_from_the_files_without_systemctl(tmp_path, installed, enabled):
+    if installed:
+        _install_unit(str(tmp_path), enabled)
+    recorder = Recorder()
+    assert Systemctl(recorder, 'systemctl', str(tmp_path), check_mode=False).is_enabled() is enabled
+    assert recorder.commands == []
+
+
+def test_is_enabled_asks_systemctl_when_the_files_do_not_settle_it(tmp_path):
+    _install_unit(str(tmp_path), enabled=False)  # installed, not linked: maybe enabled another way
+    recorder = Recorder((0, 'enabled\n', ''))
+    assert Systemctl(recorder, 'systemctl', str(tmp_path), check_mode=False).is_enabled() is True
+    assert recorder.commands == [['systemctl', '--root', str(tmp_path), 'is-enabled', bootunit.UNIT_NAME]]
+
+
+def test_failing_systemctl_raises_the_collections_error_with_its_output(tmp_path):
+    systemctl = Systemctl(Recorder((1, '', 'Failed to enable unit: Access denied\n')), 'systemctl', str(tmp_path),
+                          check_mode=False)
+    with pytest.raises(SystemctlError) as caught:
+        systemctl.run('enable', bootunit.UNIT_NAME)
+    assert isinstance(caught.value, UksmError)
+    assert str(caught.value) == 'systemctl enable uksm-policy.service failed (rc 1): Failed to enable unit: Access denied'
+    assert systemctl.run('is-active', bootunit.UNIT_NAME, check=False) == 1
+
+
+def test_disable_timer_in_check_mode_reports_without_running_systemctl(tmp_path):
+    recorder = Recorder((0, 'enabled\n', ''))
+    timer = os.path.join(str(tmp_path), bootunit.METRICS_UNIT_FILES[1])
+    os.makedirs(os.path.dirname(timer))
+    open(timer, 'w').close()
+    assert Systemctl(recorder, 'systemctl', str(tmp_path), check_mode=True).disable_timer() is True
+    assert [command[-2:] for command in recorder.commands] == [['is-enabled', bootunit.METRICS_TIMER]]

@@ -20,31 +20,24 @@ import sys
 import typing as t
 
 from .backends import BACKENDS
-from .lock import LOCK_DIR
-from .persist import APPLIER_DIR as LIB_DIR, METRICS_OUTPUT, POLICY_FILE, UNIT_FILE, UNIT_NAME
-from .persist import UNIT_WANTED_BY as WANTED_BY
+from .paths import (APPLIER_DIR, LAUNCHER, LOCK_DIR, METRICS_LAUNCHER, METRICS_OUTPUT, METRICS_TIMER,
+                    METRICS_TIMER_WANTED_BY, METRICS_UNIT_FILES, PACKAGE, PACKAGE_DIR, POLICY_FILE, UNIT_FILE, UNIT_NAME,
+                    UNIT_WANTED_BY)
 from .safefiles import list_tree, open_dir, read_file, remove_file, remove_tree, replace_file
-from .sysfs import SYSTEM_UNITS, host_path
+from .sysfs import host_path
 
 if t.TYPE_CHECKING:
     # Never true when running: AnsiballZ finds these imports and ships the package's sources with the
     # module, which reads them as text (package_sources) without paying for compiling and running them.
     from . import applier, metrics  # noqa: F401 pylint: disable=unused-import
 
-PACKAGE = 'uksm_policy'
 # the modules the launchers run; the package is their import closure
 ROOTS = ('applier', 'metrics')
-LAUNCHER = LIB_DIR + '/uksm-policy-apply'
-METRICS_LAUNCHER = LIB_DIR + '/uksm-metrics-write'
-METRICS_SERVICE = 'uksm-metrics.service'
-METRICS_TIMER = 'uksm-metrics.timer'
-METRICS_UNIT_FILES = tuple(SYSTEM_UNITS + '/' + name for name in (METRICS_SERVICE, METRICS_TIMER))
 # Services that start guests: the unit is ordered before each, so guests start under the policy.
 HYPERVISOR_UNITS = ('libvirtd.service', 'libvirt-guests.service', 'virtqemud.service', 'pve-guests.service',
                     'nova-compute.service', 'incus.service')
 # Also the lock timeout of the applier, with room for the writes.
 START_TIMEOUT = 90
-METRICS_TIMER_WANTED_BY = 'timers.target'
 # How the units run Python: isolated from the environment and user site (-I), without site-packages
 # and .pth hooks (-S: nothing third-party runs as root at boot, and start-up is ~3 ms faster), never
 # writing bytecode into the read-only /usr (-B); the bytecode is compiled at install instead.
@@ -176,7 +169,7 @@ WantedBy=%(wanted_by)s
 ''' % {'managed': MANAGED, 'policy': POLICY_FILE, 'before': ' '.join(before), 'conditions': conditions,
        'python': python, 'flags': PYTHON_FLAGS, 'launcher': LAUNCHER, 'timeout': START_TIMEOUT, 'lockdir': LOCK_DIR,
        'lockname': os.path.basename(LOCK_DIR),
-       'wanted_by': WANTED_BY, 'sandbox': SANDBOX}
+       'wanted_by': UNIT_WANTED_BY, 'sandbox': SANDBOX}
 
 
 def metrics_service_text(python: str, output: str = METRICS_OUTPUT) -> str:
@@ -203,7 +196,7 @@ ReadWritePaths=-%(directory)s
 %(sandbox)s# root owns Debian's textfile directory, so no capability is needed
 CapabilityBoundingSet=
 UMask=0022
-''' % {'managed': MANAGED, 'lib': LIB_DIR, 'package': PACKAGE, 'directory': os.path.dirname(output),
+''' % {'managed': MANAGED, 'lib': APPLIER_DIR, 'package': PACKAGE, 'directory': os.path.dirname(output),
        'policy_unit': UNIT_NAME, 'python': python, 'flags': PYTHON_FLAGS, 'launcher': METRICS_LAUNCHER, 'output': output, 'sandbox': SANDBOX}
 
 
@@ -233,9 +226,9 @@ def metrics_output_of(service_text: str) -> t.Optional[str]:
 def artefacts(python: str, before: t.Sequence[str] = HYPERVISOR_UNITS,
               metrics_output: t.Optional[str] = None) -> t.List[Artefact]:
     """Every file to install; the metrics launcher and units only with a ``metrics_output``."""
-    files = [Artefact('%s/%s/__init__.py' % (LIB_DIR, PACKAGE),
+    files = [Artefact(PACKAGE_DIR + '/__init__.py',
                       '# %s\n# A copy of the module_utils of litevirt.uksm for %s.\n' % (MANAGED, UNIT_NAME), 0o644)]
-    files += [Artefact('%s/%s/%s.py' % (LIB_DIR, PACKAGE, name), text, 0o644)
+    files += [Artefact('%s/%s.py' % (PACKAGE_DIR, name), text, 0o644)
               for name, text in sorted(package_sources().items())]
     files.append(Artefact(LAUNCHER, launcher_text(python), 0o755))
     files.append(Artefact(UNIT_FILE, unit_text(python, before), 0o644))
@@ -262,7 +255,7 @@ def _current(sysroot: str, relative: str) -> t.Tuple[t.Optional[str], t.Optional
 
 def _stale(sysroot: str, wanted: t.Set[str]) -> t.List[str]:
     """Files in the library directory that are not part of this version (bytecode aside)."""
-    return [path for path in list_tree(sysroot, LIB_DIR, skip=('__pycache__',)) if path not in wanted]
+    return [path for path in list_tree(sysroot, APPLIER_DIR, skip=('__pycache__',)) if path not in wanted]
 
 
 def install(sysroot: str, files: t.Sequence[Artefact], check_mode: bool) -> t.List[str]:
@@ -302,7 +295,7 @@ def compile_package(sysroot: str, rewritten: t.Sequence[str], check_mode: bool) 
     in ``rewritten`` (what install() just wrote) are compiled again whatever their timestamps say.
     A unit running another Python version ignores this bytecode and compiles in memory.
     """
-    package = '%s/%s' % (LIB_DIR, PACKAGE)
+    package = PACKAGE_DIR
     directory = host_path(sysroot, package)
     try:
         # the walk refuses a symlink or a directory another user could write on the way
@@ -356,5 +349,5 @@ def uninstall(sysroot: str, check_mode: bool) -> t.List[str]:
     if not check_mode:
         for path in (UNIT_FILE,) + METRICS_UNIT_FILES:
             remove_file(sysroot, path)
-        remove_tree(sysroot, LIB_DIR)
+        remove_tree(sysroot, APPLIER_DIR)
     return removed

@@ -10,7 +10,8 @@ import os
 
 from . import persist
 from .hostinfo import CONFLICTING_SERVICES, ksm_zero_kib, page_size, process_names, services
-from .lock import LOCK_FILE, holder
+from .lock import holder
+from .paths import LOCK_FILE, POLICY_FILE
 from .sysfs import Detection, detect, read_attributes
 
 TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotations are strings
@@ -52,7 +53,7 @@ def writable(detection: Detection) -> bool:
 def policy(sysroot: str, detection: Detection, tunables: t.Dict[str, t.Any],
            choices: t.Dict[str, t.List[str]]) -> t.Dict[str, t.Any]:
     """The persisted policy and which of its attributes the kernel does not hold now (drift)."""
-    fact = {'file': '/' + persist.POLICY_FILE, 'exists': False, 'settings': {}, 'drift': [], 'error': None,
+    fact = {'file': '/' + POLICY_FILE, 'exists': False, 'settings': {}, 'drift': [], 'error': None,
             'unit': persist.unit_state(sysroot)}
     try:
         policies, text = persist.load(sysroot)

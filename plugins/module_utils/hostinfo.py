@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 
 from .knobs import is_decimal as _is_decimal
-from .sysfs import SYSTEM_UNITS, host_path, read_text
+from .paths import SYSTEM_UNITS
+from .sysfs import host_path, read_text
 
 TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotations are strings
 if TYPE_CHECKING:

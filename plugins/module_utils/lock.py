@@ -17,15 +17,12 @@ import os
 import time
 
 from .errors import UksmError
+from .paths import LOCK_DIR, LOCK_FILE, LOCK_NAME
 from .safefiles import open_dir, open_file
 
 TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotations are strings
 if TYPE_CHECKING:
     import typing as t
-
-LOCK_DIR = 'run/litevirt-uksm'
-LOCK_NAME = 'lock'
-LOCK_FILE = LOCK_DIR + '/' + LOCK_NAME
 
 
 class LockTimeout(UksmError):

@@ -17,7 +17,7 @@ from . import launcher
 from .backends import BACKENDS
 from .errors import CAUGHT
 from .facts import gather
-from .persist import METRICS_OUTPUT as OUTPUT
+from .paths import METRICS_OUTPUT
 from .safefiles import replace_file
 
 TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotations are strings
@@ -181,5 +181,5 @@ def _write_metrics(sysroot: str, options: t.Dict[str, t.Any], out: launcher.Out)
 def main(argv: t.Optional[t.Sequence[str]] = None) -> int:
     return launcher.run(
         'Write UKSM/KSM metrics for node_exporter (litevirt.uksm).', PREFIX, argv,
-        {'output': (OUTPUT, str, 'file to replace, as the host sees it (default %s)' % OUTPUT)},
+        {'output': (METRICS_OUTPUT, str, 'file to replace, as the host sees it (default %s)' % METRICS_OUTPUT)},
         _write_metrics)

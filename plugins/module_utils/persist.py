@@ -14,8 +14,9 @@ import os
 
 from .backends import BACKENDS
 from .errors import UksmError
+from .paths import POLICY_FILE, UNIT_FILE, UNIT_NAME, UNIT_WANTED_BY, wants_link
 from .safefiles import read_file, remove_file, replace_file
-from .sysfs import SYSTEM_UNITS, host_path, wants_link
+from .sysfs import host_path
 
 TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotations are strings
 if TYPE_CHECKING:
@@ -23,15 +24,6 @@ if TYPE_CHECKING:
 
     Policies = t.Dict[str, t.Dict[str, str]]
 
-POLICY_FILE = 'etc/litevirt-uksm/policy.conf'
-# The unit that applies it at boot, and the directory of its applier (see bootunit.py).
-UNIT_NAME = 'uksm-policy.service'
-UNIT_FILE = SYSTEM_UNITS + '/' + UNIT_NAME
-UNIT_WANTED_BY = 'sysinit.target'
-APPLIER_DIR = 'usr/lib/litevirt-uksm'
-# The metrics writer's default output: Debian's node_exporter reads *.prom files from this directory
-# (--collector.textfile.directory).
-METRICS_OUTPUT = '/var/lib/prometheus/node-exporter/uksm.prom'
 HEADER = ('# Managed by the litevirt.uksm Ansible collection (uksm_tunable persist, policy role).\n'
           '# Applied at boot by uksm-policy.service. Local edits are overwritten.\n')
 # Bounds on what the parser accepts: a policy is a few hundred bytes; nothing read at boot is unbounded.

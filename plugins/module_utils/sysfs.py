@@ -22,8 +22,6 @@ if TYPE_CHECKING:
 
 # A sysfs attribute is at most one page; the kernel never prints more.
 READ_LIMIT = 4096
-# Where units are installed and enabled (``systemctl enable`` links them into <target>.wants there).
-SYSTEM_UNITS = 'etc/systemd/system'
 
 
 class SysrootError(UksmError):
@@ -44,11 +42,6 @@ def check_sysroot(sysroot: str) -> str:
 def host_path(sysroot: str, relative: str) -> str:
     """``relative`` (a fixed path such as ``proc/meminfo``) taken under ``sysroot``."""
     return os.path.join(sysroot, relative)
-
-
-def wants_link(unit: str, target: str) -> str:
-    """The symlink ``systemctl enable`` makes for ``unit`` when its [Install] section says WantedBy=target."""
-    return '%s/%s.wants/%s' % (SYSTEM_UNITS, target, unit)
 
 
 def read_text(path: str, limit: int = READ_LIMIT) -> str:

@@ -13,10 +13,9 @@ from __future__ import annotations
 import os
 import typing as t
 
-from . import bootunit
 from .errors import UksmError
-from .persist import UNIT_WANTED_BY
-from .sysfs import SYSTEM_UNITS, host_path, wants_link
+from .paths import METRICS_TIMER, METRICS_TIMER_WANTED_BY, SYSTEM_UNITS, UNIT_NAME, UNIT_WANTED_BY, wants_link
+from .sysfs import host_path
 
 # (argv) -> (rc, stdout, stderr), as AnsibleModule.run_command returns them
 RunCommand = t.Callable[[t.List[str]], t.Tuple[int, str, str]]
@@ -30,7 +29,7 @@ class Systemctl:
     """Enable, disable, start and stop the collection's units; answers is-enabled from files when it can."""
 
     # unit -> the target whose .wants directory ``systemctl enable`` links it into ([Install] WantedBy=)
-    WANTED_BY = {bootunit.UNIT_NAME: UNIT_WANTED_BY, bootunit.METRICS_TIMER: bootunit.METRICS_TIMER_WANTED_BY}
+    WANTED_BY = {UNIT_NAME: UNIT_WANTED_BY, METRICS_TIMER: METRICS_TIMER_WANTED_BY}
 
     def __init__(self, run_command: RunCommand, program: str, sysroot: str, check_mode: bool) -> None:
         self.run_command = run_command
@@ -45,7 +44,7 @@ class Systemctl:
             raise SystemctlError('systemctl %s failed (rc %d): %s' % (' '.join(args), rc, (err or out).strip()))
         return rc
 
-    def is_enabled(self, unit: str = bootunit.UNIT_NAME) -> bool:
+    def is_enabled(self, unit: str = UNIT_NAME) -> bool:
         # The files answer the common cases without starting systemctl (a re-run stays cheap): linked
         # as enable links it, or neither installed nor linked. Anything else asks systemctl.
         unit_file = SYSTEM_UNITS + '/' + unit
@@ -59,8 +58,8 @@ class Systemctl:
 
     def disable_timer(self) -> bool:
         """Disable (and stop, live) the metrics timer while its file exists; whether it was enabled."""
-        if not self.is_enabled(bootunit.METRICS_TIMER):
+        if not self.is_enabled(METRICS_TIMER):
             return False
         if not self.check_mode:
-            self.run(*(['disable', '--now'] if self.live else ['disable']), bootunit.METRICS_TIMER)
+            self.run(*(['disable', '--now'] if self.live else ['disable']), METRICS_TIMER)
         return True

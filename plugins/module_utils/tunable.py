@@ -9,6 +9,7 @@ from __future__ import annotations
 from .errors import UksmError
 from .hostinfo import process_names
 from .lock import HostLock
+from .paths import POLICY_FILE
 from .plan import HostState, make_plan, planning_stats
 from .presets import preset_settings
 from .safefiles import remove_file
@@ -57,7 +58,7 @@ def _persist(sysroot: str, backend: str, settings: t.Dict[str, t.Any], present: 
         if after:
             persist.save(sysroot, after)
         else:
-            remove_file(sysroot, persist.POLICY_FILE)
+            remove_file(sysroot, POLICY_FILE)
     return True, path, before, after
 
 

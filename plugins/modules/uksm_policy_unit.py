@@ -162,11 +162,10 @@ import typing as t
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.litevirt.uksm.plugins.module_utils import bootunit
+from ansible_collections.litevirt.uksm.plugins.module_utils import bootunit, paths
 from ansible_collections.litevirt.uksm.plugins.module_utils.errors import CAUGHT, failure
 from ansible_collections.litevirt.uksm.plugins.module_utils.host_options import SYSROOT
-from ansible_collections.litevirt.uksm.plugins.module_utils.lock import LOCK_FILE, HostLock
-from ansible_collections.litevirt.uksm.plugins.module_utils.persist import METRICS_OUTPUT, POLICY_FILE
+from ansible_collections.litevirt.uksm.plugins.module_utils.lock import HostLock
 from ansible_collections.litevirt.uksm.plugins.module_utils.persist import remove as remove_policy
 from ansible_collections.litevirt.uksm.plugins.module_utils.safefiles import read_file, remove_file
 from ansible_collections.litevirt.uksm.plugins.module_utils.sysfs import check_sysroot, host_path
@@ -179,7 +178,7 @@ _OUTPUT = re.compile(r'^/[A-Za-z0-9._+/-]+/[A-Za-z0-9._+-]+\.prom$')
 # purge waits this long for a writer of the policy to finish
 PURGE_LOCK_TIMEOUT = 30.0
 # the policy unit's diff first, then the metrics units'
-_UNIT_FILES = (bootunit.UNIT_FILE,) + bootunit.METRICS_UNIT_FILES
+_UNIT_FILES = (paths.UNIT_FILE,) + paths.METRICS_UNIT_FILES
 
 
 def _host(paths):
@@ -194,12 +193,12 @@ def _diff(before: dict, after: dict) -> list:
     """One diff per unit file; the metrics units only when they exist before or after."""
     return [{'before': before[path], 'after': after.get(path, ''), 'before_header': '/' + path,
              'after_header': '/' + path}
-            for path in _UNIT_FILES if path == bootunit.UNIT_FILE or before[path] or after.get(path)]
+            for path in _UNIT_FILES if path == paths.UNIT_FILE or before[path] or after.get(path)]
 
 
 def _old_output(sysroot: str, before: dict, output: t.Optional[str], check_mode: bool) -> list:
     """Remove the file the installed metrics service wrote, unless it is the one wanted now."""
-    old = bootunit.metrics_output_of(before[bootunit.METRICS_UNIT_FILES[0]])
+    old = bootunit.metrics_output_of(before[paths.METRICS_UNIT_FILES[0]])
     return [] if old is None or old == output else bootunit.remove_output(sysroot, old, check_mode)
 
 
@@ -231,12 +230,12 @@ def present(module: AnsibleModule, sysroot: str, systemctl: Systemctl) -> dict:
     if params['enabled'] != systemctl.is_enabled():
         toggled = True
         if not module.check_mode:
-            systemctl.run('enable' if params['enabled'] else 'disable', bootunit.UNIT_NAME)
-    if output is not None and not systemctl.is_enabled(bootunit.METRICS_TIMER):
+            systemctl.run('enable' if params['enabled'] else 'disable', paths.UNIT_NAME)
+    if output is not None and not systemctl.is_enabled(paths.METRICS_TIMER):
         toggled = True
         if not module.check_mode:
             # live, start it as well: metrics now, not after the next boot
-            systemctl.run(*(['enable', '--now'] if systemctl.live else ['enable']), bootunit.METRICS_TIMER)
+            systemctl.run(*(['enable', '--now'] if systemctl.live else ['enable']), paths.METRICS_TIMER)
     return {
         'changed': bool(changed_files) or toggled,
         'enabled': params['enabled'],
@@ -249,26 +248,26 @@ def present(module: AnsibleModule, sysroot: str, systemctl: Systemctl) -> dict:
 
 def absent(module: AnsibleModule, sysroot: str, systemctl: Systemctl) -> dict:
     before = _unit_texts(sysroot)
-    before_text = before[bootunit.UNIT_FILE]
-    changed = bool(before[bootunit.METRICS_UNIT_FILES[1]]) and systemctl.disable_timer()
+    before_text = before[paths.UNIT_FILE]
+    changed = bool(before[paths.METRICS_UNIT_FILES[1]]) and systemctl.disable_timer()
     if before_text and systemctl.is_enabled():
         changed = True
         if not module.check_mode:
-            systemctl.run('disable', bootunit.UNIT_NAME)
+            systemctl.run('disable', paths.UNIT_NAME)
     if before_text and systemctl.live and not module.check_mode:
-        systemctl.run('stop', bootunit.UNIT_NAME)
+        systemctl.run('stop', paths.UNIT_NAME)
     removed = bootunit.uninstall(sysroot, module.check_mode)
     removed += _old_output(sysroot, before, None, module.check_mode)
     if module.params['purge']:
-        if os.path.lexists(host_path(sysroot, POLICY_FILE)):
-            removed.append(POLICY_FILE)
+        if os.path.lexists(host_path(sysroot, paths.POLICY_FILE)):
+            removed.append(paths.POLICY_FILE)
         if not module.check_mode:
             # under the lock, so no writer is between reading and replacing the policy; a writer
             # that waited for this lock file sees it is gone and locks the next one
             with HostLock(sysroot, PURGE_LOCK_TIMEOUT):
                 remove_policy(sysroot)
                 # runtime state that every uksm_tunable run recreates: removed, but not a change
-                remove_file(sysroot, LOCK_FILE, remove_empty_directory=True)
+                remove_file(sysroot, paths.LOCK_FILE, remove_empty_directory=True)
     if removed and systemctl.live and not module.check_mode:
         systemctl.run('daemon-reload')
     return {
@@ -295,7 +294,7 @@ def main() -> None:
             'python': {'type': 'path'},
             'before': {'type': 'list', 'elements': 'str', 'default': list(bootunit.HYPERVISOR_UNITS)},
             'metrics': {'type': 'bool', 'default': False},
-            'metrics_output': {'type': 'path', 'default': METRICS_OUTPUT},
+            'metrics_output': {'type': 'path', 'default': paths.METRICS_OUTPUT},
             **SYSROOT,
         },
         supports_check_mode=True,
@@ -314,7 +313,7 @@ def main() -> None:
         reason = failure(error)
         reason['msg'] = 'cannot install the boot applier under %s: %s' % (sysroot, reason['msg'])
         module.fail_json(**reason)
-    result['unit'] = '/' + bootunit.UNIT_FILE
+    result['unit'] = '/' + paths.UNIT_FILE
     if not module._diff:
         result.pop('diff')
     module.exit_json(**result)

@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from ansible_collections.litevirt.uksm.plugins.module_utils import applier, bootunit, persist
+from ansible_collections.litevirt.uksm.plugins.module_utils import applier, bootunit, paths, persist
 from ansible_collections.litevirt.uksm.plugins.module_utils.backends import BACKENDS
 from ansible_collections.litevirt.uksm.plugins.module_utils.facts import gather
 
@@ -44,9 +44,9 @@ def test_install_is_idempotent_and_check_mode_writes_nothing(tmp_path):
     assert _installed_tree(root) == []
     assert bootunit.install(root, files, check_mode=False) == [f.path for f in files]
     assert bootunit.install(root, files, check_mode=False) == []
-    launcher = os.path.join(root, bootunit.LAUNCHER)
+    launcher = os.path.join(root, paths.LAUNCHER)
     assert stat.S_IMODE(os.stat(launcher).st_mode) == 0o755
-    assert stat.S_IMODE(os.stat(os.path.join(root, bootunit.UNIT_FILE)).st_mode) == 0o644
+    assert stat.S_IMODE(os.stat(os.path.join(root, paths.UNIT_FILE)).st_mode) == 0o644
     assert sorted(bootunit.installed(root)) == sorted(f.path for f in files)
 
 
@@ -54,17 +54,17 @@ def test_stale_files_go_and_bytecode_is_not_a_change(tmp_path):
     root = str(tmp_path)
     files = bootunit.artefacts('/usr/bin/python3')
     bootunit.install(root, files, check_mode=False)
-    package = os.path.join(root, bootunit.LIB_DIR, bootunit.PACKAGE)
+    package = os.path.join(root, paths.APPLIER_DIR, paths.PACKAGE)
     os.makedirs(os.path.join(package, '__pycache__'))
     open(os.path.join(package, '__pycache__', 'plan.cpython-311.pyc'), 'w').close()
     open(os.path.join(package, 'old_module.py'), 'w').close()
-    stale = os.path.join(bootunit.LIB_DIR, bootunit.PACKAGE, 'old_module.py')
+    stale = os.path.join(paths.APPLIER_DIR, paths.PACKAGE, 'old_module.py')
     assert bootunit.install(root, files, check_mode=False) == [stale]
     assert not os.path.exists(os.path.join(root, stale))
     # an edited copy is put back
     with open(os.path.join(package, 'plan.py'), 'a', encoding='utf-8') as handle:
         handle.write('# local edit\n')
-    edited = os.path.join(bootunit.LIB_DIR, bootunit.PACKAGE, 'plan.py')
+    edited = os.path.join(paths.APPLIER_DIR, paths.PACKAGE, 'plan.py')
     assert bootunit.install(root, files, check_mode=False) == [edited]
 
 
@@ -73,8 +73,8 @@ def test_uninstall_removes_everything(tmp_path):
     bootunit.install(root, bootunit.artefacts('/usr/bin/python3'), check_mode=False)
     assert bootunit.uninstall(root, check_mode=True) and bootunit.installed(root)
     removed = bootunit.uninstall(root, check_mode=False)
-    assert bootunit.UNIT_FILE in removed and bootunit.LAUNCHER in removed
-    assert bootunit.installed(root) == [] and not os.path.exists(os.path.join(root, bootunit.LIB_DIR))
+    assert paths.UNIT_FILE in removed and paths.LAUNCHER in removed
+    assert bootunit.installed(root) == [] and not os.path.exists(os.path.join(root, paths.APPLIER_DIR))
     assert bootunit.uninstall(root, check_mode=False) == []
 
 
@@ -85,7 +85,7 @@ def test_unit_orders_before_the_hypervisor_and_keeps_sysfs_writable():
     assert {'sysinit.target', 'libvirtd.service', 'pve-guests.service'} <= set(before)
     for backend in BACKENDS.values():
         assert 'ConditionPathExists=|/%s' % backend.directory in lines
-    assert 'ConditionPathExists=/' + persist.POLICY_FILE in lines
+    assert 'ConditionPathExists=/' + paths.POLICY_FILE in lines
     assert 'ExecStart=/usr/bin/python3 -I -S -B /usr/lib/litevirt-uksm/uksm-policy-apply' in lines
     assert 'ProtectSystem=strict' in lines and 'ReadWritePaths=-/run/lock' not in lines
     # the lock's directory: root's alone, and kept when the oneshot ends (a module may hold the lock)
@@ -98,7 +98,7 @@ def test_unit_orders_before_the_hypervisor_and_keeps_sysfs_writable():
 
 @pytest.mark.skipif(shutil.which('systemd-analyze') is None, reason='systemd-analyze is installed by scripts/setup-host.sh')
 def test_systemd_analyze_verify_accepts_the_unit(tmp_path):
-    path = tmp_path / bootunit.UNIT_NAME
+    path = tmp_path / paths.UNIT_NAME
     path.write_text(bootunit.unit_text('/usr/bin/python3'))
     result = subprocess.run(['systemd-analyze', 'verify', '--man=no', str(path)], capture_output=True, text=True,
                             check=False)
@@ -109,7 +109,7 @@ def test_systemd_analyze_verify_accepts_the_unit(tmp_path):
 @pytest.mark.skipif(shutil.which('systemd-analyze') is None, reason='systemd-analyze is installed by scripts/setup-host.sh')
 def test_systemd_analyze_security_exposure_is_not_worse_than_before_the_lock_moved(tmp_path):
     """1.7 offline with systemd 252 for the unit with ReadWritePaths=/run/lock; RuntimeDirectory= keeps it."""
-    path = tmp_path / bootunit.UNIT_NAME
+    path = tmp_path / paths.UNIT_NAME
     path.write_text(bootunit.unit_text('/usr/bin/python3'))
     result = subprocess.run(['systemd-analyze', 'security', '--offline=yes', '--no-pager', str(path)],
                             capture_output=True, text=True, check=False)
@@ -123,26 +123,26 @@ def test_installed_launcher_repairs_drift_in_isolation(make_host):
     root = host.paths.root
     bootunit.install(root, bootunit.artefacts(sys.executable), check_mode=False)
     persist.save(root, persist.render({'uksm': {'cpu_governor': 'low', 'run': '1'}}))
-    command = [sys.executable] + bootunit.PYTHON_FLAGS.split() + [os.path.join(root, bootunit.LAUNCHER), '--sysroot', root]
+    command = [sys.executable] + bootunit.PYTHON_FLAGS.split() + [os.path.join(root, paths.LAUNCHER), '--sysroot', root]
     # -I: no PYTHONPATH, so only the installed package can satisfy the imports
     result = subprocess.run(command, capture_output=True, text=True, check=False, env={})
     assert result.returncode == 0, result.stderr
     assert 'uksm-policy: uksm cpu_governor: full -> low' in result.stdout.splitlines()
     assert gather(root)['tunables']['cpu_governor'] == 'low'
-    assert not os.path.exists(os.path.join(root, bootunit.LIB_DIR, bootunit.PACKAGE, '__pycache__'))
+    assert not os.path.exists(os.path.join(root, paths.APPLIER_DIR, paths.PACKAGE, '__pycache__'))
     again = subprocess.run(command, capture_output=True, text=True, check=False, env={})
     assert again.stdout == 'uksm-policy: uksm policy applied: 2 attribute(s) checked, 0 changed\n'
 
 
 def test_launcher_reports_a_bad_sysroot(tmp_path):
     bootunit.install(str(tmp_path), bootunit.artefacts(sys.executable), check_mode=False)
-    result = subprocess.run([sys.executable, '-I', os.path.join(str(tmp_path), bootunit.LAUNCHER), '--sysroot', 'rel'],
+    result = subprocess.run([sys.executable, '-I', os.path.join(str(tmp_path), paths.LAUNCHER), '--sysroot', 'rel'],
                             capture_output=True, text=True, check=False)
     assert result.returncode == 2 and 'FAILED: sysroot must be an absolute path' in result.stdout
 
 
 def _package(root):
-    return os.path.join(root, bootunit.LIB_DIR, bootunit.PACKAGE)
+    return os.path.join(root, paths.APPLIER_DIR, paths.PACKAGE)
 
 
 def test_package_is_compiled_once_and_again_when_a_source_changes(tmp_path):

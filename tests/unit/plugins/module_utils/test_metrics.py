@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from prometheus_client.parser import text_string_to_metric_families
 
-from ansible_collections.litevirt.uksm.plugins.module_utils import bootunit, metrics, persist
+from ansible_collections.litevirt.uksm.plugins.module_utils import bootunit, metrics, paths, persist
 from ansible_collections.litevirt.uksm.plugins.module_utils.facts import gather
 
 COUNTERS = ('full_scans', 'pages_scanned', 'sleep_times', 'pages_skipped')
@@ -84,7 +84,7 @@ def _persist(root, policies):
 def _enable_policy_unit(root):
     wants = os.path.join(root, 'etc/systemd/system/sysinit.target.wants')
     os.makedirs(wants)
-    os.symlink('/' + bootunit.UNIT_FILE, os.path.join(wants, bootunit.UNIT_NAME))
+    os.symlink('/' + paths.UNIT_FILE, os.path.join(wants, paths.UNIT_NAME))
 
 
 def _drifted_uksm(host):
@@ -193,8 +193,8 @@ def test_label_values_and_help_are_escaped(make_host):
 
 def test_write_is_atomic(tmp_path, monkeypatch):
     root = str(tmp_path)
-    path = os.path.join(root, metrics.OUTPUT.lstrip('/'))
-    metrics.write(root, metrics.OUTPUT, 'old 1\n')
+    path = os.path.join(root, paths.METRICS_OUTPUT.lstrip('/'))
+    metrics.write(root, paths.METRICS_OUTPUT, 'old 1\n')
     real_fsync = os.fsync
     seen = []
 
@@ -206,7 +206,7 @@ def test_write_is_atomic(tmp_path, monkeypatch):
         real_fsync(fd)
 
     monkeypatch.setattr(os, 'fsync', fsync)
-    metrics.write(root, metrics.OUTPUT, 'new 1\n')
+    metrics.write(root, paths.METRICS_OUTPUT, 'new 1\n')
     assert seen[0] == 'old 1\n'
     temporaries = [name for name in seen[1] if name != 'uksm.prom']
     assert len(temporaries) == 1 and temporaries[0].startswith('.uksm.prom.')
@@ -219,15 +219,15 @@ def test_write_is_atomic(tmp_path, monkeypatch):
 
 def test_failed_write_keeps_the_old_file_and_no_temporary(tmp_path, monkeypatch):
     root = str(tmp_path)
-    path = os.path.join(root, metrics.OUTPUT.lstrip('/'))
-    metrics.write(root, metrics.OUTPUT, 'old 1\n')
+    path = os.path.join(root, paths.METRICS_OUTPUT.lstrip('/'))
+    metrics.write(root, paths.METRICS_OUTPUT, 'old 1\n')
 
     def fsync(_fd):
         raise OSError(errno.EIO, 'Input/output error')
 
     monkeypatch.setattr(os, 'fsync', fsync)
     with pytest.raises(OSError):
-        metrics.write(root, metrics.OUTPUT, 'new 1\n')
+        metrics.write(root, paths.METRICS_OUTPUT, 'new 1\n')
     with open(path, encoding='utf-8') as handle:
         assert handle.read() == 'old 1\n'
     assert os.listdir(os.path.dirname(path)) == ['uksm.prom']
@@ -236,12 +236,12 @@ def test_failed_write_keeps_the_old_file_and_no_temporary(tmp_path, monkeypatch)
 def test_main_writes_the_facts_of_the_sysroot(make_host):
     root = make_host('ksm', active=True).paths.root
     assert metrics.main(['--sysroot', root]) == 0
-    with open(os.path.join(root, metrics.OUTPUT.lstrip('/')), encoding='utf-8') as handle:
+    with open(os.path.join(root, paths.METRICS_OUTPUT.lstrip('/')), encoding='utf-8') as handle:
         assert parse(handle.read()) == expected(gather(root))
 
 
 @pytest.mark.parametrize('sysroot, output, status, message', [
-    ('relative', metrics.OUTPUT, 2, 'FAILED: sysroot must be an absolute path'),
+    ('relative', paths.METRICS_OUTPUT, 2, 'FAILED: sysroot must be an absolute path'),
     (None, 'uksm.prom', 2, 'FAILED: --output must be an absolute path'),
     (None, '/etc/hostname/uksm.prom', 1, 'FAILED: cannot write /etc/hostname/uksm.prom'),
 ])
@@ -254,17 +254,17 @@ def test_main_reports_failures(tmp_path, capsys, sysroot, output, status, messag
 
 def test_metrics_files_install_and_go(tmp_path):
     root = str(tmp_path)
-    with_metrics = bootunit.artefacts('/usr/bin/python3', metrics_output=metrics.OUTPUT)
-    extra = [bootunit.METRICS_LAUNCHER] + list(bootunit.METRICS_UNIT_FILES)
+    with_metrics = bootunit.artefacts('/usr/bin/python3', metrics_output=paths.METRICS_OUTPUT)
+    extra = [paths.METRICS_LAUNCHER] + list(paths.METRICS_UNIT_FILES)
     assert [f.path for f in with_metrics][-3:] == extra
     assert 'metrics' in bootunit.package_sources()
     assert bootunit.install(root, with_metrics, check_mode=False) == [f.path for f in with_metrics]
     assert set(extra) <= set(bootunit.installed(root))
-    assert stat.S_IMODE(os.stat(os.path.join(root, bootunit.METRICS_LAUNCHER)).st_mode) == 0o755
+    assert stat.S_IMODE(os.stat(os.path.join(root, paths.METRICS_LAUNCHER)).st_mode) == 0o755
     # metrics off: the launcher is stale in the library directory, the units go explicitly
-    assert bootunit.install(root, bootunit.artefacts('/usr/bin/python3'), check_mode=False) == [bootunit.METRICS_LAUNCHER]
-    assert bootunit.remove_metrics_units(root, check_mode=True) == list(bootunit.METRICS_UNIT_FILES)
-    assert bootunit.remove_metrics_units(root, check_mode=False) == list(bootunit.METRICS_UNIT_FILES)
+    assert bootunit.install(root, bootunit.artefacts('/usr/bin/python3'), check_mode=False) == [paths.METRICS_LAUNCHER]
+    assert bootunit.remove_metrics_units(root, check_mode=True) == list(paths.METRICS_UNIT_FILES)
+    assert bootunit.remove_metrics_units(root, check_mode=False) == list(paths.METRICS_UNIT_FILES)
     assert not set(extra) & set(bootunit.installed(root))
     bootunit.install(root, with_metrics, check_mode=False)
     assert set(extra) <= set(bootunit.uninstall(root, check_mode=False))
@@ -295,10 +295,10 @@ def test_metrics_units_are_sandboxed_read_only_and_timed():
 
 @pytest.mark.skipif(shutil.which('systemd-analyze') is None, reason='systemd-analyze is installed by scripts/setup-host.sh')
 def test_systemd_analyze_verify_accepts_the_metrics_units(tmp_path):
-    (tmp_path / bootunit.METRICS_SERVICE).write_text(bootunit.metrics_service_text('/usr/bin/python3'))
-    (tmp_path / bootunit.METRICS_TIMER).write_text(bootunit.metrics_timer_text())
-    result = subprocess.run(['systemd-analyze', 'verify', '--man=no', str(tmp_path / bootunit.METRICS_SERVICE),
-                             str(tmp_path / bootunit.METRICS_TIMER)], capture_output=True, text=True, check=False)
+    (tmp_path / paths.METRICS_SERVICE).write_text(bootunit.metrics_service_text('/usr/bin/python3'))
+    (tmp_path / paths.METRICS_TIMER).write_text(bootunit.metrics_timer_text())
+    result = subprocess.run(['systemd-analyze', 'verify', '--man=no', str(tmp_path / paths.METRICS_SERVICE),
+                             str(tmp_path / paths.METRICS_TIMER)], capture_output=True, text=True, check=False)
     assert result.returncode == 0 and result.stderr == '', result.stderr
 
 
@@ -306,13 +306,13 @@ def test_installed_launcher_writes_metrics_in_isolation(make_host):
     host = make_host('uksm')
     root = host.paths.root
     _drifted_uksm(host)
-    bootunit.install(root, bootunit.artefacts(sys.executable, metrics_output=metrics.OUTPUT), check_mode=False)
-    command = [sys.executable] + bootunit.PYTHON_FLAGS.split() + [os.path.join(root, bootunit.METRICS_LAUNCHER), '--sysroot', root]
+    bootunit.install(root, bootunit.artefacts(sys.executable, metrics_output=paths.METRICS_OUTPUT), check_mode=False)
+    command = [sys.executable] + bootunit.PYTHON_FLAGS.split() + [os.path.join(root, paths.METRICS_LAUNCHER), '--sysroot', root]
     # -I: no PYTHONPATH, so only the installed package can satisfy the imports
     result = subprocess.run(command, capture_output=True, text=True, check=False, env={})
     assert result.returncode == 0 and result.stdout == '', result.stdout + result.stderr
-    path = os.path.join(root, metrics.OUTPUT.lstrip('/'))
+    path = os.path.join(root, paths.METRICS_OUTPUT.lstrip('/'))
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o644
     with open(path, encoding='utf-8') as handle:
         assert parse(handle.read()) == expected(gather(root))
-    assert not os.path.exists(os.path.join(root, bootunit.LIB_DIR, bootunit.PACKAGE, '__pycache__'))
+    assert not os.path.exists(os.path.join(root, paths.APPLIER_DIR, paths.PACKAGE, '__pycache__'))

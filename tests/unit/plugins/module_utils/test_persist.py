@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.litevirt.uksm.plugins.module_utils import persist
+from ansible_collections.litevirt.uksm.plugins.module_utils import paths, persist
 from ansible_collections.litevirt.uksm.plugins.module_utils.backends import BACKENDS
 from ansible_collections.litevirt.uksm.plugins.module_utils.persist import (
     MAX_BYTES, MAX_NAME, MAX_VALUE, PolicyFileError)
@@ -176,7 +176,7 @@ def test_corrupt_policy_text_is_refused_naming_the_line_and_what_is_accepted(
 
 def _write_policy(sysroot: str, data: bytes) -> str:
     """Write the policy file's bytes as root would find them: root's directories, mode 0644."""
-    path = os.path.join(sysroot, persist.POLICY_FILE)
+    path = os.path.join(sysroot, paths.POLICY_FILE)
     directory = os.path.dirname(path)
     os.makedirs(directory, exist_ok=True)
     for each in (os.path.dirname(directory), directory):
@@ -206,7 +206,7 @@ def test_load_of_a_file_larger_than_max_bytes_is_refused(tmp_path) -> None:
     with pytest.raises(UnsafePathError) as caught:
         persist.load(sysroot)
     assert 'larger than %d bytes' % MAX_BYTES in str(caught.value)
-    assert '/' + persist.POLICY_FILE in str(caught.value)
+    assert '/' + paths.POLICY_FILE in str(caught.value)
 
 
 def test_load_of_a_file_of_exactly_max_bytes_is_read(tmp_path) -> None:

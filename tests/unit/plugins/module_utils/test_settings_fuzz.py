@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.litevirt.uksm.plugins.module_utils import persist
+from ansible_collections.litevirt.uksm.plugins.module_utils import paths, persist
 from ansible_collections.litevirt.uksm.plugins.module_utils.applier import apply_policy
 from ansible_collections.litevirt.uksm.plugins.module_utils.backends import BACKENDS, KSM, UKSM, Backend
 from ansible_collections.litevirt.uksm.plugins.module_utils.plan import HostState, drift, make_plan
@@ -102,9 +102,9 @@ def test_number_that_int_cannot_read_is_refused_as_a_problem(backend: str, name:
 
 
 def _write_policy(sysroot: str, data: bytes) -> None:
-    directory = os.path.join(sysroot, os.path.dirname(persist.POLICY_FILE))
+    directory = os.path.join(sysroot, os.path.dirname(paths.POLICY_FILE))
     os.makedirs(directory, mode=0o755, exist_ok=True)
-    with open(os.path.join(sysroot, persist.POLICY_FILE), 'wb') as handle:
+    with open(os.path.join(sysroot, paths.POLICY_FILE), 'wb') as handle:
         handle.write(data)
 
 
@@ -126,5 +126,5 @@ def test_applier_with_a_corrupt_policy_file_fails_with_one_line_and_writes_nothi
     lines = []  # type: t.List[str]
     assert apply_policy(root, lines.append, lock_timeout=1.0) == 1
     assert len(lines) == 1 and lines[0].startswith('FAILED: ') and '\n' not in lines[0], lines
-    assert fragment in lines[0] and '/' + persist.POLICY_FILE in lines[0], lines
+    assert fragment in lines[0] and '/' + paths.POLICY_FILE in lines[0], lines
     assert host.writes() == []

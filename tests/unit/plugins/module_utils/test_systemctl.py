@@ -10,7 +10,7 @@ import typing as t
 
 import pytest
 
-from ansible_collections.litevirt.uksm.plugins.module_utils import bootunit
+from ansible_collections.litevirt.uksm.plugins.module_utils import paths
 from ansible_collections.litevirt.uksm.plugins.module_utils.errors import UksmError
 from ansible_collections.litevirt.uksm.plugins.module_utils.systemctl import Systemctl, SystemctlError
 
@@ -28,22 +28,22 @@ class Recorder:
 
 
 def _install_unit(root: str, enabled: bool) -> None:
-    unit = os.path.join(root, bootunit.UNIT_FILE)
+    unit = os.path.join(root, paths.UNIT_FILE)
     os.makedirs(os.path.dirname(unit))
     with open(unit, 'w', encoding='utf-8') as handle:
         handle.write('[Unit]\n')
     if enabled:
-        link = os.path.join(root, 'etc/systemd/system/sysinit.target.wants', bootunit.UNIT_NAME)
+        link = os.path.join(root, 'etc/systemd/system/sysinit.target.wants', paths.UNIT_NAME)
         os.makedirs(os.path.dirname(link))
-        os.symlink('/' + bootunit.UNIT_FILE, link)
+        os.symlink('/' + paths.UNIT_FILE, link)
 
 
 def test_offline_commands_run_with_root(tmp_path):
     recorder = Recorder()
     systemctl = Systemctl(recorder, '/usr/bin/systemctl', str(tmp_path), check_mode=False)
     assert not systemctl.live
-    systemctl.run('enable', bootunit.UNIT_NAME)
-    assert recorder.commands == [['/usr/bin/systemctl', '--root', str(tmp_path), 'enable', bootunit.UNIT_NAME]]
+    systemctl.run('enable', paths.UNIT_NAME)
+    assert recorder.commands == [['/usr/bin/systemctl', '--root', str(tmp_path), 'enable', paths.UNIT_NAME]]
 
 
 @pytest.mark.parametrize('installed, enabled', [(True, True), (False, False)])
@@ -59,23 +59,23 @@ def test_is_enabled_asks_systemctl_when_the_files_do_not_settle_it(tmp_path):
     _install_unit(str(tmp_path), enabled=False)  # installed, not linked: maybe enabled another way
     recorder = Recorder((0, 'enabled\n', ''))
     assert Systemctl(recorder, 'systemctl', str(tmp_path), check_mode=False).is_enabled() is True
-    assert recorder.commands == [['systemctl', '--root', str(tmp_path), 'is-enabled', bootunit.UNIT_NAME]]
+    assert recorder.commands == [['systemctl', '--root', str(tmp_path), 'is-enabled', paths.UNIT_NAME]]
 
 
 def test_failing_systemctl_raises_the_collections_error_with_its_output(tmp_path):
     systemctl = Systemctl(Recorder((1, '', 'Failed to enable unit: Access denied\n')), 'systemctl', str(tmp_path),
                           check_mode=False)
     with pytest.raises(SystemctlError) as caught:
-        systemctl.run('enable', bootunit.UNIT_NAME)
+        systemctl.run('enable', paths.UNIT_NAME)
     assert isinstance(caught.value, UksmError)
     assert str(caught.value) == 'systemctl enable uksm-policy.service failed (rc 1): Failed to enable unit: Access denied'
-    assert systemctl.run('is-active', bootunit.UNIT_NAME, check=False) == 1
+    assert systemctl.run('is-active', paths.UNIT_NAME, check=False) == 1
 
 
 def test_disable_timer_in_check_mode_reports_without_running_systemctl(tmp_path):
     recorder = Recorder((0, 'enabled\n', ''))
-    timer = os.path.join(str(tmp_path), bootunit.METRICS_UNIT_FILES[1])
+    timer = os.path.join(str(tmp_path), paths.METRICS_UNIT_FILES[1])
     os.makedirs(os.path.dirname(timer))
     open(timer, 'w').close()
     assert Systemctl(recorder, 'systemctl', str(tmp_path), check_mode=True).disable_timer() is True
-    assert [command[-2:] for command in recorder.commands] == [['is-enabled', bootunit.METRICS_TIMER]]
+    assert [command[-2:] for command in recorder.commands] == [['is-enabled', paths.METRICS_TIMER]]

@@ -23,7 +23,7 @@ from simhost import server
 from simhost.control import Control
 from simhost.sysroot import create
 
-from ansible_collections.litevirt.uksm.plugins.module_utils import bootunit, metrics, persist
+from ansible_collections.litevirt.uksm.plugins.module_utils import bootunit, metrics, paths, persist
 from ansible_collections.litevirt.uksm.plugins.module_utils.applier import apply_policy
 from ansible_collections.litevirt.uksm.plugins.module_utils.facts import gather
 from ansible_collections.litevirt.uksm.plugins.module_utils.tunable import TunableError, run
@@ -121,7 +121,7 @@ def test_policy_file_of_invalid_utf8_fails_with_one_line_not_a_traceback(hostile
         handle.write(b'[uksm]\ncpu_governor = low\xff\xfe\n')
     hostile_host.clear_log()
     # exactly as the unit runs it
-    command = [sys.executable] + bootunit.PYTHON_FLAGS.split() + [os.path.join(root, bootunit.LAUNCHER), '--sysroot', root]
+    command = [sys.executable] + bootunit.PYTHON_FLAGS.split() + [os.path.join(root, paths.LAUNCHER), '--sysroot', root]
     result = subprocess.run(command, capture_output=True, text=True, check=False, env={}, timeout=60)
 
     assert result.returncode == 1

@@ -33,13 +33,13 @@ def apply_policy(sysroot: str, out: t.Callable[[str], None], lock_timeout: float
     """
     try:
         with HostLock(sysroot, lock_timeout):
-            return _apply_locked(sysroot, out, lock_timeout)
+            return _apply_locked(sysroot, out)
     except CAUGHT as error:
         out('FAILED: %s' % error)
         return 1
 
 
-def _apply_locked(sysroot: str, out: t.Callable[[str], None], lock_timeout: float) -> int:
+def _apply_locked(sysroot: str, out: t.Callable[[str], None]) -> int:
     try:
         policies, _text = persist.load(sysroot)
     except UnsafePathError as error:
@@ -56,8 +56,7 @@ def _apply_locked(sysroot: str, out: t.Callable[[str], None], lock_timeout: floa
     if not settings:
         out('no %s policy in %s; nothing to apply' % (detection.backend.name, persist.path_of(sysroot)))
         return 0
-    result = run(sysroot, detection.backend.name, dict(settings), lock_timeout=lock_timeout, detection=detection,
-                 locked_by_caller=True)
+    result = run(sysroot, detection.backend.name, dict(settings), detection=detection, locked_by_caller=True)
     for change in result['changes']:
         out('%s %s: %s -> %s' % (detection.backend.name, change['name'], persist.as_text(change['before']),
                                  persist.as_text(change['after'])))

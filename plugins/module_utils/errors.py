@@ -32,7 +32,7 @@ CAUGHT = (UksmError, OSError)
 
 def failure(error: BaseException) -> t.Dict[str, t.Any]:
     """The keyword arguments of ``fail_json`` for a caught error: ``msg`` and its details."""
-    result = {'msg': str(error)}  # type: t.Dict[str, t.Any]
+    result: t.Dict[str, t.Any] = {'msg': str(error)}
     result.update(getattr(error, 'details', None) or {})
     if isinstance(error, OSError) and error.errno is not None:
         result.setdefault('errno', error.errno)

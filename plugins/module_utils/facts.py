@@ -67,18 +67,18 @@ def policy(sysroot: str, detection: Detection, tunables: t.Dict[str, t.Any],
         # the planner is imported only here: a host without a policy does not pay for loading it
         from .plan import HostState, drift  # pylint: disable=import-outside-toplevel
 
-        fact['drift'], problems = drift(backend, detection.present, HostState(tunables, choices), section)
+        fact['drift'], problems = drift(backend, detection.kernel_attrs, HostState(tunables, choices), section)
         if problems:
             fact['error'] = 'the persisted %s policy does not apply here: %s' % (backend.name, ' | '.join(problems))
     return fact
 
 
-def gather(sysroot: str, wanted: str = 'auto') -> t.Dict[str, t.Any]:
+def gather(sysroot: str, backend_choice: str = 'auto') -> t.Dict[str, t.Any]:
     """The whole fact; never raises because a host lacks UKSM or KSM."""
-    detection = detect(sysroot, wanted)
+    detection = detect(sysroot, backend_choice)
     wanted_processes = {'uksmd', 'ksmd'} | {c.process for c in CONFLICTING_SERVICES.values() if c.process}
     running = process_names(sysroot, wanted_processes)
-    fact = {
+    fact: t.Dict[str, t.Any] = {
         'available': detection.available,
         'reason': detection.reason,
         'backend': None,
@@ -100,7 +100,7 @@ def gather(sysroot: str, wanted: str = 'auto') -> t.Dict[str, t.Any]:
         # who holds the host lock now (a running uksm_tunable or boot applier), e.g. while a run waits
         'lock': {'path': '/' + LOCK_FILE, 'holder': holder(sysroot)},
         'conflicts': services(sysroot, running, detection.backend.name if detection.backend else None),
-    }  # type: t.Dict[str, t.Any]
+    }
     backend = detection.backend
     if backend is None:
         fact['policy'] = policy(sysroot, detection, {}, {})

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 
-from .knobs import is_decimal as _is_decimal
+from .value_kinds import is_decimal as _is_decimal
 from .paths import SYSTEM_UNITS
 from .sysfs import host_path, read_text
 
@@ -39,15 +39,15 @@ PROC_READ_LIMIT = 65536
 _UNIT_DIRS = (SYSTEM_UNITS, 'usr/lib/systemd/system', 'lib/systemd/system')
 
 
-def process_names(sysroot: str, wanted: t.Iterable[str]) -> t.Set[str]:
-    """Which of ``wanted`` run as a root process (kernel threads included), by ``/proc/<pid>/comm``.
+def process_names(sysroot: str, names: t.Iterable[str]) -> t.Set[str]:
+    """Which of ``names`` run as a root process (kernel threads included), by ``/proc/<pid>/comm``.
 
     Any process may rename itself (prctl PR_SET_NAME): one of a guest's account calling itself
     ``uksmd`` must not make a write to ``run`` look safe, so only processes owned by root count
     (kernel threads and the conflicting services all are).
     """
-    wanted = set(wanted)
-    found = set()  # type: t.Set[str]
+    names = set(names)
+    found: t.Set[str] = set()
     proc = host_path(sysroot, 'proc')
     try:
         entries = os.scandir(proc)
@@ -59,12 +59,12 @@ def process_names(sysroot: str, wanted: t.Iterable[str]) -> t.Set[str]:
                 continue
             try:
                 name = read_text(os.path.join(entry.path, 'comm')).strip()
-                if name not in wanted or entry.stat(follow_symlinks=False).st_uid != 0:
+                if name not in names or entry.stat(follow_symlinks=False).st_uid != 0:
                     continue
             except OSError:
                 continue  # the process ended while we looked
             found.add(name)
-            if found == wanted:
+            if found == names:
                 break
     return found
 

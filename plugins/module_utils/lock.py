@@ -42,7 +42,7 @@ class HostLock:
         self.path = '/' + LOCK_FILE
         self.timeout = timeout
         self.take = take
-        self.handle = None  # type: t.Optional[int]
+        self.handle: t.Optional[int] = None
 
     def __enter__(self) -> str:
         if self.take:

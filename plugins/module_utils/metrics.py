@@ -7,14 +7,14 @@
 ``render`` turns one ``facts.gather()`` result into the text exposition format, so every value is
 the one ``uksm_facts`` reports for the same host (drift included, which the facts take from
 ``plan.drift()``). ``main`` is what ``uksm-metrics.service`` runs every minute through a launcher
-(see bootunit.py); the file is replaced atomically, so the collector never reads half of it.
+(see unit_texts.py); the file is replaced atomically, so the collector never reads half of it.
 Stdlib only: this file also runs on the host, from the installed package.
 """
 
 from __future__ import annotations
 
 from . import launcher
-from .backends import BACKENDS
+from .attributes import BACKENDS
 from .errors import CAUGHT
 from .facts import gather
 from .paths import METRICS_OUTPUT
@@ -48,7 +48,7 @@ class Family:
         self.name = 'uksm_' + name
         self.kind = kind
         self.text = text
-        self.samples = []  # type: t.List[t.Tuple[Labels, t.Union[int, float]]]
+        self.samples: t.List[t.Tuple[Labels, t.Union[int, float]]] = []
 
     def add(self, value: t.Union[bool, int, float], labels: Labels = ()) -> Family:
         self.samples.append((labels, int(value) if isinstance(value, bool) else value))

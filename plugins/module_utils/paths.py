@@ -6,7 +6,7 @@
 which is an option and so an absolute path as the host sees it).
 
 docs/docsite/rst/files-root-touches.rst says who else could create each of them and how they are
-opened; the kernel's own files (/sys/kernel/mm, /proc) are in backends.py and hostinfo.py.
+opened; the kernel's own files (/sys/kernel/mm, /proc) are in attributes.py and hostinfo.py.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 
-from .backends import BACKENDS
+from .attributes import BACKENDS
 from .errors import UksmError
 from .paths import POLICY_FILE, UNIT_FILE, UNIT_NAME, UNIT_WANTED_BY, wants_link
 from .safefiles import read_file, remove_file, replace_file
@@ -59,7 +59,7 @@ def parse(text: str) -> Policies:
     Names are attribute names (lowercase letters, digits, underscores), never paths; values are
     printable ASCII. A repeated section or name is refused rather than silently merged.
     """
-    policies = {}  # type: Policies
+    policies: Policies = {}
     section = None
     for number, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
@@ -148,12 +148,12 @@ def save(sysroot: str, text: str) -> None:
     replace_file(sysroot, POLICY_FILE, text.encode('utf-8'), 0o644)
 
 
-def updated(policies: Policies, backend: str, settings: t.Dict[str, t.Any], present: bool) -> Policies:
-    """Policies with ``settings`` recorded (present) or their names removed (absent)."""
+def updated(policies: Policies, backend: str, settings: t.Dict[str, t.Any], record: bool) -> Policies:
+    """Policies with ``settings`` recorded (``record``) or their names removed."""
     result = {name: dict(values) for name, values in policies.items()}
     section = result.setdefault(backend, {})
     for name, value in settings.items():
-        if present:
+        if record:
             section[name] = as_text(value)
         else:
             section.pop(name, None)

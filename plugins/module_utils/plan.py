@@ -12,9 +12,9 @@ anywhere means no step at all.
 
 from __future__ import annotations
 
-from .backends import (HAZARD_ADVISOR_MANAGED, HAZARD_CORRUPTS_MEMORY, HAZARD_EBUSY_WHILE_SHARED,
+from .attributes import (HAZARD_ADVISOR_MANAGED, HAZARD_CORRUPTS_MEMORY, HAZARD_EBUSY_WHILE_SHARED,
                        HAZARD_NEEDS_DAEMON, Backend)
-from .knobs import Choice, KnobValueError, RatioLadder
+from .value_kinds import Choice, KnobValueError, RatioLadder
 
 TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotations are strings
 if TYPE_CHECKING:
@@ -52,12 +52,12 @@ class Step:
 
 class Plan:
     def __init__(self) -> None:
-        self.problems = []  # type: t.List[Problem]
-        self.steps = []  # type: t.List[Step]
+        self.problems: t.List[Problem] = []
+        self.steps: t.List[Step] = []
         # the kernel state expected once every step is written
-        self.final = {}  # type: t.Dict[str, t.Any]
+        self.final: t.Dict[str, t.Any] = {}
         # every valid setting, normalised (what a persisted policy records)
-        self.desired = {}  # type: t.Dict[str, t.Any]
+        self.desired: t.Dict[str, t.Any] = {}
 
 
 class HostState:
@@ -71,7 +71,7 @@ class HostState:
         self.daemon_running = daemon_running
 
 
-def _check_name(backend: Backend, present: t.Sequence[str], name: str, value: t.Any) -> t.Optional[Problem]:
+def _check_name(backend: Backend, kernel_attrs: t.Sequence[str], name: str, value: t.Any) -> t.Optional[Problem]:
     attr = backend.attrs.get(name)
     if attr is None:
         # only for this hint: importing difflib costs the boot applier milliseconds
@@ -83,17 +83,17 @@ def _check_name(backend: Backend, present: t.Sequence[str], name: str, value: t.
                        ', '.join(sorted(backend.writable)))
     if not attr.writable:
         return Problem(name, value, 'is a read-only statistic', 'a tunable: ' + ', '.join(sorted(backend.writable)))
-    if name not in present:
+    if name not in kernel_attrs:
         return Problem(name, value, 'does not exist on this kernel' + (' (added in %s)' % attr.since if attr.since else ''),
-                       'the tunables this kernel has: ' + ', '.join(n for n in present if backend.attrs[n].writable))
+                       'the tunables this kernel has: ' + ', '.join(n for n in kernel_attrs if backend.attrs[n].writable))
     return None
 
 
 def _coerce(backend: Backend, state: HostState, desired: t.Dict[str, t.Any],
-            present: t.Sequence[str], plan: Plan) -> t.Dict[str, t.Any]:
+            kernel_attrs: t.Sequence[str], plan: Plan) -> t.Dict[str, t.Any]:
     coerced = {}
     for name, value in desired.items():
-        problem = _check_name(backend, present, name, value)
+        problem = _check_name(backend, kernel_attrs, name, value)
         if problem is not None:
             plan.problems.append(problem)
             continue
@@ -150,11 +150,11 @@ def _hazards(backend: Backend, state: HostState, plan: Plan, allow_eval_interval
                 'the current value %s, or allow_unmerge (run=2 unmerges every page first)' % (step.before,)))
 
 
-def make_plan(backend: Backend, present: t.Sequence[str], state: HostState, desired: t.Dict[str, t.Any],
+def make_plan(backend: Backend, kernel_attrs: t.Sequence[str], state: HostState, desired: t.Dict[str, t.Any],
               allow_eval_intervals: bool = False, allow_unmerge: bool = False) -> Plan:
     """Validate ``desired`` and return the writes, in the kernel's order, that reach it."""
     plan = Plan()
-    coerced = _coerce(backend, state, desired, present, plan)
+    coerced = _coerce(backend, state, desired, kernel_attrs, plan)
     plan.desired = {name: backend.attrs[name].kind.normalise(value) for name, value in coerced.items()}
     predicted = dict(state.tunables)
     for name in backend.write_order(coerced):
@@ -174,7 +174,7 @@ def make_plan(backend: Backend, present: t.Sequence[str], state: HostState, desi
     return plan
 
 
-def drift(backend: Backend, present: t.Sequence[str], state: HostState,
+def drift(backend: Backend, kernel_attrs: t.Sequence[str], state: HostState,
           settings: t.Dict[str, t.Any]) -> t.Tuple[t.List[str], t.List[str]]:
     """Attributes of a policy the kernel does not hold now, and the policy's problems.
 
@@ -187,7 +187,7 @@ def drift(backend: Backend, present: t.Sequence[str], state: HostState,
         settings = {name: value for name, value in settings.items()
                     if name not in backend.attrs or HAZARD_ADVISOR_MANAGED not in backend.attrs[name].hazards}
     # hazards are the writer's business: drift is only "differs from the policy"
-    plan = make_plan(backend, present, state, settings, allow_eval_intervals=True, allow_unmerge=True)
+    plan = make_plan(backend, kernel_attrs, state, settings, allow_eval_intervals=True, allow_unmerge=True)
     names = [name for name in backend.write_order(plan.desired)
              if not backend.attrs[name].kind.equivalent(plan.desired[name], state.tunables.get(name))]
     return names, [str(problem) for problem in plan.problems]

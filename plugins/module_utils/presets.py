@@ -49,7 +49,7 @@ PRESETS = {
 }
 
 
-def preset_settings(name: str, backend: str, present: t.Iterable[str]) -> t.Dict[str, t.Any]:
+def preset_settings(name: str, backend: str, kernel_attrs: t.Iterable[str]) -> t.Dict[str, t.Any]:
     """The preset's settings for ``backend``, without the attributes this kernel lacks."""
-    present = set(present)
-    return {attr: value for attr, value in PRESETS[name].settings[backend].items() if attr in present}
+    kernel_attrs = set(kernel_attrs)
+    return {attr: value for attr, value in PRESETS[name].settings[backend].items() if attr in kernel_attrs}

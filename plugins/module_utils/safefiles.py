@@ -50,7 +50,7 @@ class UnsafePathError(UksmError, OSError):
 
     def __init__(self, path: str, reason: str) -> None:
         OSError.__init__(self, errno.EPERM, reason, path)
-        self.details = {}  # type: t.Dict[str, t.Any]
+        self.details: t.Dict[str, t.Any] = {}
         self.path = path
         self.reason = reason
 

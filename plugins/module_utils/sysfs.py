@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import os
 
-from .backends import BACKENDS, DETECTION_ORDER, Backend
+from .attributes import BACKENDS, DETECTION_ORDER, Backend
 from .errors import UksmError
-from .knobs import Choice, KernelFormatError
+from .value_kinds import Choice, KernelFormatError
 
 TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotations are strings
 if TYPE_CHECKING:
@@ -59,12 +59,12 @@ class Detection:
     """The outcome of backend detection on one host."""
 
     def __init__(self, backend: t.Optional[Backend] = None, path: t.Optional[str] = None,
-                 present: t.Sequence[str] = (), unknown: t.Sequence[str] = (),
+                 kernel_attrs: t.Sequence[str] = (), unknown: t.Sequence[str] = (),
                  reason: t.Optional[str] = None) -> None:
         self.backend = backend
         self.path = path
         # attributes of the model found on this kernel, in table order
-        self.present = list(present)
+        self.kernel_attrs = list(kernel_attrs)
         # files the model does not know (newer kernels add attributes)
         self.unknown = list(unknown)
         self.reason = reason
@@ -75,14 +75,14 @@ class Detection:
 
     def attr_path(self, name: str) -> str:
         """Path of a model attribute; refuses names the model or this kernel lacks."""
-        if self.backend is None or self.path is None or name not in self.present:
+        if self.backend is None or self.path is None or name not in self.kernel_attrs:
             raise KeyError(name)
         return os.path.join(self.path, name)
 
 
-def detect(sysroot: str, wanted: str = 'auto') -> Detection:
+def detect(sysroot: str, backend_choice: str = 'auto') -> Detection:
     """Find the backend: ``auto`` picks UKSM when its ``cpu_governor`` exists, else KSM."""
-    candidates = DETECTION_ORDER if wanted == 'auto' else (BACKENDS[wanted],)
+    candidates = DETECTION_ORDER if backend_choice == 'auto' else (BACKENDS[backend_choice],)
     reasons = []
     for backend in candidates:
         directory = host_path(sysroot, backend.directory)
@@ -99,27 +99,27 @@ def detect(sysroot: str, wanted: str = 'auto') -> Detection:
             reasons.append('%s has an attribute set this collection does not know (no %s; pre-0.1.2 UKSM '
                            'trees are not supported)' % (shown, backend.marker))
             continue
-        present = [name for name in backend.attrs if name in names]
+        kernel_attrs = [name for name in backend.attrs if name in names]
         unknown = sorted(names - set(backend.attrs))
-        return Detection(backend, directory, present, unknown)
-    if wanted == 'auto' and all(reason.endswith('does not exist') for reason in reasons):
+        return Detection(backend, directory, kernel_attrs, unknown)
+    if backend_choice == 'auto' and all(reason.endswith('does not exist') for reason in reasons):
         reasons.append('the kernel is built without KSM/UKSM or /sys is masked')
     return Detection(reason='; '.join(reasons))
 
 
 def read_attributes(detection: Detection, names: t.Optional[t.Iterable[str]] = None
                     ) -> t.Tuple[t.Dict[str, t.Any], t.Dict[str, t.List[str]], t.Dict[str, t.Any], t.List[str]]:
-    """Read and parse ``names`` (default: every attribute present): (tunables, choices, stats, errors)."""
-    tunables = {}  # type: t.Dict[str, t.Any]
-    choices = {}  # type: t.Dict[str, t.List[str]]
-    stats = {}  # type: t.Dict[str, t.Any]
+    """Read and parse ``names`` (default: every attribute this kernel has): (tunables, choices, stats, errors)."""
+    tunables: t.Dict[str, t.Any] = {}
+    choices: t.Dict[str, t.List[str]] = {}
+    stats: t.Dict[str, t.Any] = {}
     errors = []
     backend = detection.backend
     if backend is None:
         return tunables, choices, stats, errors
-    wanted = None if names is None else set(names)
-    for name in detection.present:
-        if wanted is not None and name not in wanted:
+    selected = None if names is None else set(names)
+    for name in detection.kernel_attrs:
+        if selected is not None and name not in selected:
             continue
         attr = backend.attrs[name]
         try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import errno
 import os
 
-from .backends import HAZARD_CORRUPTS_MEMORY, HAZARD_EBUSY_WHILE_SHARED, HAZARD_NEEDS_DAEMON, Backend
+from .attributes import HAZARD_CORRUPTS_MEMORY, HAZARD_EBUSY_WHILE_SHARED, HAZARD_NEEDS_DAEMON, Backend
 from .errors import UksmError
 from .hostinfo import process_names
 from .plan import Plan, Step
@@ -65,7 +65,7 @@ class Transaction:
         self.allow_unmerge = allow_unmerge
         self.allow_eval_intervals = allow_eval_intervals
         # attribute -> value before this run, for everything a write may have changed
-        self.touched = {}  # type: t.Dict[str, t.Any]
+        self.touched: t.Dict[str, t.Any] = {}
 
     def _write(self, name: str, text: str) -> None:
         attr = self.backend.attrs[name]

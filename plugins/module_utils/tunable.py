@@ -31,7 +31,7 @@ def _host_state(detection: Detection, sysroot: str) -> HostState:
     """The tunables and the statistics the planner needs (not every statistic: each read costs)."""
     backend = detection.backend
     needed = planning_stats(backend)
-    names = [name for name in detection.present if backend.attrs[name].writable or name in needed]
+    names = [name for name in detection.kernel_attrs if backend.attrs[name].writable or name in needed]
     tunables, choices, stats, errors = read_attributes(detection, names)
     if errors:
         raise TunableError('cannot read the current values: %s' % '; '.join(errors))
@@ -39,7 +39,7 @@ def _host_state(detection: Detection, sysroot: str) -> HostState:
     return HostState(tunables, choices, stats, running)
 
 
-def _persist(sysroot: str, backend: str, settings: t.Dict[str, t.Any], present: bool,
+def _persist(sysroot: str, backend: str, settings: t.Dict[str, t.Any], record: bool,
              check_mode: bool) -> t.Tuple[bool, str, str, str]:
     """Record (or remove) settings in the policy file: (changed, path, before text, after text)."""
     # imported only when a task persists: a plain apply does not pay for loading it
@@ -49,7 +49,7 @@ def _persist(sysroot: str, backend: str, settings: t.Dict[str, t.Any], present: 
         policies, before = persist.load(sysroot)
     except persist.PolicyFileError as error:
         raise TunableError('%s: %s' % (persist.path_of(sysroot), error)) from None
-    after_policies = persist.updated(policies, backend, settings, present)
+    after_policies = persist.updated(policies, backend, settings, record)
     after = persist.render(after_policies) if after_policies else ''
     path = persist.path_of(sysroot)
     if after == before:
@@ -62,7 +62,7 @@ def _persist(sysroot: str, backend: str, settings: t.Dict[str, t.Any], present: 
     return True, path, before, after
 
 
-def run(sysroot: str, wanted: str, desired: t.Dict[str, t.Any], state: str = 'present', persist_policy: bool = False,
+def run(sysroot: str, backend_choice: str, desired: t.Dict[str, t.Any], state: str = 'present', persist_policy: bool = False,
         allow_unmerge: bool = False, allow_eval_intervals: bool = False, check_mode: bool = False,
         lock_timeout: float = 30.0, preset: t.Optional[str] = None,
         detection: t.Optional[Detection] = None, locked_by_caller: bool = False) -> t.Dict[str, t.Any]:
@@ -70,27 +70,27 @@ def run(sysroot: str, wanted: str, desired: t.Dict[str, t.Any], state: str = 'pr
     look at the sysfs directory when the caller already detected the backend; ``locked_by_caller``:
     the caller holds the host lock already (the boot applier, which reads the policy under it)."""
     take = not check_mode and not locked_by_caller
-    detection = detection or detect(sysroot, wanted)
+    detection = detection or detect(sysroot, backend_choice)
     backend = detection.backend
     result = {'changed': False, 'backend': backend.name if backend else None, 'changes': [], 'settings': {}}
     if state == 'absent':
-        name = backend.name if backend else (wanted if wanted != 'auto' else None)
+        name = backend.name if backend else (backend_choice if backend_choice != 'auto' else None)
         if name is None:
             raise TunableError('no UKSM or KSM interface to record the policy for (%s); set backend' % detection.reason)
         with HostLock(sysroot, lock_timeout, take=take):
-            changed, path, before, after = _persist(sysroot, name, desired, False, check_mode)
+            changed, path, before, after = _persist(sysroot, name, desired, record=False, check_mode=check_mode)
         result.update(changed=changed, backend=name, policy_file=path,
                       diff=[{'before': before, 'after': after, 'before_header': path, 'after_header': path}])
         return result
     if backend is None:
         raise TunableError('no UKSM or KSM interface on this host: %s' % detection.reason)
     if preset:
-        desired = dict(preset_settings(preset, backend.name, detection.present), **desired)
+        desired = dict(preset_settings(preset, backend.name, detection.kernel_attrs), **desired)
     # check mode writes nothing, so it neither waits for writers nor leaves a lock file behind; the
     # policy file is written under the lock too, so two writers never interleave their updates
     with HostLock(sysroot, lock_timeout, take=take):
         current = _host_state(detection, sysroot)
-        plan = make_plan(backend, detection.present, current, desired, allow_eval_intervals=allow_eval_intervals,
+        plan = make_plan(backend, detection.kernel_attrs, current, desired, allow_eval_intervals=allow_eval_intervals,
                          allow_unmerge=allow_unmerge)
         if plan.problems:
             raise TunableError('%d invalid setting(s), nothing was written: %s'
@@ -110,7 +110,7 @@ def run(sysroot: str, wanted: str, desired: t.Dict[str, t.Any], state: str = 'pr
                   'before_header': '/' + backend.directory, 'after_header': '/' + backend.directory}]
         if persist_policy:
             # record what was asked for (normalised), so check mode and a real run persist the same bytes
-            changed, path, before, after_text = _persist(sysroot, backend.name, plan.desired, True, check_mode)
+            changed, path, before, after_text = _persist(sysroot, backend.name, plan.desired, record=True, check_mode=check_mode)
             result['changed'] = result['changed'] or changed
             result['policy_file'] = path
             diffs.append({'before': before, 'after': after_text, 'before_header': path, 'after_header': path})

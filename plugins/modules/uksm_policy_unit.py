@@ -162,7 +162,7 @@ import typing as t
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.litevirt.uksm.plugins.module_utils import bootunit, paths
+from ansible_collections.litevirt.uksm.plugins.module_utils import installation, paths, unit_texts
 from ansible_collections.litevirt.uksm.plugins.module_utils.errors import CAUGHT, failure
 from ansible_collections.litevirt.uksm.plugins.module_utils.host_options import SYSROOT
 from ansible_collections.litevirt.uksm.plugins.module_utils.lock import HostLock
@@ -198,8 +198,8 @@ def _diff(before: dict, after: dict) -> list:
 
 def _old_output(sysroot: str, before: dict, output: t.Optional[str], check_mode: bool) -> list:
     """Remove the file the installed metrics service wrote, unless it is the one wanted now."""
-    old = bootunit.metrics_output_of(before[paths.METRICS_UNIT_FILES[0]])
-    return [] if old is None or old == output else bootunit.remove_output(sysroot, old, check_mode)
+    old = unit_texts.metrics_output_of(before[paths.METRICS_UNIT_FILES[0]])
+    return [] if old is None or old == output else installation.remove_output(sysroot, old, check_mode)
 
 
 def present(module: AnsibleModule, sysroot: str, systemctl: Systemctl) -> dict:
@@ -216,14 +216,14 @@ def present(module: AnsibleModule, sysroot: str, systemctl: Systemctl) -> dict:
     if output is not None and (not _OUTPUT.match(output) or os.path.normpath(output) != output):
         module.fail_json(msg='metrics_output: %r is not accepted; accepted: an absolute, normalised path of letters, '
                          'digits and ._+-/ below a directory, ending in .prom' % output)
-    files = bootunit.artefacts(python, params['before'], output)
+    files = installation.artefacts(python, params['before'], output)
     before = _unit_texts(sysroot)
     # systemctl needs the timer's file to disable it
     toggled = output is None and systemctl.disable_timer()
-    changed_files = bootunit.install(sysroot, files, module.check_mode)
-    changed_files += bootunit.compile_package(sysroot, changed_files, module.check_mode)
+    changed_files = installation.install(sysroot, files, module.check_mode)
+    changed_files += installation.compile_package(sysroot, changed_files, module.check_mode)
     if output is None:
-        changed_files += bootunit.remove_metrics_units(sysroot, module.check_mode)
+        changed_files += installation.remove_metrics_units(sysroot, module.check_mode)
     changed_files += _old_output(sysroot, before, output, module.check_mode)
     if changed_files and systemctl.live and not module.check_mode:
         systemctl.run('daemon-reload')
@@ -256,7 +256,7 @@ def absent(module: AnsibleModule, sysroot: str, systemctl: Systemctl) -> dict:
             systemctl.run('disable', paths.UNIT_NAME)
     if before_text and systemctl.live and not module.check_mode:
         systemctl.run('stop', paths.UNIT_NAME)
-    removed = bootunit.uninstall(sysroot, module.check_mode)
+    removed = installation.uninstall(sysroot, module.check_mode)
     removed += _old_output(sysroot, before, None, module.check_mode)
     if module.params['purge']:
         if os.path.lexists(host_path(sysroot, paths.POLICY_FILE)):
@@ -281,7 +281,7 @@ def absent(module: AnsibleModule, sysroot: str, systemctl: Systemctl) -> dict:
 
 
 def _read(sysroot: str, relative: str) -> str:
-    found = read_file(sysroot, relative, bootunit.MAX_INSTALLED_BYTES)
+    found = read_file(sysroot, relative, installation.MAX_INSTALLED_BYTES)
     return '' if found is None else found[0].decode('utf-8', 'replace')
 
 
@@ -292,7 +292,7 @@ def main() -> None:
             'enabled': {'type': 'bool', 'default': True},
             'purge': {'type': 'bool', 'default': False},
             'python': {'type': 'path'},
-            'before': {'type': 'list', 'elements': 'str', 'default': list(bootunit.HYPERVISOR_UNITS)},
+            'before': {'type': 'list', 'elements': 'str', 'default': list(unit_texts.HYPERVISOR_UNITS)},
             'metrics': {'type': 'bool', 'default': False},
             'metrics_output': {'type': 'path', 'default': paths.METRICS_OUTPUT},
             **SYSROOT,

@@ -41,7 +41,7 @@ def _classify(value: t.Any) -> tuple[str, Mapping[str, t.Any] | None, str | None
         raise TypeError('expected a uksm fact, a registered uksm_facts result or None, got %s'
                         % type(value).__name__)
     if 'available' in value:
-        fact = value  # type: Mapping[str, t.Any]
+        fact: Mapping[str, t.Any] = value
     elif value.get('unreachable'):
         return UNREACHABLE, None, _message(value, 'unreachable')
     else:
@@ -54,7 +54,7 @@ def _classify(value: t.Any) -> tuple[str, Mapping[str, t.Any] | None, str | None
 def host_row(host: str, value: t.Any) -> Row:
     """The report's row of one host."""
     status, fact, reason = _classify(value)
-    row = dict.fromkeys(COLUMNS)  # type: Row
+    row: Row = dict.fromkeys(COLUMNS)
     row.update(host=str(host), status=status, drift=[], reason=reason)
     if fact is None:
         return row
@@ -81,7 +81,7 @@ def host_row(host: str, value: t.Any) -> Row:
 
 
 def _count(values: t.Iterable[str]) -> dict[str, int]:
-    counts = {}  # type: dict[str, int]
+    counts: dict[str, int] = {}
     for value in values:
         counts[value] = counts.get(value, 0) + 1
     return dict(sorted(counts.items()))
@@ -123,7 +123,7 @@ def summarize(hosts: Mapping[str, t.Any]) -> dict[str, t.Any]:
         'failed': len(lists['failed_hosts']),
         'with_savings': sum(1 for row in ok if row['saved_bytes'] > 0),
     }
-    summary = {'totals': totals, 'hosts': rows}  # type: dict[str, t.Any]
+    summary: dict[str, t.Any] = {'totals': totals, 'hosts': rows}
     summary.update(lists)
     return summary
 

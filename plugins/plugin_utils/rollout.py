@@ -14,7 +14,7 @@ FAILED, CHANGED, OK, SKIPPED, NOT_REACHED, UNREACHABLE = 'failed', 'changed', 'o
 
 def _batches(rows: t.List[t.Dict[str, t.Any]]) -> None:
     """Number the batches in the order the rollout ran them (a batch is the list of its hosts)."""
-    seen = []  # type: t.List[t.Tuple[str, ...]]
+    seen: t.List[t.Tuple[str, ...]] = []
     for row in rows:
         batch = tuple(row.pop('batch_hosts', None) or ())
         if batch and batch not in seen:
@@ -56,7 +56,7 @@ def summarize(hostvars: t.Mapping[str, t.Any], hosts: t.Sequence[str], check_mod
 def junit(summary: t.Dict[str, t.Any]) -> str:
     """JUnit XML: a test suite per batch (plus one for hosts never reached), a test case per host."""
     suites = ET.Element('testsuites', name='litevirt.uksm rollout')
-    by_batch = {}  # type: t.Dict[t.Any, t.List[t.Dict[str, t.Any]]]
+    by_batch: t.Dict[t.Any, t.List[t.Dict[str, t.Any]]] = {}
     for row in summary['hosts']:
         by_batch.setdefault(row['batch'], []).append(row)
     for batch in sorted(by_batch, key=lambda key: (key is None, key or 0)):

@@ -20,13 +20,13 @@ def snapshot(top: str, directory_times: bool = True) -> Snapshot:
     ``directory_times=False`` leaves out the mtime of directories: an operation that creates and
     removes a temporary file moves it and nothing else.
     """
-    found = {}  # type: Snapshot
+    found: Snapshot = {}
     paths = [top]
     for directory, dirs, files in os.walk(top):
         paths += [os.path.join(directory, name) for name in dirs + files]
     for path in paths:
         status = os.lstat(path)
-        content = None  # type: t.Optional[t.Union[bytes, str]]
+        content: t.Optional[t.Union[bytes, str]] = None
         if stat.S_ISREG(status.st_mode):
             with open(path, 'rb') as handle:
                 content = handle.read()

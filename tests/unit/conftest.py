@@ -26,7 +26,7 @@ from simhost.sysroot import create  # noqa: E402  pylint: disable=wrong-import-p
 @pytest.fixture
 def make_host(tmp_path) -> t.Iterator[t.Callable[..., Control]]:
     """Create (and mount) simulated hosts under tmp_path; every one is unmounted afterwards."""
-    roots = []  # type: t.List[str]
+    roots: t.List[str] = []
 
     def factory(variant: str, mount: bool = True, **options: t.Any) -> Control:
         root = str(tmp_path / ('host%d-%s' % (len(roots), variant)))

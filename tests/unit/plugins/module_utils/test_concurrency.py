@@ -62,7 +62,7 @@ def _owner(entry: t.Dict[str, t.Any]) -> int:
 
 def _owners(host) -> t.List[int]:
     """The writers of the log in order, consecutive duplicates merged: [0, 1] is two runs one after the other."""
-    runs = []  # type: t.List[int]
+    runs: t.List[int] = []
     for entry in host.writes():
         owner = _owner(entry)
         if owner >= 0 and entry['result'] == 'ok' and (not runs or runs[-1] != owner):

@@ -117,7 +117,7 @@ def _repaired_after_the_kill(host, backend: str, old_text: str) -> None:
     # the persisted policy is the old file, whole
     assert persist.load(root)[1] == old_text
     # the boot applier brings the host back to the persisted policy ...
-    lines = []  # type: t.List[str]
+    lines: t.List[str] = []
     assert apply_policy(root, lines.append, lock_timeout=5) == 0, lines
     assert kernel_holds(host, BEFORE[backend]), lines
     # ... and the next module run to the request, persisted whole, a killed run's temporary swept

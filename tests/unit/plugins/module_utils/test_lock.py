@@ -75,7 +75,7 @@ Spawn = t.Callable[[str, float], subprocess.Popen]
 @pytest.fixture
 def spawn() -> t.Iterator[Spawn]:
     """Start holder processes (HostLock, then sleep); every one still running is killed afterwards."""
-    started = []  # type: t.List[subprocess.Popen]
+    started: t.List[subprocess.Popen] = []
     environment = dict(os.environ)
     environment['PYTHONPATH'] = os.pathsep.join(filter(None, [_python_path(), environment.get('PYTHONPATH')]))
 

@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from prometheus_client.parser import text_string_to_metric_families
 
-from ansible_collections.litevirt.uksm.plugins.module_utils import bootunit, metrics, paths, persist
+from ansible_collections.litevirt.uksm.plugins.module_utils import installation, metrics, package_closure, paths, persist, unit_texts
 from ansible_collections.litevirt.uksm.plugins.module_utils.facts import gather
 
 COUNTERS = ('full_scans', 'pages_scanned', 'sleep_times', 'pages_skipped')
@@ -254,49 +254,49 @@ def test_main_reports_failures(tmp_path, capsys, sysroot, output, status, messag
 
 def test_metrics_files_install_and_go(tmp_path):
     root = str(tmp_path)
-    with_metrics = bootunit.artefacts('/usr/bin/python3', metrics_output=paths.METRICS_OUTPUT)
+    with_metrics = installation.artefacts('/usr/bin/python3', metrics_output=paths.METRICS_OUTPUT)
     extra = [paths.METRICS_LAUNCHER] + list(paths.METRICS_UNIT_FILES)
     assert [f.path for f in with_metrics][-3:] == extra
-    assert 'metrics' in bootunit.package_sources()
-    assert bootunit.install(root, with_metrics, check_mode=False) == [f.path for f in with_metrics]
-    assert set(extra) <= set(bootunit.installed(root))
+    assert 'metrics' in package_closure.package_sources()
+    assert installation.install(root, with_metrics, check_mode=False) == [f.path for f in with_metrics]
+    assert set(extra) <= set(installation.installed(root))
     assert stat.S_IMODE(os.stat(os.path.join(root, paths.METRICS_LAUNCHER)).st_mode) == 0o755
     # metrics off: the launcher is stale in the library directory, the units go explicitly
-    assert bootunit.install(root, bootunit.artefacts('/usr/bin/python3'), check_mode=False) == [paths.METRICS_LAUNCHER]
-    assert bootunit.remove_metrics_units(root, check_mode=True) == list(paths.METRICS_UNIT_FILES)
-    assert bootunit.remove_metrics_units(root, check_mode=False) == list(paths.METRICS_UNIT_FILES)
-    assert not set(extra) & set(bootunit.installed(root))
-    bootunit.install(root, with_metrics, check_mode=False)
-    assert set(extra) <= set(bootunit.uninstall(root, check_mode=False))
-    assert bootunit.installed(root) == [] and os.listdir(os.path.join(root, 'etc/systemd/system')) == []
+    assert installation.install(root, installation.artefacts('/usr/bin/python3'), check_mode=False) == [paths.METRICS_LAUNCHER]
+    assert installation.remove_metrics_units(root, check_mode=True) == list(paths.METRICS_UNIT_FILES)
+    assert installation.remove_metrics_units(root, check_mode=False) == list(paths.METRICS_UNIT_FILES)
+    assert not set(extra) & set(installation.installed(root))
+    installation.install(root, with_metrics, check_mode=False)
+    assert set(extra) <= set(installation.uninstall(root, check_mode=False))
+    assert installation.installed(root) == [] and os.listdir(os.path.join(root, 'etc/systemd/system')) == []
 
 
 def test_output_removal(tmp_path):
     root = str(tmp_path)
     metrics.write(root, '/srv/metrics/uksm.prom', 'x 1\n')
-    assert bootunit.remove_output(root, '/srv/metrics/uksm.prom', check_mode=True) == ['srv/metrics/uksm.prom']
-    assert bootunit.remove_output(root, '/srv/metrics/uksm.prom', check_mode=False) == ['srv/metrics/uksm.prom']
-    assert bootunit.remove_output(root, '/srv/metrics/uksm.prom', check_mode=False) == []
+    assert installation.remove_output(root, '/srv/metrics/uksm.prom', check_mode=True) == ['srv/metrics/uksm.prom']
+    assert installation.remove_output(root, '/srv/metrics/uksm.prom', check_mode=False) == ['srv/metrics/uksm.prom']
+    assert installation.remove_output(root, '/srv/metrics/uksm.prom', check_mode=False) == []
 
 
 def test_metrics_units_are_sandboxed_read_only_and_timed():
-    service = bootunit.metrics_service_text('/usr/bin/python3', '/srv/textfile/uksm.prom').splitlines()
+    service = unit_texts.metrics_service_text('/usr/bin/python3', '/srv/textfile/uksm.prom').splitlines()
     assert ('ExecStart=/usr/bin/python3 -I -S -B /usr/lib/litevirt-uksm/uksm-metrics-write '
             '--output /srv/textfile/uksm.prom') in service
-    assert bootunit.metrics_output_of('\n'.join(service)) == '/srv/textfile/uksm.prom'
+    assert unit_texts.metrics_output_of('\n'.join(service)) == '/srv/textfile/uksm.prom'
     assert 'ConditionPathIsDirectory=/srv/textfile' in service
     assert {'ProtectSystem=strict', 'ProtectKernelTunables=yes', 'ReadWritePaths=-/srv/textfile',
             'CapabilityBoundingSet=', 'PrivateNetwork=yes', 'Type=oneshot'} <= set(service)
     assert [line for line in service if line.startswith('ReadWritePaths=')] == ['ReadWritePaths=-/srv/textfile']
     assert not [line for line in service if line.startswith(('WantedBy', 'RemainAfterExit'))]  # started by the timer
-    timer = bootunit.metrics_timer_text().splitlines()
+    timer = unit_texts.metrics_timer_text().splitlines()
     assert {'OnCalendar=minutely', 'AccuracySec=5s', 'Persistent=false', 'WantedBy=timers.target'} <= set(timer)
 
 
 @pytest.mark.skipif(shutil.which('systemd-analyze') is None, reason='systemd-analyze is installed by scripts/setup-host.sh')
 def test_systemd_analyze_verify_accepts_the_metrics_units(tmp_path):
-    (tmp_path / paths.METRICS_SERVICE).write_text(bootunit.metrics_service_text('/usr/bin/python3'))
-    (tmp_path / paths.METRICS_TIMER).write_text(bootunit.metrics_timer_text())
+    (tmp_path / paths.METRICS_SERVICE).write_text(unit_texts.metrics_service_text('/usr/bin/python3'))
+    (tmp_path / paths.METRICS_TIMER).write_text(unit_texts.metrics_timer_text())
     result = subprocess.run(['systemd-analyze', 'verify', '--man=no', str(tmp_path / paths.METRICS_SERVICE),
                              str(tmp_path / paths.METRICS_TIMER)], capture_output=True, text=True, check=False)
     assert result.returncode == 0 and result.stderr == '', result.stderr
@@ -306,8 +306,8 @@ def test_installed_launcher_writes_metrics_in_isolation(make_host):
     host = make_host('uksm')
     root = host.paths.root
     _drifted_uksm(host)
-    bootunit.install(root, bootunit.artefacts(sys.executable, metrics_output=paths.METRICS_OUTPUT), check_mode=False)
-    command = [sys.executable] + bootunit.PYTHON_FLAGS.split() + [os.path.join(root, paths.METRICS_LAUNCHER), '--sysroot', root]
+    installation.install(root, installation.artefacts(sys.executable, metrics_output=paths.METRICS_OUTPUT), check_mode=False)
+    command = [sys.executable] + unit_texts.PYTHON_FLAGS.split() + [os.path.join(root, paths.METRICS_LAUNCHER), '--sysroot', root]
     # -I: no PYTHONPATH, so only the installed package can satisfy the imports
     result = subprocess.run(command, capture_output=True, text=True, check=False, env={})
     assert result.returncode == 0 and result.stdout == '', result.stdout + result.stderr

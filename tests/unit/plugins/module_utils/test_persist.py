@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.litevirt.uksm.plugins.module_utils import paths, persist
-from ansible_collections.litevirt.uksm.plugins.module_utils.backends import BACKENDS
+from ansible_collections.litevirt.uksm.plugins.module_utils.attributes import BACKENDS
 from ansible_collections.litevirt.uksm.plugins.module_utils.persist import (
     MAX_BYTES, MAX_NAME, MAX_VALUE, PolicyFileError)
 from ansible_collections.litevirt.uksm.plugins.module_utils.safefiles import UnsafePathError
@@ -132,12 +132,12 @@ def test_render_is_deterministic_whatever_the_insertion_order(policies: t.Dict[s
                        st.one_of(st.integers(0, 2 ** 64), st.lists(st.integers(0, 10000), min_size=1, max_size=4),
                                  st.text(PRINTABLE, min_size=1, max_size=20).map(str.strip).filter(bool)),
                        max_size=5))
-def test_updated_policies_still_round_trip(policies: t.Dict[str, t.Dict[str, str]], backend: str, present: bool,
+def test_updated_policies_still_round_trip(policies: t.Dict[str, t.Dict[str, str]], backend: str, record: bool,
                                            changes: t.Dict[str, t.Any]) -> None:
-    after = persist.updated(policies, backend, changes, present)
+    after = persist.updated(policies, backend, changes, record)
     assert all(after.values())  # no empty section is kept
     for name, value in changes.items():
-        assert after.get(backend, {}).get(name) == (persist.as_text(value) if present else None)
+        assert after.get(backend, {}).get(name) == (persist.as_text(value) if record else None)
     assert persist.parse(persist.render(after)) == after
 
 

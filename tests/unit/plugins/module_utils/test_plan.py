@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.litevirt.uksm.plugins.module_utils.backends import KSM, UKSM
+from ansible_collections.litevirt.uksm.plugins.module_utils.attributes import KSM, UKSM
 from ansible_collections.litevirt.uksm.plugins.module_utils.plan import HostState, make_plan
 
 
@@ -27,8 +27,8 @@ def uksm_plan(desired, state=None, **options):
     return make_plan(UKSM, list(UKSM.attrs), state or uksm_state(), desired, **options)
 
 
-def ksm_plan(desired, state=None, present=None, **options):
-    return make_plan(KSM, present or list(KSM.attrs), state or ksm_state(), desired, **options)
+def ksm_plan(desired, state=None, kernel_attrs=None, **options):
+    return make_plan(KSM, kernel_attrs or list(KSM.attrs), state or ksm_state(), desired, **options)
 
 
 def test_nothing_to_do_when_values_match():
@@ -130,7 +130,7 @@ def test_ksm_order_and_advisor_side_effect():
     ({'advisor_target_scan_time': 0}, 'out of range', {}),
     ({'use_zero_pages': 'maybe'}, 'not a decimal', {}),
     ({'run': 3}, 'out of range', {}),
-    ({'smart_scan': 1}, 'does not exist on this kernel', {'present': ['run', 'pages_to_scan']}),
+    ({'smart_scan': 1}, 'does not exist on this kernel', {'kernel_attrs': ['run', 'pages_to_scan']}),
     ({'hash_strength': 1}, 'not a ksm attribute', {}),
 ])
 def test_ksm_bad_input(desired, fragment, options):

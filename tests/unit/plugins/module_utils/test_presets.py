@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.litevirt.uksm.plugins.module_utils.backends import BACKENDS
+from ansible_collections.litevirt.uksm.plugins.module_utils.attributes import BACKENDS
 from ansible_collections.litevirt.uksm.plugins.module_utils.facts import gather
 from ansible_collections.litevirt.uksm.plugins.module_utils.plan import HostState, make_plan
 from ansible_collections.litevirt.uksm.plugins.module_utils.presets import PRESETS, preset_settings

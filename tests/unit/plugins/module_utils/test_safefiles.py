@@ -492,7 +492,7 @@ def test_replace_file_removes_temporaries_of_dead_writers_and_keeps_the_rest(wor
 
 
 def test_temporary_names_are_hidden_with_pid_and_12_hex_digits(world: World, monkeypatch: t.Any) -> None:
-    seen = []  # type: t.List[str]
+    seen: t.List[str] = []
     real = os.replace
 
     def spy(source: str, destination: str, **kwargs: t.Any) -> None:

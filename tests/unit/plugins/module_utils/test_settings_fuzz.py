@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from ansible_collections.litevirt.uksm.plugins.module_utils import paths, persist
 from ansible_collections.litevirt.uksm.plugins.module_utils.applier import apply_policy
-from ansible_collections.litevirt.uksm.plugins.module_utils.backends import BACKENDS, KSM, UKSM, Backend
+from ansible_collections.litevirt.uksm.plugins.module_utils.attributes import BACKENDS, KSM, UKSM, Backend
 from ansible_collections.litevirt.uksm.plugins.module_utils.plan import HostState, drift, make_plan
 
 PURE = settings(max_examples=200, deadline=None)
@@ -47,8 +47,8 @@ def _desired(backend: Backend) -> st.SearchStrategy[t.Dict[str, t.Any]]:
 
 
 def _check_plan(backend: Backend, state: HostState, desired: t.Dict[str, t.Any], allow: bool) -> None:
-    present = list(backend.attrs)
-    plan = make_plan(backend, present, state, desired, allow_eval_intervals=allow, allow_unmerge=allow)
+    kernel_attrs = list(backend.attrs)
+    plan = make_plan(backend, kernel_attrs, state, desired, allow_eval_intervals=allow, allow_unmerge=allow)
     for problem in plan.problems:
         assert str(problem).startswith('%s: ' % problem.name) and '; accepted: ' in str(problem)
     named = {problem.name for problem in plan.problems}
@@ -60,7 +60,7 @@ def _check_plan(backend: Backend, state: HostState, desired: t.Dict[str, t.Any],
         assert plan.steps == []
     assert [step.name for step in plan.steps] == backend.write_order(step.name for step in plan.steps)
     assert all(step.text.endswith('\n') for step in plan.steps)
-    names, problems = drift(backend, present, state, desired)
+    names, problems = drift(backend, kernel_attrs, state, desired)
     assert set(names) <= set(desired) and all(isinstance(problem, str) for problem in problems)
 
 
@@ -123,7 +123,7 @@ def test_applier_with_a_corrupt_policy_file_fails_with_one_line_and_writes_nothi
     host = make_host('uksm')
     root = host.paths.root
     _write_policy(root, data)
-    lines = []  # type: t.List[str]
+    lines: t.List[str] = []
     assert apply_policy(root, lines.append, lock_timeout=1.0) == 1
     assert len(lines) == 1 and lines[0].startswith('FAILED: ') and '\n' not in lines[0], lines
     assert fragment in lines[0] and '/' + paths.POLICY_FILE in lines[0], lines

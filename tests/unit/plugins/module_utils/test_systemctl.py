@@ -20,7 +20,7 @@ class Recorder:
 
     def __init__(self, answer: t.Tuple[int, str, str] = (0, '', '')) -> None:
         self.answer = answer
-        self.commands = []  # type: t.List[t.List[str]]
+        self.commands: t.List[t.List[str]] = []
 
     def __call__(self, argv: t.List[str]) -> t.Tuple[int, str, str]:
         self.commands.append(argv)

@@ -24,7 +24,7 @@ def converge(root, desired, **options):
     detection = detect(root)
     fact = gather(root)
     state = HostState(fact['tunables'], fact['choices'], fact['stats'], fact['daemon_running'])
-    plan = make_plan(detection.backend, detection.present, state, desired, **options)
+    plan = make_plan(detection.backend, detection.kernel_attrs, state, desired, **options)
     assert plan.problems == [], [str(problem) for problem in plan.problems]
     transaction = Transaction(detection.backend, detection, root, fact['tunables'],
                               allow_unmerge=options.get('allow_unmerge', False))
@@ -134,7 +134,7 @@ def test_apply_returns_the_values_it_verified(make_host):
     root = host.paths.root
     detection = detect(root)
     fact = gather(root)
-    plan = make_plan(detection.backend, detection.present, HostState(fact['tunables'], fact['choices'], fact['stats']),
+    plan = make_plan(detection.backend, detection.kernel_attrs, HostState(fact['tunables'], fact['choices'], fact['stats']),
                      {'cpu_governor': 'low', 'sleep_millisecs': 40})
     with HostLock(root):
         after = Transaction(detection.backend, detection, root, fact['tunables']).apply(plan)
@@ -149,7 +149,7 @@ def test_unreadable_value_after_the_writes_rolls_back_with_errno(make_host):
     before = tunables(root)
     detection = detect(root)
     fact = gather(root)
-    plan = make_plan(detection.backend, detection.present, HostState(fact['tunables'], fact['choices'], fact['stats']),
+    plan = make_plan(detection.backend, detection.kernel_attrs, HostState(fact['tunables'], fact['choices'], fact['stats']),
                      {'sleep_millisecs': 40, 'run': before['run']})
     # run is not written (unchanged), so its first read after gather() is the final verification
     host.inject('run', errno='EIO', op='read')

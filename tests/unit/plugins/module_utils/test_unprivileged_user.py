@@ -23,7 +23,7 @@ from simhost import server
 from simhost.control import Control
 from simhost.sysroot import create
 
-from ansible_collections.litevirt.uksm.plugins.module_utils import bootunit, metrics, paths, persist
+from ansible_collections.litevirt.uksm.plugins.module_utils import installation, metrics, paths, persist, unit_texts
 from ansible_collections.litevirt.uksm.plugins.module_utils.applier import apply_policy
 from ansible_collections.litevirt.uksm.plugins.module_utils.facts import gather
 from ansible_collections.litevirt.uksm.plugins.module_utils.tunable import TunableError, run
@@ -105,7 +105,7 @@ def test_lock_held_by_an_unprivileged_user_does_not_stop_the_policy(hostile_host
         assert result['changed'] and gather(root)['tunables']['cpu_governor'] == 'low'
         # and the boot applier, which takes the same lock
         hostile_host.reboot()
-        lines = []  # type: t.List[str]
+        lines: t.List[str] = []
         assert apply_policy(root, lines.append, lock_timeout=1) == 0, lines
         assert gather(root)['tunables']['cpu_governor'] == 'low'
     finally:
@@ -115,13 +115,13 @@ def test_lock_held_by_an_unprivileged_user_does_not_stop_the_policy(hostile_host
 
 def test_policy_file_of_invalid_utf8_fails_with_one_line_not_a_traceback(hostile_host):
     root = hostile_host.paths.root
-    bootunit.install(root, bootunit.artefacts(sys.executable), check_mode=False)
+    installation.install(root, installation.artefacts(sys.executable), check_mode=False)
     os.makedirs(os.path.dirname(persist.path_of(root)))
     with open(persist.path_of(root), 'wb') as handle:
         handle.write(b'[uksm]\ncpu_governor = low\xff\xfe\n')
     hostile_host.clear_log()
     # exactly as the unit runs it
-    command = [sys.executable] + bootunit.PYTHON_FLAGS.split() + [os.path.join(root, paths.LAUNCHER), '--sysroot', root]
+    command = [sys.executable] + unit_texts.PYTHON_FLAGS.split() + [os.path.join(root, paths.LAUNCHER), '--sysroot', root]
     result = subprocess.run(command, capture_output=True, text=True, check=False, env={}, timeout=60)
 
     assert result.returncode == 1

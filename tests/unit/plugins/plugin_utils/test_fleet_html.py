@@ -25,8 +25,8 @@ class Page(HTMLParser):
 
     def __init__(self, text: str) -> None:
         super().__init__()
-        self.elements = []  # type: t.List[t.Tuple[str, t.Dict[str, str]]]
-        self.text = []  # type: t.List[str]
+        self.elements: t.List[t.Tuple[str, t.Dict[str, str]]] = []
+        self.text: t.List[str] = []
         self.feed(text)
         self.close()
 

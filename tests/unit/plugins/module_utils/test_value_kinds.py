@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ansible_collections.litevirt.uksm.plugins.module_utils.backends import KSM, UKSM
-from ansible_collections.litevirt.uksm.plugins.module_utils.knobs import (
+from ansible_collections.litevirt.uksm.plugins.module_utils.attributes import KSM, UKSM
+from ansible_collections.litevirt.uksm.plugins.module_utils.value_kinds import (
     KMALLOC_SIZES, SUPPORTED_HZ, UINT_MAX, Choice, IntervalList, KernelFormatError, KnobValueError,
     RatioLadder, Unsigned, is_decimal, jiffies_round_trip)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.litevirt.uksm.plugins.module_utils.backends import (
+from ansible_collections.litevirt.uksm.plugins.module_utils.attributes import (
     BACKENDS, HAZARDS, KSM, UKSM, UKSM_GOVERNOR_PRESETS)
 
 # (backend, attribute): (kernel text, parsed value, user value or None for statistics,

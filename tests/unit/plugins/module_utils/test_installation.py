@@ -14,11 +14,11 @@ import sys
 
 import pytest
 
-from ansible_collections.litevirt.uksm.plugins.module_utils import applier, bootunit, paths, persist
-from ansible_collections.litevirt.uksm.plugins.module_utils.backends import BACKENDS
+from ansible_collections.litevirt.uksm.plugins.module_utils import applier, installation, package_closure, paths, persist, unit_texts
+from ansible_collections.litevirt.uksm.plugins.module_utils.attributes import BACKENDS
 from ansible_collections.litevirt.uksm.plugins.module_utils.facts import gather
 
-MODULE_UTILS = os.path.dirname(os.path.abspath(bootunit.__file__))
+MODULE_UTILS = os.path.dirname(os.path.abspath(installation.__file__))
 
 
 def _installed_tree(root):
@@ -29,8 +29,8 @@ def _installed_tree(root):
 
 
 def test_package_is_the_applier_closure_byte_for_byte():
-    sources = bootunit.package_sources()
-    assert 'applier' in sources and 'bootunit' not in sources
+    sources = package_closure.package_sources()
+    assert 'applier' in sources and 'installation' not in sources
     for name, text in sources.items():
         with open(os.path.join(MODULE_UTILS, name + '.py'), encoding='utf-8') as handle:
             assert handle.read() == text
@@ -39,47 +39,47 @@ def test_package_is_the_applier_closure_byte_for_byte():
 
 def test_install_is_idempotent_and_check_mode_writes_nothing(tmp_path):
     root = str(tmp_path)
-    files = bootunit.artefacts('/usr/bin/python3')
-    assert bootunit.install(root, files, check_mode=True) == [f.path for f in files]
+    files = installation.artefacts('/usr/bin/python3')
+    assert installation.install(root, files, check_mode=True) == [f.path for f in files]
     assert _installed_tree(root) == []
-    assert bootunit.install(root, files, check_mode=False) == [f.path for f in files]
-    assert bootunit.install(root, files, check_mode=False) == []
+    assert installation.install(root, files, check_mode=False) == [f.path for f in files]
+    assert installation.install(root, files, check_mode=False) == []
     launcher = os.path.join(root, paths.LAUNCHER)
     assert stat.S_IMODE(os.stat(launcher).st_mode) == 0o755
     assert stat.S_IMODE(os.stat(os.path.join(root, paths.UNIT_FILE)).st_mode) == 0o644
-    assert sorted(bootunit.installed(root)) == sorted(f.path for f in files)
+    assert sorted(installation.installed(root)) == sorted(f.path for f in files)
 
 
 def test_stale_files_go_and_bytecode_is_not_a_change(tmp_path):
     root = str(tmp_path)
-    files = bootunit.artefacts('/usr/bin/python3')
-    bootunit.install(root, files, check_mode=False)
+    files = installation.artefacts('/usr/bin/python3')
+    installation.install(root, files, check_mode=False)
     package = os.path.join(root, paths.APPLIER_DIR, paths.PACKAGE)
     os.makedirs(os.path.join(package, '__pycache__'))
     open(os.path.join(package, '__pycache__', 'plan.cpython-311.pyc'), 'w').close()
     open(os.path.join(package, 'old_module.py'), 'w').close()
     stale = os.path.join(paths.APPLIER_DIR, paths.PACKAGE, 'old_module.py')
-    assert bootunit.install(root, files, check_mode=False) == [stale]
+    assert installation.install(root, files, check_mode=False) == [stale]
     assert not os.path.exists(os.path.join(root, stale))
     # an edited copy is put back
     with open(os.path.join(package, 'plan.py'), 'a', encoding='utf-8') as handle:
         handle.write('# local edit\n')
     edited = os.path.join(paths.APPLIER_DIR, paths.PACKAGE, 'plan.py')
-    assert bootunit.install(root, files, check_mode=False) == [edited]
+    assert installation.install(root, files, check_mode=False) == [edited]
 
 
 def test_uninstall_removes_everything(tmp_path):
     root = str(tmp_path)
-    bootunit.install(root, bootunit.artefacts('/usr/bin/python3'), check_mode=False)
-    assert bootunit.uninstall(root, check_mode=True) and bootunit.installed(root)
-    removed = bootunit.uninstall(root, check_mode=False)
+    installation.install(root, installation.artefacts('/usr/bin/python3'), check_mode=False)
+    assert installation.uninstall(root, check_mode=True) and installation.installed(root)
+    removed = installation.uninstall(root, check_mode=False)
     assert paths.UNIT_FILE in removed and paths.LAUNCHER in removed
-    assert bootunit.installed(root) == [] and not os.path.exists(os.path.join(root, paths.APPLIER_DIR))
-    assert bootunit.uninstall(root, check_mode=False) == []
+    assert installation.installed(root) == [] and not os.path.exists(os.path.join(root, paths.APPLIER_DIR))
+    assert installation.uninstall(root, check_mode=False) == []
 
 
 def test_unit_orders_before_the_hypervisor_and_keeps_sysfs_writable():
-    text = bootunit.unit_text('/usr/bin/python3', ['libvirtd.service', 'pve-guests.service'])
+    text = unit_texts.unit_text('/usr/bin/python3', ['libvirtd.service', 'pve-guests.service'])
     lines = text.splitlines()
     before = [line for line in lines if line.startswith('Before=')][0].split('=', 1)[1].split()
     assert {'sysinit.target', 'libvirtd.service', 'pve-guests.service'} <= set(before)
@@ -99,7 +99,7 @@ def test_unit_orders_before_the_hypervisor_and_keeps_sysfs_writable():
 @pytest.mark.skipif(shutil.which('systemd-analyze') is None, reason='systemd-analyze is installed by scripts/setup-host.sh')
 def test_systemd_analyze_verify_accepts_the_unit(tmp_path):
     path = tmp_path / paths.UNIT_NAME
-    path.write_text(bootunit.unit_text('/usr/bin/python3'))
+    path.write_text(unit_texts.unit_text('/usr/bin/python3'))
     result = subprocess.run(['systemd-analyze', 'verify', '--man=no', str(path)], capture_output=True, text=True,
                             check=False)
     findings = [line for line in result.stderr.splitlines() if 'non-existent unit sysinit.target' not in line]
@@ -110,7 +110,7 @@ def test_systemd_analyze_verify_accepts_the_unit(tmp_path):
 def test_systemd_analyze_security_exposure_is_not_worse_than_before_the_lock_moved(tmp_path):
     """1.7 offline with systemd 252 for the unit with ReadWritePaths=/run/lock; RuntimeDirectory= keeps it."""
     path = tmp_path / paths.UNIT_NAME
-    path.write_text(bootunit.unit_text('/usr/bin/python3'))
+    path.write_text(unit_texts.unit_text('/usr/bin/python3'))
     result = subprocess.run(['systemd-analyze', 'security', '--offline=yes', '--no-pager', str(path)],
                             capture_output=True, text=True, check=False)
     overall = [line for line in result.stdout.splitlines() if 'Overall exposure level' in line]
@@ -121,9 +121,9 @@ def test_systemd_analyze_security_exposure_is_not_worse_than_before_the_lock_mov
 def test_installed_launcher_repairs_drift_in_isolation(make_host):
     host = make_host('uksm')
     root = host.paths.root
-    bootunit.install(root, bootunit.artefacts(sys.executable), check_mode=False)
+    installation.install(root, installation.artefacts(sys.executable), check_mode=False)
     persist.save(root, persist.render({'uksm': {'cpu_governor': 'low', 'run': '1'}}))
-    command = [sys.executable] + bootunit.PYTHON_FLAGS.split() + [os.path.join(root, paths.LAUNCHER), '--sysroot', root]
+    command = [sys.executable] + unit_texts.PYTHON_FLAGS.split() + [os.path.join(root, paths.LAUNCHER), '--sysroot', root]
     # -I: no PYTHONPATH, so only the installed package can satisfy the imports
     result = subprocess.run(command, capture_output=True, text=True, check=False, env={})
     assert result.returncode == 0, result.stderr
@@ -135,7 +135,7 @@ def test_installed_launcher_repairs_drift_in_isolation(make_host):
 
 
 def test_launcher_reports_a_bad_sysroot(tmp_path):
-    bootunit.install(str(tmp_path), bootunit.artefacts(sys.executable), check_mode=False)
+    installation.install(str(tmp_path), installation.artefacts(sys.executable), check_mode=False)
     result = subprocess.run([sys.executable, '-I', os.path.join(str(tmp_path), paths.LAUNCHER), '--sysroot', 'rel'],
                             capture_output=True, text=True, check=False)
     assert result.returncode == 2 and 'FAILED: sysroot must be an absolute path' in result.stdout
@@ -147,32 +147,32 @@ def _package(root):
 
 def test_package_is_compiled_once_and_again_when_a_source_changes(tmp_path):
     root = str(tmp_path)
-    installed = bootunit.install(root, bootunit.artefacts(sys.executable), check_mode=False)
+    installed = installation.install(root, installation.artefacts(sys.executable), check_mode=False)
     sources = sorted(name for name in os.listdir(_package(root)) if name.endswith('.py'))
-    assert bootunit.compile_package(root, installed, check_mode=True) != []
+    assert installation.compile_package(root, installed, check_mode=True) != []
     assert not os.path.exists(os.path.join(_package(root), '__pycache__'))  # check mode writes nothing
-    written = bootunit.compile_package(root, installed, check_mode=False)
+    written = installation.compile_package(root, installed, check_mode=False)
     assert len(written) == len(sources)
-    assert bootunit.compile_package(root, [], check_mode=False) == []  # idempotent
-    path = os.path.join(_package(root), 'knobs.py')
+    assert installation.compile_package(root, [], check_mode=False) == []  # idempotent
+    path = os.path.join(_package(root), 'value_kinds.py')
     cache = os.path.relpath(importlib.util.cache_from_source(path), root)
     # a source install() rewrote is compiled again even when its size and second did not change
     relative = os.path.relpath(path, root)
-    assert bootunit.compile_package(root, [relative], check_mode=False) == [cache]
+    assert installation.compile_package(root, [relative], check_mode=False) == [cache]
     # a source edited behind our back (another mtime) makes its bytecode stale
     os.utime(path, (1, 1))
-    assert bootunit.compile_package(root, [], check_mode=False) == [cache]
-    assert bootunit.compile_package(root, [], check_mode=False) == []
+    assert installation.compile_package(root, [], check_mode=False) == [cache]
+    assert installation.compile_package(root, [], check_mode=False) == []
 
 
 def test_installed_applier_runs_from_bytecode_without_costly_imports(tmp_path):
     """The boot path imports no typing, re, argparse, tempfile, ...: each costs milliseconds at boot."""
     root = str(tmp_path)
-    bootunit.compile_package(root, bootunit.install(root, bootunit.artefacts(sys.executable), check_mode=False),
+    installation.compile_package(root, installation.install(root, installation.artefacts(sys.executable), check_mode=False),
                              check_mode=False)
     probe = ('import sys; sys.path.insert(0, %r); import uksm_policy.applier, uksm_policy.metrics; '
              'print(" ".join(sorted(sys.modules)))' % os.path.dirname(_package(root)))
-    result = subprocess.run([sys.executable] + bootunit.PYTHON_FLAGS.split() + ['-v', '-c', probe],
+    result = subprocess.run([sys.executable] + unit_texts.PYTHON_FLAGS.split() + ['-v', '-c', probe],
                             capture_output=True, text=True, check=True, env={})
     modules = set(result.stdout.split())
     assert {'uksm_policy.applier', 'uksm_policy.metrics'} <= modules
@@ -199,8 +199,8 @@ def test_package_is_the_import_closure_of_the_launchers():
     """The text scan of package_sources finds what a full parse finds (lazy imports included)."""
     import ast  # pylint: disable=import-outside-toplevel
 
-    sources = bootunit.package_sources()
-    expected, todo = set(), list(bootunit.ROOTS)
+    sources = package_closure.package_sources()
+    expected, todo = set(), list(package_closure.ROOTS)
     while todo:
         name = todo.pop()
         if name in expected:

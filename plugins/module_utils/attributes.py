@@ -2,16 +2,17 @@
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # Private to the litevirt.uksm collection: not a public API, it may change in any release.
-"""The knob model: one declarative table per backend (``uksm``, ``ksm``).
+"""The attribute tables of the knob model: one declarative table per backend (``uksm``, ``ksm``).
 
 Every attribute of the kernel ABI contract is described once here: writable or statistic, value
 kind, kernel default, write stage, side effects and hazards. Modules, the role, the boot-time
 applier and the generated docs all read these tables; nothing else may hard-code an attribute.
+How each value is parsed, checked and formatted is in value_kinds.py.
 """
 
 from __future__ import annotations
 
-from .knobs import (INT_MAX, UINT_MAX, ULONG_MAX, Boolean, Choice, Counter, IntervalList, Kind,
+from .value_kinds import (INT_MAX, UINT_MAX, ULONG_MAX, Boolean, Choice, Counter, IntervalList, Kind,
                     RatioLadder, ScaledCounter, Signed, Unsigned)
 
 TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotations are strings

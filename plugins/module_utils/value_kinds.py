@@ -2,7 +2,7 @@
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # Private to the litevirt.uksm collection: not a public API, it may change in any release.
-"""Value kinds of the UKSM and KSM sysfs attributes.
+"""Value kinds of the knob model: how each UKSM and KSM sysfs attribute's value is read and written.
 
 A kind knows four things about an attribute's value:
 

@@ -1,0 +1,160 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, litevirt.uksm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the litevirt.uksm collection: not a public API, it may change in any release.
+"""Installing the boot applier and the metrics writer on a host, and removing them.
+
+The files (artefacts) are the package of package_closure.py, the launchers of launcher_texts.py and
+the units of unit_texts.py, at the paths of paths.py; each is written only when it differs, through
+safefiles.py.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import py_compile
+import typing as t
+
+from .launcher_texts import launcher_text, metrics_launcher_text
+from .package_closure import package_sources
+from .paths import (APPLIER_DIR, LAUNCHER, METRICS_LAUNCHER, METRICS_UNIT_FILES, PACKAGE_DIR, UNIT_FILE, UNIT_NAME)
+from .safefiles import list_tree, open_dir, read_file, remove_file, remove_tree, replace_file
+from .sysfs import host_path
+from .unit_texts import HYPERVISOR_UNITS, MANAGED, metrics_service_text, metrics_timer_text, unit_text
+
+
+class Artefact(t.NamedTuple):
+    path: str  # relative to the sysroot
+    text: str
+    mode: int
+
+
+def artefacts(python: str, before: t.Sequence[str] = HYPERVISOR_UNITS,
+              metrics_output: t.Optional[str] = None) -> t.List[Artefact]:
+    """Every file to install; the metrics launcher and units only with a ``metrics_output``."""
+    files = [Artefact(PACKAGE_DIR + '/__init__.py',
+                      '# %s\n# A copy of the module_utils of litevirt.uksm for %s.\n' % (MANAGED, UNIT_NAME), 0o644)]
+    files += [Artefact('%s/%s.py' % (PACKAGE_DIR, name), text, 0o644)
+              for name, text in sorted(package_sources().items())]
+    files.append(Artefact(LAUNCHER, launcher_text(python), 0o755))
+    files.append(Artefact(UNIT_FILE, unit_text(python, before), 0o644))
+    if metrics_output is not None:
+        files.append(Artefact(METRICS_LAUNCHER, metrics_launcher_text(python), 0o755))
+        files.append(Artefact(METRICS_UNIT_FILES[0], metrics_service_text(python, metrics_output), 0o644))
+        files.append(Artefact(METRICS_UNIT_FILES[1], metrics_timer_text(), 0o644))
+    return files
+
+
+# An installed unit, launcher or source is a few KB; a larger file there is not ours.
+MAX_INSTALLED_BYTES = 1 << 20
+
+
+def _current(sysroot: str, relative: str) -> t.Tuple[t.Optional[str], t.Optional[int]]:
+    found = read_file(sysroot, relative, MAX_INSTALLED_BYTES)
+    if found is None:
+        return None, None
+    try:
+        return found[0].decode('utf-8'), found[1].st_mode & 0o7777
+    except UnicodeDecodeError:
+        return None, None
+
+
+def _stale(sysroot: str, keep: t.Set[str]) -> t.List[str]:
+    """Files in the library directory that are not part of this version (bytecode aside)."""
+    return [path for path in list_tree(sysroot, APPLIER_DIR, skip=('__pycache__',)) if path not in keep]
+
+
+def install(sysroot: str, files: t.Sequence[Artefact], check_mode: bool) -> t.List[str]:
+    """Write the files that differ, delete stale ones; the relative paths changed."""
+    changed = []
+    for artefact in files:
+        if _current(sysroot, artefact.path) != (artefact.text, artefact.mode):
+            changed.append(artefact.path)
+            if not check_mode:
+                replace_file(sysroot, artefact.path, artefact.text.encode('utf-8'), artefact.mode)
+    for relative in _stale(sysroot, {artefact.path for artefact in files}):
+        changed.append(relative)
+        if not check_mode:
+            remove_file(sysroot, relative)
+    return changed
+
+
+def _bytecode_current(source_path: str, cache_path: str) -> bool:
+    """Whether ``cache_path`` is this interpreter's bytecode of ``source_path`` as it is now (PEP 552
+    header: magic, flags 0 for timestamp-based, the source's mtime and size)."""
+    try:
+        status = os.stat(source_path)
+        with open(cache_path, 'rb') as handle:
+            header = handle.read(16)
+    except FileNotFoundError:
+        return False
+    stamp = (int(status.st_mtime) & 0xFFFFFFFF).to_bytes(4, 'little') + (status.st_size & 0xFFFFFFFF).to_bytes(4, 'little')
+    return header == importlib.util.MAGIC_NUMBER + bytes(4) + stamp
+
+
+def compile_package(sysroot: str, rewritten: t.Sequence[str], check_mode: bool) -> t.List[str]:
+    """Compile the installed package for this Python; the bytecode files written (relative paths).
+
+    The units run Python with -B on a read-only /usr, so without this every boot would compile the
+    package again (about as long as the applier's own work). The bytecode is timestamp-based, as
+    Debian's py3compile writes it (checking it costs a stat, not a read of the source); the sources
+    in ``rewritten`` (what install() just wrote) are compiled again whatever their timestamps say.
+    A unit running another Python version ignores this bytecode and compiles in memory.
+    """
+    package = PACKAGE_DIR
+    directory = host_path(sysroot, package)
+    try:
+        # the walk refuses a symlink or a directory another user could write on the way
+        os.close(open_dir(sysroot, package))
+    except FileNotFoundError:
+        return []
+    written = []
+    for name in sorted(os.listdir(directory)):
+        if not name.endswith('.py'):
+            continue
+        source = os.path.join(directory, name)
+        cache = importlib.util.cache_from_source(source)
+        if '%s/%s' % (package, name) not in rewritten and _bytecode_current(source, cache):
+            continue
+        written.append(os.path.relpath(cache, sysroot))
+        if not check_mode:
+            py_compile.compile(source, cfile=cache, doraise=True,
+                               invalidation_mode=py_compile.PycInvalidationMode.TIMESTAMP)
+    return written
+
+
+def installed(sysroot: str) -> t.List[str]:
+    """What of the boot applier and the metrics writer is on the host (relative paths)."""
+    found = [path for path in (UNIT_FILE,) + METRICS_UNIT_FILES if os.path.lexists(host_path(sysroot, path))]
+    return found + _stale(sysroot, set())
+
+
+def remove_metrics_units(sysroot: str, check_mode: bool) -> t.List[str]:
+    """Delete the metrics service and timer (the launcher goes as a stale file); the paths removed."""
+    removed = [path for path in METRICS_UNIT_FILES if os.path.lexists(host_path(sysroot, path))]
+    if not check_mode:
+        for path in removed:
+            remove_file(sysroot, path)
+    return removed
+
+
+def remove_output(sysroot: str, output: str, check_mode: bool) -> t.List[str]:
+    """Delete a metrics file, so node_exporter stops exporting its last values; the path removed."""
+    relative = output.lstrip('/')
+    if not os.path.lexists(host_path(sysroot, relative)):
+        return []
+    if not check_mode:
+        # another user may own the directory (the textfile directory): unlinked through a descriptor
+        remove_file(sysroot, relative, private=False)
+    return [relative]
+
+
+def uninstall(sysroot: str, check_mode: bool) -> t.List[str]:
+    """Delete the units and the library directory; the relative paths removed."""
+    removed = installed(sysroot)
+    if not check_mode:
+        for path in (UNIT_FILE,) + METRICS_UNIT_FILES:
+            remove_file(sysroot, path)
+        remove_tree(sysroot, APPLIER_DIR)
+    return removed

@@ -1,0 +1,38 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, litevirt.uksm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the litevirt.uksm collection: not a public API, it may change in any release.
+"""The launcher scripts the units start: a few lines that put the installed package on sys.path
+and call its ``main``."""
+
+from __future__ import annotations
+
+from .paths import METRICS_TIMER, PACKAGE, POLICY_FILE, UNIT_NAME
+from .unit_texts import MANAGED, PYTHON_FLAGS
+
+# A #! line passes one argument: the same flags joined (-ISB).
+SHEBANG_FLAGS = '-' + PYTHON_FLAGS.replace('-', '').replace(' ', '')
+
+
+def _launcher(python: str, purpose: str, module: str) -> str:
+    return '''#!%s %s
+# %s
+"""%s"""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
+from %s.%s import main  # noqa: E402
+
+sys.exit(main(sys.argv[1:]))
+''' % (python, SHEBANG_FLAGS, MANAGED, purpose, PACKAGE, module)
+
+
+def launcher_text(python: str) -> str:
+    return _launcher(python, 'Apply the persisted UKSM/KSM policy (/%s); run at boot by %s.' % (POLICY_FILE, UNIT_NAME),
+                     'applier')
+
+
+def metrics_launcher_text(python: str) -> str:
+    return _launcher(python, 'Write UKSM/KSM metrics for node_exporter; run every minute by %s.' % METRICS_TIMER,
+                     'metrics')

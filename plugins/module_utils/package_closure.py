@@ -1,0 +1,68 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, litevirt.uksm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the litevirt.uksm collection: not a public API, it may change in any release.
+"""The package the units run: the applier, the metrics writer and every module_utils file they import.
+
+The files are copied byte for byte from the collection that runs uksm_policy_unit, so boot applies
+the policy with the very code the modules use.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import os
+import sys
+import typing as t
+
+if t.TYPE_CHECKING:
+    # Never true when running. AnsiballZ ships with a module every module_utils file the module's
+    # imports name, under any condition: this line is what puts the launchers' modules (and so
+    # their own imports) into uksm_policy_unit's payload, where package_sources() reads them as text
+    # without paying for compiling and running them.
+    from . import applier, metrics  # noqa: F401 pylint: disable=unused-import
+
+# the modules the launchers run; the package is their import closure
+ROOTS = ('applier', 'metrics')
+
+
+def _source(name: str) -> str:
+    """The text of the module_utils file ``name``, from the AnsiballZ payload or a plain file."""
+    package = __name__.rpartition('.')[0]
+    fullname = '%s.%s' % (package, name)
+    module = sys.modules[package]
+    loader = getattr(module, '__loader__', None)
+    source: t.Optional[str]
+    if hasattr(loader, 'archive'):
+        # zipimport (AnsiballZ): read the file's bytes; find_spec would compile the module (CPython gh-141276)
+        path = os.path.join(os.path.dirname(module.__file__ or ''), name + '.py')
+        source = loader.get_data(path).decode('utf-8')  # type: ignore[union-attr]
+    else:
+        spec = importlib.util.find_spec(fullname)
+        source = spec.loader.get_source(fullname) if spec and spec.loader else None  # type: ignore[attr-defined]
+    if source is None:
+        raise OSError('cannot read the source of %s' % fullname)
+    return source
+
+
+def relative_imports(source: str) -> t.List[str]:
+    """The sibling modules ``source`` imports (``from .x import ...``, ``from . import x``), lazy ones included."""
+    names = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            names.extend([node.module] if node.module else [alias.name for alias in node.names])
+    return names
+
+
+def package_sources() -> t.Dict[str, str]:
+    """``applier``, ``metrics`` and the module_utils they import (relative imports only), by module name."""
+    found: t.Dict[str, str] = {}
+    todo = list(ROOTS)
+    while todo:
+        name = todo.pop()
+        if name in found:
+            continue
+        found[name] = _source(name)
+        todo.extend(relative_imports(found[name]))
+    return found

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
-
     # sysroot, which every module has
     DOCUMENTATION = r'''
 options:

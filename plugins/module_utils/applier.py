@@ -58,15 +58,27 @@ def _apply_locked(sysroot: str, out: t.Callable[[str], None]) -> int:
         return 0
     result = run(sysroot, detection.backend.name, dict(settings), detection=detection, locked_by_caller=True)
     for change in result['changes']:
-        out('%s %s: %s -> %s' % (detection.backend.name, change['name'], persist.as_text(change['before']),
-                                 persist.as_text(change['after'])))
-    out('%s policy applied: %d attribute(s) checked, %d changed' % (
-        detection.backend.name, len(settings), len(result['changes'])))
+        out(
+            '%s %s: %s -> %s'
+            % (
+                detection.backend.name,
+                change['name'],
+                persist.as_text(change['before']),
+                persist.as_text(change['after']),
+            )
+        )
+    out(
+        '%s policy applied: %d attribute(s) checked, %d changed'
+        % (detection.backend.name, len(settings), len(result['changes']))
+    )
     return 0
 
 
 def main(argv: t.Optional[t.Sequence[str]] = None) -> int:
     return launcher.run(
-        'Apply the persisted UKSM/KSM policy (litevirt.uksm).', PREFIX, argv,
+        'Apply the persisted UKSM/KSM policy (litevirt.uksm).',
+        PREFIX,
+        argv,
         {'lock-timeout': (30.0, float, 'seconds to wait for the host lock (default 30)')},
-        lambda sysroot, options, out: apply_policy(sysroot, out, options['lock-timeout']))
+        lambda sysroot, options, out: apply_policy(sysroot, out, options['lock-timeout']),
+    )

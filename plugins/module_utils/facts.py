@@ -50,11 +50,18 @@ def writable(detection: Detection) -> bool:
     return os.access(detection.attr_path(detection.backend.marker), os.W_OK)
 
 
-def policy(sysroot: str, detection: Detection, tunables: t.Dict[str, t.Any],
-           choices: t.Dict[str, t.List[str]]) -> t.Dict[str, t.Any]:
+def policy(
+    sysroot: str, detection: Detection, tunables: t.Dict[str, t.Any], choices: t.Dict[str, t.List[str]]
+) -> t.Dict[str, t.Any]:
     """The persisted policy and which of its attributes the kernel does not hold now (drift)."""
-    fact = {'file': '/' + POLICY_FILE, 'exists': False, 'settings': {}, 'drift': [], 'error': None,
-            'unit': persist.unit_state(sysroot)}
+    fact = {
+        'file': '/' + POLICY_FILE,
+        'exists': False,
+        'settings': {},
+        'drift': [],
+        'error': None,
+        'unit': persist.unit_state(sysroot),
+    }
     try:
         policies, text = persist.load(sysroot)
     except (OSError, persist.PolicyFileError) as error:
@@ -114,20 +121,22 @@ def gather(sysroot: str, backend_choice: str = 'auto') -> t.Dict[str, t.Any]:
     else:
         zero_pages = stats.get('ksm_zero_pages')
         zero_bytes = None if zero_pages is None else zero_pages * fact['page_size']
-    fact.update({
-        'backend': backend.name,
-        'path': '/' + backend.directory,
-        'writable': writable(detection),
-        'tunables': tunables,
-        'choices': choices,
-        'stats': stats,
-        'zero_pages': zero_pages,
-        'savings': savings(stats, zero_bytes, fact['page_size']),
-        'daemon': backend.thread,
-        'daemon_running': backend.thread in running,
-        'unknown_attributes': detection.unknown,
-        'errors': errors,
-        'defaults': {name: backend.attrs[name].default for name in backend.write_order(tunables)},
-        'policy': policy(sysroot, detection, tunables, choices),
-    })
+    fact.update(
+        {
+            'backend': backend.name,
+            'path': '/' + backend.directory,
+            'writable': writable(detection),
+            'tunables': tunables,
+            'choices': choices,
+            'stats': stats,
+            'zero_pages': zero_pages,
+            'savings': savings(stats, zero_bytes, fact['page_size']),
+            'daemon': backend.thread,
+            'daemon_running': backend.thread in running,
+            'unknown_attributes': detection.unknown,
+            'errors': errors,
+            'defaults': {name: backend.attrs[name].default for name in backend.write_order(tunables)},
+            'policy': policy(sysroot, detection, tunables, choices),
+        }
+    )
     return fact

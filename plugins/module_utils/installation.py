@@ -18,7 +18,7 @@ import typing as t
 
 from .launcher_texts import launcher_text, metrics_launcher_text
 from .package_closure import package_sources
-from .paths import (APPLIER_DIR, LAUNCHER, METRICS_LAUNCHER, METRICS_UNIT_FILES, PACKAGE_DIR, UNIT_FILE, UNIT_NAME)
+from .paths import APPLIER_DIR, LAUNCHER, METRICS_LAUNCHER, METRICS_UNIT_FILES, PACKAGE_DIR, UNIT_FILE, UNIT_NAME
 from .safefiles import list_tree, open_dir, read_file, remove_file, remove_tree, replace_file
 from .sysfs import host_path
 from .unit_texts import HYPERVISOR_UNITS, MANAGED, metrics_service_text, metrics_timer_text, unit_text
@@ -30,13 +30,20 @@ class Artefact(t.NamedTuple):
     mode: int
 
 
-def artefacts(python: str, before: t.Sequence[str] = HYPERVISOR_UNITS,
-              metrics_output: t.Optional[str] = None) -> t.List[Artefact]:
+def artefacts(
+    python: str, before: t.Sequence[str] = HYPERVISOR_UNITS, metrics_output: t.Optional[str] = None
+) -> t.List[Artefact]:
     """Every file to install; the metrics launcher and units only with a ``metrics_output``."""
-    files = [Artefact(PACKAGE_DIR + '/__init__.py',
-                      '# %s\n# A copy of the module_utils of litevirt.uksm for %s.\n' % (MANAGED, UNIT_NAME), 0o644)]
-    files += [Artefact('%s/%s.py' % (PACKAGE_DIR, name), text, 0o644)
-              for name, text in sorted(package_sources().items())]
+    files = [
+        Artefact(
+            PACKAGE_DIR + '/__init__.py',
+            '# %s\n# A copy of the module_utils of litevirt.uksm for %s.\n' % (MANAGED, UNIT_NAME),
+            0o644,
+        )
+    ]
+    files += [
+        Artefact('%s/%s.py' % (PACKAGE_DIR, name), text, 0o644) for name, text in sorted(package_sources().items())
+    ]
     files.append(Artefact(LAUNCHER, launcher_text(python), 0o755))
     files.append(Artefact(UNIT_FILE, unit_text(python, before), 0o644))
     if metrics_output is not None:
@@ -89,7 +96,9 @@ def _bytecode_current(source_path: str, cache_path: str) -> bool:
             header = handle.read(16)
     except FileNotFoundError:
         return False
-    stamp = (int(status.st_mtime) & 0xFFFFFFFF).to_bytes(4, 'little') + (status.st_size & 0xFFFFFFFF).to_bytes(4, 'little')
+    stamp = (int(status.st_mtime) & 0xFFFFFFFF).to_bytes(4, 'little') + (status.st_size & 0xFFFFFFFF).to_bytes(
+        4, 'little'
+    )
     return header == importlib.util.MAGIC_NUMBER + bytes(4) + stamp
 
 
@@ -119,8 +128,9 @@ def compile_package(sysroot: str, rewritten: t.Sequence[str], check_mode: bool) 
             continue
         written.append(os.path.relpath(cache, sysroot))
         if not check_mode:
-            py_compile.compile(source, cfile=cache, doraise=True,
-                               invalidation_mode=py_compile.PycInvalidationMode.TIMESTAMP)
+            py_compile.compile(
+                source, cfile=cache, doraise=True, invalidation_mode=py_compile.PycInvalidationMode.TIMESTAMP
+            )
     return written
 
 

@@ -56,8 +56,13 @@ def usage(description: str, options: Options) -> str:
     return '\n'.join(lines) + '\n'
 
 
-def run(description: str, prefix: str, argv: t.Optional[t.Sequence[str]], options: Options,
-        body: t.Callable[[str, t.Dict[str, t.Any], Out], int]) -> int:
+def run(
+    description: str,
+    prefix: str,
+    argv: t.Optional[t.Sequence[str]],
+    options: Options,
+    body: t.Callable[[str, t.Dict[str, t.Any], Out], int],
+) -> int:
     """Parse the arguments (status 2 when wrong), check the sysroot (2 when unusable), return ``body``'s status."""
     options = dict({'sysroot': ('/', str, 'root of the host (default /)')}, **options)
     argv = sys.argv[1:] if argv is None else argv

@@ -29,10 +29,12 @@ sys.exit(main(sys.argv[1:]))
 
 
 def launcher_text(python: str) -> str:
-    return _launcher(python, 'Apply the persisted UKSM/KSM policy (/%s); run at boot by %s.' % (POLICY_FILE, UNIT_NAME),
-                     'applier')
+    return _launcher(
+        python, 'Apply the persisted UKSM/KSM policy (/%s); run at boot by %s.' % (POLICY_FILE, UNIT_NAME), 'applier'
+    )
 
 
 def metrics_launcher_text(python: str) -> str:
-    return _launcher(python, 'Write UKSM/KSM metrics for node_exporter; run every minute by %s.' % METRICS_TIMER,
-                     'metrics')
+    return _launcher(
+        python, 'Write UKSM/KSM metrics for node_exporter; run every minute by %s.' % METRICS_TIMER, 'metrics'
+    )

@@ -80,8 +80,10 @@ class HostLock:
                 except BlockingIOError:
                     if time.monotonic() >= deadline:
                         holder = os.pread(handle, 32, 0).decode('ascii', 'replace').strip() or 'unknown'
-                        raise LockTimeout('%s is held by another writer (pid %s) for more than %gs'
-                                          % (self.path, holder, self.timeout)) from None
+                        raise LockTimeout(
+                            '%s is held by another writer (pid %s) for more than %gs'
+                            % (self.path, holder, self.timeout)
+                        ) from None
                     time.sleep(0.05)
             # the file we locked must still be the one at the path: a purge (uksm_policy_unit) may
             # have removed it while we waited, and a newcomer would lock a new file beside us

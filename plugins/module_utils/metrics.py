@@ -32,10 +32,16 @@ PREFIX = 'uksm-metrics: '
 COUNTERS = frozenset(('full_scans', 'pages_scanned', 'sleep_times', 'pages_skipped'))
 # Statistics whose kernel unit is not a base unit or not in the name: metric name, divisor, help.
 RENAMED = {
-    'ema_per_page_time': ('ema_per_page_time_seconds', 10 ** 9,
-                          'Moving average cost to scan one page, in seconds (the kernel reports nanoseconds).'),
-    'general_profit': ('general_profit_bytes', 1,
-                       'Bytes saved by KSM minus its metadata cost; negative when merging costs more than it saves.'),
+    'ema_per_page_time': (
+        'ema_per_page_time_seconds',
+        10**9,
+        'Moving average cost to scan one page, in seconds (the kernel reports nanoseconds).',
+    ),
+    'general_profit': (
+        'general_profit_bytes',
+        1,
+        'Bytes saved by KSM minus its metadata cost; negative when merging costs more than it saves.',
+    ),
 }
 # Exported as uksm_zero_pages, from the fact's zero_pages, for either backend.
 FROM_FACT = frozenset(('ksm_zero_pages',))
@@ -55,8 +61,10 @@ class Family:
         return self
 
     def render(self) -> str:
-        lines = ['# HELP %s %s' % (self.name, self.text.replace('\\', '\\\\').replace('\n', '\\n')),
-                 '# TYPE %s %s' % (self.name, self.kind)]
+        lines = [
+            '# HELP %s %s' % (self.name, self.text.replace('\\', '\\\\').replace('\n', '\\n')),
+            '# TYPE %s %s' % (self.name, self.kind),
+        ]
         for labels, value in self.samples:
             pairs = ','.join('%s="%s"' % (key, _escape(text)) for key, text in labels)
             lines.append('%s%s %s' % (self.name, '{%s}' % pairs if pairs else '', _number(value)))
@@ -94,28 +102,35 @@ def _statistics(backend: str, stats: t.Dict[str, t.Any]) -> t.List[Family]:
 def _policy(fact: t.Dict[str, t.Any]) -> t.List[Family]:
     policy = fact['policy']
     families = [
-        Family('policy_persisted', 'gauge', '1 when a policy is persisted in %s.' % policy['file'])
-        .add(policy['exists']),
-        Family('policy_error', 'gauge', '1 when the persisted policy cannot be read or does not apply to this kernel.')
-        .add(policy['error'] is not None),
-        Family('policy_unit_enabled', 'gauge', '1 when %s, which applies the policy at boot, is enabled.'
-               % policy['unit']['name']).add(policy['unit']['enabled']),
+        Family('policy_persisted', 'gauge', '1 when a policy is persisted in %s.' % policy['file']).add(
+            policy['exists']
+        ),
+        Family(
+            'policy_error', 'gauge', '1 when the persisted policy cannot be read or does not apply to this kernel.'
+        ).add(policy['error'] is not None),
+        Family(
+            'policy_unit_enabled',
+            'gauge',
+            '1 when %s, which applies the policy at boot, is enabled.' % policy['unit']['name'],
+        ).add(policy['unit']['enabled']),
     ]
     backend = fact['backend']
     if backend is None:
         return families
     drifted = policy['drift']
     # every persisted attribute this kernel has: 1 drifted, 0 held (drift as uksm_facts reports it)
-    section = [name for name in (policy['settings'].get(backend) or {})
-               if name in fact['tunables'] or name in drifted]
-    per_attribute = Family('policy_drift', 'gauge',
-                           '1 when the kernel does not hold this persisted policy attribute now, else 0.')
+    section = [name for name in (policy['settings'].get(backend) or {}) if name in fact['tunables'] or name in drifted]
+    per_attribute = Family(
+        'policy_drift', 'gauge', '1 when the kernel does not hold this persisted policy attribute now, else 0.'
+    )
     for name in section:
         per_attribute.add(name in drifted, [('backend', backend), ('name', name)])
     families.append(per_attribute)
-    families.append(Family('policy_drifted_attributes', 'gauge',
-                           'Persisted policy attributes the kernel does not hold now.')
-                    .add(len(drifted), [('backend', backend)]))
+    families.append(
+        Family('policy_drifted_attributes', 'gauge', 'Persisted policy attributes the kernel does not hold now.').add(
+            len(drifted), [('backend', backend)]
+        )
+    )
     return families
 
 
@@ -132,18 +147,21 @@ def render(fact: t.Dict[str, t.Any]) -> str:
         # choices (cpu_governor, advisor_mode) are strings: labels of the info metric, not values
         choices = [(name, value) for name, value in tunables.items() if isinstance(value, str)]
         families += [
-            Family('info', 'gauge', 'Always 1: the interface in use and its current choices.')
-            .add(1, label + choices),
-            Family('daemon_running', 'gauge', '1 while the %s kernel thread exists.' % fact['daemon'])
-            .add(fact['daemon_running'], label),
-            Family('saved_bytes', 'gauge', 'Memory saved: pages_sharing times the page size, plus merged zero pages.')
-            .add(fact['savings']['bytes'], label),
-            Family('unreadable_attributes', 'gauge', 'Attributes that could not be read or parsed now.')
-            .add(len(fact['errors']), label),
+            Family('info', 'gauge', 'Always 1: the interface in use and its current choices.').add(1, label + choices),
+            Family('daemon_running', 'gauge', '1 while the %s kernel thread exists.' % fact['daemon']).add(
+                fact['daemon_running'], label
+            ),
+            Family(
+                'saved_bytes', 'gauge', 'Memory saved: pages_sharing times the page size, plus merged zero pages.'
+            ).add(fact['savings']['bytes'], label),
+            Family('unreadable_attributes', 'gauge', 'Attributes that could not be read or parsed now.').add(
+                len(fact['errors']), label
+            ),
         ]
         if fact['zero_pages'] is not None:
-            families.append(Family('zero_pages', 'gauge', 'Empty pages merged with the zero page.')
-                            .add(fact['zero_pages'], label))
+            families.append(
+                Family('zero_pages', 'gauge', 'Empty pages merged with the zero page.').add(fact['zero_pages'], label)
+            )
         families += _statistics(backend, fact['stats'])
         numeric = Family('tunable', 'gauge', 'Numeric tunables as the kernel reads them; the name carries the unit.')
         for name, value in tunables.items():
@@ -180,6 +198,9 @@ def _write_metrics(sysroot: str, options: t.Dict[str, t.Any], out: launcher.Out)
 
 def main(argv: t.Optional[t.Sequence[str]] = None) -> int:
     return launcher.run(
-        'Write UKSM/KSM metrics for node_exporter (litevirt.uksm).', PREFIX, argv,
+        'Write UKSM/KSM metrics for node_exporter (litevirt.uksm).',
+        PREFIX,
+        argv,
         {'output': (METRICS_OUTPUT, str, 'file to replace, as the host sees it (default %s)' % METRICS_OUTPUT)},
-        _write_metrics)
+        _write_metrics,
+    )

@@ -24,8 +24,10 @@ if TYPE_CHECKING:
 
     Policies = t.Dict[str, t.Dict[str, str]]
 
-HEADER = ('# Managed by the litevirt.uksm Ansible collection (uksm_tunable persist, policy role).\n'
-          '# Applied at boot by uksm-policy.service. Local edits are overwritten.\n')
+HEADER = (
+    '# Managed by the litevirt.uksm Ansible collection (uksm_tunable persist, policy role).\n'
+    '# Applied at boot by uksm-policy.service. Local edits are overwritten.\n'
+)
 # Bounds on what the parser accepts: a policy is a few hundred bytes; nothing read at boot is unbounded.
 MAX_BYTES = 65536
 MAX_NAME = 64
@@ -68,10 +70,14 @@ def parse(text: str) -> Policies:
         if line.startswith('[') and line.endswith(']'):
             section = line[1:-1].strip()
             if section not in BACKENDS:
-                raise PolicyFileError('line %d: unknown section [%s]; accepted: %s'
-                                      % (number, _shown(section), ', '.join('[%s]' % name for name in BACKENDS)))
+                raise PolicyFileError(
+                    'line %d: unknown section [%s]; accepted: %s'
+                    % (number, _shown(section), ', '.join('[%s]' % name for name in BACKENDS))
+                )
             if section in policies:
-                raise PolicyFileError('line %d: section [%s] appears twice; accepted: each section once' % (number, section))
+                raise PolicyFileError(
+                    'line %d: section [%s] appears twice; accepted: each section once' % (number, section)
+                )
             policies[section] = {}
             continue
         name, sep, value = line.partition('=')
@@ -80,14 +86,19 @@ def parse(text: str) -> Policies:
         name = name.strip()
         value = value.strip()
         if not name or len(name) > MAX_NAME or not set(name) <= _NAME_CHARACTERS:
-            raise PolicyFileError('line %d: \'%s\' is not an attribute name; accepted: up to %d lowercase letters, '
-                                  'digits and underscores' % (number, _shown(name), MAX_NAME))
+            raise PolicyFileError(
+                'line %d: \'%s\' is not an attribute name; accepted: up to %d lowercase letters, '
+                'digits and underscores' % (number, _shown(name), MAX_NAME)
+            )
         if name in policies[section]:
-            raise PolicyFileError('line %d: %s appears twice in [%s]; accepted: each name once per section'
-                                  % (number, name, section))
+            raise PolicyFileError(
+                'line %d: %s appears twice in [%s]; accepted: each name once per section' % (number, name, section)
+            )
         if len(value) > MAX_VALUE or not _printable(value):
-            raise PolicyFileError('line %d: the value of %s is not accepted; accepted: up to %d printable ASCII '
-                                  'characters' % (number, name, MAX_VALUE))
+            raise PolicyFileError(
+                'line %d: the value of %s is not accepted; accepted: up to %d printable ASCII '
+                'characters' % (number, name, MAX_VALUE)
+            )
         policies[section][name] = value
     return policies
 
@@ -119,9 +130,11 @@ def path_of(sysroot: str) -> str:
 
 def unit_state(sysroot: str) -> t.Dict[str, t.Any]:
     """Whether the boot unit is installed and enabled, from files only (works offline)."""
-    return {'name': UNIT_NAME,
-            'installed': os.path.exists(host_path(sysroot, UNIT_FILE)),
-            'enabled': os.path.lexists(host_path(sysroot, wants_link(UNIT_NAME, UNIT_WANTED_BY)))}
+    return {
+        'name': UNIT_NAME,
+        'installed': os.path.exists(host_path(sysroot, UNIT_FILE)),
+        'enabled': os.path.lexists(host_path(sysroot, wants_link(UNIT_NAME, UNIT_WANTED_BY))),
+    }
 
 
 def remove(sysroot: str) -> bool:

@@ -12,8 +12,13 @@ anywhere means no step at all.
 
 from __future__ import annotations
 
-from .attributes import (HAZARD_ADVISOR_MANAGED, HAZARD_CORRUPTS_MEMORY, HAZARD_EBUSY_WHILE_SHARED,
-                       HAZARD_NEEDS_DAEMON, Backend)
+from .attributes import (
+    HAZARD_ADVISOR_MANAGED,
+    HAZARD_CORRUPTS_MEMORY,
+    HAZARD_EBUSY_WHILE_SHARED,
+    HAZARD_NEEDS_DAEMON,
+    Backend,
+)
 from .value_kinds import Choice, KnobValueError, RatioLadder
 
 TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotations are strings
@@ -63,8 +68,13 @@ class Plan:
 class HostState:
     """What the planner needs to know about the host, as read by the facts code."""
 
-    def __init__(self, tunables: t.Dict[str, t.Any], choices: t.Optional[t.Dict[str, t.List[str]]] = None,
-                 stats: t.Optional[t.Dict[str, t.Any]] = None, daemon_running: bool = True) -> None:
+    def __init__(
+        self,
+        tunables: t.Dict[str, t.Any],
+        choices: t.Optional[t.Dict[str, t.List[str]]] = None,
+        stats: t.Optional[t.Dict[str, t.Any]] = None,
+        daemon_running: bool = True,
+    ) -> None:
         self.tunables = tunables
         self.choices = choices or {}
         self.stats = stats or {}
@@ -79,18 +89,24 @@ def _check_name(backend: Backend, kernel_attrs: t.Sequence[str], name: str, valu
 
         close = difflib.get_close_matches(name, backend.writable, n=1)
         hint = ' (did you mean %s?)' % close[0] if close else ''
-        return Problem(name, value, 'is not a %s attribute%s' % (backend.name, hint),
-                       ', '.join(sorted(backend.writable)))
+        return Problem(
+            name, value, 'is not a %s attribute%s' % (backend.name, hint), ', '.join(sorted(backend.writable))
+        )
     if not attr.writable:
         return Problem(name, value, 'is a read-only statistic', 'a tunable: ' + ', '.join(sorted(backend.writable)))
     if name not in kernel_attrs:
-        return Problem(name, value, 'does not exist on this kernel' + (' (added in %s)' % attr.since if attr.since else ''),
-                       'the tunables this kernel has: ' + ', '.join(n for n in kernel_attrs if backend.attrs[n].writable))
+        return Problem(
+            name,
+            value,
+            'does not exist on this kernel' + (' (added in %s)' % attr.since if attr.since else ''),
+            'the tunables this kernel has: ' + ', '.join(n for n in kernel_attrs if backend.attrs[n].writable),
+        )
     return None
 
 
-def _coerce(backend: Backend, state: HostState, desired: t.Dict[str, t.Any],
-            kernel_attrs: t.Sequence[str], plan: Plan) -> t.Dict[str, t.Any]:
+def _coerce(
+    backend: Backend, state: HostState, desired: t.Dict[str, t.Any], kernel_attrs: t.Sequence[str], plan: Plan
+) -> t.Dict[str, t.Any]:
     coerced = {}
     for name, value in desired.items():
         problem = _check_name(backend, kernel_attrs, name, value)
@@ -132,26 +148,53 @@ def _hazards(backend: Backend, state: HostState, plan: Plan, allow_eval_interval
     for name, step in written.items():
         hazards = backend.attrs[name].hazards
         if HAZARD_CORRUPTS_MEMORY in hazards and not allow_eval_intervals:
-            plan.problems.append(Problem(
-                name, step.value, 'differs from the kernel value %s, and every write of it corrupts kernel memory'
-                % (step.before,), 'the current value, a cpu_governor whose preset has these intervals, or the explicit '
-                'opt-in allow_eval_intervals_memory_corruption'))
+            plan.problems.append(
+                Problem(
+                    name,
+                    step.value,
+                    'differs from the kernel value %s, and every write of it corrupts kernel memory' % (step.before,),
+                    'the current value, a cpu_governor whose preset has these intervals, or the explicit '
+                    'opt-in allow_eval_intervals_memory_corruption',
+                )
+            )
         if HAZARD_NEEDS_DAEMON in hazards and not state.daemon_running:
-            plan.problems.append(Problem(
-                name, step.value, 'cannot be written: the %s kernel thread is gone, so the write would block '
-                'forever; reboot the host' % backend.thread, 'nothing until the host is rebooted'))
+            plan.problems.append(
+                Problem(
+                    name,
+                    step.value,
+                    'cannot be written: the %s kernel thread is gone, so the write would block '
+                    'forever; reboot the host' % backend.thread,
+                    'nothing until the host is rebooted',
+                )
+            )
         if HAZARD_ADVISOR_MANAGED in hazards and final.get('advisor_mode', 'none') != 'none':
-            plan.problems.append(Problem(
-                name, step.value, 'is managed by ksmd while advisor_mode is %s' % final['advisor_mode'],
-                'no pages_to_scan with advisor_mode scan-time; set advisor_min/max_pages_to_scan instead'))
+            plan.problems.append(
+                Problem(
+                    name,
+                    step.value,
+                    'is managed by ksmd while advisor_mode is %s' % final['advisor_mode'],
+                    'no pages_to_scan with advisor_mode scan-time; set advisor_min/max_pages_to_scan instead',
+                )
+            )
         if HAZARD_EBUSY_WHILE_SHARED in hazards and state.stats.get('pages_shared') and not allow_unmerge:
-            plan.problems.append(Problem(
-                name, step.value, 'cannot change while %d pages are shared (EBUSY)' % state.stats['pages_shared'],
-                'the current value %s, or allow_unmerge (run=2 unmerges every page first)' % (step.before,)))
+            plan.problems.append(
+                Problem(
+                    name,
+                    step.value,
+                    'cannot change while %d pages are shared (EBUSY)' % state.stats['pages_shared'],
+                    'the current value %s, or allow_unmerge (run=2 unmerges every page first)' % (step.before,),
+                )
+            )
 
 
-def make_plan(backend: Backend, kernel_attrs: t.Sequence[str], state: HostState, desired: t.Dict[str, t.Any],
-              allow_eval_intervals: bool = False, allow_unmerge: bool = False) -> Plan:
+def make_plan(
+    backend: Backend,
+    kernel_attrs: t.Sequence[str],
+    state: HostState,
+    desired: t.Dict[str, t.Any],
+    allow_eval_intervals: bool = False,
+    allow_unmerge: bool = False,
+) -> Plan:
     """Validate ``desired`` and return the writes, in the kernel's order, that reach it."""
     plan = Plan()
     coerced = _coerce(backend, state, desired, kernel_attrs, plan)
@@ -174,8 +217,9 @@ def make_plan(backend: Backend, kernel_attrs: t.Sequence[str], state: HostState,
     return plan
 
 
-def drift(backend: Backend, kernel_attrs: t.Sequence[str], state: HostState,
-          settings: t.Dict[str, t.Any]) -> t.Tuple[t.List[str], t.List[str]]:
+def drift(
+    backend: Backend, kernel_attrs: t.Sequence[str], state: HostState, settings: t.Dict[str, t.Any]
+) -> t.Tuple[t.List[str], t.List[str]]:
     """Attributes of a policy the kernel does not hold now, and the policy's problems.
 
     The one definition of drift used by facts, the rollout, the report and the metrics: compared
@@ -184,10 +228,16 @@ def drift(backend: Backend, kernel_attrs: t.Sequence[str], state: HostState,
     (pages_to_scan while the advisor runs).
     """
     if state.tunables.get('advisor_mode', 'none') != 'none':
-        settings = {name: value for name, value in settings.items()
-                    if name not in backend.attrs or HAZARD_ADVISOR_MANAGED not in backend.attrs[name].hazards}
+        settings = {
+            name: value
+            for name, value in settings.items()
+            if name not in backend.attrs or HAZARD_ADVISOR_MANAGED not in backend.attrs[name].hazards
+        }
     # hazards are the writer's business: drift is only "differs from the policy"
     plan = make_plan(backend, kernel_attrs, state, settings, allow_eval_intervals=True, allow_unmerge=True)
-    names = [name for name in backend.write_order(plan.desired)
-             if not backend.attrs[name].kind.equivalent(plan.desired[name], state.tunables.get(name))]
+    names = [
+        name
+        for name in backend.write_order(plan.desired)
+        if not backend.attrs[name].kind.equivalent(plan.desired[name], state.tunables.get(name))
+    ]
     return names, [str(problem) for problem in plan.problems]

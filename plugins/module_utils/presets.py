@@ -29,23 +29,38 @@ PRESETS = {
         'Most memory saved: fastest scanning.',
         'Most CPU spent on scanning and more copy-on-write faults when guests write merged pages; '
         'shares more pages between tenants, which matters where guests do not trust each other.',
-        {'uksm': {'cpu_governor': 'full', 'run': 1},
-         'ksm': {'advisor_mode': 'none', 'pages_to_scan': 1000, 'sleep_millisecs': 20, 'use_zero_pages': 1,
-                 'run': 1}}),
+        {
+            'uksm': {'cpu_governor': 'full', 'run': 1},
+            'ksm': {
+                'advisor_mode': 'none',
+                'pages_to_scan': 1000,
+                'sleep_millisecs': 20,
+                'use_zero_pages': 1,
+                'run': 1,
+            },
+        },
+    ),
     'balanced': Preset(
         'Good savings at moderate CPU cost.',
         'Sharing builds up more slowly after guests start than with density.',
-        {'uksm': {'cpu_governor': 'medium', 'run': 1},
-         'ksm': {'advisor_mode': 'none', 'pages_to_scan': 300, 'sleep_millisecs': 20, 'run': 1}}),
+        {
+            'uksm': {'cpu_governor': 'medium', 'run': 1},
+            'ksm': {'advisor_mode': 'none', 'pages_to_scan': 300, 'sleep_millisecs': 20, 'run': 1},
+        },
+    ),
     'quiet': Preset(
         'Sharing at the smallest CPU cost.',
         'Memory is found and saved slowly (minutes to hours on large hosts); pick it for CPU-bound hosts.',
-        {'uksm': {'cpu_governor': 'quiet', 'run': 1},
-         'ksm': {'advisor_mode': 'none', 'pages_to_scan': 100, 'sleep_millisecs': 200, 'run': 1}}),
+        {
+            'uksm': {'cpu_governor': 'quiet', 'run': 1},
+            'ksm': {'advisor_mode': 'none', 'pages_to_scan': 100, 'sleep_millisecs': 200, 'run': 1},
+        },
+    ),
     'off': Preset(
         'No scanning.',
         'Pages already merged stay merged until guests write them; nothing new is saved.',
-        {'uksm': {'run': 0}, 'ksm': {'run': 0}}),
+        {'uksm': {'run': 0}, 'ksm': {'run': 0}},
+    ),
 }
 
 

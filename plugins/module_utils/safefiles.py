@@ -40,8 +40,15 @@ if TYPE_CHECKING:
 _DIRECTORY = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 # what a reader of ours opens a file with: no symlink, no blocking on a FIFO
 _READ = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
-_KINDS = ((stat.S_ISREG, 'a regular file'), (stat.S_ISDIR, 'a directory'), (stat.S_ISLNK, 'a symlink'), (stat.S_ISFIFO, 'a FIFO'),
-          (stat.S_ISSOCK, 'a socket'), (stat.S_ISCHR, 'a character device'), (stat.S_ISBLK, 'a block device'))
+_KINDS = (
+    (stat.S_ISREG, 'a regular file'),
+    (stat.S_ISDIR, 'a directory'),
+    (stat.S_ISLNK, 'a symlink'),
+    (stat.S_ISFIFO, 'a FIFO'),
+    (stat.S_ISSOCK, 'a socket'),
+    (stat.S_ISCHR, 'a character device'),
+    (stat.S_ISBLK, 'a block device'),
+)
 
 
 class UnsafePathError(UksmError, OSError):
@@ -85,7 +92,9 @@ def _open_child_dir(parent: int, name: str, shown: str, create_mode: t.Optional[
             raise
     except OSError as error:
         if error.errno in (errno.ELOOP, errno.ENOTDIR):
-            raise UnsafePathError(shown, 'it is %s, not a directory' % _kind(os.lstat(name, dir_fd=parent).st_mode)) from None
+            raise UnsafePathError(
+                shown, 'it is %s, not a directory' % _kind(os.lstat(name, dir_fd=parent).st_mode)
+            ) from None
         raise
     try:
         os.mkdir(name, create_mode, dir_fd=parent)
@@ -127,8 +136,9 @@ def _split(relative: str) -> t.Tuple[str, str]:
     return directory, name
 
 
-def open_file(directory: int, name: str, shown: str, flags: int = _READ, mode: int = 0o600,
-              private: bool = True) -> t.Tuple[int, os.stat_result]:
+def open_file(
+    directory: int, name: str, shown: str, flags: int = _READ, mode: int = 0o600, private: bool = True
+) -> t.Tuple[int, os.stat_result]:
     """Open ``name`` in the directory descriptor: a regular file, no symlink (and ours when private)."""
     try:
         handle = os.open(name, flags | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, mode, dir_fd=directory)
@@ -167,8 +177,9 @@ def read_bounded(handle: int, limit: int, shown: str) -> bytes:
             raise UnsafePathError(shown, 'larger than %d bytes' % limit)
 
 
-def read_file(sysroot: str, relative: str, limit: int, private: bool = True
-              ) -> t.Optional[t.Tuple[bytes, os.stat_result]]:
+def read_file(
+    sysroot: str, relative: str, limit: int, private: bool = True
+) -> t.Optional[t.Tuple[bytes, os.stat_result]]:
     """The bytes and status of a file, or None when it or its directory does not exist."""
     directory_name, name = _split(relative)
     shown = _shown(relative)
@@ -209,7 +220,7 @@ def _sweep(directory: int, name: str) -> None:
     for entry in os.listdir(directory):
         if not entry.startswith(prefix):
             continue
-        pid, _sep, suffix = entry[len(prefix):].partition('.')
+        pid, _sep, suffix = entry[len(prefix) :].partition('.')
         if pid.isdigit() and len(suffix) == 12 and int(pid) != os.getpid() and not _alive(int(pid)):
             try:
                 os.unlink(entry, dir_fd=directory)
@@ -217,21 +228,23 @@ def _sweep(directory: int, name: str) -> None:
                 pass  # gone already, or not ours to remove: it is only litter
 
 
-def replace_file(sysroot: str, relative: str, data: bytes, mode: int = 0o644, private: bool = True,
-                 directory_mode: int = 0o755) -> None:
+def replace_file(
+    sysroot: str, relative: str, data: bytes, mode: int = 0o644, private: bool = True, directory_mode: int = 0o755
+) -> None:
     """Replace ``<sysroot>/<relative>`` so a reader, a crash or a power loss sees the old file or the new one whole."""
     directory_name, name = _split(relative)
     shown = _shown(relative)
     directory = open_dir(sysroot, directory_name, private, directory_mode)
     try:
         temporary = _temporary_name(name)
-        handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600,
-                         dir_fd=directory)
+        handle = os.open(
+            temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=directory
+        )
         try:
             try:
                 view = memoryview(data)
                 while view:
-                    view = view[os.write(handle, view):]
+                    view = view[os.write(handle, view) :]
                 os.fchmod(handle, mode)
                 os.fsync(handle)
             finally:

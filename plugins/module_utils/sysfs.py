@@ -58,9 +58,14 @@ def read_text(path: str, limit: int = READ_LIMIT) -> str:
 class Detection:
     """The outcome of backend detection on one host."""
 
-    def __init__(self, backend: t.Optional[Backend] = None, path: t.Optional[str] = None,
-                 kernel_attrs: t.Sequence[str] = (), unknown: t.Sequence[str] = (),
-                 reason: t.Optional[str] = None) -> None:
+    def __init__(
+        self,
+        backend: t.Optional[Backend] = None,
+        path: t.Optional[str] = None,
+        kernel_attrs: t.Sequence[str] = (),
+        unknown: t.Sequence[str] = (),
+        reason: t.Optional[str] = None,
+    ) -> None:
         self.backend = backend
         self.path = path
         # attributes of the model found on this kernel, in table order
@@ -96,8 +101,10 @@ def detect(sysroot: str, backend_choice: str = 'auto') -> Detection:
             reasons.append('%s cannot be listed: %s (errno %s)' % (shown, error.strerror, error.errno))
             continue
         if backend.marker not in names:
-            reasons.append('%s has an attribute set this collection does not know (no %s; pre-0.1.2 UKSM '
-                           'trees are not supported)' % (shown, backend.marker))
+            reasons.append(
+                '%s has an attribute set this collection does not know (no %s; pre-0.1.2 UKSM '
+                'trees are not supported)' % (shown, backend.marker)
+            )
             continue
         kernel_attrs = [name for name in backend.attrs if name in names]
         unknown = sorted(names - set(backend.attrs))
@@ -107,8 +114,9 @@ def detect(sysroot: str, backend_choice: str = 'auto') -> Detection:
     return Detection(reason='; '.join(reasons))
 
 
-def read_attributes(detection: Detection, names: t.Optional[t.Iterable[str]] = None
-                    ) -> t.Tuple[t.Dict[str, t.Any], t.Dict[str, t.List[str]], t.Dict[str, t.Any], t.List[str]]:
+def read_attributes(
+    detection: Detection, names: t.Optional[t.Iterable[str]] = None
+) -> t.Tuple[t.Dict[str, t.Any], t.Dict[str, t.List[str]], t.Dict[str, t.Any], t.List[str]]:
     """Read and parse ``names`` (default: every attribute this kernel has): (tunables, choices, stats, errors)."""
     tunables: t.Dict[str, t.Any] = {}
     choices: t.Dict[str, t.List[str]] = {}

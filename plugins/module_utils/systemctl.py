@@ -49,7 +49,11 @@ class Systemctl:
         # as enable links it, or neither installed nor linked. Anything else asks systemctl.
         unit_file = SYSTEM_UNITS + '/' + unit
         link = host_path(self.sysroot, wants_link(unit, self.WANTED_BY[unit]))
-        if os.path.islink(link) and os.readlink(link) == '/' + unit_file and os.path.isfile(host_path(self.sysroot, unit_file)):
+        if (
+            os.path.islink(link)
+            and os.readlink(link) == '/' + unit_file
+            and os.path.isfile(host_path(self.sysroot, unit_file))
+        ):
             return True
         if not os.path.lexists(link) and not os.path.lexists(host_path(self.sysroot, unit_file)):
             return False

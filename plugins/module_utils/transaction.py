@@ -23,8 +23,9 @@ if TYPE_CHECKING:
 class ApplyError(UksmError):
     """A write failed or read back wrong; every attribute this run changed was restored if possible."""
 
-    def __init__(self, message: str, failed: str, error: t.Optional[int], restored: t.List[str],
-                 not_restored: t.List[str]) -> None:
+    def __init__(
+        self, message: str, failed: str, error: t.Optional[int], restored: t.List[str], not_restored: t.List[str]
+    ) -> None:
         super().__init__(message, failed_attribute=failed, errno=error, restored=restored, not_restored=not_restored)
         self.failed = failed
         self.errno = error
@@ -56,8 +57,15 @@ def _describe(error: OSError) -> str:
 class Transaction:
     """Applies one plan under the caller's lock, remembering what it touched so it can roll back."""
 
-    def __init__(self, backend: Backend, detection: Detection, sysroot: str, before: t.Dict[str, t.Any],
-                 allow_unmerge: bool = False, allow_eval_intervals: bool = False) -> None:
+    def __init__(
+        self,
+        backend: Backend,
+        detection: Detection,
+        sysroot: str,
+        before: t.Dict[str, t.Any],
+        allow_unmerge: bool = False,
+        allow_eval_intervals: bool = False,
+    ) -> None:
         self.backend = backend
         self.detection = detection
         self.sysroot = sysroot
@@ -69,9 +77,13 @@ class Transaction:
 
     def _write(self, name: str, text: str) -> None:
         attr = self.backend.attrs[name]
-        if HAZARD_NEEDS_DAEMON in attr.hazards and self.backend.thread not in process_names(self.sysroot, [self.backend.thread]):
-            raise OSError(errno.ESRCH, '%s is gone: a write to %s would block forever; reboot the host'
-                          % (self.backend.thread, name))
+        if HAZARD_NEEDS_DAEMON in attr.hazards and self.backend.thread not in process_names(
+            self.sysroot, [self.backend.thread]
+        ):
+            raise OSError(
+                errno.ESRCH,
+                '%s is gone: a write to %s would block forever; reboot the host' % (self.backend.thread, name),
+            )
         write_text(self.detection.attr_path(name), text)
 
     def _touch(self, name: str) -> None:
@@ -128,13 +140,20 @@ class Transaction:
                 after[name] = actual = read_value(self.backend, self.detection, name)
             except OSError as error:
                 restored, not_restored = self.rollback()
-                raise ApplyError('%s cannot be read back after the run: %s; restored: %s' % (
-                    name, _describe(error), ', '.join(restored) or 'nothing was changed'),
-                    name, error.errno, restored, not_restored) from None
+                raise ApplyError(
+                    '%s cannot be read back after the run: %s; restored: %s'
+                    % (name, _describe(error), ', '.join(restored) or 'nothing was changed'),
+                    name,
+                    error.errno,
+                    restored,
+                    not_restored,
+                ) from None
             if name in plan.desired and not self.backend.attrs[name].kind.equivalent(plan.desired[name], actual):
                 restored, not_restored = self.rollback()
-                message = '%s reads %r after the run instead of %r (a side effect the model did not predict); restored: %s' % (
-                    name, actual, plan.desired[name], ', '.join(restored) or 'nothing was changed')
+                message = (
+                    '%s reads %r after the run instead of %r (a side effect the model did not predict); restored: %s'
+                    % (name, actual, plan.desired[name], ', '.join(restored) or 'nothing was changed')
+                )
                 raise ApplyError(message, name, None, restored, not_restored)
         return after
 
@@ -154,7 +173,9 @@ class Transaction:
             value = self.touched[name]
             if HAZARD_CORRUPTS_MEMORY in self.backend.attrs[name].hazards and not self.allow_eval_intervals:
                 try:
-                    if not self.backend.attrs[name].kind.equivalent(value, read_value(self.backend, self.detection, name)):
+                    if not self.backend.attrs[name].kind.equivalent(
+                        value, read_value(self.backend, self.detection, name)
+                    ):
                         not_restored.append('%s (left at the preset; writing it corrupts kernel memory)' % name)
                 except OSError:
                     pass

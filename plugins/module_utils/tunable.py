@@ -39,8 +39,9 @@ def _host_state(detection: Detection, sysroot: str) -> HostState:
     return HostState(tunables, choices, stats, running)
 
 
-def _persist(sysroot: str, backend: str, settings: t.Dict[str, t.Any], record: bool,
-             check_mode: bool) -> t.Tuple[bool, str, str, str]:
+def _persist(
+    sysroot: str, backend: str, settings: t.Dict[str, t.Any], record: bool, check_mode: bool
+) -> t.Tuple[bool, str, str, str]:
     """Record (or remove) settings in the policy file: (changed, path, before text, after text)."""
     # imported only when a task persists: a plain apply does not pay for loading it
     from . import persist  # pylint: disable=import-outside-toplevel
@@ -62,10 +63,20 @@ def _persist(sysroot: str, backend: str, settings: t.Dict[str, t.Any], record: b
     return True, path, before, after
 
 
-def run(sysroot: str, backend_choice: str, desired: t.Dict[str, t.Any], state: str = 'present', persist_policy: bool = False,
-        allow_unmerge: bool = False, allow_eval_intervals: bool = False, check_mode: bool = False,
-        lock_timeout: float = 30.0, preset: t.Optional[str] = None,
-        detection: t.Optional[Detection] = None, locked_by_caller: bool = False) -> t.Dict[str, t.Any]:
+def run(
+    sysroot: str,
+    backend_choice: str,
+    desired: t.Dict[str, t.Any],
+    state: str = 'present',
+    persist_policy: bool = False,
+    allow_unmerge: bool = False,
+    allow_eval_intervals: bool = False,
+    check_mode: bool = False,
+    lock_timeout: float = 30.0,
+    preset: t.Optional[str] = None,
+    detection: t.Optional[Detection] = None,
+    locked_by_caller: bool = False,
+) -> t.Dict[str, t.Any]:
     """Apply ``desired`` (or record it, ``state=absent`` forgets it); ``detection`` saves a second
     look at the sysfs directory when the caller already detected the backend; ``locked_by_caller``:
     the caller holds the host lock already (the boot applier, which reads the policy under it)."""
@@ -79,8 +90,12 @@ def run(sysroot: str, backend_choice: str, desired: t.Dict[str, t.Any], state: s
             raise TunableError('no UKSM or KSM interface to record the policy for (%s); set backend' % detection.reason)
         with HostLock(sysroot, lock_timeout, take=take):
             changed, path, before, after = _persist(sysroot, name, desired, record=False, check_mode=check_mode)
-        result.update(changed=changed, backend=name, policy_file=path,
-                      diff=[{'before': before, 'after': after, 'before_header': path, 'after_header': path}])
+        result.update(
+            changed=changed,
+            backend=name,
+            policy_file=path,
+            diff=[{'before': before, 'after': after, 'before_header': path, 'after_header': path}],
+        )
         return result
     if backend is None:
         raise TunableError('no UKSM or KSM interface on this host: %s' % detection.reason)
@@ -90,27 +105,50 @@ def run(sysroot: str, backend_choice: str, desired: t.Dict[str, t.Any], state: s
     # policy file is written under the lock too, so two writers never interleave their updates
     with HostLock(sysroot, lock_timeout, take=take):
         current = _host_state(detection, sysroot)
-        plan = make_plan(backend, detection.kernel_attrs, current, desired, allow_eval_intervals=allow_eval_intervals,
-                         allow_unmerge=allow_unmerge)
+        plan = make_plan(
+            backend,
+            detection.kernel_attrs,
+            current,
+            desired,
+            allow_eval_intervals=allow_eval_intervals,
+            allow_unmerge=allow_unmerge,
+        )
         if plan.problems:
-            raise TunableError('%d invalid setting(s), nothing was written: %s'
-                               % (len(plan.problems), ' | '.join(str(problem) for problem in plan.problems)),
-                               problems=[str(problem) for problem in plan.problems])
+            raise TunableError(
+                '%d invalid setting(s), nothing was written: %s'
+                % (len(plan.problems), ' | '.join(str(problem) for problem in plan.problems)),
+                problems=[str(problem) for problem in plan.problems],
+            )
         if plan.steps and not check_mode:
-            after = Transaction(backend, detection, sysroot, current.tunables, allow_unmerge=allow_unmerge,
-                                allow_eval_intervals=allow_eval_intervals).apply(plan)
+            after = Transaction(
+                backend,
+                detection,
+                sysroot,
+                current.tunables,
+                allow_unmerge=allow_unmerge,
+                allow_eval_intervals=allow_eval_intervals,
+            ).apply(plan)
         else:
             after = plan.final
         result['settings'] = {name: after.get(name) for name in backend.write_order(n for n in desired if n in after)}
-        result['changes'] = [{'name': name, 'before': current.tunables.get(name), 'after': after.get(name)}
-                             for name in backend.write_order(n for n in after if current.tunables.get(n) != after.get(n))]
+        result['changes'] = [
+            {'name': name, 'before': current.tunables.get(name), 'after': after.get(name)}
+            for name in backend.write_order(n for n in after if current.tunables.get(n) != after.get(n))
+        ]
         result['changed'] = bool(plan.steps)
-        diffs = [{'before': {change['name']: change['before'] for change in result['changes']},
-                  'after': {change['name']: change['after'] for change in result['changes']},
-                  'before_header': '/' + backend.directory, 'after_header': '/' + backend.directory}]
+        diffs = [
+            {
+                'before': {change['name']: change['before'] for change in result['changes']},
+                'after': {change['name']: change['after'] for change in result['changes']},
+                'before_header': '/' + backend.directory,
+                'after_header': '/' + backend.directory,
+            }
+        ]
         if persist_policy:
             # record what was asked for (normalised), so check mode and a real run persist the same bytes
-            changed, path, before, after_text = _persist(sysroot, backend.name, plan.desired, record=True, check_mode=check_mode)
+            changed, path, before, after_text = _persist(
+                sysroot, backend.name, plan.desired, record=True, check_mode=check_mode
+            )
             result['changed'] = result['changed'] or changed
             result['policy_file'] = path
             diffs.append({'before': before, 'after': after_text, 'before_header': path, 'after_header': path})

@@ -14,12 +14,28 @@ import re
 import typing as t
 
 from .attributes import BACKENDS
-from .paths import (APPLIER_DIR, LAUNCHER, LOCK_DIR, METRICS_LAUNCHER, METRICS_OUTPUT, METRICS_TIMER_WANTED_BY,
-                    PACKAGE, POLICY_FILE, UNIT_NAME, UNIT_WANTED_BY)
+from .paths import (
+    APPLIER_DIR,
+    LAUNCHER,
+    LOCK_DIR,
+    METRICS_LAUNCHER,
+    METRICS_OUTPUT,
+    METRICS_TIMER_WANTED_BY,
+    PACKAGE,
+    POLICY_FILE,
+    UNIT_NAME,
+    UNIT_WANTED_BY,
+)
 
 # Services that start guests: the unit is ordered before each, so guests start under the policy.
-HYPERVISOR_UNITS = ('libvirtd.service', 'libvirt-guests.service', 'virtqemud.service', 'pve-guests.service',
-                    'nova-compute.service', 'incus.service')
+HYPERVISOR_UNITS = (
+    'libvirtd.service',
+    'libvirt-guests.service',
+    'virtqemud.service',
+    'pve-guests.service',
+    'nova-compute.service',
+    'incus.service',
+)
 # Also the lock timeout of the applier, with room for the writes.
 START_TIMEOUT = 90
 # How the units run Python: isolated from the environment and user site (-I), without site-packages
@@ -84,10 +100,20 @@ UMask=0022
 
 [Install]
 WantedBy=%(wanted_by)s
-''' % {'managed': MANAGED, 'policy': POLICY_FILE, 'before': ' '.join(before), 'conditions': conditions,
-       'python': python, 'flags': PYTHON_FLAGS, 'launcher': LAUNCHER, 'timeout': START_TIMEOUT, 'lockdir': LOCK_DIR,
-       'lockname': os.path.basename(LOCK_DIR),
-       'wanted_by': UNIT_WANTED_BY, 'sandbox': SANDBOX}
+''' % {
+        'managed': MANAGED,
+        'policy': POLICY_FILE,
+        'before': ' '.join(before),
+        'conditions': conditions,
+        'python': python,
+        'flags': PYTHON_FLAGS,
+        'launcher': LAUNCHER,
+        'timeout': START_TIMEOUT,
+        'lockdir': LOCK_DIR,
+        'lockname': os.path.basename(LOCK_DIR),
+        'wanted_by': UNIT_WANTED_BY,
+        'sandbox': SANDBOX,
+    }
 
 
 def metrics_service_text(python: str, output: str = METRICS_OUTPUT) -> str:
@@ -114,8 +140,18 @@ ReadWritePaths=-%(directory)s
 %(sandbox)s# root owns Debian's textfile directory, so no capability is needed
 CapabilityBoundingSet=
 UMask=0022
-''' % {'managed': MANAGED, 'lib': APPLIER_DIR, 'package': PACKAGE, 'directory': os.path.dirname(output),
-       'policy_unit': UNIT_NAME, 'python': python, 'flags': PYTHON_FLAGS, 'launcher': METRICS_LAUNCHER, 'output': output, 'sandbox': SANDBOX}
+''' % {
+        'managed': MANAGED,
+        'lib': APPLIER_DIR,
+        'package': PACKAGE,
+        'directory': os.path.dirname(output),
+        'policy_unit': UNIT_NAME,
+        'python': python,
+        'flags': PYTHON_FLAGS,
+        'launcher': METRICS_LAUNCHER,
+        'output': output,
+        'sandbox': SANDBOX,
+    }
 
 
 def metrics_timer_text() -> str:

@@ -24,9 +24,9 @@ TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotati
 if TYPE_CHECKING:
     import typing as t
 
-UINT_MAX = 2 ** 32 - 1
-ULONG_MAX = 2 ** 64 - 1
-INT_MAX = 2 ** 31 - 1
+UINT_MAX = 2**32 - 1
+ULONG_MAX = 2**64 - 1
+INT_MAX = 2**31 - 1
 
 # Tick rates a Linux x86/arm kernel can be built with; sleep_millisecs rounds up to one tick.
 SUPPORTED_HZ = (100, 250, 300, 1000)
@@ -122,9 +122,14 @@ class Unsigned(Kind):
 
     label = 'unsigned integer'
 
-    def __init__(self, minimum: int = 0, maximum: int = UINT_MAX,
-                 clamps: t.Optional[t.Dict[t.Tuple[int, int], int]] = None,
-                 jiffies: bool = False, mask: t.Optional[int] = None) -> None:
+    def __init__(
+        self,
+        minimum: int = 0,
+        maximum: int = UINT_MAX,
+        clamps: t.Optional[t.Dict[t.Tuple[int, int], int]] = None,
+        jiffies: bool = False,
+        mask: t.Optional[int] = None,
+    ) -> None:
         self.minimum = minimum
         self.maximum = maximum
         # {(low, high): stored}: writes in [low, high] read back as ``stored``
@@ -279,13 +284,16 @@ class RatioLadder(Kind):
     SCALE = 10000
 
     def describe(self) -> str:
-        return ('4 rungs, each an integer 1..9999 (CPU share in 1/10000) or MAX/N with N 1..10000, '
-                'with non-decreasing effective ratios, as a list or a space-separated string')
+        return (
+            '4 rungs, each an integer 1..9999 (CPU share in 1/10000) or MAX/N with N 1..10000, '
+            'with non-decreasing effective ratios, as a list or a space-separated string'
+        )
 
     def parse(self, text: str) -> t.List[str]:
         tokens = _strip_newline(text).split()
-        if len(tokens) != self.RUNGS or not all(is_decimal(token[4:] if token.startswith('MAX/') else token, '+')
-                                                for token in tokens):
+        if len(tokens) != self.RUNGS or not all(
+            is_decimal(token[4:] if token.startswith('MAX/') else token, '+') for token in tokens
+        ):
             raise KernelFormatError('expected 4 rungs, read %r' % text)
         return tokens
 
@@ -308,8 +316,9 @@ class RatioLadder(Kind):
             number = int(text)
             if number >= self.SCALE:
                 # a positive 10000 kills uksmd (divide error) on a real kernel
-                raise KnobValueError('has rung %d: 10000 and above kill uksmd; use MAX/1 for a whole CPU' % number,
-                                     accepted)
+                raise KnobValueError(
+                    'has rung %d: 10000 and above kill uksmd; use MAX/1 for a whole CPU' % number, accepted
+                )
             if number < 1:
                 raise KnobValueError('has rung 0: each rung must be at least 1', accepted)
             result.append(str(number))
@@ -348,7 +357,8 @@ class RatioLadder(Kind):
                 raise KnobValueError(
                     'has decreasing effective ratios %s at max_cpu_percentage %d'
                     % (', '.join('%g' % share for share in shares), max_cpu_percentage),
-                    self.describe())
+                    self.describe(),
+                )
 
 
 class IntervalList(Kind):

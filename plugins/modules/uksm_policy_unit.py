@@ -191,9 +191,11 @@ def _unit_texts(sysroot: str) -> dict:
 
 def _diff(before: dict, after: dict) -> list:
     """One diff per unit file; the metrics units only when they exist before or after."""
-    return [{'before': before[path], 'after': after.get(path, ''), 'before_header': '/' + path,
-             'after_header': '/' + path}
-            for path in _UNIT_FILES if path == paths.UNIT_FILE or before[path] or after.get(path)]
+    return [
+        {'before': before[path], 'after': after.get(path, ''), 'before_header': '/' + path, 'after_header': '/' + path}
+        for path in _UNIT_FILES
+        if path == paths.UNIT_FILE or before[path] or after.get(path)
+    ]
 
 
 def _old_output(sysroot: str, before: dict, output: t.Optional[str], check_mode: bool) -> list:
@@ -206,16 +208,21 @@ def present(module: AnsibleModule, sysroot: str, systemctl: Systemctl) -> dict:
     params = module.params
     python = params['python'] or (sys.executable if sysroot == '/' else '/usr/bin/python3')
     if not _PYTHON.match(python):
-        module.fail_json(msg='python: %r is not accepted; accepted: an absolute path of letters, digits and ._+-/'
-                         % python)
+        module.fail_json(
+            msg='python: %r is not accepted; accepted: an absolute path of letters, digits and ._+-/' % python
+        )
     bad = [name for name in params['before'] if not _UNIT_NAME.match(name)]
     if bad:
-        module.fail_json(msg='before: %s not accepted; accepted: systemd unit names such as libvirtd.service'
-                         % ', '.join(repr(name) for name in bad))
+        module.fail_json(
+            msg='before: %s not accepted; accepted: systemd unit names such as libvirtd.service'
+            % ', '.join(repr(name) for name in bad)
+        )
     output = params['metrics_output'] if params['metrics'] else None
     if output is not None and (not _OUTPUT.match(output) or os.path.normpath(output) != output):
-        module.fail_json(msg='metrics_output: %r is not accepted; accepted: an absolute, normalised path of letters, '
-                         'digits and ._+-/ below a directory, ending in .prom' % output)
+        module.fail_json(
+            msg='metrics_output: %r is not accepted; accepted: an absolute, normalised path of letters, '
+            'digits and ._+-/ below a directory, ending in .prom' % output
+        )
     files = installation.artefacts(python, params['before'], output)
     before = _unit_texts(sysroot)
     # systemctl needs the timer's file to disable it
@@ -303,8 +310,9 @@ def main() -> None:
         sysroot = check_sysroot(module.params['sysroot'])
     except CAUGHT as error:
         module.fail_json(**failure(error))
-    systemctl = Systemctl(module.run_command, module.get_bin_path('systemctl', required=True), sysroot,
-                          module.check_mode)
+    systemctl = Systemctl(
+        module.run_command, module.get_bin_path('systemctl', required=True), sysroot, module.check_mode
+    )
     try:
         result = (present if module.params['state'] == 'present' else absent)(module, sysroot, systemctl)
     except SystemctlError as error:

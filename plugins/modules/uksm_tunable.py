@@ -223,10 +223,18 @@ def main() -> None:
     if params['name'] is not None:
         desired = {params['name']: params['value']}
     try:
-        result = run(check_sysroot(params['sysroot']), params['backend'], desired, state=params['state'],
-                     persist_policy=params['persist'], allow_unmerge=params['allow_unmerge'],
-                     allow_eval_intervals=params['allow_eval_intervals_memory_corruption'],
-                     check_mode=module.check_mode, lock_timeout=params['lock_timeout'], preset=params['preset'])
+        result = run(
+            check_sysroot(params['sysroot']),
+            params['backend'],
+            desired,
+            state=params['state'],
+            persist_policy=params['persist'],
+            allow_unmerge=params['allow_unmerge'],
+            allow_eval_intervals=params['allow_eval_intervals_memory_corruption'],
+            check_mode=module.check_mode,
+            lock_timeout=params['lock_timeout'],
+            preset=params['preset'],
+        )
     except CAUGHT as error:
         module.fail_json(**failure(error))
     if not module._diff:

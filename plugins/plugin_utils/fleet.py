@@ -21,8 +21,22 @@ OK, UNAVAILABLE, UNREACHABLE, FAILED = 'ok', 'unavailable', 'unreachable', 'fail
 STATUSES = (OK, UNAVAILABLE, UNREACHABLE, FAILED)
 
 # the CSV's columns, in order: every key of a row
-COLUMNS = ('host', 'status', 'available', 'backend', 'governor', 'saved_bytes', 'saved_human', 'ratio',
-           'drift', 'policy_persisted', 'policy_error', 'unit_enabled', 'daemon_running', 'reason')
+COLUMNS = (
+    'host',
+    'status',
+    'available',
+    'backend',
+    'governor',
+    'saved_bytes',
+    'saved_human',
+    'ratio',
+    'drift',
+    'policy_persisted',
+    'policy_error',
+    'unit_enabled',
+    'daemon_running',
+    'reason',
+)
 
 Row = dict[str, t.Any]
 
@@ -30,7 +44,7 @@ Row = dict[str, t.Any]
 def _message(result: Mapping[str, t.Any], default: str) -> str:
     """A registered result's message, without the "Task failed: " that ansible-core puts in front."""
     message = str(result.get('msg') or default)
-    return message[len('Task failed: '):] if message.startswith('Task failed: ') else message
+    return message[len('Task failed: ') :] if message.startswith('Task failed: ') else message
 
 
 def _classify(value: t.Any) -> tuple[str, Mapping[str, t.Any] | None, str | None]:
@@ -38,8 +52,7 @@ def _classify(value: t.Any) -> tuple[str, Mapping[str, t.Any] | None, str | None
     if value is None:
         return UNREACHABLE, None, 'no facts were gathered from this host'
     if not isinstance(value, Mapping):
-        raise TypeError('expected a uksm fact, a registered uksm_facts result or None, got %s'
-                        % type(value).__name__)
+        raise TypeError('expected a uksm fact, a registered uksm_facts result or None, got %s' % type(value).__name__)
     if 'available' in value:
         fact: Mapping[str, t.Any] = value
     elif value.get('unreachable'):

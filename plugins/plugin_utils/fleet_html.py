@@ -60,8 +60,11 @@ dd { margin: 0; color: var(--muted); }
 
 DEFINITIONS = (
     ('Hosts', 'every host the report covers, reached or not.'),
-    ('Memory saved', 'sum of each host\'s savings.bytes from uksm_facts: pages_sharing times the page size, '
-                     'plus the zero pages merged.'),
+    (
+        'Memory saved',
+        'sum of each host\'s savings.bytes from uksm_facts: pages_sharing times the page size, '
+        'plus the zero pages merged.',
+    ),
     ('By backend', 'hosts with a UKSM or KSM interface, per backend.'),
     ('By UKSM governor', 'UKSM hosts per cpu_governor (KSM has no governor).'),
     ('Drifted', 'hosts whose kernel does not hold their persisted policy now (policy.drift of uksm_facts).'),
@@ -81,36 +84,77 @@ def _names(names: t.Sequence[str], limit: int = 6) -> str:
 
 
 def _card(key: str, label: str, value: t.Any, shown: str, detail: str = '', tone: str = '') -> str:
-    return ('<div class="card%s" data-total="%s" data-value="%s"><div class="label">%s</div>'
-            '<div class="value">%s</div><div class="detail">%s</div></div>'
-            % (' ' + tone if tone else '', _e(key), _e(value), _e(label), _e(shown), _e(detail)))
+    return (
+        '<div class="card%s" data-total="%s" data-value="%s"><div class="label">%s</div>'
+        '<div class="value">%s</div><div class="detail">%s</div></div>'
+        % (' ' + tone if tone else '', _e(key), _e(value), _e(label), _e(shown), _e(detail))
+    )
 
 
 def _count_card(key: str, label: str, counts: Mapping[str, int], empty: str) -> str:
-    items = ''.join('<li data-total="%s.%s" data-value="%d">%s<b>%d</b></li>' % (_e(key), _e(name), count, _e(name), count)
-                    for name, count in counts.items())
-    return ('<div class="card" data-total="%s"><div class="label">%s</div><ul>%s</ul>%s</div>'
-            % (_e(key), _e(label), items, '' if counts else '<div class="detail">%s</div>' % _e(empty)))
+    items = ''.join(
+        '<li data-total="%s.%s" data-value="%d">%s<b>%d</b></li>' % (_e(key), _e(name), count, _e(name), count)
+        for name, count in counts.items()
+    )
+    return '<div class="card" data-total="%s"><div class="label">%s</div><ul>%s</ul>%s</div>' % (
+        _e(key),
+        _e(label),
+        items,
+        '' if counts else '<div class="detail">%s</div>' % _e(empty),
+    )
 
 
 def totals_html(summary: Mapping[str, t.Any]) -> str:
     totals = summary['totals']
     cards = [
-        _card('saved_bytes', 'Memory saved', totals['saved_bytes'], totals['saved_human'],
-              '{:,} bytes, {} of {} hosts saving'.format(totals['saved_bytes'], totals['with_savings'], totals['hosts'])),
-        _card('hosts', 'Hosts', totals['hosts'], totals['hosts'],
-              '%d reached, %d unreachable, %d failed' % (
-                  totals['hosts'] - totals['unreachable'] - totals['failed'], totals['unreachable'], totals['failed'])),
+        _card(
+            'saved_bytes',
+            'Memory saved',
+            totals['saved_bytes'],
+            totals['saved_human'],
+            '{:,} bytes, {} of {} hosts saving'.format(totals['saved_bytes'], totals['with_savings'], totals['hosts']),
+        ),
+        _card(
+            'hosts',
+            'Hosts',
+            totals['hosts'],
+            totals['hosts'],
+            '%d reached, %d unreachable, %d failed'
+            % (totals['hosts'] - totals['unreachable'] - totals['failed'], totals['unreachable'], totals['failed']),
+        ),
         _count_card('by_backend', 'By backend', totals['by_backend'], 'no host with UKSM or KSM'),
         _count_card('by_governor', 'By UKSM governor', totals['by_governor'], 'no UKSM host'),
-        _card('drifted', 'Drifted from policy', totals['drifted'], totals['drifted'],
-              _names(summary['drifted_hosts']), 'warn' if totals['drifted'] else ''),
-        _card('without_interface', 'Without UKSM/KSM', totals['without_interface'], totals['without_interface'],
-              _names(summary['without_interface_hosts'])),
-        _card('unreachable', 'Unreachable', totals['unreachable'], totals['unreachable'],
-              _names(summary['unreachable_hosts']), 'bad' if totals['unreachable'] else ''),
-        _card('failed', 'Facts failed', totals['failed'], totals['failed'],
-              _names(summary['failed_hosts']), 'bad' if totals['failed'] else ''),
+        _card(
+            'drifted',
+            'Drifted from policy',
+            totals['drifted'],
+            totals['drifted'],
+            _names(summary['drifted_hosts']),
+            'warn' if totals['drifted'] else '',
+        ),
+        _card(
+            'without_interface',
+            'Without UKSM/KSM',
+            totals['without_interface'],
+            totals['without_interface'],
+            _names(summary['without_interface_hosts']),
+        ),
+        _card(
+            'unreachable',
+            'Unreachable',
+            totals['unreachable'],
+            totals['unreachable'],
+            _names(summary['unreachable_hosts']),
+            'bad' if totals['unreachable'] else '',
+        ),
+        _card(
+            'failed',
+            'Facts failed',
+            totals['failed'],
+            totals['failed'],
+            _names(summary['failed_hosts']),
+            'bad' if totals['failed'] else '',
+        ),
     ]
     return '<section class="totals" aria-label="Totals">%s</section>' % ''.join(cards)
 
@@ -118,7 +162,7 @@ def totals_html(summary: Mapping[str, t.Any]) -> str:
 def _scale(largest: int) -> tuple[int, list[tuple[int, str]]]:
     """The axis' end (>= largest) and its ticks (bytes, label), at round steps of the largest binary unit below it."""
     power = max(0, min(len(UNITS) - 1, int(math.log(largest, 1024))))
-    unit = 1024 ** power
+    unit = 1024**power
     raw = largest / unit / 4
     decade = 10 ** math.floor(math.log10(raw))
     step = next(factor * decade for factor in (1, 2, 2.5, 5, 10) if factor * decade >= raw)
@@ -130,8 +174,10 @@ def _scale(largest: int) -> tuple[int, list[tuple[int, str]]]:
 
 def chart_svg(rows: t.Sequence[Mapping[str, t.Any]]) -> str:
     """Horizontal bars of memory saved, largest first; only hosts that save something get a bar."""
-    bars = sorted((row for row in rows if row['status'] == OK and row['saved_bytes'] > 0),
-                  key=lambda row: (-row['saved_bytes'], row['host']))
+    bars = sorted(
+        (row for row in rows if row['status'] == OK and row['saved_bytes'] > 0),
+        key=lambda row: (-row['saved_bytes'], row['host']),
+    )
     if not bars:
         return '<p class="note">No host saves memory.</p>'
     width, row_h, bar_h, top, value_w = 960, 28, 18, 8, 96
@@ -141,25 +187,43 @@ def chart_svg(rows: t.Sequence[Mapping[str, t.Any]]) -> str:
     x0, x1 = label_w, width - value_w
     end, ticks = _scale(bars[0]['saved_bytes'])
     height = top + row_h * len(bars) + 28
-    parts = ['<svg class="chart" role="img" aria-label="Memory saved per host" viewBox="0 0 %d %d" '
-             'width="%d" height="%d">' % (width, height, width, height)]
+    parts = [
+        '<svg class="chart" role="img" aria-label="Memory saved per host" viewBox="0 0 %d %d" '
+        'width="%d" height="%d">' % (width, height, width, height)
+    ]
     axis_y = top + row_h * len(bars) + 4
     for tick, tick_label in ticks:
         x = x0 + (x1 - x0) * tick / end
         parts.append('<line class="grid" x1="%.1f" y1="%d" x2="%.1f" y2="%d"/>' % (x, top - 4, x, axis_y))
-        parts.append('<text class="tick" x="%.1f" y="%d" text-anchor="middle">%s</text>'
-                     % (x, axis_y + 16, _e(tick_label)))
+        parts.append(
+            '<text class="tick" x="%.1f" y="%d" text-anchor="middle">%s</text>' % (x, axis_y + 16, _e(tick_label))
+        )
     for index, row in enumerate(bars):
         y = top + index * row_h
-        name = row['host'] if len(row['host']) <= fit else row['host'][:fit - 1] + '\u2026'
+        name = row['host'] if len(row['host']) <= fit else row['host'][: fit - 1] + '\u2026'
         bar_w = max(1.0, (x1 - x0) * row['saved_bytes'] / end)
         parts.append(
             '<g><text class="label" x="%d" y="%d" text-anchor="end">%s</text>'
             '<rect class="bar" x="%d" y="%d" width="%.1f" height="%d" rx="3" data-host="%s" data-bytes="%d">'
             '<title>%s: %s</title></rect>'
             '<text class="value" x="%.1f" y="%d">%s</text></g>'
-            % (x0 - 8, y + 14, _e(name), x0, y + 1, bar_w, bar_h, _e(row['host']), row['saved_bytes'],
-               _e(row['host']), _e(row['saved_human']), x0 + bar_w + 6, y + 14, _e(row['saved_human'])))
+            % (
+                x0 - 8,
+                y + 14,
+                _e(name),
+                x0,
+                y + 1,
+                bar_w,
+                bar_h,
+                _e(row['host']),
+                row['saved_bytes'],
+                _e(row['host']),
+                _e(row['saved_human']),
+                x0 + bar_w + 6,
+                y + 14,
+                _e(row['saved_human']),
+            )
+        )
     parts.append('</svg>')
     return ''.join(parts)
 
@@ -184,8 +248,7 @@ def _yes_no(value: t.Any, yes: str, no: str, no_class: str = '') -> str:
 
 def _table_row(row: Mapping[str, t.Any]) -> str:
     classes = 'status-' + row['status'] + (' drifted' if row['drift'] else '')
-    policy = ('\u2014' if row['policy_persisted'] is None
-              else 'persisted' if row['policy_persisted'] else 'none')
+    policy = '\u2014' if row['policy_persisted'] is None else 'persisted' if row['policy_persisted'] else 'none'
     notes = [text for text in (row['reason'], row['policy_error']) if text]
     cells = [
         '<th scope="row">%s</th>' % _e(row['host']),
@@ -204,25 +267,43 @@ def _table_row(row: Mapping[str, t.Any]) -> str:
 
 
 def table_html(rows: t.Sequence[Mapping[str, t.Any]]) -> str:
-    head = ''.join('<th scope="col">%s</th>' % name for name in (
-        'Host', 'Status', 'Backend', 'Governor', 'Saved', 'Ratio', 'Drift', 'Policy', 'Boot unit', 'Daemon', 'Notes'))
+    head = ''.join(
+        '<th scope="col">%s</th>' % name
+        for name in (
+            'Host',
+            'Status',
+            'Backend',
+            'Governor',
+            'Saved',
+            'Ratio',
+            'Drift',
+            'Policy',
+            'Boot unit',
+            'Daemon',
+            'Notes',
+        )
+    )
     return '<div class="scroll"><table><thead><tr>%s</tr></thead><tbody>%s</tbody></table></div>' % (
-        head, ''.join(_table_row(row) for row in rows))
+        head,
+        ''.join(_table_row(row) for row in rows),
+    )
 
 
 def to_html(summary: Mapping[str, t.Any], title: str = 'UKSM/KSM fleet report', generated: str = '') -> str:
     """The whole page."""
     rows = summary['hosts']
     definitions = ''.join('<dt>%s</dt><dd>%s</dd>' % (_e(term), _e(text)) for term, text in DEFINITIONS)
-    return ''.join((
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        '<title>%s</title><style>%s</style></head><body>' % (_e(title), STYLE),
-        '<header><h1>%s</h1><p class="meta">%s%d hosts</p></header>' % (
-            _e(title), 'Generated %s \u00b7 ' % _e(generated) if generated else '', len(rows)),
-        totals_html(summary),
-        '<section><h2>Memory saved per host</h2>%s%s</section>' % (chart_svg(rows), _without_bar(rows)),
-        '<section><h2>Hosts</h2>%s</section>' % table_html(rows),
-        '<section><h2>Definitions</h2><dl>%s</dl></section>' % definitions,
-        '</body></html>\n',
-    ))
+    return ''.join(
+        (
+            '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">',
+            '<meta name="viewport" content="width=device-width, initial-scale=1">',
+            '<title>%s</title><style>%s</style></head><body>' % (_e(title), STYLE),
+            '<header><h1>%s</h1><p class="meta">%s%d hosts</p></header>'
+            % (_e(title), 'Generated %s \u00b7 ' % _e(generated) if generated else '', len(rows)),
+            totals_html(summary),
+            '<section><h2>Memory saved per host</h2>%s%s</section>' % (chart_svg(rows), _without_bar(rows)),
+            '<section><h2>Hosts</h2>%s</section>' % table_html(rows),
+            '<section><h2>Definitions</h2><dl>%s</dl></section>' % definitions,
+            '</body></html>\n',
+        )
+    )

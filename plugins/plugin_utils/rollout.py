@@ -9,7 +9,14 @@ import typing as t
 import xml.etree.ElementTree as ET
 
 # status of a host, and how JUnit shows it
-FAILED, CHANGED, OK, SKIPPED, NOT_REACHED, UNREACHABLE = 'failed', 'changed', 'ok', 'skipped', 'not reached', 'unreachable'
+FAILED, CHANGED, OK, SKIPPED, NOT_REACHED, UNREACHABLE = (
+    'failed',
+    'changed',
+    'ok',
+    'skipped',
+    'not reached',
+    'unreachable',
+)
 
 
 def _batches(rows: t.List[t.Dict[str, t.Any]]) -> None:
@@ -29,18 +36,32 @@ def summarize(hostvars: t.Mapping[str, t.Any], hosts: t.Sequence[str], check_mod
         variables = hostvars[host]
         result = variables.get('rollout_result')
         preflight = variables.get('rollout_preflight')
-        row = {'host': host, 'status': UNREACHABLE, 'changes': [], 'reason': '', 'batch_hosts': None,
-               'backend': None, 'drift_before': []}
+        row = {
+            'host': host,
+            'status': UNREACHABLE,
+            'changes': [],
+            'reason': '',
+            'batch_hosts': None,
+            'backend': None,
+            'drift_before': [],
+        }
         if preflight:
-            row.update(status=NOT_REACHED, backend=preflight.get('backend'),
-                       drift_before=list(preflight.get('drift') or []))
+            row.update(
+                status=NOT_REACHED, backend=preflight.get('backend'), drift_before=list(preflight.get('drift') or [])
+            )
         if result:
-            row.update(status=result['status'], changes=list(result.get('changes') or []),
-                       reason=result.get('reason') or '', batch_hosts=result.get('batch'))
+            row.update(
+                status=result['status'],
+                changes=list(result.get('changes') or []),
+                reason=result.get('reason') or '',
+                batch_hosts=result.get('batch'),
+            )
         rows.append(row)
     _batches(rows)
-    counts = {status: sum(1 for row in rows if row['status'] == status)
-              for status in (FAILED, CHANGED, OK, SKIPPED, NOT_REACHED, UNREACHABLE)}
+    counts = {
+        status: sum(1 for row in rows if row['status'] == status)
+        for status in (FAILED, CHANGED, OK, SKIPPED, NOT_REACHED, UNREACHABLE)
+    }
     return {
         'check_mode': bool(check_mode),
         'passed': counts[FAILED] == 0 and counts[UNREACHABLE] == 0,
@@ -61,11 +82,15 @@ def junit(summary: t.Dict[str, t.Any]) -> str:
         by_batch.setdefault(row['batch'], []).append(row)
     for batch in sorted(by_batch, key=lambda key: (key is None, key or 0)):
         rows = by_batch[batch]
-        suite = ET.SubElement(suites, 'testsuite', name='batch %d' % batch if batch else 'not reached',
-                              tests=str(len(rows)),
-                              failures=str(sum(1 for row in rows if row['status'] == FAILED)),
-                              errors=str(sum(1 for row in rows if row['status'] == UNREACHABLE)),
-                              skipped=str(sum(1 for row in rows if row['status'] in (SKIPPED, NOT_REACHED))))
+        suite = ET.SubElement(
+            suites,
+            'testsuite',
+            name='batch %d' % batch if batch else 'not reached',
+            tests=str(len(rows)),
+            failures=str(sum(1 for row in rows if row['status'] == FAILED)),
+            errors=str(sum(1 for row in rows if row['status'] == UNREACHABLE)),
+            skipped=str(sum(1 for row in rows if row['status'] in (SKIPPED, NOT_REACHED))),
+        )
         for row in rows:
             case = ET.SubElement(suite, 'testcase', classname='litevirt.uksm.rollout', name=row['host'])
             detail = '; '.join('%s: %s -> %s' % (c['name'], c['before'], c['after']) for c in row['changes'])
@@ -76,7 +101,13 @@ def junit(summary: t.Dict[str, t.Any]) -> str:
             elif row['status'] in (SKIPPED, NOT_REACHED):
                 ET.SubElement(case, 'skipped', message=row['reason'] or row['status'])
             if detail or row['drift_before']:
-                ET.SubElement(case, 'system-out').text = '\n'.join(filter(None, [
-                    ('would change: ' if summary['check_mode'] else 'changed: ') + detail if detail else '',
-                    'drifted before: ' + ', '.join(row['drift_before']) if row['drift_before'] else '']))
+                ET.SubElement(case, 'system-out').text = '\n'.join(
+                    filter(
+                        None,
+                        [
+                            ('would change: ' if summary['check_mode'] else 'changed: ') + detail if detail else '',
+                            'drifted before: ' + ', '.join(row['drift_before']) if row['drift_before'] else '',
+                        ],
+                    )
+                )
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding='unicode') + '\n'

@@ -42,18 +42,48 @@ GUEST_PORT = 2252
 # every run after it write all six.
 UKSM_ATTRS = ['max_cpu_percentage', 'cpu_ratios', 'abundant_threshold', 'thrash_threshold', 'sleep_millisecs', 'run']
 UKSM_VALUES = [
-    {'max_cpu_percentage': 60, 'cpu_ratios': '10 30 MAX/4 MAX/1', 'abundant_threshold': 20, 'thrash_threshold': 60,
-     'sleep_millisecs': 200, 'run': 0},
-    {'max_cpu_percentage': 95, 'cpu_ratios': '20 40 MAX/4 MAX/1', 'abundant_threshold': 10, 'thrash_threshold': 50,
-     'sleep_millisecs': 100, 'run': 1},
+    {
+        'max_cpu_percentage': 60,
+        'cpu_ratios': '10 30 MAX/4 MAX/1',
+        'abundant_threshold': 20,
+        'thrash_threshold': 60,
+        'sleep_millisecs': 200,
+        'run': 0,
+    },
+    {
+        'max_cpu_percentage': 95,
+        'cpu_ratios': '20 40 MAX/4 MAX/1',
+        'abundant_threshold': 10,
+        'thrash_threshold': 50,
+        'sleep_millisecs': 100,
+        'run': 1,
+    },
 ]
-KSM_ATTRS = ['pages_to_scan', 'sleep_millisecs', 'use_zero_pages', 'max_page_sharing', 'stable_node_chains_prune_millisecs',
-             'advisor_max_cpu']
+KSM_ATTRS = [
+    'pages_to_scan',
+    'sleep_millisecs',
+    'use_zero_pages',
+    'max_page_sharing',
+    'stable_node_chains_prune_millisecs',
+    'advisor_max_cpu',
+]
 KSM_VALUES = [
-    {'pages_to_scan': 300, 'sleep_millisecs': 50, 'use_zero_pages': 1, 'max_page_sharing': 512,
-     'stable_node_chains_prune_millisecs': 3000, 'advisor_max_cpu': 50},
-    {'pages_to_scan': 100, 'sleep_millisecs': 20, 'use_zero_pages': 0, 'max_page_sharing': 256,
-     'stable_node_chains_prune_millisecs': 2000, 'advisor_max_cpu': 70},
+    {
+        'pages_to_scan': 300,
+        'sleep_millisecs': 50,
+        'use_zero_pages': 1,
+        'max_page_sharing': 512,
+        'stable_node_chains_prune_millisecs': 3000,
+        'advisor_max_cpu': 50,
+    },
+    {
+        'pages_to_scan': 100,
+        'sleep_millisecs': 20,
+        'use_zero_pages': 0,
+        'max_page_sharing': 256,
+        'stable_node_chains_prune_millisecs': 2000,
+        'advisor_max_cpu': 70,
+    },
 ]
 # A kernel without the advisor (the guest's Debian 6.1): merge_across_nodes instead of advisor_max_cpu.
 GUEST_KSM_ATTRS = KSM_ATTRS[:5] + ['merge_across_nodes']
@@ -86,18 +116,26 @@ def log(message: str) -> None:
 
 def simhost(*args: str) -> None:
     env = dict(os.environ, PYTHONPATH=SIMHOST_DIR)
-    subprocess.run([sys.executable, '-m', 'simhost'] + list(args), env=env, check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run([sys.executable, '-m', 'simhost'] + list(args), env=env, check=True, stdout=subprocess.DEVNULL)
 
 
 def cleanup(directory: str) -> None:
-    subprocess.run([os.path.join(SIMHOST_DIR, 'cleanup.sh'), directory], check=False,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [os.path.join(SIMHOST_DIR, 'cleanup.sh'), directory],
+        check=False,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def host_vars(backend: str, sysroot: str, role_sysroot: str, attrs: list, values: list) -> dict:
-    return {'bench_sysroot': sysroot, 'bench_role_sysroot': role_sysroot, 'bench_backend': backend,
-            'bench_attrs': attrs, 'bench_values': values}
+    return {
+        'bench_sysroot': sysroot,
+        'bench_role_sysroot': role_sysroot,
+        'bench_backend': backend,
+        'bench_attrs': attrs,
+        'bench_values': values,
+    }
 
 
 def make_hosts(work: str, count: int, ksm_every: int) -> dict:
@@ -140,8 +178,14 @@ class Runner:
         if extra:
             command += ['-e', json.dumps(extra)]
         start = time.monotonic()
-        result = subprocess.run(command, env=self.env, check=False, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                universal_newlines=True)
+        result = subprocess.run(
+            command,
+            env=self.env,
+            check=False,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            universal_newlines=True,
+        )
         elapsed = time.monotonic() - start
         if result.returncode != 0:
             raise RuntimeError('%s failed (exit %d):\n%s' % (playbook, result.returncode, result.stdout[-4000:]))
@@ -159,11 +203,13 @@ class Runner:
 
 def ansible_env(extra: dict = None) -> dict:
     env = dict(os.environ)
-    env.update({
-        'ANSIBLE_HOST_KEY_CHECKING': 'false',
-        'ANSIBLE_RETRY_FILES_ENABLED': 'false',
-        'ANSIBLE_NOCOLOR': '1',
-    })
+    env.update(
+        {
+            'ANSIBLE_HOST_KEY_CHECKING': 'false',
+            'ANSIBLE_RETRY_FILES_ENABLED': 'false',
+            'ANSIBLE_NOCOLOR': '1',
+        }
+    )
     env.update(extra or {})
     return env
 
@@ -209,15 +255,18 @@ def applier_case(sysroot: str, runs: int) -> dict:
 
     # one untimed run shows that the applier does apply the policy after a reboot
     simhost('reboot', sysroot)
-    shown = subprocess.run(commands['applier'], check=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           universal_newlines=True).stdout
+    shown = subprocess.run(
+        commands['applier'], check=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True
+    ).stdout
     log('applier after a reboot:\n' + shown.rstrip())
     return time_commands(commands, max(runs, 5) * 4, before)
 
 
 def summarise(times: dict) -> dict:
-    return {case: {'runs': [round(value, 4) for value in values], 'median': round(statistics.median(values), 4)}
-            for case, values in times.items()}
+    return {
+        case: {'runs': [round(value, 4) for value in values], 'median': round(statistics.median(values), 4)}
+        for case, values in times.items()
+    }
 
 
 def verdicts(cases: dict) -> list:
@@ -226,8 +275,15 @@ def verdicts(cases: dict) -> list:
         if case not in cases or reference not in cases:
             continue
         ratio = cases[case]['median'] / cases[reference]['median']
-        rows.append({'case': case, 'against': reference, 'ratio': round(ratio, 3), 'target': target,
-                     'met': None if target is None else ratio <= target})
+        rows.append(
+            {
+                'case': case,
+                'against': reference,
+                'ratio': round(ratio, 3),
+                'target': target,
+                'met': None if target is None else ratio <= target,
+            }
+        )
     return rows
 
 
@@ -263,29 +319,48 @@ def local_bench(args: argparse.Namespace, work: str) -> dict:
     times = dict(runner.times)
     if 'applier' in args.cases:
         times.update(applier_case(hosts[first]['bench_role_sysroot'], args.runs))
-    return {'hosts': args.hosts, 'ksm_hosts': sum(1 for h in hosts.values() if h['bench_backend'] == 'ksm'),
-            'cases': summarise(times)}
+    return {
+        'hosts': args.hosts,
+        'ksm_hosts': sum(1 for h in hosts.values() if h['bench_backend'] == 'ksm'),
+        'cases': summarise(times),
+    }
 
 
 def guest_bench(args: argparse.Namespace, work: str) -> dict:
     """The same cases over SSH against the QEMU guest; the guest is stopped afterwards."""
     log('starting the QEMU guest %s on port %d' % (GUEST_NAME, args.guest_port))
-    started = subprocess.run([VM_SH, 'start', GUEST_NAME, str(args.guest_port)], check=False,
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
+    started = subprocess.run(
+        [VM_SH, 'start', GUEST_NAME, str(args.guest_port)],
+        check=False,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        universal_newlines=True,
+    )
     try:
         if started.returncode != 0:
             return {'skipped': 'QEMU guest did not start: %s' % started.stdout.strip()[-300:]}
-        waited = subprocess.run([VM_SH, 'wait', GUEST_NAME, str(args.guest_port), '300'], check=False,
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
+        waited = subprocess.run(
+            [VM_SH, 'wait', GUEST_NAME, str(args.guest_port), '300'],
+            check=False,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            universal_newlines=True,
+        )
         if waited.returncode != 0:
             return {'skipped': 'QEMU guest did not answer SSH: %s' % waited.stdout.strip()[-300:]}
         key = subprocess.run([VM_SH, 'key'], check=True, stdout=subprocess.PIPE, universal_newlines=True).stdout.strip()
         values = [{attr: KSM_VALUES[n].get(attr, 0) for attr in GUEST_KSM_ATTRS} for n in (0, 1)]
         values[0]['merge_across_nodes'] = 0
         values[1]['merge_across_nodes'] = 1
-        common = dict(GUEST_ROLE_VARS, ansible_host='127.0.0.1', ansible_port=args.guest_port, ansible_user='root',
-                      ansible_ssh_private_key_file=key, ansible_python_interpreter='/usr/bin/python3',
-                      ansible_ssh_common_args='-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null')
+        common = dict(
+            GUEST_ROLE_VARS,
+            ansible_host='127.0.0.1',
+            ansible_port=args.guest_port,
+            ansible_user='root',
+            ansible_ssh_private_key_file=key,
+            ansible_python_interpreter='/usr/bin/python3',
+            ansible_ssh_common_args='-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null',
+        )
         hosts = {GUEST_NAME: host_vars('ksm', '/', '/', GUEST_KSM_ATTRS, values)}
         inventory = os.path.join(work, 'guest.yml')
         write_inventory(inventory, hosts, common)
@@ -330,8 +405,13 @@ print(json.dumps(times))
 
 def guest_applier(args: argparse.Namespace) -> dict:
     """Times the applier inside the guest (wall time on the guest's clock, without SSH)."""
-    result = subprocess.run([VM_SH, 'ssh', GUEST_NAME, str(args.guest_port), 'python3', '-', str(max(args.runs, 5) * 4)],
-                            input=GUEST_TIMER, check=True, stdout=subprocess.PIPE, universal_newlines=True)
+    result = subprocess.run(
+        [VM_SH, 'ssh', GUEST_NAME, str(args.guest_port), 'python3', '-', str(max(args.runs, 5) * 4)],
+        input=GUEST_TIMER,
+        check=True,
+        stdout=subprocess.PIPE,
+        universal_newlines=True,
+    )
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
@@ -349,8 +429,11 @@ def main() -> int:
     parser.add_argument('--ksm-every', type=int, default=5, help='every Nth simulated host is KSM (default 5; 0: none)')
     parser.add_argument('--guest', action='store_true', help='also run the cases over SSH against the QEMU guest')
     parser.add_argument('--guest-port', type=int, default=GUEST_PORT, help='SSH port of the guest (2250-2259)')
-    parser.add_argument('--cases', default=','.join(ANSIBLE_CASES + ['applier']),
-                        help='comma-separated cases to run, for profiling (default: all; ping is always run)')
+    parser.add_argument(
+        '--cases',
+        default=','.join(ANSIBLE_CASES + ['applier']),
+        help='comma-separated cases to run, for profiling (default: all; ping is always run)',
+    )
     parser.add_argument('--output', default=os.path.join(ROOT, 'build', 'bench', 'results.json'))
     args = parser.parse_args()
     args.cases = ['ping'] + [case for case in args.cases.split(',') if case and case != 'ping']
@@ -358,7 +441,11 @@ def main() -> int:
     if unknown:
         parser.error('unknown case(s): %s' % ', '.join(sorted(unknown)))
     collections = os.environ.get('ANSIBLE_COLLECTIONS_PATH', '')
-    if not any(os.path.isdir(os.path.join(path, 'ansible_collections', 'litevirt', 'uksm')) for path in collections.split(':') if path):
+    if not any(
+        os.path.isdir(os.path.join(path, 'ansible_collections', 'litevirt', 'uksm'))
+        for path in collections.split(':')
+        if path
+    ):
         log('ANSIBLE_COLLECTIONS_PATH does not hold litevirt.uksm; run `make bench` (or `make build` first)')
         return 2
     if shutil.which('ansible-playbook') is None:
@@ -367,10 +454,19 @@ def main() -> int:
 
     results = {
         'date': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
-        'machine': {'cpus': os.cpu_count(), 'python': platform.python_version(), 'platform': platform.platform(),
-                    'loadavg_before': os.getloadavg()},
-        'settings': {'hosts': args.hosts, 'runs': args.runs, 'ksm_every': args.ksm_every, 'forks': 'default',
-                     'connection': 'local'},
+        'machine': {
+            'cpus': os.cpu_count(),
+            'python': platform.python_version(),
+            'platform': platform.platform(),
+            'loadavg_before': os.getloadavg(),
+        },
+        'settings': {
+            'hosts': args.hosts,
+            'runs': args.runs,
+            'ksm_every': args.ksm_every,
+            'forks': 'default',
+            'connection': 'local',
+        },
     }
     work = tempfile.mkdtemp(prefix='uksm-bench-')
     try:
@@ -381,8 +477,13 @@ def main() -> int:
     local['targets'] = verdicts(local['cases'])
     results['local'] = local
     results['guest'] = {'skipped': 'not requested (--guest, BENCH_GUEST=1)'}
-    report = [table('Simulated hosts: %d (%d KSM), local connection, %d runs' % (local['hosts'], local['ksm_hosts'], args.runs),
-                    local['cases'], local['targets'])]
+    report = [
+        table(
+            'Simulated hosts: %d (%d KSM), local connection, %d runs' % (local['hosts'], local['ksm_hosts'], args.runs),
+            local['cases'],
+            local['targets'],
+        )
+    ]
     # the simulated hosts' figures are kept even if the guest part is interrupted
     write_results(args.output, results)
     print(report[0] + '\n', flush=True)

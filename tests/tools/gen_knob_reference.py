@@ -31,36 +31,63 @@ def render() -> str:
         '',
     ]
     for backend in BACKENDS.values():
-        lines += ['## %s: `/%s`' % (backend.title, backend.directory), '',
-                  'Kernel thread: `%s`. Detected by `%s`.' % (backend.thread, backend.marker), '',
-                  '### Tunables', '',
-                  '| attribute | accepts | kernel default | hazards | description |',
-                  '|---|---|---|---|---|']
+        lines += [
+            '## %s: `/%s`' % (backend.title, backend.directory),
+            '',
+            'Kernel thread: `%s`. Detected by `%s`.' % (backend.thread, backend.marker),
+            '',
+            '### Tunables',
+            '',
+            '| attribute | accepts | kernel default | hazards | description |',
+            '|---|---|---|---|---|',
+        ]
         for name in backend.write_order(backend.writable):
             attr = backend.attrs[name]
             since = ' (since %s)' % attr.since if attr.since else ''
-            lines.append('| `%s`%s | %s | `%s` | %s | %s |' % (
-                name, since, attr.kind.describe(), _value(attr.default),
-                ', '.join('`%s`' % hazard for hazard in attr.hazards), attr.description))
+            lines.append(
+                '| `%s`%s | %s | `%s` | %s | %s |'
+                % (
+                    name,
+                    since,
+                    attr.kind.describe(),
+                    _value(attr.default),
+                    ', '.join('`%s`' % hazard for hazard in attr.hazards),
+                    attr.description,
+                )
+            )
         lines += ['', '### Statistics', '', '| attribute | kind | description |', '|---|---|---|']
         for name in backend.statistics:
             attr = backend.attrs[name]
             lines.append('| `%s` | %s | %s |' % (name, attr.kind.label, attr.description))
         if backend.presets:
-            lines += ['', '### Governor presets', '',
-                      'Writing `cpu_governor` resets these attributes, even when the governor does not change.', '',
-                      '| governor | ' + ' | '.join('`%s`' % key for key in backend.presets['full']) + ' |',
-                      '|---|' + '---|' * len(backend.presets['full'])]
+            lines += [
+                '',
+                '### Governor presets',
+                '',
+                'Writing `cpu_governor` resets these attributes, even when the governor does not change.',
+                '',
+                '| governor | ' + ' | '.join('`%s`' % key for key in backend.presets['full']) + ' |',
+                '|---|' + '---|' * len(backend.presets['full']),
+            ]
             for governor, preset in backend.presets.items():
-                lines.append('| `%s` | %s |' % (governor, ' | '.join('`%s`' % _value(value) for value in preset.values())))
+                lines.append(
+                    '| `%s` | %s |' % (governor, ' | '.join('`%s`' % _value(value) for value in preset.values()))
+                )
         lines.append('')
-    lines += ['## Policy presets', '',
-              '`uksm_tunable` option `preset` and the policy role variable `uksm_policy_preset`. Settings given '
-              'with a preset override its values; attributes a kernel lacks are skipped.', '',
-              '| preset | intent | UKSM settings | KSM settings | trade-off |', '|---|---|---|---|---|']
+    lines += [
+        '## Policy presets',
+        '',
+        '`uksm_tunable` option `preset` and the policy role variable `uksm_policy_preset`. Settings given '
+        'with a preset override its values; attributes a kernel lacks are skipped.',
+        '',
+        '| preset | intent | UKSM settings | KSM settings | trade-off |',
+        '|---|---|---|---|---|',
+    ]
     for name, preset in PRESETS.items():
-        cells = [', '.join('`%s: %s`' % (attr, _value(value)) for attr, value in preset.settings[backend].items())
-                 for backend in BACKENDS]
+        cells = [
+            ', '.join('`%s: %s`' % (attr, _value(value)) for attr, value in preset.settings[backend].items())
+            for backend in BACKENDS
+        ]
         lines.append('| `%s` | %s | %s | %s | %s |' % (name, preset.summary, cells[0], cells[1], preset.tradeoff))
     lines += ['', '## Hazards', '']
     for hazard, text in HAZARDS.items():

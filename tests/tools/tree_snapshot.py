@@ -33,6 +33,12 @@ def snapshot(top: str, directory_times: bool = True) -> Snapshot:
         elif stat.S_ISLNK(status.st_mode):
             content = os.readlink(path)
         mtime = None if stat.S_ISDIR(status.st_mode) and not directory_times else status.st_mtime_ns
-        found[os.path.relpath(path, top)] = (stat.S_IFMT(status.st_mode), stat.S_IMODE(status.st_mode),
-                                             status.st_uid, status.st_gid, content, mtime)
+        found[os.path.relpath(path, top)] = (
+            stat.S_IFMT(status.st_mode),
+            stat.S_IMODE(status.st_mode),
+            status.st_uid,
+            status.st_gid,
+            content,
+            mtime,
+        )
     return found

@@ -33,13 +33,39 @@ BASE = '/sys/kernel/mm/uksm'
 MODULE = 'uksm_emu'
 PARAM = '/sys/module/%s/parameters/hazard_ratio_kill' % MODULE
 
-WRITABLE = ('run', 'sleep_millisecs', 'cpu_governor', 'max_cpu_percentage', 'cpu_ratios',
-            'eval_intervals', 'abundant_threshold', 'thrash_threshold')
-READ_ONLY = ('pages_shared', 'pages_sharing', 'pages_unshared', 'full_scans', 'pages_scanned',
-             'ema_per_page_time', 'hash_strength', 'sleep_times')
-KSM_ONLY = ('pages_to_scan', 'pages_volatile', 'merge_across_nodes', 'use_zero_pages',
-            'ksm_zero_pages', 'max_page_sharing', 'stable_node_chains', 'stable_node_dups',
-            'stable_node_chains_prune_millisecs', 'general_profit', 'smart_scan')
+WRITABLE = (
+    'run',
+    'sleep_millisecs',
+    'cpu_governor',
+    'max_cpu_percentage',
+    'cpu_ratios',
+    'eval_intervals',
+    'abundant_threshold',
+    'thrash_threshold',
+)
+READ_ONLY = (
+    'pages_shared',
+    'pages_sharing',
+    'pages_unshared',
+    'full_scans',
+    'pages_scanned',
+    'ema_per_page_time',
+    'hash_strength',
+    'sleep_times',
+)
+KSM_ONLY = (
+    'pages_to_scan',
+    'pages_volatile',
+    'merge_across_nodes',
+    'use_zero_pages',
+    'ksm_zero_pages',
+    'max_page_sharing',
+    'stable_node_chains',
+    'stable_node_dups',
+    'stable_node_chains_prune_millisecs',
+    'general_profit',
+    'smart_scan',
+)
 
 DEFAULTS = {
     'run': '1\n',
@@ -81,9 +107,28 @@ STAT_FORMATS = {
 }
 
 # Malformed kstrtoul input: EINVAL for every integer attribute (1 is a valid value for all of them).
-KSTRTOUL_BAD = (b'-1\n', b'-0\n', b' 1\n', b'1 \n', b'1 ', b'1\t\n', b'\t1\n', b'\n', b'x\n',
-                b'1x\n', b'0x1\n', b'1.0\n', b'1\n\n', b'\n1\n', b'++1\n', b'+-1\n', b'+\n',
-                b'1,\n', b'1\r\n', b'99999999999999999999999\n')
+KSTRTOUL_BAD = (
+    b'-1\n',
+    b'-0\n',
+    b' 1\n',
+    b'1 \n',
+    b'1 ',
+    b'1\t\n',
+    b'\t1\n',
+    b'\n',
+    b'x\n',
+    b'1x\n',
+    b'0x1\n',
+    b'1.0\n',
+    b'1\n\n',
+    b'\n1\n',
+    b'++1\n',
+    b'+-1\n',
+    b'+\n',
+    b'1,\n',
+    b'1\r\n',
+    b'99999999999999999999999\n',
+)
 
 # Bad cpu_ratios writes (all EINVAL), named after what is wrong with them.
 RATIOS_BAD = (
@@ -128,10 +173,12 @@ EVAL_BAD = (
     ('only a newline', b'\n'),
 )
 
-KERNEL_LOG_BAD = re.compile(r'\bBUG\b|WARNING:|Oops|general protection|Invalid object pointer|'
-                            r'divide error|Call Trace|list_(add|del) corruption|refcount_t:|'
-                            r'KASAN|Poison overwritten|Redzone|Object padding|INFO: task|'
-                            r'blocked for more than|soft lockup|rcu.*stall|use-after-free')
+KERNEL_LOG_BAD = re.compile(
+    r'\bBUG\b|WARNING:|Oops|general protection|Invalid object pointer|'
+    r'divide error|Call Trace|list_(add|del) corruption|refcount_t:|'
+    r'KASAN|Poison overwritten|Redzone|Object padding|INFO: task|'
+    r'blocked for more than|soft lockup|rcu.*stall|use-after-free'
+)
 
 
 class Fail(Exception):
@@ -237,6 +284,7 @@ def hazard_param():
 # ------------------------------------------------------------------------------------------------
 # Models of the contract
 
+
 class Ctx:
     """What the checks learn as they run."""
 
@@ -282,6 +330,7 @@ def check(name, desc):
     def deco(fn):
         CHECKS.append((name, desc, fn))
         return fn
+
     return deco
 
 
@@ -300,15 +349,15 @@ def _dir_attrs(ctx):
     got = sorted(os.listdir(BASE))
     want = sorted(WRITABLE + READ_ONLY)
     if got != want:
-        raise Fail('missing %s, unexpected %s' % (sorted(set(want) - set(got)),
-                                                  sorted(set(got) - set(want))))
+        raise Fail('missing %s, unexpected %s' % (sorted(set(want) - set(got)), sorted(set(got) - set(want))))
 
 
-@check('dir.no-ksm-only-attributes',
-       'no pages_to_scan, pages_volatile, merge_across_nodes, advisor_* or zero-page attribute')
+@check(
+    'dir.no-ksm-only-attributes',
+    'no pages_to_scan, pages_volatile, merge_across_nodes, advisor_* or zero-page attribute',
+)
 def _dir_no_ksm(ctx):
-    bad = [n for n in os.listdir(BASE) if n in KSM_ONLY or n.startswith('advisor_')
-           or 'zero' in n]
+    bad = [n for n in os.listdir(BASE) if n in KSM_ONLY or n.startswith('advisor_') or 'zero' in n]
     if bad:
         raise Fail('KSM-only attributes present: %s' % bad)
 
@@ -326,6 +375,7 @@ def _mode_check(attr, want):
             raise Fail('%s is not a regular file' % attr)
         if st.st_mode & 0o7777 != want:
             raise Fail('%s mode %04o, expected %04o' % (attr, st.st_mode & 0o7777, want))
+
     return fn
 
 
@@ -344,8 +394,10 @@ def is_kernel_thread(pid):
     return int(rest[6]) & PF_KTHREAD != 0  # field 9, flags
 
 
-@check('kthread.uksmd-present', 'exactly one process named exactly "uksmd" is in /proc/*/comm, '
-       'and it is a kernel thread (PF_KTHREAD)')
+@check(
+    'kthread.uksmd-present',
+    'exactly one process named exactly "uksmd" is in /proc/*/comm, and it is a kernel thread (PF_KTHREAD)',
+)
 def _uksmd(ctx):
     pids = uksmd_pids()
     if len(pids) != 1:
@@ -357,12 +409,12 @@ def _uksmd(ctx):
 def _default_check(attr):
     def fn(ctx):
         expect_read(attr, DEFAULTS[attr], ' (needs a freshly loaded module)')
+
     return fn
 
 
 for _a in WRITABLE:
-    add('default.%s' % _a, '%s reads %r at load (kernel default)' % (_a, DEFAULTS[_a]),
-        _default_check(_a))
+    add('default.%s' % _a, '%s reads %r at load (kernel default)' % (_a, DEFAULTS[_a]), _default_check(_a))
 
 
 def _stat_format(attr):
@@ -370,12 +422,12 @@ def _stat_format(attr):
         got = read(attr)
         if not re.match(r'^%s\n$' % STAT_FORMATS[attr], got):
             raise Fail('%s reads %r, not %s + newline' % (attr, got, STAT_FORMATS[attr]))
+
     return fn
 
 
 for _a in READ_ONLY:
-    add('stats.%s.format' % _a, '%s reads as %s followed by a newline' % (_a, STAT_FORMATS[_a]),
-        _stat_format(_a))
+    add('stats.%s.format' % _a, '%s reads as %s followed by a newline' % (_a, STAT_FORMATS[_a]), _stat_format(_a))
 
 
 @check('stats.full_scans.starts-at-1', 'full_scans is at least 1 (it starts at 1)')
@@ -400,21 +452,23 @@ def _eacces(attr):
                 fd = os.open(path(attr), flags)
             except OSError as e:
                 if e.errno != errno.EACCES:
-                    raise Fail('open(%s, %s): %s, expected EACCES'
-                               % (attr, 'O_WRONLY' if flags == os.O_WRONLY else 'O_RDWR',
-                                  ename(e.errno)))
+                    raise Fail(
+                        'open(%s, %s): %s, expected EACCES'
+                        % (attr, 'O_WRONLY' if flags == os.O_WRONLY else 'O_RDWR', ename(e.errno))
+                    ) from e
                 continue
             os.close(fd)
             raise Fail('open(%s) for writing succeeded as root' % attr)
+
     return fn
 
 
 for _a in READ_ONLY:
-    add('readonly.%s.eacces' % _a, 'opening %s for writing fails with EACCES as root' % _a,
-        _eacces(_a))
+    add('readonly.%s.eacces' % _a, 'opening %s for writing fails with EACCES as root' % _a, _eacces(_a))
 
 
 # ---- integer attributes (kstrtoul) ----
+
 
 def _int_accepts_forms(attr):
     def fn(ctx):
@@ -424,6 +478,7 @@ def _int_accepts_forms(attr):
             v = int(data.strip(b'\n+') or b'0')
             expect_write_read(attr, data, expected_int_read(ctx, attr, v))
         expect_write_read(attr, b'+1\n', want)
+
     return fn
 
 
@@ -434,6 +489,7 @@ def _int_rejects_malformed(attr):
         for data in KSTRTOUL_BAD:
             expect_err(attr, data)
             expect_read(attr, before, ' after the rejected write %r' % (data,))
+
     return fn
 
 
@@ -445,25 +501,33 @@ def _int_range(attr):
         for v in range(0, top + 1):
             expect_write_read(attr, b'%d\n' % v, expected_int_read(ctx, attr, v))
         before = read(attr)
-        for v in (top + 1, top + 2, 1000 if top < 1000 else 1001, 4096, 2 ** 32, 2 ** 32 + 1,
-                  2 ** 64 - 1):
+        for v in (top + 1, top + 2, 1000 if top < 1000 else 1001, 4096, 2**32, 2**32 + 1, 2**64 - 1):
             if v <= top:
                 continue
             expect_err(attr, b'%d\n' % v)
             expect_read(attr, before, ' after the rejected write of %d' % v)
+
     return fn
 
 
 for _a in INTEGER_MAX:
-    add('%s.kstrtoul.accepted-forms' % _a,
+    add(
+        '%s.kstrtoul.accepted-forms' % _a,
         '%s accepts digits with an optional leading + and an optional single trailing newline' % _a,
-        _int_accepts_forms(_a))
-    add('%s.kstrtoul.malformed-einval' % _a,
+        _int_accepts_forms(_a),
+    )
+    add(
+        '%s.kstrtoul.malformed-einval' % _a,
         '%s: minus, spaces, trailing space, tab, CR, hex, two newlines, letters, overflow -> '
-        'EINVAL, value unchanged' % _a, _int_rejects_malformed(_a))
-    add('%s.range' % _a, '%s accepts every value 0..%d (read back per the contract) and '
+        'EINVAL, value unchanged' % _a,
+        _int_rejects_malformed(_a),
+    )
+    add(
+        '%s.range' % _a,
+        '%s accepts every value 0..%d (read back per the contract) and '
         'rejects %d and larger with EINVAL' % (_a, INTEGER_MAX[_a], INTEGER_MAX[_a] + 1),
-        _int_range(_a))
+        _int_range(_a),
+    )
 
 
 @check('run.no-2', 'run rejects 2 with EINVAL (there is no 2)')
@@ -492,8 +556,11 @@ def _run_prompt(ctx):
     expect_write_read('run', b'1\n', '1\n')
 
 
-@check('sleep_millisecs.hz-derived', 'one tick is 1, 4 or 10 ms (HZ 1000/250/100), derived from '
-       'the read-back of sleep_millisecs 1; it agrees with /boot/config-$(uname -r) if present')
+@check(
+    'sleep_millisecs.hz-derived',
+    'one tick is 1, 4 or 10 ms (HZ 1000/250/100), derived from '
+    'the read-back of sleep_millisecs 1; it agrees with /boot/config-$(uname -r) if present',
+)
 def _hz(ctx):
     ctx.tick_ms = None
     t = need_tick(ctx)
@@ -508,16 +575,18 @@ def _hz(ctx):
     print('   (tick %d ms: HZ=%d%s)' % (t, 1000 // t, ', as in %s' % cfg if m else ''))
 
 
-@check('sleep_millisecs.rounds-up-to-tick', 'every value 0..1000 reads back rounded up to a '
-       'multiple of the tick (exact at HZ=1000, multiples of 4 at 250, of 10 at 100)')
+@check(
+    'sleep_millisecs.rounds-up-to-tick',
+    'every value 0..1000 reads back rounded up to a '
+    'multiple of the tick (exact at HZ=1000, multiples of 4 at 250, of 10 at 100)',
+)
 def _sleep_round(ctx):
     t = need_tick(ctx)
     for v in range(0, 1001):
         expect_write_read('sleep_millisecs', b'%d\n' % v, '%d\n' % (-(-v // t) * t))
 
 
-@check('sleep_millisecs.hz250-5-reads-8', 'at HZ=250 sleep_millisecs 5 reads 8 (skipped at '
-       'other HZ)')
+@check('sleep_millisecs.hz250-5-reads-8', 'at HZ=250 sleep_millisecs 5 reads 8 (skipped at other HZ)')
 def _sleep_5(ctx):
     if need_tick(ctx) != 4:
         raise Skip('HZ is %d, not 250' % (1000 // ctx.tick_ms))
@@ -530,8 +599,7 @@ def _sleep_1001(ctx):
     expect_err('sleep_millisecs', b'1001\n')
 
 
-@check('max_cpu_percentage.clamps', '0..9 are stored as 10, 100 as 99, 10..99 as written; '
-       '101 is EINVAL')
+@check('max_cpu_percentage.clamps', '0..9 are stored as 10, 100 as 99, 10..99 as written; 101 is EINVAL')
 def _clamp(ctx):
     for v in range(0, 10):
         expect_write_read('max_cpu_percentage', b'%d\n' % v, '10\n')
@@ -541,8 +609,7 @@ def _clamp(ctx):
     expect_err('max_cpu_percentage', b'101\n')
 
 
-@check('thresholds.100-einval', 'abundant_threshold and thrash_threshold reject 100 with EINVAL, '
-       'accept 99 and 0')
+@check('thresholds.100-einval', 'abundant_threshold and thrash_threshold reject 100 with EINVAL, accept 99 and 0')
 def _thresholds(ctx):
     for a in ('abundant_threshold', 'thrash_threshold'):
         expect_write_read(a, b'99\n', '99\n')
@@ -552,6 +619,7 @@ def _thresholds(ctx):
 
 
 # ---- cpu_governor ----
+
 
 def _gov_text(active):
     return ''.join(('[%s] ' if g == active else '%s ') % g for g in GOVERNORS) + '\n'
@@ -574,6 +642,7 @@ def _expect_preset(g, context):
 def _gov_format(g):
     def fn(ctx):
         expect_write_read('cpu_governor', b'%s\n' % g.encode(), _gov_text(g))
+
     return fn
 
 
@@ -582,20 +651,29 @@ def _gov_preset(g):
         _dirty()
         expect_ok('cpu_governor', b'%s\n' % g.encode())
         _expect_preset(g, ' after writing cpu_governor %s' % g)
+
     return fn
 
 
 for _g in GOVERNORS:
-    add('cpu_governor.read-format.%s' % _g, 'with %s active, cpu_governor reads %r'
-        % (_g, _gov_text(_g)), _gov_format(_g))
+    add(
+        'cpu_governor.read-format.%s' % _g,
+        'with %s active, cpu_governor reads %r' % (_g, _gov_text(_g)),
+        _gov_format(_g),
+    )
 for _g in GOVERNORS:
-    add('cpu_governor.preset.%s' % _g, 'writing %s resets cpu_ratios to %r, eval_intervals to %r '
+    add(
+        'cpu_governor.preset.%s' % _g,
+        'writing %s resets cpu_ratios to %r, eval_intervals to %r '
         'and max_cpu_percentage to %s' % ((_g,) + tuple(x.replace('\n', r'\n') for x in PRESETS[_g])),
-        _gov_preset(_g))
+        _gov_preset(_g),
+    )
 
 
-@check('cpu_governor.rewrite-of-current-resets', 'writing the current governor again still '
-       'resets the three others to its preset (every governor)')
+@check(
+    'cpu_governor.rewrite-of-current-resets',
+    'writing the current governor again still resets the three others to its preset (every governor)',
+)
 def _gov_rewrite(ctx):
     for g in GOVERNORS:
         expect_ok('cpu_governor', b'%s\n' % g.encode())
@@ -604,36 +682,61 @@ def _gov_rewrite(ctx):
         _expect_preset(g, ' after re-writing the current governor %s' % g)
 
 
-@check('cpu_governor.quiet-max_cpu-reads-1', 'after quiet, max_cpu_percentage reads 1; a direct '
-       'write of 1 reads 10')
+@check('cpu_governor.quiet-max_cpu-reads-1', 'after quiet, max_cpu_percentage reads 1; a direct write of 1 reads 10')
 def _quiet_1(ctx):
     expect_ok('cpu_governor', b'quiet\n')
     expect_read('max_cpu_percentage', '1\n', ' after cpu_governor quiet')
     expect_write_read('max_cpu_percentage', b'1\n', '10\n')
 
 
-@check('cpu_governor.prefix-accepted', 'prefix match: fullxyz -> full, mediumx -> medium, '
-       'lowest -> low, quieter -> quiet, a name without newline')
+@check(
+    'cpu_governor.prefix-accepted',
+    'prefix match: fullxyz -> full, mediumx -> medium, lowest -> low, quieter -> quiet, a name without newline',
+)
 def _gov_prefix(ctx):
-    for data, g in ((b'quiet\n', 'quiet'), (b'fullxyz\n', 'full'), (b'mediumx\n', 'medium'),
-                    (b'lowest\n', 'low'), (b'quieter\n', 'quiet'), (b'fullxyz', 'full'),
-                    (b'low', 'low'), (b'medium', 'medium')):
+    for data, g in (
+        (b'quiet\n', 'quiet'),
+        (b'fullxyz\n', 'full'),
+        (b'mediumx\n', 'medium'),
+        (b'lowest\n', 'low'),
+        (b'quieter\n', 'quiet'),
+        (b'fullxyz', 'full'),
+        (b'low', 'low'),
+        (b'medium', 'medium'),
+    ):
         expect_write_read('cpu_governor', data, _gov_text(g))
 
 
-@check('cpu_governor.readback-text-selects-full', 'writing the read-back text '
-       '"full [medium] low quiet " is accepted and selects full (prefix match)')
+@check(
+    'cpu_governor.readback-text-selects-full',
+    'writing the read-back text "full [medium] low quiet " is accepted and selects full (prefix match)',
+)
 def _gov_readback(ctx):
     expect_ok('cpu_governor', b'medium\n')
     expect_write_read('cpu_governor', _gov_text('medium').encode(), _gov_text('full'))
 
 
-@check('cpu_governor.no-match-einval', '" full", "Full", "FULL", "ful", "xfull", "[full]", '
-       'an empty line, "none" -> EINVAL, governor unchanged (case-sensitive prefix match)')
+@check(
+    'cpu_governor.no-match-einval',
+    '" full", "Full", "FULL", "ful", "xfull", "[full]", '
+    'an empty line, "none" -> EINVAL, governor unchanged (case-sensitive prefix match)',
+)
 def _gov_bad(ctx):
     expect_ok('cpu_governor', b'low\n')
-    for data in (b' full\n', b'Full\n', b'FULL\n', b'ful\n', b'xfull\n', b'[full]\n', b'\n',
-                 b'none\n', b'Medium\n', b'LOW\n', b'qu\n', b'\tquiet\n'):
+    for data in (
+        b' full\n',
+        b'Full\n',
+        b'FULL\n',
+        b'ful\n',
+        b'xfull\n',
+        b'[full]\n',
+        b'\n',
+        b'none\n',
+        b'Medium\n',
+        b'LOW\n',
+        b'qu\n',
+        b'\tquiet\n',
+    ):
         expect_err('cpu_governor', data)
         expect_read('cpu_governor', _gov_text('low'), ' after the rejected %r' % (data,))
     expect_ok('cpu_governor', b'full\n')
@@ -641,22 +744,31 @@ def _gov_bad(ctx):
 
 # ---- cpu_ratios ----
 
-@check('cpu_ratios.accepted', '4 single-space-separated tokens N or MAX/N, newline optional, '
-       'leading + allowed (+20, MAX/+4); read back with a trailing space')
+
+@check(
+    'cpu_ratios.accepted',
+    '4 single-space-separated tokens N or MAX/N, newline optional, '
+    'leading + allowed (+20, MAX/+4); read back with a trailing space',
+)
 def _ratios_ok(ctx):
-    for data, want in ((b'20 40 MAX/4 MAX/1\n', '20 40 MAX/4 MAX/1 \n'),
-                       (b'10 20 40 75\n', '10 20 40 75 \n'),
-                       (b'20 30 MAX/4 MAX/1', '20 30 MAX/4 MAX/1 \n'),
-                       (b'1 1 1 1\n', '1 1 1 1 \n'),
-                       (b'9999 9999 9999 9999\n', '9999 9999 9999 9999 \n'),
-                       (b'MAX/10000 MAX/100 MAX/2 MAX/1\n', 'MAX/10000 MAX/100 MAX/2 MAX/1 \n'),
-                       (b'+20 40 MAX/+4 MAX/1\n', '20 40 MAX/4 MAX/1 \n'),
-                       (b'MAX/1 MAX/1 MAX/1 MAX/1\n', 'MAX/1 MAX/1 MAX/1 MAX/1 \n')):
+    for data, want in (
+        (b'20 40 MAX/4 MAX/1\n', '20 40 MAX/4 MAX/1 \n'),
+        (b'10 20 40 75\n', '10 20 40 75 \n'),
+        (b'20 30 MAX/4 MAX/1', '20 30 MAX/4 MAX/1 \n'),
+        (b'1 1 1 1\n', '1 1 1 1 \n'),
+        (b'9999 9999 9999 9999\n', '9999 9999 9999 9999 \n'),
+        (b'MAX/10000 MAX/100 MAX/2 MAX/1\n', 'MAX/10000 MAX/100 MAX/2 MAX/1 \n'),
+        (b'+20 40 MAX/+4 MAX/1\n', '20 40 MAX/4 MAX/1 \n'),
+        (b'MAX/1 MAX/1 MAX/1 MAX/1\n', 'MAX/1 MAX/1 MAX/1 MAX/1 \n'),
+    ):
         expect_write_read('cpu_ratios', data, want)
 
 
-@check('cpu_ratios.accepts-10000', 'a positive 10000 is accepted and reads back 10000 (uksmd '
-       'must survive it unless hazard_ratio_kill=1; skipped when it is set)')
+@check(
+    'cpu_ratios.accepts-10000',
+    'a positive 10000 is accepted and reads back 10000 (uksmd '
+    'must survive it unless hazard_ratio_kill=1; skipped when it is set)',
+)
 def _ratios_10000(ctx):
     if hazard_param():
         raise Skip('module loaded with hazard_ratio_kill=1 (see hazard.* checks with --ko)')
@@ -676,8 +788,7 @@ def _ratios_n(ctx):
 @check('cpu_ratios.max-n-all', 'every MAX/N, N 1..10000, reads back as MAX/(10000 // (10000 // N))')
 def _ratios_max_all(ctx):
     for n in range(1, 10001):
-        expect_write_read('cpu_ratios', b'1 2 MAX/%d MAX/1\n' % n,
-                          '1 2 %s MAX/1 \n' % max_n_readback(n))
+        expect_write_read('cpu_ratios', b'1 2 MAX/%d MAX/1\n' % n, '1 2 %s MAX/1 \n' % max_n_readback(n))
 
 
 @check('cpu_ratios.max-n-exact-up-to-100', 'MAX/N reads back exactly for N <= 100')
@@ -691,8 +802,10 @@ def _ratios_150(ctx):
     expect_write_read('cpu_ratios', b'20 40 MAX/150 MAX/1\n', '20 40 MAX/151 MAX/1 \n')
 
 
-@check('cpu_ratios.write-back-of-read-fails', 'writing back what was read ("... MAX/1 \\n", '
-       'trailing space) fails with EINVAL')
+@check(
+    'cpu_ratios.write-back-of-read-fails',
+    'writing back what was read ("... MAX/1 \\n", trailing space) fails with EINVAL',
+)
 def _ratios_writeback(ctx):
     expect_ok('cpu_ratios', b'20 40 MAX/4 MAX/1\n')
     text = read('cpu_ratios')
@@ -705,33 +818,45 @@ def _ratios_bad(what, data):
         expect_ok('cpu_ratios', b'20 40 MAX/4 MAX/1\n')
         expect_err('cpu_ratios', data)
         expect_read('cpu_ratios', '20 40 MAX/4 MAX/1 \n', ' after the rejected %r' % (data,))
+
     return fn
 
 
 for _what, _data in RATIOS_BAD:
-    add('cpu_ratios.einval.%s' % re.sub(r'[^a-z0-9]+', '-', _what.lower()).strip('-'),
+    add(
+        'cpu_ratios.einval.%s' % re.sub(r'[^a-z0-9]+', '-', _what.lower()).strip('-'),
         'cpu_ratios <- %r (%s) -> EINVAL, value unchanged' % (_data, _what),
-        _ratios_bad(_what, _data))
+        _ratios_bad(_what, _data),
+    )
 
 
 # ---- eval_intervals ----
 
-@check('eval_intervals.accepted', '4 unsigned decimals with single spaces, newline optional; read '
-       'back with a trailing space; 0 allowed; no range check')
+
+@check(
+    'eval_intervals.accepted',
+    '4 unsigned decimals with single spaces, newline optional; read '
+    'back with a trailing space; 0 allowed; no range check',
+)
 def _evals_ok(ctx):
-    for data, want in ((b'1000 500 200 50\n', '1000 500 200 50 \n'),
-                       (b'0 0 0 0\n', '0 0 0 0 \n'),
-                       (b'1 2 3 4', '1 2 3 4 \n'),
-                       (b'99999 1 100000 7\n', '99999 1 100000 7 \n'),
-                       (b'4294967295 4294967295 0 1\n', '4294967295 4294967295 0 1 \n')):
+    for data, want in (
+        (b'1000 500 200 50\n', '1000 500 200 50 \n'),
+        (b'0 0 0 0\n', '0 0 0 0 \n'),
+        (b'1 2 3 4', '1 2 3 4 \n'),
+        (b'99999 1 100000 7\n', '99999 1 100000 7 \n'),
+        (b'4294967295 4294967295 0 1\n', '4294967295 4294967295 0 1 \n'),
+    ):
         expect_write_read('eval_intervals', data, want)
 
 
-@check('eval_intervals.truncated-above-2^32-1', 'values above 2^32-1 are silently truncated '
-       '(2^32 -> 0, 2^32+1 -> 1, 2^33-1 -> 4294967295, 2^64-1 -> 4294967295)')
+@check(
+    'eval_intervals.truncated-above-2^32-1',
+    'values above 2^32-1 are silently truncated (2^32 -> 0, 2^32+1 -> 1, 2^33-1 -> 4294967295, 2^64-1 -> 4294967295)',
+)
 def _evals_trunc(ctx):
-    expect_write_read('eval_intervals', b'4294967296 4294967297 8589934591 18446744073709551615\n',
-                      '0 1 4294967295 4294967295 \n')
+    expect_write_read(
+        'eval_intervals', b'4294967296 4294967297 8589934591 18446744073709551615\n', '0 1 4294967295 4294967295 \n'
+    )
     expect_write_read('eval_intervals', b'5000000000 1 2 3\n', '705032704 1 2 3 \n')
 
 
@@ -740,24 +865,32 @@ def _evals_bad(what, data):
         expect_ok('eval_intervals', b'1000 500 200 50\n')
         expect_err('eval_intervals', data)
         expect_read('eval_intervals', '1000 500 200 50 \n', ' after the rejected %r' % (data,))
+
     return fn
 
 
 for _what, _data in EVAL_BAD:
-    add('eval_intervals.einval.%s' % re.sub(r'[^a-z0-9]+', '-', _what.lower()).strip('-'),
+    add(
+        'eval_intervals.einval.%s' % re.sub(r'[^a-z0-9]+', '-', _what.lower()).strip('-'),
         'eval_intervals <- %r (%s) -> EINVAL, value unchanged' % (_data, _what),
-        _evals_bad(_what, _data))
+        _evals_bad(_what, _data),
+    )
 
 
 # ---- hazards that the emulator must NOT reproduce ----
 
-@check('safety.eval_intervals-repeated-writes', '600 eval_intervals writes (valid, and invalid '
-       'after the first token) all get the right answer; valid writes still work afterwards '
-       '(real UKSM corrupts memory and then fails valid writes)')
+
+@check(
+    'safety.eval_intervals-repeated-writes',
+    '600 eval_intervals writes (valid, and invalid '
+    'after the first token) all get the right answer; valid writes still work afterwards '
+    '(real UKSM corrupts memory and then fails valid writes)',
+)
 def _evals_repeat(ctx):
     for i in range(300):
-        expect_write_read('eval_intervals', b'%d %d %d %d\n' % (i, i + 1, i * 7, 50),
-                          '%d %d %d 50 \n' % (i, i + 1, i * 7))
+        expect_write_read(
+            'eval_intervals', b'%d %d %d %d\n' % (i, i + 1, i * 7, 50), '%d %d %d 50 \n' % (i, i + 1, i * 7)
+        )
         expect_err('eval_intervals', b'%d 2 x 4\n' % i)
     expect_write_read('eval_intervals', b'1000 500 200 50\n', '1000 500 200 50 \n')
 
@@ -774,9 +907,12 @@ def _pad_ratios(size):
     return data, head.decode() + '1 \n'
 
 
-@check('safety.cpu_ratios-kmalloc-size-writes', 'cpu_ratios writes of exactly 8, 16, 32, 64, 96, '
-       '128, 192 and 256 bytes, 20 times each, all accepted and read back right (real UKSM reads '
-       'past its buffer then)')
+@check(
+    'safety.cpu_ratios-kmalloc-size-writes',
+    'cpu_ratios writes of exactly 8, 16, 32, 64, 96, '
+    '128, 192 and 256 bytes, 20 times each, all accepted and read back right (real UKSM reads '
+    'past its buffer then)',
+)
 def _ratios_kmalloc(ctx):
     for size in (8, 16, 32, 64, 96, 128, 192, 256):
         data, want = _pad_ratios(size)
@@ -795,13 +931,16 @@ def _slab_active():
     return total
 
 
-@check('safety.cpu_ratios-no-leak', '4000 cpu_ratios writes (half invalid) grow the kmalloc-* '
-       'active objects of /proc/slabinfo by less than 1000 (real UKSM leaks one per write)')
+@check(
+    'safety.cpu_ratios-no-leak',
+    '4000 cpu_ratios writes (half invalid) grow the kmalloc-* '
+    'active objects of /proc/slabinfo by less than 1000 (real UKSM leaks one per write)',
+)
 def _ratios_leak(ctx):
     try:
         before = _slab_active()
     except OSError as e:
-        raise Skip('/proc/slabinfo: %s' % e)
+        raise Skip('/proc/slabinfo: %s' % e) from e
     for i in range(2000):
         expect_ok('cpu_ratios', b'%d 40 MAX/4 MAX/1\n' % (1 + i % 30))
         expect_err('cpu_ratios', b'%d 40 MAX/4 MAX/1 \n' % (1 + i % 30))
@@ -812,8 +951,10 @@ def _ratios_leak(ctx):
     expect_ok('cpu_ratios', b'20 40 MAX/4 MAX/1\n')
 
 
-@check('safety.repeated-writes-every-attribute', '200 rounds of valid writes to all 8 writable '
-       'attributes, all accepted and read back right')
+@check(
+    'safety.repeated-writes-every-attribute',
+    '200 rounds of valid writes to all 8 writable attributes, all accepted and read back right',
+)
 def _repeat_all(ctx):
     t = need_tick(ctx)
     for i in range(200):
@@ -821,10 +962,10 @@ def _repeat_all(ctx):
         expect_write_read('cpu_governor', b'%s\n' % g.encode(), _gov_text(g))
         _expect_preset(g, ' (round %d)' % i)
         expect_write_read('max_cpu_percentage', b'%d\n' % (10 + i % 90), '%d\n' % (10 + i % 90))
-        expect_write_read('cpu_ratios', b'%d 40 MAX/%d MAX/1\n' % (1 + i, 1 + i % 100),
-                          '%d 40 MAX/%d MAX/1 \n' % (1 + i, 1 + i % 100))
-        expect_write_read('eval_intervals', b'%d 0 0 %d\n' % (i, i * 1000),
-                          '%d 0 0 %d \n' % (i, i * 1000))
+        expect_write_read(
+            'cpu_ratios', b'%d 40 MAX/%d MAX/1\n' % (1 + i, 1 + i % 100), '%d 40 MAX/%d MAX/1 \n' % (1 + i, 1 + i % 100)
+        )
+        expect_write_read('eval_intervals', b'%d 0 0 %d\n' % (i, i * 1000), '%d 0 0 %d \n' % (i, i * 1000))
         expect_write_read('abundant_threshold', b'%d\n' % (i % 100), '%d\n' % (i % 100))
         expect_write_read('thrash_threshold', b'%d\n' % (99 - i % 100), '%d\n' % (99 - i % 100))
         v = i * 5 % 1001
@@ -839,17 +980,17 @@ def _uksmd_alive(ctx):
         raise Fail('no uksmd')
 
 
-@check('errno.never-ebusy', 'no write of this run got EBUSY, and every failed write got EINVAL '
-       '(or EACCES on a read-only attribute)')
+@check(
+    'errno.never-ebusy',
+    'no write of this run got EBUSY, and every failed write got EINVAL (or EACCES on a read-only attribute)',
+)
 def _no_ebusy(ctx):
     busy = [w for w in WRITE_LOG if w[2] == errno.EBUSY]
     if busy:
         raise Fail('%d writes got EBUSY, first %r' % (len(busy), busy[0]))
-    other = [w for w in WRITE_LOG if w[2] not in (0, errno.EINVAL)
-             and not (w[2] == errno.EACCES and w[0] in READ_ONLY)]
+    other = [w for w in WRITE_LOG if w[2] not in (0, errno.EINVAL) and not (w[2] == errno.EACCES and w[0] in READ_ONLY)]
     if other:
-        raise Fail('%d writes got an unexpected errno, first %r -> %s'
-                   % (len(other), other[0][:2], ename(other[0][2])))
+        raise Fail('%d writes got an unexpected errno, first %r -> %s' % (len(other), other[0][:2], ename(other[0][2])))
     print('   (%d writes checked)' % len(WRITE_LOG))
 
 
@@ -862,8 +1003,7 @@ def restore_defaults():
     expect_ok('run', b'1\n')
 
 
-@check('restore.defaults', 'the defaults are written back (full, 100, 10, 50, run 1) and read '
-       'back as at load')
+@check('restore.defaults', 'the defaults are written back (full, 100, 10, 50, run 1) and read back as at load')
 def _restore(ctx):
     restore_defaults()
     for a in WRITABLE:
@@ -872,19 +1012,31 @@ def _restore(ctx):
 
 # ---- module lifecycle and the optional hazard (need --ko) ----
 
+
 def _rmmod():
-    r = subprocess.run(['rmmod', MODULE], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                       universal_newlines=True, timeout=60, check=False)
+    r = subprocess.run(
+        ['rmmod', MODULE],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        universal_newlines=True,
+        timeout=60,
+        check=False,
+    )
     if r.returncode:
         raise Fail('rmmod %s: rc %d %s' % (MODULE, r.returncode, r.stdout.strip()))
 
 
 def _insmod(ctx, *params):
-    r = subprocess.run(['insmod', ctx.ko] + list(params), stdout=subprocess.PIPE,
-                       stderr=subprocess.STDOUT, universal_newlines=True, timeout=60, check=False)
+    r = subprocess.run(
+        ['insmod', ctx.ko] + list(params),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        universal_newlines=True,
+        timeout=60,
+        check=False,
+    )
     if r.returncode:
-        raise Fail('insmod %s %s: rc %d %s' % (ctx.ko, ' '.join(params), r.returncode,
-                                               r.stdout.strip()))
+        raise Fail('insmod %s %s: rc %d %s' % (ctx.ko, ' '.join(params), r.returncode, r.stdout.strip()))
 
 
 def _need_ko(ctx):
@@ -901,8 +1053,7 @@ def _unload(ctx):
     _need_ko(ctx)
     _rmmod()
     if not wait_for(_unloaded, 5):
-        raise Fail('after rmmod: dir present %s, uksmd pids %s'
-                   % (os.path.exists(BASE), uksmd_pids()))
+        raise Fail('after rmmod: dir present %s, uksmd pids %s' % (os.path.exists(BASE), uksmd_pids()))
 
 
 @check('module.reload-defaults', 'insmod again: the 16 attributes, the defaults and uksmd are back')
@@ -919,8 +1070,7 @@ def _reload(ctx):
         expect_read(a, DEFAULTS[a], ' after reload')
 
 
-@check('hazard.max-1-keeps-uksmd', 'with hazard_ratio_kill=1: MAX/1 (a stored -10000) and 9999 '
-       'do not stop uksmd')
+@check('hazard.max-1-keeps-uksmd', 'with hazard_ratio_kill=1: MAX/1 (a stored -10000) and 9999 do not stop uksmd')
 def _hazard_max1(ctx):
     _need_ko(ctx)
     _rmmod()
@@ -937,8 +1087,10 @@ def _hazard_max1(ctx):
         raise Fail('uksmd died without a positive 10000')
 
 
-@check('hazard.ratio-10000-kills-uksmd', 'with hazard_ratio_kill=1: a positive cpu_ratios value '
-       'of 10000 is accepted and uksmd is gone within 2 s')
+@check(
+    'hazard.ratio-10000-kills-uksmd',
+    'with hazard_ratio_kill=1: a positive cpu_ratios value of 10000 is accepted and uksmd is gone within 2 s',
+)
 def _hazard_kill(ctx):
     _need_ko(ctx)
     if not hazard_param():
@@ -948,8 +1100,10 @@ def _hazard_kill(ctx):
         raise Fail('uksmd still running 2 s after a cpu_ratios value of 10000')
 
 
-@check('hazard.run-never-blocks-without-uksmd', 'with uksmd gone, run writes 0 and 1 still '
-       'return at once (real UKSM blocks forever; the emulator must not)')
+@check(
+    'hazard.run-never-blocks-without-uksmd',
+    'with uksmd gone, run writes 0 and 1 still return at once (real UKSM blocks forever; the emulator must not)',
+)
 def _hazard_run(ctx):
     _need_ko(ctx)
     if uksmd_pids():
@@ -963,16 +1117,21 @@ def _hazard_run(ctx):
     t.start()
     t.join(5)
     if t.is_alive():
-        print('FAIL hazard.run-never-blocks-without-uksmd: a run write blocked for 5 s; '
-              'aborting (the blocked thread cannot be interrupted)', flush=True)
+        print(
+            'FAIL hazard.run-never-blocks-without-uksmd: a run write blocked for 5 s; '
+            'aborting (the blocked thread cannot be interrupted)',
+            flush=True,
+        )
         os._exit(3)  # pylint: disable=protected-access
     if result['r'] != [0, 0]:
         raise Fail('run writes returned %s' % [ename(e) for e in result['r']])
     expect_read('run', '1\n')
 
 
-@check('hazard.unload-after-uksmd-died', 'rmmod works after uksmd died; insmod without the '
-       'parameter brings uksmd and the defaults back')
+@check(
+    'hazard.unload-after-uksmd-died',
+    'rmmod works after uksmd died; insmod without the parameter brings uksmd and the defaults back',
+)
 def _hazard_unload(ctx):
     _need_ko(ctx)
     _rmmod()
@@ -1017,14 +1176,16 @@ def current_load_seq():
     loaded = [i for i, (_seq, m) in enumerate(records) if m.startswith('%s: loaded' % MODULE)]
     if not loaded:
         return records[0][0] if records else 0
-    unloaded = [i for i, (_seq, m) in enumerate(records[:loaded[-1]])
-                if m.startswith('%s: unloaded' % MODULE)]
+    unloaded = [i for i, (_seq, m) in enumerate(records[: loaded[-1]]) if m.startswith('%s: unloaded' % MODULE)]
     return records[unloaded[-1] + 1][0] if unloaded else records[0][0]
 
 
-@check('kernel-log.clean', 'the kernel log since this load of uksm_emu (including the loads and '
-       'unloads of --ko) holds no BUG, WARNING, Oops, slab corruption, divide error, hung task or '
-       'lockup report')
+@check(
+    'kernel-log.clean',
+    'the kernel log since this load of uksm_emu (including the loads and '
+    'unloads of --ko) holds no BUG, WARNING, Oops, slab corruption, divide error, hung task or '
+    'lockup report',
+)
 def _kmsg(ctx):
     if ctx.kmsg_start is None:
         raise Skip('/dev/kmsg could not be read at the start')
@@ -1043,11 +1204,14 @@ def _uksmd_end(ctx):
 
 # ------------------------------------------------------------------------------------------------
 
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
     ap.add_argument('--list', action='store_true', help='print the check names and exit')
-    ap.add_argument('--ko', help='path of uksm_emu.ko: also check unload/reload and the '
-                    'hazard_ratio_kill parameter (uses rmmod/insmod)')
+    ap.add_argument(
+        '--ko',
+        help='path of uksm_emu.ko: also check unload/reload and the hazard_ratio_kill parameter (uses rmmod/insmod)',
+    )
     ap.add_argument('--verbose', action='store_true', help='print each check\'s description')
     args = ap.parse_args(argv)
 
@@ -1095,8 +1259,10 @@ def main(argv=None):
             restore_defaults()
     except (Fail, OSError) as e:
         print('warning: could not restore the defaults: %s' % e)
-    print('uksm_emu: %d passed, %d failed, %d skipped (%d checks, %.1f s)'
-          % (passed, failed, skipped, len(CHECKS), time.monotonic() - t0))
+    print(
+        'uksm_emu: %d passed, %d failed, %d skipped (%d checks, %.1f s)'
+        % (passed, failed, skipped, len(CHECKS), time.monotonic() - t0)
+    )
     return 0 if failed == 0 else 1
 
 

@@ -51,8 +51,10 @@ class Hang(Exception):
 @pytest.fixture
 def no_hang() -> t.Iterator[None]:
     """Fail, rather than stall the suite, when an operation of the test blocks for 5 s."""
+
     def expired(_signum: int, _frame: t.Any) -> None:
         raise Hang('blocked for more than 5 s')
+
     previous = signal.signal(signal.SIGALRM, expired)
     signal.alarm(5)
     yield

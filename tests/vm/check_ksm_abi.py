@@ -56,8 +56,11 @@ def main():
     try:
         for name in present:
             text = read(name)
-            check('%s reads one decimal and a newline' % name,
-                  text.endswith('\n') and text[:-1].lstrip('-').isdigit(), repr(text))
+            check(
+                '%s reads one decimal and a newline' % name,
+                text.endswith('\n') and text[:-1].lstrip('-').isdigit(),
+                repr(text),
+            )
         if not shared:
             expect_write('run', '3\n', 'EINVAL')
             expect_write('run', '1\n', None, '1\n')
@@ -80,8 +83,11 @@ def main():
                     continue
                 current = read(name)
                 expect_write(name, current, None, current)  # the current value never fails
-                changed = '0\n' if name == 'merge_across_nodes' and current == '1\n' else (
-                    '1\n' if name == 'merge_across_nodes' else '%d\n' % (int(current) + 1))
+                changed = (
+                    '0\n'
+                    if name == 'merge_across_nodes' and current == '1\n'
+                    else ('1\n' if name == 'merge_across_nodes' else '%d\n' % (int(current) + 1))
+                )
                 expect_write(name, changed, 'EBUSY', None)
     finally:
         for name, value in saved.items():

@@ -27,14 +27,30 @@ def _assignment(text: str) -> Any:
 
 def _create_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--variant", required=True, choices=sorted(VARIANTS), help="kind of host to simulate")
-    parser.add_argument("--hz", type=int, default=250, choices=SUPPORTED_HZ, help="kernel tick rate (UKSM jiffy rounding)")
+    parser.add_argument(
+        "--hz", type=int, default=250, choices=SUPPORTED_HZ, help="kernel tick rate (UKSM jiffy rounding)"
+    )
     parser.add_argument("--hang-seconds", type=float, default=5, help="how long a write to a hung UKSM 'run' blocks")
-    parser.add_argument("--pages-scanned-pow2", type=int, nargs="?", const=1, default=0, metavar="B",
-                        help="UKSM pages_scanned reads 'N * 2^B' (default B=1)")
+    parser.add_argument(
+        "--pages-scanned-pow2",
+        type=int,
+        nargs="?",
+        const=1,
+        default=0,
+        metavar="B",
+        help="UKSM pages_scanned reads 'N * 2^B' (default B=1)",
+    )
     parser.add_argument("--active", action="store_true", help="KSM: run=1 and non-zero merge statistics")
     parser.add_argument("--negative-profit", action="store_true", help="KSM: run=1 with a negative general_profit")
-    parser.add_argument("--set", dest="assignments", type=_assignment, action="append", default=[], metavar="KEY=JSON",
-                        help="override one kernel state value (repeatable)")
+    parser.add_argument(
+        "--set",
+        dest="assignments",
+        type=_assignment,
+        action="append",
+        default=[],
+        metavar="KEY=JSON",
+        help="override one kernel state value (repeatable)",
+    )
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -59,9 +75,16 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 def _create(args: argparse.Namespace) -> None:
-    create(args.sysroot, args.variant, hz=args.hz, hang_seconds=args.hang_seconds,
-           pages_scanned_pow2=args.pages_scanned_pow2, active=args.active,
-           negative_profit=args.negative_profit, overrides=dict(args.assignments))
+    create(
+        args.sysroot,
+        args.variant,
+        hz=args.hz,
+        hang_seconds=args.hang_seconds,
+        pages_scanned_pow2=args.pages_scanned_pow2,
+        active=args.active,
+        negative_profit=args.negative_profit,
+        overrides=dict(args.assignments),
+    )
 
 
 def _status(sysroot: str) -> Dict[str, Any]:

@@ -69,9 +69,17 @@ class Control:
             self._offline().reboot()
 
     # -- faults -------------------------------------------------------------------------
-    def inject(self, attr: str, errno: Optional[str] = None, short: Optional[int] = None,
-               readback: Optional[str] = None, block: Optional[Union[int, float]] = None,
-               times: int = 1, skip: int = 0, op: str = "write") -> None:
+    def inject(
+        self,
+        attr: str,
+        errno: Optional[str] = None,
+        short: Optional[int] = None,
+        readback: Optional[str] = None,
+        block: Optional[Union[int, float]] = None,
+        times: int = 1,
+        skip: int = 0,
+        op: str = "write",
+    ) -> None:
         """Queue one fault; give exactly one of errno, short, readback or block (seconds)."""
         spec: Dict[str, Any] = {"attr": attr, "times": times, "skip": skip, "op": op}
         for key, value in (("errno", errno), ("short", short), ("readback", readback), ("block", block)):
@@ -94,8 +102,10 @@ class Control:
             if len(blocked) >= count:
                 return blocked[-1]
             if time.monotonic() >= deadline:
-                raise TimeoutError("%d of %d blocked writes in the log of %s after %ss: is a block fault queued, "
-                                   "and do its attr and skip match a write?" % (len(blocked), count, self.paths.root, timeout))
+                raise TimeoutError(
+                    "%d of %d blocked writes in the log of %s after %ss: is a block fault queued, "
+                    "and do its attr and skip match a write?" % (len(blocked), count, self.paths.root, timeout)
+                )
             time.sleep(0.01)
 
     def faults(self) -> List[Dict[str, Any]]:

@@ -52,7 +52,12 @@ def normalise(spec: Any) -> Dict[str, Any]:
     effects = [key for key in EFFECTS if key in spec]
     if len(effects) != 1:
         raise _bad("a fault needs exactly one of %s" % ", ".join(EFFECTS))
-    fault = {"attr": spec["attr"], "op": spec.get("op", "write"), "times": spec.get("times", 1), "skip": spec.get("skip", 0)}
+    fault = {
+        "attr": spec["attr"],
+        "op": spec.get("op", "write"),
+        "times": spec.get("times", 1),
+        "skip": spec.get("skip", 0),
+    }
     for key in ("times", "skip"):
         if not isinstance(fault[key], int) or isinstance(fault[key], bool) or fault[key] < 0:
             raise _bad("%s must be a non-negative integer" % key)

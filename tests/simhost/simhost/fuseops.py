@@ -138,7 +138,7 @@ class SysfsOps(mfusepy.Operations):
         else:
             raise _fail(errno.EISDIR)
         # show() output is regenerated for every read; an offset returns the rest.
-        return text[offset:offset + size]
+        return text[offset : offset + size]
 
     def write(self, path: str, data: bytes, offset: int, fh: int) -> int:
         kind, name = self._resolve(path)

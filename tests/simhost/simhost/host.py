@@ -332,8 +332,9 @@ class SimHost:
             raise kernel_error(errno.ENOENT, "this host has no KSM")
         return self.kernel
 
-    def _log(self, op: str, attr: str, data: bytes, result: str, returned: Optional[int],
-             hazard: bool, injected: bool) -> None:
+    def _log(
+        self, op: str, attr: str, data: bytes, result: str, returned: Optional[int], hazard: bool, injected: bool
+    ) -> None:
         entry = {
             "seq": (self.log[-1]["seq"] + 1) if self.log else 1,
             "time": round(time.time(), 6),

@@ -15,8 +15,13 @@ from simhost.uksm import UksmKernel, jiffies_to_msecs, msecs_to_jiffies
 from simhost.variants import Variant, get_variant, kernel_version
 
 __all__ = [
-    "KernelHang", "KsmKernel", "SysfsKernel", "UksmKernel",
-    "jiffies_to_msecs", "make_kernel", "msecs_to_jiffies",
+    "KernelHang",
+    "KsmKernel",
+    "SysfsKernel",
+    "UksmKernel",
+    "jiffies_to_msecs",
+    "make_kernel",
+    "msecs_to_jiffies",
 ]
 
 

@@ -137,8 +137,11 @@ class SysfsKernel:
         elif isinstance(current, (int, float)):
             ok = isinstance(value, (int, float)) and not isinstance(value, bool)
         elif isinstance(current, list):
-            ok = isinstance(value, list) and len(value) == len(current) and all(
-                isinstance(item, int) and not isinstance(item, bool) for item in value)
+            ok = (
+                isinstance(value, list)
+                and len(value) == len(current)
+                and all(isinstance(item, int) and not isinstance(item, bool) for item in value)
+            )
         else:
             ok = isinstance(value, type(current))
         if not ok:

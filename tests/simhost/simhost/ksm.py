@@ -15,29 +15,73 @@ DEFAULT_PAGES_TO_SCAN = 100
 
 #: every attribute of a 6.8+ kernel, in the order of mm/ksm.c's ksm_attrs[]
 KSM_ATTRS = (
-    "sleep_millisecs", "pages_to_scan", "run", "pages_scanned", "pages_shared", "pages_sharing",
-    "pages_unshared", "pages_volatile", "pages_skipped", "ksm_zero_pages", "general_profit",
-    "stable_node_dups", "stable_node_chains", "full_scans", "merge_across_nodes", "use_zero_pages",
-    "max_page_sharing", "stable_node_chains_prune_millisecs", "smart_scan", "advisor_mode",
-    "advisor_max_cpu", "advisor_min_pages_to_scan", "advisor_max_pages_to_scan", "advisor_target_scan_time",
+    "sleep_millisecs",
+    "pages_to_scan",
+    "run",
+    "pages_scanned",
+    "pages_shared",
+    "pages_sharing",
+    "pages_unshared",
+    "pages_volatile",
+    "pages_skipped",
+    "ksm_zero_pages",
+    "general_profit",
+    "stable_node_dups",
+    "stable_node_chains",
+    "full_scans",
+    "merge_across_nodes",
+    "use_zero_pages",
+    "max_page_sharing",
+    "stable_node_chains_prune_millisecs",
+    "smart_scan",
+    "advisor_mode",
+    "advisor_max_cpu",
+    "advisor_min_pages_to_scan",
+    "advisor_max_pages_to_scan",
+    "advisor_target_scan_time",
 )
 
 #: a 4.19 kernel (before general_profit, pages_scanned, smart_scan and the advisor)
 KSM_ATTRS_4_19 = (
-    "sleep_millisecs", "pages_to_scan", "run", "pages_shared", "pages_sharing", "pages_unshared",
-    "pages_volatile", "full_scans", "merge_across_nodes", "max_page_sharing", "stable_node_chains",
-    "stable_node_dups", "stable_node_chains_prune_millisecs", "use_zero_pages",
+    "sleep_millisecs",
+    "pages_to_scan",
+    "run",
+    "pages_shared",
+    "pages_sharing",
+    "pages_unshared",
+    "pages_volatile",
+    "full_scans",
+    "merge_across_nodes",
+    "max_page_sharing",
+    "stable_node_chains",
+    "stable_node_dups",
+    "stable_node_chains_prune_millisecs",
+    "use_zero_pages",
 )
 
 #: statistics an unmerge (run=2) brings back to zero
 UNMERGED_STATS = (
-    "pages_shared", "pages_sharing", "pages_unshared", "pages_volatile", "stable_node_chains",
-    "stable_node_dups", "general_profit", "ksm_zero_pages",
+    "pages_shared",
+    "pages_sharing",
+    "pages_unshared",
+    "pages_volatile",
+    "stable_node_chains",
+    "stable_node_dups",
+    "general_profit",
+    "ksm_zero_pages",
 )
 
 STATS = (
-    "pages_shared", "pages_sharing", "pages_unshared", "full_scans", "stable_node_chains",
-    "stable_node_dups", "general_profit", "pages_scanned", "ksm_zero_pages", "pages_skipped",
+    "pages_shared",
+    "pages_sharing",
+    "pages_unshared",
+    "full_scans",
+    "stable_node_chains",
+    "stable_node_dups",
+    "general_profit",
+    "pages_scanned",
+    "ksm_zero_pages",
+    "pages_skipped",
 )
 
 
@@ -48,8 +92,12 @@ class KsmKernel(SysfsKernel):
     thread_name = "ksmd"
     _free_keys = ("advisor_mode", "unmerge_error")
 
-    def __init__(self, attrs: Optional[List[str]] = None, state: Optional[Dict[str, Any]] = None,
-                 version: Tuple[int, int] = (6, 8)) -> None:
+    def __init__(
+        self,
+        attrs: Optional[List[str]] = None,
+        state: Optional[Dict[str, Any]] = None,
+        version: Tuple[int, int] = (6, 8),
+    ) -> None:
         #: kstrtobool() accepts true/false since 5.19
         self.bool_true_false = version >= (5, 19)
         super().__init__(attrs, state)
@@ -89,7 +137,9 @@ class KsmKernel(SysfsKernel):
             raise kernel_error(errno.EINVAL, "advisor_mode must be none or scan-time")
 
     def _register(self) -> None:
-        self._rw("sleep_millisecs", self._show("sleep_millisecs"), lambda text: self._store_uint("sleep_millisecs", text))
+        self._rw(
+            "sleep_millisecs", self._show("sleep_millisecs"), lambda text: self._store_uint("sleep_millisecs", text)
+        )
         self._rw("pages_to_scan", self._show("pages_to_scan"), self._store_pages_to_scan)
         self._rw("run", self._show_run, self._store_run)
         for name in STATS:
@@ -98,8 +148,11 @@ class KsmKernel(SysfsKernel):
         self._rw("merge_across_nodes", self._show("merge_across_nodes"), self._store_merge_across_nodes)
         self._rw("use_zero_pages", self._show("use_zero_pages"), lambda text: self._store_bool("use_zero_pages", text))
         self._rw("max_page_sharing", self._show("max_page_sharing"), self._store_max_page_sharing)
-        self._rw("stable_node_chains_prune_millisecs", self._show("stable_node_chains_prune_millisecs"),
-                 lambda text: self._store_uint("stable_node_chains_prune_millisecs", text))
+        self._rw(
+            "stable_node_chains_prune_millisecs",
+            self._show("stable_node_chains_prune_millisecs"),
+            lambda text: self._store_uint("stable_node_chains_prune_millisecs", text),
+        )
         self._rw("smart_scan", self._show("smart_scan"), lambda text: self._store_bool("smart_scan", text))
         self._rw("advisor_mode", self._show_advisor_mode, self._store_advisor_mode)
         self._rw("advisor_max_cpu", self._show("advisor_max_cpu"), self._store_advisor_max_cpu)
@@ -123,6 +176,7 @@ class KsmKernel(SysfsKernel):
     def _ulong_store(self, name: str):
         def store(text: bytes) -> None:
             self.state[name] = self._ulong(text)
+
         return store
 
     @staticmethod

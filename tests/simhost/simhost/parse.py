@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import errno
 
-ULONG_MAX = 2 ** 64 - 1
-UINT_MAX = 2 ** 32 - 1
-INT_MAX = 2 ** 31 - 1
-LLONG_MAX = 2 ** 63 - 1
+ULONG_MAX = 2**64 - 1
+UINT_MAX = 2**32 - 1
+INT_MAX = 2**31 - 1
+LLONG_MAX = 2**63 - 1
 
 
 def kernel_error(code: int, what: str = "") -> OSError:

@@ -130,12 +130,19 @@ def mount(sysroot: str, timeout: float = 15.0) -> None:
     if problem:
         raise ServerError("FUSE unavailable: " + problem)
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([PACKAGE_PARENT] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
+    env["PYTHONPATH"] = os.pathsep.join(
+        [PACKAGE_PARENT] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    )
     with open(paths.server_log, "ab") as log:
         process = subprocess.Popen(  # pylint: disable=consider-using-with
             [sys.executable, "-m", "simhost", "serve", paths.root],
-            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
-            start_new_session=True, close_fds=True, cwd="/",
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+            close_fds=True,
+            cwd="/",
         )
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -58,9 +58,15 @@ def save_doc(paths: Paths, doc: Dict[str, Any]) -> None:
     write_file(paths.state, json.dumps(doc, indent=1, sort_keys=True) + "\n")
 
 
-def boot_state(variant_name: str, hz: int = 250, hang_seconds: float = 5, pages_scanned_pow2: int = 0,
-               negative_profit: bool = False, active: bool = False,
-               overrides: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+def boot_state(
+    variant_name: str,
+    hz: int = 250,
+    hang_seconds: float = 5,
+    pages_scanned_pow2: int = 0,
+    negative_profit: bool = False,
+    active: bool = False,
+    overrides: Optional[Dict[str, Any]] = None,
+) -> Dict[str, Any]:
     """Kernel state right after boot for a variant and the ``create`` options."""
     variant = get_variant(variant_name)
     kernel = make_kernel(variant)
@@ -76,12 +82,29 @@ def boot_state(variant_name: str, hz: int = 250, hang_seconds: float = 5, pages_
             patch.update(pages_scanned=3355443200, pages_scanned_pow2=pages_scanned_pow2)
     elif negative_profit:
         # Many rmap_items, few merged pages: the metadata costs more than it saves.
-        patch.update(run=1, pages_shared=5, pages_sharing=10, pages_unshared=40000, full_scans=3,
-                     pages_scanned=120000, general_profit=10 * 4096 - 40015 * 64)
+        patch.update(
+            run=1,
+            pages_shared=5,
+            pages_sharing=10,
+            pages_unshared=40000,
+            full_scans=3,
+            pages_scanned=120000,
+            general_profit=10 * 4096 - 40015 * 64,
+        )
     elif active:
-        patch.update(run=1, pages_shared=350, pages_sharing=4200, pages_unshared=9000, pages_volatile=150,
-                     full_scans=12, stable_node_chains=2, stable_node_dups=40, pages_scanned=4800000,
-                     pages_skipped=1000, general_profit=4200 * 4096 - 13700 * 64)
+        patch.update(
+            run=1,
+            pages_shared=350,
+            pages_sharing=4200,
+            pages_unshared=9000,
+            pages_volatile=150,
+            full_scans=12,
+            stable_node_chains=2,
+            stable_node_dups=40,
+            pages_scanned=4800000,
+            pages_skipped=1000,
+            general_profit=4200 * 4096 - 13700 * 64,
+        )
     patch.update(overrides or {})
     kernel.merge_state(patch)
     return kernel.snapshot()
@@ -94,7 +117,13 @@ def create(sysroot: str, variant_name: str, **options: Any) -> Paths:
         raise RuntimeError("%s is mounted: run 'down' first" % paths.mm)
     variant = get_variant(variant_name)
     state = boot_state(variant_name, **options)
-    for directory in (paths.meta, paths.mm, paths.proc, os.path.join(paths.root, "etc"), os.path.join(paths.root, "run")):
+    for directory in (
+        paths.meta,
+        paths.mm,
+        paths.proc,
+        os.path.join(paths.root, "etc"),
+        os.path.join(paths.root, "run"),
+    ):
         os.makedirs(directory, exist_ok=True)
     doc = {
         "format": STATE_FORMAT,

@@ -21,16 +21,32 @@ GOVERNORS = ("full", "medium", "low", "quiet")
 # cpu_ratios are stored like the kernel: N > 0, or -(10000 // n) for MAX/n.
 PRESETS: Dict[str, Dict[str, Any]] = {
     "full": {"cpu_ratios": [20, 40, -2500, -10000], "eval_intervals": [1000, 500, 200, 50], "max_cpu_percentage": 95},
-    "medium": {"cpu_ratios": [20, 30, -2500, -10000], "eval_intervals": [1000, 500, 400, 100], "max_cpu_percentage": 50},
+    "medium": {
+        "cpu_ratios": [20, 30, -2500, -10000],
+        "eval_intervals": [1000, 500, 400, 100],
+        "max_cpu_percentage": 50,
+    },
     "low": {"cpu_ratios": [10, 20, -5000, -10000], "eval_intervals": [1500, 1000, 1000, 250], "max_cpu_percentage": 20},
     "quiet": {"cpu_ratios": [10, 20, 40, 75], "eval_intervals": [2000, 1000, 1000, 1000], "max_cpu_percentage": 1},
 }
 
 UKSM_ATTRS = (
-    "run", "sleep_millisecs", "max_cpu_percentage", "cpu_governor", "cpu_ratios", "eval_intervals",
-    "abundant_threshold", "thrash_threshold",
-    "pages_shared", "pages_sharing", "pages_unshared", "full_scans", "pages_scanned",
-    "ema_per_page_time", "hash_strength", "sleep_times",
+    "run",
+    "sleep_millisecs",
+    "max_cpu_percentage",
+    "cpu_governor",
+    "cpu_ratios",
+    "eval_intervals",
+    "abundant_threshold",
+    "thrash_threshold",
+    "pages_shared",
+    "pages_sharing",
+    "pages_unshared",
+    "full_scans",
+    "pages_scanned",
+    "ema_per_page_time",
+    "hash_strength",
+    "sleep_times",
 )
 
 
@@ -60,7 +76,7 @@ def parse_ladder(text: bytes, parse_token: Callable[[bytes], int], progress: Opt
             cut = rest.find(b" ")
             if cut < 0:
                 raise kernel_error(errno.EINVAL, "expected %d space-separated values" % SCAN_LADDER_SIZE)
-            token, rest = rest[:cut], rest[cut + 1:]
+            token, rest = rest[:cut], rest[cut + 1 :]
             if b"\n" in token:
                 raise kernel_error(errno.EINVAL, "newline inside the value")
         else:
@@ -126,12 +142,25 @@ class UksmKernel(SysfsKernel):
         self._rw("cpu_governor", self._show_governor, self._store_governor)
         self._rw("cpu_ratios", self._show_ratios, self._store_ratios)
         self._rw("eval_intervals", self._show_intervals, self._store_intervals)
-        self._rw("abundant_threshold", lambda: "%d\n" % self.state["abundant_threshold"],
-                 lambda text: self._store_threshold("abundant_threshold", text))
-        self._rw("thrash_threshold", lambda: "%d\n" % self.state["thrash_threshold"],
-                 lambda text: self._store_threshold("thrash_threshold", text))
-        for name in ("pages_shared", "pages_sharing", "pages_unshared", "full_scans",
-                     "ema_per_page_time", "hash_strength", "sleep_times"):
+        self._rw(
+            "abundant_threshold",
+            lambda: "%d\n" % self.state["abundant_threshold"],
+            lambda text: self._store_threshold("abundant_threshold", text),
+        )
+        self._rw(
+            "thrash_threshold",
+            lambda: "%d\n" % self.state["thrash_threshold"],
+            lambda text: self._store_threshold("thrash_threshold", text),
+        )
+        for name in (
+            "pages_shared",
+            "pages_sharing",
+            "pages_unshared",
+            "full_scans",
+            "ema_per_page_time",
+            "hash_strength",
+            "sleep_times",
+        ):
             self._stat(name)
         self._ro("pages_scanned", self._show_pages_scanned)
 

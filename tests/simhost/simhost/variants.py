@@ -28,27 +28,67 @@ class Variant(NamedTuple):
 
 
 VARIANTS: Dict[str, Variant] = {
-    variant.name: variant for variant in (
-        Variant("uksm", "uksm", UKSM_ATTRS, "6.1.112-litevirt-uksm",
-                "UKSM 0.1.2.x kernel: 16 attributes in /sys/kernel/mm/uksm", meminfo_zero_pages=True),
-        Variant("uksm-readonly", "uksm", UKSM_ATTRS, "6.1.112-litevirt-uksm",
-                "UKSM kernel seen from a container with /sys mounted read-only",
-                readonly=True, meminfo_zero_pages=True),
-        Variant("uksm-legacy", "uksm", LEGACY_UKSM_ATTRS, "3.0.101-uksm-android",
-                "pre-0.1.2 UKSM tree without cpu_governor"),
-        Variant("uksm-unreadable", "uksm", UKSM_ATTRS, "6.1.112-litevirt-uksm",
-                "UKSM directory present but listing and reads fail with EACCES",
-                unreadable=True, meminfo_zero_pages=True),
-        Variant("ksm", "ksm", KSM_ATTRS, "6.8.0-49-generic",
-                "mainline 6.8+ NUMA kernel: every attribute of /sys/kernel/mm/ksm"),
-        Variant("ksm-nonuma", "ksm", tuple(a for a in KSM_ATTRS if a != "merge_across_nodes"), "6.8.0-49-generic",
-                "mainline 6.8+ kernel without NUMA (no merge_across_nodes)"),
-        Variant("ksm-old", "ksm", KSM_ATTRS_4_19, "4.19.0-27-amd64",
-                "mainline 4.19 kernel: no advisor, smart_scan, general_profit or pages_scanned"),
-        Variant("ksm-readonly", "ksm", KSM_ATTRS, "6.8.0-49-generic",
-                "mainline 6.8+ kernel seen from a container with /sys mounted read-only", readonly=True),
-        Variant("none", "none", (), "6.1.0-27-amd64",
-                "CONFIG_KSM off: /sys/kernel/mm has neither uksm nor ksm"),
+    variant.name: variant
+    for variant in (
+        Variant(
+            "uksm",
+            "uksm",
+            UKSM_ATTRS,
+            "6.1.112-litevirt-uksm",
+            "UKSM 0.1.2.x kernel: 16 attributes in /sys/kernel/mm/uksm",
+            meminfo_zero_pages=True,
+        ),
+        Variant(
+            "uksm-readonly",
+            "uksm",
+            UKSM_ATTRS,
+            "6.1.112-litevirt-uksm",
+            "UKSM kernel seen from a container with /sys mounted read-only",
+            readonly=True,
+            meminfo_zero_pages=True,
+        ),
+        Variant(
+            "uksm-legacy", "uksm", LEGACY_UKSM_ATTRS, "3.0.101-uksm-android", "pre-0.1.2 UKSM tree without cpu_governor"
+        ),
+        Variant(
+            "uksm-unreadable",
+            "uksm",
+            UKSM_ATTRS,
+            "6.1.112-litevirt-uksm",
+            "UKSM directory present but listing and reads fail with EACCES",
+            unreadable=True,
+            meminfo_zero_pages=True,
+        ),
+        Variant(
+            "ksm",
+            "ksm",
+            KSM_ATTRS,
+            "6.8.0-49-generic",
+            "mainline 6.8+ NUMA kernel: every attribute of /sys/kernel/mm/ksm",
+        ),
+        Variant(
+            "ksm-nonuma",
+            "ksm",
+            tuple(a for a in KSM_ATTRS if a != "merge_across_nodes"),
+            "6.8.0-49-generic",
+            "mainline 6.8+ kernel without NUMA (no merge_across_nodes)",
+        ),
+        Variant(
+            "ksm-old",
+            "ksm",
+            KSM_ATTRS_4_19,
+            "4.19.0-27-amd64",
+            "mainline 4.19 kernel: no advisor, smart_scan, general_profit or pages_scanned",
+        ),
+        Variant(
+            "ksm-readonly",
+            "ksm",
+            KSM_ATTRS,
+            "6.8.0-49-generic",
+            "mainline 6.8+ kernel seen from a container with /sys mounted read-only",
+            readonly=True,
+        ),
+        Variant("none", "none", (), "6.1.0-27-amd64", "CONFIG_KSM off: /sys/kernel/mm has neither uksm nor ksm"),
     )
 }
 

@@ -86,14 +86,24 @@ def results(control, attr):
 
 # -- through the FUSE mount ---------------------------------------------------------------------
 
+
 def test_blocked_write_is_logged_while_others_keep_working(make_host):
     control = make_host("uksm")
     control.inject("sleep_millisecs", block=30)
     writer = start(control.write, "sleep_millisecs", "200\n")
     entry = control.wait_blocked()
-    assert {key: entry[key] for key in ("op", "attr", "data", "nbytes", "result", "returned", "hazard", "injected")} == {
-        "op": "write", "attr": "sleep_millisecs", "data": "200\n", "nbytes": 4, "result": "blocked",
-        "returned": None, "hazard": False, "injected": True}
+    assert {
+        key: entry[key] for key in ("op", "attr", "data", "nbytes", "result", "returned", "hazard", "injected")
+    } == {
+        "op": "write",
+        "attr": "sleep_millisecs",
+        "data": "200\n",
+        "nbytes": 4,
+        "result": "blocked",
+        "returned": None,
+        "hazard": False,
+        "injected": True,
+    }
     # Logged and saved before blocking: the fault is used up on disk too.
     assert load_doc(control.paths)["faults"] == [] and control.faults() == []
     with open(control.paths.log, encoding="utf-8") as handle:
@@ -104,8 +114,11 @@ def test_blocked_write_is_logged_while_others_keep_working(make_host):
     assert control.write("cpu_governor", "low\n") == 4
     assert control.state()["cpu_governor"] == "low"
     # Another process.
-    subprocess.run([sys.executable, "-c", OTHER_PROCESS_WRITER, control.attr_path("max_cpu_percentage"), "50\n"],
-                   check=True, timeout=5)
+    subprocess.run(
+        [sys.executable, "-c", OTHER_PROCESS_WRITER, control.attr_path("max_cpu_percentage"), "50\n"],
+        check=True,
+        timeout=5,
+    )
     assert control.read("max_cpu_percentage") == "50\n"
     assert time.monotonic() - began < 1.0
     assert writer.is_alive() and control.read("sleep_millisecs") == "100\n"
@@ -121,7 +134,7 @@ def test_release_lets_every_blocked_write_go_on_with_the_kernel_result(make_host
     control = make_host("uksm")
     control.inject("sleep_millisecs", block=30)
     control.inject("run", block=30)
-    refused = start(control.write, "sleep_millisecs", "5000\n")   # out of range: the kernel says EINVAL
+    refused = start(control.write, "sleep_millisecs", "5000\n")  # out of range: the kernel says EINVAL
     accepted = start(control.write, "run", "0\n")
     assert control.wait_blocked(count=2)["result"] == "blocked"
     began = time.monotonic()
@@ -219,9 +232,14 @@ def test_block_skip_selects_the_nth_write(make_host):
     assert (entry["seq"], entry["data"]) == (3, "0\n")
     control.release()
     assert writer.finish() == ("returned", 2)
-    assert control.write("run", "1\n") == 2                       # used up: the next write passes
+    assert control.write("run", "1\n") == 2  # used up: the next write passes
     assert [(entry["data"], entry["result"]) for entry in control.writes("run")] == [
-        ("0\n", "ok"), ("1\n", "ok"), ("0\n", "blocked"), ("0\n", "ok"), ("1\n", "ok")]
+        ("0\n", "ok"),
+        ("1\n", "ok"),
+        ("0\n", "blocked"),
+        ("0\n", "ok"),
+        ("1\n", "ok"),
+    ]
 
 
 def test_umount_abandons_a_blocked_write_at_once(make_host):
@@ -252,8 +270,13 @@ def test_block_fault_queued_before_mount_holds_the_write(make_host):
 
 def test_block_fault_rejects_invalid_seconds_through_simctl(make_host):
     control = make_host("uksm")
-    for spec in ('{"attr": "run", "block": -1}', '{"attr": "run", "block": 0}', '{"attr": "run", "block": 601}',
-                 '{"attr": "run", "block": "30"}', '{"attr": "run", "block": NaN}'):
+    for spec in (
+        '{"attr": "run", "block": -1}',
+        '{"attr": "run", "block": 0}',
+        '{"attr": "run", "block": 601}',
+        '{"attr": "run", "block": "30"}',
+        '{"attr": "run", "block": NaN}',
+    ):
         with pytest.raises(OSError) as info:
             with open(os.path.join(control.paths.ctl, "faults"), "w", encoding="utf-8") as handle:
                 handle.write(spec)
@@ -266,6 +289,7 @@ def test_block_fault_rejects_invalid_seconds_through_simctl(make_host):
 
 # -- control helper -----------------------------------------------------------------------------
 
+
 def test_release_fails_when_not_mounted(tmp_path):
     root = str(tmp_path / "h")
     create(root, "uksm")
@@ -276,7 +300,7 @@ def test_release_fails_when_not_mounted(tmp_path):
 def test_wait_blocked_fails_with_timeout_error_when_nothing_blocks(make_host):
     control = make_host("uksm")
     control.inject("run", block=30, skip=1)
-    assert control.write("run", "1\n") == 2                       # skipped: not held
+    assert control.write("run", "1\n") == 2  # skipped: not held
     began = time.monotonic()
     with pytest.raises(TimeoutError, match="0 of 1 blocked writes"):
         control.wait_blocked(timeout=0.2)
@@ -285,6 +309,7 @@ def test_wait_blocked_fails_with_timeout_error_when_nothing_blocks(make_host):
 
 
 # -- fault validation (no FUSE) ---------------------------------------------------------------------
+
 
 @pytest.fixture
 def host(tmp_path):
@@ -331,6 +356,7 @@ def test_block_fault_accepts_int_and_float_seconds(host, seconds):
 
 
 # -- SimHost without FUSE -------------------------------------------------------------------------
+
 
 def wait_for_blocked(host, count=1):
     deadline = time.monotonic() + 2

@@ -147,7 +147,7 @@ def test_readonly_variant_namespace(make_host):
     assert os_errno(os.truncate, os.path.join(kdir, "run"), 0) == errno.EROFS
     assert os_errno(os.unlink, os.path.join(kdir, "run")) == errno.EROFS
     assert os_errno(os.open, os.path.join(kdir, "pages_shared"), os.O_WRONLY) == errno.EROFS
-    control.set_state(pages_shared=4)     # the control directory stays writable
+    control.set_state(pages_shared=4)  # the control directory stays writable
     assert read_file(os.path.join(kdir, "pages_shared")) == "4\n"
 
 
@@ -165,7 +165,9 @@ def test_control_files(make_host):
     assert os_errno(write_file, os.path.join(ctl, "state"), '{"no_such_key": 1}') == errno.EINVAL
     # faults: each errno, a short write, a read-back mismatch.
     for name in ("EINVAL", "EACCES", "EBUSY", "ENOMEM", "EIO", "EPERM"):
-        write_file(os.path.join(ctl, "faults"), json.dumps({"attr": "cpu_ratios", "errno": name, "times": 1, "skip": 0}))
+        write_file(
+            os.path.join(ctl, "faults"), json.dumps({"attr": "cpu_ratios", "errno": name, "times": 1, "skip": 0})
+        )
         assert os_errno(write_file, os.path.join(kdir, "cpu_ratios"), "10 20 40 75\n") == getattr(errno, name)
     write_file(os.path.join(ctl, "faults"), '{"attr": "run", "short": 1}')
     assert json.loads(read_file(os.path.join(ctl, "faults")))[0]["short"] == 1
@@ -231,7 +233,7 @@ def test_state_survives_umount(make_host):
     control = make_host("ksm")
     control.write("sleep_millisecs", "55\n")
     server.umount(control.paths.root)
-    server.umount(control.paths.root)     # idempotent
+    server.umount(control.paths.root)  # idempotent
     assert not control.mounted
     assert load_doc(Paths(control.paths.root))["kernel"]["sleep_millisecs"] == 55
     assert control.writes()[-1]["data"] == "55\n"
@@ -244,7 +246,9 @@ def test_cli(tmp_path):
     env = dict(os.environ, PYTHONPATH=server.PACKAGE_PARENT)
 
     def run(*args):
-        return subprocess.run([sys.executable, "-m", "simhost"] + list(args), env=env, capture_output=True, text=True, check=False)
+        return subprocess.run(
+            [sys.executable, "-m", "simhost"] + list(args), env=env, capture_output=True, text=True, check=False
+        )
 
     if server.fuse_problem():
         pytest.skip(server.fuse_problem())
@@ -255,7 +259,7 @@ def test_cli(tmp_path):
         assert "proc/42/comm (0644) = 'uksmd\\n'" in shown.stdout
         status = json.loads(run("status", root).stdout)
         assert status["mounted"] is True and status["state"]["hz"] == 100
-        assert run("mount", root).returncode == 0                     # already up: fine
+        assert run("mount", root).returncode == 0  # already up: fine
     finally:
         assert run("down", root).returncode == 0
     assert run("down", root).returncode == 0
@@ -270,5 +274,5 @@ def test_mount_without_fuse_fails_clearly(tmp_path, monkeypatch, capsys):
     assert cli.main(["mount", root]) == 2
     assert "FUSE unavailable: /dev/fuse is missing" in capsys.readouterr().err
     assert not server.is_up(root)
-    assert cli.main(["up", root, "--variant", "none"]) == 0       # variant none needs no FUSE
+    assert cli.main(["up", root, "--variant", "none"]) == 0  # variant none needs no FUSE
     assert cli.main(["down", root]) == 0

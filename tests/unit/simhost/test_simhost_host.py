@@ -45,9 +45,15 @@ def test_layout(tmp_path):
     assert doc["variant"] == "uksm" and doc["kernel"]["cpu_governor"] == "full"
 
 
-@pytest.mark.parametrize("variant, thread, zero_line", [
-    ("ksm", "ksmd", False), ("ksm-old", "ksmd", False), ("uksm-legacy", "uksmd", False), ("none", None, False),
-])
+@pytest.mark.parametrize(
+    "variant, thread, zero_line",
+    [
+        ("ksm", "ksmd", False),
+        ("ksm-old", "ksmd", False),
+        ("uksm-legacy", "uksmd", False),
+        ("none", None, False),
+    ],
+)
 def test_layout_per_variant(tmp_path, variant, thread, zero_line):
     paths = create(str(tmp_path / "h"), variant)
     comms = set()
@@ -102,7 +108,7 @@ def test_injected_errno(uksm_host, name):
     assert write_errno(uksm_host, "cpu_ratios", b"10 20 40 75\n") == getattr(errno, name)
     entry = uksm_host.writes()[-1]
     assert entry["result"] == name and entry["injected"] is True
-    assert uksm_host.read_attr("cpu_ratios") == b"20 40 MAX/4 MAX/1 \n"   # nothing applied
+    assert uksm_host.read_attr("cpu_ratios") == b"20 40 MAX/4 MAX/1 \n"  # nothing applied
     assert uksm_host.pending_faults() == []
     uksm_host.write_attr("cpu_ratios", b"10 20 40 75\n")
     assert uksm_host.read_attr("cpu_ratios") == b"10 20 40 75 \n"
@@ -136,21 +142,31 @@ def test_short_write(uksm_host):
 
 def test_readback_mismatch(uksm_host):
     uksm_host.add_faults({"attr": "sleep_millisecs", "readback": "777\n"})
-    write_errno(uksm_host, "sleep_millisecs", b"5000\n")     # a failed write does not arm it
+    write_errno(uksm_host, "sleep_millisecs", b"5000\n")  # a failed write does not arm it
     assert uksm_host.read_attr("sleep_millisecs") == b"100\n"
     uksm_host.write_attr("sleep_millisecs", b"200\n")
     assert uksm_host.read_attr("sleep_millisecs") == b"777\n"
     assert uksm_host.read_attr("sleep_millisecs") == b"777\n"
-    assert uksm_host.state()["sleep_jiffies"] == 50              # the kernel did store it
+    assert uksm_host.state()["sleep_jiffies"] == 50  # the kernel did store it
     uksm_host.write_attr("sleep_millisecs", b"300\n")
     assert uksm_host.read_attr("sleep_millisecs") == b"300\n"
 
 
-@pytest.mark.parametrize("spec", [
-    {"attr": "run"}, {"errno": "EIO"}, {"attr": "run", "errno": "ENOTHING"}, {"attr": "run", "short": 0},
-    {"attr": "run", "errno": "EIO", "short": 1}, {"attr": "run", "readback": 5}, {"attr": "run", "errno": "EIO", "times": 0},
-    {"attr": "run", "short": 1, "op": "read"}, {"attr": "run", "errno": "EIO", "when": 1}, ["nope"],
-])
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"attr": "run"},
+        {"errno": "EIO"},
+        {"attr": "run", "errno": "ENOTHING"},
+        {"attr": "run", "short": 0},
+        {"attr": "run", "errno": "EIO", "short": 1},
+        {"attr": "run", "readback": 5},
+        {"attr": "run", "errno": "EIO", "times": 0},
+        {"attr": "run", "short": 1, "op": "read"},
+        {"attr": "run", "errno": "EIO", "when": 1},
+        ["nope"],
+    ],
+)
 def test_bad_fault_specs(uksm_host, spec):
     with pytest.raises(OSError) as info:
         uksm_host.add_faults(spec)
@@ -212,19 +228,29 @@ def test_open_checks(tmp_path):
     host = SimHost.load(str(tmp_path / "a"))
     host.check_open("run", True)
     host.check_open("pages_shared", False)
-    for attr, write, uid, code in (("pages_shared", True, 0, errno.EACCES), ("run", True, 1000, errno.EACCES),
-                                   ("nope", False, 0, errno.ENOENT)):
+    for attr, write, uid, code in (
+        ("pages_shared", True, 0, errno.EACCES),
+        ("run", True, 1000, errno.EACCES),
+        ("nope", False, 0, errno.ENOENT),
+    ):
         with pytest.raises(OSError) as info:
             host.check_open(attr, write, uid)
         assert info.value.errno == code
     assert [(e["op"], e["attr"], e["result"]) for e in host.writes()] == [
-        ("open", "pages_shared", "EACCES"), ("open", "run", "EACCES")]
+        ("open", "pages_shared", "EACCES"),
+        ("open", "run", "EACCES"),
+    ]
 
 
-@pytest.mark.parametrize("variant, write, code", [
-    ("uksm-readonly", True, errno.EROFS), ("ksm-readonly", True, errno.EROFS),
-    ("uksm-unreadable", False, errno.EACCES), ("uksm-unreadable", True, errno.EACCES),
-])
+@pytest.mark.parametrize(
+    "variant, write, code",
+    [
+        ("uksm-readonly", True, errno.EROFS),
+        ("ksm-readonly", True, errno.EROFS),
+        ("uksm-unreadable", False, errno.EACCES),
+        ("uksm-unreadable", True, errno.EACCES),
+    ],
+)
 def test_restricted_variants(tmp_path, variant, write, code):
     create(str(tmp_path / "a"), variant)
     host = SimHost.load(str(tmp_path / "a"))

@@ -36,9 +36,22 @@ DEFAULT_TEXT = {
     "pages_skipped": "0\n",
 }
 WRITABLE = set(list(DEFAULT_TEXT)[:13])
-OLD_ATTRS = {"run", "pages_to_scan", "sleep_millisecs", "merge_across_nodes", "use_zero_pages", "max_page_sharing",
-             "stable_node_chains_prune_millisecs", "pages_shared", "pages_sharing", "pages_unshared", "pages_volatile",
-             "full_scans", "stable_node_chains", "stable_node_dups"}
+OLD_ATTRS = {
+    "run",
+    "pages_to_scan",
+    "sleep_millisecs",
+    "merge_across_nodes",
+    "use_zero_pages",
+    "max_page_sharing",
+    "stable_node_chains_prune_millisecs",
+    "pages_shared",
+    "pages_sharing",
+    "pages_unshared",
+    "pages_volatile",
+    "full_scans",
+    "stable_node_chains",
+    "stable_node_dups",
+}
 
 
 def read(kernel, attr):
@@ -142,12 +155,12 @@ def test_pages_to_scan_refused_while_advisor_runs(ksm):
 def test_advisor_mode(ksm):
     write(ksm, "advisor_min_pages_to_scan", "700\n")
     write(ksm, "pages_to_scan", "55\n")
-    write(ksm, "advisor_mode", "none\n")           # no change: pages_to_scan untouched
+    write(ksm, "advisor_mode", "none\n")  # no change: pages_to_scan untouched
     assert read(ksm, "pages_to_scan") == "55\n"
     write(ksm, "advisor_mode", "scan-time")
     assert read(ksm, "advisor_mode") == "none [scan-time]\n"
     assert read(ksm, "pages_to_scan") == "700\n"
-    write(ksm, "advisor_mode", "scan-time\n")      # same mode: no reset
+    write(ksm, "advisor_mode", "scan-time\n")  # same mode: no reset
     assert read(ksm, "pages_to_scan") == "700\n"
     for text in ("scan-time ", "Scan-time", "none\n\n", "[none] scan-time", "", "scan"):
         if text:
@@ -168,7 +181,7 @@ def test_merge_across_nodes(ksm):
 
 def test_merge_across_nodes_busy_while_shared(ksm):
     ksm.merge_state({"pages_shared": 3})
-    assert write(ksm, "merge_across_nodes", "1\n") == 2     # current value never fails
+    assert write(ksm, "merge_across_nodes", "1\n") == 2  # current value never fails
     assert write_errno(ksm, "merge_across_nodes", "0\n") == errno.EBUSY
     assert read(ksm, "merge_across_nodes") == "1\n"
 
@@ -186,7 +199,7 @@ def test_max_page_sharing_busy_while_shared(ksm):
     ksm.merge_state({"pages_shared": 3})
     assert write(ksm, "max_page_sharing", "256\n") == 4
     assert write_errno(ksm, "max_page_sharing", "512\n") == errno.EBUSY
-    assert write_errno(ksm, "max_page_sharing", "1\n") == errno.EINVAL   # range check first
+    assert write_errno(ksm, "max_page_sharing", "1\n") == errno.EINVAL  # range check first
     # The documented procedure: unmerge, change, restore run.
     write(ksm, "run", "2\n")
     write(ksm, "max_page_sharing", "512\n")
@@ -197,10 +210,23 @@ def test_max_page_sharing_busy_while_shared(ksm):
 
 
 @pytest.mark.parametrize("attr", ["use_zero_pages", "smart_scan"])
-@pytest.mark.parametrize("text, value", [
-    ("1", 1), ("y", 1), ("Y\n", 1), ("on", 1), ("yes", 1), ("true", 1),
-    ("0", 0), ("n", 0), ("N\n", 0), ("off", 0), ("no", 0), ("false", 0),
-])
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("1", 1),
+        ("y", 1),
+        ("Y\n", 1),
+        ("on", 1),
+        ("yes", 1),
+        ("true", 1),
+        ("0", 0),
+        ("n", 0),
+        ("N\n", 0),
+        ("off", 0),
+        ("no", 0),
+        ("false", 0),
+    ],
+)
 def test_booleans(ksm, attr, text, value):
     write(ksm, attr, "0" if value else "1")
     write(ksm, attr, text)
@@ -233,9 +259,9 @@ def test_old_kernel_pages_to_scan_has_no_advisor():
 
 
 def test_advisor_values(ksm):
-    write(ksm, "advisor_max_cpu", "150\n")             # no range check
+    write(ksm, "advisor_max_cpu", "150\n")  # no range check
     assert read(ksm, "advisor_max_cpu") == "150\n"
-    write(ksm, "advisor_max_cpu", "4294967306\n")      # unsigned int storage
+    write(ksm, "advisor_max_cpu", "4294967306\n")  # unsigned int storage
     assert read(ksm, "advisor_max_cpu") == "10\n"
     write(ksm, "advisor_max_pages_to_scan", "18446744073709551615")
     assert read(ksm, "advisor_max_pages_to_scan") == "18446744073709551615\n"

@@ -9,17 +9,39 @@ import pytest
 from simhost.parse import kstrtobool, kstrtoint, kstrtoul, kstrtouint, store_text, sysfs_streq
 
 
-@pytest.mark.parametrize("text, value", [
-    (b"0", 0), (b"1\n", 1), (b"+7", 7), (b"+7\n", 7), (b"007", 7),
-    (b"18446744073709551615", 2 ** 64 - 1),
-])
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        (b"0", 0),
+        (b"1\n", 1),
+        (b"+7", 7),
+        (b"+7\n", 7),
+        (b"007", 7),
+        (b"18446744073709551615", 2**64 - 1),
+    ],
+)
 def test_kstrtoul_accepts(text, value):
     assert kstrtoul(text) == value
 
 
-@pytest.mark.parametrize("text", [
-    b"", b"\n", b"-1", b" 1", b"1 ", b"1\n\n", b"1\r\n", b"0x10", b"1.0", b"++1", b"+", b"1\nx", b"\xd9\xa1",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        b"",
+        b"\n",
+        b"-1",
+        b" 1",
+        b"1 ",
+        b"1\n\n",
+        b"1\r\n",
+        b"0x10",
+        b"1.0",
+        b"++1",
+        b"+",
+        b"1\nx",
+        b"\xd9\xa1",
+    ],
+)
 def test_kstrtoul_rejects(text):
     with pytest.raises(OSError) as info:
         kstrtoul(text)
@@ -34,13 +56,15 @@ def test_kstrtoul_overflow_is_erange_even_with_junk():
 
 
 def test_kstrtouint_range():
-    assert kstrtouint(b"4294967295") == 2 ** 32 - 1
+    assert kstrtouint(b"4294967295") == 2**32 - 1
     with pytest.raises(OSError) as info:
         kstrtouint(b"4294967296")
     assert info.value.errno == errno.ERANGE
 
 
-@pytest.mark.parametrize("text, value", [(b"-5", -5), (b"+5", 5), (b"2147483647", 2 ** 31 - 1), (b"-2147483648", -2 ** 31)])
+@pytest.mark.parametrize(
+    "text, value", [(b"-5", -5), (b"+5", 5), (b"2147483647", 2**31 - 1), (b"-2147483648", -(2**31))]
+)
 def test_kstrtoint(text, value):
     assert kstrtoint(text) == value
 
@@ -52,11 +76,29 @@ def test_kstrtoint_errors(text, code):
     assert info.value.errno == code
 
 
-@pytest.mark.parametrize("text, value", [
-    (b"y", True), (b"Y", True), (b"1", True), (b"yes", True), (b"on", True), (b"ON\n", True), (b"oN", True),
-    (b"n", False), (b"N", False), (b"0", False), (b"no", False), (b"off", False), (b"OFF", False), (b"0x", False),
-    (b"true", True), (b"T", True), (b"false", False), (b"F", False),
-])
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        (b"y", True),
+        (b"Y", True),
+        (b"1", True),
+        (b"yes", True),
+        (b"on", True),
+        (b"ON\n", True),
+        (b"oN", True),
+        (b"n", False),
+        (b"N", False),
+        (b"0", False),
+        (b"no", False),
+        (b"off", False),
+        (b"OFF", False),
+        (b"0x", False),
+        (b"true", True),
+        (b"T", True),
+        (b"false", False),
+        (b"F", False),
+    ],
+)
 def test_kstrtobool(text, value):
     assert kstrtobool(text) is value
 

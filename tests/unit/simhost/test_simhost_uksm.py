@@ -26,8 +26,16 @@ DEFAULT_TEXT = {
     "hash_strength": "44\n",
     "sleep_times": "1875\n",
 }
-WRITABLE = {"run", "sleep_millisecs", "max_cpu_percentage", "cpu_governor", "cpu_ratios", "eval_intervals",
-            "abundant_threshold", "thrash_threshold"}
+WRITABLE = {
+    "run",
+    "sleep_millisecs",
+    "max_cpu_percentage",
+    "cpu_governor",
+    "cpu_ratios",
+    "eval_intervals",
+    "abundant_threshold",
+    "thrash_threshold",
+}
 
 
 def read(kernel, attr):
@@ -99,13 +107,36 @@ def test_run_rejects(uksm, text):
 # -- sleep_millisecs -------------------------------------------------------------
 
 
-@pytest.mark.parametrize("hz, written, expected", [
-    (1000, 0, 0), (1000, 1, 1), (1000, 101, 101), (1000, 999, 999), (1000, 1000, 1000),
-    (250, 0, 0), (250, 1, 4), (250, 4, 4), (250, 5, 8), (250, 100, 100), (250, 101, 104), (250, 1000, 1000),
-    (100, 1, 10), (100, 10, 10), (100, 11, 20), (100, 101, 110), (100, 995, 1000),
-    (300, 1, 4), (300, 3, 4), (300, 4, 7), (300, 6, 7), (300, 7, 10),
-    (300, 100, 100), (300, 101, 104), (300, 999, 1000),
-])
+@pytest.mark.parametrize(
+    "hz, written, expected",
+    [
+        (1000, 0, 0),
+        (1000, 1, 1),
+        (1000, 101, 101),
+        (1000, 999, 999),
+        (1000, 1000, 1000),
+        (250, 0, 0),
+        (250, 1, 4),
+        (250, 4, 4),
+        (250, 5, 8),
+        (250, 100, 100),
+        (250, 101, 104),
+        (250, 1000, 1000),
+        (100, 1, 10),
+        (100, 10, 10),
+        (100, 11, 20),
+        (100, 101, 110),
+        (100, 995, 1000),
+        (300, 1, 4),
+        (300, 3, 4),
+        (300, 4, 7),
+        (300, 6, 7),
+        (300, 7, 10),
+        (300, 100, 100),
+        (300, 101, 104),
+        (300, 999, 1000),
+    ],
+)
 def test_sleep_millisecs_rounds_up_to_the_tick(hz, written, expected):
     kernel = UksmKernel(state={"hz": hz, "sleep_jiffies": msecs_to_jiffies(100, hz)})
     assert read(kernel, "sleep_millisecs") == "100\n"
@@ -154,8 +185,12 @@ PRESET_TEXT = {
 def test_governor_presets(uksm, governor):
     write(uksm, "cpu_governor", governor + "\n")
     expected = PRESET_TEXT[governor]
-    assert (read(uksm, "cpu_governor"), read(uksm, "cpu_ratios"), read(uksm, "eval_intervals"),
-            read(uksm, "max_cpu_percentage")) == expected
+    assert (
+        read(uksm, "cpu_governor"),
+        read(uksm, "cpu_ratios"),
+        read(uksm, "eval_intervals"),
+        read(uksm, "max_cpu_percentage"),
+    ) == expected
 
 
 def test_governor_write_of_current_value_resets_the_preset(uksm):
@@ -173,10 +208,17 @@ def test_quiet_max_cpu_cannot_be_written_directly(uksm):
     assert read(uksm, "max_cpu_percentage") == "10\n"
 
 
-@pytest.mark.parametrize("text, governor", [
-    ("fullxyz", "full"), ("low", "low"), ("quiet\n", "quiet"), ("mediumly", "medium"),
-    ("full [medium] low quiet ", "full"), ("full medium [low] quiet \n", "full"),
-])
+@pytest.mark.parametrize(
+    "text, governor",
+    [
+        ("fullxyz", "full"),
+        ("low", "low"),
+        ("quiet\n", "quiet"),
+        ("mediumly", "medium"),
+        ("full [medium] low quiet ", "full"),
+        ("full medium [low] quiet \n", "full"),
+    ],
+)
 def test_governor_prefix_match(uksm, text, governor):
     write(uksm, "cpu_governor", "medium")
     write(uksm, "cpu_governor", text)
@@ -195,16 +237,19 @@ def test_governor_rejects(uksm, text):
 # -- cpu_ratios ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("text, shown", [
-    ("20 40 MAX/4 MAX/1\n", "20 40 MAX/4 MAX/1 \n"),
-    ("10 20 40 75\n", "10 20 40 75 \n"),
-    ("1 9999 MAX/100 MAX/10000\n", "1 9999 MAX/100 MAX/10000 \n"),
-    ("20 40 MAX/150 MAX/1\n", "20 40 MAX/151 MAX/1 \n"),
-    ("20 40 MAX/3 MAX/1\n", "20 40 MAX/3 MAX/1 \n"),
-    ("20 40 MAX/7000 MAX/1\n", "20 40 MAX/10000 MAX/1 \n"),
-    ("+20 40 MAX/+4 MAX/1\n", "20 40 MAX/4 MAX/1 \n"),
-    ("20 40 MAX/4 MAX/1", "20 40 MAX/4 MAX/1 \n"),
-])
+@pytest.mark.parametrize(
+    "text, shown",
+    [
+        ("20 40 MAX/4 MAX/1\n", "20 40 MAX/4 MAX/1 \n"),
+        ("10 20 40 75\n", "10 20 40 75 \n"),
+        ("1 9999 MAX/100 MAX/10000\n", "1 9999 MAX/100 MAX/10000 \n"),
+        ("20 40 MAX/150 MAX/1\n", "20 40 MAX/151 MAX/1 \n"),
+        ("20 40 MAX/3 MAX/1\n", "20 40 MAX/3 MAX/1 \n"),
+        ("20 40 MAX/7000 MAX/1\n", "20 40 MAX/10000 MAX/1 \n"),
+        ("+20 40 MAX/+4 MAX/1\n", "20 40 MAX/4 MAX/1 \n"),
+        ("20 40 MAX/4 MAX/1", "20 40 MAX/4 MAX/1 \n"),
+    ],
+)
 def test_cpu_ratios_accepts(uksm, text, shown):
     assert write(uksm, "cpu_ratios", text) == len(text)
     assert read(uksm, "cpu_ratios") == shown
@@ -215,24 +260,27 @@ def test_cpu_ratios_storage(uksm):
     assert uksm.state["cpu_ratios"] == [20, 40, -66, -10000]
 
 
-@pytest.mark.parametrize("text", [
-    "20 40 MAX/4\n",             # missing token
-    "20 40 MAX/4 MAX/1 5\n",     # five tokens
-    "20  40 MAX/4 MAX/1\n",      # doubled separator
-    "20,40,MAX/4,MAX/1\n",       # wrong separator
-    " 20 40 MAX/4 MAX/1\n",      # empty first token
-    "0 40 MAX/4 MAX/1\n",        # zero
-    "20 40 MAX/0 MAX/1\n",       # MAX/0
-    "20 40 MAX/4 10001\n",       # above 10000
-    "20 40 MAX/10001 MAX/1\n",
-    "20 40 MAX/4 MAX/1 \n",      # trailing space: what a read returns
-    "20 40 MAX/4 MAX/1 ",
-    "20\n 40 MAX/4 MAX/1\n",     # newline not on the last token
-    "-20 40 MAX/4 MAX/1\n",
-    "20 40 max/4 MAX/1\n",
-    "20 40 MAX4 MAX/1\n",
-    "20 40 MAX/ MAX/1\n",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "20 40 MAX/4\n",  # missing token
+        "20 40 MAX/4 MAX/1 5\n",  # five tokens
+        "20  40 MAX/4 MAX/1\n",  # doubled separator
+        "20,40,MAX/4,MAX/1\n",  # wrong separator
+        " 20 40 MAX/4 MAX/1\n",  # empty first token
+        "0 40 MAX/4 MAX/1\n",  # zero
+        "20 40 MAX/0 MAX/1\n",  # MAX/0
+        "20 40 MAX/4 10001\n",  # above 10000
+        "20 40 MAX/10001 MAX/1\n",
+        "20 40 MAX/4 MAX/1 \n",  # trailing space: what a read returns
+        "20 40 MAX/4 MAX/1 ",
+        "20\n 40 MAX/4 MAX/1\n",  # newline not on the last token
+        "-20 40 MAX/4 MAX/1\n",
+        "20 40 max/4 MAX/1\n",
+        "20 40 MAX4 MAX/1\n",
+        "20 40 MAX/ MAX/1\n",
+    ],
+)
 def test_cpu_ratios_rejects(uksm, text):
     assert len(text.encode()) not in (8, 16, 32, 64, 96, 128, 192, 256)
     assert write_errno(uksm, "cpu_ratios", text) == errno.EINVAL
@@ -245,7 +293,7 @@ def test_cpu_ratios_writing_back_what_was_read_fails(uksm):
 
 @pytest.mark.parametrize("size", [8, 16, 32, 64, 96, 128, 192, 256])
 def test_cpu_ratios_kmalloc_sized_writes_fail(uksm, size):
-    text = "1 2 3 " + "0" * (size - 8) + "4\n"   # a valid value of exactly `size` bytes
+    text = "1 2 3 " + "0" * (size - 8) + "4\n"  # a valid value of exactly `size` bytes
     assert len(text) == size
     assert write_errno(uksm, "cpu_ratios", text) == errno.EINVAL
     assert uksm.last_write_hazard
@@ -292,15 +340,18 @@ def test_eval_intervals_accepts_and_truncates(uksm):
     assert uksm.state["corruption"] == 1
 
 
-@pytest.mark.parametrize("text, corrupts", [
-    ("x 1 2 3\n", False),          # first token bad: kfree() of the original pointer
-    ("1000\n", False),             # no separator at all
-    ("1000 x 2 3\n", True),        # fails after the first token
-    ("1000 500 200\n", True),      # third separator missing
-    ("1000 500 200 50 \n", True),  # trailing space
-    ("1000  500 200 50\n", True),  # doubled separator
-    ("1000 500 200 -50\n", True),
-])
+@pytest.mark.parametrize(
+    "text, corrupts",
+    [
+        ("x 1 2 3\n", False),  # first token bad: kfree() of the original pointer
+        ("1000\n", False),  # no separator at all
+        ("1000 x 2 3\n", True),  # fails after the first token
+        ("1000 500 200\n", True),  # third separator missing
+        ("1000 500 200 50 \n", True),  # trailing space
+        ("1000  500 200 50\n", True),  # doubled separator
+        ("1000 500 200 -50\n", True),
+    ],
+)
 def test_eval_intervals_rejects_and_corrupts(uksm, text, corrupts):
     assert write_errno(uksm, "eval_intervals", text) == errno.EINVAL
     assert uksm.last_write_hazard
@@ -346,8 +397,14 @@ def test_pages_scanned_power_of_two_format():
 
 def test_legacy_layout_has_no_governor():
     kernel = make_kernel("uksm-legacy")
-    assert kernel.attributes() == ["run", "sleep_millisecs", "max_cpu_percentage", "pages_shared", "pages_sharing",
-                                   "pages_scanned"]
+    assert kernel.attributes() == [
+        "run",
+        "sleep_millisecs",
+        "max_cpu_percentage",
+        "pages_shared",
+        "pages_sharing",
+        "pages_scanned",
+    ]
     assert not kernel.has("cpu_governor")
     with pytest.raises(OSError) as info:
         kernel.read("cpu_governor")
@@ -355,10 +412,20 @@ def test_legacy_layout_has_no_governor():
 
 
 def test_state_merge_is_validated(uksm):
-    uksm.merge_state({"pages_shared": 10, "uksmd_alive": False, "hang_seconds": 0.5, "cpu_governor": "low", "hang_errno": "EINTR"})
+    uksm.merge_state(
+        {"pages_shared": 10, "uksmd_alive": False, "hang_seconds": 0.5, "cpu_governor": "low", "hang_errno": "EINTR"}
+    )
     assert read(uksm, "pages_shared") == "10\n"
-    for patch in ({"nope": 1}, {"pages_shared": "10"}, {"uksmd_alive": 1}, {"cpu_governor": "turbo"},
-                  {"cpu_ratios": [1, 2]}, {"hz": 123}, {"hang_errno": "ENOPE"}, {"hang_errno": 4}):
+    for patch in (
+        {"nope": 1},
+        {"pages_shared": "10"},
+        {"uksmd_alive": 1},
+        {"cpu_governor": "turbo"},
+        {"cpu_ratios": [1, 2]},
+        {"hz": 123},
+        {"hang_errno": "ENOPE"},
+        {"hang_errno": 4},
+    ):
         with pytest.raises(OSError) as info:
             uksm.merge_state(patch)
         assert info.value.errno == errno.EINVAL

@@ -1,4 +1,5 @@
 """Stand-in for libvirtd: record the sharing policy in force when the hypervisor would start guests."""
+
 import json
 import os
 

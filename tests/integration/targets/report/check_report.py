@@ -18,7 +18,7 @@ import zlib
 from html.parser import HTMLParser
 
 UNREACHABLE, FAILED = ['hv-down'], ['hv-broken']
-BAR_COLOUR = (0x2f, 0x6f, 0xde)
+BAR_COLOUR = (0x2F, 0x6F, 0xDE)
 
 
 def expected_totals(facts: dict) -> dict:
@@ -95,12 +95,20 @@ def check_dom(path: str, report: dict, facts: dict) -> None:
         dom = Dom(handle.read())
     totals = report['totals']
     flat = {key: str(value) for key, value in totals.items() if not isinstance(value, dict)}
-    flat.update({'%s.%s' % (key, name): str(count) for key in ('by_backend', 'by_governor')
-                 for name, count in totals[key].items()})
+    flat.update(
+        {
+            '%s.%s' % (key, name): str(count)
+            for key in ('by_backend', 'by_governor')
+            for name, count in totals[key].items()
+        }
+    )
     del flat['saved_human'], flat['with_savings']
     assert dom.totals == flat, (dom.totals, flat)
-    saving = {host: fact['savings']['bytes'] for host, fact in facts.items()
-              if fact['available'] and fact['savings']['bytes'] > 0}
+    saving = {
+        host: fact['savings']['bytes']
+        for host, fact in facts.items()
+        if fact['available'] and fact['savings']['bytes'] > 0
+    }
     assert dom.bars == saving, (dom.bars, saving)
 
 
@@ -111,8 +119,8 @@ def png_pixels(path: str) -> tuple:
     assert data[:8] == b'\x89PNG\r\n\x1a\n', 'not a PNG'
     position, chunks, header = 8, [], None
     while position < len(data):
-        length, kind = struct.unpack('>I4s', data[position:position + 8])
-        body = data[position + 8:position + 8 + length]
+        length, kind = struct.unpack('>I4s', data[position : position + 8])
+        body = data[position + 8 : position + 8 + length]
         if kind == b'IHDR':
             header = struct.unpack('>IIBBBBB', body)
         elif kind == b'IDAT':
@@ -123,20 +131,22 @@ def png_pixels(path: str) -> tuple:
     channels = 3 if colour == 2 else 4
     raw, stride, rows, previous = zlib.decompress(b''.join(chunks)), width * channels, [], bytearray(width * channels)
     for y in range(height):
-        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1 : (y + 1) * (stride + 1)])
         for i in range(stride):
             left = line[i - channels] if i >= channels else 0
             up, corner = previous[i], previous[i - channels] if i >= channels else 0
             if kind == 1:
-                line[i] = (line[i] + left) & 0xff
+                line[i] = (line[i] + left) & 0xFF
             elif kind == 2:
-                line[i] = (line[i] + up) & 0xff
+                line[i] = (line[i] + up) & 0xFF
             elif kind == 3:
-                line[i] = (line[i] + (left + up) // 2) & 0xff
+                line[i] = (line[i] + (left + up) // 2) & 0xFF
             elif kind == 4:
                 estimate = left + up - corner
-                guess = min((abs(estimate - left), 0, left), (abs(estimate - up), 1, up), (abs(estimate - corner), 2, corner))
-                line[i] = (line[i] + guess[2]) & 0xff
+                guess = min(
+                    (abs(estimate - left), 0, left), (abs(estimate - up), 1, up), (abs(estimate - corner), 2, corner)
+                )
+                line[i] = (line[i] + guess[2]) & 0xFF
         rows.append(bytes(line))
         previous = line
     return width, height, channels, rows
@@ -149,7 +159,7 @@ def check_screenshot(path: str, report: dict) -> None:
     colours, bar_pixels = set(), 0
     for line in rows:
         for x in range(0, width * channels, channels):
-            pixel = tuple(line[x:x + 3])
+            pixel = tuple(line[x : x + 3])
             colours.add(pixel)
             bar_pixels += pixel == BAR_COLOUR
     assert len(colours) > 50, 'screenshot looks blank: %d colours' % len(colours)

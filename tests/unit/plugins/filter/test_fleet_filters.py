@@ -39,9 +39,15 @@ def test_filters_chain():
     assert '<title>Lab</title>' in page and '2026-11-26' in page
 
 
-@pytest.mark.parametrize('name, value', [
-    ('fleet_summary', ['hv01']), ('fleet_summary', {'hv01': 'up'}), ('fleet_csv', {}), ('fleet_html', {'hosts': []}),
-])
+@pytest.mark.parametrize(
+    'name, value',
+    [
+        ('fleet_summary', ['hv01']),
+        ('fleet_summary', {'hv01': 'up'}),
+        ('fleet_csv', {}),
+        ('fleet_html', {'hosts': []}),
+    ],
+)
 def test_wrong_input_is_a_type_error(name, value):
     with pytest.raises(AnsibleTypeError, match=name):
         FILTERS[name].FilterModule().filters()[name](value)
@@ -68,8 +74,12 @@ def test_filters_by_fqcn_in_a_template():
     if not os.path.isdir(os.path.join(collections, 'ansible_collections', 'litevirt', 'uksm')):
         pytest.skip('the collection is not under an ansible_collections directory')
     hosts = {'hv01': {'unreachable': True, 'msg': 'down'}, 'hv02': None}
-    done = subprocess.run([sys.executable, '-c', TEMPLATE, collections, json.dumps({'hosts': hosts})],
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, '-c', TEMPLATE, collections, json.dumps({'hosts': hosts})],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     result = json.loads(done.stdout)
     assert result['summary'] == fleet.summarize(hosts)
     assert result['csv'] == fleet.to_csv(fleet.summarize(hosts))

@@ -8,7 +8,12 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.litevirt.uksm.plugins.module_utils.attributes import (
-    BACKENDS, HAZARDS, KSM, UKSM, UKSM_GOVERNOR_PRESETS)
+    BACKENDS,
+    HAZARDS,
+    KSM,
+    UKSM,
+    UKSM_GOVERNOR_PRESETS,
+)
 
 # (backend, attribute): (kernel text, parsed value, user value or None for statistics,
 #                        text written, value the kernel reads back)
@@ -17,8 +22,13 @@ CASES = {
     ('uksm', 'sleep_millisecs'): ('100\n', 100, 250, '250\n', 250),
     ('uksm', 'cpu_governor'): ('[full] medium low quiet \n', 'full', 'medium', 'medium\n', 'medium'),
     ('uksm', 'max_cpu_percentage'): ('95\n', 95, 5, '5\n', 10),
-    ('uksm', 'cpu_ratios'): ('20 40 MAX/4 MAX/1 \n', ['20', '40', 'MAX/4', 'MAX/1'],
-                             '20 40 MAX/150 MAX/1', '20 40 MAX/150 MAX/1\n', ['20', '40', 'MAX/151', 'MAX/1']),
+    ('uksm', 'cpu_ratios'): (
+        '20 40 MAX/4 MAX/1 \n',
+        ['20', '40', 'MAX/4', 'MAX/1'],
+        '20 40 MAX/150 MAX/1',
+        '20 40 MAX/150 MAX/1\n',
+        ['20', '40', 'MAX/151', 'MAX/1'],
+    ),
     ('uksm', 'eval_intervals'): ('1000 500 200 50 \n', [1000, 500, 200, 50], [0, 1, 2, 3], '0 1 2 3\n', [0, 1, 2, 3]),
     ('uksm', 'abundant_threshold'): ('10\n', 10, 99, '99\n', 99),
     ('uksm', 'thrash_threshold'): ('50\n', 50, 0, '0\n', 0),
@@ -29,7 +39,7 @@ CASES = {
     ('uksm', 'pages_scanned'): ('3 * 2^32\n', 3 << 32, None, None, None),
     ('uksm', 'ema_per_page_time'): ('412\n', 412, None, None, None),
     ('uksm', 'hash_strength'): ('1034\n', 1034, None, None, None),
-    ('uksm', 'sleep_times'): ('18446744073709551615\n', 2 ** 64 - 1, None, None, None),
+    ('uksm', 'sleep_times'): ('18446744073709551615\n', 2**64 - 1, None, None, None),
     ('ksm', 'run'): ('5\n', 1, 2, '2\n', 2),
     ('ksm', 'pages_to_scan'): ('100\n', 100, '+300', '300\n', 300),
     ('ksm', 'sleep_millisecs'): ('20\n', 20, 4000000000, '4000000000\n', 4000000000),
@@ -41,7 +51,7 @@ CASES = {
     ('ksm', 'advisor_mode'): ('[none] scan-time\n', 'none', 'scan-time', 'scan-time\n', 'scan-time'),
     ('ksm', 'advisor_max_cpu'): ('70\n', 70, 100, '100\n', 100),
     ('ksm', 'advisor_min_pages_to_scan'): ('500\n', 500, 1, '1\n', 1),
-    ('ksm', 'advisor_max_pages_to_scan'): ('30000\n', 30000, 2 ** 64 - 1, '18446744073709551615\n', 2 ** 64 - 1),
+    ('ksm', 'advisor_max_pages_to_scan'): ('30000\n', 30000, 2**64 - 1, '18446744073709551615\n', 2**64 - 1),
     ('ksm', 'advisor_target_scan_time'): ('200\n', 200, 1, '1\n', 1),
     ('ksm', 'pages_shared'): ('0\n', 0, None, None, None),
     ('ksm', 'pages_sharing'): ('0\n', 0, None, None, None),
@@ -64,8 +74,18 @@ def test_cases_cover_every_attribute():
 
 def test_uksm_has_the_16_attributes_of_the_contract():
     assert len(UKSM.attrs) == 16
-    assert sorted(UKSM.writable) == sorted(['run', 'sleep_millisecs', 'cpu_governor', 'max_cpu_percentage',
-                                            'cpu_ratios', 'eval_intervals', 'abundant_threshold', 'thrash_threshold'])
+    assert sorted(UKSM.writable) == sorted(
+        [
+            'run',
+            'sleep_millisecs',
+            'cpu_governor',
+            'max_cpu_percentage',
+            'cpu_ratios',
+            'eval_intervals',
+            'abundant_threshold',
+            'thrash_threshold',
+        ]
+    )
 
 
 @pytest.mark.parametrize('key', sorted(CASES), ids=lambda key: '%s.%s' % key)
@@ -93,10 +113,27 @@ def test_defaults_are_valid_values():
 
 
 def test_uksm_write_order_follows_the_contract():
-    assert UKSM.write_order(['run', 'sleep_millisecs', 'cpu_ratios', 'cpu_governor', 'max_cpu_percentage',
-                             'thrash_threshold', 'eval_intervals', 'abundant_threshold']) == [
-        'cpu_governor', 'max_cpu_percentage', 'cpu_ratios', 'eval_intervals',
-        'abundant_threshold', 'thrash_threshold', 'sleep_millisecs', 'run']
+    assert UKSM.write_order(
+        [
+            'run',
+            'sleep_millisecs',
+            'cpu_ratios',
+            'cpu_governor',
+            'max_cpu_percentage',
+            'thrash_threshold',
+            'eval_intervals',
+            'abundant_threshold',
+        ]
+    ) == [
+        'cpu_governor',
+        'max_cpu_percentage',
+        'cpu_ratios',
+        'eval_intervals',
+        'abundant_threshold',
+        'thrash_threshold',
+        'sleep_millisecs',
+        'run',
+    ]
 
 
 def test_ksm_write_order_follows_the_contract():

@@ -25,14 +25,34 @@ from ansible_collections.litevirt.uksm.plugins.module_utils.tunable import run
 
 # Four UKSM requests with no value in common (sleep_millisecs are whole ticks at HZ=250).
 REQUESTS = [
-    {'cpu_governor': 'full', 'cpu_ratios': ['21', '41', 'MAX/4', 'MAX/1'], 'max_cpu_percentage': 91,
-     'sleep_millisecs': 120, 'run': 1},
-    {'cpu_governor': 'medium', 'cpu_ratios': ['12', '32', 'MAX/3', 'MAX/1'], 'max_cpu_percentage': 52,
-     'sleep_millisecs': 240, 'run': 1},
-    {'cpu_governor': 'low', 'cpu_ratios': ['13', '23', 'MAX/2', 'MAX/1'], 'max_cpu_percentage': 23,
-     'sleep_millisecs': 360, 'run': 1},
-    {'cpu_governor': 'quiet', 'cpu_ratios': ['14', '24', '44', '74'], 'max_cpu_percentage': 14,
-     'sleep_millisecs': 480, 'run': 1},
+    {
+        'cpu_governor': 'full',
+        'cpu_ratios': ['21', '41', 'MAX/4', 'MAX/1'],
+        'max_cpu_percentage': 91,
+        'sleep_millisecs': 120,
+        'run': 1,
+    },
+    {
+        'cpu_governor': 'medium',
+        'cpu_ratios': ['12', '32', 'MAX/3', 'MAX/1'],
+        'max_cpu_percentage': 52,
+        'sleep_millisecs': 240,
+        'run': 1,
+    },
+    {
+        'cpu_governor': 'low',
+        'cpu_ratios': ['13', '23', 'MAX/2', 'MAX/1'],
+        'max_cpu_percentage': 23,
+        'sleep_millisecs': 360,
+        'run': 1,
+    },
+    {
+        'cpu_governor': 'quiet',
+        'cpu_ratios': ['14', '24', '44', '74'],
+        'max_cpu_percentage': 14,
+        'sleep_millisecs': 480,
+        'run': 1,
+    },
 ]
 WRITER = '''
 import sys
@@ -47,8 +67,13 @@ sys.exit(main(["--sysroot", sys.argv[1], "--lock-timeout", sys.argv[2]]))
 
 
 def _start(code: str, root: str, timeout: float = 30) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, '-c', code, root, str(timeout)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=dict(os.environ))
+    return subprocess.Popen(
+        [sys.executable, '-c', code, root, str(timeout)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ),
+    )
 
 
 def _owner(entry: t.Dict[str, t.Any]) -> int:

@@ -32,8 +32,13 @@ BEFORE = {
     'ksm': {'pages_to_scan': 200, 'sleep_millisecs': 50, 'run': 0},
 }
 REQUEST = {
-    'uksm': {'cpu_governor': 'medium', 'cpu_ratios': ['10', '30', 'MAX/4', 'MAX/1'], 'max_cpu_percentage': 60,
-             'sleep_millisecs': 200, 'run': 1},
+    'uksm': {
+        'cpu_governor': 'medium',
+        'cpu_ratios': ['10', '30', 'MAX/4', 'MAX/1'],
+        'max_cpu_percentage': 60,
+        'sleep_millisecs': 200,
+        'run': 1,
+    },
     'ksm': {'pages_to_scan': 1000, 'sleep_millisecs': 10, 'max_page_sharing': 512, 'run': 1},
 }
 # The attribute whose write fails (injected EIO) in the rollback cases: the last one written, so the
@@ -46,14 +51,17 @@ run(sys.argv[1], "auto", %r, persist_policy=True, lock_timeout=30)
 '''
 # The same run, killed inside the policy file's replacement: after the new file is written and
 # fsynced under its temporary name, just before the rename.
-KILLED_BEFORE_RENAME = '''
+KILLED_BEFORE_RENAME = (
+    '''
 import os, signal
 
 def _killed(*args, **kwargs):
     os.kill(os.getpid(), signal.SIGKILL)
 
 os.replace = _killed
-''' + WRITER
+'''
+    + WRITER
+)
 
 
 def _prepare(host, backend: str) -> str:
@@ -67,8 +75,12 @@ def _prepare(host, backend: str) -> str:
 
 
 def _writer(root: str, backend: str, code: str = WRITER) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, '-c', code % (REQUEST[backend],), root],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(os.environ))
+    return subprocess.Popen(
+        [sys.executable, '-c', code % (REQUEST[backend],), root],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=dict(os.environ),
+    )
 
 
 def _writes(host) -> t.List[t.Dict[str, t.Any]]:
@@ -93,8 +105,9 @@ def _kill_at(host, backend: str, writes: t.List[t.Dict[str, t.Any]], position: i
     if failing:
         host.inject(FAILING[backend], errno='EIO')
     # hold the write at ``position``; earlier writes of the attribute that no other fault took pass
-    host.inject(attr, block=30, skip=sum(1 for entry in writes[:position]
-                                         if entry['attr'] == attr and not entry['injected']))
+    host.inject(
+        attr, block=30, skip=sum(1 for entry in writes[:position] if entry['attr'] == attr and not entry['injected'])
+    )
     writer = _writer(root, backend)
     try:
         held = host.wait_blocked(timeout=30)
@@ -138,8 +151,15 @@ def test_writer_killed_at_every_write_leaves_a_host_the_next_run_repairs(make_ho
     assert len(positions) >= (2 if failing else 3), writes
     for position in positions:
         _kill_at(host, backend, writes, position, failing)
-    print('%s %s: killed at %d write positions: %s' % (backend, 'rollback' if failing else 'transaction', len(positions),
-          ', '.join('%s=%r' % (writes[p]['attr'], writes[p]['data']) for p in positions)))
+    print(
+        '%s %s: killed at %d write positions: %s'
+        % (
+            backend,
+            'rollback' if failing else 'transaction',
+            len(positions),
+            ', '.join('%s=%r' % (writes[p]['attr'], writes[p]['data']) for p in positions),
+        )
+    )
 
 
 @pytest.mark.parametrize('backend', ['uksm', 'ksm'])

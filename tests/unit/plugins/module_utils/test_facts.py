@@ -14,9 +14,14 @@ from ansible_collections.litevirt.uksm.plugins.module_utils.facts import gather,
 from ansible_collections.litevirt.uksm.plugins.module_utils.sysfs import SysrootError, check_sysroot
 
 UKSM_TUNABLES = {
-    'run': 1, 'sleep_millisecs': 100, 'cpu_governor': 'full', 'max_cpu_percentage': 95,
-    'cpu_ratios': ['20', '40', 'MAX/4', 'MAX/1'], 'eval_intervals': [1000, 500, 200, 50],
-    'abundant_threshold': 10, 'thrash_threshold': 50,
+    'run': 1,
+    'sleep_millisecs': 100,
+    'cpu_governor': 'full',
+    'max_cpu_percentage': 95,
+    'cpu_ratios': ['20', '40', 'MAX/4', 'MAX/1'],
+    'eval_intervals': [1000, 500, 200, 50],
+    'abundant_threshold': 10,
+    'thrash_threshold': 50,
 }
 
 
@@ -57,11 +62,14 @@ def test_dead_uksmd_is_reported(make_host):
     assert fact['available'] and fact['daemon_running'] is False
 
 
-@pytest.mark.parametrize('variant, present, absent', [
-    ('ksm', ['advisor_mode', 'smart_scan', 'merge_across_nodes'], []),
-    ('ksm-nonuma', ['advisor_mode'], ['merge_across_nodes']),
-    ('ksm-old', ['max_page_sharing', 'use_zero_pages'], ['advisor_mode', 'smart_scan', 'general_profit']),
-])
+@pytest.mark.parametrize(
+    'variant, present, absent',
+    [
+        ('ksm', ['advisor_mode', 'smart_scan', 'merge_across_nodes'], []),
+        ('ksm-nonuma', ['advisor_mode'], ['merge_across_nodes']),
+        ('ksm-old', ['max_page_sharing', 'use_zero_pages'], ['advisor_mode', 'smart_scan', 'general_profit']),
+    ],
+)
 def test_ksm_hosts(make_host, variant, present, absent):
     host = make_host(variant)
     fact = gather(host.paths.root)
@@ -132,8 +140,10 @@ def test_conflicting_services(make_host):
     os.makedirs(os.path.join(root, 'etc/systemd/system/multi-user.target.wants'))
     with open(os.path.join(root, 'usr/lib/systemd/system/ksmtuned.service'), 'w') as handle:
         handle.write('[Service]\n')
-    os.symlink('/usr/lib/systemd/system/ksmtuned.service',
-               os.path.join(root, 'etc/systemd/system/multi-user.target.wants/ksmtuned.service'))
+    os.symlink(
+        '/usr/lib/systemd/system/ksmtuned.service',
+        os.path.join(root, 'etc/systemd/system/multi-user.target.wants/ksmtuned.service'),
+    )
     os.makedirs(os.path.join(root, 'proc/4242'))
     with open(os.path.join(root, 'proc/4242/comm'), 'w') as handle:
         handle.write('ksmtuned\n')
@@ -158,13 +168,29 @@ def test_defaults_are_the_kernel_defaults_of_present_tunables(make_host):
 def test_persisted_policy_and_drift(make_host):
     host = make_host('uksm')
     root = host.paths.root
-    assert gather(root)['policy'] == {'file': '/etc/litevirt-uksm/policy.conf', 'exists': False, 'settings': {},
-                                      'drift': [], 'error': None,
-                                      'unit': {'name': 'uksm-policy.service', 'installed': False, 'enabled': False}}
+    assert gather(root)['policy'] == {
+        'file': '/etc/litevirt-uksm/policy.conf',
+        'exists': False,
+        'settings': {},
+        'drift': [],
+        'error': None,
+        'unit': {'name': 'uksm-policy.service', 'installed': False, 'enabled': False},
+    }
     # MAX/150 reads back as MAX/151 and 5 ms as one tick: neither is drift
-    persist.save(root, persist.render(
-        {'uksm': {'cpu_governor': 'full', 'cpu_ratios': '20 40 MAX/4 MAX/1', 'sleep_millisecs': '100', 'run': '1'},
-         'ksm': {'run': '1'}}))
+    persist.save(
+        root,
+        persist.render(
+            {
+                'uksm': {
+                    'cpu_governor': 'full',
+                    'cpu_ratios': '20 40 MAX/4 MAX/1',
+                    'sleep_millisecs': '100',
+                    'run': '1',
+                },
+                'ksm': {'run': '1'},
+            }
+        ),
+    )
     policy = gather(root)['policy']
     assert policy['exists'] and policy['drift'] == [] and policy['error'] is None
     assert policy['settings']['ksm'] == {'run': '1'}

@@ -14,7 +14,14 @@ import sys
 
 import pytest
 
-from ansible_collections.litevirt.uksm.plugins.module_utils import applier, installation, package_closure, paths, persist, unit_texts
+from ansible_collections.litevirt.uksm.plugins.module_utils import (
+    applier,
+    installation,
+    package_closure,
+    paths,
+    persist,
+    unit_texts,
+)
 from ansible_collections.litevirt.uksm.plugins.module_utils.attributes import BACKENDS
 from ansible_collections.litevirt.uksm.plugins.module_utils.facts import gather
 
@@ -91,28 +98,39 @@ def test_unit_orders_before_the_hypervisor_and_keeps_sysfs_writable():
     # the lock's directory: root's alone, and kept when the oneshot ends (a module may hold the lock)
     assert {'RuntimeDirectory=litevirt-uksm', 'RuntimeDirectoryMode=0700', 'RuntimeDirectoryPreserve=yes'} <= set(lines)
     # either of these would make /sys/kernel/mm read-only
-    assert not [line for line in lines if line.startswith(('ProtectKernelTunables', 'ReadOnlyPaths', 'InaccessiblePaths'))]
+    assert not [
+        line for line in lines if line.startswith(('ProtectKernelTunables', 'ReadOnlyPaths', 'InaccessiblePaths'))
+    ]
     assert not [line for line in lines if line.startswith('RemainAfterExit')]  # "systemctl start" applies again
     assert 'WantedBy=sysinit.target' in lines
 
 
-@pytest.mark.skipif(shutil.which('systemd-analyze') is None, reason='systemd-analyze is installed by scripts/setup-host.sh')
+@pytest.mark.skipif(
+    shutil.which('systemd-analyze') is None, reason='systemd-analyze is installed by scripts/setup-host.sh'
+)
 def test_systemd_analyze_verify_accepts_the_unit(tmp_path):
     path = tmp_path / paths.UNIT_NAME
     path.write_text(unit_texts.unit_text('/usr/bin/python3'))
-    result = subprocess.run(['systemd-analyze', 'verify', '--man=no', str(path)], capture_output=True, text=True,
-                            check=False)
+    result = subprocess.run(
+        ['systemd-analyze', 'verify', '--man=no', str(path)], capture_output=True, text=True, check=False
+    )
     findings = [line for line in result.stderr.splitlines() if 'non-existent unit sysinit.target' not in line]
     assert result.returncode == 0 and findings == [], result.stderr
 
 
-@pytest.mark.skipif(shutil.which('systemd-analyze') is None, reason='systemd-analyze is installed by scripts/setup-host.sh')
+@pytest.mark.skipif(
+    shutil.which('systemd-analyze') is None, reason='systemd-analyze is installed by scripts/setup-host.sh'
+)
 def test_systemd_analyze_security_exposure_is_not_worse_than_before_the_lock_moved(tmp_path):
     """1.7 offline with systemd 252 for the unit with ReadWritePaths=/run/lock; RuntimeDirectory= keeps it."""
     path = tmp_path / paths.UNIT_NAME
     path.write_text(unit_texts.unit_text('/usr/bin/python3'))
-    result = subprocess.run(['systemd-analyze', 'security', '--offline=yes', '--no-pager', str(path)],
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        ['systemd-analyze', 'security', '--offline=yes', '--no-pager', str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     overall = [line for line in result.stdout.splitlines() if 'Overall exposure level' in line]
     assert overall, result.stdout + result.stderr
     assert float(overall[0].split(':')[-1].split()[0]) <= 1.7, overall[0]
@@ -123,7 +141,9 @@ def test_installed_launcher_repairs_drift_in_isolation(make_host):
     root = host.paths.root
     installation.install(root, installation.artefacts(sys.executable), check_mode=False)
     persist.save(root, persist.render({'uksm': {'cpu_governor': 'low', 'run': '1'}}))
-    command = [sys.executable] + unit_texts.PYTHON_FLAGS.split() + [os.path.join(root, paths.LAUNCHER), '--sysroot', root]
+    command = (
+        [sys.executable] + unit_texts.PYTHON_FLAGS.split() + [os.path.join(root, paths.LAUNCHER), '--sysroot', root]
+    )
     # -I: no PYTHONPATH, so only the installed package can satisfy the imports
     result = subprocess.run(command, capture_output=True, text=True, check=False, env={})
     assert result.returncode == 0, result.stderr
@@ -136,8 +156,12 @@ def test_installed_launcher_repairs_drift_in_isolation(make_host):
 
 def test_launcher_reports_a_bad_sysroot(tmp_path):
     installation.install(str(tmp_path), installation.artefacts(sys.executable), check_mode=False)
-    result = subprocess.run([sys.executable, '-I', os.path.join(str(tmp_path), paths.LAUNCHER), '--sysroot', 'rel'],
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, '-I', os.path.join(str(tmp_path), paths.LAUNCHER), '--sysroot', 'rel'],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 2 and 'FAILED: sysroot must be an absolute path' in result.stdout
 
 
@@ -168,12 +192,20 @@ def test_package_is_compiled_once_and_again_when_a_source_changes(tmp_path):
 def test_installed_applier_runs_from_bytecode_without_costly_imports(tmp_path):
     """The boot path imports no typing, re, argparse, tempfile, ...: each costs milliseconds at boot."""
     root = str(tmp_path)
-    installation.compile_package(root, installation.install(root, installation.artefacts(sys.executable), check_mode=False),
-                             check_mode=False)
-    probe = ('import sys; sys.path.insert(0, %r); import uksm_policy.applier, uksm_policy.metrics; '
-             'print(" ".join(sorted(sys.modules)))' % os.path.dirname(_package(root)))
-    result = subprocess.run([sys.executable] + unit_texts.PYTHON_FLAGS.split() + ['-v', '-c', probe],
-                            capture_output=True, text=True, check=True, env={})
+    installation.compile_package(
+        root, installation.install(root, installation.artefacts(sys.executable), check_mode=False), check_mode=False
+    )
+    probe = (
+        'import sys; sys.path.insert(0, %r); import uksm_policy.applier, uksm_policy.metrics; '
+        'print(" ".join(sorted(sys.modules)))' % os.path.dirname(_package(root))
+    )
+    result = subprocess.run(
+        [sys.executable] + unit_texts.PYTHON_FLAGS.split() + ['-v', '-c', probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={},
+    )
     modules = set(result.stdout.split())
     assert {'uksm_policy.applier', 'uksm_policy.metrics'} <= modules
     costly = {'typing', 're', 'argparse', 'tempfile', 'difflib', 'contextlib', 'json', 'enum', 'ast', 'shutil'}
@@ -183,12 +215,15 @@ def test_installed_applier_runs_from_bytecode_without_costly_imports(tmp_path):
     assert len(loaded) >= 10 and all(line.endswith(".pyc'") for line in loaded), loaded
 
 
-@pytest.mark.parametrize('argv, status, stream, text', [
-    (['--help'], 0, 'out', '--lock-timeout'),
-    (['--bogus'], 2, 'err', 'error: unrecognised argument: --bogus'),
-    (['--lock-timeout'], 2, 'err', 'error: --lock-timeout expects a value'),
-    (['--lock-timeout=soon'], 2, 'err', "error: --lock-timeout: invalid value 'soon'"),
-])
+@pytest.mark.parametrize(
+    'argv, status, stream, text',
+    [
+        (['--help'], 0, 'out', '--lock-timeout'),
+        (['--bogus'], 2, 'err', 'error: unrecognised argument: --bogus'),
+        (['--lock-timeout'], 2, 'err', 'error: --lock-timeout expects a value'),
+        (['--lock-timeout=soon'], 2, 'err', "error: --lock-timeout: invalid value 'soon'"),
+    ],
+)
 def test_applier_options(capsys, argv, status, stream, text):
     assert applier.main(argv) == status
     captured = capsys.readouterr()

@@ -80,8 +80,12 @@ def spawn() -> t.Iterator[Spawn]:
     environment['PYTHONPATH'] = os.pathsep.join(filter(None, [_python_path(), environment.get('PYTHONPATH')]))
 
     def start(root: str, timeout: float) -> subprocess.Popen:
-        process = subprocess.Popen([sys.executable, '-c', HOLDER, root, str(timeout)], env=environment,
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        process = subprocess.Popen(
+            [sys.executable, '-c', HOLDER, root, str(timeout)],
+            env=environment,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         started.append(process)
         return process
 
@@ -156,6 +160,7 @@ def _times_out(root: str, timeout: float, pid: int) -> None:
 
 # --- what the lock creates -----------------------------------------------------------------------
 
+
 def test_lock_creates_a_private_directory_and_file_owned_by_root(sysroot: str) -> None:
     with HostLock(sysroot) as path:
         assert path == SHOWN
@@ -184,6 +189,7 @@ def test_second_lock_in_the_same_process_times_out(sysroot: str) -> None:
 
 
 # --- refusals: the directory ---------------------------------------------------------------------
+
 
 def _plant_directory(sysroot: str, outside: str, setup: str) -> None:
     os.mkdir(os.path.join(sysroot, 'run'), 0o755)
@@ -236,6 +242,7 @@ def test_lock_directory_not_roots_alone_is_refused(sysroot: str, outside: str, s
 
 
 # --- refusals: the file --------------------------------------------------------------------------
+
 
 def _plant_file(sysroot: str, outside: str, setup: str) -> None:
     os.makedirs(os.path.join(sysroot, LOCK_DIR), 0o700)
@@ -292,6 +299,7 @@ def test_lock_file_not_roots_alone_is_refused(sysroot: str, outside: str, setup:
 
 
 # --- holders in other processes ------------------------------------------------------------------
+
 
 def test_second_writer_times_out_naming_the_holders_pid(sysroot: str, spawn: Spawn) -> None:
     first = spawn(sysroot, 5)
@@ -350,12 +358,14 @@ def test_waiter_whose_lock_file_was_removed_holds_the_file_at_the_path(sysroot: 
 
 
 def test_waiter_whose_lock_file_and_directory_were_purged_holds_the_file_at_the_path(
-        sysroot: str, spawn: Spawn) -> None:
+    sysroot: str, spawn: Spawn
+) -> None:
     """uksm_policy_unit's purge removes the lock file and its emptied directory while a writer waits."""
     _waiter_takes_the_file_at_the_path(sysroot, spawn, remove_directory=True)
 
 
 # --- holder() ------------------------------------------------------------------------------------
+
 
 def test_holder_of_a_missing_directory_is_none_and_creates_nothing(sysroot: str) -> None:
     assert holder(sysroot) is None

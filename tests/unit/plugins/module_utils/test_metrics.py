@@ -18,7 +18,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from prometheus_client.parser import text_string_to_metric_families
 
-from ansible_collections.litevirt.uksm.plugins.module_utils import installation, metrics, package_closure, paths, persist, unit_texts
+from ansible_collections.litevirt.uksm.plugins.module_utils import (
+    installation,
+    metrics,
+    package_closure,
+    paths,
+    persist,
+    unit_texts,
+)
 from ansible_collections.litevirt.uksm.plugins.module_utils.facts import gather
 
 COUNTERS = ('full_scans', 'pages_scanned', 'sleep_times', 'pages_skipped')
@@ -62,7 +69,7 @@ def expected(fact):
         if name == 'ksm_zero_pages':
             assert value == fact['zero_pages']  # exported once, as uksm_zero_pages
         elif name == 'ema_per_page_time':
-            put('uksm_ema_per_page_time_seconds', value / 10 ** 9, backend=backend)
+            put('uksm_ema_per_page_time_seconds', value / 10**9, backend=backend)
         elif name == 'general_profit':
             put('uksm_general_profit_bytes', value, backend=backend)
         else:
@@ -105,20 +112,41 @@ def _policy_for_a_newer_kernel(host):
 # (variant, create options, what to do to the host, what the scenario must show in the facts)
 SCENARIOS = {
     'uksm': ('uksm', {}, None, lambda fact: fact['stats']['sleep_times'] == 1875),
-    'uksm-drift': ('uksm', {}, _drifted_uksm,
-                   lambda fact: fact['policy']['drift'] == ['cpu_governor', 'sleep_millisecs']
-                   and fact['policy']['unit']['enabled']),
-    'uksm-dead-daemon': ('uksm', {}, lambda host: host.write('cpu_ratios', '20 40 MAX/4 10000\n'),
-                         lambda fact: fact['daemon_running'] is False),
-    'uksm-huge-counter': ('uksm', {'pages_scanned_pow2': 40}, None,
-                          lambda fact: fact['stats']['pages_scanned'] > 2 ** 53),
-    'uksm-read-error': ('uksm', {}, lambda host: host.inject('pages_shared', errno='EIO', op='read'),
-                        lambda fact: len(fact['errors']) == 1 and 'pages_shared' not in fact['stats']),
+    'uksm-drift': (
+        'uksm',
+        {},
+        _drifted_uksm,
+        lambda fact: (
+            fact['policy']['drift'] == ['cpu_governor', 'sleep_millisecs'] and fact['policy']['unit']['enabled']
+        ),
+    ),
+    'uksm-dead-daemon': (
+        'uksm',
+        {},
+        lambda host: host.write('cpu_ratios', '20 40 MAX/4 10000\n'),
+        lambda fact: fact['daemon_running'] is False,
+    ),
+    'uksm-huge-counter': (
+        'uksm',
+        {'pages_scanned_pow2': 40},
+        None,
+        lambda fact: fact['stats']['pages_scanned'] > 2**53,
+    ),
+    'uksm-read-error': (
+        'uksm',
+        {},
+        lambda host: host.inject('pages_shared', errno='EIO', op='read'),
+        lambda fact: len(fact['errors']) == 1 and 'pages_shared' not in fact['stats'],
+    ),
     'ksm-active': ('ksm', {'active': True}, None, lambda fact: fact['stats']['general_profit'] > 0),
     'ksm-negative-profit': ('ksm', {'negative_profit': True}, None, lambda fact: fact['stats']['general_profit'] < 0),
     'ksm-advisor': ('ksm', {}, _advisor_ksm, lambda fact: fact['policy']['drift'] == ['sleep_millisecs', 'run']),
-    'ksm-old-policy-error': ('ksm-old', {}, _policy_for_a_newer_kernel,
-                             lambda fact: 'advisor_mode' in fact['policy']['error']),
+    'ksm-old-policy-error': (
+        'ksm-old',
+        {},
+        _policy_for_a_newer_kernel,
+        lambda fact: 'advisor_mode' in fact['policy']['error'],
+    ),
     'none': ('none', {}, None, lambda fact: not fact['available']),
 }
 
@@ -240,11 +268,14 @@ def test_main_writes_the_facts_of_the_sysroot(make_host):
         assert parse(handle.read()) == expected(gather(root))
 
 
-@pytest.mark.parametrize('sysroot, output, status, message', [
-    ('relative', paths.METRICS_OUTPUT, 2, 'FAILED: sysroot must be an absolute path'),
-    (None, 'uksm.prom', 2, 'FAILED: --output must be an absolute path'),
-    (None, '/etc/hostname/uksm.prom', 1, 'FAILED: cannot write /etc/hostname/uksm.prom'),
-])
+@pytest.mark.parametrize(
+    'sysroot, output, status, message',
+    [
+        ('relative', paths.METRICS_OUTPUT, 2, 'FAILED: sysroot must be an absolute path'),
+        (None, 'uksm.prom', 2, 'FAILED: --output must be an absolute path'),
+        (None, '/etc/hostname/uksm.prom', 1, 'FAILED: cannot write /etc/hostname/uksm.prom'),
+    ],
+)
 def test_main_reports_failures(tmp_path, capsys, sysroot, output, status, message):
     (tmp_path / 'etc').mkdir()
     (tmp_path / 'etc' / 'hostname').write_text('hv01\n')  # a file where a directory is needed
@@ -262,7 +293,9 @@ def test_metrics_files_install_and_go(tmp_path):
     assert set(extra) <= set(installation.installed(root))
     assert stat.S_IMODE(os.stat(os.path.join(root, paths.METRICS_LAUNCHER)).st_mode) == 0o755
     # metrics off: the launcher is stale in the library directory, the units go explicitly
-    assert installation.install(root, installation.artefacts('/usr/bin/python3'), check_mode=False) == [paths.METRICS_LAUNCHER]
+    assert installation.install(root, installation.artefacts('/usr/bin/python3'), check_mode=False) == [
+        paths.METRICS_LAUNCHER
+    ]
     assert installation.remove_metrics_units(root, check_mode=True) == list(paths.METRICS_UNIT_FILES)
     assert installation.remove_metrics_units(root, check_mode=False) == list(paths.METRICS_UNIT_FILES)
     assert not set(extra) & set(installation.installed(root))
@@ -281,24 +314,43 @@ def test_output_removal(tmp_path):
 
 def test_metrics_units_are_sandboxed_read_only_and_timed():
     service = unit_texts.metrics_service_text('/usr/bin/python3', '/srv/textfile/uksm.prom').splitlines()
-    assert ('ExecStart=/usr/bin/python3 -I -S -B /usr/lib/litevirt-uksm/uksm-metrics-write '
-            '--output /srv/textfile/uksm.prom') in service
+    assert (
+        'ExecStart=/usr/bin/python3 -I -S -B /usr/lib/litevirt-uksm/uksm-metrics-write --output /srv/textfile/uksm.prom'
+    ) in service
     assert unit_texts.metrics_output_of('\n'.join(service)) == '/srv/textfile/uksm.prom'
     assert 'ConditionPathIsDirectory=/srv/textfile' in service
-    assert {'ProtectSystem=strict', 'ProtectKernelTunables=yes', 'ReadWritePaths=-/srv/textfile',
-            'CapabilityBoundingSet=', 'PrivateNetwork=yes', 'Type=oneshot'} <= set(service)
+    assert {
+        'ProtectSystem=strict',
+        'ProtectKernelTunables=yes',
+        'ReadWritePaths=-/srv/textfile',
+        'CapabilityBoundingSet=',
+        'PrivateNetwork=yes',
+        'Type=oneshot',
+    } <= set(service)
     assert [line for line in service if line.startswith('ReadWritePaths=')] == ['ReadWritePaths=-/srv/textfile']
     assert not [line for line in service if line.startswith(('WantedBy', 'RemainAfterExit'))]  # started by the timer
     timer = unit_texts.metrics_timer_text().splitlines()
     assert {'OnCalendar=minutely', 'AccuracySec=5s', 'Persistent=false', 'WantedBy=timers.target'} <= set(timer)
 
 
-@pytest.mark.skipif(shutil.which('systemd-analyze') is None, reason='systemd-analyze is installed by scripts/setup-host.sh')
+@pytest.mark.skipif(
+    shutil.which('systemd-analyze') is None, reason='systemd-analyze is installed by scripts/setup-host.sh'
+)
 def test_systemd_analyze_verify_accepts_the_metrics_units(tmp_path):
     (tmp_path / paths.METRICS_SERVICE).write_text(unit_texts.metrics_service_text('/usr/bin/python3'))
     (tmp_path / paths.METRICS_TIMER).write_text(unit_texts.metrics_timer_text())
-    result = subprocess.run(['systemd-analyze', 'verify', '--man=no', str(tmp_path / paths.METRICS_SERVICE),
-                             str(tmp_path / paths.METRICS_TIMER)], capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [
+            'systemd-analyze',
+            'verify',
+            '--man=no',
+            str(tmp_path / paths.METRICS_SERVICE),
+            str(tmp_path / paths.METRICS_TIMER),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 0 and result.stderr == '', result.stderr
 
 
@@ -306,8 +358,14 @@ def test_installed_launcher_writes_metrics_in_isolation(make_host):
     host = make_host('uksm')
     root = host.paths.root
     _drifted_uksm(host)
-    installation.install(root, installation.artefacts(sys.executable, metrics_output=paths.METRICS_OUTPUT), check_mode=False)
-    command = [sys.executable] + unit_texts.PYTHON_FLAGS.split() + [os.path.join(root, paths.METRICS_LAUNCHER), '--sysroot', root]
+    installation.install(
+        root, installation.artefacts(sys.executable, metrics_output=paths.METRICS_OUTPUT), check_mode=False
+    )
+    command = (
+        [sys.executable]
+        + unit_texts.PYTHON_FLAGS.split()
+        + [os.path.join(root, paths.METRICS_LAUNCHER), '--sysroot', root]
+    )
     # -I: no PYTHONPATH, so only the installed package can satisfy the imports
     result = subprocess.run(command, capture_output=True, text=True, check=False, env={})
     assert result.returncode == 0 and result.stdout == '', result.stdout + result.stderr

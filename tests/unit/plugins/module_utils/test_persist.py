@@ -18,7 +18,11 @@ from hypothesis import strategies as st
 from ansible_collections.litevirt.uksm.plugins.module_utils import paths, persist
 from ansible_collections.litevirt.uksm.plugins.module_utils.attributes import BACKENDS
 from ansible_collections.litevirt.uksm.plugins.module_utils.persist import (
-    MAX_BYTES, MAX_NAME, MAX_VALUE, PolicyFileError)
+    MAX_BYTES,
+    MAX_NAME,
+    MAX_VALUE,
+    PolicyFileError,
+)
 from ansible_collections.litevirt.uksm.plugins.module_utils.safefiles import UnsafePathError
 
 PURE = settings(max_examples=200, deadline=None)
@@ -28,23 +32,62 @@ ANY_NAME = st.text('abcdefghijklmnopqrstuvwxyz0123456789_', min_size=1, max_size
 
 # pieces of plausible and hostile policy files, joined at random
 FRAGMENTS = [
-    '[uksm]', '[ksm]', '[x]', '[]', '[', ']', '[ uksm ]', '[UKSM]', 'name = value', 'run = 1', 'run=0',
-    'cpu_governor = full', 'cpu_ratios = 20 40 MAX/4 MAX/1', 'sleep_millisecs = 200', '=', ' = ', '#', '# comment',
-    '\n', '\r\n', '\r', ' ', '\t', '\x00', '\x0b', '\x0c', '\x1b', '\x7f', '\x85', '\u2028', '../x', '/etc/x',
-    'A', 'é', '\u00a0', '\U0001f600', 'a' * (MAX_NAME + 1), 'v' * (MAX_VALUE + 1),
+    '[uksm]',
+    '[ksm]',
+    '[x]',
+    '[]',
+    '[',
+    ']',
+    '[ uksm ]',
+    '[UKSM]',
+    'name = value',
+    'run = 1',
+    'run=0',
+    'cpu_governor = full',
+    'cpu_ratios = 20 40 MAX/4 MAX/1',
+    'sleep_millisecs = 200',
+    '=',
+    ' = ',
+    '#',
+    '# comment',
+    '\n',
+    '\r\n',
+    '\r',
+    ' ',
+    '\t',
+    '\x00',
+    '\x0b',
+    '\x0c',
+    '\x1b',
+    '\x7f',
+    '\x85',
+    '\u2028',
+    '../x',
+    '/etc/x',
+    'A',
+    'é',
+    '\u00a0',
+    '\U0001f600',
+    'a' * (MAX_NAME + 1),
+    'v' * (MAX_VALUE + 1),
 ]
 PLAUSIBLE_TEXT = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=4)), max_size=30).map(''.join)
 # whole lines, mostly valid ones, so that parses also succeed with settings in them
-SETTING_LINES = st.tuples(st.sampled_from(sorted(set().union(*(backend.attrs for backend in BACKENDS.values())))),
-                          st.sampled_from(['=', ' = ', '  =\t']), st.sampled_from(['1', '', '20 40 MAX/4 MAX/1', 'a=b', '#'])
-                          ).map(''.join)
-PLAUSIBLE_LINES = st.lists(st.one_of(st.sampled_from(['[uksm]', '[ksm]', '', '# comment']), SETTING_LINES, SETTING_LINES,
-                                     PLAUSIBLE_TEXT), max_size=12).map(lambda lines: '[uksm]\n' + '\n'.join(lines))
-PRINTABLE = st.characters(min_codepoint=0x20, max_codepoint=0x7e)
+SETTING_LINES = st.tuples(
+    st.sampled_from(sorted(set().union(*(backend.attrs for backend in BACKENDS.values())))),
+    st.sampled_from(['=', ' = ', '  =\t']),
+    st.sampled_from(['1', '', '20 40 MAX/4 MAX/1', 'a=b', '#']),
+).map(''.join)
+PLAUSIBLE_LINES = st.lists(
+    st.one_of(st.sampled_from(['[uksm]', '[ksm]', '', '# comment']), SETTING_LINES, SETTING_LINES, PLAUSIBLE_TEXT),
+    max_size=12,
+).map(lambda lines: '[uksm]\n' + '\n'.join(lines))
+PRINTABLE = st.characters(min_codepoint=0x20, max_codepoint=0x7E)
 # short values, and values of the longest length accepted (a short pattern repeated: cheap to draw)
-VALUE = st.one_of(st.text(PRINTABLE, max_size=40),
-                  st.text(PRINTABLE, min_size=1, max_size=8).map(lambda text: (text * MAX_VALUE)[:MAX_VALUE])
-                  ).map(lambda text: text.strip(' '))
+VALUE = st.one_of(
+    st.text(PRINTABLE, max_size=40),
+    st.text(PRINTABLE, min_size=1, max_size=8).map(lambda text: (text * MAX_VALUE)[:MAX_VALUE]),
+).map(lambda text: text.strip(' '))
 
 
 def _name(backend: str) -> st.SearchStrategy[str]:
@@ -93,8 +136,13 @@ def test_parse_of_plausible_fragments_returns_bounded_policies_or_fails_with_pol
 
 
 @PURE
-@given(st.one_of(st.binary(), st.text().map(lambda text: text.encode('utf-8')),
-                 st.lists(st.one_of(st.binary(max_size=3), st.text(max_size=3).map(str.encode))).map(b''.join)))
+@given(
+    st.one_of(
+        st.binary(),
+        st.text().map(lambda text: text.encode('utf-8')),
+        st.lists(st.one_of(st.binary(max_size=3), st.text(max_size=3).map(str.encode))).map(b''.join),
+    )
+)
 def test_decode_of_any_bytes_returns_text_or_fails_naming_the_byte_offset(data: bytes) -> None:
     try:
         text = persist.decode(data)
@@ -127,13 +175,23 @@ def test_render_is_deterministic_whatever_the_insertion_order(policies: t.Dict[s
 
 
 @PURE
-@given(_policies(), st.sampled_from(sorted(BACKENDS)), st.booleans(),
-       st.dictionaries(ANY_NAME,
-                       st.one_of(st.integers(0, 2 ** 64), st.lists(st.integers(0, 10000), min_size=1, max_size=4),
-                                 st.text(PRINTABLE, min_size=1, max_size=20).map(str.strip).filter(bool)),
-                       max_size=5))
-def test_updated_policies_still_round_trip(policies: t.Dict[str, t.Dict[str, str]], backend: str, record: bool,
-                                           changes: t.Dict[str, t.Any]) -> None:
+@given(
+    _policies(),
+    st.sampled_from(sorted(BACKENDS)),
+    st.booleans(),
+    st.dictionaries(
+        ANY_NAME,
+        st.one_of(
+            st.integers(0, 2**64),
+            st.lists(st.integers(0, 10000), min_size=1, max_size=4),
+            st.text(PRINTABLE, min_size=1, max_size=20).map(str.strip).filter(bool),
+        ),
+        max_size=5,
+    ),
+)
+def test_updated_policies_still_round_trip(
+    policies: t.Dict[str, t.Dict[str, str]], backend: str, record: bool, changes: t.Dict[str, t.Any]
+) -> None:
     after = persist.updated(policies, backend, changes, record)
     assert all(after.values())  # no empty section is kept
     for name, value in changes.items():
@@ -150,13 +208,23 @@ REFUSED = [
     ('name ../x', '[uksm]\n../x = 1\n', 2, ["'../x' is not an attribute name", NAME_ACCEPTED]),
     ('name /etc/x', '[ksm]\n/etc/x = 1\n', 2, ["'/etc/x' is not an attribute name", NAME_ACCEPTED]),
     ('uppercase name', '[uksm]\n# A\nA = 1\n', 3, ["'A' is not an attribute name", NAME_ACCEPTED]),
-    ('name of 65 characters', '[uksm]\n%s = 1\n' % ('a' * (MAX_NAME + 1)), 2, ['is not an attribute name', NAME_ACCEPTED]),
+    (
+        'name of 65 characters',
+        '[uksm]\n%s = 1\n' % ('a' * (MAX_NAME + 1)),
+        2,
+        ['is not an attribute name', NAME_ACCEPTED],
+    ),
     ('empty name', '[uksm]\n = 1\n', 2, ["'' is not an attribute name", NAME_ACCEPTED]),
     ('value with a control character', '[uksm]\nrun = 1\x012\n', 2, ['the value of run', VALUE_ACCEPTED]),
     ('value with a tab', '[uksm]\ncpu_ratios = 20\t40 MAX/4 MAX/1\n', 2, ['the value of cpu_ratios', VALUE_ACCEPTED]),
     ('value with DEL', '[ksm]\nrun = 1\x7f\n', 2, ['the value of run', VALUE_ACCEPTED]),
     ('non-ASCII value', '[uksm]\ncpu_governor = f\u00fcll\n', 2, ['the value of cpu_governor', VALUE_ACCEPTED]),
-    ('value of 1025 characters', '[uksm]\nrun = %s\n' % ('1' * (MAX_VALUE + 1)), 2, ['the value of run', VALUE_ACCEPTED]),
+    (
+        'value of 1025 characters',
+        '[uksm]\nrun = %s\n' % ('1' * (MAX_VALUE + 1)),
+        2,
+        ['the value of run', VALUE_ACCEPTED],
+    ),
     ('unknown section', '# x\n[x]\nrun = 1\n', 2, ['unknown section [x]', 'accepted: [uksm], [ksm]']),
     ('line outside a section', 'run = 1\n[uksm]\n', 1, ['expected "name = value" inside a [uksm] or [ksm] section']),
     ('line without =', '[ksm]\nrun\n', 2, ['expected "name = value" inside a [uksm] or [ksm] section']),
@@ -165,7 +233,8 @@ REFUSED = [
 
 @pytest.mark.parametrize('text, line, fragments', [case[1:] for case in REFUSED], ids=[case[0] for case in REFUSED])
 def test_corrupt_policy_text_is_refused_naming_the_line_and_what_is_accepted(
-        text: str, line: int, fragments: t.List[str]) -> None:
+    text: str, line: int, fragments: t.List[str]
+) -> None:
     with pytest.raises(PolicyFileError) as caught:
         persist.parse(text)
     message = str(caught.value)

@@ -42,8 +42,15 @@ def test_clamped_value_is_not_a_change():
 
 
 def test_governor_plus_overrides_in_order_over_the_preset():
-    plan = uksm_plan({'run': 0, 'cpu_ratios': '20 30 MAX/4 MAX/2', 'cpu_governor': 'medium',
-                      'max_cpu_percentage': 50, 'sleep_millisecs': 5})
+    plan = uksm_plan(
+        {
+            'run': 0,
+            'cpu_ratios': '20 30 MAX/4 MAX/2',
+            'cpu_governor': 'medium',
+            'max_cpu_percentage': 50,
+            'sleep_millisecs': 5,
+        }
+    )
     assert [step.name for step in plan.steps] == ['cpu_governor', 'cpu_ratios', 'sleep_millisecs', 'run']
     # max_cpu_percentage 50 is the medium preset: the governor write sets it, no extra write
     assert plan.final['max_cpu_percentage'] == 50
@@ -52,8 +59,10 @@ def test_governor_plus_overrides_in_order_over_the_preset():
 
 
 def test_same_governor_is_never_rewritten():
-    plan = uksm_plan({'cpu_governor': 'medium', 'cpu_ratios': ['20', '30', 'MAX/4', 'MAX/1']},
-                     uksm_state(cpu_governor='medium', max_cpu_percentage=50, cpu_ratios=['20', '30', 'MAX/4', 'MAX/1']))
+    plan = uksm_plan(
+        {'cpu_governor': 'medium', 'cpu_ratios': ['20', '30', 'MAX/4', 'MAX/1']},
+        uksm_state(cpu_governor='medium', max_cpu_percentage=50, cpu_ratios=['20', '30', 'MAX/4', 'MAX/1']),
+    )
     assert plan.steps == []
 
 
@@ -87,21 +96,24 @@ def test_sleep_millisecs_rounded_by_the_kernel_is_not_a_change():
     assert uksm_plan({'sleep_millisecs': 5}, uksm_state(sleep_millisecs=8)).steps == []
 
 
-@pytest.mark.parametrize('desired, fragment', [
-    ({'cpu_gov': 'full'}, 'did you mean cpu_governor'),
-    ({'pages_shared': 1}, 'read-only statistic'),
-    ({'run': True}, 'boolean'),
-    ({'run': 2}, 'out of range'),
-    ({'sleep_millisecs': 1001}, 'out of range'),
-    ({'max_cpu_percentage': -1}, 'out of range'),
-    ({'cpu_governor': 'full [medium]'}, 'bare name'),
-    ({'cpu_governor': 'turbo'}, 'not offered'),
-    ({'cpu_ratios': '20 40 MAX/4 10000'}, 'kill uksmd'),
-    ({'cpu_ratios': '20 40 MAX/4'}, 'instead of 4'),
-    ({'abundant_threshold': 100}, 'out of range'),
-    ({'thrash_threshold': 'lots'}, 'not a decimal'),
-    ({'eval_intervals': [1, 2, 3, 2 ** 32]}, 'truncate'),
-])
+@pytest.mark.parametrize(
+    'desired, fragment',
+    [
+        ({'cpu_gov': 'full'}, 'did you mean cpu_governor'),
+        ({'pages_shared': 1}, 'read-only statistic'),
+        ({'run': True}, 'boolean'),
+        ({'run': 2}, 'out of range'),
+        ({'sleep_millisecs': 1001}, 'out of range'),
+        ({'max_cpu_percentage': -1}, 'out of range'),
+        ({'cpu_governor': 'full [medium]'}, 'bare name'),
+        ({'cpu_governor': 'turbo'}, 'not offered'),
+        ({'cpu_ratios': '20 40 MAX/4 10000'}, 'kill uksmd'),
+        ({'cpu_ratios': '20 40 MAX/4'}, 'instead of 4'),
+        ({'abundant_threshold': 100}, 'out of range'),
+        ({'thrash_threshold': 'lots'}, 'not a decimal'),
+        ({'eval_intervals': [1, 2, 3, 2**32]}, 'truncate'),
+    ],
+)
 def test_uksm_bad_input(desired, fragment):
     plan = uksm_plan(desired)
     assert plan.steps == []
@@ -123,16 +135,19 @@ def test_ksm_order_and_advisor_side_effect():
     assert plan.final['pages_to_scan'] == 500
 
 
-@pytest.mark.parametrize('desired, fragment, options', [
-    ({'advisor_mode': 'scan-time', 'pages_to_scan': 300}, 'managed by ksmd', {}),
-    ({'merge_across_nodes': 0}, 'EBUSY', {'state': ksm_state(pages_shared=10)}),
-    ({'max_page_sharing': 1}, 'out of range', {}),
-    ({'advisor_target_scan_time': 0}, 'out of range', {}),
-    ({'use_zero_pages': 'maybe'}, 'not a decimal', {}),
-    ({'run': 3}, 'out of range', {}),
-    ({'smart_scan': 1}, 'does not exist on this kernel', {'kernel_attrs': ['run', 'pages_to_scan']}),
-    ({'hash_strength': 1}, 'not a ksm attribute', {}),
-])
+@pytest.mark.parametrize(
+    'desired, fragment, options',
+    [
+        ({'advisor_mode': 'scan-time', 'pages_to_scan': 300}, 'managed by ksmd', {}),
+        ({'merge_across_nodes': 0}, 'EBUSY', {'state': ksm_state(pages_shared=10)}),
+        ({'max_page_sharing': 1}, 'out of range', {}),
+        ({'advisor_target_scan_time': 0}, 'out of range', {}),
+        ({'use_zero_pages': 'maybe'}, 'not a decimal', {}),
+        ({'run': 3}, 'out of range', {}),
+        ({'smart_scan': 1}, 'does not exist on this kernel', {'kernel_attrs': ['run', 'pages_to_scan']}),
+        ({'hash_strength': 1}, 'not a ksm attribute', {}),
+    ],
+)
 def test_ksm_bad_input(desired, fragment, options):
     plan = ksm_plan(desired, **options)
     assert plan.steps == [] and fragment in ' '.join(str(problem) for problem in plan.problems)

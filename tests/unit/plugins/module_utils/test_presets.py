@@ -19,8 +19,12 @@ from ansible_collections.litevirt.uksm.plugins.module_utils.tunable import run
 def test_every_preset_is_valid_on_a_default_kernel(name, backend):
     model = BACKENDS[backend]
     defaults = {attr: model.attrs[attr].default for attr in model.writable}
-    plan = make_plan(model, list(model.attrs), HostState(defaults, {'cpu_governor': list(model.presets)}),
-                     preset_settings(name, backend, model.attrs))
+    plan = make_plan(
+        model,
+        list(model.attrs),
+        HostState(defaults, {'cpu_governor': list(model.presets)}),
+        preset_settings(name, backend, model.attrs),
+    )
     assert plan.problems == []
 
 

@@ -18,24 +18,58 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.litevirt.uksm.plugins.module_utils.hostinfo import (
-    CONFLICTING_SERVICES, PROC_READ_LIMIT, ksm_zero_kib, process_names)
+    CONFLICTING_SERVICES,
+    PROC_READ_LIMIT,
+    ksm_zero_kib,
+    process_names,
+)
 from ansible_collections.litevirt.uksm.plugins.module_utils.sysfs import READ_LIMIT
 
 FILES = settings(max_examples=100, deadline=None)
-WANTED = ('uksmd', 'ksmd') + tuple(sorted(conflict.process for conflict in CONFLICTING_SERVICES.values()
-                                          if conflict.process))
+WANTED = ('uksmd', 'ksmd') + tuple(
+    sorted(conflict.process for conflict in CONFLICTING_SERVICES.values() if conflict.process)
+)
 NOBODY = 65534
 WELL_FORMED = re.compile(r'\s*KsmZeroPages:\s+([0-9]+)\s+kB\s*')
 
 MEMINFO_FRAGMENTS = [
-    b'KsmZeroPages:', b'KsmZeroPages:     524288 kB\n', b'KsmZeroPages: 0 kB', b'ksmzeropages: 1 kB\n', b'kB', b'KB',
-    b' kB\n', b'MemTotal:       16384000 kB\n', b' ', b'\t', b'\n', b'\r', b'\r\n', b'\x0b', b'\x1c', b'\x00', b'\xff',
-    b'\xc2\xa0', b'-', b'+', b'-1', b'+5', b'0x10', b'1e3', b'\xd9\xa1',  # U+0661, an Arabic-Indic digit
+    b'KsmZeroPages:',
+    b'KsmZeroPages:     524288 kB\n',
+    b'KsmZeroPages: 0 kB',
+    b'ksmzeropages: 1 kB\n',
+    b'kB',
+    b'KB',
+    b' kB\n',
+    b'MemTotal:       16384000 kB\n',
+    b' ',
+    b'\t',
+    b'\n',
+    b'\r',
+    b'\r\n',
+    b'\x0b',
+    b'\x1c',
+    b'\x00',
+    b'\xff',
+    b'\xc2\xa0',
+    b'-',
+    b'+',
+    b'-1',
+    b'+5',
+    b'0x10',
+    b'1e3',
+    b'\xd9\xa1',  # U+0661, an Arabic-Indic digit
 ]
 MEMINFO = st.one_of(
     st.binary(max_size=512),
-    st.lists(st.one_of(st.sampled_from(MEMINFO_FRAGMENTS), st.integers(0, 2 ** 70).map(lambda n: str(n).encode()),
-                       st.binary(max_size=3)), max_size=24).map(b''.join))
+    st.lists(
+        st.one_of(
+            st.sampled_from(MEMINFO_FRAGMENTS),
+            st.integers(0, 2**70).map(lambda n: str(n).encode()),
+            st.binary(max_size=3),
+        ),
+        max_size=24,
+    ).map(b''.join),
+)
 
 
 class Hung(Exception):
@@ -118,10 +152,12 @@ def test_ksm_zero_kib_of_a_fifo_returns_none_without_hanging(tmp_path) -> None:
 
 COMM = st.one_of(
     st.binary(max_size=64),
-    st.sampled_from(WANTED + ('uksmd\n', ' ksmd \n', 'UKSMD', 'uksmd\x00', 'uksm', 'kthreadd', 'ksmtuned\nx')
-                    ).map(str.encode),
+    st.sampled_from(WANTED + ('uksmd\n', ' ksmd \n', 'UKSMD', 'uksmd\x00', 'uksm', 'kthreadd', 'ksmtuned\nx')).map(
+        str.encode
+    ),
     st.tuples(st.binary(max_size=4), st.sampled_from(WANTED), st.binary(max_size=4)).map(
-        lambda parts: parts[0] + parts[1].encode() + parts[2]),
+        lambda parts: parts[0] + parts[1].encode() + parts[2]
+    ),
     st.just(b' ' * READ_LIMIT + b'uksmd'),  # the name past the read bound
     st.just(None),  # a /proc/<pid> without comm
     st.just(b'/'),  # comm is a directory
@@ -150,7 +186,8 @@ def _expected_names(processes: t.Dict[str, t.Optional[bytes]], wanted: t.Set[str
 @FILES
 @given(st.dictionaries(PID, COMM, max_size=8), st.sets(st.sampled_from(WANTED), min_size=1))
 def test_process_names_of_any_comm_files_is_the_root_processes_wanted(
-        processes: t.Dict[str, t.Optional[bytes]], wanted: t.Set[str]) -> None:
+    processes: t.Dict[str, t.Optional[bytes]], wanted: t.Set[str]
+) -> None:
     with tempfile.TemporaryDirectory() as sysroot:
         _comm_tree(sysroot, processes)
         found = process_names(sysroot, wanted)

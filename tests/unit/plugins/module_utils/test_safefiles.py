@@ -28,7 +28,16 @@ from tree_snapshot import snapshot
 
 from ansible_collections.litevirt.uksm.plugins.module_utils import safefiles
 from ansible_collections.litevirt.uksm.plugins.module_utils.safefiles import (
-    UnsafePathError, list_tree, open_dir, open_file, read_bounded, read_file, remove_file, remove_tree, replace_file)
+    UnsafePathError,
+    list_tree,
+    open_dir,
+    open_file,
+    read_bounded,
+    read_file,
+    remove_file,
+    remove_tree,
+    replace_file,
+)
 
 NOBODY = 65534
 ROOT = os.geteuid()
@@ -56,8 +65,13 @@ class World:
     def __init__(self, top: str) -> None:
         self.root = os.path.join(top, 'sysroot')
         self.outside = os.path.join(top, 'outside')
-        for directory in (self.root, self.host('etc'), self.host('etc/app'), self.outside,
-                          os.path.join(self.outside, 'd')):
+        for directory in (
+            self.root,
+            self.host('etc'),
+            self.host('etc/app'),
+            self.outside,
+            os.path.join(self.outside, 'd'),
+        ):
             os.mkdir(directory)
             os.chmod(directory, 0o755)
         _write(self.host(FILE), OLD)
@@ -143,11 +157,11 @@ def _dead_pid() -> int:
 
 # --- a symlink as a directory component ----------------------------------------------------------
 
+
 @pytest.mark.parametrize('private', [True, False], ids=['private', 'shared'])
 @pytest.mark.parametrize('operation', sorted(OPERATIONS))
 @pytest.mark.parametrize('component', ['etc', 'etc/app'])
-def test_symlinked_directory_component_is_refused(world: World, operation: str, component: str,
-                                                  private: bool) -> None:
+def test_symlinked_directory_component_is_refused(world: World, operation: str, component: str, private: bool) -> None:
     """``etc`` (or ``etc/app``) points to a directory outside holding a file of the same name."""
     target = world.outside if component == 'etc' else os.path.join(world.outside, 'd')
     if component == 'etc':
@@ -175,6 +189,7 @@ def test_regular_file_as_directory_component_is_refused_and_named_a_regular_file
 
 # --- a symlink as the file -----------------------------------------------------------------------
 
+
 @pytest.mark.parametrize('private', [True, False], ids=['private', 'shared'])
 def test_read_file_of_a_symlink_is_refused(world: World, private: bool) -> None:
     os.unlink(world.host(FILE))
@@ -186,8 +201,7 @@ def test_read_file_of_a_symlink_is_refused(world: World, private: bool) -> None:
 
 @pytest.mark.parametrize('private', [True, False], ids=['private', 'shared'])
 @pytest.mark.parametrize('dangling', [False, True], ids=['to-a-file', 'dangling'])
-def test_replace_file_replaces_the_symlink_itself_never_its_target(world: World, private: bool,
-                                                                   dangling: bool) -> None:
+def test_replace_file_replaces_the_symlink_itself_never_its_target(world: World, private: bool, dangling: bool) -> None:
     target = os.path.join(world.outside, 'missing' if dangling else 'target')
     os.unlink(world.host(FILE))
     os.symlink(target, world.host(FILE))
@@ -212,6 +226,7 @@ def test_remove_file_unlinks_the_symlink_never_its_target(world: World, private:
 
 
 # --- a FIFO as the file --------------------------------------------------------------------------
+
 
 @pytest.mark.usefixtures('no_hang')
 @pytest.mark.parametrize('private', [True, False], ids=['private', 'shared'])
@@ -259,11 +274,11 @@ def test_remove_file_unlinks_a_fifo_without_blocking(world: World) -> None:
 
 # --- a directory where the file belongs ----------------------------------------------------------
 
+
 @pytest.mark.parametrize('private', [True, False], ids=['private', 'shared'])
 @pytest.mark.parametrize('operation', sorted(OPERATIONS))
 @pytest.mark.parametrize('empty', [True, False], ids=['empty', 'not-empty'])
-def test_directory_where_the_file_belongs_is_refused(world: World, operation: str, empty: bool,
-                                                     private: bool) -> None:
+def test_directory_where_the_file_belongs_is_refused(world: World, operation: str, empty: bool, private: bool) -> None:
     os.unlink(world.host(FILE))
     os.mkdir(world.host(FILE), 0o755)
     if not empty:
@@ -276,6 +291,7 @@ def test_directory_where_the_file_belongs_is_refused(world: World, operation: st
 
 
 # --- sizes ---------------------------------------------------------------------------------------
+
 
 def test_read_file_larger_than_the_limit_is_refused(world: World) -> None:
     _write(world.host(FILE), b'x' * 11)
@@ -335,6 +351,7 @@ def test_missing_file_or_directory_reads_as_none_and_removes_as_false(world: Wor
 
 
 # --- a directory that is not root's alone --------------------------------------------------------
+
 
 @pytest.mark.parametrize('operation', sorted(OPERATIONS))
 @pytest.mark.parametrize('component', ['etc', 'etc/app'])
@@ -414,9 +431,18 @@ def test_remove_file_unlinks_a_file_owned_by_another_user(world: World) -> None:
 # --- paths that are not normalised ---------------------------------------------------------------
 
 # relative path: (the path the message names, the reason)
-NOT_NORMALISED = {path: ('/' + path, 'not a normalised path of a file below a directory') for path in (
-    'etc/../../outside/d/file', 'etc/app/../../../outside/target', '../outside/target', 'etc/./app/file',
-    'etc//app/file', 'etc/app/..', 'file')}
+NOT_NORMALISED = {
+    path: ('/' + path, 'not a normalised path of a file below a directory')
+    for path in (
+        'etc/../../outside/d/file',
+        'etc/app/../../../outside/target',
+        '../outside/target',
+        'etc/./app/file',
+        'etc//app/file',
+        'etc/app/..',
+        'file',
+    )
+}
 
 
 @pytest.mark.parametrize('operation', sorted(OPERATIONS))
@@ -438,6 +464,7 @@ def test_dotdot_path_below_a_missing_directory_is_refused_and_creates_nothing(wo
 
 
 # --- what replace_file creates -------------------------------------------------------------------
+
 
 @pytest.mark.usefixtures('umask')
 def test_replace_file_creates_missing_directories_0755_and_the_file_with_its_mode(world: World) -> None:
@@ -477,12 +504,12 @@ def test_replace_file_removes_temporaries_of_dead_writers_and_keeps_the_rest(wor
     ours = os.getpid()
     litter = '.file.%d.0123456789ab' % dead
     kept = [
-        '.file.%d.abcdefabcdef' % live,   # a writer at work
-        '.file.%d.abcdefabcdef' % ours,   # this process (another thread, perhaps)
-        '.file.%d.0123' % dead,           # not a name replace_file makes
+        '.file.%d.abcdefabcdef' % live,  # a writer at work
+        '.file.%d.abcdefabcdef' % ours,  # this process (another thread, perhaps)
+        '.file.%d.0123' % dead,  # not a name replace_file makes
         '.file.x%d.0123456789ab' % dead,  # same
         '.other.%d.0123456789ab' % dead,  # another file's temporary: its own writer sweeps it
-        'file.%d.0123456789ab' % dead,    # not hidden
+        'file.%d.0123456789ab' % dead,  # not hidden
     ]
     for name in [litter] + kept:
         _write(world.host('etc/app/' + name), b'partial')
@@ -498,6 +525,7 @@ def test_temporary_names_are_hidden_with_pid_and_12_hex_digits(world: World, mon
     def spy(source: str, destination: str, **kwargs: t.Any) -> None:
         seen.append(source)
         real(source, destination, **kwargs)
+
     monkeypatch.setattr(os, 'replace', spy)
     replace_file(world.root, FILE, NEW)
     replace_file(world.root, FILE, NEW)
@@ -509,10 +537,17 @@ def test_temporary_names_are_hidden_with_pid_and_12_hex_digits(world: World, mon
 
 # --- trees ---------------------------------------------------------------------------------------
 
+
 def _tree(world: World) -> None:
     """var/lib/app: files, a nested directory, and symlinks to a directory and a file outside."""
-    for directory in ('var', 'var/lib', 'var/lib/app', 'var/lib/app/sub', 'var/lib/app/sub/deeper',
-                      'var/lib/app/__pycache__'):
+    for directory in (
+        'var',
+        'var/lib',
+        'var/lib/app',
+        'var/lib/app/sub',
+        'var/lib/app/sub/deeper',
+        'var/lib/app/__pycache__',
+    ):
         os.mkdir(world.host(directory), 0o755)
     _write(world.host('var/lib/app/a.py'), OLD)
     _write(world.host('var/lib/app/sub/b.py'), OLD)
@@ -580,8 +615,14 @@ def test_list_tree_lists_a_symlink_to_a_file_without_following_it(world: World) 
 def test_list_tree_lists_a_symlink_to_a_directory_without_following_it(world: World) -> None:
     _tree(world)
     assert list_tree(world.root, 'var/lib/app', skip=('__pycache__',)) == [
-        'var/lib/app/a.py', 'var/lib/app/dangling', 'var/lib/app/fifo', 'var/lib/app/sub/b.py',
-        'var/lib/app/sub/deeper/c.py', 'var/lib/app/sub/to-file', 'var/lib/app/to-directory']
+        'var/lib/app/a.py',
+        'var/lib/app/dangling',
+        'var/lib/app/fifo',
+        'var/lib/app/sub/b.py',
+        'var/lib/app/sub/deeper/c.py',
+        'var/lib/app/sub/to-file',
+        'var/lib/app/to-directory',
+    ]
 
 
 def test_list_tree_does_not_enter_skipped_directories(world: World) -> None:
@@ -696,8 +737,9 @@ def _python_path() -> str:
 
 @pytest.mark.parametrize('existed', [True, False], ids=['replacing', 'creating'])
 @pytest.mark.parametrize('step', list(CRASH_STEPS))
-def test_replace_file_killed_at_each_step_leaves_a_whole_file_the_next_run_replaces(world: World, step: str,
-                                                                                    existed: bool) -> None:
+def test_replace_file_killed_at_each_step_leaves_a_whole_file_the_next_run_replaces(
+    world: World, step: str, existed: bool
+) -> None:
     directory = os.path.dirname(CRASH_FILE)
     os.makedirs(world.host(directory), 0o755)
     if existed:
@@ -705,8 +747,14 @@ def test_replace_file_killed_at_each_step_leaves_a_whole_file_the_next_run_repla
     world.mark()
     environment = dict(os.environ)
     environment['PYTHONPATH'] = os.pathsep.join(filter(None, [_python_path(), environment.get('PYTHONPATH')]))
-    child = subprocess.run([sys.executable, '-c', KILLED_WRITER, world.root, CRASH_FILE, step],
-                           env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30, check=False)
+    child = subprocess.run(
+        [sys.executable, '-c', KILLED_WRITER, world.root, CRASH_FILE, step],
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        timeout=30,
+        check=False,
+    )
     assert child.returncode == -signal.SIGKILL, child.stderr.decode(errors='replace')
     new, temporary_size = CRASH_STEPS[step]
 

@@ -21,11 +21,44 @@ from ansible_collections.litevirt.uksm.plugins.module_utils.plan import HostStat
 PURE = settings(max_examples=200, deadline=None)
 
 # values a user (or a corrupt policy) could plausibly write, besides arbitrary ones
-PLAUSIBLE = ['1', '0', ' 1 ', '+1', '-0', '-1', '2', '10000', 'full', 'medium', 'quiet', ' full', 'full [medium]',
-             'none', 'scan-time', 'true', 'on', 'off', 'maybe', '20 40 MAX/4 MAX/1', '20 40 MAX/4', 'MAX/0', 'MAX/+4',
-             'MAX/10000', 'MAX/10001', '1 2 3 4', '1 2 3 4294967296', '0x10', '1e3', '1.0', '\u0661', '../x', '']
-SCALAR = st.one_of(st.integers(), st.text(max_size=24), st.booleans(), st.floats(), st.none(),
-                   st.sampled_from(PLAUSIBLE))
+PLAUSIBLE = [
+    '1',
+    '0',
+    ' 1 ',
+    '+1',
+    '-0',
+    '-1',
+    '2',
+    '10000',
+    'full',
+    'medium',
+    'quiet',
+    ' full',
+    'full [medium]',
+    'none',
+    'scan-time',
+    'true',
+    'on',
+    'off',
+    'maybe',
+    '20 40 MAX/4 MAX/1',
+    '20 40 MAX/4',
+    'MAX/0',
+    'MAX/+4',
+    'MAX/10000',
+    'MAX/10001',
+    '1 2 3 4',
+    '1 2 3 4294967296',
+    '0x10',
+    '1e3',
+    '1.0',
+    '\u0661',
+    '../x',
+    '',
+]
+SCALAR = st.one_of(
+    st.integers(), st.text(max_size=24), st.booleans(), st.floats(), st.none(), st.sampled_from(PLAUSIBLE)
+)
 RUNG = st.one_of(SCALAR, st.sampled_from(['20', '40', 'MAX/4', 'MAX/1', 'MAX/', 'MAX/x', 'MAX/-1', '+7']))
 VALUE = st.one_of(SCALAR, st.lists(SCALAR, max_size=6), st.lists(RUNG, min_size=4, max_size=4))
 
@@ -34,15 +67,23 @@ def _state(backend: Backend, daemon_running: bool, pages_shared: int, advisor_mo
     """The kernel defaults of the model, as test_plan.py builds its states."""
     tunables = {name: attr.default for name, attr in backend.attrs.items() if attr.writable}
     if backend is UKSM:
-        return HostState(tunables, {'cpu_governor': ['full', 'medium', 'low', 'quiet']}, {'pages_shared': pages_shared},
-                         daemon_running)
+        return HostState(
+            tunables,
+            {'cpu_governor': ['full', 'medium', 'low', 'quiet']},
+            {'pages_shared': pages_shared},
+            daemon_running,
+        )
     tunables['advisor_mode'] = advisor_mode
     return HostState(tunables, {'advisor_mode': ['none', 'scan-time']}, {'pages_shared': pages_shared}, daemon_running)
 
 
 def _desired(backend: Backend) -> st.SearchStrategy[t.Dict[str, t.Any]]:
-    names = st.one_of(st.sampled_from(sorted(backend.attrs)), st.sampled_from(sorted(UKSM.attrs) + sorted(KSM.attrs)),
-                      st.text(max_size=12), st.sampled_from(['../x', '/etc/x', '', 'RUN', 'run ', 'cpu_gov', 'A']))
+    names = st.one_of(
+        st.sampled_from(sorted(backend.attrs)),
+        st.sampled_from(sorted(UKSM.attrs) + sorted(KSM.attrs)),
+        st.text(max_size=12),
+        st.sampled_from(['../x', '/etc/x', '', 'RUN', 'run ', 'cpu_gov', 'A']),
+    )
     return st.dictionaries(names, VALUE, max_size=6)
 
 
@@ -67,7 +108,8 @@ def _check_plan(backend: Backend, state: HostState, desired: t.Dict[str, t.Any],
 @PURE
 @given(st.data(), st.booleans(), st.integers(0, 5), st.booleans())
 def test_uksm_plan_of_arbitrary_settings_reports_problems_instead_of_raising(
-        data: st.DataObject, daemon_running: bool, pages_shared: int, allow: bool) -> None:
+    data: st.DataObject, daemon_running: bool, pages_shared: int, allow: bool
+) -> None:
     desired = data.draw(_desired(UKSM))
     _check_plan(UKSM, _state(UKSM, daemon_running, pages_shared, 'none'), desired, allow)
 
@@ -75,7 +117,8 @@ def test_uksm_plan_of_arbitrary_settings_reports_problems_instead_of_raising(
 @PURE
 @given(st.data(), st.booleans(), st.integers(0, 5), st.sampled_from(['none', 'scan-time']), st.booleans())
 def test_ksm_plan_of_arbitrary_settings_reports_problems_instead_of_raising(
-        data: st.DataObject, daemon_running: bool, pages_shared: int, advisor_mode: str, allow: bool) -> None:
+    data: st.DataObject, daemon_running: bool, pages_shared: int, advisor_mode: str, allow: bool
+) -> None:
     desired = data.draw(_desired(KSM))
     _check_plan(KSM, _state(KSM, daemon_running, pages_shared, advisor_mode), desired, allow)
 
@@ -92,8 +135,9 @@ HUGE = [
 ]
 
 
-@pytest.mark.parametrize('backend, name, value', HUGE, ids=['%s-%s-%d' % (case[0], case[1], index)
-                                                            for index, case in enumerate(HUGE)])
+@pytest.mark.parametrize(
+    'backend, name, value', HUGE, ids=['%s-%s-%d' % (case[0], case[1], index) for index, case in enumerate(HUGE)]
+)
 def test_number_that_int_cannot_read_is_refused_as_a_problem(backend: str, name: str, value: t.Any) -> None:
     model = BACKENDS[backend]
     plan = make_plan(model, list(model.attrs), _state(model, True, 0, 'none'), {name: value})
@@ -110,16 +154,22 @@ def _write_policy(sysroot: str, data: bytes) -> None:
 
 CORRUPT_POLICIES = [
     ('non-UTF-8 bytes', b'[uksm]\nrun = \xff\xfe\n', 'not UTF-8 text (byte 0xff at offset 13)'),
-    ('duplicate key', b'[uksm]\nsleep_millisecs = 200\nsleep_millisecs = 300\n', 'line 3: sleep_millisecs appears twice'),
+    (
+        'duplicate key',
+        b'[uksm]\nsleep_millisecs = 200\nsleep_millisecs = 300\n',
+        'line 3: sleep_millisecs appears twice',
+    ),
     ('name ../x', b'[uksm]\n../x = 1\n', "line 2: '../x' is not an attribute name"),
     ('100 KB of a', b'a' * 100 * 1024, 'larger than %d bytes' % persist.MAX_BYTES),
 ]
 
 
-@pytest.mark.parametrize('data, fragment', [case[1:] for case in CORRUPT_POLICIES],
-                         ids=[case[0] for case in CORRUPT_POLICIES])
-def test_applier_with_a_corrupt_policy_file_fails_with_one_line_and_writes_nothing(make_host, data: bytes,
-                                                                                   fragment: str) -> None:
+@pytest.mark.parametrize(
+    'data, fragment', [case[1:] for case in CORRUPT_POLICIES], ids=[case[0] for case in CORRUPT_POLICIES]
+)
+def test_applier_with_a_corrupt_policy_file_fails_with_one_line_and_writes_nothing(
+    make_host, data: bytes, fragment: str
+) -> None:
     host = make_host('uksm')
     root = host.paths.root
     _write_policy(root, data)

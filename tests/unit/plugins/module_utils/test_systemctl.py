@@ -63,12 +63,15 @@ def test_is_enabled_asks_systemctl_when_the_files_do_not_settle_it(tmp_path):
 
 
 def test_failing_systemctl_raises_the_collections_error_with_its_output(tmp_path):
-    systemctl = Systemctl(Recorder((1, '', 'Failed to enable unit: Access denied\n')), 'systemctl', str(tmp_path),
-                          check_mode=False)
+    systemctl = Systemctl(
+        Recorder((1, '', 'Failed to enable unit: Access denied\n')), 'systemctl', str(tmp_path), check_mode=False
+    )
     with pytest.raises(SystemctlError) as caught:
         systemctl.run('enable', paths.UNIT_NAME)
     assert isinstance(caught.value, UksmError)
-    assert str(caught.value) == 'systemctl enable uksm-policy.service failed (rc 1): Failed to enable unit: Access denied'
+    assert (
+        str(caught.value) == 'systemctl enable uksm-policy.service failed (rc 1): Failed to enable unit: Access denied'
+    )
     assert systemctl.run('is-active', paths.UNIT_NAME, check=False) == 1
 
 

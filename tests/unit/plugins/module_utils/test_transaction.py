@@ -15,8 +15,14 @@ from ansible_collections.litevirt.uksm.plugins.module_utils.plan import HostStat
 from ansible_collections.litevirt.uksm.plugins.module_utils.sysfs import detect
 from ansible_collections.litevirt.uksm.plugins.module_utils.transaction import ApplyError, Transaction
 
-POLICY = {'cpu_governor': 'medium', 'cpu_ratios': ['20', '30', 'MAX/4', 'MAX/2'], 'abundant_threshold': 20,
-          'thrash_threshold': 30, 'sleep_millisecs': 5, 'run': 0}
+POLICY = {
+    'cpu_governor': 'medium',
+    'cpu_ratios': ['20', '30', 'MAX/4', 'MAX/2'],
+    'abundant_threshold': 20,
+    'thrash_threshold': 30,
+    'sleep_millisecs': 5,
+    'run': 0,
+}
 ORDER = ['cpu_governor', 'cpu_ratios', 'abundant_threshold', 'thrash_threshold', 'sleep_millisecs', 'run']
 
 
@@ -26,8 +32,9 @@ def converge(root, desired, **options):
     state = HostState(fact['tunables'], fact['choices'], fact['stats'], fact['daemon_running'])
     plan = make_plan(detection.backend, detection.kernel_attrs, state, desired, **options)
     assert plan.problems == [], [str(problem) for problem in plan.problems]
-    transaction = Transaction(detection.backend, detection, root, fact['tunables'],
-                              allow_unmerge=options.get('allow_unmerge', False))
+    transaction = Transaction(
+        detection.backend, detection, root, fact['tunables'], allow_unmerge=options.get('allow_unmerge', False)
+    )
     with HostLock(root):
         transaction.apply(plan)
     return plan
@@ -134,8 +141,12 @@ def test_apply_returns_the_values_it_verified(make_host):
     root = host.paths.root
     detection = detect(root)
     fact = gather(root)
-    plan = make_plan(detection.backend, detection.kernel_attrs, HostState(fact['tunables'], fact['choices'], fact['stats']),
-                     {'cpu_governor': 'low', 'sleep_millisecs': 40})
+    plan = make_plan(
+        detection.backend,
+        detection.kernel_attrs,
+        HostState(fact['tunables'], fact['choices'], fact['stats']),
+        {'cpu_governor': 'low', 'sleep_millisecs': 40},
+    )
     with HostLock(root):
         after = Transaction(detection.backend, detection, root, fact['tunables']).apply(plan)
     # side effects of the governor included, without a second full read
@@ -149,8 +160,12 @@ def test_unreadable_value_after_the_writes_rolls_back_with_errno(make_host):
     before = tunables(root)
     detection = detect(root)
     fact = gather(root)
-    plan = make_plan(detection.backend, detection.kernel_attrs, HostState(fact['tunables'], fact['choices'], fact['stats']),
-                     {'sleep_millisecs': 40, 'run': before['run']})
+    plan = make_plan(
+        detection.backend,
+        detection.kernel_attrs,
+        HostState(fact['tunables'], fact['choices'], fact['stats']),
+        {'sleep_millisecs': 40, 'run': before['run']},
+    )
     # run is not written (unchanged), so its first read after gather() is the final verification
     host.inject('run', errno='EIO', op='read')
     with pytest.raises(ApplyError) as caught:

@@ -94,11 +94,15 @@ def test_lock_symlink_planted_by_an_unprivileged_user_is_not_followed(hostile_ho
 
 def test_lock_held_by_an_unprivileged_user_does_not_stop_the_policy(hostile_host):
     root = hostile_host.paths.root
-    holder = as_nobody('import fcntl, os, sys, time\n'
-                       'fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o644)\n'
-                       'fcntl.flock(fd, fcntl.LOCK_EX)\n'
-                       'print("held", flush=True)\n'
-                       'time.sleep(60)\n', os.path.join(root, OLD_LOCK), wait=False)
+    holder = as_nobody(
+        'import fcntl, os, sys, time\n'
+        'fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o644)\n'
+        'fcntl.flock(fd, fcntl.LOCK_EX)\n'
+        'print("held", flush=True)\n'
+        'time.sleep(60)\n',
+        os.path.join(root, OLD_LOCK),
+        wait=False,
+    )
     try:
         assert holder.stdout.readline() == 'held\n'
         result = run(root, 'auto', {'cpu_governor': 'low'}, persist_policy=True, lock_timeout=1)
@@ -121,13 +125,16 @@ def test_policy_file_of_invalid_utf8_fails_with_one_line_not_a_traceback(hostile
         handle.write(b'[uksm]\ncpu_governor = low\xff\xfe\n')
     hostile_host.clear_log()
     # exactly as the unit runs it
-    command = [sys.executable] + unit_texts.PYTHON_FLAGS.split() + [os.path.join(root, paths.LAUNCHER), '--sysroot', root]
+    command = (
+        [sys.executable] + unit_texts.PYTHON_FLAGS.split() + [os.path.join(root, paths.LAUNCHER), '--sysroot', root]
+    )
     result = subprocess.run(command, capture_output=True, text=True, check=False, env={}, timeout=60)
 
     assert result.returncode == 1
     assert result.stderr == ''  # no traceback
     assert result.stdout.splitlines() == [
-        'uksm-policy: FAILED: cannot read %s: not UTF-8 text (byte 0xff at offset 25)' % persist.path_of(root)]
+        'uksm-policy: FAILED: cannot read %s: not UTF-8 text (byte 0xff at offset 25)' % persist.path_of(root)
+    ]
     assert hostile_host.writes() == []
 
 
@@ -138,15 +145,21 @@ def test_metrics_directory_swapped_for_a_symlink_by_its_owner_is_refused(hostile
     prometheus = os.path.join(root, 'var', 'lib', 'prometheus')
     os.makedirs(os.path.join(prometheus, 'node-exporter'))
     os.chown(prometheus, NOBODY, NOBODY)
-    as_nobody('import os, sys; os.rename(sys.argv[1] + "/node-exporter", sys.argv[1] + "/old"); '
-              'os.symlink(sys.argv[2], sys.argv[1] + "/node-exporter")', prometheus, os.path.join(root, 'etc'))
+    as_nobody(
+        'import os, sys; os.rename(sys.argv[1] + "/node-exporter", sys.argv[1] + "/old"); '
+        'os.symlink(sys.argv[2], sys.argv[1] + "/node-exporter")',
+        prometheus,
+        os.path.join(root, 'etc'),
+    )
     before = sorted(os.listdir(os.path.join(root, 'etc')))
 
     status = metrics.main(['--sysroot', root, '--output', '/var/lib/prometheus/node-exporter/uksm.prom'])
 
     assert status == 1
-    assert capsys.readouterr().out == ('uksm-metrics: FAILED: cannot write /var/lib/prometheus/node-exporter/uksm.prom: '
-                                       'refusing /var/lib/prometheus/node-exporter: it is a symlink, not a directory\n')
+    assert capsys.readouterr().out == (
+        'uksm-metrics: FAILED: cannot write /var/lib/prometheus/node-exporter/uksm.prom: '
+        'refusing /var/lib/prometheus/node-exporter: it is a symlink, not a directory\n'
+    )
     assert sorted(os.listdir(os.path.join(root, 'etc'))) == before  # nothing created where the link points
 
 

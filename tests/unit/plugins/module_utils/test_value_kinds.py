@@ -11,8 +11,18 @@ from hypothesis import strategies as st
 
 from ansible_collections.litevirt.uksm.plugins.module_utils.attributes import KSM, UKSM
 from ansible_collections.litevirt.uksm.plugins.module_utils.value_kinds import (
-    KMALLOC_SIZES, SUPPORTED_HZ, UINT_MAX, Choice, IntervalList, KernelFormatError, KnobValueError,
-    RatioLadder, Unsigned, is_decimal, jiffies_round_trip)
+    KMALLOC_SIZES,
+    SUPPORTED_HZ,
+    UINT_MAX,
+    Choice,
+    IntervalList,
+    KernelFormatError,
+    KnobValueError,
+    RatioLadder,
+    Unsigned,
+    is_decimal,
+    jiffies_round_trip,
+)
 
 LADDER = RatioLadder()
 INTERVALS = IntervalList()
@@ -21,9 +31,18 @@ SLEEP = UKSM.attrs['sleep_millisecs'].kind
 MAX_CPU = UKSM.attrs['max_cpu_percentage'].kind
 
 
-@pytest.mark.parametrize('msecs, hz, expected', [
-    (100, 250, 100), (5, 250, 8), (1, 250, 4), (0, 250, 0), (5, 100, 10), (1, 300, 4), (7, 1000, 7),
-])
+@pytest.mark.parametrize(
+    'msecs, hz, expected',
+    [
+        (100, 250, 100),
+        (5, 250, 8),
+        (1, 250, 4),
+        (0, 250, 0),
+        (5, 100, 10),
+        (1, 300, 4),
+        (7, 1000, 7),
+    ],
+)
 def test_jiffies_round_trip(msecs, hz, expected):
     assert jiffies_round_trip(msecs, hz) == expected
 
@@ -40,9 +59,17 @@ def test_max_cpu_percentage_clamps(written, stored):
     assert MAX_CPU.normalise(MAX_CPU.coerce(written)) == stored
 
 
-@pytest.mark.parametrize('value, why', [
-    (True, 'boolean'), ('yes', 'decimal'), (1.5, 'whole'), ('-1', 'range'), (1001, 'range'), (None, 'number'),
-])
+@pytest.mark.parametrize(
+    'value, why',
+    [
+        (True, 'boolean'),
+        ('yes', 'decimal'),
+        (1.5, 'whole'),
+        ('-1', 'range'),
+        (1001, 'range'),
+        (None, 'number'),
+    ],
+)
 def test_unsigned_rejects(value, why):
     with pytest.raises(KnobValueError) as caught:
         SLEEP.coerce(value)
@@ -74,11 +101,22 @@ def test_governor_offered_by_kernel_wins_over_the_model():
     assert 'full, quiet' in caught.value.accepted
 
 
-@pytest.mark.parametrize('value', [
-    '20 40 MAX/4', '20 40 MAX/4 MAX/1 5', '20 40 MAX/4 10000', '0 40 MAX/4 MAX/1', '20 40 MAX/0 MAX/1',
-    '20 40 MAX/10001 MAX/1', '20 -40 MAX/4 MAX/1', '20 4x MAX/4 MAX/1', 'max/4 40 MAX/4 MAX/1',
-    [20, True, 'MAX/4', 'MAX/1'], 42,
-])
+@pytest.mark.parametrize(
+    'value',
+    [
+        '20 40 MAX/4',
+        '20 40 MAX/4 MAX/1 5',
+        '20 40 MAX/4 10000',
+        '0 40 MAX/4 MAX/1',
+        '20 40 MAX/0 MAX/1',
+        '20 40 MAX/10001 MAX/1',
+        '20 -40 MAX/4 MAX/1',
+        '20 4x MAX/4 MAX/1',
+        'max/4 40 MAX/4 MAX/1',
+        [20, True, 'MAX/4', 'MAX/1'],
+        42,
+    ],
+)
 def test_cpu_ratios_rejects(value):
     with pytest.raises(KnobValueError):
         LADDER.coerce(value)
@@ -148,9 +186,9 @@ def test_sleep_round_trip_is_equivalent(msecs, hz):
         assert jiffies_round_trip(read_back, hz) == read_back
 
 
-@given(st.integers(0, 2 ** 64 - 1))
+@given(st.integers(0, 2**64 - 1))
 def test_unsigned_round_trip(value):
-    kind = Unsigned(0, 2 ** 64 - 1)
+    kind = Unsigned(0, 2**64 - 1)
     assert kind.parse(kind.format(kind.coerce(value))) == value
 
 
@@ -160,10 +198,23 @@ def test_clamp_is_idempotent(value):
     assert MAX_CPU.normalise(once) == once
 
 
-@pytest.mark.parametrize('text, signs, expected', [
-    ('42', '', True), ('007', '', True), ('', '', False), ('+', '+', False), ('+42', '', False), ('+42', '+', True),
-    ('-42', '+', False), ('-42', '+-', True), ('4 2', '', False), ('42\n', '', False), ('\u0664\u0662', '', False),
-    ('\u00b2', '', False), ('++1', '+', False),
-])
+@pytest.mark.parametrize(
+    'text, signs, expected',
+    [
+        ('42', '', True),
+        ('007', '', True),
+        ('', '', False),
+        ('+', '+', False),
+        ('+42', '', False),
+        ('+42', '+', True),
+        ('-42', '+', False),
+        ('-42', '+-', True),
+        ('4 2', '', False),
+        ('42\n', '', False),
+        ('\u0664\u0662', '', False),
+        ('\u00b2', '', False),
+        ('++1', '+', False),
+    ],
+)
 def test_is_decimal_accepts_ascii_digits_after_one_allowed_sign(text, signs, expected):
     assert is_decimal(text, signs) is expected

@@ -12,8 +12,14 @@ from ansible_collections.litevirt.uksm.plugins.module_utils.facts import human_b
 NO_INTERFACE = '/sys/kernel/mm/uksm does not exist; /sys/kernel/mm/ksm does not exist'
 
 
-def fact(backend: t.Optional[str], saved: int = 0, governor: t.Optional[str] = None,
-         drift: t.Sequence[str] = (), settings: t.Optional[dict] = None, running: bool = True) -> dict:
+def fact(
+    backend: t.Optional[str],
+    saved: int = 0,
+    governor: t.Optional[str] = None,
+    drift: t.Sequence[str] = (),
+    settings: t.Optional[dict] = None,
+    running: bool = True,
+) -> dict:
     """A uksm fact as uksm_facts returns it, with only the keys the report reads."""
     available = backend is not None
     return {
@@ -21,8 +27,15 @@ def fact(backend: t.Optional[str], saved: int = 0, governor: t.Optional[str] = N
         'reason': None if available else NO_INTERFACE,
         'backend': backend,
         'tunables': {'cpu_governor': governor} if governor else {},
-        'savings': {'bytes': saved, 'human': human_bytes(saved), 'ratio': 40.0 if saved else None} if available else None,
+        'savings': {'bytes': saved, 'human': human_bytes(saved), 'ratio': 40.0 if saved else None}
+        if available
+        else None,
         'daemon_running': running if available else None,
-        'policy': {'exists': bool(settings), 'settings': settings or {}, 'drift': list(drift), 'error': None,
-                   'unit': {'installed': bool(settings), 'enabled': bool(settings)}},
+        'policy': {
+            'exists': bool(settings),
+            'settings': settings or {},
+            'drift': list(drift),
+            'error': None,
+            'unit': {'installed': bool(settings), 'enabled': bool(settings)},
+        },
     }

@@ -24,18 +24,29 @@ def by_host(summary: dict) -> dict:
 
 
 def test_totals_of_hand_written_facts():
-    summary = summarize({
-        'hv-b': fact('uksm', 3 << 30, 'full'),
-        'hv-a': fact('uksm', 1 << 20, 'medium', drift=['sleep_millisecs'], settings={'uksm': {'sleep_millisecs': '200'}}),
-        'hv-c': fact('ksm', 4096),
-        'hv-d': fact('ksm', 0),
-        'hv-e': fact(None),
-        'hv-f': None,
-    })
+    summary = summarize(
+        {
+            'hv-b': fact('uksm', 3 << 30, 'full'),
+            'hv-a': fact(
+                'uksm', 1 << 20, 'medium', drift=['sleep_millisecs'], settings={'uksm': {'sleep_millisecs': '200'}}
+            ),
+            'hv-c': fact('ksm', 4096),
+            'hv-d': fact('ksm', 0),
+            'hv-e': fact(None),
+            'hv-f': None,
+        }
+    )
     assert summary['totals'] == {
-        'hosts': 6, 'saved_bytes': (3 << 30) + (1 << 20) + 4096, 'saved_human': human_bytes((3 << 30) + (1 << 20) + 4096),
-        'by_backend': {'ksm': 2, 'uksm': 2}, 'by_governor': {'full': 1, 'medium': 1},
-        'drifted': 1, 'without_interface': 1, 'unreachable': 1, 'failed': 0, 'with_savings': 3,
+        'hosts': 6,
+        'saved_bytes': (3 << 30) + (1 << 20) + 4096,
+        'saved_human': human_bytes((3 << 30) + (1 << 20) + 4096),
+        'by_backend': {'ksm': 2, 'uksm': 2},
+        'by_governor': {'full': 1, 'medium': 1},
+        'drifted': 1,
+        'without_interface': 1,
+        'unreachable': 1,
+        'failed': 0,
+        'with_savings': 3,
     }
     assert [row['host'] for row in summary['hosts']] == ['hv-a', 'hv-b', 'hv-c', 'hv-d', 'hv-e', 'hv-f']
     assert all(tuple(row) == COLUMNS for row in summary['hosts'])
@@ -61,13 +72,23 @@ def test_drift_is_read_from_the_fact_never_recomputed():
 
 
 def test_registered_results_unreachable_and_failed():
-    summary = summarize({
-        'ok': {'changed': False, 'failed': False, 'ansible_facts': {'uksm': fact('ksm', 8192)}},
-        'down': {'unreachable': True, 'changed': False, 'msg': 'Task failed: Failed to connect to the host via ssh: Connection refused'},
-        # failed_when: false keeps the module's message but clears failed
-        'broken': {'changed': False, 'failed': False, 'failed_when_result': False,
-                   'msg': 'sysroot must be an absolute path'},
-    })
+    summary = summarize(
+        {
+            'ok': {'changed': False, 'failed': False, 'ansible_facts': {'uksm': fact('ksm', 8192)}},
+            'down': {
+                'unreachable': True,
+                'changed': False,
+                'msg': 'Task failed: Failed to connect to the host via ssh: Connection refused',
+            },
+            # failed_when: false keeps the module's message but clears failed
+            'broken': {
+                'changed': False,
+                'failed': False,
+                'failed_when_result': False,
+                'msg': 'sysroot must be an absolute path',
+            },
+        }
+    )
     rows = by_host(summary)
     assert rows['ok']['status'] == 'ok' and rows['ok']['saved_bytes'] == 8192
     assert rows['down']['status'] == 'unreachable'
@@ -100,10 +121,14 @@ def test_bad_input(value):
 
 facts = st.one_of(
     st.none(),
-    st.builds(fact, backend=st.sampled_from(['uksm', 'ksm', None]), saved=st.integers(0, 1 << 50),
-              governor=st.sampled_from([None, 'full', 'medium', 'low', 'quiet']),
-              drift=st.lists(st.sampled_from(['run', 'sleep_millisecs', 'cpu_governor']), unique=True, max_size=3),
-              running=st.booleans()),
+    st.builds(
+        fact,
+        backend=st.sampled_from(['uksm', 'ksm', None]),
+        saved=st.integers(0, 1 << 50),
+        governor=st.sampled_from([None, 'full', 'medium', 'low', 'quiet']),
+        drift=st.lists(st.sampled_from(['run', 'sleep_millisecs', 'cpu_governor']), unique=True, max_size=3),
+        running=st.booleans(),
+    ),
 )
 
 
@@ -121,8 +146,13 @@ def test_totals_add_up(hosts):
 
 
 def test_csv_round_trips():
-    summary = summarize({'hv,"quoted"\nname': fact('uksm', 12288, 'full', drift=['run', 'sleep_millisecs']),
-                         'hv-plain': fact(None), 'hv-down': None})
+    summary = summarize(
+        {
+            'hv,"quoted"\nname': fact('uksm', 12288, 'full', drift=['run', 'sleep_millisecs']),
+            'hv-plain': fact(None),
+            'hv-down': None,
+        }
+    )
     records = list(csv.DictReader(io.StringIO(to_csv(summary))))
     assert [tuple(record) for record in records] == [COLUMNS] * 3
     rows = by_host(summary)
@@ -143,8 +173,10 @@ def test_gathered_facts_of_simulated_hosts(make_host):
     plain = make_host('none')
     drifted = make_host('uksm')
     persist.save(drifted.paths.root, persist.render({'uksm': {'cpu_governor': 'medium', 'sleep_millisecs': '200'}}))
-    gathered = {name: gather(host.paths.root) for name, host in
-                (('uksm', uksm), ('ksm', ksm), ('idle', idle), ('plain', plain), ('drifted', drifted))}
+    gathered = {
+        name: gather(host.paths.root)
+        for name, host in (('uksm', uksm), ('ksm', ksm), ('idle', idle), ('plain', plain), ('drifted', drifted))
+    }
     summary = summarize(dict(gathered, down=None))
     totals = summary['totals']
     assert totals['saved_bytes'] == sum(f['savings']['bytes'] for f in gathered.values() if f['available']) > 0

@@ -39,12 +39,18 @@ class Page(HTMLParser):
         self.text.append(data)
 
     def find(self, tag: str, **wanted: str) -> t.List[t.Dict[str, str]]:
-        return [attrs for name, attrs in self.elements
-                if name == tag and all(attrs.get(key.replace('_', '-')) == value for key, value in wanted.items())]
+        return [
+            attrs
+            for name, attrs in self.elements
+            if name == tag and all(attrs.get(key.replace('_', '-')) == value for key, value in wanted.items())
+        ]
 
     def totals(self) -> t.Dict[str, str]:
-        return {attrs['data-total']: attrs['data-value'] for _tag, attrs in self.elements
-                if 'data-total' in attrs and 'data-value' in attrs}
+        return {
+            attrs['data-total']: attrs['data-value']
+            for _tag, attrs in self.elements
+            if 'data-total' in attrs and 'data-value' in attrs
+        }
 
 
 FLEET = {
@@ -85,8 +91,13 @@ def test_totals_in_the_page_equal_the_summary():
     summary = summarize(FLEET)
     totals = Page(to_html(summary)).totals()
     expected = {key: str(value) for key, value in summary['totals'].items() if not isinstance(value, dict)}
-    expected.update({'%s.%s' % (key, name): str(count) for key in ('by_backend', 'by_governor')
-                     for name, count in summary['totals'][key].items()})
+    expected.update(
+        {
+            '%s.%s' % (key, name): str(count)
+            for key in ('by_backend', 'by_governor')
+            for name, count in summary['totals'][key].items()
+        }
+    )
     expected.pop('saved_human')
     expected.pop('with_savings')
     assert totals == expected
@@ -128,11 +139,14 @@ def test_axis_covers_the_largest_bar(largest):
     assert end <= max(values) or end == largest
 
 
-@pytest.mark.parametrize('largest, labels', [
-    (733478912, ['0', '200 MiB', '400 MiB', '600 MiB', '800 MiB']),
-    (3 << 30, ['0', '1 GiB', '2 GiB', '3 GiB']),
-    (3, ['0', '1 B', '2 B', '3 B']),
-])
+@pytest.mark.parametrize(
+    'largest, labels',
+    [
+        (733478912, ['0', '200 MiB', '400 MiB', '600 MiB', '800 MiB']),
+        (3 << 30, ['0', '1 GiB', '2 GiB', '3 GiB']),
+        (3, ['0', '1 B', '2 B', '3 B']),
+    ],
+)
 def test_axis_labels(largest, labels):
     assert [label for _value, label in _scale(largest)[1]] == labels
 

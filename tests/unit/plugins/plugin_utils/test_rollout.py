@@ -15,13 +15,23 @@ CHANGE = {'name': 'sleep_millisecs', 'before': 100, 'after': 200}
 def _fleet():
     preflight = {'available': True, 'backend': 'uksm', 'reason': '', 'drift': []}
     return {
-        'canary': {'rollout_preflight': preflight,
-                   'rollout_result': {'status': 'changed', 'changes': [CHANGE], 'batch': ['canary'], 'reason': ''}},
-        'a': {'rollout_preflight': dict(preflight, drift=['run']),
-              'rollout_result': {'status': 'ok', 'changes': [], 'batch': ['a', 'b'], 'reason': ''}},
-        'b': {'rollout_preflight': preflight,
-              'rollout_result': {'status': 'failed', 'changes': [], 'batch': ['a', 'b'],
-                                 'reason': 'Apply: writing run=1 failed: EIO <&>'}},
+        'canary': {
+            'rollout_preflight': preflight,
+            'rollout_result': {'status': 'changed', 'changes': [CHANGE], 'batch': ['canary'], 'reason': ''},
+        },
+        'a': {
+            'rollout_preflight': dict(preflight, drift=['run']),
+            'rollout_result': {'status': 'ok', 'changes': [], 'batch': ['a', 'b'], 'reason': ''},
+        },
+        'b': {
+            'rollout_preflight': preflight,
+            'rollout_result': {
+                'status': 'failed',
+                'changes': [],
+                'batch': ['a', 'b'],
+                'reason': 'Apply: writing run=1 failed: EIO <&>',
+            },
+        },
         'later': {'rollout_preflight': preflight},
         'gone': {},
     }
@@ -30,12 +40,15 @@ def _fleet():
 def test_rows_statuses_and_batches():
     summary = summarize(_fleet(), ['canary', 'a', 'b', 'later', 'gone'], False)
     assert [(row['host'], row['status'], row['batch']) for row in summary['hosts']] == [
-        ('canary', 'changed', 1), ('a', 'ok', 2), ('b', 'failed', 2), ('later', 'not reached', None),
-        ('gone', 'unreachable', None)]
+        ('canary', 'changed', 1),
+        ('a', 'ok', 2),
+        ('b', 'failed', 2),
+        ('later', 'not reached', None),
+        ('gone', 'unreachable', None),
+    ]
     assert summary['failed_hosts'] == ['b'] and not summary['passed']
     assert summary['drifted_before'] == ['a'] and summary['would_change'] == []
-    assert summary['counts'] == {'failed': 1, 'changed': 1, 'ok': 1, 'skipped': 0, 'not reached': 1,
-                                 'unreachable': 1}
+    assert summary['counts'] == {'failed': 1, 'changed': 1, 'ok': 1, 'skipped': 0, 'not reached': 1, 'unreachable': 1}
 
 
 def test_check_mode_lists_what_would_change():

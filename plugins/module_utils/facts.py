@@ -70,7 +70,7 @@ def policy(
     fact.update(exists=bool(text), settings=policies)
     backend = detection.backend
     section = policies.get(backend.name) if backend else None
-    if section:
+    if backend is not None and section:
         # the planner is imported only here: a host without a policy does not pay for loading it
         from .plan import HostState, drift  # pylint: disable=import-outside-toplevel
 

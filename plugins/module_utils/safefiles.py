@@ -165,7 +165,7 @@ def open_file(
 
 def read_bounded(handle: int, limit: int, shown: str) -> bytes:
     """Everything in an open file, refusing more than ``limit`` bytes."""
-    chunks = []
+    chunks: t.List[bytes] = []
     size = 0
     while True:
         chunk = os.read(handle, limit + 1 - size)

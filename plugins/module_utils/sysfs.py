@@ -121,7 +121,7 @@ def read_attributes(
     tunables: t.Dict[str, t.Any] = {}
     choices: t.Dict[str, t.List[str]] = {}
     stats: t.Dict[str, t.Any] = {}
-    errors = []
+    errors: t.List[str] = []
     backend = detection.backend
     if backend is None:
         return tunables, choices, stats, errors

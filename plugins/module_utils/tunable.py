@@ -30,12 +30,14 @@ class TunableError(UksmError):
 def _host_state(detection: Detection, sysroot: str) -> HostState:
     """The tunables and the statistics the planner needs (not every statistic: each read costs)."""
     backend = detection.backend
+    if backend is None:
+        raise TunableError('no UKSM or KSM interface on this host: %s' % detection.reason)
     needed = planning_stats(backend)
     names = [name for name in detection.kernel_attrs if backend.attrs[name].writable or name in needed]
     tunables, choices, stats, errors = read_attributes(detection, names)
     if errors:
         raise TunableError('cannot read the current values: %s' % '; '.join(errors))
-    running = detection.backend.thread in process_names(sysroot, [detection.backend.thread])
+    running = backend.thread in process_names(sysroot, [backend.thread])
     return HostState(tunables, choices, stats, running)
 
 
@@ -83,18 +85,23 @@ def run(
     take = not check_mode and not locked_by_caller
     detection = detection or detect(sysroot, backend_choice)
     backend = detection.backend
-    result = {'changed': False, 'backend': backend.name if backend else None, 'changes': [], 'settings': {}}
+    result: t.Dict[str, t.Any] = {
+        'changed': False,
+        'backend': backend.name if backend else None,
+        'changes': [],
+        'settings': {},
+    }
     if state == 'absent':
         name = backend.name if backend else (backend_choice if backend_choice != 'auto' else None)
         if name is None:
             raise TunableError('no UKSM or KSM interface to record the policy for (%s); set backend' % detection.reason)
         with HostLock(sysroot, lock_timeout, take=take):
-            changed, path, before, after = _persist(sysroot, name, desired, record=False, check_mode=check_mode)
+            changed, path, before, after_text = _persist(sysroot, name, desired, record=False, check_mode=check_mode)
         result.update(
             changed=changed,
             backend=name,
             policy_file=path,
-            diff=[{'before': before, 'after': after, 'before_header': path, 'after_header': path}],
+            diff=[{'before': before, 'after': after_text, 'before_header': path, 'after_header': path}],
         )
         return result
     if backend is None:

@@ -58,9 +58,10 @@ def _classify(value: t.Any) -> tuple[str, Mapping[str, t.Any] | None, str | None
     elif value.get('unreachable'):
         return UNREACHABLE, None, _message(value, 'unreachable')
     else:
-        fact = (value.get('ansible_facts') or {}).get('uksm')
-        if not isinstance(fact, Mapping):
+        registered = (value.get('ansible_facts') or {}).get('uksm')
+        if not isinstance(registered, Mapping):
             return FAILED, None, _message(value, 'uksm_facts returned no fact')
+        fact = registered
     return (OK if fact.get('available') else UNAVAILABLE), fact, fact.get('reason')
 
 

@@ -36,7 +36,7 @@ def summarize(hostvars: t.Mapping[str, t.Any], hosts: t.Sequence[str], check_mod
         variables = hostvars[host]
         result = variables.get('rollout_result')
         preflight = variables.get('rollout_preflight')
-        row = {
+        row: t.Dict[str, t.Any] = {
             'host': host,
             'status': UNREACHABLE,
             'changes': [],

@@ -40,7 +40,9 @@ def _source(name: str) -> str:
         source = loader.get_data(path).decode('utf-8')  # type: ignore[union-attr]
     else:
         spec = importlib.util.find_spec(fullname)
-        source = spec.loader.get_source(fullname) if spec and spec.loader else None  # type: ignore[attr-defined]
+        found = spec.loader.get_source(fullname) if spec and spec.loader else None  # type: ignore[attr-defined]
+        # the collection loader of ansible-core (controller, ansible-test) answers with bytes
+        source = found.decode('utf-8') if isinstance(found, bytes) else found
     if source is None:
         raise OSError('cannot read the source of %s' % fullname)
     return source

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -19,11 +20,9 @@ from ansible_collections.litevirt.uksm.plugins.module_utils import (
     installation,
     package_closure,
     paths,
-    persist,
     unit_texts,
 )
 from ansible_collections.litevirt.uksm.plugins.module_utils.attributes import BACKENDS
-from ansible_collections.litevirt.uksm.plugins.module_utils.facts import gather
 
 MODULE_UTILS = os.path.dirname(os.path.abspath(installation.__file__))
 
@@ -133,25 +132,8 @@ def test_systemd_analyze_security_exposure_is_not_worse_than_before_the_lock_mov
     )
     overall = [line for line in result.stdout.splitlines() if 'Overall exposure level' in line]
     assert overall, result.stdout + result.stderr
-    assert float(overall[0].split(':')[-1].split()[0]) <= 1.7, overall[0]
-
-
-def test_installed_launcher_repairs_drift_in_isolation(make_host):
-    host = make_host('uksm')
-    root = host.paths.root
-    installation.install(root, installation.artefacts(sys.executable), check_mode=False)
-    persist.save(root, persist.render({'uksm': {'cpu_governor': 'low', 'run': '1'}}))
-    command = (
-        [sys.executable] + unit_texts.PYTHON_FLAGS.split() + [os.path.join(root, paths.LAUNCHER), '--sysroot', root]
-    )
-    # -I: no PYTHONPATH, so only the installed package can satisfy the imports
-    result = subprocess.run(command, capture_output=True, text=True, check=False, env={})
-    assert result.returncode == 0, result.stderr
-    assert 'uksm-policy: uksm cpu_governor: full -> low' in result.stdout.splitlines()
-    assert gather(root)['tunables']['cpu_governor'] == 'low'
-    assert not os.path.exists(os.path.join(root, paths.APPLIER_DIR, paths.PACKAGE, '__pycache__'))
-    again = subprocess.run(command, capture_output=True, text=True, check=False, env={})
-    assert again.stdout == 'uksm-policy: uksm policy applied: 2 attribute(s) checked, 0 changed\n'
+    # the level follows the unit's name; the mood after it is an emoji, or ':-)' without a UTF-8 locale
+    assert float(re.search(r'\.service: (\d+\.\d+)', overall[0]).group(1)) <= 1.7, overall[0]
 
 
 def test_launcher_reports_a_bad_sysroot(tmp_path):

@@ -13,6 +13,7 @@ are never two holders. holder() reports the pid and creates nothing.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import select
 import signal
@@ -386,3 +387,27 @@ def test_holder_is_none_when_free_and_the_pid_when_held(sysroot: str, spawn: Spa
     assert holder(sysroot) == first.pid
     _kill(first)
     assert holder(sysroot) is None
+
+
+def _hold(root, ready, release):
+    with HostLock(root):
+        ready.set()
+        release.wait(10)
+
+
+def test_lock_contention_times_out_with_the_holder(tmp_path):
+    ready = multiprocessing.Event()
+    release = multiprocessing.Event()
+    holder_process = multiprocessing.Process(target=_hold, args=(str(tmp_path), ready, release))
+    holder_process.start()
+    try:
+        assert ready.wait(10)
+        with pytest.raises(LockTimeout) as caught:
+            with HostLock(str(tmp_path), timeout=0.3):
+                pass
+        assert 'pid %d' % holder_process.pid in str(caught.value)
+    finally:
+        release.set()
+        holder_process.join(10)
+    with HostLock(str(tmp_path), timeout=1):
+        pass

@@ -7,16 +7,11 @@ from __future__ import annotations
 
 import errno
 import os
-import re
 import shutil
 import stat
 import subprocess
-import sys
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from prometheus_client.parser import text_string_to_metric_families
 
 from ansible_collections.litevirt.uksm.plugins.module_utils import (
     installation,
@@ -26,62 +21,8 @@ from ansible_collections.litevirt.uksm.plugins.module_utils import (
     persist,
     unit_texts,
 )
-from ansible_collections.litevirt.uksm.plugins.module_utils.facts import gather
 
 COUNTERS = ('full_scans', 'pages_scanned', 'sleep_times', 'pages_skipped')
-
-
-def parse(text):
-    """{(sample name, labels): value}, through the reference parser."""
-    samples = {}
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            key = (sample.name, frozenset(sample.labels.items()))
-            assert key not in samples, key
-            samples[key] = sample.value
-    return samples
-
-
-def expected(fact):
-    """What the file must say, from uksm_facts' own keys (the specification of the mapping)."""
-    want = {}
-
-    def put(metric, value, **labels):
-        want[(metric, frozenset(labels.items()))] = value
-
-    policy = fact['policy']
-    put('uksm_available', int(fact['available']))
-    put('uksm_page_size_bytes', fact['page_size'])
-    put('uksm_policy_persisted', int(policy['exists']))
-    put('uksm_policy_error', int(policy['error'] is not None))
-    put('uksm_policy_unit_enabled', int(policy['unit']['enabled']))
-    backend = fact['backend']
-    if backend is None:
-        return want
-    tunables = fact['tunables']
-    put('uksm_info', 1, backend=backend, **{name: value for name, value in tunables.items() if isinstance(value, str)})
-    put('uksm_daemon_running', int(fact['daemon_running']), backend=backend)
-    put('uksm_saved_bytes', fact['savings']['bytes'], backend=backend)
-    put('uksm_unreadable_attributes', len(fact['errors']), backend=backend)
-    if fact['zero_pages'] is not None:
-        put('uksm_zero_pages', fact['zero_pages'], backend=backend)
-    for name, value in fact['stats'].items():
-        if name == 'ksm_zero_pages':
-            assert value == fact['zero_pages']  # exported once, as uksm_zero_pages
-        elif name == 'ema_per_page_time':
-            put('uksm_ema_per_page_time_seconds', value / 10**9, backend=backend)
-        elif name == 'general_profit':
-            put('uksm_general_profit_bytes', value, backend=backend)
-        else:
-            put('uksm_%s%s' % (name, '_total' if name in COUNTERS else ''), value, backend=backend)
-    for name, value in tunables.items():
-        if isinstance(value, int):
-            put('uksm_tunable', value, backend=backend, name=name)
-    for name in policy['settings'].get(backend, {}):
-        if name in tunables or name in policy['drift']:
-            put('uksm_policy_drift', int(name in policy['drift']), backend=backend, name=name)
-    put('uksm_policy_drifted_attributes', len(policy['drift']), backend=backend)
-    return want
 
 
 def _persist(root, policies):
@@ -151,74 +92,6 @@ SCENARIOS = {
 }
 
 
-@pytest.fixture(params=sorted(SCENARIOS))
-def scenario(request, make_host):
-    """(fact, text) of one simulated host, gathered and rendered from the same read."""
-    variant, options, action, shows = SCENARIOS[request.param]
-    host = make_host(variant, **options)
-    if action:
-        action(host)
-    fact = gather(host.paths.root)
-    assert shows(fact), fact  # the scenario exercises what it is named after
-    return fact, metrics.render(fact)
-
-
-def test_every_value_equals_the_facts(scenario):
-    fact, text = scenario
-    assert parse(text) == expected(fact)
-
-
-def test_naming_and_format_rules(scenario):
-    _fact, text = scenario
-    families = list(text_string_to_metric_families(text))
-    assert families and text.endswith('\n')
-    for family in families:
-        assert family.documentation and family.type in ('gauge', 'counter'), family.name
-        assert family.samples, family.name
-        for sample in family.samples:
-            assert re.match(r'^uksm_[a-z0-9_]+$', sample.name), sample.name
-            # counters end in _total, nothing else does; units are base units
-            assert sample.name.endswith('_total') == (family.type == 'counter'), sample.name
-            assert not re.search(r'milli|msec|nano|kib|kb$', sample.name), sample.name
-            assert all(re.match(r'^[a-z_][a-z0-9_]*$', label) for label in sample.labels)
-    # HELP then TYPE before a family's samples, each family once and in one piece
-    seen = set()
-    current = None
-    lines = text.splitlines()
-    for index, line in enumerate(lines):
-        if line.startswith('# TYPE '):
-            current = line.split()[2]
-            assert current not in seen and lines[index - 1].startswith('# HELP %s ' % current), line
-            seen.add(current)
-        elif not line.startswith('# HELP '):
-            assert re.split(r'[{ ]', line, maxsplit=1)[0] == current, line
-
-
-def test_drift_metrics_name_the_drifted_attributes(make_host):
-    host = make_host('uksm')
-    _drifted_uksm(host)
-    samples = parse(metrics.render(gather(host.paths.root)))
-    drift = {dict(labels)['name']: value for (name, labels), value in samples.items() if name == 'uksm_policy_drift'}
-    assert drift == {'cpu_governor': 1, 'sleep_millisecs': 1, 'run': 0}
-    assert samples[('uksm_policy_drifted_attributes', frozenset({('backend', 'uksm')}))] == 2
-    assert samples[('uksm_info', frozenset({('backend', 'uksm'), ('cpu_governor', 'low')}))] == 1
-
-
-def test_label_values_and_help_are_escaped(make_host):
-    fact = gather(make_host('uksm').paths.root)
-
-    @settings(max_examples=200, deadline=None)
-    @given(st.text(alphabet=st.characters(blacklist_categories=('Cs',))))
-    def check(value):
-        fact['tunables']['cpu_governor'] = value
-        samples = parse(metrics.render(fact))
-        assert samples[('uksm_info', frozenset({('backend', 'uksm'), ('cpu_governor', value)}))] == 1
-
-    check()
-    help_text = metrics.Family('x', 'gauge', 'a \\ b\nc').add(1).render()
-    assert [family.documentation for family in text_string_to_metric_families(help_text)] == ['a \\ b\nc']
-
-
 def test_write_is_atomic(tmp_path, monkeypatch):
     root = str(tmp_path)
     path = os.path.join(root, paths.METRICS_OUTPUT.lstrip('/'))
@@ -259,13 +132,6 @@ def test_failed_write_keeps_the_old_file_and_no_temporary(tmp_path, monkeypatch)
     with open(path, encoding='utf-8') as handle:
         assert handle.read() == 'old 1\n'
     assert os.listdir(os.path.dirname(path)) == ['uksm.prom']
-
-
-def test_main_writes_the_facts_of_the_sysroot(make_host):
-    root = make_host('ksm', active=True).paths.root
-    assert metrics.main(['--sysroot', root]) == 0
-    with open(os.path.join(root, paths.METRICS_OUTPUT.lstrip('/')), encoding='utf-8') as handle:
-        assert parse(handle.read()) == expected(gather(root))
 
 
 @pytest.mark.parametrize(
@@ -352,25 +218,3 @@ def test_systemd_analyze_verify_accepts_the_metrics_units(tmp_path):
         check=False,
     )
     assert result.returncode == 0 and result.stderr == '', result.stderr
-
-
-def test_installed_launcher_writes_metrics_in_isolation(make_host):
-    host = make_host('uksm')
-    root = host.paths.root
-    _drifted_uksm(host)
-    installation.install(
-        root, installation.artefacts(sys.executable, metrics_output=paths.METRICS_OUTPUT), check_mode=False
-    )
-    command = (
-        [sys.executable]
-        + unit_texts.PYTHON_FLAGS.split()
-        + [os.path.join(root, paths.METRICS_LAUNCHER), '--sysroot', root]
-    )
-    # -I: no PYTHONPATH, so only the installed package can satisfy the imports
-    result = subprocess.run(command, capture_output=True, text=True, check=False, env={})
-    assert result.returncode == 0 and result.stdout == '', result.stdout + result.stderr
-    path = os.path.join(root, paths.METRICS_OUTPUT.lstrip('/'))
-    assert stat.S_IMODE(os.stat(path).st_mode) == 0o644
-    with open(path, encoding='utf-8') as handle:
-        assert parse(handle.read()) == expected(gather(root))
-    assert not os.path.exists(os.path.join(root, paths.APPLIER_DIR, paths.PACKAGE, '__pycache__'))

@@ -8,10 +8,8 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.litevirt.uksm.plugins.module_utils.attributes import BACKENDS
-from ansible_collections.litevirt.uksm.plugins.module_utils.facts import gather
 from ansible_collections.litevirt.uksm.plugins.module_utils.plan import HostState, make_plan
 from ansible_collections.litevirt.uksm.plugins.module_utils.presets import PRESETS, preset_settings
-from ansible_collections.litevirt.uksm.plugins.module_utils.tunable import run
 
 
 @pytest.mark.parametrize('name', sorted(PRESETS))
@@ -31,11 +29,3 @@ def test_every_preset_is_valid_on_a_default_kernel(name, backend):
 def test_attributes_the_kernel_lacks_are_skipped():
     old_kernel = ['run', 'pages_to_scan', 'sleep_millisecs']
     assert preset_settings('density', 'ksm', old_kernel) == {'pages_to_scan': 1000, 'sleep_millisecs': 20, 'run': 1}
-
-
-def test_preset_with_overrides_on_a_host(make_host):
-    root = make_host('ksm-old').paths.root
-    result = run(root, 'auto', {'sleep_millisecs': 50}, preset='density')
-    live = gather(root)['tunables']
-    assert live['pages_to_scan'] == 1000 and live['sleep_millisecs'] == 50 and live['run'] == 1
-    assert result['changed'] and 'advisor_mode' not in result['settings']

@@ -9,4 +9,4 @@ SIMHOST_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."
 if SIMHOST_DIR not in sys.path:
     sys.path.insert(0, SIMHOST_DIR)
 
-# the make_host fixture lives in tests/unit/conftest.py, shared with the plugin tests
+# the make_host fixture lives in tests/component/conftest.py, shared with the plugin tests

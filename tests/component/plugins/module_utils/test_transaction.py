@@ -5,12 +5,11 @@
 
 from __future__ import annotations
 
-import multiprocessing
 
 import pytest
 
 from ansible_collections.litevirt.uksm.plugins.module_utils.facts import gather
-from ansible_collections.litevirt.uksm.plugins.module_utils.lock import LockTimeout, HostLock
+from ansible_collections.litevirt.uksm.plugins.module_utils.lock import HostLock
 from ansible_collections.litevirt.uksm.plugins.module_utils.plan import HostState, make_plan
 from ansible_collections.litevirt.uksm.plugins.module_utils.sysfs import detect
 from ansible_collections.litevirt.uksm.plugins.module_utils.transaction import ApplyError, Transaction
@@ -110,30 +109,6 @@ def test_unmerge_restores_run_before_verifying_a_policy_that_names_it(make_host)
     converge(host.paths.root, {'merge_across_nodes': 0, 'pages_to_scan': 500, 'run': 1}, allow_unmerge=True)
     live = tunables(host.paths.root)
     assert live['merge_across_nodes'] == 0 and live['run'] == 1 and live['pages_to_scan'] == 500
-
-
-def _hold(root, ready, release):
-    with HostLock(root):
-        ready.set()
-        release.wait(10)
-
-
-def test_lock_contention_times_out_with_the_holder(tmp_path):
-    ready = multiprocessing.Event()
-    release = multiprocessing.Event()
-    holder = multiprocessing.Process(target=_hold, args=(str(tmp_path), ready, release))
-    holder.start()
-    try:
-        assert ready.wait(10)
-        with pytest.raises(LockTimeout) as caught:
-            with HostLock(str(tmp_path), timeout=0.3):
-                pass
-        assert 'pid %d' % holder.pid in str(caught.value)
-    finally:
-        release.set()
-        holder.join(10)
-    with HostLock(str(tmp_path), timeout=1):
-        pass
 
 
 def test_apply_returns_the_values_it_verified(make_host):

@@ -3,8 +3,9 @@
 # installed unit and applier (systemctl --root, systemd-analyze verify, drift after a reboot),
 # conflicting services, state absent and hosts without an interface.
 set -eux
-# ansible-test runs a copy of the target; the simulator stays in the content root above OUTPUT_DIR
-simhost_dir="${OUTPUT_DIR%/tests/output/*}/tests/simhost"
-export PYTHON="${ANSIBLE_TEST_PYTHON_INTERPRETER:-python3}"
+# sets simhost_dir (the simulated host ansible-test copied with this target) and PYTHON; the directive
+# lets shellcheck find that file relative to this one and see both assignments
+# shellcheck source-path=SCRIPTDIR
+source ../setup_simhost/simhost.sh
 hosts="$(mktemp -d)"
 "$simhost_dir/with-hosts.sh" "$hosts" uksm ksm:active none -- ./scenario.sh "$hosts" "$simhost_dir" "$@"

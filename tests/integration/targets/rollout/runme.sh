@@ -3,8 +3,10 @@
 # from their persisted policy and one made to fail: check mode reports drift and changes nothing;
 # the rollout stops after the failing batch and later hosts stay untouched.
 set -eux
-simhost_dir="${OUTPUT_DIR%/tests/output/*}/tests/simhost"
-export PYTHON="${ANSIBLE_TEST_PYTHON_INTERPRETER:-python3}"
+# sets simhost_dir (the simulated host ansible-test copied with this target) and PYTHON; the directive
+# lets shellcheck find that file relative to this one and see both assignments
+# shellcheck source-path=SCRIPTDIR
+source ../setup_simhost/simhost.sh
 hosts="$(mktemp -d)"
 trap '"$simhost_dir/cleanup.sh" "$hosts" >/dev/null 2>&1 || true' EXIT
 # batches with canary 1 and batch 4: hv01 | hv02-05 | hv06-09 | hv10-13 (hv10 fails) | hv14-17 ...

@@ -23,8 +23,9 @@ import nox
 
 try:
     import antsibull_nox
-    from antsibull_nox.sessions import prepare_collections
+    from antsibull_nox.sessions import install_packages, prepare_collections
     from antsibull_nox.sessions.ansible_test import COLOR_FLAG, add_ansible_test_session
+    from antsibull_nox.sessions.utils.packages import PackageRequirements
 except ImportError:
     print('You need to install antsibull-nox in the same Python environment as nox (make setup does).')
     sys.exit(1)
@@ -78,6 +79,16 @@ def install_pip_bootstrap() -> None:
 
 
 # --- ansible-test -----------------------------------------------------------------------------
+def _drop_scratch() -> None:
+    """Remove ansible-test's scratch directory from the session's copy of the collection.
+
+    antsibull-nox then copies tests/output back into the repository, walking bottom-up, and fails
+    (FileNotFoundError) on a nested directory such as tests/output/.tmp/pylint whose parent does not
+    exist there yet; nothing in .tmp is a result.
+    """
+    shutil.rmtree(os.path.join('tests', 'output', '.tmp'), ignore_errors=True)
+
+
 def _ansible_test(name: str, description: str, params: list) -> None:
     add_ansible_test_session(
         name=name,
@@ -87,6 +98,7 @@ def _ansible_test(name: str, description: str, params: list) -> None:
         ansible_core_version=ANSIBLE_CORE,
         ansible_core_source='pypi',
         callback_before=install_pip_bootstrap,
+        callback_after=_drop_scratch,
     )
 
 
@@ -143,7 +155,8 @@ def _collection_tree(session: nox.Session) -> str:
     return str(prepared.current_place)
 
 
-@nox.session(python=False, default=True)
+@nox.session(name='component', default=True)
+@install_packages(packages=PackageRequirements(file='tests/component/requirements.txt'))
 def component(session: nox.Session) -> None:
     """The collection's code against simulated hosts mounted with FUSE (tests/component; root)."""
     place = _collection_tree(session)

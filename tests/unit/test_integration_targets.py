@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TARGETS = os.path.join('tests', 'integration', 'targets')
@@ -30,18 +29,19 @@ def _aliases(target):
 
 
 def _simhost_runtime_files():
-    """The files of tests/simhost that git lists (tracked, or new and not ignored: what `make stage` copies),
-    relative to the collection root; the Markdown documentation is not needed to run the simulator.
+    """The files of tests/simhost relative to the collection root, without the Markdown documentation
+    (not needed to run the simulator) and the bytecode Python leaves beside the sources.
 
-    git, not a walk of the directory: the unit tests import simhost from there and leave __pycache__ behind.
+    A walk of the directory, not git: the copies ansible-test and nox run the unit tests in are not
+    repositories.
     """
-    listed = subprocess.run(
-        ['git', 'ls-files', '-z', '--cached', '--others', '--exclude-standard', '--', SIMHOST],
-        cwd=ROOT, check=True, stdout=subprocess.PIPE).stdout.decode('utf-8')
-    paths = [path for path in listed.split('\0') if path]
-    # a file deleted but not yet staged is still in the index; `make stage` skips it too
-    return sorted(path for path in paths
-                  if os.path.isfile(os.path.join(ROOT, path)) and not path.endswith('.md'))
+    found = []
+    for directory, subdirectories, files in os.walk(os.path.join(ROOT, SIMHOST)):
+        subdirectories[:] = [name for name in subdirectories if name != '__pycache__']
+        found += [
+            os.path.relpath(os.path.join(directory, name), ROOT) for name in files if not name.endswith(('.md', '.pyc'))
+        ]
+    return sorted(found)
 
 
 def _simulator_targets():
@@ -57,13 +57,22 @@ def _simulator_targets():
 
 
 def test_setup_simhost_needs_every_runtime_file_of_the_simulator():
-    needed = sorted(alias[len('needs/file/'):] for alias in _aliases(SETUP) if alias.startswith('needs/file/'))
+    needed = sorted(alias[len('needs/file/') :] for alias in _aliases(SETUP) if alias.startswith('needs/file/'))
     files = _simhost_runtime_files()
     assert files, 'git lists no file under %s' % SIMHOST
     missing = sorted(set(files) - set(needed))
     extra = sorted(set(needed) - set(files))
-    assert not missing, 'add to %s/%s/aliases: %s' % (TARGETS, SETUP, ', '.join('needs/file/' + path for path in missing))
-    assert not extra, 'not a runtime file of %s, remove from %s/%s/aliases: %s' % (SIMHOST, TARGETS, SETUP, ', '.join(extra))
+    assert not missing, 'add to %s/%s/aliases: %s' % (
+        TARGETS,
+        SETUP,
+        ', '.join('needs/file/' + path for path in missing),
+    )
+    assert not extra, 'not a runtime file of %s, remove from %s/%s/aliases: %s' % (
+        SIMHOST,
+        TARGETS,
+        SETUP,
+        ', '.join(extra),
+    )
     assert len(needed) == len(set(needed)), 'a needs/file/ alias is listed twice'
 
 
@@ -71,7 +80,15 @@ def test_targets_that_run_the_simulator_need_setup_simhost():
     targets = _simulator_targets()
     assert targets, 'no runme.sh under %s uses simhost_dir' % TARGETS
     for name in targets:
-        assert 'needs/target/%s' % SETUP in _aliases(name), '%s/%s/aliases lacks needs/target/%s' % (TARGETS, name, SETUP)
+        assert 'needs/target/%s' % SETUP in _aliases(name), '%s/%s/aliases lacks needs/target/%s' % (
+            TARGETS,
+            name,
+            SETUP,
+        )
         with open(os.path.join(ROOT, TARGETS, name, 'runme.sh'), encoding='utf-8') as handle:
             runme = handle.read().splitlines()
-        assert 'source ../%s/simhost.sh' % SETUP in runme, '%s/%s/runme.sh does not source ../%s/simhost.sh' % (TARGETS, name, SETUP)
+        assert 'source ../%s/simhost.sh' % SETUP in runme, '%s/%s/runme.sh does not source ../%s/simhost.sh' % (
+            TARGETS,
+            name,
+            SETUP,
+        )

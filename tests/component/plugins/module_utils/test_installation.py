@@ -18,8 +18,6 @@ from ansible_collections.litevirt.uksm.plugins.module_utils import (
 )
 from ansible_collections.litevirt.uksm.plugins.module_utils.facts import gather
 
-MODULE_UTILS = os.path.dirname(os.path.abspath(installation.__file__))
-
 
 # closed under relative imports: the launcher imports it in isolation below
 

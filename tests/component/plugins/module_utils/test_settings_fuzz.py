@@ -10,67 +10,9 @@ import os
 import typing as t
 
 import pytest
-from hypothesis import settings
-from hypothesis import strategies as st
 
 from ansible_collections.litevirt.uksm.plugins.module_utils import paths, persist
 from ansible_collections.litevirt.uksm.plugins.module_utils.applier import apply_policy
-
-PURE = settings(max_examples=200, deadline=None)
-
-# values a user (or a corrupt policy) could plausibly write, besides arbitrary ones
-PLAUSIBLE = [
-    '1',
-    '0',
-    ' 1 ',
-    '+1',
-    '-0',
-    '-1',
-    '2',
-    '10000',
-    'full',
-    'medium',
-    'quiet',
-    ' full',
-    'full [medium]',
-    'none',
-    'scan-time',
-    'true',
-    'on',
-    'off',
-    'maybe',
-    '20 40 MAX/4 MAX/1',
-    '20 40 MAX/4',
-    'MAX/0',
-    'MAX/+4',
-    'MAX/10000',
-    'MAX/10001',
-    '1 2 3 4',
-    '1 2 3 4294967296',
-    '0x10',
-    '1e3',
-    '1.0',
-    '\u0661',
-    '../x',
-    '',
-]
-SCALAR = st.one_of(
-    st.integers(), st.text(max_size=24), st.booleans(), st.floats(), st.none(), st.sampled_from(PLAUSIBLE)
-)
-RUNG = st.one_of(SCALAR, st.sampled_from(['20', '40', 'MAX/4', 'MAX/1', 'MAX/', 'MAX/x', 'MAX/-1', '+7']))
-VALUE = st.one_of(SCALAR, st.lists(SCALAR, max_size=6), st.lists(RUNG, min_size=4, max_size=4))
-
-
-TOO_MANY_DIGITS = '7' * 4301  # int() refuses more than sys.get_int_max_str_digits() (4300) digits
-HUGE = [
-    ('uksm', 'run', TOO_MANY_DIGITS),
-    ('ksm', 'pages_to_scan', TOO_MANY_DIGITS),
-    ('ksm', 'use_zero_pages', TOO_MANY_DIGITS),
-    ('uksm', 'eval_intervals', ['1', '2', '3', TOO_MANY_DIGITS]),
-    ('uksm', 'cpu_ratios', ['20', '40', 'MAX/4', TOO_MANY_DIGITS]),
-    ('uksm', 'cpu_ratios', ['20', '40', 'MAX/4', 'MAX/' + TOO_MANY_DIGITS]),
-    ('uksm', 'cpu_ratios', '20 40 MAX/\u00b2 MAX/1'),  # a superscript two: str.isdigit() but not int()
-]
 
 
 def _write_policy(sysroot: str, data: bytes) -> None:

@@ -6,30 +6,13 @@
 from __future__ import annotations
 
 
-from hypothesis import strategies as st
-
 from ansible_collections.litevirt.uksm.plugins.module_utils import persist
 from ansible_collections.litevirt.uksm.plugins.module_utils.facts import gather
 from ansible_collections.litevirt.uksm.plugins.plugin_utils.fleet import summarize
 
-from fleet_facts import fact
-
 
 def by_host(summary: dict) -> dict:
     return {row['host']: row for row in summary['hosts']}
-
-
-facts = st.one_of(
-    st.none(),
-    st.builds(
-        fact,
-        backend=st.sampled_from(['uksm', 'ksm', None]),
-        saved=st.integers(0, 1 << 50),
-        governor=st.sampled_from([None, 'full', 'medium', 'low', 'quiet']),
-        drift=st.lists(st.sampled_from(['run', 'sleep_millisecs', 'cpu_governor']), unique=True, max_size=3),
-        running=st.booleans(),
-    ),
-)
 
 
 def test_gathered_facts_of_simulated_hosts(make_host):

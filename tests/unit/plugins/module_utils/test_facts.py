@@ -11,17 +11,6 @@ import pytest
 from ansible_collections.litevirt.uksm.plugins.module_utils.facts import gather, human_bytes
 from ansible_collections.litevirt.uksm.plugins.module_utils.sysfs import SysrootError, check_sysroot
 
-UKSM_TUNABLES = {
-    'run': 1,
-    'sleep_millisecs': 100,
-    'cpu_governor': 'full',
-    'max_cpu_percentage': 95,
-    'cpu_ratios': ['20', '40', 'MAX/4', 'MAX/1'],
-    'eval_intervals': [1000, 500, 200, 50],
-    'abundant_threshold': 10,
-    'thrash_threshold': 50,
-}
-
 
 def test_missing_sysroot_is_not_a_failure(tmp_path):
     fact = gather(str(tmp_path / 'nothing-here'))

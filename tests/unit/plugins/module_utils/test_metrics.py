@@ -18,78 +18,8 @@ from ansible_collections.litevirt.uksm.plugins.module_utils import (
     metrics,
     package_closure,
     paths,
-    persist,
     unit_texts,
 )
-
-COUNTERS = ('full_scans', 'pages_scanned', 'sleep_times', 'pages_skipped')
-
-
-def _persist(root, policies):
-    persist.save(root, persist.render(policies))
-
-
-def _enable_policy_unit(root):
-    wants = os.path.join(root, 'etc/systemd/system/sysinit.target.wants')
-    os.makedirs(wants)
-    os.symlink('/' + paths.UNIT_FILE, os.path.join(wants, paths.UNIT_NAME))
-
-
-def _drifted_uksm(host):
-    _persist(host.paths.root, {'uksm': {'cpu_governor': 'full', 'sleep_millisecs': '200', 'run': '1'}})
-    _enable_policy_unit(host.paths.root)
-    host.write('cpu_governor', 'low\n')  # through the simulated kernel, as drift happens
-
-
-def _advisor_ksm(host):
-    host.write('advisor_mode', 'scan-time\n')  # ksmd manages pages_to_scan now: not drift
-    _persist(host.paths.root, {'ksm': {'pages_to_scan': '500', 'sleep_millisecs': '50', 'run': '1'}})
-
-
-def _policy_for_a_newer_kernel(host):
-    _persist(host.paths.root, {'ksm': {'advisor_mode': 'scan-time', 'run': '1'}})
-
-
-# (variant, create options, what to do to the host, what the scenario must show in the facts)
-SCENARIOS = {
-    'uksm': ('uksm', {}, None, lambda fact: fact['stats']['sleep_times'] == 1875),
-    'uksm-drift': (
-        'uksm',
-        {},
-        _drifted_uksm,
-        lambda fact: (
-            fact['policy']['drift'] == ['cpu_governor', 'sleep_millisecs'] and fact['policy']['unit']['enabled']
-        ),
-    ),
-    'uksm-dead-daemon': (
-        'uksm',
-        {},
-        lambda host: host.write('cpu_ratios', '20 40 MAX/4 10000\n'),
-        lambda fact: fact['daemon_running'] is False,
-    ),
-    'uksm-huge-counter': (
-        'uksm',
-        {'pages_scanned_pow2': 40},
-        None,
-        lambda fact: fact['stats']['pages_scanned'] > 2**53,
-    ),
-    'uksm-read-error': (
-        'uksm',
-        {},
-        lambda host: host.inject('pages_shared', errno='EIO', op='read'),
-        lambda fact: len(fact['errors']) == 1 and 'pages_shared' not in fact['stats'],
-    ),
-    'ksm-active': ('ksm', {'active': True}, None, lambda fact: fact['stats']['general_profit'] > 0),
-    'ksm-negative-profit': ('ksm', {'negative_profit': True}, None, lambda fact: fact['stats']['general_profit'] < 0),
-    'ksm-advisor': ('ksm', {}, _advisor_ksm, lambda fact: fact['policy']['drift'] == ['sleep_millisecs', 'run']),
-    'ksm-old-policy-error': (
-        'ksm-old',
-        {},
-        _policy_for_a_newer_kernel,
-        lambda fact: 'advisor_mode' in fact['policy']['error'],
-    ),
-    'none': ('none', {}, None, lambda fact: not fact['available']),
-}
 
 
 def test_write_is_atomic(tmp_path, monkeypatch):

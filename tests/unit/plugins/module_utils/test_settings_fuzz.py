@@ -12,7 +12,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.litevirt.uksm.plugins.module_utils import persist
 from ansible_collections.litevirt.uksm.plugins.module_utils.attributes import BACKENDS, KSM, UKSM, Backend
 from ansible_collections.litevirt.uksm.plugins.module_utils.plan import HostState, drift, make_plan
 
@@ -141,15 +140,3 @@ def test_number_that_int_cannot_read_is_refused_as_a_problem(backend: str, name:
     plan = make_plan(model, list(model.attrs), _state(model, True, 0, 'none'), {name: value})
     assert plan.steps == [] and [problem.name for problem in plan.problems] == [name]
     assert str(plan.problems[0]).startswith(name + ': ')
-
-
-CORRUPT_POLICIES = [
-    ('non-UTF-8 bytes', b'[uksm]\nrun = \xff\xfe\n', 'not UTF-8 text (byte 0xff at offset 13)'),
-    (
-        'duplicate key',
-        b'[uksm]\nsleep_millisecs = 200\nsleep_millisecs = 300\n',
-        'line 3: sleep_millisecs appears twice',
-    ),
-    ('name ../x', b'[uksm]\n../x = 1\n', "line 2: '../x' is not an attribute name"),
-    ('100 KB of a', b'a' * 100 * 1024, 'larger than %d bytes' % persist.MAX_BYTES),
-]

@@ -176,13 +176,13 @@ def component(session: nox.Session) -> None:
 
 def _tarball(session: nox.Session) -> str:
     """Build the release tarball and install it into a collections path of the session; that path."""
-    work = session.create_tmp()
+    work = os.path.abspath(session.create_tmp())
     dist, collections = os.path.join(work, 'dist'), os.path.join(work, 'collections')
     shutil.rmtree(dist, ignore_errors=True)
     shutil.rmtree(collections, ignore_errors=True)
     session.run('ansible-galaxy', 'collection', 'build', '--output-path', dist, ROOT, silent=True)
     (tarball,) = [os.path.join(dist, name) for name in os.listdir(dist)]
-    session.run('ansible-galaxy', 'collection', 'install', '--offline', '-p', collections, tarball, silent=True)
+    session.run('ansible-galaxy', 'collection', 'install', '--offline', '--force', '-p', collections, tarball, silent=True)
     return collections
 
 
@@ -190,7 +190,7 @@ def _tarball(session: nox.Session) -> str:
 def docs_site(session: nox.Session) -> None:
     """The HTML docs site of the collection as users install it (antsibull-docs, Sphinx)."""
     collections = _tarball(session)
-    work = session.create_tmp()
+    work = os.path.abspath(session.create_tmp())
     session.run(
         os.path.join(ROOT, 'scripts', 'docs-site.sh'),
         os.path.join(work, 'docsite-src'),

@@ -89,7 +89,15 @@ def _drop_scratch() -> None:
     shutil.rmtree(os.path.join('tests', 'output', '.tmp'), ignore_errors=True)
 
 
-def _ansible_test(name: str, description: str, params: list) -> None:
+def _drop_coverage_reports() -> None:
+    """Remove the last run's coverage reports, so the coverage session never reads a stale one."""
+    reports = os.path.join(ROOT, 'tests', 'output', 'reports')
+    for name in os.listdir(reports) if os.path.isdir(reports) else []:
+        if name.startswith('coverage'):
+            os.remove(os.path.join(reports, name))
+
+
+def _ansible_test(name: str, description: str, params: list, before=install_pip_bootstrap) -> None:
     add_ansible_test_session(
         name=name,
         description=description,
@@ -97,14 +105,19 @@ def _ansible_test(name: str, description: str, params: list) -> None:
         default=True,
         ansible_core_version=ANSIBLE_CORE,
         ansible_core_source='pypi',
-        callback_before=install_pip_bootstrap,
+        callback_before=before,
         callback_after=_drop_scratch,
     )
 
 
 _ansible_test('ansible-test-sanity', 'ansible-test sanity: every test, no ignore file', ['sanity'])
 # the coverage data goes to tests/output/reports, where the coverage session reads it
-_ansible_test('ansible-test-units', 'ansible-test units (tests/unit), with coverage', ['units', '--coverage'])
+_ansible_test(
+    'ansible-test-units',
+    'ansible-test units (tests/unit), with coverage',
+    ['units', '--coverage'],
+    before=lambda: (_drop_coverage_reports(), install_pip_bootstrap()),
+)
 _ansible_test('ansible-test-integration', 'ansible-test integration on simulated hosts (root, FUSE)', ['integration'])
 
 
@@ -182,7 +195,9 @@ def _tarball(session: nox.Session) -> str:
     shutil.rmtree(collections, ignore_errors=True)
     session.run('ansible-galaxy', 'collection', 'build', '--output-path', dist, ROOT, silent=True)
     (tarball,) = [os.path.join(dist, name) for name in os.listdir(dist)]
-    session.run('ansible-galaxy', 'collection', 'install', '--offline', '--force', '-p', collections, tarball, silent=True)
+    session.run(
+        'ansible-galaxy', 'collection', 'install', '--offline', '--force', '-p', collections, tarball, silent=True
+    )
     return collections
 
 
@@ -208,19 +223,17 @@ def release_check(session: nox.Session) -> None:
 @nox.session(python=False, default=False)
 def molecule(session: nox.Session) -> None:
     """A real kernel in a QEMU guest, rebooted (extensions/molecule/real_kernel); one at a time."""
+    # the collection as users install it, from its tarball; the scenario's own files from this tree
     collections = _tarball(session)
-    place = _collection_tree(session)
-    with session.chdir(os.path.join(place, 'ansible_collections', 'litevirt', 'uksm')):
-        session.run('molecule', 'test', '-s', 'real_kernel', env={'ANSIBLE_COLLECTIONS_PATH': collections})
+    session.run('molecule', 'test', '-s', 'real_kernel', env={'ANSIBLE_COLLECTIONS_PATH': collections})
 
 
 @nox.session(name='knob-reference', python=False, default=False)
 def knob_reference(session: nox.Session) -> None:
     """Write docs/knob-reference.md from the knob model (a unit test fails while it is stale)."""
-    place = _collection_tree(session)
     session.run(
         'python',
         os.path.join(ROOT, 'tests', 'tools', 'gen_knob_reference.py'),
         os.path.join(ROOT, 'docs', 'knob-reference.md'),
-        env={'PYTHONPATH': place},
+        env={'PYTHONPATH': _tarball(session)},
     )

@@ -4,7 +4,7 @@
 # Private to the litevirt.uksm collection: not a public API, it may change in any release.
 """The argument spec of the options the modules share; plugins/doc_fragments/host.py documents them.
 
-Doc fragments are read by ansible-doc only, never shipped with a module, so the spec lives here;
+Doc fragments are read by ansible-doc only, never shipped with a module, so the argument spec lives here;
 a change to one side must be made on the other (ansible-test's validate-modules compares them).
 """
 

@@ -1,0 +1,33 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, litevirt.uksm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One version of every Python package: the requirements files of the test suites pin what requirements.txt pins.
+
+ansible-test installs tests/unit/requirements.txt and tests/integration/requirements.txt into its
+own virtual environments, where the constraints nox sets do not reach (it passes only a few
+variables to pip), so those files carry the versions themselves.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+PIN = re.compile(r'^([A-Za-z0-9_.-]+)==(\S+)$')
+
+
+def _pins(relative):
+    with open(os.path.join(ROOT, relative), encoding='utf-8') as handle:
+        lines = [line.strip() for line in handle if line.strip() and not line.startswith('#')]
+    return {PIN.match(line).group(1).lower().replace('_', '-'): PIN.match(line).group(2) for line in lines}
+
+
+@pytest.mark.parametrize('relative', ['tests/unit/requirements.txt', 'tests/integration/requirements.txt'])
+def test_suite_requirements_pin_the_versions_of_requirements_txt(relative):
+    pinned = _pins('requirements.txt')
+    suite = _pins(relative)
+    assert suite, relative
+    assert {name: version for name, version in suite.items() if pinned.get(name) != version} == {}

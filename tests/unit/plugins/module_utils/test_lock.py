@@ -13,6 +13,7 @@ are never two holders. holder() reports the pid and creates nothing.
 
 from __future__ import annotations
 
+import errno
 import multiprocessing
 import os
 import select
@@ -21,6 +22,7 @@ import stat
 import subprocess
 import sys
 import time
+import types
 import typing as t
 
 import pytest
@@ -411,3 +413,107 @@ def test_lock_contention_times_out_with_the_holder(tmp_path):
         holder_process.join(10)
     with HostLock(str(tmp_path), timeout=1):
         pass
+
+
+# --- the races of a waiter, in this process (the subprocess tests above are not measured) ----------
+
+
+def _hold_in_this_process(sysroot: str) -> HostLock:
+    first = HostLock(sysroot, timeout=1)
+    first.__enter__()
+    return first
+
+
+def _holds_the_file_at_the_path(sysroot: str, taken: HostLock) -> bool:
+    assert taken.handle is not None
+    held = os.fstat(taken.handle)
+    current = os.lstat(os.path.join(sysroot, LOCK_FILE))
+    return (held.st_dev, held.st_ino) == (current.st_dev, current.st_ino)
+
+
+def _count_opens(monkeypatch: pytest.MonkeyPatch) -> t.List[str]:
+    opened: t.List[str] = []
+    real_open_file = lock.open_file
+
+    def open_file(*args: t.Any, **kwargs: t.Any) -> t.Any:
+        opened.append(args[1])
+        return real_open_file(*args, **kwargs)
+
+    monkeypatch.setattr(lock, 'open_file', open_file)
+    return opened
+
+
+@pytest.mark.parametrize('how', ['removed', 'replaced'])
+def test_waiter_whose_file_goes_while_it_waits_locks_the_file_at_the_path_in_process(
+    sysroot: str, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    """A purge removes the lock file (or a new writer's file takes its place) while we wait on the old one."""
+    first = _hold_in_this_process(sysroot)
+    path = os.path.join(sysroot, LOCK_FILE)
+    waits: t.List[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        if len(waits) == 1:
+            if how == 'removed':
+                os.unlink(path)
+            else:
+                replacement = os.path.join(sysroot, LOCK_DIR, 'new')
+                os.close(os.open(replacement, os.O_CREAT | os.O_WRONLY, 0o600))
+                os.rename(replacement, path)
+            first.__exit__(None, None, None)  # the old holder finishes: our flock on the old file succeeds
+
+    monkeypatch.setattr(lock.time, 'sleep', sleep)
+    opened = _count_opens(monkeypatch)
+    second = HostLock(sysroot, timeout=5)
+    with second:
+        assert waits == [0.05] and opened == ['lock', 'lock']  # one wait, then the file at the path
+        assert _holds_the_file_at_the_path(sysroot, second)
+        assert _lock_text(sysroot) == '%d\n' % os.getpid()
+        assert holder(sysroot) == os.getpid()
+    assert second.handle is None and holder(sysroot) is None
+
+
+def test_waiter_whose_directory_went_before_it_opened_the_file_walks_it_again(
+    sysroot: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    attempts: t.List[int] = []
+    real_open_file = lock.open_file
+
+    def open_file(*args: t.Any, **kwargs: t.Any) -> t.Any:
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise FileNotFoundError(2, 'No such file or directory')  # the purge took the directory away
+        return real_open_file(*args, **kwargs)
+
+    monkeypatch.setattr(lock, 'open_file', open_file)
+    taken = HostLock(sysroot, timeout=1)
+    with taken:
+        assert _holds_the_file_at_the_path(sysroot, taken)
+    assert len(attempts) == 2
+
+
+def test_holder_shows_0_when_the_pid_in_the_lock_file_is_unreadable(sysroot: str) -> None:
+    with HostLock(sysroot):
+        with open(os.path.join(sysroot, LOCK_FILE), 'w') as handle:
+            handle.write('not a pid\n')
+        assert holder(sysroot) == 0
+
+
+def test_holder_is_none_when_the_lock_cannot_be_tested(sysroot: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    with HostLock(sysroot):
+        pass
+
+    def flock(_fd: int, _operation: int) -> None:
+        raise OSError(errno.ENOLCK, 'No locks available')  # e.g. a file system without flock
+
+    monkeypatch.setattr(lock, 'fcntl', types.SimpleNamespace(flock=flock, LOCK_SH=1, LOCK_NB=4))
+    assert holder(sysroot) is None
+
+
+def test_holder_of_a_lock_file_that_is_not_roots_alone_is_none(sysroot: str) -> None:
+    os.makedirs(os.path.join(sysroot, LOCK_DIR), 0o700)
+    with open(os.path.join(sysroot, LOCK_FILE), 'w') as handle:
+        handle.write('123\n')
+    os.chmod(os.path.join(sysroot, LOCK_FILE), 0o666)  # writable by others: refused, so not read
+    assert holder(sysroot) is None

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import shutil
 import stat
 import subprocess
 
 import pytest
+import sysroot_tree
 
 from ansible_collections.litevirt.uksm.plugins.module_utils import (
     installation,
@@ -20,6 +22,7 @@ from ansible_collections.litevirt.uksm.plugins.module_utils import (
     paths,
     unit_texts,
 )
+from ansible_collections.litevirt.uksm.plugins.module_utils.facts import gather
 
 
 def test_write_is_atomic(tmp_path, monkeypatch):
@@ -148,3 +151,241 @@ def test_systemd_analyze_verify_accepts_the_metrics_units(tmp_path):
         check=False,
     )
     assert result.returncode == 0 and result.stderr == '', result.stderr
+
+
+# -- the text format, parsed here (prometheus_client is not among the unit test requirements) --------
+
+SAMPLE = re.compile(r'^(?P<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(?P<labels>.*)\})? (?P<value>\S+)$')
+LABEL = re.compile(r'(?P<key>[a-zA-Z_][a-zA-Z0-9_]*)="(?P<value>(?:[^"\\]|\\.)*)"(?:,|$)')
+UNESCAPE = {'\\\\': '\\', '\\n': '\n', '\\"': '"'}
+
+
+def _unescape(text):
+    return re.sub(r'\\[\\n"]', lambda match: UNESCAPE[match.group(0)], text)
+
+
+def samples_of(text):
+    """{(metric, frozenset of labels): value as written}; also checks HELP and TYPE precede each family."""
+    assert text.endswith('\n')
+    found = {}
+    declared = {}
+    for line in text.splitlines():
+        if line.startswith('# HELP '):
+            name = line.split()[2]
+            assert name not in declared, 'family %s twice' % name
+            declared[name] = None
+            continue
+        if line.startswith('# TYPE '):
+            _hash, _type, name, kind = line.split(' ')
+            assert name in declared and declared[name] is None
+            declared[name] = kind
+            continue
+        match = SAMPLE.match(line)
+        assert match, line
+        assert declared.get(match.group('name')) in ('gauge', 'counter'), line
+        labels = match.group('labels') or ''
+        pairs = [(m.group('key'), _unescape(m.group('value'))) for m in LABEL.finditer(labels)]
+        assert ','.join('%s="%s"' % (k, v) for k, v in LABEL.findall(labels)) == labels, line
+        key = (match.group('name'), frozenset(pairs))
+        assert key not in found, line
+        found[key] = match.group('value')
+    return found, declared
+
+
+def _labels(**labels):
+    return frozenset(labels.items())
+
+
+def _uksm_tree(root, **files):
+    sysroot_tree.uksm(root, **files)
+    sysroot_tree.meminfo(root, zero_kib=8)
+    sysroot_tree.process(root, 17, 'uksmd')
+    return root
+
+
+def test_family_renders_help_type_and_samples():
+    family = metrics.Family('saved_bytes', 'gauge', 'Memory saved.').add(True).add(7, [('backend', 'ksm')])
+    assert family.name == 'uksm_saved_bytes'
+    assert family.render() == (
+        '# HELP uksm_saved_bytes Memory saved.\n'
+        '# TYPE uksm_saved_bytes gauge\n'
+        'uksm_saved_bytes 1\n'
+        'uksm_saved_bytes{backend="ksm"} 7\n'
+    )
+
+
+def test_help_and_label_values_are_escaped():
+    text = metrics.Family('x', 'gauge', 'a \\ b\nc "q"').add(1, [('name', 'back\\slash "quoted"\nline')]).render()
+    assert text.splitlines() == [
+        '# HELP uksm_x a \\\\ b\\nc "q"',  # quotes are escaped in label values only
+        '# TYPE uksm_x gauge',
+        'uksm_x{name="back\\\\slash \\"quoted\\"\\nline"} 1',
+    ]
+    samples, _declared = samples_of(text)
+    assert samples == {('uksm_x', _labels(name='back\\slash "quoted"\nline')): '1'}
+
+
+@pytest.mark.parametrize(
+    'value, written',
+    [
+        (0, '0'),
+        (False, '0'),
+        (True, '1'),
+        (2**53 + 1, '9007199254740993'),  # exact: a float would print 9007199254740992
+        (-2520000, '-2520000'),
+        (6.24e-07, '6.24e-07'),
+        (0.5, '0.5'),
+        (3.0, '3.0'),
+    ],
+)
+def test_numbers_are_written_exactly(value, written):
+    assert metrics.Family('n', 'gauge', 'n').add(value).render().splitlines()[-1] == 'uksm_n ' + written
+
+
+def test_uksm_metrics_equal_the_facts(tmp_path):
+    root = _uksm_tree(str(tmp_path), pages_scanned='3 * 2^60\n')
+    fact = gather(root)
+    samples, declared = samples_of(metrics.render(fact))
+    uksm = _labels(backend='uksm')
+    page = fact['page_size']
+    assert samples == {
+        ('uksm_available', _labels()): '1',
+        ('uksm_page_size_bytes', _labels()): str(page),
+        ('uksm_info', _labels(backend='uksm', cpu_governor='full')): '1',
+        ('uksm_daemon_running', uksm): '1',
+        ('uksm_saved_bytes', uksm): str(48000 * page + 8 * 1024),
+        ('uksm_unreadable_attributes', uksm): '0',
+        ('uksm_zero_pages', uksm): str(8 * 1024 // page),
+        ('uksm_pages_shared', uksm): '1200',
+        ('uksm_pages_sharing', uksm): '48000',
+        ('uksm_pages_unshared', uksm): '3500',
+        ('uksm_full_scans_total', uksm): '5',
+        ('uksm_pages_scanned_total', uksm): str(3 << 60),  # beyond 2^53, every digit kept
+        ('uksm_ema_per_page_time_seconds', uksm): repr(624 / 10**9),
+        ('uksm_hash_strength', uksm): '44',
+        ('uksm_sleep_times_total', uksm): '1875',
+        # numeric tunables only: the governor is a label of uksm_info, the ladders are lists
+        ('uksm_tunable', _labels(backend='uksm', name='max_cpu_percentage')): '95',
+        ('uksm_tunable', _labels(backend='uksm', name='abundant_threshold')): '10',
+        ('uksm_tunable', _labels(backend='uksm', name='thrash_threshold')): '50',
+        ('uksm_tunable', _labels(backend='uksm', name='sleep_millisecs')): '100',
+        ('uksm_tunable', _labels(backend='uksm', name='run')): '1',
+        ('uksm_policy_persisted', _labels()): '0',
+        ('uksm_policy_error', _labels()): '0',
+        ('uksm_policy_unit_enabled', _labels()): '0',
+        ('uksm_policy_drifted_attributes', uksm): '0',
+    }
+    # no persisted section: the per-attribute drift family has no samples and is left out whole
+    assert 'uksm_policy_drift' not in declared
+    assert {name for name, kind in declared.items() if kind == 'counter'} == {
+        'uksm_full_scans_total',
+        'uksm_pages_scanned_total',
+        'uksm_sleep_times_total',
+    }
+
+
+def test_help_of_a_statistic_names_its_kernel_file(tmp_path):
+    text = metrics.render(gather(_uksm_tree(str(tmp_path))))
+    assert (
+        '# HELP uksm_pages_sharing Extra mappings of the shared pages: pages saved, zero pages excluded. '
+        'Read from /sys/kernel/mm/uksm/pages_sharing.\n'
+    ) in text
+    assert (
+        '# HELP uksm_ema_per_page_time_seconds Moving average cost to scan one page, in seconds (the kernel '
+        'reports nanoseconds). Read from /sys/kernel/mm/uksm/ema_per_page_time.\n'
+    ) in text
+    assert '# HELP uksm_daemon_running 1 while the uksmd kernel thread exists.\n' in text
+
+
+def test_ksm_metrics_rename_profit_and_export_zero_pages_once(tmp_path):
+    root = str(tmp_path)
+    sysroot_tree.ksm(
+        root, run=1, pages_shared=4, pages_sharing=40, ksm_zero_pages=10, general_profit='-2520000\n', pages_skipped=9
+    )
+    fact = gather(root)
+    samples, declared = samples_of(metrics.render(fact))
+    ksm = _labels(backend='ksm')
+    assert samples[('uksm_general_profit_bytes', ksm)] == '-2520000'
+    assert samples[('uksm_zero_pages', ksm)] == '10'
+    assert 'uksm_ksm_zero_pages' not in declared
+    assert samples[('uksm_pages_skipped_total', ksm)] == '9'
+    assert samples[('uksm_pages_volatile', ksm)] == '0'
+    assert samples[('uksm_info', _labels(backend='ksm', advisor_mode='none'))] == '1'
+    assert samples[('uksm_daemon_running', ksm)] == '0'  # no ksmd in /proc
+    assert samples[('uksm_saved_bytes', ksm)] == str(50 * fact['page_size'])
+    tunables = {dict(labels)['name'] for name, labels in samples if name == 'uksm_tunable'}
+    assert tunables == set(fact['tunables']) - {'advisor_mode'}
+    assert declared['uksm_general_profit_bytes'] == 'gauge'
+
+
+def test_old_ksm_without_zero_pages_has_no_zero_page_metric(tmp_path):
+    root = str(tmp_path)
+    sysroot_tree.ksm_old(root)
+    samples, declared = samples_of(metrics.render(gather(root)))
+    assert 'uksm_zero_pages' not in declared and 'uksm_general_profit_bytes' not in declared
+    assert samples[('uksm_info', _labels(backend='ksm'))] == '1'  # no choice to show on 4.13
+
+
+def test_unreadable_attributes_are_counted(tmp_path):
+    root = _uksm_tree(str(tmp_path), run='x\n', sleep_times='-1\n')
+    samples, _declared = samples_of(metrics.render(gather(root)))
+    assert samples[('uksm_unreadable_attributes', _labels(backend='uksm'))] == '2'
+    assert ('uksm_sleep_times_total', _labels(backend='uksm')) not in samples
+    assert ('uksm_tunable', _labels(backend='uksm', name='run')) not in samples
+
+
+def test_host_without_an_interface_has_only_availability_page_size_and_policy(tmp_path):
+    root = str(tmp_path)
+    _persist(root, {'ksm': {'run': '1'}})
+    samples, _declared = samples_of(metrics.render(gather(root)))
+    assert samples == {
+        ('uksm_available', _labels()): '0',
+        ('uksm_page_size_bytes', _labels()): str(os.sysconf('SC_PAGE_SIZE')),
+        ('uksm_policy_persisted', _labels()): '1',
+        ('uksm_policy_error', _labels()): '0',
+        ('uksm_policy_unit_enabled', _labels()): '0',
+    }
+
+
+def test_drift_metrics_cover_every_persisted_attribute_this_kernel_has(tmp_path):
+    root = _uksm_tree(str(tmp_path), cpu_governor='full medium [low] quiet \n')
+    persist.save(root, '[uksm]\ncpu_governor = full\nsleep_millisecs = 200\nrun = 1\n')
+    _enable_policy_unit(root)
+    fact = gather(root)
+    assert fact['policy']['drift'] == ['cpu_governor', 'sleep_millisecs']
+    samples, _declared = samples_of(metrics.render(fact))
+    drift = {dict(labels)['name']: value for (name, labels), value in samples.items() if name == 'uksm_policy_drift'}
+    assert drift == {'cpu_governor': '1', 'sleep_millisecs': '1', 'run': '0'}
+    assert samples[('uksm_policy_drifted_attributes', _labels(backend='uksm'))] == '2'
+    assert samples[('uksm_policy_persisted', _labels())] == '1'
+    assert samples[('uksm_policy_unit_enabled', _labels())] == '1'
+    assert samples[('uksm_policy_error', _labels())] == '0'
+
+
+def test_persisted_attribute_the_kernel_lacks_is_no_drift_sample_and_an_error(tmp_path):
+    root = str(tmp_path)
+    sysroot_tree.ksm_old(root)
+    _persist(root, {'ksm': {'advisor_mode': 'scan-time', 'run': '0'}})
+    fact = gather(root)
+    assert 'advisor_mode' in fact['policy']['error']
+    samples, _declared = samples_of(metrics.render(fact))
+    drift = {dict(labels)['name']: value for (name, labels), value in samples.items() if name == 'uksm_policy_drift'}
+    assert drift == {'run': '0'}
+    assert samples[('uksm_policy_error', _labels())] == '1'
+
+
+def test_main_writes_the_metrics_of_the_sysroot_and_prints_nothing(tmp_path, capsys):
+    root = _uksm_tree(str(tmp_path))
+    assert metrics.main(['--sysroot', root]) == 0
+    assert capsys.readouterr().out == ''
+    written = sysroot_tree.read(root, paths.METRICS_OUTPUT.lstrip('/'))
+    assert written == metrics.render(gather(root))
+    assert samples_of(written)[0][('uksm_available', _labels())] == '1'
+
+
+def test_main_writes_to_the_output_given(tmp_path, capsys):
+    root = str(tmp_path)
+    assert metrics.main(['--sysroot=' + root, '--output', '/srv/textfile/uksm.prom']) == 0
+    assert capsys.readouterr().out == ''
+    assert samples_of(sysroot_tree.read(root, 'srv/textfile/uksm.prom'))[0][('uksm_available', _labels())] == '0'
+    assert stat.S_IMODE(os.stat(os.path.join(root, 'srv/textfile/uksm.prom')).st_mode) == 0o644

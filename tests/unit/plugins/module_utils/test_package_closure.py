@@ -1,0 +1,165 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, litevirt.uksm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The package the units run: the launchers' roots and every sibling they import, lazily or not, read as
+text from plain files, from an AnsiballZ zip, or from a loader that answers with bytes."""
+
+from __future__ import annotations
+
+import os
+import sys
+import types
+import zipfile
+import zipimport
+
+import pytest
+
+from ansible_collections.litevirt.uksm.plugins.module_utils import package_closure
+from ansible_collections.litevirt.uksm.plugins.module_utils.package_closure import (
+    ROOTS,
+    package_sources,
+    relative_imports,
+)
+
+PACKAGE = package_closure.__name__.rpartition('.')[0]
+MODULE_UTILS = os.path.dirname(os.path.abspath(package_closure.__file__))
+
+
+def _on_disk(name):
+    with open(os.path.join(MODULE_UTILS, name + '.py'), encoding='utf-8') as handle:
+        return handle.read()
+
+
+# -- relative_imports -----------------------------------------------------------------------------
+
+
+def test_relative_imports_names_each_sibling_module_once_per_import():
+    source = (
+        'from __future__ import annotations\n'
+        'import os\n'
+        'from . import launcher\n'
+        'from . import persist, plan as planner\n'
+        'from .errors import UksmError\n'
+        'from .sysfs import detect, host_path\n'
+    )
+    assert relative_imports(source) == ['launcher', 'persist', 'plan', 'errors', 'sysfs']
+
+
+def test_relative_imports_include_lazy_and_type_checking_imports():
+    source = (
+        'TYPE_CHECKING = False\n'
+        'if TYPE_CHECKING:\n'
+        '    from .sysfs import Detection\n'
+        'def policy():\n'
+        '    from .plan import drift\n'
+        '    return drift\n'
+        'class A:\n'
+        '    def m(self):\n'
+        '        from . import persist\n'
+    )
+    assert sorted(relative_imports(source)) == ['persist', 'plan', 'sysfs']
+
+
+def test_absolute_and_parent_imports_are_not_siblings():
+    source = (
+        'import ansible_collections.litevirt.uksm.plugins.module_utils.errors\n'
+        'from ansible.module_utils.basic import AnsibleModule\n'
+        'from ..modules import uksm_facts\n'
+        'from .. import doc_fragments\n'
+    )
+    assert relative_imports(source) == []
+
+
+def test_relative_imports_of_a_source_that_does_not_parse_raise_a_syntax_error():
+    with pytest.raises(SyntaxError):
+        relative_imports('from . import (\n')
+
+
+# -- package_sources from the collection's own files ----------------------------------------------
+
+
+def test_package_is_the_closure_of_the_launchers_byte_for_byte():
+    sources = package_sources()
+    assert set(ROOTS) <= set(sources)
+    assert {'errors', 'sysfs', 'facts', 'plan', 'persist', 'transaction', 'lock', 'safefiles'} <= set(sources)
+    # what only the modules need stays out of the host's package
+    assert not {'installation', 'package_closure', 'host_options', 'systemctl', 'unit_texts'} & set(sources)
+    for name, text in sources.items():
+        assert isinstance(text, str) and text == _on_disk(name)
+    # closed: every sibling any of them imports is in it
+    for text in sources.values():
+        assert set(relative_imports(text)) <= set(sources)
+
+
+def test_loader_answering_with_bytes_is_decoded(monkeypatch):
+    """The collection loader of ansible-core (controller, ansible-test) returns the source as bytes."""
+
+    class BytesLoader:
+        def get_source(self, fullname):
+            return _on_disk(fullname.rpartition('.')[2]).encode('utf-8')
+
+    def find_spec(fullname):
+        return types.SimpleNamespace(loader=BytesLoader())
+
+    monkeypatch.setattr(
+        package_closure, 'importlib', types.SimpleNamespace(util=types.SimpleNamespace(find_spec=find_spec))
+    )
+    sources = package_sources()
+    assert sources['applier'] == _on_disk('applier') and isinstance(sources['metrics'], str)
+
+
+@pytest.mark.parametrize(
+    'spec',
+    [
+        None,
+        types.SimpleNamespace(loader=None),
+        types.SimpleNamespace(loader=types.SimpleNamespace(get_source=lambda name: None)),
+    ],
+    ids=['no-spec', 'no-loader', 'no-source'],
+)
+def test_module_whose_source_cannot_be_found_fails_naming_it(monkeypatch, spec):
+    monkeypatch.setattr(
+        package_closure, 'importlib', types.SimpleNamespace(util=types.SimpleNamespace(find_spec=lambda name: spec))
+    )
+    with pytest.raises(OSError) as caught:
+        package_sources()
+    assert str(caught.value) in ['cannot read the source of %s.%s' % (PACKAGE, root) for root in ROOTS]
+
+
+# -- package_sources inside an AnsiballZ payload (zipimport) --------------------------------------
+
+ZIPPED = {
+    'applier.py': 'from .errors import UksmError\nfrom . import sysfs\n',
+    'metrics.py': 'def main():\n    from .facts import gather\n',
+    'errors.py': '# errors, from the zip\n',
+    'sysfs.py': 'from .errors import UksmError\n',
+    'facts.py': 'from . import sysfs, errors\n',
+    'installation.py': 'raise AssertionError("never read: nothing imports it")\n',
+}
+
+
+def test_sources_are_read_from_the_ansiballz_zip_as_text_without_importing(tmp_path, monkeypatch):
+    archive = str(tmp_path / 'ansiballz_payload.zip')
+    inside = PACKAGE.replace('.', '/')
+    with zipfile.ZipFile(archive, 'w') as payload:
+        payload.writestr(inside + '/__init__.py', '')
+        for name, text in ZIPPED.items():
+            payload.writestr('%s/%s' % (inside, name), text)
+    package = sys.modules[PACKAGE]
+    monkeypatch.setattr(package, '__loader__', zipimport.zipimporter(archive))
+    monkeypatch.setattr(package, '__file__', os.path.join(archive, inside, '__init__.py'), raising=False)
+    sources = package_sources()
+    assert sources == {name[:-3]: text for name, text in ZIPPED.items() if name != 'installation.py'}
+
+
+def test_module_missing_from_the_zip_fails(tmp_path, monkeypatch):
+    archive = str(tmp_path / 'payload.zip')
+    inside = PACKAGE.replace('.', '/')
+    with zipfile.ZipFile(archive, 'w') as payload:
+        payload.writestr(inside + '/applier.py', 'from . import lost\n')
+        payload.writestr(inside + '/metrics.py', '')
+    package = sys.modules[PACKAGE]
+    monkeypatch.setattr(package, '__loader__', zipimport.zipimporter(archive))
+    monkeypatch.setattr(package, '__file__', os.path.join(archive, inside, '__init__.py'), raising=False)
+    with pytest.raises(OSError):
+        package_sources()

@@ -14,6 +14,7 @@ from .errors import UksmError
 from .hostinfo import process_names
 from .plan import Plan, Step
 from .sysfs import Detection, read_text
+from .value_kinds import KernelFormatError
 
 TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotations are strings
 if TYPE_CHECKING:
@@ -46,7 +47,12 @@ def write_text(path: str, text: str) -> None:
 
 
 def read_value(backend: Backend, detection: Detection, name: str) -> t.Any:
-    return backend.attrs[name].kind.parse(read_text(detection.attr_path(name)))
+    """The attribute's value as read back; text the model cannot parse is an EIO like a failed read,
+    so the caller restores what it changed instead of stopping half-way."""
+    try:
+        return backend.attrs[name].kind.parse(read_text(detection.attr_path(name)))
+    except KernelFormatError as error:
+        raise OSError(errno.EIO, str(error)) from None
 
 
 def _describe(error: OSError) -> str:

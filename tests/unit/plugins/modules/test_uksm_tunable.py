@@ -369,3 +369,21 @@ def test_options_reach_the_run_as_documented(ksm_root, monkeypatch):
             },
         )
     ]
+
+
+def test_a_read_back_that_does_not_parse_fails_with_a_rollback_naming_the_attribute(ksm_root):
+    """A write answered by a value the model cannot parse is a read-back that disagrees: it is
+    restored like a failed write, not reported as a bare parse error with the earlier writes left in place.
+
+    Here the tree's regular file keeps the tail of the longer old value ('200\\n' overwritten by '5\\n').
+    """
+    sysroot_tree.ksm(ksm_root, sleep_millisecs='200\n')
+    failure = fails(uksm_tunable.main, {'sysroot': ksm_root, 'settings': {'pages_to_scan': 1000, 'sleep_millisecs': 5}})
+    assert failure['failed_attribute'] == 'sleep_millisecs' and failure['errno'] == errno.EIO
+    assert failure['restored'] == ['pages_to_scan=100']
+    assert failure['msg'].startswith(
+        "writing sleep_millisecs='5' failed: EIO (expected an unsigned integer, read '5\\n0\\n'); "
+        'restored: pages_to_scan=100; NOT restored: sleep_millisecs=200: EIO'
+    )
+    assert failure['not_restored'] == ["sleep_millisecs=200: EIO (expected an unsigned integer, read '5\\n0\\n')"]
+    assert _value(ksm_root, 'pages_to_scan').split() == ['100']

@@ -20,9 +20,20 @@ from ansible_collections.litevirt.uksm.plugins.module_utils import (
     metrics,
     package_closure,
     paths,
+    persist,
     unit_texts,
 )
 from ansible_collections.litevirt.uksm.plugins.module_utils.facts import gather
+
+
+def _persist(root, policies):
+    persist.save(root, persist.render(policies))
+
+
+def _enable_policy_unit(root):
+    wants = os.path.join(root, 'etc/systemd/system/sysinit.target.wants')
+    os.makedirs(wants)
+    os.symlink('/' + paths.UNIT_FILE, os.path.join(wants, paths.UNIT_NAME))
 
 
 def test_write_is_atomic(tmp_path, monkeypatch):

@@ -47,10 +47,10 @@ def write_text(path: str, text: str) -> None:
 
 
 def read_value(backend: Backend, detection: Detection, name: str) -> t.Any:
-    """The attribute's value as read back; text the model cannot parse is an EIO like a failed read,
-    so the caller restores what it changed instead of stopping half-way."""
+    """The attribute's value; text the model cannot parse is a failed read (EIO), rolled back like one."""
+    text = read_text(detection.attr_path(name))
     try:
-        return backend.attrs[name].kind.parse(read_text(detection.attr_path(name)))
+        return backend.attrs[name].kind.parse(text)
     except KernelFormatError as error:
         raise OSError(errno.EIO, str(error)) from None
 
@@ -58,6 +58,14 @@ def read_value(backend: Backend, detection: Detection, name: str) -> t.Any:
 def _describe(error: OSError) -> str:
     name = errno.errorcode.get(error.errno or 0, 'errno %s' % error.errno)
     return '%s (%s)' % (name, error.strerror or error)
+
+
+def _outcome(restored: t.List[str], not_restored: t.List[str]) -> str:
+    """The end of a failure's message: what the rollback restored, and what it could not."""
+    text = '; restored: %s' % (', '.join(restored) or ('nothing' if not_restored else 'nothing was changed'))
+    if not_restored:
+        text += '; NOT restored: %s' % '; '.join(not_restored)
+    return text
 
 
 class Transaction:
@@ -121,17 +129,21 @@ class Transaction:
             try:
                 self._apply_step(step)
             except OSError as error:
-                restored, not_restored = self.rollback()
-                message = 'writing %s=%r failed: %s' % (step.name, step.text.strip(), _describe(error))
-                message += '; restored: %s' % (', '.join(restored) or 'nothing was changed')
-                if not_restored:
-                    message += '; NOT restored: %s' % '; '.join(not_restored)
-                raise ApplyError(message, step.name, error.errno, restored, not_restored) from None
+                self._fail(step.name, step.text, error)
         # an unmerge for an EBUSY attribute stopped ksmd: put run back unless the plan set it, before
         # the verification (a policy that asks for the current run is not a step, yet is checked)
         if 'run' in self.touched and not any(step.name == 'run' for step in plan.steps):
-            self._restore('run', self.touched['run'])
+            try:
+                self._restore('run', self.touched['run'])
+            except OSError as error:
+                self._fail('run', self.backend.attrs['run'].kind.format(self.touched['run']), error)
         return self._verify(plan)
+
+    def _fail(self, name: str, text: str, error: OSError) -> t.NoReturn:
+        """Roll back after the write of ``text`` to ``name`` failed, and raise the ApplyError that says so."""
+        restored, not_restored = self.rollback()
+        message = 'writing %s=%r failed: %s' % (name, text.strip(), _describe(error))
+        raise ApplyError(message + _outcome(restored, not_restored), name, error.errno, restored, not_restored)
 
     def _verify(self, plan: Plan) -> t.Dict[str, t.Any]:
         """Every requested attribute holds its value at the end, side effects included.
@@ -147,8 +159,8 @@ class Transaction:
             except OSError as error:
                 restored, not_restored = self.rollback()
                 raise ApplyError(
-                    '%s cannot be read back after the run: %s; restored: %s'
-                    % (name, _describe(error), ', '.join(restored) or 'nothing was changed'),
+                    '%s cannot be read back after the run: %s%s'
+                    % (name, _describe(error), _outcome(restored, not_restored)),
                     name,
                     error.errno,
                     restored,
@@ -156,19 +168,26 @@ class Transaction:
                 ) from None
             if name in plan.desired and not self.backend.attrs[name].kind.equivalent(plan.desired[name], actual):
                 restored, not_restored = self.rollback()
-                message = (
-                    '%s reads %r after the run instead of %r (a side effect the model did not predict); restored: %s'
-                    % (name, actual, plan.desired[name], ', '.join(restored) or 'nothing was changed')
+                message = '%s reads %r after the run instead of %r (a side effect the model did not predict)%s' % (
+                    name,
+                    actual,
+                    plan.desired[name],
+                    _outcome(restored, not_restored),
                 )
                 raise ApplyError(message, name, None, restored, not_restored)
         return after
 
     def _restore(self, name: str, value: t.Any) -> bool:
-        """Write ``value`` back if the kernel holds something else; True when a write happened."""
-        kind = self.backend.attrs[name].kind
-        if kind.equivalent(value, read_value(self.backend, self.detection, name)):
+        """Write ``value`` (as read before the run) back if the kernel holds something else, and read
+        it back; True when a write happened. Compared as read, not as a request: a value only a
+        preset gives (quiet's max_cpu_percentage of 1) is in place, and a write of it would clamp."""
+        if read_value(self.backend, self.detection, name) == value:
             return False
-        self._write(name, kind.format(value))
+        text = self.backend.attrs[name].kind.format(value)
+        self._write(name, text)
+        actual = read_value(self.backend, self.detection, name)
+        if actual != value:
+            raise OSError(errno.EIO, 'read back %r after writing %r' % (actual, text.strip()))
         return True
 
     def rollback(self) -> t.Tuple[t.List[str], t.List[str]]:

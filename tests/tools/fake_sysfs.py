@@ -24,6 +24,8 @@ import errno
 import os
 import typing as t
 
+from sysroot_tree import KSM_FILES
+
 UKSM_GOVERNORS = ('full', 'medium', 'low', 'quiet')
 # what a cpu_governor write resets, as the kernel prints it afterwards
 UKSM_PRESETS = {
@@ -63,32 +65,8 @@ UKSM_BOOT = dict(
     },
     **UKSM_PRESETS['full'],
 )
-KSM_BOOT = {
-    'advisor_mode': '[none] scan-time\n',
-    'pages_to_scan': '100\n',
-    'advisor_max_cpu': '70\n',
-    'advisor_min_pages_to_scan': '500\n',
-    'advisor_max_pages_to_scan': '30000\n',
-    'advisor_target_scan_time': '200\n',
-    'sleep_millisecs': '20\n',
-    'merge_across_nodes': '1\n',
-    'use_zero_pages': '0\n',
-    'max_page_sharing': '256\n',
-    'stable_node_chains_prune_millisecs': '2000\n',
-    'smart_scan': '1\n',
-    'run': '0\n',
-    'pages_shared': '0\n',
-    'pages_sharing': '0\n',
-    'pages_unshared': '0\n',
-    'pages_volatile': '0\n',
-    'full_scans': '0\n',
-    'stable_node_chains': '0\n',
-    'stable_node_dups': '0\n',
-    'general_profit': '0\n',
-    'pages_scanned': '0\n',
-    'ksm_zero_pages': '0\n',
-    'pages_skipped': '0\n',
-}
+# mainline KSM 6.8+ at its defaults, as the plain-tree hosts of the other unit tests
+KSM_BOOT = dict(KSM_FILES)
 BOOT = {'uksm': UKSM_BOOT, 'ksm': KSM_BOOT}
 THREAD = {'uksm': 'uksmd', 'ksm': 'ksmd'}
 # KSM values the kernel refuses to change while pages are shared

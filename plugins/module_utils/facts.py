@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 
 from . import persist
-from .hostinfo import CONFLICTING_SERVICES, ksm_zero_kib, page_size, process_names, services
+from .hostinfo import CONFLICTING_SERVICES, ksm_zero_kib, page_size, root_processes, services, thread_cpu
 from .lock import holder
 from .paths import LOCK_FILE, POLICY_FILE
 from .sysfs import Detection, detect, read_attributes
@@ -31,8 +31,14 @@ def human_bytes(count: int) -> str:
     raise AssertionError('unreachable')
 
 
-def savings(stats: t.Dict[str, t.Any], zero_bytes: t.Optional[int], page_bytes: int) -> t.Dict[str, t.Any]:
-    """Memory saved: ``pages_sharing * page_size`` plus the merged zero pages."""
+def savings(
+    stats: t.Dict[str, t.Any],
+    zero_bytes: t.Optional[int],
+    page_bytes: int,
+    cpu: t.Optional[t.Dict[str, t.Any]] = None,
+) -> t.Dict[str, t.Any]:
+    """Memory saved: ``pages_sharing * page_size`` plus the merged zero pages; and per CPU second
+    the sharing thread spent (``cpu``, from ``thread_cpu``), None when it spent none or is not running."""
     sharing = stats.get('pages_sharing')
     shared = stats.get('pages_shared')
     saved = (sharing or 0) * page_bytes + max(zero_bytes or 0, 0)
@@ -40,6 +46,7 @@ def savings(stats: t.Dict[str, t.Any], zero_bytes: t.Optional[int], page_bytes: 
         'bytes': saved,
         'human': human_bytes(saved),
         'ratio': round(float(sharing) / shared, 2) if shared and sharing is not None else None,
+        'bytes_per_cpu_second': int(saved / cpu['seconds']) if cpu and cpu['seconds'] > 0 else None,
     }
 
 
@@ -84,7 +91,8 @@ def gather(sysroot: str, backend_choice: str = 'auto') -> t.Dict[str, t.Any]:
     """The whole fact; never raises because a host lacks UKSM or KSM."""
     detection = detect(sysroot, backend_choice)
     wanted_processes = {'uksmd', 'ksmd'} | {c.process for c in CONFLICTING_SERVICES.values() if c.process}
-    running = process_names(sysroot, wanted_processes)
+    pids = root_processes(sysroot, wanted_processes)
+    running = set(pids)
     fact: t.Dict[str, t.Any] = {
         'available': detection.available,
         'reason': detection.reason,
@@ -100,6 +108,7 @@ def gather(sysroot: str, backend_choice: str = 'auto') -> t.Dict[str, t.Any]:
         'savings': None,
         'daemon': None,
         'daemon_running': None,
+        'daemon_cpu': None,
         'unknown_attributes': [],
         'errors': [],
         'defaults': {},
@@ -113,6 +122,8 @@ def gather(sysroot: str, backend_choice: str = 'auto') -> t.Dict[str, t.Any]:
         fact['policy'] = policy(sysroot, detection, {}, {})
         return fact
     tunables, choices, stats, errors = read_attributes(detection)
+    # what sharing costs: the kernel thread's CPU time, beside what it saves
+    cpu = thread_cpu(sysroot, pids[backend.thread]) if backend.thread in pids else None
     if backend.name == 'uksm':
         # UKSM reports zero pages only in /proc/meminfo, in KiB
         zero_kib = ksm_zero_kib(sysroot)
@@ -130,9 +141,10 @@ def gather(sysroot: str, backend_choice: str = 'auto') -> t.Dict[str, t.Any]:
             'choices': choices,
             'stats': stats,
             'zero_pages': zero_pages,
-            'savings': savings(stats, zero_bytes, fact['page_size']),
+            'savings': savings(stats, zero_bytes, fact['page_size'], cpu),
             'daemon': backend.thread,
             'daemon_running': backend.thread in running,
+            'daemon_cpu': cpu,
             'unknown_attributes': detection.unknown,
             'errors': errors,
             'defaults': {name: backend.attrs[name].default for name in backend.write_order(tunables)},

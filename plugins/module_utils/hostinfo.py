@@ -39,15 +39,15 @@ PROC_READ_LIMIT = 65536
 _UNIT_DIRS = (SYSTEM_UNITS, 'usr/lib/systemd/system', 'lib/systemd/system')
 
 
-def process_names(sysroot: str, names: t.Iterable[str]) -> t.Set[str]:
-    """Which of ``names`` run as a root process (kernel threads included), by ``/proc/<pid>/comm``.
+def root_processes(sysroot: str, names: t.Iterable[str]) -> t.Dict[str, int]:
+    """Which of ``names`` run as a root process (kernel threads included), by ``/proc/<pid>/comm``: name -> pid.
 
     Any process may rename itself (prctl PR_SET_NAME): one of a guest's account calling itself
     ``uksmd`` must not make a write to ``run`` look safe, so only processes owned by root count
     (kernel threads and the conflicting services all are).
     """
     names = set(names)
-    found: t.Set[str] = set()
+    found: t.Dict[str, int] = {}
     proc = host_path(sysroot, 'proc')
     try:
         entries = os.scandir(proc)
@@ -59,14 +59,52 @@ def process_names(sysroot: str, names: t.Iterable[str]) -> t.Set[str]:
                 continue
             try:
                 name = read_text(os.path.join(entry.path, 'comm')).strip()
-                if name not in names or entry.stat(follow_symlinks=False).st_uid != 0:
+                if name not in names or name in found or entry.stat(follow_symlinks=False).st_uid != 0:
                     continue
             except OSError:
                 continue  # the process ended while we looked
-            found.add(name)
-            if found == names:
+            found[name] = int(entry.name)
+            if len(found) == len(names):
                 break
     return found
+
+
+def process_names(sysroot: str, names: t.Iterable[str]) -> t.Set[str]:
+    """Which of ``names`` run as a root process (see ``root_processes``)."""
+    return set(root_processes(sysroot, names))
+
+
+# /proc/<pid>/stat fields after the command name's closing parenthesis (proc(5) numbers them from 1
+# with the pid: utime is field 14, stime 15, starttime 22), all in clock ticks.
+_UTIME, _STIME, _STARTTIME = 11, 12, 19
+
+
+def thread_cpu(sysroot: str, pid: int) -> t.Optional[t.Dict[str, t.Any]]:
+    """CPU time of a kernel thread: ``seconds`` (utime + stime) and ``percent_since_start`` (those
+    seconds over the thread's lifetime, from its start time and ``/proc/uptime``); None when unreadable.
+
+    The command name may hold spaces and parentheses, so the fields are counted from the last ')'.
+    """
+    try:
+        stat_text = read_text(host_path(sysroot, 'proc/%d/stat' % pid), PROC_READ_LIMIT)
+        uptime_text = read_text(host_path(sysroot, 'proc/uptime'), PROC_READ_LIMIT)
+    except OSError:
+        return None
+    fields = stat_text.rpartition(')')[2].split()
+    if len(fields) <= _STARTTIME or not all(_is_decimal(fields[i]) for i in (_UTIME, _STIME, _STARTTIME)):
+        return None
+    ticks = os.sysconf('SC_CLK_TCK')
+    seconds = (int(fields[_UTIME]) + int(fields[_STIME])) / ticks
+    try:
+        uptime = float(uptime_text.split()[0])
+    except (IndexError, ValueError):
+        uptime = None
+    lifetime = None if uptime is None else uptime - int(fields[_STARTTIME]) / ticks
+    return {
+        'pid': pid,
+        'seconds': round(seconds, 2),
+        'percent_since_start': round(100.0 * seconds / lifetime, 3) if lifetime and lifetime > 0 else None,
+    }
 
 
 def ksm_zero_kib(sysroot: str) -> t.Optional[int]:

@@ -158,6 +158,12 @@ def render(fact: t.Dict[str, t.Any]) -> str:
                 len(fact['errors']), label
             ),
         ]
+        if fact.get('daemon_cpu'):
+            # what sharing costs, a counter: rate() gives the thread's share of one CPU
+            text = 'CPU time the %s kernel thread has spent (utime + stime of /proc/<pid>/stat).' % fact['daemon']
+            families.append(
+                Family('daemon_cpu_seconds_total', 'counter', text).add(fact['daemon_cpu']['seconds'], label)
+            )
         if fact['zero_pages'] is not None:
             families.append(
                 Family('zero_pages', 'gauge', 'Empty pages merged with the zero page.').add(fact['zero_pages'], label)

@@ -138,6 +138,13 @@ ansible_facts:
               description: C(pages_sharing / pages_shared), null when nothing is shared.
               type: float
               sample: 40.0
+            bytes_per_cpu_second:
+              description:
+                - Memory saved per second of CPU time the sharing thread has spent
+                  (RV(ansible_facts.uksm.savings.bytes) over RV(ansible_facts.uksm.daemon_cpu.seconds)), that is what
+                  sharing returns for what it costs. Null when the thread is not running or has spent no CPU time.
+              type: int
+              sample: 52428800
         daemon:
           description: Name of the kernel thread, C(uksmd) or C(ksmd).
           type: str
@@ -146,6 +153,27 @@ ansible_facts:
             - Whether that kernel thread exists. A UKSM host without C(uksmd) merges nothing any more
               and a write to C(run) would block forever; it needs a reboot.
           type: bool
+        daemon_cpu:
+          description:
+            - What sharing costs, the CPU time of that kernel thread since it started (from
+              C(/proc/<pid>/stat) and C(/proc/uptime)). Null when the thread is not running or its
+              figures cannot be read.
+          type: dict
+          contains:
+            pid:
+              description: Process id of the kernel thread.
+              type: int
+              sample: 48
+            seconds:
+              description: User plus system CPU time, in seconds (C(utime + stime) over the clock tick).
+              type: float
+              sample: 3.75
+            percent_since_start:
+              description:
+                - RV(ansible_facts.uksm.daemon_cpu.seconds) over the thread's lifetime, in percent of one CPU.
+                  Null when the uptime cannot be read.
+              type: float
+              sample: 0.512
         unknown_attributes:
           description: Files in the interface directory that the knob model does not know.
           type: list

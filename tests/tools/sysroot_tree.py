@@ -131,6 +131,16 @@ def process(root: str, pid: int, comm: str) -> str:
     return put(root, 'proc/%d/comm' % pid, comm + '\n')
 
 
+def thread_cpu(root: str, pid: int, comm: str, utime: int, stime: int, starttime: int, uptime: str) -> None:
+    """``/proc/<pid>/stat`` of a sleeping kernel thread with these CPU times and start time (clock ticks),
+    and ``/proc/uptime`` (seconds, as the kernel prints them: ``'12345.67 890.12'``)."""
+    fields = [str(pid), '(%s)' % comm, 'S', '2', '0', '0', '0', '-1', '2129984', '0', '0', '0', '0']
+    fields += [str(utime), str(stime), '0', '0', '25', '5', '1', '0', str(starttime)]
+    fields += ['0'] * (52 - len(fields))
+    put(root, 'proc/%d/stat' % pid, ' '.join(fields) + '\n')
+    put(root, 'proc/uptime', uptime + '\n')
+
+
 def meminfo(root: str, zero_kib: t.Optional[int] = None) -> str:
     """``/proc/meminfo``, with a ``KsmZeroPages`` line when ``zero_kib`` is given (UKSM kernels)."""
     text = 'MemTotal:       16384000 kB\nMemFree:         8192000 kB\n'

@@ -369,7 +369,12 @@ class SimHost:
         save_doc(self.paths, self.doc)
         state = self.doc["kernel"]
         name = thread_name(self.variant)
-        key = (state.get("%s_alive" % name, True), state.get("zero_pages_kb"))
+        key = (
+            state.get("%s_alive" % name, True),
+            state.get("zero_pages_kb"),
+            state.get("daemon_cpu_ticks"),
+            state.get("uptime_seconds"),
+        )
         if key != self._proc_key:
             sync_proc(self.paths.proc, self.variant, state)
             self._proc_key = key

@@ -120,6 +120,9 @@ class KsmKernel(SysfsKernel):
             "advisor_target_scan_time": 200,
             "pages_volatile": 0,
             # simulator knobs
+            # /proc: ksmd's CPU time (stime, USER_HZ clock ticks; none before run=1) and the uptime in seconds
+            "daemon_cpu_ticks": 0,
+            "uptime_seconds": 7500.0,
             "ksmd_alive": True,
             "offlining": False,
             "unmerge_error": None,

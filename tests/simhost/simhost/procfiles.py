@@ -96,8 +96,13 @@ def render_meminfo(variant: Variant, state: Dict[str, Any]) -> str:
     return "".join(lines)
 
 
-def render_stat(pid: int, comm: str, ppid: int, nice: int) -> str:
-    """A /proc/<pid>/stat line with the 52 fields of a sleeping kernel thread."""
+#: the clock tick of /proc/<pid>/stat times (USER_HZ, 100 on every architecture Linux exports it for)
+USER_HZ = 100
+
+
+def render_stat(pid: int, comm: str, ppid: int, nice: int, cpu_ticks: int = 12) -> str:
+    """A /proc/<pid>/stat line with the 52 fields of a sleeping kernel thread; ``cpu_ticks`` of
+    system time (field 15, stime), started ``pid + 20`` ticks after boot (field 22)."""
     init = pid == 1
     flags = 4194560 if init else 2129984  # kernel threads carry PF_KTHREAD
     group = "1" if init else "0"
@@ -116,7 +121,7 @@ def render_stat(pid: int, comm: str, ppid: int, nice: int) -> str:
         "0",
         "0",
         "0",
-        "12",
+        str(cpu_ticks),
         "0",
         "0",
         str(20 + nice),
@@ -156,15 +161,21 @@ def sync_proc(proc_dir: str, variant: Variant, state: Optional[Dict[str, Any]]) 
     os.makedirs(os.path.join(proc_dir, "sys", "kernel"), exist_ok=True)
     write_file(os.path.join(proc_dir, "sys", "kernel", "osrelease"), variant.osrelease + "\n")
     write_file(os.path.join(proc_dir, "meminfo"), render_meminfo(variant, state), 0o444)
+    uptime = float(state.get("uptime_seconds", 7500.0))
+    write_file(os.path.join(proc_dir, "uptime"), "%.2f %.2f\n" % (uptime, uptime * 1.9), 0o444)
     wanted = {pid: (comm, ppid, nice) for pid, comm, ppid, nice in processes(variant, state)}
     for entry in os.listdir(proc_dir):
         if entry.isdigit() and int(entry) not in wanted:
             shutil.rmtree(os.path.join(proc_dir, entry))
     for pid, (comm, ppid, nice) in wanted.items():
         pid_dir = os.path.join(proc_dir, str(pid))
+        # the sharing thread's CPU time moves; every other process is written once
+        cpu_ticks = int(state.get("daemon_cpu_ticks", 12)) if pid == KSM_THREAD_PID else 12
         if os.path.isdir(pid_dir):
+            if pid == KSM_THREAD_PID:
+                write_file(os.path.join(pid_dir, "stat"), render_stat(pid, comm, ppid, nice, cpu_ticks), 0o444)
             continue
         os.makedirs(pid_dir)
         write_file(os.path.join(pid_dir, "comm"), comm + "\n")
-        write_file(os.path.join(pid_dir, "stat"), render_stat(pid, comm, ppid, nice), 0o444)
+        write_file(os.path.join(pid_dir, "stat"), render_stat(pid, comm, ppid, nice, cpu_ticks), 0o444)
         write_file(os.path.join(pid_dir, "cmdline"), "/sbin/init\0" if pid == 1 else "", 0o444)

@@ -90,6 +90,7 @@ def boot_state(
             full_scans=3,
             pages_scanned=120000,
             general_profit=10 * 4096 - 40015 * 64,
+            daemon_cpu_ticks=6000,  # a minute of CPU for 40 KiB saved: sharing that does not pay
         )
     elif active:
         patch.update(
@@ -104,6 +105,7 @@ def boot_state(
             pages_scanned=4800000,
             pages_skipped=1000,
             general_profit=4200 * 4096 - 13700 * 64,
+            daemon_cpu_ticks=1500,  # ksmd's 15 s of CPU since run=1
         )
     patch.update(overrides or {})
     kernel.merge_state(patch)

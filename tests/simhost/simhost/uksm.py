@@ -115,6 +115,9 @@ class UksmKernel(SysfsKernel):
             "hash_strength": 44,
             "sleep_times": 1875,
             "zero_pages_kb": 524288,
+            # /proc: uksmd's CPU time (stime, USER_HZ clock ticks) and the host's uptime in seconds
+            "daemon_cpu_ticks": 37500,
+            "uptime_seconds": 7500.0,
             # simulator knobs and hazard bookkeeping
             "uksmd_alive": True,
             "hang_seconds": 5,

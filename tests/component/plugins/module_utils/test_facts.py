@@ -59,6 +59,24 @@ def test_dead_uksmd_is_reported(make_host):
     host.write('cpu_ratios', '20 40 MAX/4 10000\n')  # the kernel hazard: uksmd dies
     fact = gather(host.paths.root)
     assert fact['available'] and fact['daemon_running'] is False
+    assert fact['daemon_cpu'] is None and fact['savings']['bytes_per_cpu_second'] is None
+
+
+def test_daemon_cpu_follows_the_threads_cpu_time(make_host):
+    host = make_host('uksm')
+    fact = gather(host.paths.root)
+    # 375 s of CPU over 7500 s of uptime, less the 0.62 s before the thread started
+    assert fact['daemon_cpu'] == {'pid': 42, 'seconds': 375.0, 'percent_since_start': round(37500 / 7499.38, 3)}
+    assert fact['savings']['bytes_per_cpu_second'] == int(fact['savings']['bytes'] / 375.0)
+    host.set_state(daemon_cpu_ticks=75000, uptime_seconds=7560.0)
+    later = gather(host.paths.root)['daemon_cpu']
+    assert later['seconds'] == 750.0 and later['percent_since_start'] > fact['daemon_cpu']['percent_since_start']
+
+
+def test_daemon_cpu_of_an_idle_ksmd_is_zero_seconds_and_no_ratio(make_host):
+    fact = gather(make_host('ksm').paths.root)
+    assert fact['daemon_cpu']['seconds'] == 0.0 and fact['daemon_cpu']['percent_since_start'] == 0.0
+    assert fact['savings']['bytes_per_cpu_second'] is None
 
 
 @pytest.mark.parametrize(

@@ -59,6 +59,8 @@ def expected(fact):
     put('uksm_info', 1, backend=backend, **{name: value for name, value in tunables.items() if isinstance(value, str)})
     put('uksm_daemon_running', int(fact['daemon_running']), backend=backend)
     put('uksm_saved_bytes', fact['savings']['bytes'], backend=backend)
+    if fact['daemon_cpu'] is not None:
+        put('uksm_daemon_cpu_seconds_total', fact['daemon_cpu']['seconds'], backend=backend)
     put('uksm_unreadable_attributes', len(fact['errors']), backend=backend)
     if fact['zero_pages'] is not None:
         put('uksm_zero_pages', fact['zero_pages'], backend=backend)

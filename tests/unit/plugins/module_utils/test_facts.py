@@ -95,8 +95,10 @@ def test_uksm_fact_on_a_file_tree(tmp_path):
         'bytes': 48000 * page + 524288 * 1024,
         'human': human_bytes(48000 * page + 524288 * 1024),
         'ratio': 40.0,
+        # no /proc/<pid>/stat in this tree: the cost is unknown, not zero
+        'bytes_per_cpu_second': None,
     }
-    assert fact['daemon'] == 'uksmd' and fact['daemon_running'] is True
+    assert fact['daemon'] == 'uksmd' and fact['daemon_running'] is True and fact['daemon_cpu'] is None
     assert fact['writable'] is True
     assert fact['errors'] == [] and fact['unknown_attributes'] == []
     # the defaults of the tunables present, in write order; a fresh kernel holds them all
@@ -147,7 +149,12 @@ def test_ksm_fact_takes_zero_pages_and_profit_from_sysfs(tmp_path):
     assert fact['daemon'] == 'ksmd' and fact['daemon_running'] is True
     assert fact['zero_pages'] == 10 and fact['stats']['ksm_zero_pages'] == 10
     assert fact['stats']['general_profit'] == -2520000
-    assert fact['savings'] == {'bytes': 260 * page, 'human': human_bytes(260 * page), 'ratio': 2.5}
+    assert fact['savings'] == {
+        'bytes': 260 * page,
+        'human': human_bytes(260 * page),
+        'ratio': 2.5,
+        'bytes_per_cpu_second': None,
+    }
     assert fact['tunables']['advisor_mode'] == 'none' and fact['tunables']['run'] == 1
     assert fact['choices'] == {'advisor_mode': ['none', 'scan-time']}
     assert fact['defaults']['run'] == 0 and fact['defaults']['pages_to_scan'] == 100
@@ -162,7 +169,12 @@ def test_old_ksm_fact_has_no_zero_pages_and_defaults_for_present_tunables_only(t
     root = str(tmp_path)
     sysroot_tree.ksm_old(root)
     fact = gather(root)
-    assert fact['zero_pages'] is None and fact['savings'] == {'bytes': 0, 'human': '0 B', 'ratio': None}
+    assert fact['zero_pages'] is None and fact['savings'] == {
+        'bytes': 0,
+        'human': '0 B',
+        'ratio': None,
+        'bytes_per_cpu_second': None,
+    }
     assert set(fact['defaults']) == set(fact['tunables'])
     assert 'advisor_mode' not in fact['tunables'] and 'smart_scan' not in fact['defaults']
     assert fact['choices'] == {}
@@ -336,8 +348,22 @@ def test_human_bytes_beyond_the_common_units(count, text):
 )
 def test_savings(stats, zero_bytes, expected):
     result = savings(stats, zero_bytes, 4096)
-    assert result == dict(expected, human=human_bytes(expected['bytes']))
+    assert result == dict(expected, human=human_bytes(expected['bytes']), bytes_per_cpu_second=None)
     assert type(result['bytes']) is int
+
+
+@pytest.mark.parametrize(
+    'cpu, expected',
+    [
+        ({'pid': 48, 'seconds': 4.0, 'percent_since_start': 1.0}, 300 * 4096 // 4),
+        ({'pid': 48, 'seconds': 0.0, 'percent_since_start': 0.0}, None),  # nothing spent: no ratio, no division
+        (None, None),  # no thread
+    ],
+)
+def test_savings_per_cpu_second(cpu, expected):
+    result = savings({'pages_sharing': 300, 'pages_shared': 100}, None, 4096, cpu)
+    assert result['bytes_per_cpu_second'] == expected
+    assert expected is None or type(result['bytes_per_cpu_second']) is int
 
 
 def test_an_unavailable_interface_is_not_writable():

@@ -14,6 +14,7 @@ import time
 import typing as t
 
 import pytest
+import sysroot_tree
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -22,6 +23,8 @@ from ansible_collections.litevirt.uksm.plugins.module_utils.hostinfo import (
     PROC_READ_LIMIT,
     ksm_zero_kib,
     process_names,
+    root_processes,
+    thread_cpu,
 )
 from ansible_collections.litevirt.uksm.plugins.module_utils.sysfs import READ_LIMIT
 
@@ -224,3 +227,70 @@ def test_process_names_with_a_fifo_as_comm_returns_without_hanging(tmp_path) -> 
 def test_garbled_comm_is_refused_as_no_process(tmp_path, comm: bytes) -> None:
     _comm_tree(str(tmp_path), {'42': comm})
     assert process_names(str(tmp_path), ['uksmd']) == set()
+
+
+# -- the sharing thread's CPU time (/proc/<pid>/stat, /proc/uptime) --------------------------------
+TICKS = os.sysconf('SC_CLK_TCK')
+
+
+def test_thread_cpu_is_utime_plus_stime_over_the_thread_lifetime(tmp_path):
+    root = str(tmp_path)
+    # 3 s user + 1 s system, started 5 s after boot, 105 s of uptime: 4 s over 100 s
+    sysroot_tree.thread_cpu(root, 48, 'ksmd', 3 * TICKS, 1 * TICKS, 5 * TICKS, '105.00 200.00')
+    assert thread_cpu(root, 48) == {'pid': 48, 'seconds': 4.0, 'percent_since_start': 4.0}
+
+
+def test_thread_cpu_counts_fields_after_the_last_parenthesis_of_the_name(tmp_path):
+    root = str(tmp_path)
+    sysroot_tree.thread_cpu(root, 7, 'a) (b c', 150, 50, 0, '400.0 1.0')
+    assert thread_cpu(root, 7)['seconds'] == round(200 / TICKS, 2)
+
+
+@pytest.mark.parametrize(
+    'uptime',
+    ['', 'soon', '5.00 1.00'],  # empty, not a number, a thread that started after this uptime
+    ids=['empty', 'not-a-number', 'before-start'],
+)
+def test_thread_cpu_without_a_usable_uptime_has_seconds_but_no_percent(tmp_path, uptime):
+    root = str(tmp_path)
+    sysroot_tree.thread_cpu(root, 48, 'ksmd', 2 * TICKS, 0, 10 * TICKS, uptime)
+    assert thread_cpu(root, 48) == {'pid': 48, 'seconds': 2.0, 'percent_since_start': None}
+
+
+@pytest.mark.parametrize(
+    'stat',
+    [
+        '',
+        '48 (ksmd) S 2 0',
+        '48 (ksmd) S ' + ' '.join(['x'] * 30),
+        '48 (ksmd) S 2 0 0 0 -1 0 0 0 0 0 -1 1 0 0 0 0 0 0 0 5',
+    ],
+    ids=['empty', 'short', 'not-decimal', 'negative-utime'],
+)
+def test_thread_cpu_of_a_malformed_stat_is_none(tmp_path, stat):
+    root = str(tmp_path)
+    sysroot_tree.put(root, 'proc/48/stat', stat)
+    sysroot_tree.put(root, 'proc/uptime', '100.0 1.0\n')
+    assert thread_cpu(root, 48) is None
+
+
+def test_thread_cpu_of_a_thread_that_is_gone_is_none(tmp_path):
+    assert thread_cpu(str(tmp_path), 48) is None
+
+
+@FILES
+@given(st.binary(max_size=600))
+def test_thread_cpu_never_raises_on_arbitrary_bytes(data):
+    with tempfile.TemporaryDirectory() as root:
+        sysroot_tree.put(root, 'proc/48/stat', data)
+        sysroot_tree.put(root, 'proc/uptime', data)
+        result = thread_cpu(root, 48)
+        assert result is None or (result['seconds'] >= 0 and result['pid'] == 48)
+
+
+def test_root_processes_names_the_pid_of_each(tmp_path):
+    root = str(tmp_path)
+    sysroot_tree.process(root, 48, 'ksmd')
+    sysroot_tree.process(root, 900, 'ksmtuned')
+    sysroot_tree.process(root, 901, 'bash')
+    assert root_processes(root, ['ksmd', 'ksmtuned', 'uksmd']) == {'ksmd': 48, 'ksmtuned': 900}

@@ -400,3 +400,18 @@ def test_main_writes_to_the_output_given(tmp_path, capsys):
     assert capsys.readouterr().out == ''
     assert samples_of(sysroot_tree.read(root, 'srv/textfile/uksm.prom'))[0][('uksm_available', _labels())] == '0'
     assert stat.S_IMODE(os.stat(os.path.join(root, 'srv/textfile/uksm.prom')).st_mode) == 0o644
+
+
+def test_daemon_cpu_is_a_counter_in_seconds_beside_the_savings(tmp_path):
+    root = _uksm_tree(str(tmp_path))
+    ticks = os.sysconf('SC_CLK_TCK')
+    # no /proc/17/stat yet: no cost sample, never a 0 presented as one
+    assert gather(root)['daemon_cpu'] is None
+    assert 'uksm_daemon_cpu_seconds_total' not in metrics.render(gather(root))
+    sysroot_tree.thread_cpu(root, 17, 'uksmd', 250 * ticks // 100, 125 * ticks // 100, 0, '750.00 1.00')
+    fact = gather(root)
+    samples, declared = samples_of(metrics.render(fact))
+    assert samples[('uksm_daemon_cpu_seconds_total', _labels(backend='uksm'))] == repr(3.75)
+    assert declared['uksm_daemon_cpu_seconds_total'] == 'counter'
+    assert fact['daemon_cpu'] == {'pid': 17, 'seconds': 3.75, 'percent_since_start': 0.5}
+    assert fact['savings']['bytes_per_cpu_second'] == int(fact['savings']['bytes'] / 3.75)

@@ -349,7 +349,7 @@ def test_human_bytes_beyond_the_common_units(count, text):
 def test_savings(stats, zero_bytes, expected):
     result = savings(stats, zero_bytes, 4096)
     assert result == dict(expected, human=human_bytes(expected['bytes']), bytes_per_cpu_second=None)
-    assert type(result['bytes']) is int
+    assert isinstance(result['bytes'], int) and not isinstance(result['bytes'], bool)
 
 
 @pytest.mark.parametrize(
@@ -363,7 +363,7 @@ def test_savings(stats, zero_bytes, expected):
 def test_savings_per_cpu_second(cpu, expected):
     result = savings({'pages_sharing': 300, 'pages_shared': 100}, None, 4096, cpu)
     assert result['bytes_per_cpu_second'] == expected
-    assert expected is None or type(result['bytes_per_cpu_second']) is int
+    assert expected is None or isinstance(result['bytes_per_cpu_second'], int)
 
 
 def test_an_unavailable_interface_is_not_writable():

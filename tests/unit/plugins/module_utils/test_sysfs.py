@@ -220,7 +220,7 @@ def test_uksm_values_are_typed_and_sorted_into_tunables_choices_and_stats(tmp_pa
     assert choices == {'cpu_governor': ['full', 'medium', 'low', 'quiet']}
     assert set(stats) == set(UKSM.statistics)
     assert stats['pages_scanned'] == 10 << 40 and stats['pages_sharing'] == 48000
-    assert all(type(value) is int for value in stats.values())
+    assert all(isinstance(value, int) and not isinstance(value, bool) for value in stats.values())
 
 
 def test_ksm_values_keep_a_negative_profit_and_the_advisor_choice(tmp_path):

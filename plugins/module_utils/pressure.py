@@ -1,0 +1,81 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, litevirt.uksm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the litevirt.uksm collection: not a public API, it may change in any release.
+"""Memory pressure tiers: how available memory is measured and which tier it calls for.
+
+A policy may carry an ordered list of tiers, each with an ``available_below_percent`` threshold
+(strictly decreasing: the deeper the tier, the scarcer the memory) and settings applied on top of
+the base policy while it is in force. Availability is MemAvailable over MemTotal, which counts
+reclaimable caches the way the kernel itself estimates them (ksmtuned's MemFree + Buffers + Cached
+overstates it). Stepping up is immediate; stepping down waits until availability is past the
+threshold by the hysteresis, so a host hovering at a threshold does not flap.
+
+Stdlib only and no I/O besides the /proc reads: the pressure tuner runs this from a timer.
+"""
+
+from __future__ import annotations
+
+from .errors import UksmError
+from .value_kinds import is_decimal
+
+TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotations are strings
+if TYPE_CHECKING:
+    import typing as t
+
+
+class TierError(UksmError):
+    """Tiers that cannot be used: thresholds out of range or not strictly decreasing."""
+
+
+def available_percent(meminfo: str) -> t.Optional[float]:
+    """MemAvailable over MemTotal in percent, from the text of ``/proc/meminfo``; None without both."""
+    values = {}
+    for line in meminfo.splitlines():
+        fields = line.split()
+        if len(fields) == 3 and fields[0] in ('MemTotal:', 'MemAvailable:') and fields[2] == 'kB':
+            if is_decimal(fields[1]):
+                values[fields[0]] = int(fields[1])
+    total, available = values.get('MemTotal:'), values.get('MemAvailable:')
+    if not total or available is None:
+        return None
+    return 100.0 * min(available, total) / total
+
+
+def check_thresholds(thresholds: t.Sequence[t.Any]) -> t.List[int]:
+    """The tiers' ``available_below_percent`` values as ints; raises ``TierError`` naming the bad one."""
+    checked: t.List[int] = []
+    for index, value in enumerate(thresholds):
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 99:
+            raise TierError(
+                'tier %d: available_below_percent=%r is not accepted; accepted: a whole number from 1 to 99'
+                % (index, value)
+            )
+        if checked and value >= checked[-1]:
+            raise TierError(
+                'tier %d: available_below_percent=%d is not below the previous tier\'s %d; accepted: '
+                'strictly decreasing thresholds, the scarcest memory last' % (index, value, checked[-1])
+            )
+        checked.append(value)
+    return checked
+
+
+def choose_tier(
+    available: float, thresholds: t.Sequence[int], current: t.Optional[int], hysteresis: float
+) -> t.Optional[int]:
+    """The tier in force after measuring ``available`` percent, given the tier in force now (None: the base).
+
+    Up at once to the deepest tier whose threshold availability is below; down one tier at a time,
+    each only once availability is at or above that tier's threshold plus ``hysteresis``.
+    """
+    deepest = None
+    for index, threshold in enumerate(thresholds):
+        if available < threshold:
+            deepest = index
+    if current is not None and current >= len(thresholds):
+        current = len(thresholds) - 1 if thresholds else None  # the policy lost tiers since
+    if deepest is not None and (current is None or deepest > current):
+        return deepest
+    while current is not None and available >= thresholds[current] + hysteresis:
+        current = current - 1 if current > 0 else None
+    return current

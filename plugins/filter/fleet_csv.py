@@ -10,9 +10,16 @@ version_added: 0.1.0
 author: litevirt engineering (@litevirt)
 short_description: The rows of a fleet summary as CSV
 description:
-  - One line per host of a P(litevirt.uksm.fleet_summary#filter) result, after a header line naming the
-    columns C(host), C(status), C(available), C(backend), C(governor), C(saved_bytes), C(saved_human),
-    C(ratio), C(drift), C(policy_persisted), C(policy_error), C(unit_enabled), C(daemon_running), C(reason).
+  - One line per host of a P(litevirt.uksm.fleet_summary#filter) result, in its order (most memory saved per
+    CPU second first), after a header line naming the columns C(host), C(status), C(available), C(backend),
+    C(governor), C(saved_bytes), C(saved_human), C(ratio), C(drift), C(policy_persisted), C(policy_error),
+    C(unit_enabled), C(daemon_running), C(reason), C(cpu_seconds), C(cpu_percent_since_start),
+    C(bytes_per_cpu_second).
+  - The last three say what sharing costs, from C(daemon_cpu) of M(litevirt.uksm.uksm_facts) - the CPU
+    seconds of the C(uksmd)/C(ksmd) kernel thread, that time in percent of one CPU since the thread started - and
+    what it returns for it, the memory saved per CPU second. They were added after the others, so that
+    consumers that read columns by position keep working. They are empty for a host whose thread is not
+    running or cannot be read, and for facts of collection versions without C(daemon_cpu).
   - Booleans are V(true) or V(false), null values are empty, the drifted attributes are separated by spaces.
 options:
   _input:
@@ -34,8 +41,9 @@ _value:
   description: The CSV text, lines ending with a newline.
   type: str
   sample: |
-    host,status,available,backend,governor,saved_bytes,saved_human,ratio,drift,policy_persisted,policy_error,unit_enabled,daemon_running,reason
-    hv01,ok,true,uksm,full,733478912,699.5 MiB,40.0,,false,,false,true,
+    host,status,available,backend,governor,saved_bytes,saved_human,ratio,drift,policy_persisted,policy_error,unit_enabled,daemon_running,reason,cpu_seconds,cpu_percent_since_start,bytes_per_cpu_second
+    hv01,ok,true,uksm,full,733478912,699.5 MiB,40.0,,false,,false,true,,90.25,0.104,8127190
+    hv02,ok,true,ksm,,0,0 B,,,false,,false,true,,,,
 '''
 
 from ansible.errors import AnsibleTypeError

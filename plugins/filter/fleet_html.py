@@ -11,9 +11,15 @@ author: litevirt engineering (@litevirt)
 short_description: A fleet summary as a self-contained HTML page
 description:
   - Renders a P(litevirt.uksm.fleet_summary#filter) result as one HTML page that needs no network to view
-    it, with the totals, a chart of memory saved per host and a table of every host.
-  - The style is inline CSS and the chart inline SVG (horizontal bars, largest first, one per host that saves
-    memory); the page has no script and refers to no other file or URL. Host names and values are HTML-escaped.
+    it, with the totals (what sharing saves and what it costs in CPU time), a chart of memory saved beside CPU
+    time per host, and a table of every host.
+  - The style is inline CSS and the chart inline SVG. Per host, in the summary's order (most memory saved per
+    CPU second first), it has a bar of memory saved and, in a second panel with its own scale, a bar of CPU
+    seconds of the C(uksmd)/C(ksmd) thread, then the memory saved per CPU second as text. Only hosts that save
+    memory or report CPU time get a row. A host whose thread is not running shows C(not running), one whose
+    CPU time cannot be read (or whose facts come from an older collection) C(n/a), never a 0.
+  - The chart has a text alternative and every bar a tooltip; the page has no script and refers to no other
+    file or URL. Host names and values are HTML-escaped.
 positional: title, generated
 options:
   _input:

@@ -13,8 +13,10 @@ description:
   - Turns each host's C(ansible_facts.uksm) (from M(litevirt.uksm.uksm_facts)) into one report row and
     adds up the fleet's totals. Used by the C(litevirt.uksm.report) playbook; the result feeds
     P(litevirt.uksm.fleet_csv#filter) and P(litevirt.uksm.fleet_html#filter) and is written as C(report.json).
-  - Nothing is recomputed from the kernel values. Memory saved is the fact's C(savings.bytes) and
-    drift is the fact's C(policy.drift), the collection's one definition of drift.
+  - Nothing is recomputed from the kernel values. Memory saved is the fact's C(savings.bytes),
+    drift is the fact's C(policy.drift), the collection's one definition of drift, and what sharing costs is
+    the fact's C(daemon_cpu) and C(savings.bytes_per_cpu_second). Facts of collection versions that lack these
+    two keys are read as if the thread's CPU time could not be read.
 options:
   _input:
     description:
@@ -48,19 +50,29 @@ _value:
           C(cpu_governor); C(drifted) hosts with a non-empty C(policy.drift); C(without_interface) hosts reached
           where no UKSM/KSM interface is available; C(unreachable) hosts not reached or without facts;
           C(failed) hosts reached where the module failed; C(with_savings) hosts saving more than 0 bytes.
+        - What sharing costs. C(cpu_hosts) hosts whose C(uksmd)/C(ksmd) thread reports its CPU time
+          (C(daemon_cpu) not null); C(cpu_seconds) the sum of that CPU time, rounded to hundredths, null when no
+          host reports it; C(bytes_per_cpu_second) the memory saved by those hosts over that CPU time (an
+          integer), null when it is 0.
       type: dict
       sample: {hosts: 4, saved_bytes: 21676032, saved_human: 20.7 MiB, by_backend: {ksm: 1, uksm: 1},
-               by_governor: {full: 1}, drifted: 1, without_interface: 1, unreachable: 1, failed: 0, with_savings: 2}
+               by_governor: {full: 1}, drifted: 1, without_interface: 1, unreachable: 1, failed: 0, with_savings: 2,
+               cpu_hosts: 2, cpu_seconds: 92.5, bytes_per_cpu_second: 234335}
     hosts:
       description:
-        - One row per host, sorted by name, with C(host), C(status) (V(ok), V(unavailable), V(unreachable) or
+        - One row per host, with C(host), C(status) (V(ok), V(unavailable), V(unreachable) or
           V(failed)), C(available), C(backend), C(governor), C(saved_bytes), C(saved_human), C(ratio), C(drift)
-          (list of attributes), C(policy_persisted), C(policy_error), C(unit_enabled), C(daemon_running) and
-          C(reason). Values that do not apply to the host are null.
+          (list of attributes), C(policy_persisted), C(policy_error), C(unit_enabled), C(daemon_running),
+          C(reason), C(cpu_seconds) and C(cpu_percent_since_start) (C(daemon_cpu.seconds) and
+          C(daemon_cpu.percent_since_start)) and C(bytes_per_cpu_second) (C(savings.bytes_per_cpu_second)).
+          Values that do not apply to the host, or that it does not report, are null.
+        - Sorted by what sharing returns for what it costs, C(bytes_per_cpu_second), highest first (equal
+          figures by host name); then the hosts without that figure, by status (V(ok), V(unavailable),
+          V(unreachable), V(failed)) and within a status by host name. The order never depends on the input's.
       type: list
       elements: dict
     drifted_hosts:
-      description: Names of the hosts counted in C(totals.drifted).
+      description: Names of the hosts counted in C(totals.drifted), sorted by name, as are the lists below.
       type: list
       elements: str
     without_interface_hosts:

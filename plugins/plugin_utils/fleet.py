@@ -4,7 +4,9 @@
 """The fleet report's data: one row per host from its ``uksm_facts``, and the fleet's totals.
 
 Controller side. Nothing here recomputes a host's state: memory saved is the fact's
-``savings.bytes`` and drift is the fact's ``policy.drift`` (``plan.drift()``, the one definition).
+``savings.bytes``, drift is the fact's ``policy.drift`` (``plan.drift()``, the one definition), and
+what sharing costs is the fact's ``daemon_cpu`` and ``savings.bytes_per_cpu_second``. Facts of older
+collection versions lack those two keys: they read as null, as for a host whose thread is not running.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from ansible_collections.litevirt.uksm.plugins.module_utils.facts import human_b
 OK, UNAVAILABLE, UNREACHABLE, FAILED = 'ok', 'unavailable', 'unreachable', 'failed'
 STATUSES = (OK, UNAVAILABLE, UNREACHABLE, FAILED)
 
-# the CSV's columns, in order: every key of a row
+# the CSV's columns, in order: every key of a row. New columns go at the end, so that existing
+# consumers of the CSV keep their column positions.
 COLUMNS = (
     'host',
     'status',
@@ -36,6 +39,10 @@ COLUMNS = (
     'unit_enabled',
     'daemon_running',
     'reason',
+    # what sharing costs (daemon_cpu of the fact) and what it returns for it
+    'cpu_seconds',
+    'cpu_percent_since_start',
+    'bytes_per_cpu_second',
 )
 
 Row = dict[str, t.Any]
@@ -91,7 +98,24 @@ def host_row(host: str, value: t.Any) -> Row:
             ratio=savings.get('ratio'),
             daemon_running=fact.get('daemon_running'),
         )
+        cpu = fact.get('daemon_cpu')
+        if isinstance(cpu, Mapping) and cpu.get('seconds') is not None:
+            row.update(
+                cpu_seconds=cpu['seconds'],
+                cpu_percent_since_start=cpu.get('percent_since_start'),
+                bytes_per_cpu_second=savings.get('bytes_per_cpu_second'),
+            )
     return row
+
+
+def sort_key(row: Row) -> tuple[int, float, int, str]:
+    """The report's order: what sharing returns for what it costs (``bytes_per_cpu_second``), highest first;
+    then the hosts without that figure, those with an interface first, then without UKSM/KSM, unreachable
+    and failed (the order of ``STATUSES``); host name last, so that the order never depends on the input's."""
+    figure = row['bytes_per_cpu_second']
+    if figure is not None:
+        return (0, -figure, 0, row['host'])
+    return (1, 0, STATUSES.index(row['status']), row['host'])
 
 
 def _count(values: t.Iterable[str]) -> dict[str, int]:
@@ -102,22 +126,30 @@ def _count(values: t.Iterable[str]) -> dict[str, int]:
 
 
 def summarize(hosts: Mapping[str, t.Any]) -> dict[str, t.Any]:
-    """Rows (sorted by host name) and totals of ``{host: uksm fact | registered uksm_facts result | None}``.
+    """Rows (in ``sort_key`` order) and totals of ``{host: uksm fact | registered uksm_facts result | None}``.
 
     Totals: ``hosts`` (every host), ``saved_bytes``/``saved_human`` (sum of ``savings.bytes``),
     ``by_backend`` (hosts with an interface, per backend), ``by_governor`` (UKSM hosts per
     ``cpu_governor``), ``drifted`` (non-empty ``policy.drift``), ``without_interface`` (reached,
-    ``available`` false), ``unreachable``, ``failed`` (reached but uksm_facts failed), and
-    ``with_savings`` (hosts saving more than 0 bytes: the chart's bars).
+    ``available`` false), ``unreachable``, ``failed`` (reached but uksm_facts failed),
+    ``with_savings`` (hosts saving more than 0 bytes: the chart's memory bars), ``cpu_hosts`` (hosts
+    whose sharing thread reports its CPU time), ``cpu_seconds`` (the sum of that CPU time, null
+    when no host reports it) and ``bytes_per_cpu_second`` (memory saved by those hosts over that CPU
+    time, null when it is 0). The lists of host names are sorted by name.
     """
     if not isinstance(hosts, Mapping):
         raise TypeError('expected a mapping of host name to fact, got %s' % type(hosts).__name__)
-    rows = sorted((host_row(host, value) for host, value in hosts.items()), key=lambda row: row['host'])
+    by_name = sorted((host_row(host, value) for host, value in hosts.items()), key=lambda row: row['host'])
+    rows = sorted(by_name, key=sort_key)
     ok = [row for row in rows if row['status'] == OK]
     saved = sum(row['saved_bytes'] for row in ok)
+    # the cost side: only hosts that report both what they save and the CPU time it took
+    costed = [row for row in ok if row['cpu_seconds'] is not None]
+    cpu_seconds = sum(float(row['cpu_seconds']) for row in costed)
+    costed_saved = sum(row['saved_bytes'] for row in costed)
 
     def named(predicate: t.Callable[[Row], bool]) -> list[str]:
-        return [row['host'] for row in rows if predicate(row)]
+        return [row['host'] for row in by_name if predicate(row)]
 
     lists = {
         'drifted_hosts': named(lambda row: bool(row['drift'])),
@@ -136,6 +168,9 @@ def summarize(hosts: Mapping[str, t.Any]) -> dict[str, t.Any]:
         'unreachable': len(lists['unreachable_hosts']),
         'failed': len(lists['failed_hosts']),
         'with_savings': sum(1 for row in ok if row['saved_bytes'] > 0),
+        'cpu_hosts': len(costed),
+        'cpu_seconds': round(cpu_seconds, 2) if costed else None,
+        'bytes_per_cpu_second': int(costed_saved / cpu_seconds) if cpu_seconds > 0 else None,
     }
     summary: dict[str, t.Any] = {'totals': totals, 'hosts': rows}
     summary.update(lists)

@@ -2,7 +2,9 @@
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The fleet report as one self-contained HTML page: inline CSS, the chart as inline SVG, no script,
-no external reference. Every value from the summary is HTML-escaped."""
+no external reference. Every value from the summary is HTML-escaped. What sharing costs (the CPU time
+of its kernel thread) is shown beside what it saves; a host whose thread does not report it shows
+"not running" or "n/a", never a 0."""
 
 from __future__ import annotations
 
@@ -11,13 +13,15 @@ import math
 import typing as t
 from collections.abc import Mapping
 
+from ansible_collections.litevirt.uksm.plugins.module_utils.facts import human_bytes
 from ansible_collections.litevirt.uksm.plugins.plugin_utils.fleet import OK
 
 UNITS = ('B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB')
+TIME_UNITS = ((1, 's'), (60, 'min'), (3600, 'h'), (86400, 'd'))
 
 STYLE = """
 :root { color-scheme: light; --ink: #1d2430; --muted: #5d6878; --line: #dde2ea; --bar: #2f6fde;
-  --warn: #b15d00; --bad: #b3261e; --off: #6b7280; }
+  --warn: #b15d00; --bad: #b3261e; --off: #6b7280; --cpu: #b4540a; }
 * { box-sizing: border-box; }
 body { margin: 0; padding: 24px 32px 40px; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto,
   "DejaVu Sans", sans-serif; color: var(--ink); background: #f6f8fb; }
@@ -38,7 +42,11 @@ section { background: #fff; border: 1px solid var(--line); border-radius: 8px; p
 .detail { font-size: 12px; overflow-wrap: anywhere; }
 svg.chart { width: 100%; height: auto; display: block; }
 svg .bar { fill: var(--bar); }
-svg .label, svg .value, svg .tick { font-size: 13px; fill: var(--ink); }
+svg .cpu { fill: var(--cpu); }
+svg .label, svg .value, svg .tick, svg .na, svg .stopped { font-size: 13px; fill: var(--ink); }
+svg .heading { font-size: 12px; font-weight: 600; fill: var(--muted); }
+svg .na { fill: var(--muted); }
+svg .stopped { fill: var(--bad); }
 svg .tick { fill: var(--muted); font-size: 11px; }
 svg .grid { stroke: var(--line); stroke-width: 1; }
 table { border-collapse: collapse; width: 100%; }
@@ -51,6 +59,7 @@ td.num { text-align: right; white-space: nowrap; }
 tr.status-unavailable .status { color: var(--off); }
 tr.status-unreachable .status, tr.status-failed .status, .stopped { color: var(--bad); }
 .drift { color: var(--warn); font-weight: 600; white-space: normal; }
+.na { color: var(--muted); }
 .reason { color: var(--muted); font-size: 12px; white-space: normal; min-width: 180px; overflow-wrap: anywhere; }
 .scroll { overflow-x: auto; }
 dl { margin: 0; display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px; font-size: 13px; }
@@ -67,6 +76,19 @@ DEFINITIONS = (
     ),
     ('By backend', 'hosts with a UKSM or KSM interface, per backend.'),
     ('By UKSM governor', 'UKSM hosts per cpu_governor (KSM has no governor).'),
+    (
+        'CPU time',
+        'utime + stime of the sharing kernel thread (uksmd or ksmd) since it started, from daemon_cpu of '
+        'uksm_facts; "since start" is that time over the thread\'s lifetime, in percent of one CPU. '
+        '"not running": the thread does not exist; "n/a": its figures could not be read, or the host\'s '
+        'collection is older than these facts.',
+    ),
+    (
+        'Saved per CPU second',
+        'memory saved over that CPU time (savings.bytes_per_cpu_second): what sharing returns for what it '
+        'costs. The fleet figure adds up the hosts that report both. Hosts are listed by it, highest first; '
+        'hosts without it follow: those with UKSM/KSM, then without, unreachable and failed, each by name.',
+    ),
     ('Drifted', 'hosts whose kernel does not hold their persisted policy now (policy.drift of uksm_facts).'),
     ('Without UKSM/KSM', 'hosts reached where uksm_facts found no supported interface (see the reason).'),
     ('Unreachable', 'hosts Ansible could not reach, or that returned no result.'),
@@ -104,6 +126,25 @@ def _count_card(key: str, label: str, counts: Mapping[str, int], empty: str) -> 
     )
 
 
+def _cpu_card(totals: Mapping[str, t.Any]) -> str:
+    """The fleet's CPU time of sharing, and (a total of its own) how many hosts report it."""
+    seconds = totals['cpu_seconds']
+    reached = sum(totals['by_backend'].values())
+    return (
+        '<div class="card" data-total="cpu_seconds" data-value="%s"><div class="label">CPU time of sharing</div>'
+        '<div class="value">%s</div><div class="detail">%s<span data-total="cpu_hosts" data-value="%d">%d</span> '
+        'of %d hosts with UKSM/KSM report it</div></div>'
+        % (
+            _e(seconds),
+            _e('n/a' if seconds is None else _duration(seconds)),
+            '' if seconds is None else _e('{:,.2f} s of uksmd/ksmd, '.format(seconds)),
+            totals['cpu_hosts'],
+            totals['cpu_hosts'],
+            reached,
+        )
+    )
+
+
 def totals_html(summary: Mapping[str, t.Any]) -> str:
     totals = summary['totals']
     cards = [
@@ -121,6 +162,16 @@ def totals_html(summary: Mapping[str, t.Any]) -> str:
             totals['hosts'],
             '%d reached, %d unreachable, %d failed'
             % (totals['hosts'] - totals['unreachable'] - totals['failed'], totals['unreachable'], totals['failed']),
+        ),
+        _cpu_card(totals),
+        _card(
+            'bytes_per_cpu_second',
+            'Saved per CPU second',
+            totals['bytes_per_cpu_second'],
+            'n/a' if totals['bytes_per_cpu_second'] is None else human_bytes(totals['bytes_per_cpu_second']),
+            'memory saved by the hosts that report CPU time, over that time'
+            if totals['bytes_per_cpu_second'] is not None
+            else 'no host reports CPU time of its sharing thread',
         ),
         _count_card('by_backend', 'By backend', totals['by_backend'], 'no host with UKSM or KSM'),
         _count_card('by_governor', 'By UKSM governor', totals['by_governor'], 'no UKSM host'),
@@ -159,69 +210,147 @@ def totals_html(summary: Mapping[str, t.Any]) -> str:
     return '<section class="totals" aria-label="Totals">%s</section>' % ''.join(cards)
 
 
-def _scale(largest: int) -> tuple[int, list[tuple[int, str]]]:
-    """The axis' end (>= largest) and its ticks (bytes, label), at round steps of the largest binary unit below it."""
-    power = max(0, min(len(UNITS) - 1, int(math.log(largest, 1024))))
-    unit = 1024**power
-    raw = largest / unit / 4
+def _axis(largest: float, units: t.Sequence[tuple[float, str]], whole: bool) -> tuple[float, list[tuple[float, str]]]:
+    """The axis' end (>= largest) and its ticks (value, label), at round steps of the largest unit not above
+    ``largest`` (``units``: (size, name), smallest first); ``whole``: no step below 1 of the smallest unit."""
+    size, name = units[0]
+    for unit_size, unit_name in units:
+        if unit_size <= largest:
+            size, name = unit_size, unit_name
+    raw = largest / size / 4
     decade = 10 ** math.floor(math.log10(raw))
     step = next(factor * decade for factor in (1, 2, 2.5, 5, 10) if factor * decade >= raw)
-    step = max(step, 1) if power == 0 else step
-    count = math.ceil(largest / unit / step - 1e-9)
-    ticks = [(int(round(i * step * unit)), '%g %s' % (i * step, UNITS[power]) if i else '0') for i in range(count + 1)]
+    step = max(step, 1) if whole and size == units[0][0] else step
+    count = math.ceil(largest / size / step - 1e-9)
+    ticks = [(i * step * size, '%g %s' % (i * step, name) if i else '0') for i in range(count + 1)]
     return max(ticks[-1][0], largest), ticks
 
 
-def chart_svg(rows: t.Sequence[Mapping[str, t.Any]]) -> str:
-    """Horizontal bars of memory saved, largest first; only hosts that save something get a bar."""
-    bars = sorted(
-        (row for row in rows if row['status'] == OK and row['saved_bytes'] > 0),
-        key=lambda row: (-row['saved_bytes'], row['host']),
-    )
-    if not bars:
-        return '<p class="note">No host saves memory.</p>'
-    width, row_h, bar_h, top, value_w = 960, 28, 18, 8, 96
-    longest = max(len(row['host']) for row in bars)
-    label_w = int(min(260, max(90, 16 + 7.4 * longest)))
-    fit = int((label_w - 16) / 7.4)
-    x0, x1 = label_w, width - value_w
-    end, ticks = _scale(bars[0]['saved_bytes'])
-    height = top + row_h * len(bars) + 28
-    parts = [
-        '<svg class="chart" role="img" aria-label="Memory saved per host" viewBox="0 0 %d %d" '
-        'width="%d" height="%d">' % (width, height, width, height)
-    ]
-    axis_y = top + row_h * len(bars) + 4
+def _scale(largest: int) -> tuple[int, list[tuple[int, str]]]:
+    """The memory axis: its end (>= largest) and ticks (bytes, label) in binary units."""
+    end, ticks = _axis(largest, [(1024**power, unit) for power, unit in enumerate(UNITS)], whole=True)
+    return max(int(round(end)), largest), [(int(round(value)), label) for value, label in ticks]
+
+
+def _time_scale(largest: float) -> tuple[float, list[tuple[float, str]]]:
+    """The CPU time axis: its end (>= largest) and ticks (seconds, label) in s, min, h or d."""
+    return _axis(largest, TIME_UNITS, whole=False)
+
+
+def _duration(seconds: float) -> str:
+    """CPU time for reading: ``3.75 s``, ``12.4 min``, ``3.1 h``, ``2.0 d``."""
+    if seconds < 60:
+        return '%.2f s' % seconds
+    size, name = next((size, name) for size, name in reversed(TIME_UNITS) if seconds >= size)
+    return '%.1f %s' % (seconds / size, name)
+
+
+def _no_cpu(row: Mapping[str, t.Any]) -> tuple[str, str]:
+    """(text, class) for a host with an interface whose daemon_cpu is null: never a 0 that looks measured."""
+    if row['daemon_running'] is False:
+        return 'not running', 'stopped'
+    return 'n/a', 'na'
+
+
+def _in_chart(row: Mapping[str, t.Any]) -> bool:
+    return row['status'] == OK and (row['saved_bytes'] > 0 or (row['cpu_seconds'] or 0) > 0)
+
+
+def _ticks(
+    parts: list[str], ticks: t.Sequence[tuple[float, str]], end: float, x0: float, x1: float, y0: int, y1: int
+) -> None:
     for tick, tick_label in ticks:
         x = x0 + (x1 - x0) * tick / end
-        parts.append('<line class="grid" x1="%.1f" y1="%d" x2="%.1f" y2="%d"/>' % (x, top - 4, x, axis_y))
-        parts.append(
-            '<text class="tick" x="%.1f" y="%d" text-anchor="middle">%s</text>' % (x, axis_y + 16, _e(tick_label))
-        )
-    for index, row in enumerate(bars):
+        parts.append('<line class="grid" x1="%.1f" y1="%d" x2="%.1f" y2="%d"/>' % (x, y0, x, y1))
+        parts.append('<text class="tick" x="%.1f" y="%d" text-anchor="middle">%s</text>' % (x, y1 + 16, _e(tick_label)))
+
+
+def chart_svg(rows: t.Sequence[Mapping[str, t.Any]]) -> str:
+    """Per host, side by side: memory saved and the CPU time of its sharing thread, each panel on its own
+    scale, then the memory saved per CPU second. Rows in the report's order (most saved per CPU second
+    first); only hosts that save memory or report CPU time get a row."""
+    shown = [row for row in rows if _in_chart(row)]
+    if not shown:
+        return '<p class="note">No host saves memory or reports CPU time of its sharing thread.</p>'
+    width, row_h, bar_h, top, value_w, ratio_w, gap = 1080, 28, 18, 30, 84, 160, 28
+    longest = max(len(row['host']) for row in shown)
+    label_w = int(min(260, max(90, 16 + 7.4 * longest)))
+    fit = int((label_w - 16) / 7.4)
+    panel = (width - label_w - ratio_w - gap) // 2
+    mem0, cpu0 = label_w, label_w + panel + gap
+    mem1, cpu1 = mem0 + panel - value_w, cpu0 + panel - value_w
+    most_saved = max(row['saved_bytes'] for row in shown)
+    most_cpu = max(row['cpu_seconds'] or 0 for row in shown)
+    axis_y = top + row_h * len(shown) + 4
+    height = axis_y + 24
+    parts = [
+        '<svg class="chart" role="img" aria-labelledby="chart-title" viewBox="0 0 %d %d" width="%d" height="%d">'
+        '<title id="chart-title">Memory saved and CPU time of the sharing thread per host, each on its own scale, '
+        'most memory saved per CPU second first; every figure is also in the Hosts table.</title>'
+        % (width, height, width, height),
+        '<text class="heading" x="%d" y="14">Memory saved</text>' % mem0,
+        '<text class="heading" x="%d" y="14">CPU time of uksmd/ksmd</text>' % cpu0,
+        '<text class="heading" x="%d" y="14" text-anchor="end">Saved per CPU second</text>' % (width - 4),
+    ]
+    memory_end = cpu_end = 0.0
+    if most_saved > 0:
+        memory_end, memory_ticks = _scale(most_saved)
+        _ticks(parts, memory_ticks, memory_end, mem0, mem1, top - 4, axis_y)
+    if most_cpu > 0:
+        cpu_end, cpu_ticks = _time_scale(most_cpu)
+        _ticks(parts, cpu_ticks, cpu_end, cpu0, cpu1, top - 4, axis_y)
+    for index, row in enumerate(shown):
         y = top + index * row_h
-        name = row['host'] if len(row['host']) <= fit else row['host'][: fit - 1] + '\u2026'
-        bar_w = max(1.0, (x1 - x0) * row['saved_bytes'] / end)
+        host = row['host']
+        name = host if len(host) <= fit else host[: fit - 1] + '\u2026'
         parts.append(
-            '<g><text class="label" x="%d" y="%d" text-anchor="end">%s</text>'
-            '<rect class="bar" x="%d" y="%d" width="%.1f" height="%d" rx="3" data-host="%s" data-bytes="%d">'
-            '<title>%s: %s</title></rect>'
-            '<text class="value" x="%.1f" y="%d">%s</text></g>'
+            '<g data-host="%s"><text class="label" x="%d" y="%d" text-anchor="end">%s</text>'
+            % (_e(host), mem0 - 8, y + 14, _e(name))
+        )
+        bar_w = 0.0
+        if row['saved_bytes'] > 0:
+            bar_w = max(1.0, (mem1 - mem0) * row['saved_bytes'] / memory_end)
+            parts.append(
+                '<rect class="bar" x="%d" y="%d" width="%.1f" height="%d" rx="3" data-host="%s" data-bytes="%d">'
+                '<title>%s: %s saved</title></rect>'
+                % (mem0, y + 1, bar_w, bar_h, _e(host), row['saved_bytes'], _e(host), _e(row['saved_human']))
+            )
+        parts.append(
+            '<text class="value" x="%.1f" y="%d">%s</text>' % (mem0 + bar_w + 6, y + 14, _e(row['saved_human']))
+        )
+        seconds = row['cpu_seconds']
+        bar_w = 0.0
+        if seconds is None:
+            text, kind = _no_cpu(row)
+        else:
+            text, kind = _duration(seconds), 'value'
+            if seconds > 0:
+                bar_w = max(1.0, (cpu1 - cpu0) * seconds / cpu_end)
+                percent = row['cpu_percent_since_start']
+                parts.append(
+                    '<rect class="cpu" x="%d" y="%d" width="%.1f" height="%d" rx="3" data-host="%s" data-seconds="%s">'
+                    '<title>%s: %s of CPU time, %s of one CPU since the thread started</title></rect>'
+                    % (
+                        cpu0,
+                        y + 1,
+                        bar_w,
+                        bar_h,
+                        _e(host),
+                        _e(seconds),
+                        _e(host),
+                        _e(text),
+                        _e('n/a' if percent is None else '%s %%' % percent),
+                    )
+                )
+        parts.append('<text class="%s" x="%.1f" y="%d">%s</text>' % (kind, cpu0 + bar_w + 6, y + 14, _e(text)))
+        figure = row['bytes_per_cpu_second']
+        parts.append(
+            '<text class="%s" x="%d" y="%d" text-anchor="end">%s</text></g>'
             % (
-                x0 - 8,
+                'na' if figure is None else 'value',
+                width - 4,
                 y + 14,
-                _e(name),
-                x0,
-                y + 1,
-                bar_w,
-                bar_h,
-                _e(row['host']),
-                row['saved_bytes'],
-                _e(row['host']),
-                _e(row['saved_human']),
-                x0 + bar_w + 6,
-                y + 14,
-                _e(row['saved_human']),
+                _e('n/a' if figure is None else human_bytes(figure)),
             )
         )
     parts.append('</svg>')
@@ -233,9 +362,10 @@ def _without_bar(rows: t.Sequence[Mapping[str, t.Any]]) -> str:
     for row in rows:
         if row['status'] != OK:
             notes.append('%s (%s)' % (row['host'], 'no UKSM/KSM' if row['status'] == 'unavailable' else row['status']))
-        elif not row['saved_bytes']:
-            notes.append('%s (0 B)' % row['host'])
-    return '<p class="note">No bar: %s.</p>' % _e(', '.join(notes)) if notes else ''
+        elif not _in_chart(row):
+            cost = '0 s of CPU' if row['cpu_seconds'] is not None else 'CPU time ' + _no_cpu(row)[0]
+            notes.append('%s (0 B; %s)' % (row['host'], cost))
+    return '<p class="note">Not in the chart: %s.</p>' % _e(', '.join(notes)) if notes else ''
 
 
 def _yes_no(value: t.Any, yes: str, no: str, no_class: str = '') -> str:
@@ -244,6 +374,25 @@ def _yes_no(value: t.Any, yes: str, no: str, no_class: str = '') -> str:
     if value:
         return _e(yes)
     return '<span class="%s">%s</span>' % (no_class, _e(no)) if no_class else _e(no)
+
+
+def _cost_cells(row: Mapping[str, t.Any]) -> list[str]:
+    """CPU time, its percent of one CPU since the thread started, and memory saved per CPU second."""
+    if row['status'] != OK:
+        return ['<td class="num">\u2014</td>'] * 3
+    seconds = row['cpu_seconds']
+    if seconds is None:
+        text, kind = _no_cpu(row)
+        return ['<td class="num %s">%s</td>' % (kind, _e(text))] + ['<td class="num na">n/a</td>'] * 2
+    percent, figure = row['cpu_percent_since_start'], row['bytes_per_cpu_second']
+    return [
+        '<td class="num" data-seconds="%s" title="%s">%s</td>'
+        % (_e(seconds), _e('{:,.2f} s'.format(seconds)), _e(_duration(seconds))),
+        '<td class="num%s">%s</td>'
+        % (' na' if percent is None else '', _e('n/a' if percent is None else '%s %%' % percent)),
+        '<td class="num%s" data-bytes-per-cpu-second="%s">%s</td>'
+        % (' na' if figure is None else '', _e(figure), _e('n/a' if figure is None else human_bytes(figure))),
+    ]
 
 
 def _table_row(row: Mapping[str, t.Any]) -> str:
@@ -257,6 +406,7 @@ def _table_row(row: Mapping[str, t.Any]) -> str:
         '<td>%s</td>' % _e(row['governor'] or '\u2014'),
         '<td class="num" data-bytes="%s">%s</td>' % (_e(row['saved_bytes']), _e(row['saved_human'] or '\u2014')),
         '<td class="num">%s</td>' % _e('\u2014' if row['ratio'] is None else row['ratio']),
+        *_cost_cells(row),
         '<td class="drift">%s</td>' % _e(', '.join(row['drift'])),
         '<td>%s</td>' % _e(policy),
         '<td>%s</td>' % _yes_no(row['unit_enabled'], 'enabled', 'not enabled'),
@@ -276,6 +426,9 @@ def table_html(rows: t.Sequence[Mapping[str, t.Any]]) -> str:
             'Governor',
             'Saved',
             'Ratio',
+            'CPU time',
+            'CPU % since start',
+            'Saved per CPU second',
             'Drift',
             'Policy',
             'Boot unit',
@@ -301,7 +454,8 @@ def to_html(summary: Mapping[str, t.Any], title: str = 'UKSM/KSM fleet report', 
             '<header><h1>%s</h1><p class="meta">%s%d hosts</p></header>'
             % (_e(title), 'Generated %s \u00b7 ' % _e(generated) if generated else '', len(rows)),
             totals_html(summary),
-            '<section><h2>Memory saved per host</h2>%s%s</section>' % (chart_svg(rows), _without_bar(rows)),
+            '<section><h2>Memory saved and CPU time per host</h2>%s%s</section>'
+            % (chart_svg(rows), _without_bar(rows)),
             '<section><h2>Hosts</h2>%s</section>' % table_html(rows),
             '<section><h2>Definitions</h2><dl>%s</dl></section>' % definitions,
             '</body></html>\n',

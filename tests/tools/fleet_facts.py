@@ -19,18 +19,36 @@ def fact(
     drift: t.Sequence[str] = (),
     settings: t.Optional[dict] = None,
     running: bool = True,
+    cpu: t.Optional[float] = None,
+    percent: t.Optional[float] = None,
+    legacy: bool = False,
 ) -> dict:
-    """A uksm fact as uksm_facts returns it, with only the keys the report reads."""
+    """A uksm fact as uksm_facts returns it, with only the keys the report reads.
+
+    ``cpu``: the sharing thread's CPU seconds (``daemon_cpu``; None, or ``running`` false: null), with
+    ``percent`` its ``percent_since_start``; ``savings.bytes_per_cpu_second`` follows the fact's contract.
+    ``legacy``: a fact of a collection version before ``daemon_cpu``, without either key.
+    """
     available = backend is not None
-    return {
+    # a thread that does not run has no daemon_cpu
+    measured = available and running and cpu is not None
+    daemon_cpu = {'pid': 48, 'seconds': cpu, 'percent_since_start': percent} if measured else None
+    per_cpu_second = int(saved / cpu) if measured and cpu > 0 else None
+    gathered: dict = {
         'available': available,
         'reason': None if available else NO_INTERFACE,
         'backend': backend,
         'tunables': {'cpu_governor': governor} if governor else {},
-        'savings': {'bytes': saved, 'human': human_bytes(saved), 'ratio': 40.0 if saved else None}
+        'savings': {
+            'bytes': saved,
+            'human': human_bytes(saved),
+            'ratio': 40.0 if saved else None,
+            'bytes_per_cpu_second': per_cpu_second,
+        }
         if available
         else None,
         'daemon_running': running if available else None,
+        'daemon_cpu': daemon_cpu,
         'policy': {
             'exists': bool(settings),
             'settings': settings or {},
@@ -39,3 +57,8 @@ def fact(
             'unit': {'installed': bool(settings), 'enabled': bool(settings)},
         },
     }
+    if legacy:
+        del gathered['daemon_cpu']
+        if gathered['savings']:
+            del gathered['savings']['bytes_per_cpu_second']
+    return gathered

@@ -9,23 +9,47 @@ import typing as t
 from html.parser import HTMLParser
 
 
+# inside a host's element, each of these starts a new part of its text (an empty cell stays an empty part)
+PART_TAGS = ('td', 'th', 'text', 'title')
+
+
 class Page(HTMLParser):
-    """Every element's tag and attributes, and the text of the page."""
+    """Every element's tag and attributes, the text of the page, and the text parts of each host's table
+    row and chart row (``parts``)."""
 
     def __init__(self, text: str) -> None:
         super().__init__()
         self.elements: t.List[t.Tuple[str, t.Dict[str, str]]] = []
         self.text: t.List[str] = []
+        self._parts: t.Dict[t.Tuple[str, str], t.List[str]] = {}
+        self._host: t.Optional[t.Tuple[str, str]] = None
         self.feed(text)
         self.close()
 
     def handle_starttag(self, tag, attrs):
+        attributes = {name: value or '' for name, value in attrs}
+        self.elements.append((tag, attributes))
+        if tag in ('tr', 'g') and 'data-host' in attributes:
+            self._host = (tag, attributes['data-host'])
+            self._parts[self._host] = []
+        elif self._host and tag in PART_TAGS:
+            self._parts[self._host].append('')
+
+    def handle_startendtag(self, tag, attrs):
         self.elements.append((tag, {name: value or '' for name, value in attrs}))
 
-    handle_startendtag = handle_starttag
+    def handle_endtag(self, tag):
+        if self._host and tag == self._host[0]:
+            self._host = None
 
     def handle_data(self, data):
         self.text.append(data)
+        if self._host and self._parts[self._host]:
+            self._parts[self._host][-1] += data
+
+    def parts(self, tag: str, host: str) -> t.List[str]:
+        """The texts of a host's table row (``tr``: one per cell) or chart row (``g``: label, values, tooltips)."""
+        return self._parts[(tag, host)]
 
     def find(self, tag: str, **wanted: str) -> t.List[t.Dict[str, str]]:
         return [

@@ -18,11 +18,18 @@ import zlib
 from html.parser import HTMLParser
 
 UNREACHABLE, FAILED = ['hv-down'], ['hv-broken']
+FIRST_COLUMNS = (
+    'host status available backend governor saved_bytes saved_human ratio drift policy_persisted policy_error '
+    'unit_enabled daemon_running reason'
+).split()
+COST_COLUMNS = ['cpu_seconds', 'cpu_percent_since_start', 'bytes_per_cpu_second']
 BAR_COLOUR = (0x2F, 0x6F, 0xDE)
 
 
 def expected_totals(facts: dict) -> dict:
     reached = [fact for fact in facts.values() if fact['available']]
+    # what sharing costs: the hosts whose thread reports its CPU time (facts of older versions lack the key)
+    costed = [fact for fact in reached if fact.get('daemon_cpu')]
     by_backend, by_governor = {}, {}
     for fact in reached:
         by_backend[fact['backend']] = by_backend.get(fact['backend'], 0) + 1
@@ -39,7 +46,22 @@ def expected_totals(facts: dict) -> dict:
         'unreachable': len(UNREACHABLE),
         'failed': len(FAILED),
         'with_savings': sum(1 for fact in reached if fact['savings']['bytes'] > 0),
+        'cpu_hosts': len(costed),
     }
+
+
+def check_cost(totals: dict, facts: dict) -> None:
+    costed = [fact for fact in facts.values() if fact['available'] and fact.get('daemon_cpu')]
+    seconds = sum(fact['daemon_cpu']['seconds'] for fact in costed)
+    if not costed:
+        assert totals['cpu_seconds'] is None and totals['bytes_per_cpu_second'] is None, totals
+        return
+    assert abs(totals['cpu_seconds'] - seconds) < 0.011, (totals, seconds)
+    if seconds > 0:
+        expected = sum(fact['savings']['bytes'] for fact in costed) / seconds
+        assert abs(totals['bytes_per_cpu_second'] - expected) <= 1, (totals, expected)
+    else:
+        assert totals['bytes_per_cpu_second'] is None, totals
 
 
 def check_data(out: str, facts: dict) -> dict:
@@ -48,6 +70,7 @@ def check_data(out: str, facts: dict) -> dict:
     totals = report['totals']
     expected = expected_totals(facts)
     assert {key: totals[key] for key in expected} == expected, (totals, expected)
+    check_cost(totals, facts)
     # the scenario's fleet, spelled out
     assert totals['by_backend'] == {'ksm': 2, 'uksm': 2} and totals['by_governor'] == {'full': 1, 'medium': 1}
     assert report['drifted_hosts'] == ['hv-drift'] and totals['drifted'] == 1
@@ -62,10 +85,20 @@ def check_data(out: str, facts: dict) -> dict:
         assert row['drift'] == fact['policy']['drift'], host
         assert row['policy_persisted'] == fact['policy']['exists'], host
         assert row['saved_bytes'] == (fact['savings']['bytes'] if fact['available'] else None), host
+        cpu = fact.get('daemon_cpu') if fact['available'] else None
+        assert row['cpu_seconds'] == (cpu['seconds'] if cpu else None), host
+    # most memory saved per CPU second first; the hosts without that figure after it
+    figures = [row['bytes_per_cpu_second'] for row in report['hosts']]
+    measured = [figure for figure in figures if figure is not None]
+    assert figures[: len(measured)] == sorted(measured, reverse=True), figures
     assert rows['hv-drift']['drift'] and rows['hv-uksm']['policy_persisted'] and not rows['hv-uksm']['drift']
     with open(os.path.join(out, 'report.csv'), encoding='utf-8', newline='') as handle:
         records = {record['host']: record for record in csv.DictReader(handle)}
     assert records.keys() == rows.keys()
+    # the cost columns come after the columns of the first report, which keep their positions
+    with open(os.path.join(out, 'report.csv'), encoding='utf-8', newline='') as handle:
+        header = next(csv.reader(handle))
+    assert header[:14] == FIRST_COLUMNS and header[14:] == COST_COLUMNS, header
     for host, record in records.items():
         assert record['status'] == rows[host]['status']
         assert record['saved_bytes'] == ('' if rows[host]['saved_bytes'] is None else str(rows[host]['saved_bytes']))
@@ -94,7 +127,8 @@ def check_dom(path: str, report: dict, facts: dict) -> None:
     with open(path, encoding='utf-8') as handle:
         dom = Dom(handle.read())
     totals = report['totals']
-    flat = {key: str(value) for key, value in totals.items() if not isinstance(value, dict)}
+    # a null total is an empty data-value
+    flat = {key: '' if value is None else str(value) for key, value in totals.items() if not isinstance(value, dict)}
     flat.update(
         {
             '%s.%s' % (key, name): str(count)

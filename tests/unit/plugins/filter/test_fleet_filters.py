@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -31,6 +32,15 @@ def test_each_file_is_one_documented_filter(name):
     assert ('litevirt.uksm.' + name) in module.EXAMPLES
 
 
+def test_csv_doc_names_every_column_in_order():
+    documentation = yaml.safe_load(fleet_csv.DOCUMENTATION)
+    named = re.findall(r'C\(([a-z_]+)\)', documentation['description'][0])
+    assert tuple(named) == fleet.COLUMNS
+    sample = yaml.safe_load(fleet_csv.RETURN)['_value']['sample']
+    assert sample.splitlines()[0] == ','.join(fleet.COLUMNS)
+    assert all(len(line.split(',')) == len(fleet.COLUMNS) for line in sample.splitlines())
+
+
 def test_filters_chain():
     summary = fleet_summary.fleet_summary({'hv01': None})
     assert summary == fleet.summarize({'hv01': None})
@@ -51,6 +61,24 @@ def test_filters_chain():
 def test_wrong_input_is_a_type_error(name, value):
     with pytest.raises(AnsibleTypeError, match=name):
         FILTERS[name].FilterModule().filters()[name](value)
+
+
+def test_html_of_a_summary_from_before_the_cost_totals_fails_with_type_error():
+    # a report.json written by an older collection has no cpu_seconds among its totals
+    old = fleet.summarize({'hv01': None})
+    for key in ('cpu_hosts', 'cpu_seconds', 'bytes_per_cpu_second'):
+        del old['totals'][key]
+    with pytest.raises(AnsibleTypeError, match='fleet_html: expected the result of fleet_summary'):
+        fleet_html.fleet_html(old)
+
+
+def test_csv_of_rows_from_before_the_cost_columns_has_them_empty():
+    # the CSV reads rows with .get(): rows of an older summary still give every column
+    old = fleet.summarize({'hv01': None})
+    for row in old['hosts']:
+        for key in ('cpu_seconds', 'cpu_percent_since_start', 'bytes_per_cpu_second'):
+            del row[key]
+    assert fleet_csv.fleet_csv(old).splitlines()[1].endswith(',,,')
 
 
 TEMPLATE = r'''

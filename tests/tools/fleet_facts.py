@@ -62,3 +62,23 @@ def fact(
         if gathered['savings']:
             del gathered['savings']['bytes_per_cpu_second']
     return gathered
+
+
+def any_fact() -> t.Any:
+    """A hypothesis strategy: a host's input to the report, None (unreachable) or a fact of any shape ``fact`` makes."""
+    from hypothesis import strategies as st  # only the property tests pay for importing hypothesis
+
+    return st.one_of(
+        st.none(),
+        st.builds(
+            fact,
+            backend=st.sampled_from(['uksm', 'ksm', None]),
+            saved=st.integers(0, 1 << 50),
+            governor=st.sampled_from([None, 'full', 'medium', 'low', 'quiet']),
+            drift=st.lists(st.sampled_from(['run', 'sleep_millisecs', 'cpu_governor']), unique=True, max_size=3),
+            running=st.booleans(),
+            cpu=st.one_of(st.none(), st.just(0.0), st.floats(0.01, 1e7).map(lambda seconds: round(seconds, 2))),
+            percent=st.one_of(st.none(), st.floats(0, 100).map(lambda percent: round(percent, 3))),
+            legacy=st.booleans(),
+        ),
+    )

@@ -19,7 +19,7 @@ import sysroot_tree
 from ansible_collections.litevirt.uksm.plugins.module_utils.facts import gather, human_bytes
 from ansible_collections.litevirt.uksm.plugins.plugin_utils.fleet import COLUMNS, STATUSES, summarize, to_csv
 
-from fleet_facts import NO_INTERFACE, fact
+from fleet_facts import NO_INTERFACE, any_fact, fact
 
 
 def by_host(summary: dict) -> dict:
@@ -293,23 +293,7 @@ def test_csv_appends_the_cost_columns_after_the_existing_ones():
     assert [line.split(',')[0] for line in lines][:4] == ['hv-ksm', 'hv-medium', 'hv-full', 'hv-idle']
 
 
-facts = st.one_of(
-    st.none(),
-    st.builds(
-        fact,
-        backend=st.sampled_from(['uksm', 'ksm', None]),
-        saved=st.integers(0, 1 << 50),
-        governor=st.sampled_from([None, 'full', 'medium', 'low', 'quiet']),
-        drift=st.lists(st.sampled_from(['run', 'sleep_millisecs', 'cpu_governor']), unique=True, max_size=3),
-        running=st.booleans(),
-        cpu=st.one_of(st.none(), st.just(0.0), st.floats(0.01, 1e7).map(lambda seconds: round(seconds, 2))),
-        percent=st.one_of(st.none(), st.floats(0, 100).map(lambda percent: round(percent, 3))),
-        legacy=st.booleans(),
-    ),
-)
-
-
-@given(st.dictionaries(st.text(min_size=1, max_size=12), facts, max_size=12))
+@given(st.dictionaries(st.text(min_size=1, max_size=12), any_fact(), max_size=12))
 def test_totals_add_up(hosts):
     summary = summarize(hosts)
     totals = summary['totals']
@@ -335,7 +319,9 @@ def test_totals_add_up(hosts):
         assert totals['bytes_per_cpu_second'] is None
 
 
-@given(st.dictionaries(st.text(min_size=1, max_size=12), st.one_of(facts, st.just({'msg': 'failed'})), max_size=12))
+@given(
+    st.dictionaries(st.text(min_size=1, max_size=12), st.one_of(any_fact(), st.just({'msg': 'failed'})), max_size=12)
+)
 def test_order_is_a_permutation_by_figure_then_status_then_name(hosts):
     rows = summarize(hosts)['hosts']
     assert sorted(row['host'] for row in rows) == sorted(hosts)

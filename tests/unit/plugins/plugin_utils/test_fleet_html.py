@@ -15,7 +15,7 @@ from ansible_collections.litevirt.uksm.plugins.module_utils.facts import human_b
 from ansible_collections.litevirt.uksm.plugins.plugin_utils.fleet import summarize
 from ansible_collections.litevirt.uksm.plugins.plugin_utils.fleet_html import _duration, _scale, _time_scale, to_html
 
-from fleet_facts import fact
+from fleet_facts import any_fact, fact
 from html_page import Page
 
 
@@ -264,21 +264,7 @@ def test_duration(seconds, text):
     assert _duration(seconds) == text
 
 
-facts = st.one_of(
-    st.none(),
-    st.builds(
-        fact,
-        backend=st.sampled_from(['uksm', 'ksm', None]),
-        saved=st.integers(0, 1 << 50),
-        running=st.booleans(),
-        cpu=st.one_of(st.none(), st.just(0.0), st.floats(0.01, 1e8).map(lambda seconds: round(seconds, 2))),
-        percent=st.one_of(st.none(), st.floats(0, 100).map(lambda percent: round(percent, 3))),
-        legacy=st.booleans(),
-    ),
-)
-
-
-@given(st.dictionaries(st.text(min_size=1, max_size=12), facts, max_size=10))
+@given(st.dictionaries(st.text(min_size=1, max_size=12), any_fact(), max_size=10))
 def test_any_fleet_renders_one_bar_per_measured_figure(hosts):
     summary = summarize(hosts)
     parsed = Page(to_html(summary))

@@ -34,6 +34,18 @@ UKSM_FILES: t.Dict[str, str] = {
     'sleep_times': '1875\n',
 }
 
+# What uksm_facts reads in UKSM_FILES (and on the simulated UKSM host): the tunables, typed.
+UKSM_TUNABLES: t.Dict[str, t.Any] = {
+    'run': 1,
+    'sleep_millisecs': 100,
+    'cpu_governor': 'full',
+    'max_cpu_percentage': 95,
+    'cpu_ratios': ['20', '40', 'MAX/4', 'MAX/1'],
+    'eval_intervals': [1000, 500, 200, 50],
+    'abundant_threshold': 10,
+    'thrash_threshold': 50,
+}
+
 # A mainline KSM 6.8+ kernel at its defaults: ksmd stopped, nothing shared.
 KSM_FILES: t.Dict[str, str] = {
     'advisor_mode': '[none] scan-time\n',

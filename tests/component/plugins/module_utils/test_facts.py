@@ -8,20 +8,10 @@ from __future__ import annotations
 import os
 
 import pytest
+from sysroot_tree import UKSM_TUNABLES
 
 from ansible_collections.litevirt.uksm.plugins.module_utils import persist
 from ansible_collections.litevirt.uksm.plugins.module_utils.facts import gather
-
-UKSM_TUNABLES = {
-    'run': 1,
-    'sleep_millisecs': 100,
-    'cpu_governor': 'full',
-    'max_cpu_percentage': 95,
-    'cpu_ratios': ['20', '40', 'MAX/4', 'MAX/1'],
-    'eval_intervals': [1000, 500, 200, 50],
-    'abundant_threshold': 10,
-    'thrash_threshold': 50,
-}
 
 
 def test_uksm_host(make_host):

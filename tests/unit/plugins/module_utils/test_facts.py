@@ -9,6 +9,7 @@ import os
 
 import pytest
 import sysroot_tree
+from sysroot_tree import UKSM_TUNABLES
 from tree_snapshot import snapshot
 
 from ansible_collections.litevirt.uksm.plugins.module_utils import facts, persist
@@ -16,18 +17,6 @@ from ansible_collections.litevirt.uksm.plugins.module_utils.facts import gather,
 from ansible_collections.litevirt.uksm.plugins.module_utils.hostinfo import page_size
 from ansible_collections.litevirt.uksm.plugins.module_utils.lock import HostLock
 from ansible_collections.litevirt.uksm.plugins.module_utils.sysfs import Detection, SysrootError, check_sysroot
-
-
-UKSM_TUNABLES = {
-    'run': 1,
-    'sleep_millisecs': 100,
-    'cpu_governor': 'full',
-    'max_cpu_percentage': 95,
-    'cpu_ratios': ['20', '40', 'MAX/4', 'MAX/1'],
-    'eval_intervals': [1000, 500, 200, 50],
-    'abundant_threshold': 10,
-    'thrash_threshold': 50,
-}
 
 
 def test_missing_sysroot_is_not_a_failure(tmp_path):

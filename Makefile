@@ -78,4 +78,4 @@ bench: setup build
 
 clean:
 	-tests/simhost/cleanup.sh $(BUILD) 2>/dev/null
-	rm -rf $(BUILD) $(VENV) .nox tests/output
+	rm -rf $(BUILD) $(VENV) .nox .ruff_cache .mypy_cache tests/output

@@ -27,7 +27,7 @@ tar -tzf "$tarball" | sed 's|^\./||; s|/$||' | sort >"$work/contents.txt"
 
 # Development files, kept out by galaxy.yml's build_ignore. Unreleased changelog fragments are
 # development files too: users get changelogs/changelog.yaml (and CHANGELOG.rst once released).
-dev_files='^(tests|extensions|scripts|build|\.ci|\.venv|\.nox|\.git|\.hypothesis|\.pytest_cache|changelogs/fragments)(/|$)'
+dev_files='^(tests|extensions|scripts|build|\.ci|\.venv|\.nox|\.ruff_cache|\.mypy_cache|\.git|\.hypothesis|\.pytest_cache|changelogs/fragments)(/|$)'
 dev_files+='|^(Makefile|requirements\.txt|\.gitignore|\.ansible-lint|\.yamllint|changelogs/\.plugin-cache\.yaml|noxfile\.py|antsibull-nox\.toml|ruff\.toml|mypy\.ini)$'
 dev_files+='|(^|/)(__pycache__|tests/output)(/|$)|\.pyc$|\.tar\.gz$'
 if grep -E "$dev_files" "$work/contents.txt" >"$work/dev-files.txt"; then

@@ -33,6 +33,9 @@ except ImportError:
 ROOT = os.path.dirname(os.path.abspath(__file__))
 # Every package a session installs is the version requirements.txt pins, the tools' own venv included.
 os.environ['PIP_CONSTRAINT'] = os.path.join(ROOT, 'requirements.txt')
+# Sessions that run the tools of this environment (ansible-galaxy, molecule, ...) find them by
+# name, also when nox is started as .venv/bin/nox without the venv on PATH.
+os.environ['PATH'] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get('PATH', '')
 
 antsibull_nox.load_antsibull_nox_toml()
 

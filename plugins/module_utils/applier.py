@@ -56,6 +56,7 @@ def _apply_locked(sysroot: str, out: t.Callable[[str], None]) -> int:
     if not settings:
         out('no %s policy in %s; nothing to apply' % (detection.backend.name, persist.path_of(sysroot)))
         return 0
+    settings, level = _level_in_force(sysroot, policies, detection.backend.name, settings)
     result = run(sysroot, detection.backend.name, dict(settings), detection=detection, locked_by_caller=True)
     for change in result['changes']:
         out(
@@ -68,10 +69,33 @@ def _apply_locked(sysroot: str, out: t.Callable[[str], None]) -> int:
             )
         )
     out(
-        '%s policy applied: %d attribute(s) checked, %d changed'
-        % (detection.backend.name, len(settings), len(result['changes']))
+        '%s policy applied%s: %d attribute(s) checked, %d changed'
+        % (detection.backend.name, level, len(settings), len(result['changes']))
     )
     return 0
+
+
+def _level_in_force(
+    sysroot: str, policies: persist.Policies, backend: str, base: t.Dict[str, str]
+) -> t.Tuple[t.Dict[str, str], str]:
+    """The base, or the base with the pressure tier the tuner put in force on top (none at boot: the
+    tier is recorded under /run), so starting the unit again repairs drift without undoing the tuner."""
+    if persist.tier_section(backend, 0) not in policies:
+        return base, ''
+    # imported only for a policy with tiers: the boot applier of any other policy does not pay for it
+    from .pressure import TierError  # pylint: disable=import-outside-toplevel
+    from .tiers import from_sections, read_state  # pylint: disable=import-outside-toplevel
+
+    recorded = read_state(sysroot, backend)
+    if recorded is None:
+        return base, ''
+    try:
+        tiers = from_sections(policies, backend)
+    except TierError:
+        return base, ''  # the tuner reports what is wrong with them at its next run
+    if recorded >= len(tiers.tiers):
+        return base, ''
+    return tiers.level(base, recorded), ' (pressure tier %d in force)' % recorded
 
 
 def main(argv: t.Optional[t.Sequence[str]] = None) -> int:

@@ -9,10 +9,13 @@ from __future__ import annotations
 import os
 
 from . import persist
+from .attributes import BACKENDS
 from .hostinfo import CONFLICTING_SERVICES, ksm_zero_kib, page_size, root_processes, services, thread_cpu
 from .lock import holder
 from .paths import LOCK_FILE, POLICY_FILE
+from .pressure import TierError, measure
 from .sysfs import Detection, detect, read_attributes
+from .tiers import check_levels, from_sections, read_state
 
 TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotations are strings
 if TYPE_CHECKING:
@@ -60,11 +63,18 @@ def writable(detection: Detection) -> bool:
 def policy(
     sysroot: str, detection: Detection, tunables: t.Dict[str, t.Any], choices: t.Dict[str, t.List[str]]
 ) -> t.Dict[str, t.Any]:
-    """The persisted policy and which of its attributes the kernel does not hold now (drift)."""
+    """The persisted policy, the pressure tier in force, and which attributes of the settings in
+    force (the base, or the base with that tier on top) the kernel does not hold now (drift)."""
+    available, stall = measure(sysroot)
     fact = {
         'file': '/' + POLICY_FILE,
         'exists': False,
         'settings': {},
+        'pressure': None,
+        'tier': None,
+        'tier_settings': None,
+        'available_percent': None if available is None else round(available, 1),
+        'memory_stall': stall,
         'drift': [],
         'error': None,
         'unit': persist.unit_state(sysroot),
@@ -74,14 +84,28 @@ def policy(
     except (OSError, persist.PolicyFileError) as error:
         fact['error'] = 'cannot read %s: %s' % (fact['file'], error)
         return fact
-    fact.update(exists=bool(text), settings=policies)
+    fact.update(exists=bool(text), settings={name: values for name, values in policies.items() if name in BACKENDS})
     backend = detection.backend
     section = policies.get(backend.name) if backend else None
     if backend is not None and section:
         # the planner is imported only here: a host without a policy does not pay for loading it
         from .plan import HostState, drift  # pylint: disable=import-outside-toplevel
 
-        fact['drift'], problems = drift(backend, detection.kernel_attrs, HostState(tunables, choices), section)
+        problems = []
+        if persist.tier_section(backend.name, 0) in policies:
+            try:
+                tiers = from_sections(policies, backend.name)
+            except TierError as error:
+                problems.append('pressure tiers: %s' % error)
+            else:
+                fact['pressure'] = tiers.describe()
+                problems += check_levels(backend, section, tiers)
+                recorded = read_state(sysroot, backend.name)
+                if recorded is not None and recorded < len(tiers.tiers):
+                    fact.update(tier=recorded, tier_settings=dict(tiers.tiers[recorded].settings))
+                    section = tiers.level(section, recorded)
+        fact['drift'], planned = drift(backend, detection.kernel_attrs, HostState(tunables, choices), section)
+        problems += planned
         if problems:
             fact['error'] = 'the persisted %s policy does not apply here: %s' % (backend.name, ' | '.join(problems))
     return fact

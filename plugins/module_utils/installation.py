@@ -2,7 +2,7 @@
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # Private to the litevirt.uksm collection: not a public API, it may change in any release.
-"""Installing the boot applier and the metrics writer on a host, and removing them.
+"""Installing the boot applier, the metrics writer and the pressure tuner on a host, and removing them.
 
 The files (artefacts) are the package of package_closure.py, the launchers of launcher_texts.py and
 the units of unit_texts.py, at the paths of paths.py; each is written only when it differs, through
@@ -16,12 +16,30 @@ import os
 import py_compile
 import typing as t
 
-from .launcher_texts import launcher_text, metrics_launcher_text
+from .launcher_texts import launcher_text, metrics_launcher_text, pressure_launcher_text
 from .package_closure import package_sources
-from .paths import APPLIER_DIR, LAUNCHER, METRICS_LAUNCHER, METRICS_UNIT_FILES, PACKAGE_DIR, UNIT_FILE, UNIT_NAME
+from .paths import (
+    APPLIER_DIR,
+    LAUNCHER,
+    METRICS_LAUNCHER,
+    METRICS_UNIT_FILES,
+    PACKAGE_DIR,
+    PRESSURE_LAUNCHER,
+    PRESSURE_UNIT_FILES,
+    UNIT_FILE,
+    UNIT_NAME,
+)
 from .safefiles import list_tree, open_dir, read_file, remove_file, remove_tree, replace_file
 from .sysfs import host_path
-from .unit_texts import HYPERVISOR_UNITS, MANAGED, metrics_service_text, metrics_timer_text, unit_text
+from .unit_texts import (
+    HYPERVISOR_UNITS,
+    MANAGED,
+    metrics_service_text,
+    metrics_timer_text,
+    pressure_service_text,
+    pressure_timer_text,
+    unit_text,
+)
 
 
 class Artefact(t.NamedTuple):
@@ -31,9 +49,13 @@ class Artefact(t.NamedTuple):
 
 
 def artefacts(
-    python: str, before: t.Sequence[str] = HYPERVISOR_UNITS, metrics_output: t.Optional[str] = None
+    python: str,
+    before: t.Sequence[str] = HYPERVISOR_UNITS,
+    metrics_output: t.Optional[str] = None,
+    pressure_interval: t.Optional[int] = None,
 ) -> t.List[Artefact]:
-    """Every file to install; the metrics launcher and units only with a ``metrics_output``."""
+    """Every file to install; the metrics launcher and units only with a ``metrics_output``, the
+    tuner's only with a ``pressure_interval`` (seconds)."""
     files = [
         Artefact(
             PACKAGE_DIR + '/__init__.py',
@@ -50,9 +72,15 @@ def artefacts(
         files.append(Artefact(METRICS_LAUNCHER, metrics_launcher_text(python), 0o755))
         files.append(Artefact(METRICS_UNIT_FILES[0], metrics_service_text(python, metrics_output), 0o644))
         files.append(Artefact(METRICS_UNIT_FILES[1], metrics_timer_text(), 0o644))
+    if pressure_interval is not None:
+        files.append(Artefact(PRESSURE_LAUNCHER, pressure_launcher_text(python), 0o755))
+        files.append(Artefact(PRESSURE_UNIT_FILES[0], pressure_service_text(python), 0o644))
+        files.append(Artefact(PRESSURE_UNIT_FILES[1], pressure_timer_text(pressure_interval), 0o644))
     return files
 
 
+# Every unit file the collection installs, the boot applier's first.
+UNIT_FILES = (UNIT_FILE,) + METRICS_UNIT_FILES + PRESSURE_UNIT_FILES
 # An installed unit, launcher or source is a few KB; a larger file there is not ours.
 MAX_INSTALLED_BYTES = 1 << 20
 
@@ -135,14 +163,14 @@ def compile_package(sysroot: str, rewritten: t.Sequence[str], check_mode: bool) 
 
 
 def installed(sysroot: str) -> t.List[str]:
-    """What of the boot applier and the metrics writer is on the host (relative paths)."""
-    found = [path for path in (UNIT_FILE,) + METRICS_UNIT_FILES if os.path.lexists(host_path(sysroot, path))]
+    """What of the boot applier, the metrics writer and the tuner is on the host (relative paths)."""
+    found = [path for path in UNIT_FILES if os.path.lexists(host_path(sysroot, path))]
     return found + _stale(sysroot, set())
 
 
-def remove_metrics_units(sysroot: str, check_mode: bool) -> t.List[str]:
-    """Delete the metrics service and timer (the launcher goes as a stale file); the paths removed."""
-    removed = [path for path in METRICS_UNIT_FILES if os.path.lexists(host_path(sysroot, path))]
+def remove_units(sysroot: str, unit_files: t.Sequence[str], check_mode: bool) -> t.List[str]:
+    """Delete a service and its timer (the launcher goes as a stale file); the paths removed."""
+    removed = [path for path in unit_files if os.path.lexists(host_path(sysroot, path))]
     if not check_mode:
         for path in removed:
             remove_file(sysroot, path)
@@ -164,7 +192,7 @@ def uninstall(sysroot: str, check_mode: bool) -> t.List[str]:
     """Delete the units and the library directory; the relative paths removed."""
     removed = installed(sysroot)
     if not check_mode:
-        for path in (UNIT_FILE,) + METRICS_UNIT_FILES:
+        for path in UNIT_FILES:
             remove_file(sysroot, path)
         remove_tree(sysroot, APPLIER_DIR)
     return removed

@@ -18,6 +18,8 @@ POLICY_FILE = 'etc/litevirt-uksm/policy.conf'
 LOCK_DIR = 'run/litevirt-uksm'
 LOCK_NAME = 'lock'
 LOCK_FILE = LOCK_DIR + '/' + LOCK_NAME
+# The pressure tier in force, written by the tuner beside the lock: gone at reboot, like the tier.
+TIER_FILE = LOCK_DIR + '/tier'
 
 # Where units are installed and enabled (``systemctl enable`` links them into <target>.wants there).
 SYSTEM_UNITS = 'etc/systemd/system'
@@ -39,6 +41,12 @@ METRICS_TIMER = 'uksm-metrics.timer'
 METRICS_TIMER_WANTED_BY = 'timers.target'
 METRICS_UNIT_FILES = (SYSTEM_UNITS + '/' + METRICS_SERVICE, SYSTEM_UNITS + '/' + METRICS_TIMER)
 METRICS_OUTPUT = '/var/lib/prometheus/node-exporter/uksm.prom'
+
+# The pressure tuner (with pressure tiers only): its launcher, and the service its timer starts.
+PRESSURE_LAUNCHER = APPLIER_DIR + '/uksm-pressure-tune'
+PRESSURE_SERVICE = 'uksm-pressure.service'
+PRESSURE_TIMER = 'uksm-pressure.timer'
+PRESSURE_UNIT_FILES = (SYSTEM_UNITS + '/' + PRESSURE_SERVICE, SYSTEM_UNITS + '/' + PRESSURE_TIMER)
 
 
 def wants_link(unit: str, target: str) -> str:

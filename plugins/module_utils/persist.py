@@ -5,7 +5,9 @@
 """The persisted policy: the settings the boot-time applier writes again after every reboot.
 
 One file, ``<sysroot>/etc/litevirt-uksm/policy.conf``, with a section per backend and the
-attributes in write order, so the same policy always renders to the same bytes.
+attributes in write order, so the same policy always renders to the same bytes. A backend's pressure
+tiers (tiers.py) follow its section: ``[<backend> pressure]`` (the hysteresis) and one
+``[<backend> tier <n>]`` per tier (its threshold and settings), which the boot applier does not read.
 """
 
 from __future__ import annotations
@@ -35,8 +37,33 @@ MAX_VALUE = 1024
 _NAME_CHARACTERS = frozenset('abcdefghijklmnopqrstuvwxyz0123456789_')
 
 
+# Tiers a policy may have: a handful is already more than anyone tunes by hand.
+MAX_TIERS = 8
+# The names of the pressure and tier sections that are not attributes, written first.
+TIER_KEYS = ('hysteresis', 'available_below_percent')
+
+
 class PolicyFileError(UksmError):
     """The persisted policy cannot be parsed."""
+
+
+def pressure_section(backend: str) -> str:
+    return backend + ' pressure'
+
+
+def tier_section(backend: str, index: int) -> str:
+    return '%s tier %d' % (backend, index)
+
+
+def section_names() -> t.List[str]:
+    """Every section a policy file may have, in the order render() writes them."""
+    names = []
+    for backend in BACKENDS:
+        names += [backend, pressure_section(backend)] + [tier_section(backend, n) for n in range(MAX_TIERS)]
+    return names
+
+
+_SECTIONS = section_names()
 
 
 def as_text(value: t.Any) -> str:
@@ -69,10 +96,11 @@ def parse(text: str) -> Policies:
             continue
         if line.startswith('[') and line.endswith(']'):
             section = line[1:-1].strip()
-            if section not in BACKENDS:
+            if section not in _SECTIONS:
                 raise PolicyFileError(
-                    'line %d: unknown section [%s]; accepted: %s'
-                    % (number, _shown(section), ', '.join('[%s]' % name for name in BACKENDS))
+                    'line %d: unknown section [%s]; accepted: %s, [<backend> pressure], [<backend> tier N] '
+                    'with N from 0 to %d'
+                    % (number, _shown(section), ', '.join('[%s]' % name for name in BACKENDS), MAX_TIERS - 1)
                 )
             if section in policies:
                 raise PolicyFileError(
@@ -112,15 +140,18 @@ def decode(data: bytes) -> str:
 
 
 def render(policies: Policies) -> str:
+    """The file's text: sections in a fixed order; in each the tier keys, the attributes in write order, the rest."""
     chunks = [HEADER]
-    for backend in BACKENDS.values():
-        settings = policies.get(backend.name)
+    for section in _SECTIONS:
+        settings = policies.get(section)
         if not settings:
             continue
+        backend = BACKENDS[section.partition(' ')[0]]
+        first = [n for n in TIER_KEYS if n in settings]
         known = backend.write_order(n for n in settings if n in backend.attrs)
-        unknown = sorted(n for n in settings if n not in backend.attrs)
-        chunks.append('\n[%s]\n' % backend.name)
-        chunks.extend('%s = %s\n' % (name, settings[name]) for name in known + unknown)
+        unknown = sorted(n for n in settings if n not in backend.attrs and n not in TIER_KEYS)
+        chunks.append('\n[%s]\n' % section)
+        chunks.extend('%s = %s\n' % (name, settings[name]) for name in first + known + unknown)
     return ''.join(chunks)
 
 

@@ -12,11 +12,15 @@ overstates it). Stepping up is immediate; stepping down waits until availability
 threshold by the hysteresis, so a host hovering at a threshold does not flap.
 
 Stdlib only and no I/O besides the /proc reads: the pressure tuner runs this from a timer.
+The stall information of ``/proc/pressure/memory`` (kernels from 4.20 with PSI) is reported beside
+availability but decides nothing: it is not there on every kernel, and availability is what the
+thresholds of ksmtuned and its successors are written in.
 """
 
 from __future__ import annotations
 
 from .errors import UksmError
+from .sysfs import host_path, read_text
 from .value_kinds import is_decimal
 
 TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotations are strings
@@ -40,6 +44,42 @@ def available_percent(meminfo: str) -> t.Optional[float]:
     if not total or available is None:
         return None
     return 100.0 * min(available, total) / total
+
+
+# /proc/meminfo is about 1.5 KB, /proc/pressure/memory about 120 bytes
+PROC_LIMIT = 16384
+
+
+def memory_stall(text: str) -> t.Optional[t.Dict[str, float]]:
+    """``some_avg10`` and ``full_avg10`` (percent of the last 10 s stalled on memory) from the text of
+    ``/proc/pressure/memory``; None when it has neither."""
+    found = {}
+    for line in text.splitlines():
+        fields = line.split()
+        if fields and fields[0] in ('some', 'full'):
+            for field in fields[1:]:
+                name, _sep, value = field.partition('=')
+                if name == 'avg10':
+                    try:
+                        number = float(value)
+                    except ValueError:
+                        continue
+                    if 0.0 <= number <= 100.0:
+                        found[fields[0] + '_avg10'] = number
+    return found or None
+
+
+def measure(sysroot: str) -> t.Tuple[t.Optional[float], t.Optional[t.Dict[str, float]]]:
+    """Availability in percent and the memory stall of the host, each None when unreadable."""
+    try:
+        available = available_percent(read_text(host_path(sysroot, 'proc/meminfo'), PROC_LIMIT))
+    except OSError:
+        available = None
+    try:
+        stall = memory_stall(read_text(host_path(sysroot, 'proc/pressure/memory'), PROC_LIMIT))
+    except OSError:
+        stall = None
+    return available, stall
 
 
 def check_thresholds(thresholds: t.Sequence[t.Any]) -> t.List[int]:

@@ -14,7 +14,15 @@ import os
 import typing as t
 
 from .errors import UksmError
-from .paths import METRICS_TIMER, METRICS_TIMER_WANTED_BY, SYSTEM_UNITS, UNIT_NAME, UNIT_WANTED_BY, wants_link
+from .paths import (
+    METRICS_TIMER,
+    METRICS_TIMER_WANTED_BY,
+    PRESSURE_TIMER,
+    SYSTEM_UNITS,
+    UNIT_NAME,
+    UNIT_WANTED_BY,
+    wants_link,
+)
 from .sysfs import host_path
 
 # (argv) -> (rc, stdout, stderr), as AnsibleModule.run_command returns them
@@ -29,7 +37,11 @@ class Systemctl:
     """Enable, disable, start and stop the collection's units; answers is-enabled from files when it can."""
 
     # unit -> the target whose .wants directory ``systemctl enable`` links it into ([Install] WantedBy=)
-    WANTED_BY = {UNIT_NAME: UNIT_WANTED_BY, METRICS_TIMER: METRICS_TIMER_WANTED_BY}
+    WANTED_BY = {
+        UNIT_NAME: UNIT_WANTED_BY,
+        METRICS_TIMER: METRICS_TIMER_WANTED_BY,
+        PRESSURE_TIMER: METRICS_TIMER_WANTED_BY,
+    }
 
     def __init__(self, run_command: RunCommand, program: str, sysroot: str, check_mode: bool) -> None:
         self.run_command = run_command
@@ -60,10 +72,19 @@ class Systemctl:
         rc, out, _err = self.run_command(self.base + ['is-enabled', unit])
         return rc == 0 and out.strip() == 'enabled'
 
-    def disable_timer(self) -> bool:
-        """Disable (and stop, live) the metrics timer while its file exists; whether it was enabled."""
-        if not self.is_enabled(METRICS_TIMER):
+    def disable_timer(self, timer: str = METRICS_TIMER) -> bool:
+        """Disable (and stop, live) a timer while its file exists; whether it was enabled."""
+        if not self.is_enabled(timer):
             return False
         if not self.check_mode:
-            self.run(*(['disable', '--now'] if self.live else ['disable']), METRICS_TIMER)
+            self.run(*(['disable', '--now'] if self.live else ['disable']), timer)
+        return True
+
+    def enable_timer(self, timer: str) -> bool:
+        """Enable (and start, live) a timer unless it is enabled; whether it was not."""
+        if self.is_enabled(timer):
+            return False
+        if not self.check_mode:
+            # live, start it as well: it runs now, not after the next boot
+            self.run(*(['enable', '--now'] if self.live else ['enable']), timer)
         return True

@@ -10,16 +10,19 @@ from .errors import UksmError
 from .hostinfo import process_names
 from .lock import HostLock
 from .paths import POLICY_FILE
-from .plan import HostState, make_plan, planning_stats
+from .plan import HostState, Plan, make_plan, planning_stats
 from .presets import preset_settings
+from .pressure import TierError, check_thresholds, choose_tier, measure
 from .safefiles import remove_file
 from .sysfs import detect, read_attributes
+from .tiers import Tier, TierPolicy, check_hysteresis, check_levels, read_state, replaced, write_state
 from .transaction import Transaction
 
 TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotations are strings
 if TYPE_CHECKING:
     import typing as t
 
+    from .attributes import Backend
     from .sysfs import Detection
 
 
@@ -42,9 +45,15 @@ def _host_state(detection: Detection, sysroot: str) -> HostState:
 
 
 def _persist(
-    sysroot: str, backend: str, settings: t.Dict[str, t.Any], record: bool, check_mode: bool
+    sysroot: str,
+    backend: str,
+    settings: t.Dict[str, t.Any],
+    record: bool,
+    check_mode: bool,
+    tier_policy: t.Optional[TierPolicy] = None,
 ) -> t.Tuple[bool, str, str, str]:
-    """Record (or remove) settings in the policy file: (changed, path, before text, after text)."""
+    """Record (or remove) settings in the policy file, and replace the backend's tiers with
+    ``tier_policy`` when given: (changed, path, before text, after text)."""
     # imported only when a task persists: a plain apply does not pay for loading it
     from . import persist  # pylint: disable=import-outside-toplevel
 
@@ -53,6 +62,8 @@ def _persist(
     except persist.PolicyFileError as error:
         raise TunableError('%s: %s' % (persist.path_of(sysroot), error)) from None
     after_policies = persist.updated(policies, backend, settings, record)
+    if tier_policy is not None:
+        after_policies = replaced(after_policies, backend, tier_policy)
     after = persist.render(after_policies) if after_policies else ''
     path = persist.path_of(sysroot)
     if after == before:
@@ -63,6 +74,40 @@ def _persist(
         else:
             remove_file(sysroot, POLICY_FILE)
     return True, path, before, after
+
+
+def tier_policy_of(tiers: t.Sequence[t.Dict[str, t.Any]], hysteresis: t.Any) -> TierPolicy:
+    """The tiers as the module takes them (``available_below_percent`` and ``settings`` each); raises
+    TunableError for thresholds or a hysteresis that cannot be used."""
+    try:
+        thresholds = check_thresholds([tier.get('available_below_percent') for tier in tiers])
+        return TierPolicy(
+            [Tier(thresholds[index], dict(tier.get('settings') or {})) for index, tier in enumerate(tiers)],
+            check_hysteresis(hysteresis),
+        )
+    except TierError as error:
+        raise TunableError('pressure tiers: %s; nothing was written' % error) from None
+
+
+def _plan_tiers(
+    backend: Backend,
+    detection: Detection,
+    current: HostState,
+    desired: t.Dict[str, t.Any],
+    tier_policy: TierPolicy,
+    options: t.Dict[str, bool],
+) -> t.Tuple[t.List[str], t.List[Plan], TierPolicy]:
+    """Problems of the tiers, the plan of each level, and the tiers normalised as the file records them."""
+    problems = check_levels(backend, desired, tier_policy)
+    plans = []
+    normalised = []
+    for index, tier in enumerate(tier_policy.tiers):
+        plan = make_plan(backend, detection.kernel_attrs, current, tier_policy.level(desired, index), **options)
+        problems += ['tier %d: %s' % (index, problem) for problem in plan.problems]
+        plans.append(plan)
+        values = {name: plan.desired.get(name, value) for name, value in tier.settings.items()}
+        normalised.append(Tier(tier.available_below_percent, values))
+    return problems, plans, TierPolicy(normalised, tier_policy.hysteresis)
 
 
 def run(
@@ -78,10 +123,15 @@ def run(
     preset: t.Optional[str] = None,
     detection: t.Optional[Detection] = None,
     locked_by_caller: bool = False,
+    pressure_tiers: t.Optional[TierPolicy] = None,
 ) -> t.Dict[str, t.Any]:
     """Apply ``desired`` (or record it, ``state=absent`` forgets it); ``detection`` saves a second
     look at the sysfs directory when the caller already detected the backend; ``locked_by_caller``:
-    the caller holds the host lock already (the boot applier, which reads the policy under it)."""
+    the caller holds the host lock already (the boot applier, which reads the policy under it).
+
+    ``pressure_tiers`` (with ``persist_policy``): validated with ``desired`` as their base, persisted
+    in place of the backend's tiers, and the tier available memory calls for now is applied and
+    recorded, as the tuner would (an empty TierPolicy removes the tiers and returns to the base)."""
     take = not check_mode and not locked_by_caller
     detection = detection or detect(sysroot, backend_choice)
     backend = detection.backend
@@ -112,20 +162,38 @@ def run(
     # policy file is written under the lock too, so two writers never interleave their updates
     with HostLock(sysroot, lock_timeout, take=take):
         current = _host_state(detection, sysroot)
-        plan = make_plan(
-            backend,
-            detection.kernel_attrs,
-            current,
-            desired,
-            allow_eval_intervals=allow_eval_intervals,
-            allow_unmerge=allow_unmerge,
-        )
-        if plan.problems:
-            raise TunableError(
-                '%d invalid setting(s), nothing was written: %s'
-                % (len(plan.problems), ' | '.join(str(problem) for problem in plan.problems)),
-                problems=[str(problem) for problem in plan.problems],
+        options = {'allow_eval_intervals': allow_eval_intervals, 'allow_unmerge': allow_unmerge}
+        plan = base_plan = make_plan(backend, detection.kernel_attrs, current, desired, **options)
+        problems = [str(problem) for problem in plan.problems]
+        if pressure_tiers is not None:
+            if not persist_policy:
+                raise TunableError('pressure tiers are read by the tuner from the persisted policy; set persist=true')
+            tier_problems, level_plans, pressure_tiers = _plan_tiers(
+                backend, detection, current, desired, pressure_tiers, options
             )
+            problems += tier_problems
+        if problems:
+            raise TunableError(
+                '%d invalid setting(s), nothing was written: %s' % (len(problems), ' | '.join(problems)),
+                problems=problems,
+            )
+        if pressure_tiers is not None:
+            recorded = read_state(sysroot, backend.name)
+            old = recorded if recorded is not None and recorded < len(pressure_tiers.tiers) else None
+            available, stall = measure(sysroot)
+            new = old
+            if available is not None and pressure_tiers.tiers:
+                new = choose_tier(available, pressure_tiers.thresholds, old, pressure_tiers.hysteresis)
+            elif not pressure_tiers.tiers:
+                new = None
+            if new is not None:
+                plan = level_plans[new]
+            result['pressure'] = {
+                'tier': new,
+                'tier_settings': dict(pressure_tiers.tiers[new].settings) if new is not None else None,
+                'available_percent': None if available is None else round(available, 1),
+                'memory_stall': stall,
+            }
         if plan.steps and not check_mode:
             after = Transaction(
                 backend,
@@ -154,9 +222,11 @@ def run(
         if persist_policy:
             # record what was asked for (normalised), so check mode and a real run persist the same bytes
             changed, path, before, after_text = _persist(
-                sysroot, backend.name, plan.desired, record=True, check_mode=check_mode
+                sysroot, backend.name, base_plan.desired, True, check_mode, pressure_tiers
             )
             result['changed'] = result['changed'] or changed
+            if pressure_tiers is not None and not check_mode and new != recorded:
+                write_state(sysroot, backend.name, new)
             result['policy_file'] = path
             diffs.append({'before': before, 'after': after_text, 'before_header': path, 'after_header': path})
     result['diff'] = diffs

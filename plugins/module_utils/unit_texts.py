@@ -2,7 +2,7 @@
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # Private to the litevirt.uksm collection: not a public API, it may change in any release.
-"""The systemd unit texts of the boot applier and the metrics writer, as they are installed.
+"""The systemd unit texts of the boot applier, the metrics writer and the pressure tuner, as installed.
 
 Paths are the fixed relative paths of paths.py; the units refer to them as the host will see them.
 """
@@ -23,6 +23,7 @@ from .paths import (
     METRICS_TIMER_WANTED_BY,
     PACKAGE,
     POLICY_FILE,
+    PRESSURE_LAUNCHER,
     UNIT_NAME,
     UNIT_WANTED_BY,
 )
@@ -64,6 +65,7 @@ SystemCallArchitectures=native
 SystemCallFilter=@system-service
 '''
 _OUTPUT_OPTION = re.compile(r'^ExecStart=.* --output (\S+)$', re.MULTILINE)
+_INTERVAL_OPTION = re.compile(r'^OnUnitActiveSec=([0-9]+)$', re.MULTILINE)
 
 
 def unit_text(python: str, before: t.Sequence[str] = HYPERVISOR_UNITS) -> str:
@@ -169,6 +171,64 @@ Persistent=false
 [Install]
 WantedBy=%s
 ''' % (MANAGED, METRICS_TIMER_WANTED_BY)
+
+
+def pressure_service_text(python: str) -> str:
+    """Started by the timer: writes sysfs like the boot applier, under the same lock, and the tier
+    in force beside the lock. No conditions: a skipped run would stop a monotonic timer for good, so
+    the tuner itself says when there is nothing to tune."""
+    return '''# %(managed)s
+[Unit]
+Description=Apply the memory pressure tier of the UKSM/KSM policy (litevirt.uksm)
+Documentation=file:/%(policy)s
+# the base first: the tuner starts from what the boot applier wrote
+After=%(policy_unit)s
+
+[Service]
+Type=oneshot
+ExecStart=%(python)s %(flags)s /%(launcher)s
+SyslogIdentifier=uksm-pressure
+TimeoutStartSec=%(timeout)d
+# Sandbox: as the boot applier's; the tier in force is recorded in /%(lockdir)s beside the lock.
+ProtectSystem=strict
+RuntimeDirectory=%(lockname)s
+RuntimeDirectoryMode=0700
+RuntimeDirectoryPreserve=yes
+%(sandbox)sCapabilityBoundingSet=
+UMask=0022
+''' % {
+        'managed': MANAGED,
+        'policy': POLICY_FILE,
+        'policy_unit': UNIT_NAME,
+        'python': python,
+        'flags': PYTHON_FLAGS,
+        'launcher': PRESSURE_LAUNCHER,
+        'timeout': START_TIMEOUT,
+        'lockdir': LOCK_DIR,
+        'lockname': os.path.basename(LOCK_DIR),
+        'sandbox': SANDBOX,
+    }
+
+
+def pressure_timer_text(interval: int) -> str:
+    return '''# %s
+[Unit]
+Description=Evaluate memory pressure every %d seconds (litevirt.uksm)
+
+[Timer]
+OnBootSec=%d
+OnUnitActiveSec=%d
+AccuracySec=1s
+
+[Install]
+WantedBy=%s
+''' % (MANAGED, interval, interval, interval, METRICS_TIMER_WANTED_BY)
+
+
+def pressure_interval_of(timer_text: str) -> t.Optional[int]:
+    """The interval of an installed pressure timer."""
+    match = _INTERVAL_OPTION.search(timer_text)
+    return int(match.group(1)) if match else None
 
 
 def metrics_output_of(service_text: str) -> t.Optional[str]:

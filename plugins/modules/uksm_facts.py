@@ -225,9 +225,43 @@ ansible_facts:
               description: The persisted settings per interface, values as written in the file.
               type: dict
               sample: {uksm: {cpu_governor: medium, sleep_millisecs: '200', run: '1'}}
+            pressure:
+              description:
+                - The persisted pressure tiers of the detected interface (O(litevirt.uksm.uksm_tunable#module:pressure_tiers)),
+                  null without tiers.
+              type: dict
+              contains:
+                hysteresis:
+                  description: Percent points above a tier's threshold before the tuner steps down from it.
+                  type: int
+                  sample: 5
+                tiers:
+                  description: Each tier's C(available_below_percent) and C(settings), in order.
+                  type: list
+                  elements: dict
+                  sample: [{available_below_percent: 30, settings: {cpu_governor: medium}}]
+            tier:
+              description: Index of the pressure tier the tuner put in force, null for the base (and at boot).
+              type: int
+              sample: 0
+            tier_settings:
+              description: The settings of that tier, as persisted, null for the base.
+              type: dict
+              sample: {cpu_governor: medium}
+            available_percent:
+              description: C(MemAvailable) over C(MemTotal) in percent (what the tiers' thresholds compare with),
+                null when C(/proc/meminfo) lacks them.
+              type: float
+              sample: 27.3
+            memory_stall:
+              description: C(some_avg10) and C(full_avg10) from C(/proc/pressure/memory) (percent of the last 10
+                seconds stalled on memory), null without PSI.
+              type: dict
+              sample: {some_avg10: 0.12, full_avg10: 0.0}
             drift:
               description:
-                - Persisted attributes of the detected interface whose live value differs, compared through the
+                - Attributes of the settings in force (the persisted base, or the base with the pressure tier in
+                  force on top, so a tuned host is not drifted) whose live value differs, compared through the
                   knob model (a clamped or rounded value is not drift, nor C(pages_to_scan) while the KSM advisor
                   manages it). The same definition is used by the rollout, the report and the metrics.
               type: list

@@ -29,6 +29,11 @@ description:
     to write the facts of M(litevirt.uksm.uksm_facts) (statistics, memory saved, policy drift) as Prometheus
     metrics to O(metrics_output), for the node_exporter textfile collector. The file is replaced atomically.
     The service reads C(/sys) read-only and may write only that file's directory.
+  - With O(pressure_interval) it also installs C(uksm-pressure.timer), which runs C(uksm-pressure.service) every
+    O(pressure_interval) seconds: the pressure tuner, C(/usr/lib/litevirt-uksm/uksm-pressure-tune), which applies
+    the pressure tier of the persisted policy (O(litevirt.uksm.uksm_tunable#module:pressure_tiers)) that available
+    memory calls for, through the same planner, read-back, rollback and lock, and logs one line per change
+    (C(journalctl -u uksm-pressure)). It replaces C(ksmtuned).
   - Under a O(sysroot) other than C(/), or when systemd is not running, enabling uses C(systemctl --root),
     which works offline (image builds, chroots). On a live host the manager is reloaded when a unit changes,
     and the metrics timer is started when it is enabled.
@@ -94,6 +99,13 @@ options:
       - The service is skipped while that directory does not exist. A file written at a previous path is removed.
     type: path
     default: /var/lib/prometheus/node-exporter/uksm.prom
+  pressure_interval:
+    description:
+      - Seconds between two evaluations of the pressure tuner; install and enable C(uksm-pressure.timer) and
+        C(uksm-pressure.service). Only with O(state=present). From 5 to 3600.
+      - Omitted (or V(0)), the tuner's timer, service and launcher are disabled and removed, and the tier it
+        recorded is forgotten.
+    type: int
 notes:
   - Requires C(systemctl) on the managed node.
 seealso:
@@ -112,6 +124,10 @@ EXAMPLES = r'''
 - name: Also write Prometheus metrics every minute for node_exporter
   litevirt.uksm.uksm_policy_unit:
     metrics: true
+
+- name: Also run the pressure tuner every 30 seconds (the policy has pressure tiers)
+  litevirt.uksm.uksm_policy_unit:
+    pressure_interval: 30
 
 - name: Remove the units, the applier and the persisted policy
   litevirt.uksm.uksm_policy_unit:
@@ -153,6 +169,18 @@ metrics:
       description: File the metrics are written to, null when O(metrics) is off.
       type: str
       sample: /var/lib/prometheus/node-exporter/uksm.prom
+pressure:
+  description: The pressure tuner's timer after the run (predicted in check mode).
+  returned: always
+  type: dict
+  contains:
+    enabled:
+      description: Whether C(uksm-pressure.timer) is installed and enabled.
+      type: bool
+    interval:
+      description: Seconds between two evaluations, null when O(pressure_interval) is off.
+      type: int
+      sample: 30
 '''
 
 import os
@@ -177,8 +205,10 @@ _PYTHON = re.compile(r'^/[A-Za-z0-9._+/-]+$')
 _OUTPUT = re.compile(r'^/[A-Za-z0-9._+/-]+/[A-Za-z0-9._+-]+\.prom$')
 # purge waits this long for a writer of the policy to finish
 PURGE_LOCK_TIMEOUT = 30.0
-# the policy unit's diff first, then the metrics units'
-_UNIT_FILES = (paths.UNIT_FILE,) + paths.METRICS_UNIT_FILES
+# the policy unit's diff first, then the metrics units', then the tuner's
+_UNIT_FILES = installation.UNIT_FILES
+# seconds between two runs of the tuner
+MIN_INTERVAL, MAX_INTERVAL = 5, 3600
 
 
 def _host(paths):
@@ -223,14 +253,24 @@ def present(module: AnsibleModule, sysroot: str, systemctl: Systemctl) -> dict:
             msg='metrics_output: %r is not accepted; accepted: an absolute, normalised path of letters, '
             'digits and ._+-/ below a directory, ending in .prom' % output
         )
-    files = installation.artefacts(python, params['before'], output)
+    interval = params['pressure_interval'] or None
+    if interval is not None and not MIN_INTERVAL <= interval <= MAX_INTERVAL:
+        module.fail_json(
+            msg='pressure_interval: %r is not accepted; accepted: seconds from %d to %d, or 0 for no tuner'
+            % (interval, MIN_INTERVAL, MAX_INTERVAL)
+        )
+    files = installation.artefacts(python, params['before'], output, interval)
     before = _unit_texts(sysroot)
     # systemctl needs the timer's file to disable it
     toggled = output is None and systemctl.disable_timer()
+    toggled = (interval is None and systemctl.disable_timer(paths.PRESSURE_TIMER)) or toggled
     changed_files = installation.install(sysroot, files, module.check_mode)
     changed_files += installation.compile_package(sysroot, changed_files, module.check_mode)
     if output is None:
-        changed_files += installation.remove_metrics_units(sysroot, module.check_mode)
+        changed_files += installation.remove_units(sysroot, paths.METRICS_UNIT_FILES, module.check_mode)
+    if interval is None:
+        changed_files += installation.remove_units(sysroot, paths.PRESSURE_UNIT_FILES, module.check_mode)
+        changed_files += _forget_tier(sysroot, module.check_mode)
     changed_files += _old_output(sysroot, before, output, module.check_mode)
     if changed_files and systemctl.live and not module.check_mode:
         systemctl.run('daemon-reload')
@@ -238,17 +278,17 @@ def present(module: AnsibleModule, sysroot: str, systemctl: Systemctl) -> dict:
         toggled = True
         if not module.check_mode:
             systemctl.run('enable' if params['enabled'] else 'disable', paths.UNIT_NAME)
-    if output is not None and not systemctl.is_enabled(paths.METRICS_TIMER):
-        toggled = True
-        if not module.check_mode:
-            # live, start it as well: metrics now, not after the next boot
-            systemctl.run(*(['enable', '--now'] if systemctl.live else ['enable']), paths.METRICS_TIMER)
+    if output is not None:
+        toggled = systemctl.enable_timer(paths.METRICS_TIMER) or toggled
+    if interval is not None:
+        toggled = systemctl.enable_timer(paths.PRESSURE_TIMER) or toggled
     return {
         'changed': bool(changed_files) or toggled,
         'enabled': params['enabled'],
         'files': _host(changed_files),
         'installed': _host(file.path for file in files),
         'metrics': {'enabled': output is not None, 'output': output},
+        'pressure': {'enabled': interval is not None, 'interval': interval},
         'diff': _diff(before, {file.path: file.text for file in files}),
     }
 
@@ -257,6 +297,7 @@ def absent(module: AnsibleModule, sysroot: str, systemctl: Systemctl) -> dict:
     before = _unit_texts(sysroot)
     before_text = before[paths.UNIT_FILE]
     changed = bool(before[paths.METRICS_UNIT_FILES[1]]) and systemctl.disable_timer()
+    changed = (bool(before[paths.PRESSURE_UNIT_FILES[1]]) and systemctl.disable_timer(paths.PRESSURE_TIMER)) or changed
     if before_text and systemctl.is_enabled():
         changed = True
         if not module.check_mode:
@@ -265,6 +306,7 @@ def absent(module: AnsibleModule, sysroot: str, systemctl: Systemctl) -> dict:
         systemctl.run('stop', paths.UNIT_NAME)
     removed = installation.uninstall(sysroot, module.check_mode)
     removed += _old_output(sysroot, before, None, module.check_mode)
+    removed += _forget_tier(sysroot, module.check_mode)
     if module.params['purge']:
         if os.path.lexists(host_path(sysroot, paths.POLICY_FILE)):
             removed.append(paths.POLICY_FILE)
@@ -283,8 +325,19 @@ def absent(module: AnsibleModule, sysroot: str, systemctl: Systemctl) -> dict:
         'files': _host(removed),
         'installed': [],
         'metrics': {'enabled': False, 'output': None},
+        'pressure': {'enabled': False, 'interval': None},
         'diff': _diff(before, {}),
     }
+
+
+def _forget_tier(sysroot: str, check_mode: bool) -> list:
+    """Without a tuner no tier is in force: the recorded one would keep the boot applier and the facts
+    at a tier nothing maintains."""
+    if not os.path.lexists(host_path(sysroot, paths.TIER_FILE)):
+        return []
+    if not check_mode:
+        remove_file(sysroot, paths.TIER_FILE)
+    return [paths.TIER_FILE]
 
 
 def _read(sysroot: str, relative: str) -> str:
@@ -302,6 +355,7 @@ def main() -> None:
             'before': {'type': 'list', 'elements': 'str', 'default': list(unit_texts.HYPERVISOR_UNITS)},
             'metrics': {'type': 'bool', 'default': False},
             'metrics_output': {'type': 'path', 'default': paths.METRICS_OUTPUT},
+            'pressure_interval': {'type': 'int'},
             **SYSROOT,
         },
         supports_check_mode=True,

@@ -102,6 +102,39 @@ options:
     description: Seconds to wait for the host-wide lock before failing.
     type: float
     default: 30
+  pressure_tiers:
+    description:
+      - Memory pressure tiers for the pressure tuner (C(uksm-pressure.timer), installed by
+        M(litevirt.uksm.uksm_policy_unit) with O(litevirt.uksm.uksm_policy_unit#module:pressure_interval)),
+        in order, the scarcest memory last. The settings of this task are the base, in force while memory is
+        plentiful; a tier's settings apply on top of the base while C(MemAvailable / MemTotal) is below its
+        threshold. Requires O(persist=true); they are persisted in the policy file beside the base.
+      - Every tier is validated with the base before anything is written, like O(settings). A tier may set only
+        attributes the base sets (on UKSM also C(max_cpu_percentage) when the tier's C(cpu_governor) differs,
+        since a governor write resets it), so that stepping back down restores the base exactly, and none whose
+        writes corrupt or leak kernel memory or fail while pages are shared (C(eval_intervals), C(cpu_ratios),
+        C(merge_across_nodes), C(max_page_sharing)).
+      - The task also applies the tier that available memory calls for now (see RV(pressure)) and records it,
+        as the tuner would. An empty list removes the tiers and returns the host to the base.
+      - Omitted, the persisted tiers are left as they are.
+    type: list
+    elements: dict
+    suboptions:
+      available_below_percent:
+        description: The tier is in force while available memory is below this percentage of the total (1 to 99,
+          strictly decreasing from tier to tier).
+        type: int
+        required: true
+      settings:
+        description: Attributes to set on top of the base while the tier is in force.
+        type: dict
+        required: true
+  pressure_hysteresis:
+    description:
+      - Percent points of available memory above a tier's threshold before the tuner steps back down from it
+        (stepping up is immediate). From 0 to 50. Only with O(pressure_tiers).
+    type: int
+    default: 5
 notes:
   - "Refused on UKSM: a C(cpu_ratios) rung of 10000 or more (it kills C(uksmd)); ladders whose effective ratios
     decrease; a C(cpu_governor) value with spaces or brackets; writing C(run) while the C(uksmd) thread is gone
@@ -142,6 +175,19 @@ EXAMPLES = r'''
       merge_across_nodes: 0
     allow_unmerge: true
 
+- name: Quiet while memory is plentiful, harder under pressure (the tuner applies the tiers)
+  litevirt.uksm.uksm_tunable:
+    settings:
+      cpu_governor: quiet
+      run: 1
+    pressure_tiers:
+      - available_below_percent: 30
+        settings: {cpu_governor: medium}
+      - available_below_percent: 10
+        settings: {cpu_governor: full, max_cpu_percentage: 95}
+    pressure_hysteresis: 5
+    persist: true
+
 - name: Stop re-applying sleep_millisecs at boot, keep the live value
   litevirt.uksm.uksm_tunable:
     settings:
@@ -171,6 +217,29 @@ policy_file:
   returned: when persist is true or state is absent
   type: str
   sample: /etc/litevirt-uksm/policy.conf
+pressure:
+  description: The pressure tier in force after the run (predicted in check mode).
+  returned: when pressure_tiers is given
+  type: dict
+  contains:
+    tier:
+      description: Index of the tier in force in O(pressure_tiers), null for the base.
+      type: int
+      sample: 0
+    tier_settings:
+      description: The settings of that tier, normalised, null for the base.
+      type: dict
+      sample: {cpu_governor: medium}
+    available_percent:
+      description: C(MemAvailable) over C(MemTotal) in percent, null when C(/proc/meminfo) lacks them (the tier
+        in force is kept then).
+      type: float
+      sample: 27.3
+    memory_stall:
+      description: C(some_avg10) and C(full_avg10) of C(/proc/pressure/memory), null without PSI. Reported, not
+        used to pick the tier.
+      type: dict
+      sample: {some_avg10: 0.12, full_avg10: 0.0}
 problems:
   description: Every invalid setting, when validation failed.
   returned: failure
@@ -193,7 +262,7 @@ from ansible_collections.litevirt.uksm.plugins.module_utils.errors import CAUGHT
 from ansible_collections.litevirt.uksm.plugins.module_utils.host_options import HOST
 from ansible_collections.litevirt.uksm.plugins.module_utils.presets import PRESETS
 from ansible_collections.litevirt.uksm.plugins.module_utils.sysfs import check_sysroot
-from ansible_collections.litevirt.uksm.plugins.module_utils.tunable import run
+from ansible_collections.litevirt.uksm.plugins.module_utils.tunable import run, tier_policy_of
 
 
 def main() -> None:
@@ -208,6 +277,15 @@ def main() -> None:
             'allow_unmerge': {'type': 'bool', 'default': False},
             'allow_eval_intervals_memory_corruption': {'type': 'bool', 'default': False},
             'lock_timeout': {'type': 'float', 'default': 30},
+            'pressure_tiers': {
+                'type': 'list',
+                'elements': 'dict',
+                'options': {
+                    'available_below_percent': {'type': 'int', 'required': True},
+                    'settings': {'type': 'dict', 'required': True},
+                },
+            },
+            'pressure_hysteresis': {'type': 'int', 'default': 5},
             **HOST,
         },
         mutually_exclusive=[('settings', 'name')],
@@ -219,10 +297,15 @@ def main() -> None:
     params = module.params
     if params['state'] == 'absent' and params['preset']:
         module.fail_json(msg='preset is only for state=present; list the attributes to forget in settings')
+    if params['state'] == 'absent' and params['pressure_tiers'] is not None:
+        module.fail_json(msg='pressure_tiers is only for state=present; an empty list removes the tiers')
     desired = params['settings'] if params['settings'] is not None else {}
     if params['name'] is not None:
         desired = {params['name']: params['value']}
     try:
+        tiers = None
+        if params['pressure_tiers'] is not None:
+            tiers = tier_policy_of(params['pressure_tiers'], params['pressure_hysteresis'])
         result = run(
             check_sysroot(params['sysroot']),
             params['backend'],
@@ -234,6 +317,7 @@ def main() -> None:
             check_mode=module.check_mode,
             lock_timeout=params['lock_timeout'],
             preset=params['preset'],
+            pressure_tiers=tiers,
         )
     except CAUGHT as error:
         module.fail_json(**failure(error))

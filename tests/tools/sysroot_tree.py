@@ -153,12 +153,25 @@ def thread_cpu(root: str, pid: int, comm: str, utime: int, stime: int, starttime
     put(root, 'proc/uptime', uptime + '\n')
 
 
-def meminfo(root: str, zero_kib: t.Optional[int] = None) -> str:
-    """``/proc/meminfo``, with a ``KsmZeroPages`` line when ``zero_kib`` is given (UKSM kernels)."""
+def meminfo(root: str, zero_kib: t.Optional[int] = None, available_percent: t.Optional[float] = None) -> str:
+    """``/proc/meminfo`` of a 16,384,000 kB host, with a ``KsmZeroPages`` line when ``zero_kib`` is given
+    (UKSM kernels) and a ``MemAvailable`` line when ``available_percent`` is."""
     text = 'MemTotal:       16384000 kB\nMemFree:         8192000 kB\n'
+    if available_percent is not None:
+        text += 'MemAvailable:   %8d kB\n' % int(16384000 * available_percent / 100)
     if zero_kib is not None:
         text += 'KsmZeroPages:   %8d kB\n' % zero_kib
     return put(root, 'proc/meminfo', text)
+
+
+def memory_pressure(root: str, some_avg10: float, full_avg10: float) -> str:
+    """``/proc/pressure/memory`` (PSI, kernels from 4.20)."""
+    return put(
+        root,
+        'proc/pressure/memory',
+        'some avg10=%.2f avg60=0.00 avg300=0.00 total=12345\nfull avg10=%.2f avg60=0.00 avg300=0.00 total=678\n'
+        % (some_avg10, full_avg10),
+    )
 
 
 def unit_file(root: str, relative: str, text: str = '[Service]\n') -> str:

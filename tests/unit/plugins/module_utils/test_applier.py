@@ -113,8 +113,8 @@ def test_policy_that_cannot_be_parsed_fails_naming_the_file_and_line(tmp_path, m
     assert apply(host.root) == (
         1,
         [
-            'FAILED: cannot read %s: line 3: unknown section [zksm]; accepted: [uksm], [ksm]'
-            % persist.path_of(host.root)
+            'FAILED: cannot read %s: line 3: unknown section [zksm]; accepted: [uksm], [ksm], '
+            '[<backend> pressure], [<backend> tier N] with N from 0 to 7' % persist.path_of(host.root)
         ],
     )
     assert host.attempts == []

@@ -106,8 +106,8 @@ def test_metrics_files_install_and_go(tmp_path):
     assert installation.install(root, installation.artefacts('/usr/bin/python3'), check_mode=False) == [
         paths.METRICS_LAUNCHER
     ]
-    assert installation.remove_metrics_units(root, check_mode=True) == list(paths.METRICS_UNIT_FILES)
-    assert installation.remove_metrics_units(root, check_mode=False) == list(paths.METRICS_UNIT_FILES)
+    assert installation.remove_units(root, paths.METRICS_UNIT_FILES, check_mode=True) == list(paths.METRICS_UNIT_FILES)
+    assert installation.remove_units(root, paths.METRICS_UNIT_FILES, check_mode=False) == list(paths.METRICS_UNIT_FILES)
     assert not set(extra) & set(installation.installed(root))
     installation.install(root, with_metrics, check_mode=False)
     assert set(extra) <= set(installation.uninstall(root, check_mode=False))

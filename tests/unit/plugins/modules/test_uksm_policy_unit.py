@@ -221,7 +221,7 @@ def test_python_and_before_go_into_the_unit(root, systemctl):
 def test_python_defaults_to_this_interpreter_on_the_real_root(monkeypatch, systemctl):
     chosen = []
 
-    def artefacts(python, before=(), metrics_output=None):
+    def artefacts(python, before=(), metrics_output=None, pressure_interval=None):
         chosen.append(python)
         raise UksmError('stopped before touching the host')
 

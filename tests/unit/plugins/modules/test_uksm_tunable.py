@@ -366,6 +366,7 @@ def test_options_reach_the_run_as_documented(ksm_root, monkeypatch):
                 'check_mode': True,
                 'lock_timeout': 2.5,
                 'preset': None,
+                'pressure_tiers': None,
             },
         )
     ]

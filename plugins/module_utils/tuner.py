@@ -1,0 +1,162 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, litevirt.uksm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the litevirt.uksm collection: not a public API, it may change in any release.
+"""The pressure tuner: measure available memory, pick the tier, and write it like uksm_tunable does.
+
+Run by uksm-pressure.timer through the launcher of launcher_texts.py. Every run reads the policy, the
+tier in force and the live values under the host lock; it writes only when the tier changes or the
+live values no longer hold the tier, through the planner and the transaction (read back, rolled back
+on failure), and says so in one journal line. A failed write leaves the recorded tier as it was, so
+the next run tries again.
+"""
+
+from __future__ import annotations
+
+from . import launcher, persist
+from .errors import CAUGHT
+from .lock import HostLock
+from .pressure import TierError, choose_tier, measure
+from .safefiles import UnsafePathError
+from .sysfs import detect, read_attributes
+from .tiers import check_levels, from_sections, read_state, write_state
+
+TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotations are strings
+if TYPE_CHECKING:
+    import typing as t
+
+    from .sysfs import Detection
+    from .tiers import TierPolicy
+
+PREFIX = 'uksm-pressure: '
+
+
+def tier_name(index: t.Optional[int]) -> str:
+    return 'base' if index is None else 'tier %d' % index
+
+
+def _reason(
+    available: float,
+    policy: TierPolicy,
+    old: t.Optional[int],
+    new: t.Optional[int],
+    stall: t.Optional[t.Dict[str, float]],
+) -> str:
+    """Why the tier is what it is, e.g. ``27.3 % available, below 30 %``."""
+    text = '%.1f %% available' % available
+    if new is not None and (old is None or new > old):
+        text += ', below %d %%' % policy.thresholds[new]
+    elif new != old:
+        left = 0 if new is None else new + 1  # the last tier stepped down from
+        text += ', at or above %d %% (%d %% + hysteresis %d)' % (
+            policy.thresholds[left] + policy.hysteresis,
+            policy.thresholds[left],
+            policy.hysteresis,
+        )
+    if stall:
+        text += '; memory stall %s' % ', '.join('%s %.2f %%' % (name, value) for name, value in sorted(stall.items()))
+    return text
+
+
+def _holds(detection: Detection, settings: t.Dict[str, t.Any]) -> bool:
+    """Whether the kernel holds ``settings`` now (the idle path: reads only these attributes)."""
+    # the planner is imported only here: measuring costs less than loading it
+    from .plan import HostState, drift  # pylint: disable=import-outside-toplevel
+
+    backend = detection.backend
+    assert backend is not None
+    tunables, choices, _stats, errors = read_attributes(detection, settings)
+    if errors:
+        return False  # the write path reads again and reports what cannot be read
+    drifted, problems = drift(backend, detection.kernel_attrs, HostState(tunables, choices), settings)
+    return not drifted and not problems
+
+
+def _describe(changes: t.Sequence[t.Dict[str, t.Any]]) -> str:
+    if not changes:
+        return 'nothing to write'
+    return 'wrote ' + ', '.join(
+        '%s %s -> %s' % (change['name'], persist.as_text(change['before']), persist.as_text(change['after']))
+        for change in changes
+    )
+
+
+def tune(sysroot: str, out: t.Callable[[str], None], lock_timeout: float = 30.0) -> int:
+    """One evaluation; 0 when the tier in force holds (written or not), 1 on a failure."""
+    available, stall = measure(sysroot)
+    try:
+        with HostLock(sysroot, lock_timeout):
+            return _tune_locked(sysroot, out, available, stall)
+    except CAUGHT as error:
+        out('FAILED: %s' % error)
+        return 1
+
+
+def _tune_locked(
+    sysroot: str, out: t.Callable[[str], None], available: t.Optional[float], stall: t.Optional[t.Dict[str, float]]
+) -> int:
+    try:
+        policies, _text = persist.load(sysroot)
+    except UnsafePathError as error:
+        out('FAILED: %s' % error)
+        return 1
+    except (OSError, persist.PolicyFileError) as error:
+        out('FAILED: cannot read %s: %s' % (persist.path_of(sysroot), error))
+        return 1
+    detection = detect(sysroot)
+    backend = detection.backend
+    if backend is None:
+        out('nothing to tune: %s' % detection.reason)
+        return 0
+    base = policies.get(backend.name)
+    if not base:
+        out('no %s policy in %s; nothing to tune' % (backend.name, persist.path_of(sysroot)))
+        return 0
+    try:
+        policy = from_sections(policies, backend.name)
+    except TierError as error:
+        out('FAILED: the %s tiers in %s: %s' % (backend.name, persist.path_of(sysroot), error))
+        return 1
+    problems = check_levels(backend, base, policy)
+    if problems:
+        out(
+            'FAILED: the %s tiers in %s cannot be used: %s'
+            % (backend.name, persist.path_of(sysroot), ' | '.join(problems))
+        )
+        return 1
+    recorded = read_state(sysroot, backend.name)
+    # a recorded tier the policy no longer has: its settings stay in force until this run replaces them
+    old = recorded if recorded is not None and recorded < len(policy.tiers) else None
+    if available is None:
+        out(
+            'FAILED: cannot measure available memory (no MemTotal and MemAvailable in /proc/meminfo); %s kept'
+            % tier_name(old)
+        )
+        return 1
+    new = choose_tier(available, policy.thresholds, old, policy.hysteresis) if policy.tiers else None
+    settings = policy.level(base, new)
+    if new == recorded and _holds(detection, settings):
+        return 0
+    # the write path: imported only when there is something to write
+    from .tunable import run  # pylint: disable=import-outside-toplevel
+
+    transition = '%s -> %s' % (tier_name(recorded), tier_name(new)) if new != recorded else '%s held' % tier_name(new)
+    reason = _reason(available, policy, old, new, stall)
+    try:
+        result = run(sysroot, backend.name, settings, detection=detection, locked_by_caller=True)
+    except CAUGHT as error:
+        out('FAILED: %s: %s; %s: %s; the next run tries again' % (backend.name, transition, reason, error))
+        return 1
+    write_state(sysroot, backend.name, new)
+    out('%s %s: %s; %s' % (backend.name, transition, reason, _describe(result['changes'])))
+    return 0
+
+
+def main(argv: t.Optional[t.Sequence[str]] = None) -> int:
+    return launcher.run(
+        'Apply the pressure tier of the persisted UKSM/KSM policy that available memory calls for (litevirt.uksm).',
+        PREFIX,
+        argv,
+        {'lock-timeout': (30.0, float, 'seconds to wait for the host lock (default 30)')},
+        lambda sysroot, options, out: tune(sysroot, out, options['lock-timeout']),
+    )

@@ -145,7 +145,7 @@ def _tune_locked(
     try:
         result = run(sysroot, backend.name, settings, detection=detection, locked_by_caller=True)
     except CAUGHT as error:
-        out('FAILED: %s: %s; %s: %s; the next run tries again' % (backend.name, transition, reason, error))
+        out('FAILED: %s %s: %s: %s; the next run tries again' % (backend.name, transition, reason, error))
         return 1
     write_state(sysroot, backend.name, new)
     out('%s %s: %s; %s' % (backend.name, transition, reason, _describe(result['changes'])))

@@ -374,6 +374,7 @@ class SimHost:
             state.get("zero_pages_kb"),
             state.get("daemon_cpu_ticks"),
             state.get("uptime_seconds"),
+            state.get("mem_available_kb"),
         )
         if key != self._proc_key:
             sync_proc(self.paths.proc, self.variant, state)

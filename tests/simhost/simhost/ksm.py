@@ -123,6 +123,8 @@ class KsmKernel(SysfsKernel):
             # /proc: ksmd's CPU time (stime, USER_HZ clock ticks; none before run=1) and the uptime in seconds
             "daemon_cpu_ticks": 0,
             "uptime_seconds": 7500.0,
+            # /proc/meminfo: MemAvailable in kB (of MemTotal 16303540: 78.8 %)
+            "mem_available_kb": 12845116,
             "ksmd_alive": True,
             "offlining": False,
             "unmerge_error": None,

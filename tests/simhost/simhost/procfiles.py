@@ -85,11 +85,14 @@ def _line(label: str, value: int, unit: bool = True) -> str:
 
 
 def render_meminfo(variant: Variant, state: Dict[str, Any]) -> str:
-    """/proc/meminfo; UKSM kernels add the KsmZeroPages line (in kB)."""
+    """/proc/meminfo; UKSM kernels add the KsmZeroPages line (in kB). The state's ``mem_available_kb``
+    replaces MemAvailable (memory pressure for the tuner's tests)."""
     lines = []
     for label, value in MEMINFO:
         if label == "AnonHugePages" and variant.meminfo_zero_pages:
             lines.append(_line("KsmZeroPages", int(state.get("zero_pages_kb", 0))))
+        if label == "MemAvailable":
+            value = int(state.get("mem_available_kb", value))
         lines.append(_line(label, value))
     lines.extend(_line(label, 0, unit=False) for label in HUGEPAGE_COUNTS)
     lines.extend(_line(label, value) for label, value in MEMINFO_TAIL)

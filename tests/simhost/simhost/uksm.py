@@ -118,6 +118,8 @@ class UksmKernel(SysfsKernel):
             # /proc: uksmd's CPU time (stime, USER_HZ clock ticks) and the host's uptime in seconds
             "daemon_cpu_ticks": 37500,
             "uptime_seconds": 7500.0,
+            # /proc/meminfo: MemAvailable in kB (of MemTotal 16303540: 78.8 %)
+            "mem_available_kb": 12845116,
             # simulator knobs and hazard bookkeeping
             "uksmd_alive": True,
             "hang_seconds": 5,

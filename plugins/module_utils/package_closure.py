@@ -2,7 +2,7 @@
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # Private to the litevirt.uksm collection: not a public API, it may change in any release.
-"""The package the units run: the applier, the metrics writer and every module_utils file they import.
+"""The package the units run: the applier, the metrics writer, the tuner and every module_utils file they import.
 
 The files are copied byte for byte from the collection that runs uksm_policy_unit, so boot applies
 the policy with the very code the modules use.
@@ -21,10 +21,10 @@ if t.TYPE_CHECKING:
     # imports name, under any condition: this line is what puts the launchers' modules (and so
     # their own imports) into uksm_policy_unit's payload, where package_sources() reads them as text
     # without paying for compiling and running them.
-    from . import applier, metrics  # noqa: F401 pylint: disable=unused-import
+    from . import applier, metrics, tuner  # noqa: F401 pylint: disable=unused-import
 
 # the modules the launchers run; the package is their import closure
-ROOTS = ('applier', 'metrics')
+ROOTS = ('applier', 'metrics', 'tuner')
 
 
 def _source(name: str) -> str:
@@ -58,7 +58,7 @@ def relative_imports(source: str) -> t.List[str]:
 
 
 def package_sources() -> t.Dict[str, str]:
-    """``applier``, ``metrics`` and the module_utils they import (relative imports only), by module name."""
+    """``applier``, ``metrics``, ``tuner`` and the module_utils they import (relative imports only), by module name."""
     found: t.Dict[str, str] = {}
     todo = list(ROOTS)
     while todo:

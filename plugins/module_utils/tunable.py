@@ -156,6 +156,8 @@ def run(
         return result
     if backend is None:
         raise TunableError('no UKSM or KSM interface on this host: %s' % detection.reason)
+    if pressure_tiers is not None and not persist_policy:
+        raise TunableError('pressure tiers are read by the tuner from the persisted policy; set persist=true')
     if preset:
         desired = dict(preset_settings(preset, backend.name, detection.kernel_attrs), **desired)
     # check mode writes nothing, so it neither waits for writers nor leaves a lock file behind; the
@@ -166,8 +168,6 @@ def run(
         plan = base_plan = make_plan(backend, detection.kernel_attrs, current, desired, **options)
         problems = [str(problem) for problem in plan.problems]
         if pressure_tiers is not None:
-            if not persist_policy:
-                raise TunableError('pressure tiers are read by the tuner from the persisted policy; set persist=true')
             tier_problems, level_plans, pressure_tiers = _plan_tiers(
                 backend, detection, current, desired, pressure_tiers, options
             )

@@ -174,6 +174,11 @@ def test_persisted_policy_and_drift(make_host):
         'file': '/etc/litevirt-uksm/policy.conf',
         'exists': False,
         'settings': {},
+        'pressure': None,
+        'tier': None,
+        'tier_settings': None,
+        'available_percent': 78.8,  # the simulated host's MemAvailable over MemTotal
+        'memory_stall': None,
         'drift': [],
         'error': None,
         'unit': {'name': 'uksm-policy.service', 'installed': False, 'enabled': False},

@@ -123,7 +123,7 @@ def test_installed_applier_runs_from_bytecode_without_costly_imports(tmp_path):
         root, installation.install(root, installation.artefacts(sys.executable), check_mode=False), check_mode=False
     )
     probe = (
-        'import sys; sys.path.insert(0, %r); import uksm_policy.applier, uksm_policy.metrics; '
+        'import sys; sys.path.insert(0, %r); import uksm_policy.applier, uksm_policy.metrics, uksm_policy.tuner; '
         'print(" ".join(sorted(sys.modules)))' % os.path.dirname(_package(root))
     )
     result = subprocess.run(
@@ -134,7 +134,7 @@ def test_installed_applier_runs_from_bytecode_without_costly_imports(tmp_path):
         env={},
     )
     modules = set(result.stdout.split())
-    assert {'uksm_policy.applier', 'uksm_policy.metrics'} <= modules
+    assert {'uksm_policy.applier', 'uksm_policy.metrics', 'uksm_policy.tuner'} <= modules
     costly = {'typing', 're', 'argparse', 'tempfile', 'difflib', 'contextlib', 'json', 'enum', 'ast', 'shutil'}
     assert modules & costly == set()
     # -v names the file each module came from: bytecode, not source compiled at every boot
@@ -172,4 +172,4 @@ def test_package_is_the_import_closure_of_the_launchers():
             if isinstance(node, ast.ImportFrom) and node.level == 1:
                 todo.extend([node.module.split('.')[0]] if node.module else [alias.name for alias in node.names])
     assert set(sources) == expected
-    assert {'applier', 'metrics', 'plan', 'persist', 'transaction'} <= expected
+    assert {'applier', 'metrics', 'tuner', 'tiers', 'plan', 'persist', 'transaction'} <= expected

@@ -134,6 +134,7 @@ ZIPPED = {
     'errors.py': '# errors, from the zip\n',
     'sysfs.py': 'from .errors import UksmError\n',
     'facts.py': 'from . import sysfs, errors\n',
+    'tuner.py': 'from .errors import UksmError\n',
     'installation.py': 'raise AssertionError("never read: nothing imports it")\n',
 }
 
@@ -158,6 +159,7 @@ def test_module_missing_from_the_zip_fails(tmp_path, monkeypatch):
     with zipfile.ZipFile(archive, 'w') as payload:
         payload.writestr(inside + '/applier.py', 'from . import lost\n')
         payload.writestr(inside + '/metrics.py', '')
+        payload.writestr(inside + '/tuner.py', '')
     package = sys.modules[PACKAGE]
     monkeypatch.setattr(package, '__loader__', zipimport.zipimporter(archive))
     monkeypatch.setattr(package, '__file__', os.path.join(archive, inside, '__init__.py'), raising=False)

@@ -71,3 +71,43 @@ def test_systemd_analyze_security_exposure_is_not_worse_than_before_the_lock_mov
     assert overall, result.stdout + result.stderr
     # the level follows the unit's name; the mood after it is an emoji, or ':-)' without a UTF-8 locale
     assert float(re.search(r'\.service: (\d+\.\d+)', overall[0]).group(1)) <= 1.7, overall[0]
+
+
+def test_tuner_service_writes_sysfs_and_the_tier_beside_the_lock_only():
+    lines = unit_texts.pressure_service_text('/usr/bin/python3').splitlines()
+    assert 'ExecStart=/usr/bin/python3 -I -S -B /usr/lib/litevirt-uksm/uksm-pressure-tune' in lines
+    assert {'RuntimeDirectory=litevirt-uksm', 'RuntimeDirectoryMode=0700', 'RuntimeDirectoryPreserve=yes'} <= set(lines)
+    assert 'ProtectSystem=strict' in lines and 'After=uksm-policy.service' in lines
+    # no condition: a skipped run would leave a monotonic timer with nothing to count from
+    assert not [line for line in lines if line.startswith(('Condition', 'ProtectKernelTunables', 'ReadOnlyPaths'))]
+    assert not [line for line in lines if line.startswith('[Install]')]  # started by its timer only
+
+
+def test_tuner_timer_counts_from_boot_and_from_each_run():
+    text = unit_texts.pressure_timer_text(30)
+    assert 'OnBootSec=30\nOnUnitActiveSec=30\n' in text and 'WantedBy=timers.target' in text
+    assert unit_texts.pressure_interval_of(text) == 30
+
+
+@pytest.mark.skipif(
+    shutil.which('systemd-analyze') is None, reason='systemd-analyze is installed by scripts/setup-host.sh'
+)
+def test_systemd_analyze_accepts_the_tuner_units_with_the_applier_exposure(tmp_path):
+    service = tmp_path / paths.PRESSURE_SERVICE
+    service.write_text(unit_texts.pressure_service_text('/usr/bin/python3'))
+    (tmp_path / paths.PRESSURE_TIMER).write_text(unit_texts.pressure_timer_text(30))
+    result = subprocess.run(
+        ['systemd-analyze', 'verify', '--man=no', str(service), str(tmp_path / paths.PRESSURE_TIMER)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0 and result.stderr == '', result.stderr
+    result = subprocess.run(
+        ['systemd-analyze', 'security', '--offline=yes', '--no-pager', str(service)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    overall = [line for line in result.stdout.splitlines() if 'Overall exposure level' in line]
+    assert overall and float(re.search(r'\.service: (\d+\.\d+)', overall[0]).group(1)) <= 1.7, result.stdout

@@ -28,7 +28,11 @@ from ansible_collections.litevirt.uksm.plugins.modules import uksm_policy_unit
 RETURNED = yaml.safe_load(uksm_policy_unit.RETURN)
 SYSTEMCTL = '/usr/bin/systemctl'
 UNIT = '/etc/systemd/system/uksm-policy.service'
-WANTED_BY = {paths.UNIT_NAME: paths.UNIT_WANTED_BY, paths.METRICS_TIMER: paths.METRICS_TIMER_WANTED_BY}
+WANTED_BY = {
+    paths.UNIT_NAME: paths.UNIT_WANTED_BY,
+    paths.METRICS_TIMER: paths.METRICS_TIMER_WANTED_BY,
+    paths.PRESSURE_TIMER: paths.METRICS_TIMER_WANTED_BY,
+}
 
 
 class OfflineSystemctl:
@@ -251,6 +255,39 @@ def test_metrics_install_the_timer_and_enable_it(root, systemctl):
     assert not os.path.exists(os.path.join(root, 'srv/textfile/uksm.prom'))
     # the metrics units' diffs are shown because they existed before
     assert [diff['before_header'] for diff in off['diff']] == [UNIT] + _host(paths.METRICS_UNIT_FILES)
+
+
+def test_pressure_interval_installs_the_tuner_and_its_timer_and_none_removes_them(root, systemctl):
+    result = exits(uksm_policy_unit.main, {'sysroot': root, 'pressure_interval': 45})
+    assert result['pressure'] == {'enabled': True, 'interval': 45}
+    assert [verb for verb in systemctl.verbs() if verb[0] != 'is-enabled'] == [
+        ['enable', paths.UNIT_NAME],
+        ['enable', paths.PRESSURE_TIMER],
+    ]
+    timer = sysroot_tree.read(root, paths.PRESSURE_UNIT_FILES[1])
+    assert 'OnUnitActiveSec=45\n' in timer and 'OnBootSec=45\n' in timer
+    service = sysroot_tree.read(root, paths.PRESSURE_UNIT_FILES[0])
+    assert 'ExecStart=/usr/bin/python3 -I -S -B /%s\n' % paths.PRESSURE_LAUNCHER in service
+    assert os.access(os.path.join(root, paths.PRESSURE_LAUNCHER), os.X_OK)
+    assert exits(uksm_policy_unit.main, {'sysroot': root, 'pressure_interval': 45})['changed'] is False
+    # a tier recorded by the tuner goes with it: nothing keeps that tier in force any more
+    sysroot_tree.put(root, paths.TIER_FILE, 'uksm 1\n')
+    off = exits(uksm_policy_unit.main, {'sysroot': root})
+    assert off['changed'] is True and off['pressure'] == {'enabled': False, 'interval': None}
+    assert {'/' + paths.PRESSURE_LAUNCHER, '/' + paths.TIER_FILE} | set(_host(paths.PRESSURE_UNIT_FILES)) <= set(
+        off['files']
+    )
+    assert not any(os.path.lexists(os.path.join(root, path)) for path in paths.PRESSURE_UNIT_FILES)
+    assert [verb for verb in systemctl.verbs() if verb[0] != 'is-enabled'][-1] == ['disable', paths.PRESSURE_TIMER]
+
+
+@pytest.mark.parametrize('interval', [4, 3601, -30])
+def test_pressure_interval_out_of_range_is_refused_expected_failure(root, systemctl, interval):
+    before = snapshot(root)
+    assert fails(uksm_policy_unit.main, {'sysroot': root, 'pressure_interval': interval}) == {
+        'msg': 'pressure_interval: %d is not accepted; accepted: seconds from 5 to 3600, or 0 for no tuner' % interval
+    }
+    assert snapshot(root) == before and systemctl.commands == []
 
 
 # -- state=absent ---------------------------------------------------------------------------------

@@ -388,3 +388,104 @@ def test_a_read_back_that_does_not_parse_fails_with_a_rollback_naming_the_attrib
     )
     assert failure['not_restored'] == ["sleep_millisecs=200: EIO (expected an unsigned integer, read '5\\n0\\n')"]
     assert _value(ksm_root, 'pages_to_scan').split() == ['100']
+
+
+# -- pressure tiers -------------------------------------------------------------------------------
+
+KSM_TIERS = [
+    {'available_below_percent': 30, 'settings': {'pages_to_scan': 1000}},
+    {'available_below_percent': 10, 'settings': {'pages_to_scan': 4000}},
+]
+
+
+def test_pressure_tiers_are_persisted_and_the_tier_memory_calls_for_applied(ksm_root):
+    sysroot_tree.meminfo(ksm_root, available_percent=20)
+    result = exits(
+        uksm_tunable.main,
+        {
+            'sysroot': ksm_root,
+            'settings': {'run': 1, 'pages_to_scan': 200},
+            'persist': True,
+            'pressure_tiers': KSM_TIERS,
+            'pressure_hysteresis': 3,
+        },
+    )
+    assert result['pressure'] == {
+        'tier': 0,
+        'tier_settings': {'pages_to_scan': 1000},
+        'available_percent': 20.0,
+        'memory_stall': None,
+    }
+    assert _value(ksm_root, 'pages_to_scan') == '1000\n'
+    assert sysroot_tree.read(ksm_root, POLICY).endswith(
+        '[ksm]\npages_to_scan = 200\nrun = 1\n'
+        '\n[ksm pressure]\nhysteresis = 3\n'
+        '\n[ksm tier 0]\navailable_below_percent = 30\npages_to_scan = 1000\n'
+        '\n[ksm tier 1]\navailable_below_percent = 10\npages_to_scan = 4000\n'
+    )
+    assert sysroot_tree.read(ksm_root, 'run/litevirt-uksm/tier') == 'ksm 0\n'
+    assert set(result) <= set(RETURNED) | {'changed'}
+    assert set(result['pressure']) == set(RETURNED['pressure']['contains'])
+
+
+@pytest.mark.parametrize(
+    'args, message',
+    [
+        (
+            {'pressure_tiers': KSM_TIERS},
+            'pressure tiers are read by the tuner from the persisted policy; set persist=true',
+        ),
+        (
+            {'persist': True, 'pressure_tiers': [KSM_TIERS[1], KSM_TIERS[0]]},
+            "pressure tiers: tier 1: available_below_percent=30 is not below the previous tier's 10; accepted: "
+            'strictly decreasing thresholds, the scarcest memory last; nothing was written',
+        ),
+        (
+            {'persist': True, 'pressure_tiers': KSM_TIERS, 'pressure_hysteresis': 90},
+            'pressure tiers: hysteresis=90 is not accepted; accepted: a whole number of percent points from 0 to '
+            '50; nothing was written',
+        ),
+        (
+            {'persist': True, 'pressure_tiers': [{'available_below_percent': 30}]},
+            'missing required arguments: settings found in pressure_tiers',
+        ),
+        (
+            {'persist': True, 'pressure_tiers': [{'available_below_percent': 30, 'settings': {'sleep_millisecs': 5}}]},
+            '1 invalid setting(s), nothing was written: tier 0: sets sleep_millisecs, which the base settings do not '
+            'set, so stepping back down could not restore it; accepted: sleep_millisecs in the base settings too',
+        ),
+        (
+            {
+                'persist': True,
+                'pressure_tiers': [{'available_below_percent': 30, 'settings': {'pages_to_scan': 'lots'}}],
+            },
+            "1 invalid setting(s), nothing was written: tier 0: pages_to_scan: 'lots' ",
+        ),
+        (
+            {'state': 'absent', 'pressure_tiers': []},
+            'pressure_tiers is only for state=present; an empty list removes the tiers',
+        ),
+    ],
+    ids=['no-persist', 'increasing', 'hysteresis', 'no-settings', 'base-lacks-it', 'bad-value', 'absent'],
+)
+def test_unusable_pressure_tiers_are_refused_before_any_write_expected_failure(ksm_root, args, message):
+    sysroot_tree.meminfo(ksm_root, available_percent=5)
+    before = snapshot(os.path.join(ksm_root, 'sys'))
+    failure = fails(uksm_tunable.main, dict(args, sysroot=ksm_root, settings={'run': 1, 'pages_to_scan': 200}))
+    assert failure['msg'].startswith(message)
+    assert snapshot(os.path.join(ksm_root, 'sys')) == before
+    assert not os.path.exists(os.path.join(ksm_root, POLICY))
+    assert not os.path.exists(os.path.join(ksm_root, 'run/litevirt-uksm/tier'))
+
+
+def test_check_mode_with_tiers_predicts_the_tier_and_writes_nothing(ksm_root):
+    sysroot_tree.meminfo(ksm_root, available_percent=5)
+    before = snapshot(ksm_root)
+    result = exits(
+        uksm_tunable.main,
+        {'sysroot': ksm_root, 'settings': {'pages_to_scan': 200}, 'persist': True, 'pressure_tiers': KSM_TIERS},
+        check_mode=True,
+    )
+    assert result['changed'] is True and result['pressure']['tier'] == 1
+    assert result['changes'] == [{'name': 'pages_to_scan', 'before': 100, 'after': 4000}]
+    assert snapshot(ksm_root) == before

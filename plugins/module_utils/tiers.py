@@ -10,6 +10,9 @@ another level changes: a tier may set only what the base sets, or (UKSM) what th
 preset determines when the two levels run different governors (the governor write resets it). Then
 stepping back down to the base leaves exactly the base. Attributes whose writes corrupt memory, leak
 kernel memory or fail with EBUSY while pages are shared are not for a tuner that writes unattended.
+(A base that sets its own cpu_ratios under tiers that change cpu_governor still has cpu_ratios
+written again after each governor write, one leaked kmalloc-32 object each: the hysteresis keeps
+such transitions rare, and the README says so.)
 
 The tier in force lives in ``/run/litevirt-uksm/tier`` beside the host lock (root's alone, gone at
 reboot, when the boot applier writes the base).

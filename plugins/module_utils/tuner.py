@@ -64,7 +64,8 @@ def _holds(detection: Detection, settings: t.Dict[str, t.Any]) -> bool:
     from .plan import HostState, drift  # pylint: disable=import-outside-toplevel
 
     backend = detection.backend
-    assert backend is not None
+    if backend is None:
+        return False
     tunables, choices, _stats, errors = read_attributes(detection, settings)
     if errors:
         return False  # the write path reads again and reports what cannot be read

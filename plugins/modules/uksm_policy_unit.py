@@ -29,11 +29,11 @@ description:
     to write the facts of M(litevirt.uksm.uksm_facts) (statistics, memory saved, policy drift) as Prometheus
     metrics to O(metrics_output), for the node_exporter textfile collector. The file is replaced atomically.
     The service reads C(/sys) read-only and may write only that file's directory.
-  - With O(pressure_interval) it also installs C(uksm-pressure.timer), which runs C(uksm-pressure.service) every
+  - "With O(pressure_interval) it also installs C(uksm-pressure.timer), which runs C(uksm-pressure.service) every
     O(pressure_interval) seconds: the pressure tuner, C(/usr/lib/litevirt-uksm/uksm-pressure-tune), which applies
     the pressure tier of the persisted policy (O(litevirt.uksm.uksm_tunable#module:pressure_tiers)) that available
     memory calls for, through the same planner, read-back, rollback and lock, and logs one line per change
-    (C(journalctl -u uksm-pressure)). It replaces C(ksmtuned).
+    (C(journalctl -u uksm-pressure)). It replaces C(ksmtuned)."
   - Under a O(sysroot) other than C(/), or when systemd is not running, enabling uses C(systemctl --root),
     which works offline (image builds, chroots). On a live host the manager is reloaded when a unit changes,
     and the metrics timer is started when it is enabled.

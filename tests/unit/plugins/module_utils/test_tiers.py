@@ -189,7 +189,7 @@ def test_state_round_trip_and_the_base_leaves_no_file(tmp_path):
     'plant',
     [
         lambda path: os.symlink('/etc/shadow', path),
-        lambda path: os.mkfifo(path),
+        os.mkfifo,
         lambda path: sysroot_tree.put(
             os.path.dirname(os.path.dirname(path)), os.path.join('litevirt-uksm', 'tier'), 'uksm 1\n' * 50
         ),

@@ -118,19 +118,39 @@ def _policy(fact: t.Dict[str, t.Any]) -> t.List[Family]:
     if backend is None:
         return families
     drifted = policy['drift']
-    # every persisted attribute this kernel has: 1 drifted, 0 held (drift as uksm_facts reports it)
-    section = [name for name in (policy['settings'].get(backend) or {}) if name in fact['tunables'] or name in drifted]
+    label = [('backend', backend)]
+    # every attribute of the settings in force (the persisted base, with the pressure tier in force on top) this
+    # kernel has: 1 drifted, 0 held (drift as uksm_facts reports it, measured against the same settings)
+    in_force = dict(policy['settings'].get(backend) or {}, **(policy.get('tier_settings') or {}))
+    section = [name for name in in_force if name in fact['tunables'] or name in drifted]
     per_attribute = Family(
-        'policy_drift', 'gauge', '1 when the kernel does not hold this persisted policy attribute now, else 0.'
+        'policy_drift',
+        'gauge',
+        '1 when the kernel does not hold this attribute of the persisted policy in force now (the base, or the base '
+        'with the pressure tier in force on top), else 0.',
     )
     for name in section:
-        per_attribute.add(name in drifted, [('backend', backend), ('name', name)])
+        per_attribute.add(name in drifted, label + [('name', name)])
     families.append(per_attribute)
     families.append(
         Family('policy_drifted_attributes', 'gauge', 'Persisted policy attributes the kernel does not hold now.').add(
-            len(drifted), [('backend', backend)]
+            len(drifted), label
         )
     )
+    # availability and memory stall are node_exporter's own (node_memory_MemAvailable_bytes, node_pressure_*):
+    # only what it cannot know, which of the persisted pressure tiers the tuner put in force
+    tier = policy.get('tier')
+    families += [
+        Family(
+            'policy_tiers', 'gauge', 'Pressure tiers persisted for this interface (policy.pressure), 0 without.'
+        ).add(len((policy.get('pressure') or {}).get('tiers') or ()), label),
+        Family(
+            'policy_tier',
+            'gauge',
+            'Index of the pressure tier in force, from 0 (the highest availability threshold) to '
+            'uksm_policy_tiers - 1 (the scarcest memory); -1 for the base settings, as without tiers.',
+        ).add(-1 if tier is None else tier, label),
+    ]
     return families
 
 

@@ -24,6 +24,7 @@ from ansible_collections.litevirt.uksm.plugins.module_utils import (
     unit_texts,
 )
 from ansible_collections.litevirt.uksm.plugins.module_utils.facts import gather
+from ansible_collections.litevirt.uksm.plugins.module_utils.tunable import run, tier_policy_of
 
 COUNTERS = ('full_scans', 'pages_scanned', 'sleep_times', 'pages_skipped')
 
@@ -76,10 +77,14 @@ def expected(fact):
     for name, value in tunables.items():
         if isinstance(value, int):
             put('uksm_tunable', value, backend=backend, name=name)
-    for name in policy['settings'].get(backend, {}):
+    # the settings in force: the base with the pressure tier in force on top, as drift is measured
+    in_force = dict(policy['settings'].get(backend, {}), **(policy['tier_settings'] or {}))
+    for name in in_force:
         if name in tunables or name in policy['drift']:
             put('uksm_policy_drift', int(name in policy['drift']), backend=backend, name=name)
     put('uksm_policy_drifted_attributes', len(policy['drift']), backend=backend)
+    put('uksm_policy_tiers', len((policy['pressure'] or {}).get('tiers', [])), backend=backend)
+    put('uksm_policy_tier', -1 if policy['tier'] is None else policy['tier'], backend=backend)
     return want
 
 
@@ -102,6 +107,34 @@ def _drifted_uksm(host):
 def _advisor_ksm(host):
     host.write('advisor_mode', 'scan-time\n')  # ksmd manages pages_to_scan now: not drift
     _persist(host.paths.root, {'ksm': {'pages_to_scan': '500', 'sleep_millisecs': '50', 'run': '1'}})
+
+
+# MemTotal of the simulated hosts, in kB
+TOTAL_KB = 16303540
+UKSM_TIERS = [
+    {'available_below_percent': 30, 'settings': {'cpu_governor': 'medium'}},
+    {'available_below_percent': 10, 'settings': {'cpu_governor': 'full', 'max_cpu_percentage': 60}},
+]
+
+
+def _tiered_uksm(available):
+    def action(host):
+        host.set_state(mem_available_kb=int(TOTAL_KB * available / 100))
+        # applies and records the tier that availability asks for, as the tuner would
+        run(
+            host.paths.root,
+            'auto',
+            {'cpu_governor': 'quiet', 'run': 1},
+            persist_policy=True,
+            pressure_tiers=tier_policy_of(UKSM_TIERS, 5),
+        )
+
+    return action
+
+
+def _tier_drifted(host):
+    _tiered_uksm(5)(host)
+    host.write('max_cpu_percentage', '95\n')  # the deepest tier's own attribute, which the base does not set
 
 
 def _policy_for_a_newer_kernel(host):
@@ -136,6 +169,19 @@ SCENARIOS = {
         {},
         lambda host: host.inject('pages_shared', errno='EIO', op='read'),
         lambda fact: len(fact['errors']) == 1 and 'pages_shared' not in fact['stats'],
+    ),
+    'uksm-tier-base': (
+        'uksm',
+        {},
+        _tiered_uksm(80),
+        lambda fact: fact['policy']['tier'] is None and len(fact['policy']['pressure']['tiers']) == 2,
+    ),
+    'uksm-tier-0': ('uksm', {}, _tiered_uksm(25), lambda fact: fact['policy']['tier'] == 0),
+    'uksm-tier-drift': (
+        'uksm',
+        {},
+        _tier_drifted,
+        lambda fact: fact['policy']['tier'] == 1 and fact['policy']['drift'] == ['max_cpu_percentage'],
     ),
     'ksm-active': ('ksm', {'active': True}, None, lambda fact: fact['stats']['general_profit'] > 0),
     'ksm-negative-profit': ('ksm', {'negative_profit': True}, None, lambda fact: fact['stats']['general_profit'] < 0),

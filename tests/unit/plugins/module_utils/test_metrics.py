@@ -21,6 +21,7 @@ from ansible_collections.litevirt.uksm.plugins.module_utils import (
     package_closure,
     paths,
     persist,
+    tiers,
     unit_texts,
 )
 from ansible_collections.litevirt.uksm.plugins.module_utils.facts import gather
@@ -285,6 +286,8 @@ def test_uksm_metrics_equal_the_facts(tmp_path):
         ('uksm_policy_error', _labels()): '0',
         ('uksm_policy_unit_enabled', _labels()): '0',
         ('uksm_policy_drifted_attributes', uksm): '0',
+        ('uksm_policy_tiers', uksm): '0',
+        ('uksm_policy_tier', uksm): '-1',
     }
     # no persisted section: the per-attribute drift family has no samples and is left out whole
     assert 'uksm_policy_drift' not in declared
@@ -415,3 +418,84 @@ def test_daemon_cpu_is_a_counter_in_seconds_beside_the_savings(tmp_path):
     assert declared['uksm_daemon_cpu_seconds_total'] == 'counter'
     assert fact['daemon_cpu'] == {'pid': 17, 'seconds': 3.75, 'percent_since_start': 0.5}
     assert fact['savings']['bytes_per_cpu_second'] == int(fact['savings']['bytes'] / 3.75)
+
+
+# -- pressure tiers: which one is in force (availability and stall are node_exporter's own) --------
+
+TIERED = (
+    '[uksm]\ncpu_governor = quiet\nsleep_millisecs = 100\nrun = 1\n'
+    '[uksm pressure]\nhysteresis = 5\n'
+    '[uksm tier 0]\navailable_below_percent = 30\ncpu_governor = medium\n'
+    '[uksm tier 1]\navailable_below_percent = 10\ncpu_governor = full\nmax_cpu_percentage = 60\n'
+)
+
+
+def _tiered_uksm(root, tier):
+    _uksm_tree(root)  # the kernel runs governor full, max_cpu_percentage 95
+    sysroot_tree.meminfo(root, zero_kib=8, available_percent=8.5)
+    sysroot_tree.memory_pressure(root, 1.5, 0.25)
+    persist.save(root, TIERED)
+    tiers.write_state(root, 'uksm', tier)
+    return gather(root)
+
+
+def _tier_samples(fact):
+    samples, declared = samples_of(metrics.render(fact))
+    uksm = _labels(backend='uksm')
+    drift = {dict(labels)['name']: value for (name, labels), value in samples.items() if name == 'uksm_policy_drift'}
+    return samples[('uksm_policy_tier', uksm)], samples[('uksm_policy_tiers', uksm)], drift, declared
+
+
+def test_tier_in_force_is_its_index_and_its_attributes_are_drift_samples(tmp_path):
+    fact = _tiered_uksm(str(tmp_path), 1)
+    assert fact['policy']['tier'] == 1 and fact['policy']['error'] is None
+    assert fact['policy']['drift'] == ['max_cpu_percentage']  # 60 in force, the kernel holds 95
+    tier, count, drift, declared = _tier_samples(fact)
+    assert (tier, count) == ('1', '2')
+    # the tier's own attribute (the base does not set it) is a sample too, as it counts in the total
+    assert drift == {'cpu_governor': '0', 'sleep_millisecs': '0', 'run': '0', 'max_cpu_percentage': '1'}
+    assert declared['uksm_policy_tier'] == declared['uksm_policy_tiers'] == 'gauge'
+    # what node_exporter exports already is not repeated
+    assert not [name for name in declared if 'available' in name and name != 'uksm_available']
+    assert not [name for name in declared if 'stall' in name or 'pressure' in name]
+
+
+def test_base_under_tiers_is_tier_minus_one(tmp_path):
+    fact = _tiered_uksm(str(tmp_path), None)
+    assert fact['policy']['tier'] is None and fact['policy']['pressure'] is not None
+    tier, count, drift, _declared = _tier_samples(fact)
+    assert (tier, count) == ('-1', '2')
+    assert drift == {'cpu_governor': '1', 'sleep_millisecs': '0', 'run': '0'}  # quiet persisted, full held
+
+
+def test_without_tiers_there_are_none_and_the_base_is_in_force(tmp_path):
+    root = _uksm_tree(str(tmp_path))
+    persist.save(root, '[uksm]\ncpu_governor = full\n')
+    fact = gather(root)
+    assert fact['policy']['pressure'] is None
+    tier, count, drift, _declared = _tier_samples(fact)
+    assert (tier, count) == ('-1', '0')
+    assert drift == {'cpu_governor': '0'}
+    # without a policy at all, the same
+    assert _tier_samples(gather(_uksm_tree(str(tmp_path / 'bare'))))[:2] == ('-1', '0')
+
+
+def test_tier_help_says_what_minus_one_means(tmp_path):
+    text = metrics.render(_tiered_uksm(str(tmp_path), 0))
+    help_line = next(line for line in text.splitlines() if line.startswith('# HELP uksm_policy_tier '))
+    assert '-1 for the base settings' in help_line
+
+
+def test_facts_without_the_tier_keys_render_as_the_base(tmp_path):
+    """A fact from before pressure tiers (or built by hand) has neither key: no tier, none configured."""
+    fact = gather(_uksm_tree(str(tmp_path)))
+    for key in ('pressure', 'tier', 'tier_settings', 'available_percent', 'memory_stall'):
+        del fact['policy'][key]
+    assert _tier_samples(fact)[:2] == ('-1', '0')
+
+
+def test_host_without_an_interface_has_no_tier_metrics(tmp_path):
+    root = str(tmp_path)
+    persist.save(root, TIERED)
+    _samples, declared = samples_of(metrics.render(gather(root)))
+    assert 'uksm_policy_tier' not in declared and 'uksm_policy_tiers' not in declared

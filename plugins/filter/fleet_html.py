@@ -18,6 +18,9 @@ description:
     seconds of the C(uksmd)/C(ksmd) thread, then the memory saved per CPU second as text. Only hosts that save
     memory or report CPU time get a row. A host whose thread is not running shows C(not running), one whose
     CPU time cannot be read (or whose facts come from an older collection) C(n/a), never a 0.
+  - The table shows each host's pressure tier in force beside its drift, V(base) or V(tier N) followed by the
+    tier's C(available_below_percent) in parentheses, then the memory available in percent; a card counts the
+    hosts per tier.
   - The chart has a text alternative and every bar a tooltip; the page has no script and refers to no other
     file or URL. Host names and values are HTML-escaped.
 positional: title, generated

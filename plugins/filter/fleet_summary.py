@@ -15,8 +15,9 @@ description:
     P(litevirt.uksm.fleet_csv#filter) and P(litevirt.uksm.fleet_html#filter) and is written as C(report.json).
   - Nothing is recomputed from the kernel values. Memory saved is the fact's C(savings.bytes),
     drift is the fact's C(policy.drift), the collection's one definition of drift, and what sharing costs is
-    the fact's C(daemon_cpu) and C(savings.bytes_per_cpu_second). Facts of collection versions that lack these
-    two keys are read as if the thread's CPU time could not be read.
+    the fact's C(daemon_cpu) and C(savings.bytes_per_cpu_second), and the pressure tier in force is the fact's
+    C(policy.tier). Facts of collection versions that lack the first two keys are read as if the thread's CPU
+    time could not be read, and those without C(policy.tier) as running their base settings.
 options:
   _input:
     description:
@@ -54,17 +55,23 @@ _value:
           (C(daemon_cpu) not null); C(cpu_seconds) the sum of that CPU time, rounded to hundredths, null when no
           host reports it; C(bytes_per_cpu_second) the memory saved by those hosts over that CPU time (an
           integer), null when it is 0.
+        - Memory pressure. C(by_tier) the hosts with an interface per pressure tier in force, V(base) for the
+          base settings (also hosts without tiers, and facts of collection versions without them) and
+          V(tier N) for the tier of index N, counted by index whatever each host's thresholds are.
       type: dict
       sample: {hosts: 4, saved_bytes: 21676032, saved_human: 20.7 MiB, by_backend: {ksm: 1, uksm: 1},
                by_governor: {full: 1}, drifted: 1, without_interface: 1, unreachable: 1, failed: 0, with_savings: 2,
-               cpu_hosts: 2, cpu_seconds: 92.5, bytes_per_cpu_second: 234335}
+               cpu_hosts: 2, cpu_seconds: 92.5, bytes_per_cpu_second: 234335, by_tier: {base: 1, tier 0: 1}}
     hosts:
       description:
         - One row per host, with C(host), C(status) (V(ok), V(unavailable), V(unreachable) or
           V(failed)), C(available), C(backend), C(governor), C(saved_bytes), C(saved_human), C(ratio), C(drift)
           (list of attributes), C(policy_persisted), C(policy_error), C(unit_enabled), C(daemon_running),
           C(reason), C(cpu_seconds) and C(cpu_percent_since_start) (C(daemon_cpu.seconds) and
-          C(daemon_cpu.percent_since_start)) and C(bytes_per_cpu_second) (C(savings.bytes_per_cpu_second)).
+          C(daemon_cpu.percent_since_start)) and C(bytes_per_cpu_second) (C(savings.bytes_per_cpu_second)),
+          C(tier) (C(policy.tier), the index of the pressure tier in force, null for the base settings),
+          C(available_percent) (C(policy.available_percent)) and C(tier_available_below_percent) (that tier's
+          threshold from C(policy.pressure), null for the base).
           Values that do not apply to the host, or that it does not report, are null.
         - Sorted by what sharing returns for what it costs, C(bytes_per_cpu_second), highest first (equal
           figures by host name); then the hosts without that figure, by status (V(ok), V(unavailable),

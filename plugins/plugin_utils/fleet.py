@@ -5,8 +5,9 @@
 
 Controller side. Nothing here recomputes a host's state: memory saved is the fact's
 ``savings.bytes``, drift is the fact's ``policy.drift`` (``plan.drift()``, the one definition), and
-what sharing costs is the fact's ``daemon_cpu`` and ``savings.bytes_per_cpu_second``. Facts of older
-collection versions lack those two keys: they read as null, as for a host whose thread is not running.
+what sharing costs is the fact's ``daemon_cpu`` and ``savings.bytes_per_cpu_second``, and the pressure
+tier in force is the fact's ``policy.tier``. Facts of older collection versions lack those keys: they read
+as null, as for a host whose thread is not running (the cost) or that runs its base settings (the tier).
 """
 
 from __future__ import annotations
@@ -43,7 +44,14 @@ COLUMNS = (
     'cpu_seconds',
     'cpu_percent_since_start',
     'bytes_per_cpu_second',
+    # memory pressure: the tier in force (policy.tier, null for the base), the availability its thresholds
+    # compare with (policy.available_percent) and that tier's threshold (from policy.pressure)
+    'tier',
+    'available_percent',
+    'tier_available_below_percent',
 )
+# the name of the base settings in totals.by_tier, where tier N is 'tier N'
+BASE = 'base'
 
 Row = dict[str, t.Any]
 
@@ -72,6 +80,29 @@ def _classify(value: t.Any) -> tuple[str, Mapping[str, t.Any] | None, str | None
     return (OK if fact.get('available') else UNAVAILABLE), fact, fact.get('reason')
 
 
+def _number(value: t.Any) -> float | int | None:
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _tier(policy: Mapping[str, t.Any]) -> tuple[int | None, int | None]:
+    """(index, available_below_percent) of the pressure tier in force; (None, None) for the base, which is
+    also what facts of collection versions without pressure tiers mean. The threshold is None when
+    ``policy.pressure`` does not list that tier."""
+    index = policy.get('tier')
+    if isinstance(index, bool) or not isinstance(index, int) or index < 0:
+        return None, None
+    pressure = policy.get('pressure')
+    tiers = pressure.get('tiers') if isinstance(pressure, Mapping) else None
+    found = tiers[index] if isinstance(tiers, (list, tuple)) and index < len(tiers) else None
+    threshold = _number(found.get('available_below_percent')) if isinstance(found, Mapping) else None
+    return index, None if threshold is None else int(threshold)
+
+
+def tier_name(index: int | None) -> str:
+    """The tier as ``totals.by_tier`` counts it: ``base`` or ``tier N``."""
+    return BASE if index is None else 'tier %d' % index
+
+
 def host_row(host: str, value: t.Any) -> Row:
     """The report's row of one host."""
     status, fact, reason = _classify(value)
@@ -87,6 +118,7 @@ def host_row(host: str, value: t.Any) -> Row:
         policy_error=policy.get('error'),
         unit_enabled=bool((policy.get('unit') or {}).get('enabled')),
         drift=list(policy.get('drift') or []),
+        available_percent=_number(policy.get('available_percent')),
     )
     if status == OK:
         saved = int(savings.get('bytes') or 0)
@@ -98,6 +130,7 @@ def host_row(host: str, value: t.Any) -> Row:
             ratio=savings.get('ratio'),
             daemon_running=fact.get('daemon_running'),
         )
+        row['tier'], row['tier_available_below_percent'] = _tier(policy)
         cpu = fact.get('daemon_cpu')
         if isinstance(cpu, Mapping) and cpu.get('seconds') is not None:
             row.update(
@@ -134,8 +167,10 @@ def summarize(hosts: Mapping[str, t.Any]) -> dict[str, t.Any]:
     ``available`` false), ``unreachable``, ``failed`` (reached but uksm_facts failed),
     ``with_savings`` (hosts saving more than 0 bytes: the chart's memory bars), ``cpu_hosts`` (hosts
     whose sharing thread reports its CPU time), ``cpu_seconds`` (the sum of that CPU time, null
-    when no host reports it) and ``bytes_per_cpu_second`` (memory saved by those hosts over that CPU
-    time, null when it is 0). The lists of host names are sorted by name.
+    when no host reports it), ``bytes_per_cpu_second`` (memory saved by those hosts over that CPU
+    time, null when it is 0) and ``by_tier`` (hosts with an interface per pressure tier in force:
+    ``base`` or ``tier N``, by index, whatever each host's thresholds). The lists of host names are
+    sorted by name.
     """
     if not isinstance(hosts, Mapping):
         raise TypeError('expected a mapping of host name to fact, got %s' % type(hosts).__name__)
@@ -171,6 +206,7 @@ def summarize(hosts: Mapping[str, t.Any]) -> dict[str, t.Any]:
         'cpu_hosts': len(costed),
         'cpu_seconds': round(cpu_seconds, 2) if costed else None,
         'bytes_per_cpu_second': int(costed_saved / cpu_seconds) if cpu_seconds > 0 else None,
+        'by_tier': _count(tier_name(row['tier']) for row in ok),
     }
     summary: dict[str, t.Any] = {'totals': totals, 'hosts': rows}
     summary.update(lists)

@@ -4,7 +4,7 @@
 """The fleet report as one self-contained HTML page: inline CSS, the chart as inline SVG, no script,
 no external reference. Every value from the summary is HTML-escaped. What sharing costs (the CPU time
 of its kernel thread) is shown beside what it saves; a host whose thread does not report it shows
-"not running" or "n/a", never a 0."""
+"not running" or "n/a", never a 0. Beside drift, the pressure tier in force and the memory available."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import typing as t
 from collections.abc import Mapping
 
 from ansible_collections.litevirt.uksm.plugins.module_utils.facts import human_bytes
-from ansible_collections.litevirt.uksm.plugins.plugin_utils.fleet import OK
+from ansible_collections.litevirt.uksm.plugins.plugin_utils.fleet import BASE, OK
 
 UNITS = ('B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB')
 TIME_UNITS = ((1, 's'), (60, 'min'), (3600, 'h'), (86400, 'd'))
@@ -59,6 +59,7 @@ td.num { text-align: right; white-space: nowrap; }
 tr.status-unavailable .status { color: var(--off); }
 tr.status-unreachable .status, tr.status-failed .status, .stopped { color: var(--bad); }
 .drift { color: var(--warn); font-weight: 600; white-space: normal; }
+td.tier { color: var(--warn); font-weight: 600; }
 .na { color: var(--muted); }
 .reason { color: var(--muted); font-size: 12px; white-space: normal; min-width: 180px; overflow-wrap: anywhere; }
 .scroll { overflow-x: auto; }
@@ -89,7 +90,23 @@ DEFINITIONS = (
         'costs. The fleet figure adds up the hosts that report both. Hosts are listed by it, highest first; '
         'hosts without it follow: those with UKSM/KSM, then without, unreachable and failed, each by name.',
     ),
-    ('Drifted', 'hosts whose kernel does not hold their persisted policy now (policy.drift of uksm_facts).'),
+    (
+        'Drifted',
+        'hosts whose kernel does not hold their persisted policy now (policy.drift of uksm_facts): the base '
+        'settings, or the base with the pressure tier in force on top.',
+    ),
+    (
+        'Pressure tier',
+        'the tier of the persisted policy the pressure tuner put in force (policy.tier): "base" for the base '
+        'settings (also on hosts without tiers, and from collections older than tiers), "tier N (<T %)" for '
+        'the tier whose available_below_percent is T. By pressure tier counts hosts by index, whatever '
+        'their thresholds.',
+    ),
+    (
+        'Available',
+        'MemAvailable over MemTotal in percent when the facts were gathered (policy.available_percent), what '
+        'the tiers\' thresholds compare with; "n/a" when /proc/meminfo lacks them or the collection is older.',
+    ),
     ('Without UKSM/KSM', 'hosts reached where uksm_facts found no supported interface (see the reason).'),
     ('Unreachable', 'hosts Ansible could not reach, or that returned no result.'),
     ('Facts failed', 'hosts reached where uksm_facts failed (see the notes).'),
@@ -175,6 +192,7 @@ def totals_html(summary: Mapping[str, t.Any]) -> str:
         ),
         _count_card('by_backend', 'By backend', totals['by_backend'], 'no host with UKSM or KSM'),
         _count_card('by_governor', 'By UKSM governor', totals['by_governor'], 'no UKSM host'),
+        _count_card('by_tier', 'By pressure tier', totals['by_tier'], 'no host with UKSM or KSM'),
         _card(
             'drifted',
             'Drifted from policy',
@@ -395,6 +413,28 @@ def _cost_cells(row: Mapping[str, t.Any]) -> list[str]:
     ]
 
 
+def _pressure_cells(row: Mapping[str, t.Any]) -> list[str]:
+    """The pressure tier in force (``base`` or ``tier N (<T %)``) and the memory available, in percent."""
+    if row['status'] != OK:
+        tier = '<td>\u2014</td>'
+    elif row['tier'] is None:
+        tier = '<td data-tier="%s">%s</td>' % (BASE, BASE)
+    else:
+        threshold = row['tier_available_below_percent']
+        tier = '<td class="tier" data-tier="%d">%s</td>' % (
+            row['tier'],
+            _e('tier %d' % row['tier'] + ('' if threshold is None else ' (<%d %%)' % threshold)),
+        )
+    available = row['available_percent']
+    if available is not None:
+        shown = '<td class="num" data-available-percent="%s">%s</td>' % (_e(available), _e('%.1f %%' % available))
+    elif row['status'] == OK:
+        shown = '<td class="num na">n/a</td>'
+    else:
+        shown = '<td class="num">\u2014</td>'
+    return [tier, shown]
+
+
 def _table_row(row: Mapping[str, t.Any]) -> str:
     classes = 'status-' + row['status'] + (' drifted' if row['drift'] else '')
     policy = '\u2014' if row['policy_persisted'] is None else 'persisted' if row['policy_persisted'] else 'none'
@@ -408,6 +448,7 @@ def _table_row(row: Mapping[str, t.Any]) -> str:
         '<td class="num">%s</td>' % _e('\u2014' if row['ratio'] is None else row['ratio']),
         *_cost_cells(row),
         '<td class="drift">%s</td>' % _e(', '.join(row['drift'])),
+        *_pressure_cells(row),
         '<td>%s</td>' % _e(policy),
         '<td>%s</td>' % _yes_no(row['unit_enabled'], 'enabled', 'not enabled'),
         '<td>%s</td>' % _yes_no(row['daemon_running'], 'running', 'NOT running', 'stopped'),
@@ -430,6 +471,8 @@ def table_html(rows: t.Sequence[Mapping[str, t.Any]]) -> str:
             'CPU % since start',
             'Saved per CPU second',
             'Drift',
+            'Tier',
+            'Available',
             'Policy',
             'Boot unit',
             'Daemon',

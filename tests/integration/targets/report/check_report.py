@@ -23,6 +23,7 @@ FIRST_COLUMNS = (
     'unit_enabled daemon_running reason'
 ).split()
 COST_COLUMNS = ['cpu_seconds', 'cpu_percent_since_start', 'bytes_per_cpu_second']
+PRESSURE_COLUMNS = ['tier', 'available_percent', 'tier_available_below_percent']
 BAR_COLOUR = (0x2F, 0x6F, 0xDE)
 
 
@@ -30,9 +31,13 @@ def expected_totals(facts: dict) -> dict:
     reached = [fact for fact in facts.values() if fact['available']]
     # what sharing costs: the hosts whose thread reports its CPU time (facts of older versions lack the key)
     costed = [fact for fact in reached if fact.get('daemon_cpu')]
-    by_backend, by_governor = {}, {}
+    by_backend, by_governor, by_tier = {}, {}, {}
     for fact in reached:
         by_backend[fact['backend']] = by_backend.get(fact['backend'], 0) + 1
+        # facts of versions before pressure tiers lack the key: the base
+        tier = fact['policy'].get('tier')
+        name = 'base' if tier is None else 'tier %d' % tier
+        by_tier[name] = by_tier.get(name, 0) + 1
         if fact['backend'] == 'uksm':
             governor = fact['tunables'].get('cpu_governor', 'unknown')
             by_governor[governor] = by_governor.get(governor, 0) + 1
@@ -47,6 +52,7 @@ def expected_totals(facts: dict) -> dict:
         'failed': len(FAILED),
         'with_savings': sum(1 for fact in reached if fact['savings']['bytes'] > 0),
         'cpu_hosts': len(costed),
+        'by_tier': by_tier,
     }
 
 
@@ -77,6 +83,7 @@ def check_data(out: str, facts: dict) -> dict:
     assert report['without_interface_hosts'] == ['hv-legacy', 'hv-plain']
     assert report['unreachable_hosts'] == UNREACHABLE and report['failed_hosts'] == FAILED
     assert totals['with_savings'] == 3  # the old KSM host is idle
+    assert totals['by_tier'] == {'base': 3, 'tier 0': 1}  # hv-uksm: tier 0 of two
     rows = {row['host']: row for row in report['hosts']}
     assert sorted(rows) == sorted(list(facts) + UNREACHABLE + FAILED)
     assert 'port 1' in rows['hv-down']['reason'] and 'absolute' in rows['hv-broken']['reason']
@@ -87,18 +94,27 @@ def check_data(out: str, facts: dict) -> dict:
         assert row['saved_bytes'] == (fact['savings']['bytes'] if fact['available'] else None), host
         cpu = fact.get('daemon_cpu') if fact['available'] else None
         assert row['cpu_seconds'] == (cpu['seconds'] if cpu else None), host
+        assert row['tier'] == (fact['policy'].get('tier') if fact['available'] else None), host
+        assert row['available_percent'] == fact['policy'].get('available_percent'), host
     # most memory saved per CPU second first; the hosts without that figure after it
     figures = [row['bytes_per_cpu_second'] for row in report['hosts']]
     measured = [figure for figure in figures if figure is not None]
     assert figures[: len(measured)] == sorted(measured, reverse=True), figures
     assert rows['hv-drift']['drift'] and rows['hv-uksm']['policy_persisted'] and not rows['hv-uksm']['drift']
+    # the tier in force is the base plus its settings: no drift; its threshold comes from policy.pressure
+    assert rows['hv-uksm']['tier'] == 0 and rows['hv-uksm']['tier_available_below_percent'] == 90
+    assert 70 < rows['hv-uksm']['available_percent'] < 90, rows['hv-uksm']
+    assert rows['hv-drift']['tier'] is None and rows['hv-drift']['tier_available_below_percent'] is None
     with open(os.path.join(out, 'report.csv'), encoding='utf-8', newline='') as handle:
         records = {record['host']: record for record in csv.DictReader(handle)}
     assert records.keys() == rows.keys()
-    # the cost columns come after the columns of the first report, which keep their positions
+    # the cost columns, then the pressure columns come after the columns of the first report, which keep
+    # their positions
     with open(os.path.join(out, 'report.csv'), encoding='utf-8', newline='') as handle:
         header = next(csv.reader(handle))
-    assert header[:14] == FIRST_COLUMNS and header[14:] == COST_COLUMNS, header
+    assert header == FIRST_COLUMNS + COST_COLUMNS + PRESSURE_COLUMNS, header
+    assert [records['hv-uksm'][key] for key in ('tier', 'tier_available_below_percent')] == ['0', '90']
+    assert records['hv-drift']['tier'] == '' and records['hv-down']['available_percent'] == ''
     for host, record in records.items():
         assert record['status'] == rows[host]['status']
         assert record['saved_bytes'] == ('' if rows[host]['saved_bytes'] is None else str(rows[host]['saved_bytes']))
@@ -106,6 +122,7 @@ def check_data(out: str, facts: dict) -> dict:
     with open(os.path.join(out, 'report.html'), encoding='utf-8') as handle:
         page = handle.read()
     assert 'http://' not in page and 'https://' not in page and '<script' not in page
+    assert '<td class="tier" data-tier="0">tier 0 (&lt;90 %)</td>' in page
     return report
 
 
@@ -132,7 +149,7 @@ def check_dom(path: str, report: dict, facts: dict) -> None:
     flat.update(
         {
             '%s.%s' % (key, name): str(count)
-            for key in ('by_backend', 'by_governor')
+            for key in ('by_backend', 'by_governor', 'by_tier')
             for name, count in totals[key].items()
         }
     )

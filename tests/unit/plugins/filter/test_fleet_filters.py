@@ -72,13 +72,21 @@ def test_html_of_a_summary_from_before_the_cost_totals_fails_with_type_error():
         fleet_html.fleet_html(old)
 
 
-def test_csv_of_rows_from_before_the_cost_columns_has_them_empty():
+def test_csv_of_rows_from_before_the_cost_and_pressure_columns_has_them_empty():
     # the CSV reads rows with .get(): rows of an older summary still give every column
     old = fleet.summarize({'hv01': None})
     for row in old['hosts']:
-        for key in ('cpu_seconds', 'cpu_percent_since_start', 'bytes_per_cpu_second'):
+        for key in fleet.COLUMNS[fleet.COLUMNS.index('cpu_seconds') :]:
             del row[key]
-    assert fleet_csv.fleet_csv(old).splitlines()[1].endswith(',,,')
+    line = fleet_csv.fleet_csv(old).splitlines()[1]
+    assert line.endswith(',' * 6) and len(line.split(',')) == len(fleet.COLUMNS)
+
+
+def test_html_of_a_summary_from_before_the_tier_totals_fails_with_type_error():
+    old = fleet.summarize({'hv01': None})
+    del old['totals']['by_tier']
+    with pytest.raises(AnsibleTypeError, match='fleet_html: expected the result of fleet_summary'):
+        fleet_html.fleet_html(old)
 
 
 TEMPLATE = r'''

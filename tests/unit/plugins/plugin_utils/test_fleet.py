@@ -54,6 +54,8 @@ def test_totals_of_hand_written_facts():
         'cpu_hosts': 0,
         'cpu_seconds': None,
         'bytes_per_cpu_second': None,
+        # nor a pressure tier in force
+        'by_tier': {'base': 4},
     }
     # no host has a bytes-per-CPU-second figure: those with an interface, then without, then unreachable
     assert [row['host'] for row in summary['hosts']] == ['hv-a', 'hv-b', 'hv-c', 'hv-d', 'hv-e', 'hv-f']
@@ -256,9 +258,9 @@ def test_cpu_seconds_total_is_rounded_to_hundredths():
     assert summarize(fleet)['totals']['cpu_seconds'] == 0.3  # not 0.30000000000000004
 
 
-def test_csv_appends_the_cost_columns_after_the_existing_ones():
+def test_csv_appends_the_cost_and_pressure_columns_after_the_existing_ones():
     header, *lines = to_csv(summarize(COSTED)).splitlines()
-    # the columns before this change keep their positions; the cost columns come last
+    # the columns before each change keep their positions; the cost columns, then the pressure columns come last
     assert (
         header.split(',')
         == [
@@ -279,16 +281,20 @@ def test_csv_appends_the_cost_columns_after_the_existing_ones():
             'cpu_seconds',
             'cpu_percent_since_start',
             'bytes_per_cpu_second',
+            'tier',
+            'available_percent',
+            'tier_available_below_percent',
         ]
         == list(COLUMNS)
     )
     records = {record['host']: record for record in csv.DictReader(io.StringIO(to_csv(summarize(COSTED))))}
     assert len(lines) == len(records) == len(COSTED)
-    assert [records['hv-full'][key] for key in COLUMNS[-3:]] == ['3600.0', '100.0', str(200 * MiB // 3600)]
-    assert [records['hv-idle'][key] for key in COLUMNS[-3:]] == ['1.5', '0.002', '0']
-    assert [records['hv-zero'][key] for key in COLUMNS[-3:]] == ['0.0', '0.0', '']
+    cost = ('cpu_seconds', 'cpu_percent_since_start', 'bytes_per_cpu_second')
+    assert [records['hv-full'][key] for key in cost] == ['3600.0', '100.0', str(200 * MiB // 3600)]
+    assert [records['hv-idle'][key] for key in cost] == ['1.5', '0.002', '0']
+    assert [records['hv-zero'][key] for key in cost] == ['0.0', '0.0', '']
     for host in ('hv-old', 'hv-stopped', 'hv-down'):
-        assert [records[host][key] for key in COLUMNS[-3:]] == ['', '', ''], host
+        assert [records[host][key] for key in cost] == ['', '', ''], host
     # the CSV's lines are in the report's order
     assert [line.split(',')[0] for line in lines][:4] == ['hv-ksm', 'hv-medium', 'hv-full', 'hv-idle']
 
@@ -304,6 +310,12 @@ def test_totals_add_up(hosts):
     assert sum(totals['by_governor'].values()) == totals['by_backend'].get('uksm', 0)
     assert totals['drifted'] == sum(1 for f in reached if f['policy']['drift'])
     assert totals['with_savings'] == sum(1 for f in reached if f['available'] and f['savings']['bytes'] > 0)
+    tiers = [f['policy'].get('tier') for f in reached if f['available']]
+    assert totals['by_tier'] == {
+        name: count
+        for name, count in (('base', tiers.count(None)), *(('tier %d' % n, tiers.count(n)) for n in range(2)))
+        if count
+    }
     costed = [f for f in reached if f['available'] and f.get('daemon_cpu')]
     seconds = sum(f['daemon_cpu']['seconds'] for f in costed)
     assert totals['cpu_hosts'] == len(costed)
@@ -352,3 +364,80 @@ def test_csv_round_trips():
         assert record['saved_bytes'] == ('' if row['saved_bytes'] is None else str(row['saved_bytes']))
         assert record['available'] == {True: 'true', False: 'false', None: ''}[row['available']]
         assert record['reason'] == (row['reason'] or '')
+
+
+# memory pressure: the tier in force and the memory available, host by host
+PRESSED = {
+    'hv-base': fact('uksm', MiB, 'quiet', thresholds=(30, 10), available_percent=62.5),
+    'hv-tier0': fact('uksm', MiB, 'medium', tier=0, thresholds=(30, 10), available_percent=24.0),
+    'hv-tier1': fact('uksm', MiB, 'full', tier=1, thresholds=(30, 10), available_percent=8.5),
+    'hv-other': fact('ksm', MiB, tier=0, thresholds=(20,), available_percent=15.0),  # other thresholds
+    'hv-untiered': fact('ksm', MiB, available_percent=71.2),  # no tiers at all
+    'hv-old': fact('uksm', MiB, 'low', legacy=True),  # a collection before pressure tiers
+    'hv-plain': fact(None, available_percent=90.0),  # no interface: no tier, availability still measured
+    'hv-down': None,
+}
+
+
+def test_pressure_columns_of_each_host():
+    rows = by_host(summarize(PRESSED))
+
+    def pressure(host):
+        return [rows[host][key] for key in ('tier', 'available_percent', 'tier_available_below_percent')]
+
+    assert pressure('hv-base') == [None, 62.5, None]
+    assert pressure('hv-tier0') == [0, 24.0, 30]
+    assert pressure('hv-tier1') == [1, 8.5, 10]
+    assert pressure('hv-other') == [0, 15.0, 20]
+    assert pressure('hv-untiered') == [None, 71.2, None]
+    # facts without the keys read as the base, availability unknown: never an error
+    assert pressure('hv-old') == [None, None, None]
+    assert pressure('hv-plain') == [None, 90.0, None]
+    assert pressure('hv-down') == [None, None, None]
+
+
+def test_hosts_are_counted_per_tier_by_index():
+    summary = summarize(PRESSED)
+    # hosts with an interface only, as by_backend; tier 0 of hv-other has another threshold, same index
+    assert summary['totals']['by_tier'] == {'base': 3, 'tier 0': 2, 'tier 1': 1}
+    assert sum(summary['totals']['by_tier'].values()) == sum(summary['totals']['by_backend'].values())
+    assert summarize({})['totals']['by_tier'] == {}
+
+
+@pytest.mark.parametrize(
+    'tier, pressure',
+    [
+        (True, {'tiers': [{'available_below_percent': 30}]}),  # a bool is no index
+        (-1, {'tiers': [{'available_below_percent': 30}]}),
+        ('0', {'tiers': [{'available_below_percent': 30}]}),
+    ],
+)
+def test_malformed_tier_reads_as_the_base(tier, pressure):
+    gathered = fact('uksm', MiB, 'full')
+    gathered['policy'].update(tier=tier, pressure=pressure)
+    row = summarize({'hv': gathered})['hosts'][0]
+    assert row['tier'] is None and row['tier_available_below_percent'] is None
+
+
+@pytest.mark.parametrize('pressure', [None, {}, {'tiers': []}, {'tiers': ['x']}, 'tiers', {'tiers': [{}]}])
+def test_tier_without_its_threshold_keeps_the_index(pressure):
+    gathered = fact('uksm', MiB, 'full')
+    gathered['policy'].update(tier=0, pressure=pressure)
+    row = summarize({'hv': gathered})['hosts'][0]
+    assert row['tier'] == 0 and row['tier_available_below_percent'] is None
+
+
+@pytest.mark.parametrize('value', [True, '27.3', [27.3]])
+def test_malformed_availability_reads_as_unknown(value):
+    gathered = fact('uksm', MiB, 'full')
+    gathered['policy']['available_percent'] = value
+    assert summarize({'hv': gathered})['hosts'][0]['available_percent'] is None
+
+
+def test_csv_pressure_columns():
+    records = {record['host']: record for record in csv.DictReader(io.StringIO(to_csv(summarize(PRESSED))))}
+    pressure = ('tier', 'available_percent', 'tier_available_below_percent')
+    assert [records['hv-tier1'][key] for key in pressure] == ['1', '8.5', '10']
+    assert [records['hv-base'][key] for key in pressure] == ['', '62.5', '']
+    assert [records['hv-old'][key] for key in pressure] == ['', '', '']
+    assert list(records['hv-tier1'])[-3:] == list(pressure)

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -100,7 +101,7 @@ def test_totals_in_the_page_equal_the_summary():
     expected.update(
         {
             '%s.%s' % (key, name): str(count)
-            for key in ('by_backend', 'by_governor')
+            for key in ('by_backend', 'by_governor', 'by_tier')
             for name, count in summary['totals'][key].items()
         }
     )
@@ -282,3 +283,55 @@ def test_title_and_generated_are_optional():
     page = to_html(summarize({}))
     assert '<title>UKSM/KSM fleet report</title>' in page and 'Generated' not in page
     assert re.search(r'data-total="hosts" data-value="0"', page)
+
+
+PRESSED = {
+    'hv-base': fact('uksm', 4096, 'quiet', thresholds=(30, 10), available_percent=62.5),
+    'hv-deep': fact('uksm', 4096, 'full', tier=1, thresholds=(30, 10), available_percent=8.5),
+    'hv-old': fact('ksm', 4096, legacy=True),  # a collection before pressure tiers
+    'hv-plain': fact(None, available_percent=90.0),
+    'hv-down': None,
+}
+
+
+def _pressure_cells(page):
+    """{host: (tier cell, available cell)}: the two cells after the drift cell of each host's row."""
+    rows = re.findall(r'<tr class="[^"]*" data-host="([^"]*)">(.*?)</tr>', page)
+    cells = {}
+    for host, row in rows:
+        after_drift = row.split('<td class="drift">', 1)[1].split('</td>', 1)[1]
+        tier, available = re.findall(r'<td[^>]*>.*?</td>', after_drift)[:2]
+        cells[host] = (html.unescape(re.sub('<[^>]+>', '', tier)), html.unescape(re.sub('<[^>]+>', '', available)))
+    return cells
+
+
+def test_tier_and_availability_beside_drift():
+    page = to_html(summarize(PRESSED))
+    assert '<th scope="col">Drift</th><th scope="col">Tier</th><th scope="col">Available</th>' in page
+    assert _pressure_cells(page) == {
+        'hv-base': ('base', '62.5 %'),
+        'hv-deep': ('tier 1 (<10 %)', '8.5 %'),
+        'hv-old': ('base', 'n/a'),  # older facts: the base, availability unknown
+        'hv-plain': ('\u2014', '90.0 %'),  # no interface, no tier; availability measured all the same
+        'hv-down': ('\u2014', '\u2014'),
+    }
+    parsed = Page(page)
+    assert [cell['data-tier'] for cell in parsed.find('td') if 'data-tier' in cell] == ['base', '1', 'base']
+    assert parsed.find('td', data_tier='1')[0]['class'] == 'tier'
+    assert parsed.find('td', data_available_percent='8.5')
+
+
+def test_tier_without_its_threshold_is_named_by_index():
+    gathered = fact('uksm', 4096, 'full', tier=0, thresholds=(30,))
+    gathered['policy']['pressure'] = None
+    assert _pressure_cells(to_html(summarize({'hv': gathered}))) == {'hv': ('tier 0', 'n/a')}
+
+
+def test_tier_card_counts_hosts_per_tier():
+    summary = summarize(PRESSED)
+    totals = Page(to_html(summary)).totals()
+    assert {key: value for key, value in totals.items() if key.startswith('by_tier.')} == {
+        'by_tier.base': '2',
+        'by_tier.tier 1': '1',
+    }
+    assert 'By pressure tier' in to_html(summary)

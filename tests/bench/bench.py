@@ -1,13 +1,15 @@
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Benchmark of the collection's modules, role and boot applier (README, Performance); a benchmark, not a test.
+"""Benchmark of the collection's modules, role, boot applier and pressure tuner (README, Performance); a benchmark,
+not a test.
 
 Sets up simulated UKSM and KSM hosts (tests/simhost) under a temporary directory, writes an inventory
 (local connection, one sysroot per host, default forks) and runs one playbook per case against every
 host, interleaved and repeated: ping, facts, setup, tunable, shell, role, ping, ... Each run is timed
 as wall time; the report is the median per case and its ratio to the median of ping. The boot-time
-applier is timed against bare Python start-up on the same machine. With --guest the same cases run
-over SSH against the QEMU guest of tests/vm. Writes a JSON results file and prints a table.
+applier and one idle evaluation of the pressure tuner are timed against bare Python start-up on the
+same machine, interleaved with it. With --guest the same cases run over SSH against the QEMU guest of
+tests/vm (the applier too, not the tuner). Writes a JSON results file and prints a table.
 
 Usage: python tests/bench/bench.py [--hosts 50] [--runs 5] [--guest] [--output build/bench/results.json]
 with ANSIBLE_COLLECTIONS_PATH naming the installed collection (the Makefile exports it).
@@ -34,6 +36,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 SIMHOST_DIR = os.path.join(ROOT, 'tests', 'simhost')
 VM_SH = os.path.join(ROOT, 'tests', 'vm', 'vm.sh')
 UNIT_FILE = 'etc/systemd/system/uksm-policy.service'
+PRESSURE_UNIT_FILE = 'etc/systemd/system/uksm-pressure.service'
 GUEST_NAME = 'bench-guest'
 GUEST_PORT = 2252
 
@@ -96,9 +99,19 @@ ROLE_VARS = {
 # In the guest the role and the tunable case share one kernel: the role keeps KSM off, an attribute
 # the tunable case does not touch, so its re-runs stay idempotent.
 GUEST_ROLE_VARS = {'uksm_policy_preset': 'off'}
+# The tuner case: a UKSM host whose persisted policy has two pressure tiers (as in the component tests);
+# the simulated host's MemAvailable (79 % of MemTotal) is above every threshold plus the hysteresis,
+# so every evaluation is idle: the tier stays the base and the live values hold it.
+TUNER_BASE = {'cpu_governor': 'quiet', 'run': 1}
+TUNER_TIERS = [
+    {'available_below_percent': 30, 'settings': {'cpu_governor': 'medium'}},
+    {'available_below_percent': 10, 'settings': {'cpu_governor': 'full', 'max_cpu_percentage': 95}},
+]
 
 # case -> (playbook, reference case, target ratio, what the target says); ratios are case / reference.
 ANSIBLE_CASES = ['ping', 'facts', 'setup', 'tunable', 'shell', 'role']
+# cases timed against bare Python start-up rather than ping
+STARTUP_CASES = ['applier', 'tuner']
 TARGETS = [
     ('facts', 'ping', 1.10),
     ('setup', 'ping', None),
@@ -107,6 +120,8 @@ TARGETS = [
     ('role', 'ping', 4.0),
     ('applier', 'python3 -c pass', 1.5),
     ('applier', 'python3 -I -S -B -c pass', None),
+    ('tuner', 'python3 -c pass', 1.5),
+    ('tuner', 'python3 -I -S -B -c pass', None),
 ]
 
 
@@ -235,31 +250,70 @@ def exec_start(unit_text: str) -> list:
     raise RuntimeError('the installed unit has no ExecStart=')
 
 
-def applier_case(sysroot: str, runs: int) -> dict:
-    """The boot applier, run exactly as the installed unit runs it, applying the full policy after a
-    simulated reboot, against bare Python start-up."""
-    with open(os.path.join(sysroot, UNIT_FILE), encoding='utf-8') as handle:
+def installed_command(sysroot: str, unit_file: str) -> list:
+    """The command the installed unit runs, with its launcher and ``--sysroot`` in the simulated sysroot."""
+    with open(os.path.join(sysroot, unit_file), encoding='utf-8') as handle:
         argv = exec_start(handle.read())
-    python = argv[0]
     # the unit names the launcher as the host sees it; here the host is the simulated sysroot
-    argv = argv[:-1] + [os.path.join(sysroot, argv[-1].lstrip('/')), '--sysroot', sysroot]
-    commands = {
-        'applier': argv,
-        'python3 -c pass': [python, '-c', 'pass'],
-        'python3 -I -S -B -c pass': [python] + argv[1:-3] + ['-c', 'pass'],
-    }
+    return argv[:-1] + [os.path.join(sysroot, argv[-1].lstrip('/')), '--sysroot', sysroot]
 
-    def before(name: str) -> None:
-        if name == 'applier':
-            simhost('reboot', sysroot)
 
+def applier_case(sysroot: str) -> tuple:
+    """The boot applier, run exactly as the installed unit runs it, applying the full policy after a
+    simulated reboot: (argv, what runs untimed before each run)."""
+    argv = installed_command(sysroot, UNIT_FILE)
     # one untimed run shows that the applier does apply the policy after a reboot
     simhost('reboot', sysroot)
     shown = subprocess.run(
-        commands['applier'], check=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True
+        argv, check=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True
     ).stdout
     log('applier after a reboot:\n' + shown.rstrip())
-    return time_commands(commands, max(runs, 5) * 4, before)
+    return argv, lambda: simhost('reboot', sysroot)
+
+
+def tuner_case(work: str) -> tuple:
+    """One idle evaluation of the pressure tuner, run exactly as its installed unit runs it, on a
+    simulated UKSM host of its own with a persisted policy that has pressure tiers, availability above
+    every threshold: (argv, None)."""
+    sysroot = os.path.join(work, 'hosts', 'tuner')
+    simhost('up', sysroot, '--variant', 'uksm')
+    for sub in ('etc/systemd/system', 'usr/lib', 'run'):
+        os.makedirs(os.path.join(sysroot, sub), exist_ok=True)
+    inventory = os.path.join(work, 'tuner-inventory.yml')
+    host = {'bench_sysroot': sysroot, 'bench_base': TUNER_BASE, 'bench_tiers': TUNER_TIERS}
+    write_inventory(
+        inventory, {'tuner': host}, {'ansible_connection': 'local', 'ansible_python_interpreter': sys.executable}
+    )
+    log('tuner: persisting a policy with pressure tiers and installing the tuner (untimed)')
+    Runner(inventory, ansible_env()).play('tuner', 'tuner.yml', timed=False)
+    argv = installed_command(sysroot, PRESSURE_UNIT_FILE)
+    # one untimed run shows that an evaluation is idle: exit 0 and no output (the tuner says what it writes)
+    shown = subprocess.run(argv, check=False, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
+    if shown.returncode != 0 or shown.stdout.strip():
+        raise RuntimeError('the tuner is not idle on its bench host (exit %d):\n%s' % (shown.returncode, shown.stdout))
+    log('tuner: idle (no output, exit 0)')
+    return argv, None
+
+
+def startup_cases(args: argparse.Namespace, work: str, applier_sysroot: str) -> dict:
+    """The installed launchers against bare Python start-up, interleaved in one set of runs so that
+    every ratio is to the same ``python3 -c pass``."""
+    commands, before = {}, {}
+    if 'applier' in args.cases:
+        commands['applier'], before['applier'] = applier_case(applier_sysroot)
+    if 'tuner' in args.cases:
+        commands['tuner'], before['tuner'] = tuner_case(work)
+    argv = next(iter(commands.values()))
+    python = argv[0]
+    commands['python3 -c pass'] = [python, '-c', 'pass']
+    # the units' interpreter flags (-I -S -B), without the launcher and --sysroot
+    commands['python3 -I -S -B -c pass'] = [python] + argv[1:-3] + ['-c', 'pass']
+
+    def run_before(name: str) -> None:
+        if before.get(name):
+            before[name]()
+
+    return time_commands(commands, max(args.runs, 5) * 4, run_before)
 
 
 def summarise(times: dict) -> dict:
@@ -290,7 +344,7 @@ def verdicts(cases: dict) -> list:
 def table(title: str, cases: dict, rows: list) -> str:
     lines = [title, '%-24s %9s %7s %-16s %s' % ('case', 'median s', 'ratio', 'to', 'runs (s)')]
     for case, data in cases.items():
-        reference = 'python3 -c pass' if case.startswith('applier') or case.startswith('python3') else 'ping'
+        reference = 'python3 -c pass' if case in STARTUP_CASES or case.startswith('python3') else 'ping'
         ratio = data['median'] / cases[reference]['median'] if reference in cases else float('nan')
         runs = ' '.join('%.3f' % value for value in data['runs'])
         lines.append('%-24s %9.3f %7.2f %-16s %s' % (case, data['median'], ratio, reference, runs))
@@ -317,8 +371,8 @@ def local_bench(args: argparse.Namespace, work: str) -> dict:
     runner.rounds(args.runs, args.cases)
     first = sorted(hosts)[0]
     times = dict(runner.times)
-    if 'applier' in args.cases:
-        times.update(applier_case(hosts[first]['bench_role_sysroot'], args.runs))
+    if set(STARTUP_CASES) & set(args.cases):
+        times.update(startup_cases(args, work, hosts[first]['bench_role_sysroot']))
     return {
         'hosts': args.hosts,
         'ksm_hosts': sum(1 for h in hosts.values() if h['bench_backend'] == 'ksm'),
@@ -431,13 +485,13 @@ def main() -> int:
     parser.add_argument('--guest-port', type=int, default=GUEST_PORT, help='SSH port of the guest (2250-2259)')
     parser.add_argument(
         '--cases',
-        default=','.join(ANSIBLE_CASES + ['applier']),
+        default=','.join(ANSIBLE_CASES + STARTUP_CASES),
         help='comma-separated cases to run, for profiling (default: all; ping is always run)',
     )
     parser.add_argument('--output', default=os.path.join(ROOT, 'build', 'bench', 'results.json'))
     args = parser.parse_args()
     args.cases = ['ping'] + [case for case in args.cases.split(',') if case and case != 'ping']
-    unknown = set(args.cases) - set(ANSIBLE_CASES + ['applier'])
+    unknown = set(args.cases) - set(ANSIBLE_CASES + STARTUP_CASES)
     if unknown:
         parser.error('unknown case(s): %s' % ', '.join(sorted(unknown)))
     collections = os.environ.get('ANSIBLE_COLLECTIONS_PATH', '')

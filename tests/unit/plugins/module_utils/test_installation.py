@@ -117,7 +117,8 @@ def test_package_is_compiled_once_and_again_when_a_source_changes(tmp_path):
 
 
 def test_installed_applier_runs_from_bytecode_without_costly_imports(tmp_path):
-    """The boot path imports no typing, re, argparse, tempfile, ...: each costs milliseconds at boot."""
+    """The boot path (and the tuner's, every few seconds) imports no typing, re, argparse, tempfile, ...:
+    each costs milliseconds at boot."""
     root = str(tmp_path)
     installation.compile_package(
         root, installation.install(root, installation.artefacts(sys.executable), check_mode=False), check_mode=False

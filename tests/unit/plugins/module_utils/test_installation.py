@@ -81,10 +81,13 @@ def test_uninstall_removes_everything(tmp_path):
     assert installation.uninstall(root, check_mode=False) == []
 
 
-def test_launcher_reports_a_bad_sysroot(tmp_path):
-    installation.install(str(tmp_path), installation.artefacts(sys.executable), check_mode=False)
+@pytest.mark.parametrize('launcher', [paths.LAUNCHER, paths.METRICS_LAUNCHER, paths.PRESSURE_LAUNCHER])
+def test_launcher_reports_a_bad_sysroot(tmp_path, launcher):
+    """Every launcher imports its module from the installed package (its closure is installed)."""
+    files = installation.artefacts(sys.executable, metrics_output='/var/lib/uksm.prom', pressure_interval=30)
+    installation.install(str(tmp_path), files, check_mode=False)
     result = subprocess.run(
-        [sys.executable, '-I', os.path.join(str(tmp_path), paths.LAUNCHER), '--sysroot', 'rel'],
+        [sys.executable, '-I', os.path.join(str(tmp_path), launcher), '--sysroot', 'rel'],
         capture_output=True,
         text=True,
         check=False,

@@ -208,7 +208,8 @@ PURGE_LOCK_TIMEOUT = 30.0
 # the policy unit's diff first, then the metrics units', then the tuner's
 _UNIT_FILES = installation.UNIT_FILES
 # seconds between two runs of the tuner
-MIN_INTERVAL, MAX_INTERVAL = 5, 3600
+MIN_INTERVAL = 5
+MAX_INTERVAL = 3600
 
 
 def _host(paths):

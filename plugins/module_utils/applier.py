@@ -14,8 +14,6 @@ from __future__ import annotations
 from . import launcher, persist
 from .errors import CAUGHT
 from .lock import HostLock
-from .safefiles import UnsafePathError
-from .sysfs import detect
 from .tunable import run
 
 TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotations are strings
@@ -40,29 +38,17 @@ def apply_policy(sysroot: str, out: t.Callable[[str], None], lock_timeout: float
 
 
 def _apply_locked(sysroot: str, out: t.Callable[[str], None]) -> int:
-    try:
-        policies, _text = persist.load(sysroot)
-    except UnsafePathError as error:
-        out('FAILED: %s' % error)
-        return 1
-    except (OSError, persist.PolicyFileError) as error:
-        out('FAILED: cannot read %s: %s' % (persist.path_of(sysroot), error))
-        return 1
-    detection = detect(sysroot)
-    if detection.backend is None:
-        out('nothing to apply: %s' % detection.reason)
-        return 0
-    settings = policies.get(detection.backend.name)
-    if not settings:
-        out('no %s policy in %s; nothing to apply' % (detection.backend.name, persist.path_of(sysroot)))
-        return 0
-    settings, level = _level_in_force(sysroot, policies, detection.backend.name, settings)
-    result = run(sysroot, detection.backend.name, dict(settings), detection=detection, locked_by_caller=True)
+    found = persist.for_launcher(sysroot, out, 'apply')
+    if isinstance(found, int):
+        return found
+    policies, detection, backend, settings = found
+    settings, level = _level_in_force(sysroot, policies, backend.name, settings)
+    result = run(sysroot, backend.name, dict(settings), detection=detection, locked_by_caller=True)
     for change in result['changes']:
         out(
             '%s %s: %s -> %s'
             % (
-                detection.backend.name,
+                backend.name,
                 change['name'],
                 persist.as_text(change['before']),
                 persist.as_text(change['after']),
@@ -70,7 +56,7 @@ def _apply_locked(sysroot: str, out: t.Callable[[str], None]) -> int:
         )
     out(
         '%s policy applied%s: %d attribute(s) checked, %d changed'
-        % (detection.backend.name, level, len(settings), len(result['changes']))
+        % (backend.name, level, len(settings), len(result['changes']))
     )
     return 0
 

@@ -17,12 +17,15 @@ import os
 from .attributes import BACKENDS
 from .errors import UksmError
 from .paths import POLICY_FILE, UNIT_FILE, UNIT_NAME, UNIT_WANTED_BY, wants_link
-from .safefiles import read_file, remove_file, replace_file
-from .sysfs import host_path
+from .safefiles import UnsafePathError, read_file, remove_file, replace_file
+from .sysfs import detect, host_path
 
 TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotations are strings
 if TYPE_CHECKING:
     import typing as t
+
+    from .attributes import Backend
+    from .sysfs import Detection
 
     Policies = t.Dict[str, t.Dict[str, str]]
 
@@ -204,3 +207,29 @@ def updated(policies: Policies, backend: str, settings: t.Dict[str, t.Any], reco
     if not section:
         del result[backend]
     return result
+
+
+def for_launcher(
+    sysroot: str, out: t.Callable[[str], None], doing: str
+) -> t.Union[int, t.Tuple[Policies, Detection, Backend, t.Dict[str, str]]]:
+    """What the boot applier and the tuner start from: the policies, the detection, its backend and
+    that backend's base settings; or, when there is nothing to ``doing`` (apply, tune), the exit status after one
+    line saying why (a policy that cannot be read is a failure, no interface or no base is not)."""
+    try:
+        policies, _text = load(sysroot)
+    except UnsafePathError as error:
+        out('FAILED: %s' % error)
+        return 1
+    except (OSError, PolicyFileError) as error:
+        out('FAILED: cannot read %s: %s' % (path_of(sysroot), error))
+        return 1
+    detection = detect(sysroot)
+    backend = detection.backend
+    if backend is None:
+        out('nothing to %s: %s' % (doing, detection.reason))
+        return 0
+    base = policies.get(backend.name)
+    if not base:
+        out('no %s policy in %s; nothing to %s' % (backend.name, path_of(sysroot), doing))
+        return 0
+    return policies, detection, backend, base

@@ -17,8 +17,7 @@ from . import launcher, persist
 from .errors import CAUGHT
 from .lock import HostLock
 from .pressure import TierError, choose_tier, measure
-from .safefiles import UnsafePathError
-from .sysfs import detect, read_attributes
+from .sysfs import read_attributes
 from .tiers import check_levels, from_sections, read_state, write_state
 
 TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotations are strings
@@ -96,23 +95,10 @@ def tune(sysroot: str, out: t.Callable[[str], None], lock_timeout: float = 30.0)
 def _tune_locked(
     sysroot: str, out: t.Callable[[str], None], available: t.Optional[float], stall: t.Optional[t.Dict[str, float]]
 ) -> int:
-    try:
-        policies, _text = persist.load(sysroot)
-    except UnsafePathError as error:
-        out('FAILED: %s' % error)
-        return 1
-    except (OSError, persist.PolicyFileError) as error:
-        out('FAILED: cannot read %s: %s' % (persist.path_of(sysroot), error))
-        return 1
-    detection = detect(sysroot)
-    backend = detection.backend
-    if backend is None:
-        out('nothing to tune: %s' % detection.reason)
-        return 0
-    base = policies.get(backend.name)
-    if not base:
-        out('no %s policy in %s; nothing to tune' % (backend.name, persist.path_of(sysroot)))
-        return 0
+    found = persist.for_launcher(sysroot, out, 'tune')
+    if isinstance(found, int):
+        return found
+    policies, detection, backend, base = found
     try:
         policy = from_sections(policies, backend.name)
     except TierError as error:

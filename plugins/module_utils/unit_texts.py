@@ -64,6 +64,20 @@ NoNewPrivileges=yes
 SystemCallArchitectures=native
 SystemCallFilter=@system-service
 '''
+# The sandbox of the services that write sysfs and the lock's directory (the applier and the tuner).
+WRITER_SANDBOX = (
+    '''ProtectSystem=strict
+RuntimeDirectory=%s
+RuntimeDirectoryMode=0700
+RuntimeDirectoryPreserve=yes
+'''
+    % os.path.basename(LOCK_DIR)
+    + SANDBOX
+    + '''# root owns the sysfs files and the lock, so no capability is needed
+CapabilityBoundingSet=
+UMask=0022
+'''
+)
 _OUTPUT_OPTION = re.compile(r'^ExecStart=.* --output (\S+)$', re.MULTILINE)
 _INTERVAL_OPTION = re.compile(r'^OnUnitActiveSec=([0-9]+)$', re.MULTILINE)
 
@@ -92,14 +106,7 @@ TimeoutStartSec=%(timeout)d
 # Sandbox. The interface is in /sys, which ProtectSystem=strict leaves writable as long as
 # ProtectKernelTunables= stays off. The lock shared with the Ansible modules is in /%(lockdir)s,
 # root's alone (0700), kept when the service ends: a module may hold it at that moment.
-ProtectSystem=strict
-RuntimeDirectory=%(lockname)s
-RuntimeDirectoryMode=0700
-RuntimeDirectoryPreserve=yes
-%(sandbox)s# root owns the sysfs files and the lock, so no capability is needed
-CapabilityBoundingSet=
-UMask=0022
-
+%(writer)s
 [Install]
 WantedBy=%(wanted_by)s
 ''' % {
@@ -112,9 +119,8 @@ WantedBy=%(wanted_by)s
         'launcher': LAUNCHER,
         'timeout': START_TIMEOUT,
         'lockdir': LOCK_DIR,
-        'lockname': os.path.basename(LOCK_DIR),
         'wanted_by': UNIT_WANTED_BY,
-        'sandbox': SANDBOX,
+        'writer': WRITER_SANDBOX,
     }
 
 
@@ -190,13 +196,7 @@ ExecStart=%(python)s %(flags)s /%(launcher)s
 SyslogIdentifier=uksm-pressure
 TimeoutStartSec=%(timeout)d
 # Sandbox: as the boot applier's; the tier in force is recorded in /%(lockdir)s beside the lock.
-ProtectSystem=strict
-RuntimeDirectory=%(lockname)s
-RuntimeDirectoryMode=0700
-RuntimeDirectoryPreserve=yes
-%(sandbox)sCapabilityBoundingSet=
-UMask=0022
-''' % {
+%(writer)s''' % {
         'managed': MANAGED,
         'policy': POLICY_FILE,
         'policy_unit': UNIT_NAME,
@@ -205,8 +205,7 @@ UMask=0022
         'launcher': PRESSURE_LAUNCHER,
         'timeout': START_TIMEOUT,
         'lockdir': LOCK_DIR,
-        'lockname': os.path.basename(LOCK_DIR),
-        'sandbox': SANDBOX,
+        'writer': WRITER_SANDBOX,
     }
 
 

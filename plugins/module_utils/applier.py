@@ -89,6 +89,6 @@ def main(argv: t.Optional[t.Sequence[str]] = None) -> int:
         'Apply the persisted UKSM/KSM policy (litevirt.uksm).',
         PREFIX,
         argv,
-        {'lock-timeout': (30.0, float, 'seconds to wait for the host lock (default 30)')},
+        launcher.LOCK_TIMEOUT,
         lambda sysroot, options, out: apply_policy(sysroot, out, options['lock-timeout']),
     )

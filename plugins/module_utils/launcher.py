@@ -25,6 +25,10 @@ if TYPE_CHECKING:
     Options = t.Dict[str, t.Tuple[t.Any, t.Callable[[str], t.Any], str]]
 
 
+# The option of the launchers that take the host lock (the boot applier and the tuner).
+LOCK_TIMEOUT: Options = {'lock-timeout': (30.0, float, 'seconds to wait for the host lock (default 30)')}
+
+
 class UsageError(UksmError):
     """Arguments the launcher does not understand."""
 

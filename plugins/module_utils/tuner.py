@@ -144,6 +144,6 @@ def main(argv: t.Optional[t.Sequence[str]] = None) -> int:
         'Apply the pressure tier of the persisted UKSM/KSM policy that available memory calls for (litevirt.uksm).',
         PREFIX,
         argv,
-        {'lock-timeout': (30.0, float, 'seconds to wait for the host lock (default 30)')},
+        launcher.LOCK_TIMEOUT,
         lambda sysroot, options, out: tune(sysroot, out, options['lock-timeout']),
     )

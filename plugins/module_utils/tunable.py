@@ -78,7 +78,14 @@ def _persist(
 
 def tier_policy_of(tiers: t.Sequence[t.Dict[str, t.Any]], hysteresis: t.Any) -> TierPolicy:
     """The tiers as the module takes them (``available_below_percent`` and ``settings`` each); raises
-    TunableError for thresholds or a hysteresis that cannot be used."""
+    TunableError for thresholds or a hysteresis that cannot be used, and for more tiers than the policy
+    file has sections for (render() would drop the others without a word)."""
+    from .persist import MAX_TIERS  # pylint: disable=import-outside-toplevel
+
+    if len(tiers) > MAX_TIERS:
+        raise TunableError(
+            'pressure tiers: %d given; accepted: at most %d; nothing was written' % (len(tiers), MAX_TIERS)
+        )
     try:
         thresholds = check_thresholds([tier.get('available_below_percent') for tier in tiers])
         return TierPolicy(

@@ -106,7 +106,7 @@ options:
     description:
       - Memory pressure tiers for the pressure tuner (C(uksm-pressure.timer), installed by
         M(litevirt.uksm.uksm_policy_unit) with O(litevirt.uksm.uksm_policy_unit#module:pressure_interval)),
-        in order, the scarcest memory last. The settings of this task are the base, in force while memory is
+        in order, the scarcest memory last, at most 8. The settings of this task are the base, in force while memory is
         plentiful; a tier's settings apply on top of the base while C(MemAvailable / MemTotal) is below its
         threshold. Requires O(persist=true); they are persisted in the policy file beside the base.
       - Every tier is validated with the base before anything is written, like O(settings). A tier may set only

@@ -445,3 +445,12 @@ def test_check_mode_reports_what_the_real_run_then_does(desired, persist_policy)
         done = run(root, 'auto', desired, persist_policy=persist_policy)
         assert predicted == done
         assert run(root, 'auto', desired, persist_policy=persist_policy)['changed'] is False
+
+
+def test_more_tiers_than_the_policy_file_holds_are_refused():
+    """render() writes tier sections 0 to MAX_TIERS - 1 only: a ninth tier would be dropped silently."""
+    tiers = [{'available_below_percent': 90 - 10 * n, 'settings': {'run': 1}} for n in range(persist.MAX_TIERS)]
+    assert len(tunable.tier_policy_of(tiers, 5).tiers) == persist.MAX_TIERS
+    with pytest.raises(TunableError) as caught:
+        tunable.tier_policy_of(tiers + [{'available_below_percent': 5, 'settings': {'run': 1}}], 5)
+    assert str(caught.value) == 'pressure tiers: 9 given; accepted: at most 8; nothing was written'

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The policy role on simulated UKSM, KSM and plain hosts: check mode, converge, idempotence, the
 # installed unit and applier (systemctl --root, systemd-analyze verify, drift after a reboot),
-# conflicting services, state absent and hosts without an interface.
+# conflicting services, pressure tiers and the tuner, state absent and hosts without an interface.
 set -eux
 # sets simhost_dir (the simulated host ansible-test copied with this target) and PYTHON; the directive
 # lets shellcheck find that file relative to this one and see both assignments

@@ -44,10 +44,17 @@ def summarize(hostvars: t.Mapping[str, t.Any], hosts: t.Sequence[str], check_mod
             'batch_hosts': None,
             'backend': None,
             'drift_before': [],
+            # the pressure tier in force (None: the base) before and after the role
+            'tier_before': None,
+            'tier': None,
         }
         if preflight:
             row.update(
-                status=NOT_REACHED, backend=preflight.get('backend'), drift_before=list(preflight.get('drift') or [])
+                status=NOT_REACHED,
+                backend=preflight.get('backend'),
+                drift_before=list(preflight.get('drift') or []),
+                tier_before=preflight.get('tier'),
+                tier=preflight.get('tier'),
             )
         if result:
             row.update(
@@ -56,6 +63,8 @@ def summarize(hostvars: t.Mapping[str, t.Any], hosts: t.Sequence[str], check_mod
                 reason=result.get('reason') or '',
                 batch_hosts=result.get('batch'),
             )
+            if 'tier' in result:
+                row['tier'] = result['tier']
         rows.append(row)
     _batches(rows)
     counts = {

@@ -69,3 +69,15 @@ def test_junit_is_well_formed_and_escaped():
     assert root.find(".//testcase[@name='later']/skipped").get('message') == 'not reached'
     assert root.find(".//testcase[@name='gone']/error") is not None
     assert 'sleep_millisecs: 100 -> 200' in root.find(".//testcase[@name='canary']/system-out").text
+
+
+def test_rows_carry_the_pressure_tier_before_and_after():
+    fleet = _fleet()
+    fleet['canary']['rollout_preflight'] = dict(fleet['canary']['rollout_preflight'], tier=1)
+    fleet['canary']['rollout_result'] = dict(fleet['canary']['rollout_result'], tier=0)
+    fleet['later']['rollout_preflight'] = dict(fleet['later']['rollout_preflight'], tier=0)
+    rows = {row['host']: row for row in summarize(fleet, ['canary', 'a', 'later', 'gone'], False)['hosts']}
+    assert (rows['canary']['tier_before'], rows['canary']['tier']) == (1, 0)
+    assert (rows['a']['tier_before'], rows['a']['tier']) == (None, None)  # facts of before tiers existed
+    assert (rows['later']['tier_before'], rows['later']['tier']) == (0, 0)  # not reached: as it was
+    assert (rows['gone']['tier_before'], rows['gone']['tier']) == (None, None)

@@ -10,13 +10,17 @@ The kernel's side of a write is fake_sysfs.FakeHost (os.write inside transaction
 
 from __future__ import annotations
 
+import errno
 import os
 import typing as t
 
+import pytest
 import sysroot_tree
 from fake_sysfs import FakeHost
 
 from ansible_collections.litevirt.uksm.plugins.module_utils import persist, tiers
+from ansible_collections.litevirt.uksm.plugins.module_utils.applier import apply_policy
+from ansible_collections.litevirt.uksm.plugins.module_utils.lock import HostLock
 from ansible_collections.litevirt.uksm.plugins.module_utils.tuner import PREFIX, main, tune
 
 BASE = {'run': '1', 'pages_to_scan': '100', 'sleep_millisecs': '20'}
@@ -128,3 +132,107 @@ def test_launcher_prefixes_lines_and_returns_the_status(tmp_path, monkeypatch, c
 def test_launcher_with_a_bad_option_exits_2_expected_failure(capsys):
     assert main(['--interval', '5']) == 2
     assert 'unrecognised argument: --interval' in capsys.readouterr().err
+
+
+def test_stepping_down_waits_for_the_hysteresis_and_restores_the_base(tmp_path, monkeypatch):
+    host = ksm_host(tmp_path, monkeypatch, available=8)
+    assert evaluate(host.root)[1][0].startswith('ksm base -> tier 1: 8.0 % available, below 10 %')
+    sysroot_tree.meminfo(host.root, available_percent=12)  # above 10 %, not past 10 + 5
+    assert evaluate(host.root) == (0, [])
+    sysroot_tree.meminfo(host.root, available_percent=20)
+    assert evaluate(host.root) == (
+        0,
+        [
+            'ksm tier 1 -> tier 0: 20.0 % available, at or above 15 % (10 % + hysteresis 5); '
+            'wrote pages_to_scan 4000 -> 1000, sleep_millisecs 10 -> 20'
+        ],
+    )
+    sysroot_tree.meminfo(host.root, available_percent=60)
+    status, lines = evaluate(host.root)
+    assert lines == [
+        'ksm tier 0 -> base: 60.0 % available, at or above 35 % (30 % + hysteresis 5); wrote pages_to_scan 1000 -> 100'
+    ]
+    assert host.read('pages_to_scan') == '100\n' and tiers.read_state(host.root, 'ksm') is None
+
+
+def test_a_failed_write_is_rolled_back_logged_and_retried_expected_failure(tmp_path, monkeypatch):
+    host = ksm_host(tmp_path, monkeypatch, available=8)
+    host.fail('sleep_millisecs', errno.EIO, times=1)
+    status, lines = evaluate(host.root)
+    assert status == 1 and lines[0].startswith(
+        'FAILED: ksm base -> tier 1: 8.0 % available, below 10 %: writing sleep_millisecs=\'10\' failed: EIO'
+    )
+    assert 'restored: pages_to_scan=100' in lines[0] and lines[0].endswith('; the next run tries again')
+    assert host.read('pages_to_scan') == '100\n' and tiers.read_state(host.root, 'ksm') is None
+    assert evaluate(host.root)[1][0].startswith('ksm base -> tier 1')
+    assert tiers.read_state(host.root, 'ksm') == 1
+
+
+def test_drift_under_the_tier_in_force_is_written_again(tmp_path, monkeypatch):
+    host = ksm_host(tmp_path, monkeypatch, available=25)
+    evaluate(host.root)
+    host.set('pages_to_scan', '77\n')
+    assert evaluate(host.root) == (
+        0,
+        ['ksm tier 0 held: 25.0 % available; wrote pages_to_scan 77 -> 1000'],
+    )
+
+
+def test_a_value_that_does_not_parse_goes_to_the_write_path_which_reports_it_expected_failure(tmp_path, monkeypatch):
+    host = ksm_host(tmp_path, monkeypatch)
+    host.set('pages_to_scan', 'lots\n')
+    status, lines = evaluate(host.root)
+    assert status == 1 and 'cannot read the current values' in lines[0] and host.attempts == []
+
+
+def test_unusable_tiers_in_the_file_fail_naming_the_section_expected_failure(tmp_path, monkeypatch):
+    host = ksm_host(
+        tmp_path,
+        monkeypatch,
+        available=5,
+        **{'ksm tier 0': {}, 'ksm tier 1': {'available_below_percent': '10', 'run': '1'}},
+    )
+    status, lines = evaluate(host.root)
+    assert status == 1 and lines[0].startswith('FAILED: the ksm tiers in ') and '[ksm tier 0] is missing' in lines[0]
+    assert host.attempts == []
+
+
+def test_a_held_lock_fails_the_run_and_writes_nothing_expected_failure(tmp_path, monkeypatch):
+    host = ksm_host(tmp_path, monkeypatch, available=5)
+    with HostLock(host.root, 1):
+        lines: t.List[str] = []
+        status = tune(host.root, lines.append, lock_timeout=0.1)
+    assert status == 1 and lines[0].startswith('FAILED: /run/litevirt-uksm/lock is held by another writer')
+    assert host.attempts == []
+
+
+def test_the_boot_applier_applies_the_tier_in_force(tmp_path, monkeypatch):
+    host = ksm_host(tmp_path, monkeypatch, available=25)
+    evaluate(host.root)
+    host.set('pages_to_scan', '100\n')
+    lines: t.List[str] = []
+    assert apply_policy(host.root, lines.append) == 0
+    assert lines == [
+        'ksm pages_to_scan: 100 -> 1000',
+        'ksm policy applied (pressure tier 0 in force): 3 attribute(s) checked, 1 changed',
+    ]
+
+
+@pytest.mark.parametrize(
+    'state, sections',
+    [
+        ('ksm 0\n', {'ksm tier 0': {}, 'ksm tier 1': {}, 'ksm pressure': {}}),  # the tiers are gone
+        ('ksm 1\n', {'ksm tier 1': {}}),  # a recorded tier beyond the last one
+        ('ksm 0\n', {'ksm pressure': {'hysteresis': '99'}}),  # tiers the tuner would refuse
+        ('', {}),  # nothing recorded
+    ],
+    ids=['no-tiers', 'beyond', 'unusable', 'no-state'],
+)
+def test_the_boot_applier_falls_back_to_the_base(tmp_path, monkeypatch, state, sections):
+    host = ksm_host(tmp_path, monkeypatch, **sections)
+    if state:
+        sysroot_tree.put(host.root, 'run/litevirt-uksm/tier', state)
+        os.chmod(os.path.join(host.root, 'run', 'litevirt-uksm'), 0o700)
+    lines: t.List[str] = []
+    assert apply_policy(host.root, lines.append) == 0
+    assert lines == ['ksm policy applied: 3 attribute(s) checked, 0 changed']

@@ -44,6 +44,17 @@ def _host_state(detection: Detection, sysroot: str) -> HostState:
     return HostState(tunables, choices, stats, running)
 
 
+def _missing(sysroot: str, backend_choice: str, detection: Detection) -> str:
+    """Why there is nothing to write: for a forced backend, also what the host has instead."""
+    if backend_choice == 'auto':
+        return 'no UKSM or KSM interface on this host: %s' % detection.reason
+    other = detect(sysroot).backend
+    has = (
+        'it has %s (backend: auto or %s)' % (other.name.upper(), other.name) if other else 'it has neither UKSM nor KSM'
+    )
+    return 'backend=%s: %s on this host; %s' % (backend_choice, detection.reason, has)
+
+
 def _persist(
     sysroot: str,
     backend: str,
@@ -162,7 +173,7 @@ def run(
         )
         return result
     if backend is None:
-        raise TunableError('no UKSM or KSM interface on this host: %s' % detection.reason)
+        raise TunableError(_missing(sysroot, backend_choice, detection))
     if pressure_tiers is not None and not persist_policy:
         raise TunableError('pressure tiers are read by the tuner from the persisted policy; set persist=true')
     if preset:

@@ -254,6 +254,18 @@ restored:
   returned: failure
   type: list
   elements: str
+failed_attribute:
+  description: The attribute whose write or read-back failed.
+  returned: failure
+  type: str
+  sample: sleep_millisecs
+not_restored:
+  description: Attributes the rollback could not write back after a failure, each with the reason (the host
+    needs attention).
+  returned: failure
+  type: list
+  elements: str
+  sample: ["run=1: EIO (Input/output error)"]
 '''
 
 from ansible.module_utils.basic import AnsibleModule

@@ -231,11 +231,21 @@ def test_host_without_an_interface_is_refused_with_the_reason(tmp_path):
     assert str(caught.value) == NO_INTERFACE
 
 
-def test_backend_the_host_lacks_is_refused(tmp_path, monkeypatch):
+def test_backend_the_host_lacks_is_refused_naming_what_it_has(tmp_path, monkeypatch):
     host = host_for(tmp_path, monkeypatch)
     with pytest.raises(TunableError) as caught:
         run(host.root, 'ksm', {'run': 1})
-    assert str(caught.value) == 'no UKSM or KSM interface on this host: /sys/kernel/mm/ksm does not exist'
+    assert str(caught.value) == (
+        'backend=ksm: /sys/kernel/mm/ksm does not exist on this host; it has UKSM (backend: auto or uksm)'
+    )
+
+
+def test_backend_forced_on_a_host_without_either_says_so(tmp_path):
+    with pytest.raises(TunableError) as caught:
+        run(str(tmp_path), 'uksm', {'run': 1})
+    assert str(caught.value) == (
+        'backend=uksm: /sys/kernel/mm/uksm does not exist on this host; it has neither UKSM nor KSM'
+    )
 
 
 def test_host_state_of_a_host_without_an_interface_is_refused(tmp_path):

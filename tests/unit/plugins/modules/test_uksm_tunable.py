@@ -240,9 +240,11 @@ def test_state_absent_on_a_host_without_an_interface_needs_a_backend(tmp_path):
     assert result['changed'] is False and result['backend'] == 'uksm'
 
 
-def test_explicit_backend_the_kernel_lacks_fails(ksm_root):
+def test_explicit_backend_the_kernel_lacks_fails_naming_what_it_has_expected_failure(ksm_root):
     failure = fails(uksm_tunable.main, {'sysroot': ksm_root, 'backend': 'uksm', 'settings': {'run': 1}})
-    assert failure == {'msg': 'no UKSM or KSM interface on this host: /sys/kernel/mm/uksm does not exist'}
+    assert failure == {
+        'msg': 'backend=uksm: /sys/kernel/mm/uksm does not exist on this host; it has KSM (backend: auto or ksm)'
+    }
 
 
 # -- errors of the run as one fail_json -----------------------------------------------------------

@@ -79,7 +79,6 @@ UMask=0022
 '''
 )
 _OUTPUT_OPTION = re.compile(r'^ExecStart=.* --output (\S+)$', re.MULTILINE)
-_INTERVAL_OPTION = re.compile(r'^OnUnitActiveSec=([0-9]+)$', re.MULTILINE)
 
 
 def unit_text(python: str, before: t.Sequence[str] = HYPERVISOR_UNITS) -> str:
@@ -222,12 +221,6 @@ AccuracySec=1s
 [Install]
 WantedBy=%s
 ''' % (MANAGED, interval, interval, interval, METRICS_TIMER_WANTED_BY)
-
-
-def pressure_interval_of(timer_text: str) -> t.Optional[int]:
-    """The interval of an installed pressure timer."""
-    match = _INTERVAL_OPTION.search(timer_text)
-    return int(match.group(1)) if match else None
 
 
 def metrics_output_of(service_text: str) -> t.Optional[str]:

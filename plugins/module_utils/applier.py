@@ -12,6 +12,7 @@ stdout, which systemd sends to the journal.
 from __future__ import annotations
 
 from . import launcher, persist
+from .changes import REQUESTED
 from .errors import CAUGHT
 from .lock import HostLock
 from .tunable import run
@@ -46,18 +47,16 @@ def _apply_locked(sysroot: str, out: t.Callable[[str], None]) -> int:
     result = run(sysroot, backend.name, dict(settings), detection=detection, locked_by_caller=True)
     for change in result['changes']:
         out(
-            '%s %s: %s -> %s'
+            '%s %s: %s -> %s%s'
             % (
                 backend.name,
                 change['name'],
                 persist.as_text(change['before']),
                 persist.as_text(change['after']),
+                '' if change['cause'] == REQUESTED else ' (%s)' % change['cause'],
             )
         )
-    out(
-        '%s policy applied%s: %d attribute(s) checked, %d changed'
-        % (backend.name, level, len(settings), len(result['changes']))
-    )
+    out('%s policy applied%s: %s' % (backend.name, level, result['msg']))
     return 0
 
 

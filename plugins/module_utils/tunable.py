@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from .errors import UksmError
+from .changes import cause, summary
 from .hostinfo import process_names
 from .lock import HostLock
 from .paths import POLICY_FILE
@@ -169,6 +170,8 @@ def run(
             changed=changed,
             backend=name,
             policy_file=path,
+            policy_file_changed=changed,
+            msg='%s %s the persisted %s policy' % (', '.join(desired), 'removed from' if changed else 'not in', name),
             diff=[{'before': before, 'after': after_text, 'before_header': path, 'after_header': path}],
         )
         return result
@@ -225,10 +228,16 @@ def run(
             after = plan.final
         result['settings'] = {name: after.get(name) for name in backend.write_order(n for n in desired if n in after)}
         result['changes'] = [
-            {'name': name, 'before': current.tunables.get(name), 'after': after.get(name)}
+            {
+                'name': name,
+                'before': current.tunables.get(name),
+                'after': after.get(name),
+                'cause': cause(backend, name, plan.desired, plan.steps),
+            }
             for name in backend.write_order(n for n in after if current.tunables.get(n) != after.get(n))
         ]
         result['changed'] = bool(plan.steps)
+        result['msg'] = summary(list(plan.desired), result['changes'])
         diffs = [
             {
                 'before': {change['name']: change['before'] for change in result['changes']},
@@ -243,6 +252,7 @@ def run(
                 sysroot, backend.name, base_plan.desired, True, check_mode, pressure_tiers
             )
             result['changed'] = result['changed'] or changed
+            result['policy_file_changed'] = changed
             if pressure_tiers is not None and not check_mode and new != recorded:
                 write_state(sysroot, backend.name, new)
             result['policy_file'] = path

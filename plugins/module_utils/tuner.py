@@ -75,8 +75,16 @@ def _holds(detection: Detection, settings: t.Dict[str, t.Any]) -> bool:
 def _describe(changes: t.Sequence[t.Dict[str, t.Any]]) -> str:
     if not changes:
         return 'nothing to write'
+    from .changes import REQUESTED  # pylint: disable=import-outside-toplevel  (the write path only)
+
     return 'wrote ' + ', '.join(
-        '%s %s -> %s' % (change['name'], persist.as_text(change['before']), persist.as_text(change['after']))
+        '%s %s -> %s%s'
+        % (
+            change['name'],
+            persist.as_text(change['before']),
+            persist.as_text(change['after']),
+            '' if change['cause'] == REQUESTED else ' (%s)' % change['cause'],
+        )
         for change in changes
     )
 

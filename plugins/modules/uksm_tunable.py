@@ -211,12 +211,46 @@ changes:
   returned: always
   type: list
   elements: dict
-  sample: [{name: cpu_governor, before: full, after: medium}, {name: max_cpu_percentage, before: 95, after: 50}]
+  contains:
+    name:
+      description: The attribute.
+      type: str
+      sample: max_cpu_percentage
+    before:
+      description: Its value before the run.
+      type: raw
+      sample: 95
+    after:
+      description: Its value after the run (predicted in check mode).
+      type: raw
+      sample: 50
+    cause:
+      description: >-
+        Why it changed. V(requested) for an attribute of the request; V(reset by cpu_governor) for one a
+        governor write reset to the governor's preset, V(reset by advisor_mode) for C(pages_to_scan) after an
+        advisor mode change; V(changed outside this run) when the read-back differs and nothing written explains it.
+      type: str
+      sample: reset by cpu_governor
+  sample:
+    - {name: cpu_governor, before: full, after: medium, cause: requested}
+    - {name: max_cpu_percentage, before: 95, after: 50, cause: reset by cpu_governor}
+msg:
+  description: >-
+    One line that adds the run up: how many attributes were requested and changed, what a write reset and
+    what was already set; with O(state=absent), what was removed from the persisted policy.
+  returned: success
+  type: str
+  sample: "3 requested, 5 changed: cpu_governor reset max_cpu_percentage, cpu_ratios and eval_intervals; run already set"
 policy_file:
   description: Path of the persisted policy.
   returned: when persist is true or state is absent
   type: str
   sample: /etc/litevirt-uksm/policy.conf
+policy_file_changed:
+  description: Whether the persisted policy file was (or, in check mode, would be) rewritten.
+  returned: when persist is true or state is absent
+  type: bool
+  sample: true
 pressure:
   description: The pressure tier in force after the run (predicted in check mode).
   returned: when pressure_tiers is given

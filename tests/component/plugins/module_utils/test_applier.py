@@ -26,10 +26,11 @@ def test_drift_is_repaired_and_logged(make_host):
     live = gather(root)['tunables']
     assert live['cpu_governor'] == 'medium' and live['cpu_ratios'] == ['10', '30', 'MAX/4', 'MAX/1']
     assert 'uksm cpu_governor: full -> medium' in lines
-    assert lines[-1].endswith('3 attribute(s) checked, 5 changed')
+    assert lines[-1].endswith('3 requested, 5 changed: cpu_governor reset max_cpu_percentage and eval_intervals')
+    assert 'uksm eval_intervals: 1000 500 200 50 -> 1000 500 400 100 (reset by cpu_governor)' in lines
     lines.clear()
     assert apply_policy(root, lines.append) == 0
-    assert lines == ['uksm policy applied: 3 attribute(s) checked, 0 changed']
+    assert lines == ['uksm policy applied: 3 requested, 0 changed: all already set']
 
 
 def test_failure_rolls_back_and_exits_non_zero(make_host):

@@ -37,4 +37,4 @@ def test_installed_launcher_repairs_drift_in_isolation(make_host):
     assert gather(root)['tunables']['cpu_governor'] == 'low'
     assert not os.path.exists(os.path.join(root, paths.APPLIER_DIR, paths.PACKAGE, '__pycache__'))
     again = subprocess.run(command, capture_output=True, text=True, check=False, env={})
-    assert again.stdout == 'uksm-policy: uksm policy applied: 2 attribute(s) checked, 0 changed\n'
+    assert again.stdout == 'uksm-policy: uksm policy applied: 2 requested, 0 changed: all already set\n'

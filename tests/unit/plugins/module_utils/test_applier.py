@@ -27,11 +27,11 @@ from ansible_collections.litevirt.uksm.plugins.module_utils.lock import HostLock
 POLICY = {'uksm': {'cpu_governor': 'medium', 'cpu_ratios': '10 30 MAX/4 MAX/1', 'sleep_millisecs': '200'}}
 REPAIRED = [
     'uksm cpu_governor: full -> medium',
-    'uksm max_cpu_percentage: 95 -> 50',
+    'uksm max_cpu_percentage: 95 -> 50 (reset by cpu_governor)',
     'uksm cpu_ratios: 20 40 MAX/4 MAX/1 -> 10 30 MAX/4 MAX/1',
-    'uksm eval_intervals: 1000 500 200 50 -> 1000 500 400 100',
+    'uksm eval_intervals: 1000 500 200 50 -> 1000 500 400 100 (reset by cpu_governor)',
     'uksm sleep_millisecs: 100 -> 200',
-    'uksm policy applied: 3 attribute(s) checked, 5 changed',
+    'uksm policy applied: 3 requested, 5 changed: cpu_governor reset max_cpu_percentage and eval_intervals',
 ]
 
 
@@ -57,7 +57,7 @@ def test_drift_is_repaired_with_a_line_per_change_and_then_left_alone(tmp_path, 
         ('cpu_ratios', '10 30 MAX/4 MAX/1\n'),
         ('sleep_millisecs', '200\n'),
     ]
-    assert apply(host.root) == (0, ['uksm policy applied: 3 attribute(s) checked, 0 changed'])
+    assert apply(host.root) == (0, ['uksm policy applied: 3 requested, 0 changed: all already set'])
     assert len(host.attempts) == 3
 
 
@@ -82,7 +82,7 @@ def test_ksm_section_is_applied_on_a_ksm_host(tmp_path, monkeypatch):
     assert lines == [
         'ksm pages_to_scan: 100 -> 1000',
         'ksm run: 0 -> 1',
-        'ksm policy applied: 2 attribute(s) checked, 2 changed',
+        'ksm policy applied: 2 requested, 2 changed',
     ]
     assert host.writes == [('pages_to_scan', '1000\n'), ('run', '1\n')]
 
@@ -205,9 +205,7 @@ def test_policy_replaced_while_waiting_for_the_lock_is_the_one_applied(tmp_path,
         # a playbook replaces the policy while the applier waits for the lock
         persisted(host.root, {'uksm': {'thrash_threshold': '30'}})
     applier.join(10)
-    assert outcome == [
-        (0, ['uksm thrash_threshold: 50 -> 30', 'uksm policy applied: 1 attribute(s) checked, 1 changed'])
-    ]
+    assert outcome == [(0, ['uksm thrash_threshold: 50 -> 30', 'uksm policy applied: 1 requested, 1 changed'])]
     assert host.writes == [('thrash_threshold', '30\n')]
 
 

@@ -38,10 +38,20 @@ NO_INTERFACE = (
     'the kernel is built without KSM/UKSM or /sys is masked'
 )
 GOVERNOR_MEDIUM = [
-    {'name': 'cpu_governor', 'before': 'full', 'after': 'medium'},
-    {'name': 'max_cpu_percentage', 'before': 95, 'after': 50},
-    {'name': 'cpu_ratios', 'before': ['20', '40', 'MAX/4', 'MAX/1'], 'after': ['20', '30', 'MAX/4', 'MAX/1']},
-    {'name': 'eval_intervals', 'before': [1000, 500, 200, 50], 'after': [1000, 500, 400, 100]},
+    {'name': 'cpu_governor', 'before': 'full', 'after': 'medium', 'cause': 'requested'},
+    {'name': 'max_cpu_percentage', 'before': 95, 'after': 50, 'cause': 'reset by cpu_governor'},
+    {
+        'name': 'cpu_ratios',
+        'before': ['20', '40', 'MAX/4', 'MAX/1'],
+        'after': ['20', '30', 'MAX/4', 'MAX/1'],
+        'cause': 'reset by cpu_governor',
+    },
+    {
+        'name': 'eval_intervals',
+        'before': [1000, 500, 200, 50],
+        'after': [1000, 500, 400, 100],
+        'cause': 'reset by cpu_governor',
+    },
 ]
 
 
@@ -71,7 +81,7 @@ def test_request_is_applied_and_reported_in_the_kernels_order(tmp_path, monkeypa
     assert result['changed'] is True and result['backend'] == 'uksm'
     assert list(result['settings'].items()) == [('cpu_governor', 'medium'), ('sleep_millisecs', 40)]
     # the governor's preset is part of what changed
-    changes = GOVERNOR_MEDIUM + [{'name': 'sleep_millisecs', 'before': 100, 'after': 40}]
+    changes = GOVERNOR_MEDIUM + [{'name': 'sleep_millisecs', 'before': 100, 'after': 40, 'cause': 'requested'}]
     assert result['changes'] == changes
     assert result['diff'] == [
         {
@@ -109,7 +119,9 @@ def test_check_mode_predicts_without_a_write_or_a_lock(tmp_path, monkeypatch):
     before = host.texts()
     result = run(host.root, 'auto', {'sleep_millisecs': 40, 'cpu_governor': 'medium'}, check_mode=True)
     assert result['changed'] is True
-    assert result['changes'] == GOVERNOR_MEDIUM + [{'name': 'sleep_millisecs', 'before': 100, 'after': 40}]
+    assert result['changes'] == GOVERNOR_MEDIUM + [
+        {'name': 'sleep_millisecs', 'before': 100, 'after': 40, 'cause': 'requested'}
+    ]
     assert result['settings'] == {'cpu_governor': 'medium', 'sleep_millisecs': 40}
     assert host.attempts == [] and host.texts() == before
     assert not os.path.exists(os.path.join(host.root, 'run'))
@@ -119,7 +131,7 @@ def test_check_mode_does_not_wait_for_a_held_lock(tmp_path, monkeypatch):
     host = host_for(tmp_path, monkeypatch)
     with HostLock(host.root):
         result = run(host.root, 'auto', {'thrash_threshold': 30}, check_mode=True, lock_timeout=0)
-    assert result['changes'] == [{'name': 'thrash_threshold', 'before': 50, 'after': 30}]
+    assert result['changes'] == [{'name': 'thrash_threshold', 'before': 50, 'after': 30, 'cause': 'requested'}]
 
 
 def test_lock_held_by_another_writer_fails_after_the_timeout_without_writing(tmp_path, monkeypatch):
@@ -168,7 +180,7 @@ def test_ksm_unmerge_needs_its_opt_in(tmp_path, monkeypatch):
     assert host.attempts == []
     result = run(host.root, 'auto', {'merge_across_nodes': 0}, allow_unmerge=True)
     assert host.writes == [('run', '2\n'), ('merge_across_nodes', '0\n'), ('run', '1\n')]
-    assert result['changes'] == [{'name': 'merge_across_nodes', 'before': 1, 'after': 0}]
+    assert result['changes'] == [{'name': 'merge_across_nodes', 'before': 1, 'after': 0, 'cause': 'requested'}]
 
 
 def test_ksm_advisor_mode_change_reports_the_pages_to_scan_it_resets(tmp_path, monkeypatch):
@@ -176,10 +188,11 @@ def test_ksm_advisor_mode_change_reports_the_pages_to_scan_it_resets(tmp_path, m
     result = run(host.root, 'auto', {'advisor_mode': 'scan-time', 'advisor_min_pages_to_scan': 800})
     assert host.writes == [('advisor_mode', 'scan-time\n'), ('advisor_min_pages_to_scan', '800\n')]
     assert result['changes'] == [
-        {'name': 'advisor_mode', 'before': 'none', 'after': 'scan-time'},
-        {'name': 'pages_to_scan', 'before': 100, 'after': 500},
-        {'name': 'advisor_min_pages_to_scan', 'before': 500, 'after': 800},
+        {'name': 'advisor_mode', 'before': 'none', 'after': 'scan-time', 'cause': 'requested'},
+        {'name': 'pages_to_scan', 'before': 100, 'after': 500, 'cause': 'reset by advisor_mode'},
+        {'name': 'advisor_min_pages_to_scan', 'before': 500, 'after': 800, 'cause': 'requested'},
     ]
+    assert result['msg'] == '2 requested, 3 changed: advisor_mode reset pages_to_scan'
 
 
 def test_write_that_fails_fails_the_run_and_restores(tmp_path, monkeypatch):
@@ -389,6 +402,8 @@ def test_absent_forgets_the_names_and_keeps_the_rest(tmp_path, monkeypatch):
         'changes': [],
         'settings': {},
         'policy_file': path,
+        'policy_file_changed': True,
+        'msg': 'sleep_millisecs removed from the persisted uksm policy',
         'diff': [{'before': before, 'after': after, 'before_header': path, 'after_header': path}],
     }
     assert policy_text(host) == after

@@ -214,7 +214,7 @@ def test_the_boot_applier_applies_the_tier_in_force(tmp_path, monkeypatch):
     assert apply_policy(host.root, lines.append) == 0
     assert lines == [
         'ksm pages_to_scan: 100 -> 1000',
-        'ksm policy applied (pressure tier 0 in force): 3 attribute(s) checked, 1 changed',
+        'ksm policy applied (pressure tier 0 in force): 3 requested, 1 changed: sleep_millisecs and run already set',
     ]
 
 
@@ -235,4 +235,4 @@ def test_the_boot_applier_falls_back_to_the_base(tmp_path, monkeypatch, state, s
         os.chmod(os.path.join(host.root, 'run', 'litevirt-uksm'), 0o700)
     lines: t.List[str] = []
     assert apply_policy(host.root, lines.append) == 0
-    assert lines == ['ksm policy applied: 3 attribute(s) checked, 0 changed']
+    assert lines == ['ksm policy applied: 3 requested, 0 changed: all already set']

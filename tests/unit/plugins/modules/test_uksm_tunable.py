@@ -125,9 +125,10 @@ def test_check_mode_predicts_the_change_and_writes_nothing(ksm_root):
         'backend': 'ksm',
         'settings': {'sleep_millisecs': 50, 'run': 1},
         'changes': [
-            {'name': 'sleep_millisecs', 'before': 20, 'after': 50},
-            {'name': 'run', 'before': 0, 'after': 1},
+            {'name': 'sleep_millisecs', 'before': 20, 'after': 50, 'cause': 'requested'},
+            {'name': 'run', 'before': 0, 'after': 1, 'cause': 'requested'},
         ],
+        'msg': '2 requested, 2 changed',
     }
 
 
@@ -158,7 +159,7 @@ def test_a_run_writes_reads_back_and_is_then_idempotent(ksm_root):
     assert result['settings'] == {'pages_to_scan': 1000, 'sleep_millisecs': 50}  # in write order, typed
     assert [change['name'] for change in result['changes']] == ['pages_to_scan', 'sleep_millisecs']
     assert 'diff' not in result and 'policy_file' not in result
-    assert set(result) <= set(RETURNED) | {'changed'}
+    assert set(result) <= set(RETURNED) | {'changed', 'msg'}
     assert _value(ksm_root, 'sleep_millisecs') == '50\n' and _value(ksm_root, 'pages_to_scan') == '1000\n'
     # the lock was taken and released: root's directory, nobody holds it
     assert os.listdir(os.path.join(ksm_root, 'run/litevirt-uksm')) == ['lock']
@@ -168,12 +169,15 @@ def test_a_run_writes_reads_back_and_is_then_idempotent(ksm_root):
         'backend': 'ksm',
         'settings': {'pages_to_scan': 1000, 'sleep_millisecs': 50},
         'changes': [],
+        'msg': '2 requested, 0 changed: all already set',
     }
 
 
 def test_name_and_value_set_one_attribute(ksm_root):
     result = exits(uksm_tunable.main, {'sysroot': ksm_root, 'name': 'run', 'value': '1'})
-    assert result['settings'] == {'run': 1} and result['changes'] == [{'name': 'run', 'before': 0, 'after': 1}]
+    assert result['settings'] == {'run': 1} and result['changes'] == [
+        {'name': 'run', 'before': 0, 'after': 1, 'cause': 'requested'}
+    ]
     assert _value(ksm_root, 'run') == '1\n'
 
 
@@ -198,11 +202,24 @@ def test_governor_change_in_check_mode_predicts_the_preset_it_installs(uksm_root
     result = exits(uksm_tunable.main, {'sysroot': uksm_root, 'settings': {'cpu_governor': 'quiet'}}, check_mode=True)
     assert result['backend'] == 'uksm' and result['changed'] is True
     assert result['changes'] == [
-        {'name': 'cpu_governor', 'before': 'full', 'after': 'quiet'},
-        {'name': 'max_cpu_percentage', 'before': 95, 'after': 1},
-        {'name': 'cpu_ratios', 'before': ['20', '40', 'MAX/4', 'MAX/1'], 'after': ['10', '20', '40', '75']},
-        {'name': 'eval_intervals', 'before': [1000, 500, 200, 50], 'after': [2000, 1000, 1000, 1000]},
+        {'name': 'cpu_governor', 'before': 'full', 'after': 'quiet', 'cause': 'requested'},
+        {'name': 'max_cpu_percentage', 'before': 95, 'after': 1, 'cause': 'reset by cpu_governor'},
+        {
+            'name': 'cpu_ratios',
+            'before': ['20', '40', 'MAX/4', 'MAX/1'],
+            'after': ['10', '20', '40', '75'],
+            'cause': 'reset by cpu_governor',
+        },
+        {
+            'name': 'eval_intervals',
+            'before': [1000, 500, 200, 50],
+            'after': [2000, 1000, 1000, 1000],
+            'cause': 'reset by cpu_governor',
+        },
     ]
+    assert (
+        result['msg'] == '1 requested, 4 changed: cpu_governor reset max_cpu_percentage, cpu_ratios and eval_intervals'
+    )
 
 
 def test_persist_records_the_settings_and_state_absent_forgets_them(ksm_root):
@@ -426,7 +443,7 @@ def test_pressure_tiers_are_persisted_and_the_tier_memory_calls_for_applied(ksm_
         '\n[ksm tier 1]\navailable_below_percent = 10\npages_to_scan = 4000\n'
     )
     assert sysroot_tree.read(ksm_root, 'run/litevirt-uksm/tier') == 'ksm 0\n'
-    assert set(result) <= set(RETURNED) | {'changed'}
+    assert set(result) <= set(RETURNED) | {'changed', 'msg'}
     assert set(result['pressure']) == set(RETURNED['pressure']['contains'])
 
 
@@ -489,5 +506,5 @@ def test_check_mode_with_tiers_predicts_the_tier_and_writes_nothing(ksm_root):
         check_mode=True,
     )
     assert result['changed'] is True and result['pressure']['tier'] == 1
-    assert result['changes'] == [{'name': 'pages_to_scan', 'before': 100, 'after': 4000}]
+    assert result['changes'] == [{'name': 'pages_to_scan', 'before': 100, 'after': 4000, 'cause': 'requested'}]
     assert snapshot(ksm_root) == before

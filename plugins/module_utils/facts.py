@@ -84,7 +84,10 @@ def policy(
     except (OSError, persist.PolicyFileError) as error:
         fact['error'] = 'cannot read %s: %s' % (fact['file'], error)
         return fact
-    fact.update(exists=bool(text), settings={name: values for name, values in policies.items() if name in BACKENDS})
+    fact.update(
+        exists=bool(text),
+        settings={name: persist.typed(name, values) for name, values in policies.items() if name in BACKENDS},
+    )
     backend = detection.backend
     section = policies.get(backend.name) if backend else None
     if backend is not None and section:
@@ -98,11 +101,16 @@ def policy(
             except TierError as error:
                 problems.append('pressure tiers: %s' % error)
             else:
-                fact['pressure'] = tiers.describe()
+                described = tiers.describe()
+                for tier in described['tiers']:
+                    tier['settings'] = persist.typed(backend.name, tier['settings'])
+                fact['pressure'] = described
                 problems += check_levels(backend, section, tiers)
                 recorded = read_state(sysroot, backend.name)
                 if recorded is not None and recorded < len(tiers.tiers):
-                    fact.update(tier=recorded, tier_settings=dict(tiers.tiers[recorded].settings))
+                    fact.update(
+                        tier=recorded, tier_settings=persist.typed(backend.name, tiers.tiers[recorded].settings)
+                    )
                     section = tiers.level(section, recorded)
         fact['drift'], planned = drift(backend, detection.kernel_attrs, HostState(tunables, choices), section)
         problems += planned

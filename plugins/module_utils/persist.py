@@ -19,6 +19,7 @@ from .errors import UksmError
 from .paths import POLICY_FILE, UNIT_FILE, UNIT_NAME, UNIT_WANTED_BY, wants_link
 from .safefiles import UnsafePathError, read_file, remove_file, replace_file
 from .sysfs import detect, host_path
+from .value_kinds import Choice
 
 TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotations are strings
 if TYPE_CHECKING:
@@ -74,6 +75,23 @@ def as_text(value: t.Any) -> str:
     if isinstance(value, (list, tuple)):
         return ' '.join(str(item) for item in value)
     return str(value)
+
+
+def typed(backend: str, settings: t.Mapping[str, str]) -> t.Dict[str, t.Any]:
+    """Persisted settings as results show values: ints, lists and names as the kernel's values read;
+    a value the model cannot read back stays the text (the facts report why the policy does not apply)."""
+    attrs = BACKENDS[backend].attrs
+    values: t.Dict[str, t.Any] = {}
+    for name, text in settings.items():
+        attr = attrs.get(name)
+        value: t.Any = text
+        if attr is not None and attr.writable and not isinstance(attr.kind, Choice):
+            try:
+                value = attr.kind.parse(text)
+            except (UksmError, ValueError):
+                pass
+        values[name] = value
+    return values
 
 
 def _printable(text: str) -> bool:

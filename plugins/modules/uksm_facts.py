@@ -222,9 +222,11 @@ ansible_facts:
               description: Whether a policy is persisted.
               type: bool
             settings:
-              description: The persisted settings per interface, values as written in the file.
+              description: >-
+                The persisted settings per interface, typed as in C(tunables) (integers, lists, names); a value
+                the knob model cannot read stays the text of the file (C(policy.error) says why).
               type: dict
-              sample: {uksm: {cpu_governor: medium, sleep_millisecs: '200', run: '1'}}
+              sample: {uksm: {cpu_governor: medium, sleep_millisecs: 200, run: 1}}
             pressure:
               description:
                 - The persisted pressure tiers of the detected interface (O(litevirt.uksm.uksm_tunable#module:pressure_tiers)),
@@ -245,7 +247,7 @@ ansible_facts:
               type: int
               sample: 0
             tier_settings:
-              description: The settings of that tier, as persisted, null for the base.
+              description: The settings of that tier, as persisted and typed like C(policy.settings), null for the base.
               type: dict
               sample: {cpu_governor: medium}
             available_percent:

@@ -183,7 +183,7 @@ def test_host_without_an_interface_still_reports_the_policy_and_conflicts(tmp_pa
     assert fact['tunables'] == {} and fact['stats'] == {} and fact['choices'] == {}
     assert fact['savings'] is None and fact['zero_pages'] is None
     assert fact['daemon'] is None and fact['daemon_running'] is None and fact['writable'] is False
-    assert fact['policy']['exists'] is True and fact['policy']['settings'] == {'uksm': {'run': '1'}}
+    assert fact['policy']['exists'] is True and fact['policy']['settings'] == {'uksm': {'run': 1}}
     assert fact['policy']['drift'] == [] and fact['policy']['error'] is None
     assert all(state['rewrites'] == 'never' for state in fact['conflicts'].values())
 
@@ -261,7 +261,7 @@ def test_persisted_policy_held_by_the_kernel_has_no_drift(tmp_path):
     assert gather(root)['policy'] == dict(
         NO_POLICY,
         exists=True,
-        settings={'uksm': {'cpu_governor': 'full', 'sleep_millisecs': '100'}},
+        settings={'uksm': {'cpu_governor': 'full', 'sleep_millisecs': 100}},
         unit={'name': 'uksm-policy.service', 'installed': True, 'enabled': True},
     )
 
@@ -277,7 +277,7 @@ def test_persisted_policy_of_the_other_backend_is_not_compared(tmp_path):
     root = _uksm_host(str(tmp_path))
     persist.save(root, persist.render({'ksm': {'run': '1'}}))
     policy = gather(root)['policy']
-    assert policy['exists'] is True and policy['settings'] == {'ksm': {'run': '1'}}
+    assert policy['exists'] is True and policy['settings'] == {'ksm': {'run': 1}}
     assert policy['drift'] == [] and policy['error'] is None
 
 

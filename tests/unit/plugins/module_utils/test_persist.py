@@ -301,3 +301,27 @@ def test_load_of_non_utf8_bytes_is_refused_naming_the_offset(tmp_path) -> None:
     with pytest.raises(PolicyFileError) as caught:
         persist.load(sysroot)
     assert str(caught.value) == 'not UTF-8 text (byte 0xff at offset 13)'
+
+
+def test_persisted_settings_read_back_with_the_types_results_use():
+    text = {
+        'cpu_governor': 'medium',
+        'cpu_ratios': '10 30 MAX/4 MAX/1',
+        'eval_intervals': '1000 500 400 100',
+        'run': '1',
+    }
+    assert persist.typed('uksm', text) == {
+        'cpu_governor': 'medium',
+        'cpu_ratios': ['10', '30', 'MAX/4', 'MAX/1'],
+        'eval_intervals': [1000, 500, 400, 100],
+        'run': 1,
+    }
+
+
+def test_persisted_text_the_model_cannot_read_stays_text_and_expects_no_failure():
+    # unknown names and unreadable values are reported by the facts' policy.error, not hidden by a crash
+    assert persist.typed('ksm', {'pages_to_scan': 'lots', 'no_such_knob': '3', 'advisor_mode': 'scan-time'}) == {
+        'pages_to_scan': 'lots',
+        'no_such_knob': '3',
+        'advisor_mode': 'scan-time',
+    }

@@ -8,6 +8,8 @@ root="$(cd "$here/../.." && pwd)"
 hosts="$root/build/demo/hosts"
 simhost() { PYTHONPATH="$root/tests/simhost" python -m simhost "$@"; }
 "$root/tests/simhost/cleanup.sh" "$hosts" 2>/dev/null || true
+# every run starts from new hosts: a policy or units left by the last run would change what it shows
+rm -rf --one-file-system "$hosts"
 trap '"$root/tests/simhost/cleanup.sh" "$hosts" >/dev/null 2>&1 || true' EXIT
 mkdir -p "$hosts"
 simhost up "$hosts/hv-uksm01" --variant uksm

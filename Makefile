@@ -9,6 +9,9 @@ COLLECTIONS := $(BUILD)/collections
 VERSION := $(shell sed -n 's/^version: *//p' galaxy.yml)
 TARBALL := $(BUILD)/dist/litevirt-uksm-$(VERSION).tar.gz
 export PATH := $(BIN):$(PATH)
+# Ansible's own state (collections ansible-lint installs, molecule's and ansible-playbook's temporary
+# files, the galaxy cache) stays in the clone, where `make clean` removes it, never in ~/.ansible.
+export ANSIBLE_HOME ?= $(BUILD)/ansible-home
 # nox keeps one virtual environment per session in .nox and reuses it while its Python fits;
 # CI=true makes the formatters check instead of rewriting (`make format` rewrites); no colour codes in logs.
 NOX := CI=true NO_COLOR=1 PY_COLORS=0 nox --no-color --reuse-venv=yes
@@ -32,7 +35,7 @@ $(VENV)/.stamp: requirements.txt
 build: setup
 	rm -rf $(BUILD)/dist $(COLLECTIONS)
 	$(BIN)/ansible-galaxy collection build --output-path $(BUILD)/dist .
-	$(BIN)/ansible-galaxy collection install --offline --force -p $(COLLECTIONS) $(TARBALL)
+	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(BIN)/ansible-galaxy collection install --offline --force -p $(COLLECTIONS) $(TARBALL)
 
 demo: build
 	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) tests/demo/run.sh
@@ -76,6 +79,10 @@ bench: setup build
 	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) python tests/bench/bench.py --hosts $(BENCH_HOSTS) --runs $(BENCH_RUNS) --output $(BUILD)/bench/results.json \
 	  $(if $(filter 1 yes true,$(BENCH_GUEST)),--guest) $(if $(BENCH_CASES),--cases $(BENCH_CASES))
 
+# Everything the setup, the build and the gates created in the clone (git status --ignored is empty
+# after it); the documented caches outside it stay (DEVELOPMENT.md, Caches).
 clean:
 	-tests/simhost/cleanup.sh $(BUILD) 2>/dev/null
-	rm -rf $(BUILD) $(VENV) .nox .ruff_cache .mypy_cache tests/output
+	rm -rf --one-file-system $(BUILD) $(VENV) .nox .ruff_cache .mypy_cache .hypothesis .pytest_cache .ansible tests/output \
+	  changelogs/.plugin-cache.yaml
+	find . -path ./.git -prune -o -type d -name __pycache__ -prune -exec rm -rf {} +

@@ -36,6 +36,9 @@ os.environ['PIP_CONSTRAINT'] = os.path.join(ROOT, 'requirements.txt')
 # Sessions that run the tools of this environment (ansible-galaxy, molecule, ...) find them by
 # name, also when nox is started as .venv/bin/nox without the venv on PATH.
 os.environ['PATH'] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get('PATH', '')
+# Ansible's state (ansible-lint's copy of the collection, molecule's files, temporary files) stays in
+# the clone, as `make` sets it, also when nox is started directly.
+os.environ.setdefault('ANSIBLE_HOME', os.path.join(ROOT, 'build', 'ansible-home'))
 
 antsibull_nox.load_antsibull_nox_toml()
 

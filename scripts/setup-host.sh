@@ -7,8 +7,78 @@
 # gcc, make: the UKSM emulator module, built against the guest kernel's headers (tests/uksm_emulator).
 # chromium: renders the fleet report headless and screenshots it (tests/integration/targets/report).
 # The shellcheck program: ansible-test sanity's shellcheck test, skipped without it.
+#
+# Another apt run (unattended-upgrades on any real host) may hold apt's locks: this waits for it,
+# saying who holds them, up to SETUP_APT_LOCK_TIMEOUT seconds (600), then fails naming the holder.
+# `apt-get -o DPkg::Lock::Timeout` alone does not do it: `apt-get update` fails at once on the
+# lists lock. SETUP_APT_LOCKS overrides the lock files (tests only).
 set -euo pipefail
 packages=(fuse3 libfuse3-3 systemd python3-minimal qemu-system-x86 qemu-utils mmdebstrap e2fsprogs openssh-client gcc make chromium shellcheck)
+lock_timeout=${SETUP_APT_LOCK_TIMEOUT:-600}
+read -r -a locks <<<"${SETUP_APT_LOCKS:-/var/lib/dpkg/lock-frontend /var/lib/dpkg/lock /var/lib/apt/lists/lock /var/cache/apt/archives/lock}"
+
+# "process PID (COMMAND) on FILE" for a process holding one of the lock files, or nothing. apt takes
+# them with fcntl(F_SETLK); F_GETLK names the holder without taking the lock (/proc/locks does not
+# list them in every sandbox).
+lock_holder() {
+  python3 - "${locks[@]}" <<'PYTHON'
+import fcntl, os, struct, sys
+
+for path in sys.argv[1:]:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        continue
+    try:
+        found = fcntl.fcntl(fd, fcntl.F_GETLK, struct.pack('hhqqi', fcntl.F_WRLCK, 0, 0, 0, 0))
+    except OSError:
+        continue
+    finally:
+        os.close(fd)
+    kind, _, _, _, pid = struct.unpack('hhqqi', found)
+    if kind != fcntl.F_UNLCK:
+        try:
+            with open('/proc/%d/comm' % pid) as comm:
+                name = comm.read().strip()
+        except OSError:
+            name = 'gone'
+        print('process %d (%s) on %s' % (pid, name, path))
+        break
+PYTHON
+}
+
+# Wait until no one holds apt's locks; fail after the deadline.
+wait_for_apt() {
+  local holder said=''
+  while holder=$(lock_holder) && [ -n "$holder" ]; do
+    if [ "$(date +%s)" -ge "$deadline" ]; then
+      echo "setup-host: $holder still holds apt's lock after ${lock_timeout} s; try again when it is done" >&2
+      exit 1
+    fi
+    if [ -z "$said" ]; then
+      echo "setup-host: waiting up to ${lock_timeout} s for $holder to release apt's lock" >&2
+      said=1
+    fi
+    sleep 2
+  done
+  if [ -n "$said" ]; then echo "setup-host: apt's lock is free" >&2; fi
+}
+
+# Run an apt-get command, waiting for the locks before it and again if another run takes them in between.
+apt_get() {
+  while true; do
+    wait_for_apt
+    if apt-get -o DPkg::Lock::Timeout=5 "$@"; then return 0; fi
+    if [ -z "$(lock_holder)" ] || [ "$(date +%s)" -ge "$deadline" ]; then return 1; fi
+  done
+}
+
+if [ "${1:-}" = --wait-only ]; then  # the lock wait alone (tests)
+  deadline=$(($(date +%s) + lock_timeout))
+  wait_for_apt
+  exit 0
+fi
+
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
@@ -18,9 +88,8 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "setup-host: need root to install: ${missing[*]}" >&2
     exit 1
   fi
-  # another apt run (unattended-upgrades) may hold the dpkg lock: wait for it, up to 10 minutes
-  lock_wait=(-o DPkg::Lock::Timeout=600)
-  apt-get "${lock_wait[@]}" update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get "${lock_wait[@]}" install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  deadline=$(($(date +%s) + lock_timeout))
+  apt_get update -qq
+  DEBIAN_FRONTEND=noninteractive apt_get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   echo "setup-host: installed ${missing[*]}"
 fi

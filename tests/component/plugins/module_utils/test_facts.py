@@ -200,7 +200,9 @@ def test_persisted_policy_and_drift(make_host):
     )
     policy = gather(root)['policy']
     assert policy['exists'] and policy['drift'] == [] and policy['error'] is None
-    assert policy['settings']['ksm'] == {'run': '1'}
+    # typed as the tunables are
+    assert policy['settings']['ksm'] == {'run': 1}
+    assert policy['settings']['uksm']['cpu_ratios'] == ['20', '40', 'MAX/4', 'MAX/1']
     host.write('cpu_governor', 'low')
     host.write('run', '0')
     assert gather(root)['policy']['drift'] == ['cpu_governor', 'cpu_ratios', 'run']

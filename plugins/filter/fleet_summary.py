@@ -6,7 +6,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r'''
 name: fleet_summary
-version_added: 0.1.0
+version_added: 1.0.0
 author: litevirt engineering (@litevirt)
 short_description: Per-host rows and fleet totals from uksm_facts
 description:

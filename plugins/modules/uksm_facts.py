@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r'''
 module: uksm_facts
 short_description: Gather UKSM or KSM tunables, statistics and memory saved
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Reads C(/sys/kernel/mm/uksm) (UKSM, "Ultra KSM") or C(/sys/kernel/mm/ksm) (mainline KSM) and
     returns them as the single fact C(ansible_facts.uksm).

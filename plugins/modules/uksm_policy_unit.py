@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r'''
 module: uksm_policy_unit
 short_description: Install the boot-time UKSM/KSM policy applier and its systemd unit
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Installs C(uksm-policy.service), a oneshot unit that applies the persisted policy
     (C(/etc/litevirt-uksm/policy.conf), written by M(litevirt.uksm.uksm_tunable) with O(litevirt.uksm.uksm_tunable#module:persist=true))

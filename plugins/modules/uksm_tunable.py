@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r'''
 module: uksm_tunable
 short_description: Set UKSM or KSM tunables, validated, ordered, verified and rolled back on failure
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Sets one or many attributes of C(/sys/kernel/mm/uksm) (UKSM) or C(/sys/kernel/mm/ksm) (mainline KSM) in one task.
   - Every setting is validated by the collection's knob model before anything is written; one invalid

@@ -236,10 +236,11 @@ def molecule(session: nox.Session) -> None:
 
 @nox.session(name='knob-reference', python=False, default=False)
 def knob_reference(session: nox.Session) -> None:
-    """Write docs/knob-reference.md from the knob model (a unit test fails while it is stale)."""
+    """Write the knob reference from the knob model, in docs/ and in the docs site (a unit test fails while stale)."""
     session.run(
         'python',
         os.path.join(ROOT, 'tests', 'tools', 'gen_knob_reference.py'),
         os.path.join(ROOT, 'docs', 'knob-reference.md'),
+        os.path.join(ROOT, 'docs', 'docsite', 'rst', 'knob-reference.rst'),
         env={'PYTHONPATH': _tarball(session)},
     )

@@ -56,7 +56,8 @@ options:
   preset:
     description:
       - A named policy for a common intent, expressed as plain settings of the detected backend
-        (listed with their trade-offs in C(docs/knob-reference.md)). O(settings) or O(name) given with it
+        (listed with their trade-offs in the R(knob reference,ansible_collections.litevirt.uksm.docsite.knob_reference),
+        also C(docs/knob-reference.md) in the installed collection). O(settings) or O(name) given with it
         override its values; its attributes that this kernel lacks are skipped.
       - V(density) saves the most memory for the most CPU, V(balanced) trades some savings for CPU,
         V(quiet) spends the least CPU, V(off) stops scanning.
@@ -142,7 +143,9 @@ notes:
   - Refused on KSM - C(pages_to_scan) while C(advisor_mode) is C(scan-time) (ksmd manages it).
   - C(cpu_ratios) is written only when it differs (each write leaks kernel memory) and never with a byte
     count equal to a kmalloc size.
-  - See C(docs/knob-reference.md) in the collection for every attribute, its range and its hazards.
+  - Every attribute, its range and its hazards are in the collection's
+    R(knob reference,ansible_collections.litevirt.uksm.docsite.knob_reference), also C(docs/knob-reference.md)
+    in the installed collection.
 seealso:
   - module: litevirt.uksm.uksm_facts
 '''

@@ -222,7 +222,8 @@ def docs_site(session: nox.Session) -> None:
 
 @nox.session(name='release-check', python=False, default=True)
 def release_check(session: nox.Session) -> None:
-    """The release tarball: no development files, installs offline, every plugin documented, EE builds."""
+    """The release tarball: no development files, links and licence, released changelog, installs offline,
+    every plugin documented, EE builds."""
     session.run(os.path.join(ROOT, 'scripts', 'release-check.sh'), os.path.join(session.create_tmp(), 'release'))
 
 

@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
 # Check the release tarball as users get it:
 #   1. ansible-galaxy collection build, and the tarball holds the collection and no development files;
+#      no placeholder URL in it, and every relative link of its Markdown and RST files resolves inside it
+#      (tests/tools/release_links.py);
 #   2. installed offline into an empty collections path, ansible-doc lists every module, filter and role
-#      of the source tree, and every plugin's documentation loads;
+#      of the source tree, and every plugin's documentation loads; and what a user must be able to trust
+#      in the release (tests/tools/release_contents.py): the GPL-3.0 LICENSE, a semantic version released
+#      in changelogs/changelog.yaml and CHANGELOG.rst, no fragment of changelogs/fragments left out of
+#      that release, every plugin and role documented as added in it named in it, the knob reference
+#      among the docs site's pages;
 #   3. ansible-builder create on tests/ee/execution-environment.yml (this collection from that tarball)
 #      and on meta/execution-environment.yml, and ansible-builder's own introspection of the installed
 #      collection finds the dependencies its meta/execution-environment.yml declares (none).
@@ -28,14 +34,14 @@ tar -tzf "$tarball" | sed 's|^\./||; s|/$||' | sort >"$work/contents.txt"
 # Development files, kept out by galaxy.yml's build_ignore. Unreleased changelog fragments are
 # development files too: users get changelogs/changelog.yaml (and CHANGELOG.rst once released).
 dev_files='^(tests|extensions|scripts|build|\.ci|\.venv|\.nox|\.ruff_cache|\.mypy_cache|\.git|\.hypothesis|\.pytest_cache|changelogs/fragments)(/|$)'
-dev_files+='|^(Makefile|requirements\.txt|\.gitignore|\.ansible-lint|\.yamllint|changelogs/\.plugin-cache\.yaml|noxfile\.py|antsibull-nox\.toml|ruff\.toml|mypy\.ini)$'
+dev_files+='|^(Makefile|DEVELOPMENT\.md|requirements\.txt|\.gitignore|\.ansible-lint|\.yamllint|changelogs/\.plugin-cache\.yaml|noxfile\.py|antsibull-nox\.toml|ruff\.toml|mypy\.ini)$'
 dev_files+='|(^|/)(__pycache__|tests/output)(/|$)|\.pyc$|\.tar\.gz$'
 if grep -E "$dev_files" "$work/contents.txt" >"$work/dev-files.txt"; then
   fail "development files in $(basename "$tarball"): $(head -20 "$work/dev-files.txt" | tr '\n' ' ')"
 fi
 
-expected_files=(MANIFEST.json FILES.json README.md meta/runtime.yml meta/execution-environment.yml
-  changelogs/changelog.yaml docs/docsite/extra-docs.yml roles/policy/meta/argument_specs.yml)
+expected_files=(MANIFEST.json FILES.json README.md LICENSE CHANGELOG.rst meta/runtime.yml meta/execution-environment.yml
+  changelogs/changelog.yaml docs/docsite/extra-docs.yml docs/knob-reference.md roles/policy/meta/argument_specs.yml)
 for f in plugins/modules/*.py plugins/module_utils/*.py plugins/filter/* plugins/plugin_utils/*.py \
   plugins/doc_fragments/*.py playbooks/*.yml docs/docsite/rst/*.rst; do
   expected_files+=("$f")
@@ -44,6 +50,13 @@ for f in "${expected_files[@]}"; do
   grep -qxF "$f" "$work/contents.txt" || fail "$f is missing from $(basename "$tarball")"
 done
 echo "release-check: $(basename "$tarball"): $(wc -l <"$work/contents.txt") entries, no development files"
+
+# What users read in it: the files as the tarball holds them
+mkdir "$work/unpacked"
+tar -xzf "$tarball" -C "$work/unpacked"
+python3 "$root/tests/tools/release_links.py" "$work/unpacked" ||
+  fail "a dangling link or a placeholder URL in $(basename "$tarball") (above)"
+echo "release-check: $(basename "$tarball"): no placeholder URL, every relative link of its .md and .rst files resolves"
 
 # 2. Installed offline into an empty collections path, nothing else visible to Ansible
 [ -z "$(ls -A "$work/collections")" ] || fail "$work/collections is not empty"
@@ -102,6 +115,14 @@ broken = ['%s %s: %s' % (kind, name, doc['error'])
 if broken:
     sys.exit('release-check: FAIL: documentation does not load: ' + '; '.join(broken))
 EOF
+
+# The release: licence, version, changelog, fragments, new plugins, knob reference in the docs site
+python3 "$root/tests/tools/release_contents.py" "$work/unpacked" --fragments "$root/changelogs/fragments" \
+  --metadata "$work/metadata.json" || fail "$(basename "$tarball") is not a release users can trust (above)"
+version=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["collection_info"]["version"])' \
+  "$work/unpacked/MANIFEST.json")
+echo "release-check: LICENSE is the GPL-3.0 text; $version is released in changelog.yaml and CHANGELOG.rst with" \
+  "every new plugin and role, no fragment left out; the knob reference is a docs site page"
 
 # 3. Execution environments
 cp "$root/tests/ee/execution-environment.yml" "$work/ee/"

@@ -107,7 +107,7 @@ def version_problems(root: str) -> Tuple[Optional[str], Optional[dict], List[str
 
 def _named(release: dict, section: str) -> List[str]:
     """Names listed by an ``add plugin.TYPE`` or ``add object.TYPE`` fragment section, as the release keeps them."""
-    kind, _, plugin_type = section[len('add ') :].partition('.')
+    kind, plugin_type = section[len('add ') :].split('.', 1)
     if kind == 'plugin' and plugin_type == 'module':
         entries = release.get('modules') or []
     else:

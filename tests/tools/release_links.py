@@ -53,7 +53,7 @@ def placeholder_urls(path: str, text: str) -> List[str]:
     for number, line in enumerate(text.splitlines(), 1):
         found = [(match.group(0), placeholder_host(match.group(0))) for match in _URL.finditer(line)]
         problems += ['%s:%d: placeholder URL %s (host %s)' % (path, number, url, host) for url, host in found if host]
-        if not any(host for _, host in found):
+        if not any(host for _url, host in found):
             problems += [
                 '%s:%d: placeholder host %s' % (path, number, match.group(0))
                 for match in _BARE_PLACEHOLDER.finditer(line)
@@ -111,7 +111,7 @@ def github_anchors(text: str) -> Set[str]:
     """The anchors GitHub gives a Markdown file's headings: lower case, punctuation dropped, spaces to hyphens."""
     anchors: Set[str] = set()
     seen: Dict[str, int] = {}
-    for _, line in _md_lines(text, code_spans=True):
+    for _number, line in _md_lines(text, code_spans=True):
         heading = _MD_HEADING.match(line)
         if not heading:
             continue
@@ -134,7 +134,7 @@ def dangling_links(root: str, path: str, text: str) -> List[str]:
     for number, target in links:
         if _is_absolute(target):
             continue
-        file_part, _, anchor = target.partition('#')
+        file_part, anchor = target.split('#', 1) if '#' in target else (target, '')
         if file_part:
             resolved = os.path.normpath(os.path.join(os.path.dirname(path), unquote(file_part)))
         else:

@@ -3,8 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """uksm_policy_unit run in-process on a plain sysroot: its refusals, check mode, the result, and errors.
 
-systemctl never runs: ``run_command`` is a stand-in that does what ``systemctl --root`` does to the
-tree (the ``.wants`` links) and records each command, so the tests see which ones the module issues.
+systemctl never runs: ``run_command`` is offline_systemctl's stand-in, which does what ``systemctl --root``
+does to the tree (the ``.wants`` links) and records each command, so the tests see which ones the module issues.
 """
 
 from __future__ import annotations
@@ -16,69 +16,21 @@ import typing as t
 import pytest
 import sysroot_tree
 import yaml
-from ansible.module_utils.basic import AnsibleModule
 from module_run import exits, fails
+from offline_systemctl import OfflineSystemctl, live_manager
 from tree_snapshot import snapshot
 
 from ansible_collections.litevirt.uksm.plugins.module_utils import installation, paths, persist
 from ansible_collections.litevirt.uksm.plugins.module_utils.errors import UksmError
-from ansible_collections.litevirt.uksm.plugins.module_utils.systemctl import Systemctl
 from ansible_collections.litevirt.uksm.plugins.modules import uksm_policy_unit
 
 RETURNED = yaml.safe_load(uksm_policy_unit.RETURN)
-SYSTEMCTL = '/usr/bin/systemctl'
 UNIT = '/etc/systemd/system/uksm-policy.service'
-WANTED_BY = {
-    paths.UNIT_NAME: paths.UNIT_WANTED_BY,
-    paths.METRICS_TIMER: paths.METRICS_TIMER_WANTED_BY,
-    paths.PRESSURE_TIMER: paths.METRICS_TIMER_WANTED_BY,
-}
-
-
-class OfflineSystemctl:
-    """``systemctl --root`` as far as these units go: enable and disable make and remove the link.
-
-    With ``live_root``, the live manager instead (no ``--root``), acting on that tree.
-    """
-
-    def __init__(self, fail: t.Optional[str] = None, live_root: t.Optional[str] = None) -> None:
-        self.commands: t.List[t.List[str]] = []
-        self.fail = fail
-        self.live_root = live_root
-
-    def __call__(self, argv: t.List[str], **_kwargs: t.Any) -> t.Tuple[int, str, str]:
-        self.commands.append(list(argv))
-        if self.live_root is None:
-            assert argv[:2] == [SYSTEMCTL, '--root'], argv  # never the live manager in a test
-            root, args = argv[2], argv[3:]
-        else:
-            assert argv[0] == SYSTEMCTL and '--root' not in argv, argv
-            root, args = self.live_root, argv[1:]
-        verb, unit = args[0], args[-1]
-        if verb == self.fail:
-            return 1, '', 'Failed to %s unit: Access denied\n' % verb
-        if verb in ('daemon-reload', 'stop'):
-            return 0, '', ''
-        link = os.path.join(root, paths.wants_link(unit, WANTED_BY[unit]))
-        if verb == 'enable':
-            os.makedirs(os.path.dirname(link), exist_ok=True)
-            os.symlink('/' + paths.SYSTEM_UNITS + '/' + unit, link)
-        elif verb == 'disable':
-            os.unlink(link)
-        elif verb == 'is-enabled':
-            return (0, 'enabled\n', '') if os.path.lexists(link) else (1, 'disabled\n', '')
-        return 0, '', ''
-
-    def verbs(self) -> t.List[t.List[str]]:
-        return [command[3:] if self.live_root is None else command[1:] for command in self.commands]
 
 
 @pytest.fixture
 def systemctl(monkeypatch: pytest.MonkeyPatch) -> OfflineSystemctl:
-    fake = OfflineSystemctl()
-    monkeypatch.setattr(AnsibleModule, 'get_bin_path', lambda self, name, required=False, opt_dirs=None: SYSTEMCTL)
-    monkeypatch.setattr(AnsibleModule, 'run_command', lambda self, argv, **kwargs: fake(argv, **kwargs))
-    return fake
+    return OfflineSystemctl().install(monkeypatch)
 
 
 @pytest.fixture
@@ -334,9 +286,7 @@ def test_absent_without_purge_keeps_the_policy(root, systemctl):
 
 
 def test_a_failing_systemctl_fails_the_task_with_its_message(root, monkeypatch):
-    fake = OfflineSystemctl(fail='enable')
-    monkeypatch.setattr(AnsibleModule, 'get_bin_path', lambda self, name, required=False, opt_dirs=None: SYSTEMCTL)
-    monkeypatch.setattr(AnsibleModule, 'run_command', lambda self, argv, **kwargs: fake(argv, **kwargs))
+    OfflineSystemctl(fail='enable').install(monkeypatch)
     assert fails(uksm_policy_unit.main, {'sysroot': root}) == {
         'msg': 'systemctl enable uksm-policy.service failed (rc 1): Failed to enable unit: Access denied'
     }
@@ -366,18 +316,7 @@ def test_check_mode_with_metrics_predicts_the_timer_and_runs_nothing(root, syste
 @pytest.fixture
 def live(root, monkeypatch):
     """The module as on a host booted with systemd, acting on ``root`` instead of the real /."""
-    fake = OfflineSystemctl(live_root=root)
-
-    class LiveSystemctl(Systemctl):
-        def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
-            super().__init__(*args, **kwargs)
-            self.live = True
-            self.base = self.base[:1]
-
-    monkeypatch.setattr(uksm_policy_unit, 'Systemctl', LiveSystemctl)
-    monkeypatch.setattr(AnsibleModule, 'get_bin_path', lambda self, name, required=False, opt_dirs=None: SYSTEMCTL)
-    monkeypatch.setattr(AnsibleModule, 'run_command', lambda self, argv, **kwargs: fake(argv, **kwargs))
-    return fake
+    return live_manager(monkeypatch, root)
 
 
 def test_live_install_reloads_enables_and_starts_the_metrics_timer_now(root, live):

@@ -63,7 +63,7 @@ EXAMPLES = r'''
 RETURN = r'''
 ansible_facts:
   description: Facts added to the host.
-  returned: always
+  returned: success
   type: dict
   contains:
     uksm:
@@ -238,10 +238,19 @@ ansible_facts:
                   type: int
                   sample: 5
                 tiers:
-                  description: Each tier's C(available_below_percent) and C(settings), in order.
+                  description: Each tier, in order.
                   type: list
                   elements: dict
                   sample: [{available_below_percent: 30, settings: {cpu_governor: medium}}]
+                  contains:
+                    available_below_percent:
+                      description: The tier is in force while available memory is below this percentage.
+                      type: int
+                      sample: 30
+                    settings:
+                      description: Attributes set on top of the base while the tier is in force, as persisted.
+                      type: dict
+                      sample: {cpu_governor: medium}
             tier:
               description: Index of the pressure tier the tuner put in force, null for the base (and at boot).
               type: int
@@ -256,10 +265,17 @@ ansible_facts:
               type: float
               sample: 27.3
             memory_stall:
-              description: C(some_avg10) and C(full_avg10) from C(/proc/pressure/memory) (percent of the last 10
-                seconds stalled on memory), null without PSI.
+              description: The memory stall of C(/proc/pressure/memory), null without PSI.
               type: dict
-              sample: {some_avg10: 0.12, full_avg10: 0.0}
+              contains:
+                some_avg10:
+                  description: Percent of the last 10 seconds in which some task stalled on memory.
+                  type: float
+                  sample: 0.12
+                full_avg10:
+                  description: Percent of the last 10 seconds in which all non-idle tasks stalled on memory at once.
+                  type: float
+                  sample: 0.0
             drift:
               description:
                 - Attributes of the settings in force (the persisted base, or the base with the pressure tier in
@@ -273,9 +289,19 @@ ansible_facts:
               description: Why the policy file cannot be read or does not apply to this kernel, else null.
               type: str
             unit:
-              description: C(name), C(installed) and C(enabled) of the boot unit C(uksm-policy.service), from files.
+              description: The boot unit C(uksm-policy.service), as its files show it.
               type: dict
-              sample: {name: uksm-policy.service, installed: true, enabled: true}
+              contains:
+                name:
+                  description: Name of the unit.
+                  type: str
+                  sample: uksm-policy.service
+                installed:
+                  description: Whether its unit file exists.
+                  type: bool
+                enabled:
+                  description: Whether it is enabled (linked into the C(.wants) directory of its target).
+                  type: bool
 '''
 
 from ansible.module_utils.basic import AnsibleModule

@@ -138,28 +138,29 @@ EXAMPLES = r'''
 RETURN = r'''
 unit:
   description: Path of the unit file, as the host sees it.
-  returned: always
+  returned: success
   type: str
   sample: /etc/systemd/system/uksm-policy.service
 enabled:
   description: Whether the unit is enabled after the run (predicted in check mode).
-  returned: always
+  returned: success
   type: bool
 files:
   description: Files written, updated or removed by this run, as the host sees them (bytecode included).
-  returned: always
+  returned: success
   type: list
   elements: str
   sample: [/usr/lib/litevirt-uksm/uksm_policy/plan.py, /usr/lib/litevirt-uksm/uksm_policy/__pycache__/plan.cpython-311.pyc,
            /etc/systemd/system/uksm-policy.service]
 installed:
-  description: Files of the boot applier and the metrics writer on the host after the run (predicted in check mode).
-  returned: always
+  description: Files of the boot applier, the metrics writer and the pressure tuner on the host after the run
+    (predicted in check mode).
+  returned: success
   type: list
   elements: str
 metrics:
   description: The metrics timer after the run (predicted in check mode).
-  returned: always
+  returned: success
   type: dict
   contains:
     enabled:
@@ -171,7 +172,7 @@ metrics:
       sample: /var/lib/prometheus/node-exporter/uksm.prom
 pressure:
   description: The pressure tuner's timer after the run (predicted in check mode).
-  returned: always
+  returned: success
   type: dict
   contains:
     enabled:
@@ -181,6 +182,12 @@ pressure:
       description: Seconds between two evaluations, null when O(pressure_interval) is off.
       type: int
       sample: 30
+errno:
+  description: Error number of a file of the installation that could not be read, written or removed, V(1) (EPERM)
+    for a path refused as unsafe (a symlink, or a directory another user could write).
+  returned: failure, when a file failed
+  type: int
+  sample: 1
 '''
 
 import os
@@ -374,7 +381,8 @@ def main() -> None:
         module.fail_json(**failure(error))
     except CAUGHT as error:
         reason = failure(error)
-        reason['msg'] = 'cannot install the boot applier under %s: %s' % (sysroot, reason['msg'])
+        doing = 'install' if module.params['state'] == 'present' else 'remove'
+        reason['msg'] = 'cannot %s the boot applier under %s: %s' % (doing, sysroot, reason['msg'])
         module.fail_json(**reason)
     result['unit'] = '/' + paths.UNIT_FILE
     if not module._diff:

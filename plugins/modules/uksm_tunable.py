@@ -200,18 +200,22 @@ EXAMPLES = r'''
 
 RETURN = r'''
 backend:
-  description: Interface used, V(uksm) or V(ksm).
-  returned: always
+  description: Interface used, V(uksm) or V(ksm) (with O(state=absent), the one the policy was recorded for).
+  returned: success
   type: str
   sample: uksm
 settings:
-  description: Values of the requested attributes after the run, as the kernel reads them (predicted in check mode).
-  returned: when state is present
+  description:
+    - Values of the requested attributes after the run, as the kernel reads them (predicted in check mode).
+    - Empty with O(state=absent), which writes nothing to the kernel.
+  returned: success
   type: dict
   sample: {cpu_governor: medium, sleep_millisecs: 200, run: 1}
 changes:
-  description: Every attribute whose value changed, including those a governor write reset, in write order.
-  returned: always
+  description:
+    - Every attribute whose value changed, including those a governor write reset, in write order (predicted in
+      check mode). Empty with O(state=absent).
+  returned: success
   type: list
   elements: dict
   contains:
@@ -220,11 +224,11 @@ changes:
       type: str
       sample: max_cpu_percentage
     before:
-      description: Its value before the run.
+      description: Its value before the run, typed as in RV(settings).
       type: raw
       sample: 95
     after:
-      description: Its value after the run (predicted in check mode).
+      description: Its value after the run (predicted in check mode), typed as in RV(settings).
       type: raw
       sample: 50
     cause:
@@ -246,17 +250,17 @@ msg:
   sample: "3 requested, 5 changed: cpu_governor reset max_cpu_percentage, cpu_ratios and eval_intervals; run already set"
 policy_file:
   description: Path of the persisted policy.
-  returned: when persist is true or state is absent
+  returned: success, when O(persist=true) or O(state=absent)
   type: str
   sample: /etc/litevirt-uksm/policy.conf
 policy_file_changed:
   description: Whether the persisted policy file was (or, in check mode, would be) rewritten.
-  returned: when persist is true or state is absent
+  returned: success, when O(persist=true) or O(state=absent)
   type: bool
   sample: true
 pressure:
   description: The pressure tier in force after the run (predicted in check mode).
-  returned: when pressure_tiers is given
+  returned: success, when O(pressure_tiers) is given
   type: dict
   contains:
     tier:
@@ -273,33 +277,47 @@ pressure:
       type: float
       sample: 27.3
     memory_stall:
-      description: C(some_avg10) and C(full_avg10) of C(/proc/pressure/memory), null without PSI. Reported, not
-        used to pick the tier.
+      description: The memory stall of C(/proc/pressure/memory), null without PSI. Reported, not used to pick the tier.
       type: dict
-      sample: {some_avg10: 0.12, full_avg10: 0.0}
+      contains:
+        some_avg10:
+          description: Percent of the last 10 seconds in which some task stalled on memory.
+          type: float
+          sample: 0.12
+        full_avg10:
+          description: Percent of the last 10 seconds in which all non-idle tasks stalled on memory at once.
+          type: float
+          sample: 0.0
 problems:
-  description: Every invalid setting, when validation failed.
-  returned: failure
+  description: Every invalid setting (of O(settings), O(preset) and each tier of O(pressure_tiers)), with the
+    attribute, the value and what is accepted.
+  returned: failure, when settings were refused before anything was written
   type: list
   elements: str
+  sample: ["run: 7 is out of range; accepted: an integer from 0 to 2"]
 errno:
-  description: Error number of the failed write.
-  returned: failure
+  description:
+    - Error number of the failed write or read-back of RV(failed_attribute); null when the value read back after
+      the run differed without an error (a side effect the knob model did not predict).
+    - Also the error number of a file that could not be read or written (the lock, the policy file), V(1) (EPERM)
+      for a path refused as unsafe.
+  returned: failure, when a write, a read or a file failed
   type: int
-restored:
-  description: Attributes written back after a failure.
-  returned: failure
-  type: list
-  elements: str
+  sample: 22
 failed_attribute:
   description: The attribute whose write or read-back failed.
-  returned: failure
+  returned: failure, when a write or a read-back failed (the run was rolled back)
   type: str
   sample: sleep_millisecs
+restored:
+  description: Attributes written back to their value before the run, as C(name=value).
+  returned: failure, when a write or a read-back failed (the run was rolled back)
+  type: list
+  elements: str
+  sample: [cpu_governor=full]
 not_restored:
-  description: Attributes the rollback could not write back after a failure, each with the reason (the host
-    needs attention).
-  returned: failure
+  description: Attributes the rollback could not write back, each with the reason (the host needs attention).
+  returned: failure, when a write or a read-back failed (the run was rolled back)
   type: list
   elements: str
   sample: ["run=1: EIO (Input/output error)"]

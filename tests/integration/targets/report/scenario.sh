@@ -14,6 +14,7 @@ simhost up "$hosts/drifted" --variant uksm --set pages_sharing=120000
 play prepare.yml "$@"
 simhost reboot "$hosts/drifted"
 
+echo "report expected to list failures: hv-down is unreachable (its fatal line is ignored) and uksm_facts fails on hv-broken"
 play litevirt.uksm.report -e "report_dir=$out" "$@"
 play facts.yml -e "facts_file=$out/facts.json" "$@"
 "$PYTHON" check_report.py "$out" "$out/facts.json"

@@ -40,6 +40,33 @@ os.environ['PATH'] = os.path.dirname(sys.executable) + os.pathsep + os.environ.g
 # the clone, as `make` sets it, also when nox is started directly.
 os.environ.setdefault('ANSIBLE_HOME', os.path.join(ROOT, 'build', 'ansible-home'))
 
+# --- Plain text in logs -----------------------------------------------------------------------
+# molecule and ansible-lint colour their output whenever TERM names an xterm, terminal or not, and
+# molecule then sets ANSIBLE_FORCE_COLOR=1 for every ansible-playbook it starts; ansible-doc colours
+# into a pipe. When nox itself does not colour (make test runs it with --no-color and NO_COLOR=1; or
+# its output is no terminal), every session and every tool it starts writes plain text too (and
+# antsibull-nox gives ansible-test --color no). tests/unit/test_plain_output.py keeps this so.
+PLAIN_OUTPUT = {'NO_COLOR': '1', 'PY_COLORS': '0', 'ANSIBLE_NOCOLOR': 'true', 'ANSIBLE_FORCE_COLOR': 'false'}
+COLOUR_FORCING = ('FORCE_COLOR', 'CLICOLOR_FORCE')
+
+
+def nox_colours(argv: list, environ: dict, stdout_is_terminal: bool) -> bool:
+    """Whether nox colours its output, decided as nox decides it: --forcecolor (or FORCE_COLOR), else a
+    terminal unless --nocolor (or NO_COLOR)."""
+    if '--forcecolor' in argv or '--force-color' in argv:
+        return True
+    if '--nocolor' in argv or '--no-color' in argv:
+        return False
+    if environ.get('FORCE_COLOR', '').lower() not in ('', '0', 'false', 'no', 'off'):
+        return True
+    return 'NO_COLOR' not in environ and stdout_is_terminal
+
+
+if not nox_colours(sys.argv, dict(os.environ), sys.stdout.isatty()):
+    for _name in COLOUR_FORCING:
+        os.environ.pop(_name, None)
+    os.environ.update(PLAIN_OUTPUT)
+
 antsibull_nox.load_antsibull_nox_toml()
 
 ANSIBLE_CORE = '2.19'

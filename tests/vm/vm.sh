@@ -20,7 +20,10 @@ ssh_guest() {  # PORT KEY COMMAND...
   ssh -i "$key" -p "$port" -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
     -o ConnectTimeout=3 -o ServerAliveInterval=3 -o ServerAliveCountMax=3 -o LogLevel=ERROR root@127.0.0.1 "$@"
 }
-console_tail() { tail -n 25 "$1/console.log" 2>/dev/null | sed 's/^/  console: /' >&2 || true; }
+# the guest's console is systemd's, in colour: its escape codes are dropped before they reach a log
+console_tail() {
+  tail -n 25 "$1/console.log" 2>/dev/null | sed -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/^/  console: /' >&2 || true
+}
 
 case "$command" in
   start)

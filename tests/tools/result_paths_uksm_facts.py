@@ -17,7 +17,8 @@ from ansible_collections.litevirt.uksm.plugins.module_utils import persist
 from ansible_collections.litevirt.uksm.plugins.module_utils.lock import HostLock
 from ansible_collections.litevirt.uksm.plugins.modules import uksm_facts
 
-
+# the module these paths run
+MODULE = uksm_facts
 FACTS = uksm_facts.main
 
 

@@ -18,7 +18,8 @@ from ansible_collections.litevirt.uksm.plugins.module_utils import persist
 from ansible_collections.litevirt.uksm.plugins.module_utils.lock import HostLock
 from ansible_collections.litevirt.uksm.plugins.modules import uksm_policy_unit
 
-
+# the module these paths run
+MODULE = uksm_policy_unit
 UNIT = uksm_policy_unit.main
 
 

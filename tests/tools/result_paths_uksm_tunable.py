@@ -20,6 +20,9 @@ from ansible_collections.litevirt.uksm.plugins.module_utils import persist
 from ansible_collections.litevirt.uksm.plugins.module_utils.lock import HostLock
 from ansible_collections.litevirt.uksm.plugins.modules import uksm_tunable
 
+# the module these paths run
+MODULE = uksm_tunable
+
 # -- success ----------------------------------------------------------------------------------------
 
 TUNABLE = uksm_tunable.main

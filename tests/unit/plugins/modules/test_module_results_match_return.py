@@ -14,18 +14,22 @@ the key; so does a value of another type than documented, and a documented key t
 
 from __future__ import annotations
 
+import os
 import typing as t
 
 import pytest
-import result_paths_uksm_facts  # noqa: F401  registers the paths
-import result_paths_uksm_policy_unit  # noqa: F401
-import result_paths_uksm_tunable  # noqa: F401
+import result_paths_uksm_facts
+import result_paths_uksm_policy_unit
+import result_paths_uksm_tunable
 import return_doc
 from result_paths import PATHS, name_of, result_of
 
-from ansible_collections.litevirt.uksm.plugins.modules import uksm_facts, uksm_policy_unit, uksm_tunable
+from ansible_collections.litevirt.uksm.plugins.modules import uksm_facts, uksm_tunable
 
-MODULES = (uksm_facts, uksm_tunable, uksm_policy_unit)
+# importing a module's paths registers them in PATHS
+PATH_FILES = (result_paths_uksm_facts, result_paths_uksm_tunable, result_paths_uksm_policy_unit)
+MODULES = tuple(paths.MODULE for paths in PATH_FILES)
+MODULES_DIRECTORY = os.path.dirname(os.path.abspath(uksm_facts.__file__))
 
 # Entries of type dict (or lists of dicts) without `contains`: mappings keyed by data, whose keys are
 # therefore not return keys. A record with fixed keys must document them with `contains` instead.
@@ -97,6 +101,14 @@ def test_dicts_documented_without_contains_are_mappings_keyed_by_data(module):
 def test_every_module_has_success_and_failure_paths(module):
     succeeded = {'changed' in result_of(case) for case in PATHS if case.module is module}
     assert succeeded == {True, False}
+
+
+def test_every_module_of_the_collection_has_its_paths():
+    modules = sorted(
+        name[:-3] for name in os.listdir(MODULES_DIRECTORY) if name.endswith('.py') and name != '__init__.py'
+    )
+    assert sorted(name_of(module) for module in MODULES) == modules, 'add tests/tools/result_paths_<module>.py'
+    assert {name_of(case.module) for case in PATHS} == set(modules)
 
 
 def test_the_exempt_keys_are_the_common_return_values_and_facts_only_for_a_facts_module():

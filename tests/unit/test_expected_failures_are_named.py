@@ -9,7 +9,9 @@ fail`` in its name, which ansible-playbook prints in the ``TASK [...]`` line abo
 is expected to fail when it ignores errors (``ignore_errors``, ``ignore_unreachable``), redefines
 failure (``failed_when``: here it always turns an expected failure into success), is the task of a
 ``block`` whose ``rescue`` checks the failure, or is registered into a variable an assertion then
-requires to be ``failed``. A shell script of a target that runs a playbook expected to fail says so
+requires to be ``failed``. A failure inside a role shows the role's task name instead, so the first
+task of a ``rescue`` says ``the failure above was expected``: its ``TASK [...]`` line follows the
+``fatal:`` line at once. A shell script of a target that runs a playbook expected to fail says so
 (an ``echo``) just before its ``set +e``.
 """
 
@@ -25,6 +27,8 @@ import yaml
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DIRECTORIES = (os.path.join('tests', 'integration', 'targets'), os.path.join('extensions', 'molecule'))
 MARK = 'expected to fail'
+# what the first task of a rescue says, right below the failure it caught
+RESCUED = 'the failure above was expected'
 # the task sections of a play
 SECTIONS = ('pre_tasks', 'tasks', 'post_tasks', 'handlers')
 # an assertion that the registered variable failed: `bad is failed`, `bad.results[0] is failed`
@@ -83,7 +87,10 @@ def unmarked_tasks(document: t.Any) -> t.List[str]:
         for task in _flat(tasks):
             name = task.get('name', '(unnamed)')
             if 'block' in task:
-                if 'rescue' in task and not any(_marked(inner) for inner in _flat(task['block'])):
+                rescue = task.get('rescue') or []
+                if rescue and RESCUED not in str(rescue[0].get('name', '')):
+                    problems.append('block %r: the first task of its rescue is not named %r' % (name, RESCUED))
+                if rescue and not any(_marked(inner) for inner in _flat(task['block'])):
                     problems.append(
                         'block %r: its rescue expects a failure, but no task of the block is named %r' % (name, MARK)
                     )
@@ -188,6 +195,16 @@ COMMAND = {'ansible.builtin.command': 'false'}
         ),
         (
             [
+                {
+                    'name': 'Refused',
+                    'block': [dict(COMMAND, name='Try it (expected to fail)')],
+                    'rescue': [{'name': 'Check', 'ansible.builtin.debug': None}],
+                }
+            ],
+            "block 'Refused': the first task of its rescue is not named 'the failure above was expected'",
+        ),
+        (
+            [
                 dict(COMMAND, name='Try it', register='bad', ignore_errors='{{ true }}'),
                 {'name': 'Check', 'ansible.builtin.assert': {'that': ['bad is failed']}},
             ],
@@ -201,7 +218,16 @@ COMMAND = {'ansible.builtin.command': 'false'}
             "task 'Try it': ignore_errors, but its name does not say 'expected to fail'",
         ),
     ],
-    ids=['ignore_errors', 'ignore_unreachable', 'failed_when', 'failed_when-false', 'rescue', 'asserted', 'nested'],
+    ids=[
+        'ignore_errors',
+        'ignore_unreachable',
+        'failed_when',
+        'failed_when-false',
+        'rescue',
+        'rescue-unnamed',
+        'asserted',
+        'nested',
+    ],
 )
 def test_an_unmarked_task_expected_to_fail_is_found_expected_failure(tasks, problem):
     assert problem in unmarked_tasks(_play(*tasks))
@@ -226,7 +252,7 @@ def test_marked_tasks_and_plain_tasks_pass():
         {
             'name': 'Refused',
             'block': [dict(COMMAND, name='Run it (Expected to fail)'), {'name': 'Not reached', 'fail': None}],
-            'rescue': [{'name': 'Check', 'ansible.builtin.debug': None}],
+            'rescue': [{'name': 'Check (rescued: the failure above was expected)', 'ansible.builtin.debug': None}],
         },
         dict(COMMAND, name='Ignore nothing', ignore_errors=False),
     ]

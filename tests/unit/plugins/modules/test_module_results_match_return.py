@@ -72,14 +72,19 @@ def test_every_returned_value_has_its_documented_type(case):
     assert not problems, '%s: %s' % (case.id, '; '.join(problems))
 
 
-@pytest.mark.parametrize('module', MODULES, ids=name_of)
-def test_every_documented_key_is_returned_on_some_path(module):
+def stale_keys(module: t.Any) -> t.List[str]:
+    """The keys RETURN documents that no path of ``module`` returns."""
     returns = return_doc.returns_of(module)
     seen: t.Set[str] = set()
     for case in PATHS:
         if case.module is module:
             seen |= return_doc.seen_paths(result_of(case), returns)
-    stale = [key for key in return_doc.documented_paths(returns) if key not in seen]
+    return [key for key in return_doc.documented_paths(returns) if key not in seen]
+
+
+@pytest.mark.parametrize('module', MODULES, ids=name_of)
+def test_every_documented_key_is_returned_on_some_path(module):
+    stale = stale_keys(module)
     assert not stale, '%s: RETURN documents key(s) no path returns: %s' % (name_of(module), ', '.join(stale))
 
 
@@ -158,3 +163,9 @@ def test_a_value_of_another_type_than_documented_is_found_expected_failure():
 def test_a_fixed_key_dict_without_contains_is_found_expected_failure():
     returns = {'unit': {'type': 'dict', 'description': 'x'}, 'rows': {'type': 'list', 'elements': 'dict'}}
     assert return_doc.free_mappings(returns) == ['unit', 'rows[]']
+
+
+def test_a_documented_key_no_path_returns_is_found_expected_failure(monkeypatch):
+    ghost = "ghost:\n  description: Returned by no path.\n  returned: never\n  type: str\n"
+    monkeypatch.setattr(uksm_tunable, 'RETURN', uksm_tunable.RETURN + ghost)
+    assert stale_keys(uksm_tunable) == ['ghost']

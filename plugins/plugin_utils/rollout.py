@@ -19,14 +19,22 @@ FAILED, CHANGED, OK, SKIPPED, NOT_REACHED, UNREACHABLE = (
 )
 
 
+def _batch_key(batch: t.Any) -> t.Optional[str]:
+    """What names a host's batch: its first host (the rollout records ``ansible_play_batch | first``); the
+    whole list of its hosts, as earlier versions of the rollout recorded it, reads the same."""
+    if isinstance(batch, (list, tuple)):
+        return str(batch[0]) if batch else None
+    return str(batch) if batch else None
+
+
 def _batches(rows: t.List[t.Dict[str, t.Any]]) -> None:
-    """Number the batches in the order the rollout ran them (a batch is the list of its hosts)."""
-    seen: t.List[t.Tuple[str, ...]] = []
+    """Number the batches in the order the rollout ran them: one dictionary lookup per host, whatever the
+    number and size of the batches (a list of the batches seen, searched for each host, was quadratic with
+    small batches; so was keying them by the whole list of their hosts with large ones)."""
+    numbers: t.Dict[str, int] = {}
     for row in rows:
-        batch = tuple(row.pop('batch_hosts', None) or ())
-        if batch and batch not in seen:
-            seen.append(batch)
-        row['batch'] = seen.index(batch) + 1 if batch else None
+        key = _batch_key(row.pop('batch_hosts', None))
+        row['batch'] = numbers.setdefault(key, len(numbers) + 1) if key is not None else None
 
 
 def summarize(hostvars: t.Mapping[str, t.Any], hosts: t.Sequence[str], check_mode: bool) -> t.Dict[str, t.Any]:
@@ -67,10 +75,10 @@ def summarize(hostvars: t.Mapping[str, t.Any], hosts: t.Sequence[str], check_mod
                 row['tier'] = result['tier']
         rows.append(row)
     _batches(rows)
-    counts = {
-        status: sum(1 for row in rows if row['status'] == status)
-        for status in (FAILED, CHANGED, OK, SKIPPED, NOT_REACHED, UNREACHABLE)
-    }
+    counts = dict.fromkeys((FAILED, CHANGED, OK, SKIPPED, NOT_REACHED, UNREACHABLE), 0)
+    for row in rows:
+        if row['status'] in counts:
+            counts[row['status']] += 1
     return {
         'check_mode': bool(check_mode),
         'passed': counts[FAILED] == 0 and counts[UNREACHABLE] == 0,

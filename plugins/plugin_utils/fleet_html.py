@@ -1,22 +1,24 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The fleet report as one self-contained HTML page: inline CSS, the chart as inline SVG, no script,
-no external reference. Every value from the summary is HTML-escaped. What sharing costs (the CPU time
-of its kernel thread) is shown beside what it saves; a host whose thread does not report it shows
-"not running" or "n/a", never a 0. Beside drift, the pressure tier in force and the memory available."""
+"""The fleet report as one self-contained HTML page: inline CSS, the chart as inline SVG (fleet_chart.py), one
+static inline script that sorts and filters the table (fleet_table_script.py), no external reference, and a
+Content-Security-Policy that allows only that style and that script (by their hashes) and no fetch at all.
+Every value from the summary is HTML-escaped. What sharing costs (the CPU time of its kernel thread) is shown
+beside what it saves; a host whose thread does not report it shows "not running" or "n/a", never a 0. Beside
+drift, the pressure tier in force and the memory available. Every step is one pass over the hosts."""
 
 from __future__ import annotations
 
 import html
-import math
 import typing as t
 from collections.abc import Mapping
 
 from ansible_collections.litevirt.uksm.plugins.module_utils.facts import human_bytes
-from ansible_collections.litevirt.uksm.plugins.plugin_utils.fleet import BASE, OK
+from ansible_collections.litevirt.uksm.plugins.plugin_utils.fleet import BASE, OK, STATUSES, tier_name
+from ansible_collections.litevirt.uksm.plugins.plugin_utils.fleet_chart import chart_html
+from ansible_collections.litevirt.uksm.plugins.plugin_utils.fleet_table_script import SCRIPT, csp_hash
 
-UNITS = ('B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB')
 TIME_UNITS = ((1, 's'), (60, 'min'), (3600, 'h'), (86400, 'd'))
 
 STYLE = """
@@ -40,15 +42,25 @@ section { background: #fff; border: 1px solid var(--line); border-radius: 8px; p
 .card ul { list-style: none; margin: 4px 0 0; padding: 0; font-size: 15px; }
 .card li b { font-size: 20px; margin-left: 6px; }
 .detail { font-size: 12px; overflow-wrap: anywhere; }
-svg.chart { width: 100%; height: auto; display: block; }
+.panels { display: grid; grid-template-columns: repeat(auto-fill, minmax(420px, 1fr)); gap: 8px 28px; }
+figure.panel { margin: 0; }
+figcaption { font-size: 12px; font-weight: 600; color: var(--muted); text-transform: uppercase;
+  letter-spacing: .04em; margin-bottom: 4px; }
+svg.chart { width: 100%; max-width: 520px; height: auto; display: block; }
 svg .bar { fill: var(--bar); }
 svg .cpu { fill: var(--cpu); }
-svg .label, svg .value, svg .tick, svg .na, svg .stopped { font-size: 13px; fill: var(--ink); }
-svg .heading { font-size: 12px; font-weight: 600; fill: var(--muted); }
-svg .na { fill: var(--muted); }
-svg .stopped { fill: var(--bad); }
-svg .tick { fill: var(--muted); font-size: 11px; }
-svg .grid { stroke: var(--line); stroke-width: 1; }
+svg .none { fill: #b8c0cc; }
+svg .label, svg .value { font-size: 12px; fill: var(--ink); }
+.tools { display: flex; flex-wrap: wrap; gap: 8px 16px; align-items: center; margin-bottom: 10px; }
+.tools label { font-size: 13px; color: var(--muted); }
+.tools input[type=search] { width: 16em; }
+.tools input, .tools select, .tools button { font: inherit; font-size: 13px; }
+.tools output { font-size: 13px; font-weight: 600; }
+th button.sort { font: inherit; color: inherit; text-transform: inherit; letter-spacing: inherit; background: none;
+  border: 0; padding: 0; cursor: pointer; text-align: left; }
+th button.sort::after { content: " \\2195"; color: var(--line); }
+th[aria-sort=ascending] button.sort::after { content: " \\2191"; color: var(--ink); }
+th[aria-sort=descending] button.sort::after { content: " \\2193"; color: var(--ink); }
 table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; padding: 6px 8px; border-bottom: 1px solid var(--line); vertical-align: top;
   white-space: nowrap; }
@@ -228,33 +240,6 @@ def totals_html(summary: Mapping[str, t.Any]) -> str:
     return '<section class="totals" aria-label="Totals">%s</section>' % ''.join(cards)
 
 
-def _axis(largest: float, units: t.Sequence[tuple[float, str]], whole: bool) -> tuple[float, list[tuple[float, str]]]:
-    """The axis' end (>= largest) and its ticks (value, label), at round steps of the largest unit not above
-    ``largest`` (``units``: (size, name), smallest first); ``whole``: no step below 1 of the smallest unit."""
-    size, name = units[0]
-    for unit_size, unit_name in units:
-        if unit_size <= largest:
-            size, name = unit_size, unit_name
-    raw = largest / size / 4
-    decade = 10 ** math.floor(math.log10(raw))
-    step = next(factor * decade for factor in (1, 2, 2.5, 5, 10) if factor * decade >= raw)
-    step = max(step, 1) if whole and size == units[0][0] else step
-    count = math.ceil(largest / size / step - 1e-9)
-    ticks = [(i * step * size, '%g %s' % (i * step, name) if i else '0') for i in range(count + 1)]
-    return max(ticks[-1][0], largest), ticks
-
-
-def _scale(largest: int) -> tuple[int, list[tuple[int, str]]]:
-    """The memory axis: its end (>= largest) and ticks (bytes, label) in binary units."""
-    end, ticks = _axis(largest, [(1024**power, unit) for power, unit in enumerate(UNITS)], whole=True)
-    return max(int(round(end)), largest), [(int(round(value)), label) for value, label in ticks]
-
-
-def _time_scale(largest: float) -> tuple[float, list[tuple[float, str]]]:
-    """The CPU time axis: its end (>= largest) and ticks (seconds, label) in s, min, h or d."""
-    return _axis(largest, TIME_UNITS, whole=False)
-
-
 def _duration(seconds: float) -> str:
     """CPU time for reading: ``3.75 s``, ``12.4 min``, ``3.1 h``, ``2.0 d``."""
     if seconds < 60:
@@ -268,122 +253,6 @@ def _no_cpu(row: Mapping[str, t.Any]) -> tuple[str, str]:
     if row['daemon_running'] is False:
         return 'not running', 'stopped'
     return 'n/a', 'na'
-
-
-def _in_chart(row: Mapping[str, t.Any]) -> bool:
-    return row['status'] == OK and (row['saved_bytes'] > 0 or (row['cpu_seconds'] or 0) > 0)
-
-
-def _ticks(
-    parts: list[str], ticks: t.Sequence[tuple[float, str]], end: float, x0: float, x1: float, y0: int, y1: int
-) -> None:
-    for tick, tick_label in ticks:
-        x = x0 + (x1 - x0) * tick / end
-        parts.append('<line class="grid" x1="%.1f" y1="%d" x2="%.1f" y2="%d"/>' % (x, y0, x, y1))
-        parts.append('<text class="tick" x="%.1f" y="%d" text-anchor="middle">%s</text>' % (x, y1 + 16, _e(tick_label)))
-
-
-def chart_svg(rows: t.Sequence[Mapping[str, t.Any]]) -> str:
-    """Per host, side by side: memory saved and the CPU time of its sharing thread, each panel on its own
-    scale, then the memory saved per CPU second. Rows in the report's order (most saved per CPU second
-    first); only hosts that save memory or report CPU time get a row."""
-    shown = [row for row in rows if _in_chart(row)]
-    if not shown:
-        return '<p class="note">No host saves memory or reports CPU time of its sharing thread.</p>'
-    width, row_h, bar_h, top, value_w, ratio_w, gap = 1080, 28, 18, 30, 84, 160, 28
-    longest = max(len(row['host']) for row in shown)
-    label_w = int(min(260, max(90, 16 + 7.4 * longest)))
-    fit = int((label_w - 16) / 7.4)
-    panel = (width - label_w - ratio_w - gap) // 2
-    mem0, cpu0 = label_w, label_w + panel + gap
-    mem1, cpu1 = mem0 + panel - value_w, cpu0 + panel - value_w
-    most_saved = max(row['saved_bytes'] for row in shown)
-    most_cpu = max(row['cpu_seconds'] or 0 for row in shown)
-    axis_y = top + row_h * len(shown) + 4
-    height = axis_y + 24
-    parts = [
-        '<svg class="chart" role="img" aria-labelledby="chart-title" viewBox="0 0 %d %d" width="%d" height="%d">'
-        '<title id="chart-title">Memory saved and CPU time of the sharing thread per host, each on its own scale, '
-        'most memory saved per CPU second first; every figure is also in the Hosts table.</title>'
-        % (width, height, width, height),
-        '<text class="heading" x="%d" y="14">Memory saved</text>' % mem0,
-        '<text class="heading" x="%d" y="14">CPU time of uksmd/ksmd</text>' % cpu0,
-        '<text class="heading" x="%d" y="14" text-anchor="end">Saved per CPU second</text>' % (width - 4),
-    ]
-    memory_end = cpu_end = 0.0
-    if most_saved > 0:
-        memory_end, memory_ticks = _scale(most_saved)
-        _ticks(parts, memory_ticks, memory_end, mem0, mem1, top - 4, axis_y)
-    if most_cpu > 0:
-        cpu_end, cpu_ticks = _time_scale(most_cpu)
-        _ticks(parts, cpu_ticks, cpu_end, cpu0, cpu1, top - 4, axis_y)
-    for index, row in enumerate(shown):
-        y = top + index * row_h
-        host = row['host']
-        name = host if len(host) <= fit else host[: fit - 1] + '\u2026'
-        parts.append(
-            '<g data-host="%s"><text class="label" x="%d" y="%d" text-anchor="end">%s</text>'
-            % (_e(host), mem0 - 8, y + 14, _e(name))
-        )
-        bar_w = 0.0
-        if row['saved_bytes'] > 0:
-            bar_w = max(1.0, (mem1 - mem0) * row['saved_bytes'] / memory_end)
-            parts.append(
-                '<rect class="bar" x="%d" y="%d" width="%.1f" height="%d" rx="3" data-host="%s" data-bytes="%d">'
-                '<title>%s: %s saved</title></rect>'
-                % (mem0, y + 1, bar_w, bar_h, _e(host), row['saved_bytes'], _e(host), _e(row['saved_human']))
-            )
-        parts.append(
-            '<text class="value" x="%.1f" y="%d">%s</text>' % (mem0 + bar_w + 6, y + 14, _e(row['saved_human']))
-        )
-        seconds = row['cpu_seconds']
-        bar_w = 0.0
-        if seconds is None:
-            text, kind = _no_cpu(row)
-        else:
-            text, kind = _duration(seconds), 'value'
-            if seconds > 0:
-                bar_w = max(1.0, (cpu1 - cpu0) * seconds / cpu_end)
-                percent = row['cpu_percent_since_start']
-                parts.append(
-                    '<rect class="cpu" x="%d" y="%d" width="%.1f" height="%d" rx="3" data-host="%s" data-seconds="%s">'
-                    '<title>%s: %s of CPU time, %s of one CPU since the thread started</title></rect>'
-                    % (
-                        cpu0,
-                        y + 1,
-                        bar_w,
-                        bar_h,
-                        _e(host),
-                        _e(seconds),
-                        _e(host),
-                        _e(text),
-                        _e('n/a' if percent is None else '%s %%' % percent),
-                    )
-                )
-        parts.append('<text class="%s" x="%.1f" y="%d">%s</text>' % (kind, cpu0 + bar_w + 6, y + 14, _e(text)))
-        figure = row['bytes_per_cpu_second']
-        parts.append(
-            '<text class="%s" x="%d" y="%d" text-anchor="end">%s</text></g>'
-            % (
-                'na' if figure is None else 'value',
-                width - 4,
-                y + 14,
-                _e('n/a' if figure is None else human_bytes(figure)),
-            )
-        )
-    parts.append('</svg>')
-    return ''.join(parts)
-
-
-def _without_bar(rows: t.Sequence[Mapping[str, t.Any]]) -> str:
-    notes = []
-    for row in rows:
-        if row['status'] != OK:
-            notes.append('%s (%s)' % (row['host'], 'no UKSM/KSM' if row['status'] == 'unavailable' else row['status']))
-        elif not _in_chart(row):
-            cost = '0 s of CPU' if row['cpu_seconds'] is not None else 'CPU time ' + _no_cpu(row)[0]
-            notes.append('%s (0 B; %s)' % (row['host'], cost))
-    return '<p class="note">Not in the chart: %s.</p>' % _e(', '.join(notes)) if notes else ''
 
 
 def _yes_no(value: t.Any, yes: str, no: str, no_class: str = '') -> str:
@@ -406,8 +275,8 @@ def _cost_cells(row: Mapping[str, t.Any]) -> list[str]:
     return [
         '<td class="num" data-seconds="%s" title="%s">%s</td>'
         % (_e(seconds), _e('{:,.2f} s'.format(seconds)), _e(_duration(seconds))),
-        '<td class="num%s">%s</td>'
-        % (' na' if percent is None else '', _e('n/a' if percent is None else '%s %%' % percent)),
+        '<td class="num%s" data-percent="%s">%s</td>'
+        % (' na' if percent is None else '', _e(percent), _e('n/a' if percent is None else '%s %%' % percent)),
         '<td class="num%s" data-bytes-per-cpu-second="%s">%s</td>'
         % (' na' if figure is None else '', _e(figure), _e('n/a' if figure is None else human_bytes(figure))),
     ]
@@ -445,7 +314,8 @@ def _table_row(row: Mapping[str, t.Any]) -> str:
         '<td>%s</td>' % _e(row['backend'] or '\u2014'),
         '<td>%s</td>' % _e(row['governor'] or '\u2014'),
         '<td class="num" data-bytes="%s">%s</td>' % (_e(row['saved_bytes']), _e(row['saved_human'] or '\u2014')),
-        '<td class="num">%s</td>' % _e('\u2014' if row['ratio'] is None else row['ratio']),
+        '<td class="num" data-ratio="%s">%s</td>'
+        % (_e(row['ratio']), _e('\u2014' if row['ratio'] is None else row['ratio'])),
         *_cost_cells(row),
         '<td class="drift">%s</td>' % _e(', '.join(row['drift'])),
         *_pressure_cells(row),
@@ -454,35 +324,94 @@ def _table_row(row: Mapping[str, t.Any]) -> str:
         '<td>%s</td>' % _yes_no(row['daemon_running'], 'running', 'NOT running', 'stopped'),
         '<td class="reason">%s</td>' % _e(' | '.join(notes)),
     ]
-    return '<tr class="%s" data-host="%s">%s</tr>' % (classes, _e(row['host']), ''.join(cells))
+    # what the page's filters compare with (fleet_table_script.py)
+    return '<tr class="%s" data-host="%s" data-status="%s" data-backend="%s" data-tier="%s">%s</tr>' % (
+        classes,
+        _e(row['host']),
+        _e(row['status']),
+        _e(row['backend'] or NONE),
+        _e(_tier_filtered(row)),
+        ''.join(cells),
+    )
+
+
+# the table's columns: heading, and for a numeric column the cell attribute that holds its number (the sort key)
+COLUMNS = (
+    ('Host', ''),
+    ('Status', ''),
+    ('Backend', ''),
+    ('Governor', ''),
+    ('Saved', 'data-bytes'),
+    ('Ratio', 'data-ratio'),
+    ('CPU time', 'data-seconds'),
+    ('CPU % since start', 'data-percent'),
+    ('Saved per CPU second', 'data-bytes-per-cpu-second'),
+    ('Drift', ''),
+    ('Tier', ''),
+    ('Available', 'data-available-percent'),
+    ('Policy', ''),
+    ('Boot unit', ''),
+    ('Daemon', ''),
+    ('Notes', ''),
+)
+# a filter's value for hosts without the property (no backend, no tier: not reached or no UKSM/KSM)
+NONE = 'none'
+
+
+def _tier_filtered(row: Mapping[str, t.Any]) -> str:
+    return tier_name(row['tier']) if row['status'] == OK else NONE
+
+
+def _select(name: str, label: str, values: t.Iterable[str]) -> str:
+    options = ''.join('<option value="%s">%s</option>' % (_e(value), _e(value)) for value in values)
+    return '<label>%s <select id="filter-%s"><option value="">any</option>%s</select></label>' % (
+        _e(label),
+        name,
+        options,
+    )
+
+
+def tools_html(rows: t.Sequence[Mapping[str, t.Any]]) -> str:
+    """The table's filters, hidden until the page's script shows them: text, status, backend, tier, drift.
+    The choices are the values the rows have (one pass), so each select has a handful of options."""
+    statuses, backends, tiers = set(), set(), set()
+    for row in rows:
+        statuses.add(row['status'])
+        backends.add(row['backend'] or NONE)
+        tiers.add(_tier_filtered(row))
+    return (
+        '<div class="tools" id="host-tools" role="search" aria-label="Filter and sort the hosts" hidden>'
+        '<label>Text <input type="search" id="filter-text" placeholder="host, drift, reason" '
+        'aria-describedby="host-count"></label>%s%s%s'
+        '<label><input type="checkbox" id="filter-drifted"> drifted only</label>'
+        '<button type="button" id="report-order">Report order</button>'
+        '<output id="host-count" aria-live="polite"></output>'
+        '<span class="note">Select a column heading to sort by it; again to reverse.</span></div>'
+        % (
+            _select('status', 'Status', [status for status in STATUSES if status in statuses]),
+            _select('backend', 'Backend', sorted(backends - {NONE}) + ([NONE] if NONE in backends else [])),
+            _select('tier', 'Tier', sorted(tiers - {NONE}) + ([NONE] if NONE in tiers else [])),
+        )
+    )
 
 
 def table_html(rows: t.Sequence[Mapping[str, t.Any]]) -> str:
     head = ''.join(
-        '<th scope="col">%s</th>' % name
-        for name in (
-            'Host',
-            'Status',
-            'Backend',
-            'Governor',
-            'Saved',
-            'Ratio',
-            'CPU time',
-            'CPU % since start',
-            'Saved per CPU second',
-            'Drift',
-            'Tier',
-            'Available',
-            'Policy',
-            'Boot unit',
-            'Daemon',
-            'Notes',
-        )
+        '<th scope="col"%s>%s</th>' % (' data-sort-attribute="%s"' % attribute if attribute else '', name)
+        for name, attribute in COLUMNS
     )
-    return '<div class="scroll"><table><thead><tr>%s</tr></thead><tbody>%s</tbody></table></div>' % (
+    return '%s<div class="scroll"><table id="hosts"><thead><tr>%s</tr></thead><tbody>%s</tbody></table></div>' % (
+        tools_html(rows),
         head,
         ''.join(_table_row(row) for row in rows),
     )
+
+
+# no fetch of any kind; only this page's own style and script, by their hashes
+CSP = "default-src 'none'; style-src %s; script-src %s; base-uri 'none'; form-action 'none'" % (
+    csp_hash(STYLE),
+    csp_hash(SCRIPT),
+)
 
 
 def to_html(summary: Mapping[str, t.Any], title: str = 'UKSM/KSM fleet report', generated: str = '') -> str:
@@ -492,15 +421,17 @@ def to_html(summary: Mapping[str, t.Any], title: str = 'UKSM/KSM fleet report', 
     return ''.join(
         (
             '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">',
+            # the policy holds no double quote, and is easier to read with its single quotes as they are
+            '<meta http-equiv="Content-Security-Policy" content="%s">' % html.escape(CSP, quote=False),
             '<meta name="viewport" content="width=device-width, initial-scale=1">',
             '<title>%s</title><style>%s</style></head><body>' % (_e(title), STYLE),
             '<header><h1>%s</h1><p class="meta">%s%d hosts</p></header>'
             % (_e(title), 'Generated %s \u00b7 ' % _e(generated) if generated else '', len(rows)),
             totals_html(summary),
-            '<section><h2>Memory saved and CPU time per host</h2>%s%s</section>'
-            % (chart_svg(rows), _without_bar(rows)),
+            '<section><h2>The fleet at a glance</h2>%s</section>' % chart_html(rows),
             '<section><h2>Hosts</h2>%s</section>' % table_html(rows),
             '<section><h2>Definitions</h2><dl>%s</dl></section>' % definitions,
+            '<script>%s</script>' % SCRIPT,
             '</body></html>\n',
         )
     )

@@ -3,15 +3,19 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Check the report in REPORT_DIR against each host's uksm_facts (FACTS_JSON: {host: fact}).
 
-Usage: check_report.py REPORT_DIR FACTS_JSON [DOM_HTML SCREENSHOT_PNG]
-The expected totals are computed here from the facts, not with the collection's code.
+Usage: check_report.py REPORT_DIR FACTS_JSON [DOM_HTML SCREENSHOT_PNG BROWSED_JSON]
+The expected totals are computed here from the facts, not with the collection's code; BROWSED_JSON is what
+browse_report.py saw in Chromium after sorting and filtering the table, checked against report.json.
 """
 
 from __future__ import annotations
 
+import base64
 import csv
+import hashlib
 import json
 import os
+import re
 import struct
 import sys
 import zlib
@@ -121,7 +125,12 @@ def check_data(out: str, facts: dict) -> dict:
         assert record['drift'].split() == rows[host]['drift']
     with open(os.path.join(out, 'report.html'), encoding='utf-8') as handle:
         page = handle.read()
-    assert 'http://' not in page and 'https://' not in page and '<script' not in page
+    assert 'http://' not in page and 'https://' not in page and ' src=' not in page and ' href=' not in page
+    # one inline script, the one the page's Content-Security-Policy allows by its hash
+    (script,) = re.findall(r'<script>(.*?)</script>', page, re.S)
+    digest = base64.b64encode(hashlib.sha256(script.encode('utf-8')).digest()).decode('ascii')
+    assert page.count('<script') == 1 and "script-src 'sha256-%s'" % digest in page
+    assert "default-src 'none'" in page
     assert '<td class="tier" data-tier="0">tier 0 (&lt;90 %)</td>' in page
     return report
 
@@ -136,8 +145,8 @@ class Dom(HTMLParser):
         attrs = dict(attrs)
         if 'data-total' in attrs and 'data-value' in attrs:
             self.totals[attrs['data-total']] = attrs['data-value']
-        if tag == 'rect' and 'bar' in (attrs.get('class') or '').split():
-            self.bars[attrs['data-host']] = int(attrs['data-bytes'])
+        if tag == 'rect' and 'data-chart' in attrs:
+            self.bars.setdefault(attrs['data-chart'], {})[attrs['data-bin']] = float(attrs['data-value'])
 
 
 def check_dom(path: str, report: dict, facts: dict) -> None:
@@ -155,12 +164,20 @@ def check_dom(path: str, report: dict, facts: dict) -> None:
     )
     del flat['saved_human'], flat['with_savings']
     assert dom.totals == flat, (dom.totals, flat)
-    saving = {
-        host: fact['savings']['bytes']
-        for host, fact in facts.items()
-        if fact['available'] and fact['savings']['bytes'] > 0
-    }
-    assert dom.bars == saving, (dom.bars, saving)
+    # the chart summarises: each host with UKSM/KSM in one bar of each histogram, the memory per backend added up
+    reached = [fact for fact in facts.values() if fact['available']]
+    for histogram in ('saved', 'cpu', 'per-cpu-second'):
+        assert sum(dom.bars[histogram].values()) == len(reached), (histogram, dom.bars)
+    assert dom.bars['saved']['nothing saved'] == len(reached) - totals['with_savings']
+    by_backend = {}
+    for fact in reached:
+        name = '%s (%d host%s)' % (
+            fact['backend'],
+            totals['by_backend'][fact['backend']],
+            '' if totals['by_backend'][fact['backend']] == 1 else 's',
+        )
+        by_backend[name] = by_backend.get(name, 0) + fact['savings']['bytes']
+    assert dom.bars['backend'] == by_backend, (dom.bars['backend'], by_backend)
 
 
 def png_pixels(path: str) -> tuple:
@@ -214,8 +231,78 @@ def check_screenshot(path: str, report: dict) -> None:
             colours.add(pixel)
             bar_pixels += pixel == BAR_COLOUR
     assert len(colours) > 50, 'screenshot looks blank: %d colours' % len(colours)
-    # each bar is at least a 1 x 18 px rectangle; together they are far more
-    assert bar_pixels > 18 * report['totals']['with_savings'] * 20, 'chart bars not visible: %d px' % bar_pixels
+    # the longest bar of each of the four blue panels spans 240 px of 16: together far more than this
+    assert bar_pixels > 4 * 100 * 16, 'chart bars not visible: %d px' % bar_pixels
+
+
+def in_order(rows: list, key, ascending: bool) -> list:
+    """Hosts as the page sorts them: by key, missing keys last, equal keys in the report's order."""
+    present = [(key(row), row['host']) for row in rows if key(row) is not None]
+    present.sort(key=lambda item: item[0], reverse=not ascending)  # stable either way
+    return [host for _key, host in present] + [row['host'] for row in rows if key(row) is None]
+
+
+def tier_text(row: dict):
+    if row['status'] != 'ok':
+        return None
+    if row['tier'] is None:
+        return 'base'
+    threshold = row['tier_available_below_percent']
+    return 'tier %d' % row['tier'] + ('' if threshold is None else ' (<%d %%)' % threshold)
+
+
+SORT_KEYS = {
+    'Host': lambda row: row['host'].lower(),
+    'Saved': lambda row: row['saved_bytes'],
+    'CPU time': lambda row: row['cpu_seconds'],
+    'Available': lambda row: row['available_percent'],
+    'Status': lambda row: row['status'],
+    'Tier': tier_text,
+}
+
+
+def check_browsed(path: str, report: dict) -> None:
+    """Sorting and filtering as a person does it in the browser, against report.json."""
+    with open(path, encoding='utf-8') as handle:
+        browsed = json.load(handle)
+    assert 'error' not in browsed and browsed['tools_shown'], browsed
+    rows = report['hosts']
+    order = [row['host'] for row in rows]
+    assert browsed['report_order'] == order and browsed['after_reset'] == order
+    for name, key in SORT_KEYS.items():
+        for direction in ('ascending', 'descending'):
+            seen = browsed['sorted'][name][direction]
+            assert seen['aria_sort'] == direction, (name, seen)
+            assert seen['hosts'] == in_order(rows, key, direction == 'ascending'), (name, direction, seen)
+    shown = '%%d of %d hosts shown' % len(rows)
+
+    def filtered(predicate) -> dict:
+        hosts = [row['host'] for row in rows if predicate(row)]
+        return {'hosts': hosts, 'count': shown % len(hosts)}
+
+    found = browsed['filtered']
+    assert sorted(found['status']) == sorted({row['status'] for row in rows})
+    # what each select compares with: the status, the backend and the tier's name ('none' without)
+    fields = {
+        'status': lambda row: row['status'],
+        'backend': lambda row: row['backend'] or 'none',
+        'tier': lambda row: (tier_text(row) or 'none').split(' (')[0],
+    }
+    for name, field in fields.items():
+        for value, seen in found[name].items():
+            assert seen == filtered(lambda row, field=field, value=value: field(row) == value), (name, value, seen)
+    assert sorted(found['backend']) == ['ksm', 'none', 'uksm']
+    assert sorted(found['tier']) == ['base', 'none', 'tier 0']
+    assert found['drifted'] == filtered(lambda row: bool(row['drift'])) and found['drifted']['hosts'] == ['hv-drift']
+    text = found['text']
+    assert text['hv-d'] == filtered(lambda row: 'hv-d' in row['host']), text['hv-d']
+    assert text['no such host'] == filtered(lambda row: False)
+    # case does not matter; the backend's cell matches as well as the host's name
+    assert set(filtered(lambda row: row['backend'] == 'uksm')['hosts']) <= set(text['UKSM']['hosts'])
+    assert set(found['drifted']['hosts']) <= set(text['sleep_millisecs']['hosts'])
+    assert found['combined'] == filtered(lambda row: row['backend'] == 'uksm' and 'hv-d' in row['host'])
+    assert found['combined']['hosts'] == ['hv-drift']
+    assert 0 < browsed['chart_bars'] <= 40
 
 
 def main() -> None:
@@ -226,6 +313,7 @@ def main() -> None:
     if len(sys.argv) > 3:
         check_dom(sys.argv[3], report, facts)
         check_screenshot(sys.argv[4], report)
+        check_browsed(sys.argv[5], report)
     print('report checked: %s' % json.dumps(report['totals'], sort_keys=True))
 
 

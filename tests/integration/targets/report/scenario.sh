@@ -19,7 +19,8 @@ play litevirt.uksm.report -e "report_dir=$out" "$@"
 play facts.yml -e "facts_file=$out/facts.json" "$@"
 "$PYTHON" check_report.py "$out" "$out/facts.json"
 
-# headless Chromium renders the page, without network: the totals, the bars and a screenshot
+# headless Chromium renders the page, without network: the totals, the bars and a screenshot; then the
+# table is sorted by clicks on its headings and filtered through its controls, in the browser
 if command -v chromium >/dev/null; then
   browser() {  # its stderr is mostly D-Bus noise: shown only when it fails
     chromium --headless --no-sandbox --disable-gpu --no-first-run --user-data-dir="$hosts/chromium" "$@" \
@@ -27,7 +28,8 @@ if command -v chromium >/dev/null; then
   }
   browser --dump-dom "file://$out/report.html" > "$out/dom.html"
   browser --screenshot="$out/screenshot.png" --window-size=1280,1600 "file://$out/report.html"
-  "$PYTHON" check_report.py "$out" "$out/facts.json" "$out/dom.html" "$out/screenshot.png"
+  "$PYTHON" browse_report.py "$out/report.html" "$hosts/chromium" > "$out/browsed.json"
+  "$PYTHON" check_report.py "$out" "$out/facts.json" "$out/dom.html" "$out/screenshot.png" "$out/browsed.json"
 else
   echo "chromium is not installed (scripts/setup-host.sh installs it): the page was not rendered"
 fi

@@ -1,10 +1,13 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The fleet report page: self-contained, escaped, totals, and a chart of memory saved beside CPU time per host."""
+"""The fleet report page: self-contained, escaped, totals, a chart whose bars summarise the fleet whatever
+its size, and a table that the page's script sorts and filters (in the browser: the report integration target)."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import html
 import re
 
@@ -14,7 +17,18 @@ from hypothesis import strategies as st
 
 from ansible_collections.litevirt.uksm.plugins.module_utils.facts import human_bytes
 from ansible_collections.litevirt.uksm.plugins.plugin_utils.fleet import summarize
-from ansible_collections.litevirt.uksm.plugins.plugin_utils.fleet_html import _duration, _scale, _time_scale, to_html
+from ansible_collections.litevirt.uksm.plugins.module_utils.persist import MAX_TIERS
+from ansible_collections.litevirt.uksm.plugins.plugin_utils.fleet_chart import (
+    BYTE_EDGES,
+    MAX_BINS,
+    TIME_EDGES,
+    bin_label,
+    byte_label,
+    log_bins,
+    time_label,
+)
+from ansible_collections.litevirt.uksm.plugins.plugin_utils.fleet_html import COLUMNS, _duration, to_html
+from ansible_collections.litevirt.uksm.plugins.plugin_utils.fleet_table_script import SCRIPT
 
 from fleet_facts import any_fact, fact
 from html_page import Page
@@ -39,54 +53,100 @@ FLEET = {
     'hv-down': None,
 }
 
-MEMORY_BAR, CPU_BAR = {'class': 'bar'}, {'class': 'cpu'}
-
 
 def test_page_is_self_contained():
     page = to_html(summarize(FLEET), generated='2026-11-26 12:00:00 UTC')
     assert page.startswith('<!DOCTYPE html>')
     assert 'http://' not in page and 'https://' not in page
     lowered = page.lower()
-    for reference in ('<script', '<link', '<img', '<iframe', 'src=', 'href=', 'url(', '@import', 'xlink'):
+    for reference in ('<link', '<img', '<iframe', 'src=', 'href=', 'url(', '@import', 'xlink', 'fetch(', 'import('):
         assert reference not in lowered
     parsed = Page(page)
-    assert len(parsed.find('style')) == 1 and len(parsed.find('svg')) == 1
+    # one style, one script, both inline; a chart panel of its own per figure
+    assert len(parsed.find('style')) == 1 and len(parsed.find('script')) == 1 and len(parsed.find('svg')) == 5
+    assert parsed.find('script') == [{}]
     assert '2026-11-26 12:00:00 UTC' in ''.join(parsed.text)
 
 
-def test_chart_has_a_text_alternative():
+def test_content_security_policy_allows_only_the_pages_own_style_and_script():
+    page = to_html(summarize(FLEET))
+    (meta,) = Page(page).find('meta', http_equiv='Content-Security-Policy')
+    policy = dict(directive.split(' ', 1) for directive in meta['content'].split('; '))
+    assert policy['default-src'] == "'none'" and policy['base-uri'] == "'none'" and policy['form-action'] == "'none'"
+    style = re.search(r'<style>(.*?)</style>', page, re.S).group(1)
+    script = re.search(r'<script>(.*?)</script>', page, re.S).group(1)
+    assert policy['style-src'] == "'sha256-%s'" % base64.b64encode(hashlib.sha256(style.encode()).digest()).decode()
+    assert policy['script-src'] == "'sha256-%s'" % base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+    # before anything it governs
+    assert page.index('Content-Security-Policy') < page.index('<style>') < page.index('<script>')
+
+
+def test_script_holds_no_data_and_writes_no_markup():
+    script = re.search(r'<script>(.*?)</script>', to_html(summarize(FLEET)), re.S).group(1)
+    assert script == SCRIPT
+    for name in FLEET:
+        assert name not in script
+    for unsafe in (
+        'innerHTML',
+        'outerHTML',
+        'insertAdjacentHTML',
+        'document.write',
+        'eval(',
+        'Function(',
+        'setTimeout',
+    ):
+        assert unsafe not in script
+
+
+def test_without_script_the_page_is_a_plain_table():
     parsed = Page(to_html(summarize(FLEET)))
-    (svg,) = parsed.find('svg')
-    assert svg['role'] == 'img'
-    assert len(parsed.find('title', id=svg['aria-labelledby'])) == 1
-    assert 'Memory saved and CPU time' in ''.join(parsed.text)
-    # every bar has a tooltip that names its host and its figure
-    assert 'hv-uksm01: 699.5 MiB saved' in parsed.parts('g', 'hv-uksm01')
-    assert any(
-        part.startswith('hv-uksm02: 1.5 min of CPU time, 0.104 % of one CPU') for part in parsed.parts('g', 'hv-uksm02')
+    # the controls only appear when the script runs; the table is complete without it
+    (tools,) = parsed.find('div', id='host-tools')
+    assert 'hidden' in tools
+    assert len(parsed.find('tr', data_status='ok')) == 4 and len(parsed.find('th', scope='row')) == len(FLEET)
+    assert not parsed.find('button', **{'class': 'sort'})  # the script makes the headings buttons
+
+
+def test_each_chart_panel_has_a_text_alternative():
+    parsed = Page(to_html(summarize(FLEET)))
+    ids = {attrs['id'] for _tag, attrs in parsed.elements if 'id' in attrs}
+    for svg in parsed.find('svg'):
+        assert svg['role'] == 'img'
+        labels = svg['aria-labelledby'].split()
+        assert len(labels) == 2 and set(labels) <= ids
+    text = ''.join(parsed.text)
+    assert 'Hosts by memory saved' in text and 'Memory saved per pressure tier' in text
+    # the description lists every bar with its figure, and every bar has a tooltip
+    assert (
+        'nothing saved: 1 host; 16 MiB to 64 MiB: 1 host; 64 MiB to 256 MiB: 0 hosts; 256 MiB to 1 GiB: 2 hosts' in text
     )
+    assert '256 MiB to 1 GiB: 2 hosts' in parsed.text
 
 
-def test_hostile_host_names_are_escaped():
-    name = '<script>alert("x")</script>'
-    summary = summarize(dict(FLEET, **{name: fact('uksm', 4096, 'full'), 'down"><u>': None}))
+@pytest.mark.parametrize('name', ['<script>alert("x")</script>', '"><u>x</u>&', "</script><script>alert('x')//"])
+def test_hostile_host_names_are_escaped(name):
+    summary = summarize(dict(FLEET, **{name: fact('uksm', 4096, 'full', drift=['<em>run</em>']), 'down"><u>': None}))
     page = to_html(summary, title='<i>fleet</i>')
-    assert '<script' not in page and '<i>' not in page and '"><u>' not in page
-    assert '&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;' in page
+    # the page's own script is the only one, and nothing closes it early
+    assert page.count('<script') == 1 and page.count('</script>') == 1
+    assert '<i>' not in page and '"><u>' not in page and '<em>' not in page
+    assert html.escape(name, quote=True) in page
     parsed = Page(page)
     assert [attrs['data-host'] for attrs in parsed.find('tr') if 'data-host' in attrs].count(name) == 1
-    assert parsed.find('rect', data_host=name)  # attributes survive the round trip through escaping
-    assert not parsed.find('script') and not parsed.find('u')
+    assert parsed.parts('tr', name)[0] == name  # attributes and text survive the round trip through escaping
+    assert not parsed.find('u') and not parsed.find('em') and len(parsed.find('script')) == 1
 
 
-def test_hostile_host_names_are_escaped_in_the_cost_chart():
-    name = '"><script>x</script>&'
-    page = to_html(summarize({name: fact('ksm', 0, cpu=3.5, percent=0.1)}))
-    assert '<script' not in page and '&quot;&gt;&lt;script&gt;x&lt;/script&gt;&amp;' in page
+def test_hostile_values_are_escaped_in_table_filters_and_chart():
+    odd = fact('ksm', 0, cpu=3.5, percent=0.1)
+    odd['backend'] = 'k"s<m>'
+    odd['savings']['ratio'] = '"><u>'
+    page = to_html(summarize({'hv': odd}))
+    assert '<m>' not in page and '"><u>' not in page
     parsed = Page(page)
-    (cpu_bar,) = parsed.find('rect', **CPU_BAR)
-    assert cpu_bar['data-host'] == name and cpu_bar['data-seconds'] == '3.5'
-    assert name + ': 3.50 s of CPU time, 0.1 % of one CPU since the thread started' in parsed.parts('g', name)
+    assert parsed.find('tr', data_backend='k"s<m>') and parsed.find('option', value='k"s<m>')
+    assert parsed.find('rect', data_chart='backend', data_bin='k"s<m> (1 host)')
+    assert parsed.find('td', data_ratio='"><u>')
 
 
 def test_totals_in_the_page_equal_the_summary():
@@ -129,125 +189,153 @@ def test_cost_cards_without_any_cpu_figure_say_n_a_not_0():
     assert '0.00 s' not in page and '0 B per' not in page
 
 
-def test_one_memory_bar_per_host_that_saves_memory_in_the_report_order():
+def _bars(page):
+    """{panel: [(bin, value, kind)]} of every chart bar, in the page's order."""
+    panels = {}
+    for attrs in Page(page).find('rect'):
+        panels.setdefault(attrs['data-chart'], []).append(
+            (attrs['data-bin'], float(attrs['data-value']), attrs['class'])
+        )
+    return panels
+
+
+def test_chart_summarises_the_fleet_in_bins_and_totals():
     summary = summarize(FLEET)
-    bars = Page(to_html(summary)).find('rect', **MEMORY_BAR)
-    # most saved per CPU second first, then the hosts without that figure, by name
-    assert [rect['data-host'] for rect in bars] == ['hv-uksm02', 'hv-uksm01', 'hv-ksm01']
-    assert len(bars) == summary['totals']['with_savings'] == 3
-    widths = {rect['data-host']: float(rect['width']) for rect in bars}
-    assert min(widths.values()) >= 1
-    # proportional to the bytes saved
-    assert widths['hv-uksm02'] / widths['hv-uksm01'] == pytest.approx(368640000 / 733478912, rel=0.01)
-
-
-def test_cpu_bars_beside_the_memory_bars_each_on_its_own_scale():
-    summary = summarize(FLEET)
-    parsed = Page(to_html(summary))
-    cpu = parsed.find('rect', **CPU_BAR)
-    assert [(rect['data-host'], rect['data-seconds']) for rect in cpu] == [
-        ('hv-uksm02', '90.25'),
-        ('hv-uksm01', '7200.0'),
-    ]
-    memory = {rect['data-host']: rect for rect in parsed.find('rect', **MEMORY_BAR)}
-    for rect in cpu:
-        # the same row as the host's memory bar, in the panel to its right
-        assert rect['y'] == memory[rect['data-host']]['y'] and float(rect['x']) > float(memory[rect['data-host']]['x'])
-    assert float(cpu[0]['width']) / float(cpu[1]['width']) == pytest.approx(90.25 / 7200, rel=0.05)
-    # its own scale: the host with the most CPU time gets a long CPU bar although it does not save the most
-    assert float(cpu[1]['width']) > 200
-    # a chart row per host that saves memory or spends CPU time, in the report's order
-    rows = [attrs['data-host'] for tag, attrs in parsed.elements if tag == 'g']
-    assert rows == ['hv-uksm02', 'hv-uksm01', 'hv-ksm01']
-    assert parsed.parts('g', 'hv-uksm02')[-1] == human_bytes(int(368640000 / 90.25))
-
-
-def test_host_without_daemon_cpu_shows_not_running_or_n_a_never_0():
-    fleet = dict(FLEET, **{'hv-stopped': fact('uksm', 4096, 'full', running=False)})
-    parsed = Page(to_html(summarize(fleet)))
-    cells = {
-        host: dict(zip(('cpu', 'percent', 'per_second'), parsed.parts('tr', host)[6:9], strict=True))
-        for host in ('hv-uksm01', 'hv-ksm01', 'hv-ksm02', 'hv-stopped', 'hv-plain')
+    assert _bars(to_html(summary)) == {
+        'saved': [
+            ('nothing saved', 1, 'none'),
+            ('16 MiB to 64 MiB', 1, 'bar'),
+            ('64 MiB to 256 MiB', 0, 'bar'),
+            ('256 MiB to 1 GiB', 2, 'bar'),
+        ],
+        'cpu': [
+            ('n/a', 2, 'none'),
+            ('1 min to 10 min', 1, 'cpu'),
+            ('10 min to 1 h', 0, 'cpu'),
+            ('1 h to 6 h', 1, 'cpu'),
+        ],
+        'per-cpu-second': [
+            ('no figure', 2, 'none'),
+            ('64 KiB/s to 256 KiB/s', 1, 'bar'),
+            ('256 KiB/s to 1 MiB/s', 0, 'bar'),
+            ('1 MiB/s to 4 MiB/s', 1, 'bar'),
+        ],
+        'backend': [('ksm (2 hosts)', 17203200, 'bar'), ('uksm (2 hosts)', 733478912 + 368640000, 'bar')],
+        'tier': [('base (4 hosts)', summary['totals']['saved_bytes'], 'bar')],
     }
-    assert parsed.parts('tr', 'hv-ksm01')[0] == 'hv-ksm01'
-    assert cells['hv-uksm01'] == {'cpu': '2.0 h', 'percent': '8.333 %', 'per_second': human_bytes(101872)}
-    assert cells['hv-ksm01'] == {'cpu': 'n/a', 'percent': 'n/a', 'per_second': 'n/a'}  # older facts
-    assert cells['hv-ksm02'] == {'cpu': 'n/a', 'percent': 'n/a', 'per_second': 'n/a'}  # unreadable
-    assert cells['hv-stopped'] == {'cpu': 'not running', 'percent': 'n/a', 'per_second': 'n/a'}
-    assert cells['hv-plain'] == {'cpu': '\u2014', 'percent': '\u2014', 'per_second': '\u2014'}  # does not apply
-    # in the chart: the memory bar, then the words instead of a CPU bar
-    assert parsed.parts('g', 'hv-stopped')[-2:] == ['not running', 'n/a']
-    assert parsed.parts('g', 'hv-ksm01')[-2:] == ['n/a', 'n/a']
-    assert not [rect for rect in parsed.find('rect', **CPU_BAR) if rect['data-host'] in ('hv-stopped', 'hv-ksm01')]
 
 
-def test_measured_zero_cpu_time_is_shown_as_a_measurement():
-    parsed = Page(to_html(summarize({'hv-new': fact('ksm', 8192, cpu=0.0, percent=0.0)})))
-    assert parsed.parts('tr', 'hv-new')[6:9] == ['0.00 s', '0.0 %', 'n/a']
-    assert not parsed.find('rect', **CPU_BAR) and parsed.parts('g', 'hv-new')[-2:] == ['0.00 s', 'n/a']
-
-
-def test_host_that_spends_cpu_but_saves_nothing_gets_a_chart_row():
-    parsed = Page(to_html(summarize({'hv-idle': fact('ksm', 0, cpu=12.0, percent=0.01)})))
-    assert not parsed.find('rect', **MEMORY_BAR) and len(parsed.find('rect', **CPU_BAR)) == 1
-    assert parsed.parts('g', 'hv-idle')[1] == '0 B'
-
-
-def test_no_bar_at_all():
-    page = to_html(
-        summarize({'hv-ksm02': fact('ksm', 0), 'hv-stopped': fact('uksm', 0, running=False), 'hv-down': None})
+def test_bar_lengths_are_shares_of_the_largest_bar_of_their_panel():
+    rects = {
+        (attrs['data-chart'], attrs['data-bin']): float(attrs['width'])
+        for attrs in Page(to_html(summarize(FLEET))).find('rect')
+    }
+    assert rects['saved', '16 MiB to 64 MiB'] * 2 == pytest.approx(rects['saved', '256 MiB to 1 GiB'])
+    assert rects['saved', '64 MiB to 256 MiB'] == 0  # an empty bin keeps its place, without a bar
+    # widths are drawn to a tenth of a pixel
+    assert rects['backend', 'ksm (2 hosts)'] == pytest.approx(
+        rects['backend', 'uksm (2 hosts)'] * 17203200 / (733478912 + 368640000), abs=0.1
     )
-    assert '<svg' not in page and 'No host saves memory or reports CPU time' in page
-    assert 'hv-ksm02 (0 B; CPU time n/a)' in page and 'hv-stopped (0 B; CPU time not running)' in page
-    assert 'hv-down (unreachable)' in page
-    assert Page(page).totals()['hosts'] == '3'
+    assert rects['backend', 'ksm (2 hosts)'] >= 1  # a tiny share is still visible
 
 
-def test_host_with_nothing_to_show_is_named_under_the_chart():
-    page = to_html(summarize({'hv-new': fact('ksm', 0, cpu=0.0), 'hv-busy': fact('ksm', 4096, cpu=1.0)}))
-    assert 'Not in the chart: hv-new (0 B; 0 s of CPU).' in page
+def _fleet_of(count):
+    """``count`` hosts cycling through the same 24 profiles: the same figures, ``count / 24`` times each."""
+    profiles = [
+        fact(
+            'uksm',
+            1 << (10 + index),
+            'full',
+            cpu=0.5 * 3**index,
+            percent=0.1,
+            tier=index % 3 or None,
+            thresholds=(30, 20, 10),
+        )
+        if index % 6
+        else fact('ksm', 0, running=index % 12 == 0)
+        for index in range(24)
+    ]
+    return {'hv%05d' % number: profiles[number % 24] for number in range(count)}
 
 
-@given(st.integers(1, 1 << 52))
-def test_axis_covers_the_largest_bar(largest):
-    end, ticks = _scale(largest)
-    assert end >= largest and ticks[0] == (0, '0')
-    values = [value for value, _label in ticks]
-    assert values == sorted(set(values)) and 2 <= len(ticks) <= 12
-    assert end <= max(values) or end == largest
+def test_bar_count_does_not_grow_with_the_fleet():
+    small, large = (_bars(to_html(summarize(_fleet_of(count)))) for count in (24, 2400))
+
+    def shape(bars):  # the bars without the numbers of hosts in their labels
+        return {
+            panel: [(re.sub(r' \(\d+ hosts?\)', '', label), kind) for label, _value, kind in found]
+            for panel, found in bars.items()
+        }
+
+    # the same bars, each counting a hundred times as many hosts, or a hundred times the memory
+    assert shape(small) == shape(large) and len(small['saved']) > 3
+    for panel, bars in small.items():
+        assert [value * 100 for _label, value, _kind in bars] == [value for _label, value, _kind in large[panel]]
+    assert sum(len(bars) for bars in large.values()) <= 3 * (MAX_BINS + 3) + 2 + 1 + MAX_TIERS
+
+
+@given(st.dictionaries(st.text(min_size=1, max_size=12), any_fact(), max_size=12))
+def test_any_fleet_is_charted_in_bounded_bins_that_count_every_host(hosts):
+    summary = summarize(hosts)
+    parsed = Page(to_html(summary))
+    rows = summary['hosts']
+    reached = sum(1 for row in rows if row['status'] == 'ok')
+    bars = _bars(to_html(summary))
+    for panel in ('saved', 'cpu', 'per-cpu-second'):
+        # every host with UKSM/KSM in exactly one bar of each histogram
+        assert sum(value for _label, value, _kind in bars.get(panel, [])) == reached
+        assert sum(1 for _label, _value, kind in bars.get(panel, []) if kind != 'none') <= MAX_BINS
+    assert sum(value for _label, value, _kind in bars.get('backend', [])) == summary['totals']['saved_bytes']
+    assert [attrs['data-host'] for tag, attrs in parsed.elements if tag == 'tr' and 'data-host' in attrs] == [
+        row['host'] for row in rows
+    ]
+
+
+@given(st.lists(st.one_of(st.integers(1, 1 << 62), st.floats(1e-6, 1e12)), min_size=1, max_size=60))
+def test_log_bins_are_contiguous_bounded_and_count_each_value_once(values):
+    for edges in (BYTE_EDGES, TIME_EDGES):
+        bins = log_bins(values, edges)
+        assert 1 <= len(bins) <= MAX_BINS
+        assert sum(count for _low, _high, count in bins) == len(values)
+        assert all(bins[i][1] == bins[i + 1][0] for i in range(len(bins) - 1))
+        assert bins[0][0] <= min(values) and max(values) < bins[-1][1]
+        for low, high, count in bins:
+            assert count == sum(1 for value in values if low <= value < high)
 
 
 @pytest.mark.parametrize(
-    'largest, labels',
+    'values, labels',
     [
-        (733478912, ['0', '200 MiB', '400 MiB', '600 MiB', '800 MiB']),
-        (3 << 30, ['0', '1 GiB', '2 GiB', '3 GiB']),
-        (3, ['0', '1 B', '2 B', '3 B']),
+        ([5 << 20], ['4 MiB to 16 MiB']),
+        # 1 B to 1 TiB: 21 edges, every third kept
+        (
+            [1, 1 << 40],
+            [
+                '1 B to 64 B',
+                '64 B to 4 KiB',
+                '4 KiB to 256 KiB',
+                '256 KiB to 16 MiB',
+                '16 MiB to 1 GiB',
+                '1 GiB to 64 GiB',
+                '64 GiB to 4 TiB',
+            ],
+        ),
     ],
 )
-def test_axis_labels(largest, labels):
-    assert [label for _value, label in _scale(largest)[1]] == labels
+def test_byte_bin_labels(values, labels):
+    assert [bin_label(low, high, byte_label) for low, high, _count in log_bins(values, BYTE_EDGES)] == labels
 
 
 @pytest.mark.parametrize(
-    'largest, labels',
+    'values, labels',
     [
-        (0.37, ['0', '0.1 s', '0.2 s', '0.3 s', '0.4 s']),
-        (7200.0, ['0', '0.5 h', '1 h', '1.5 h', '2 h']),
-        (90.25, ['0', '0.5 min', '1 min', '1.5 min', '2 min']),
-        (3 * 86400 + 1, ['0', '1 d', '2 d', '3 d', '4 d']),
+        ([0.001, 0.5], ['under 10 ms', '10 ms to 0.1 s', '0.1 s to 1 s']),
+        ([400 * 86400.0], ['365 d or more']),
+        ([90.25, 7200.0], ['1 min to 10 min', '10 min to 1 h', '1 h to 6 h']),
     ],
 )
-def test_time_axis_labels(largest, labels):
-    end, ticks = _time_scale(largest)
-    assert [label for _value, label in ticks] == labels and end >= largest
-
-
-@given(st.floats(0.01, 1e9))
-def test_time_axis_covers_the_largest_bar(largest):
-    end, ticks = _time_scale(largest)
-    values = [value for value, _label in ticks]
-    assert end >= largest and values == sorted(set(values)) and 2 <= len(ticks) <= 12
+def test_time_bin_labels(values, labels):
+    assert [bin_label(low, high, time_label) for low, high, _count in log_bins(values, TIME_EDGES)] == labels
 
 
 @pytest.mark.parametrize(
@@ -265,18 +353,93 @@ def test_duration(seconds, text):
     assert _duration(seconds) == text
 
 
-@given(st.dictionaries(st.text(min_size=1, max_size=12), any_fact(), max_size=10))
-def test_any_fleet_renders_one_bar_per_measured_figure(hosts):
-    summary = summarize(hosts)
-    parsed = Page(to_html(summary))
-    rows = summary['hosts']
-    assert len(parsed.find('rect', **MEMORY_BAR)) == summary['totals']['with_savings']
-    assert [rect['data-host'] for rect in parsed.find('rect', **CPU_BAR)] == [
-        row['host'] for row in rows if (row['cpu_seconds'] or 0) > 0
-    ]
-    assert [attrs['data-host'] for tag, attrs in parsed.elements if tag == 'tr' and 'data-host' in attrs] == [
-        row['host'] for row in rows
-    ]
+def test_host_without_daemon_cpu_shows_not_running_or_n_a_never_0():
+    fleet = dict(FLEET, **{'hv-stopped': fact('uksm', 4096, 'full', running=False)})
+    page = to_html(summarize(fleet))
+    parsed = Page(page)
+    cells = {
+        host: dict(zip(('cpu', 'percent', 'per_second'), parsed.parts('tr', host)[6:9], strict=True))
+        for host in ('hv-uksm01', 'hv-ksm01', 'hv-ksm02', 'hv-stopped', 'hv-plain')
+    }
+    assert parsed.parts('tr', 'hv-ksm01')[0] == 'hv-ksm01'
+    assert cells['hv-uksm01'] == {'cpu': '2.0 h', 'percent': '8.333 %', 'per_second': human_bytes(101872)}
+    assert cells['hv-ksm01'] == {'cpu': 'n/a', 'percent': 'n/a', 'per_second': 'n/a'}  # older facts
+    assert cells['hv-ksm02'] == {'cpu': 'n/a', 'percent': 'n/a', 'per_second': 'n/a'}  # unreadable
+    assert cells['hv-stopped'] == {'cpu': 'not running', 'percent': 'n/a', 'per_second': 'n/a'}
+    assert cells['hv-plain'] == {'cpu': '\u2014', 'percent': '\u2014', 'per_second': '\u2014'}  # does not apply
+    # in the chart: grey bars that count them, never a bin of 0 s
+    assert _bars(page)['cpu'][:2] == [('not running', 1, 'none'), ('n/a', 2, 'none')]
+
+
+def test_measured_zero_cpu_time_is_shown_as_a_measurement():
+    page = to_html(summarize({'hv-new': fact('ksm', 8192, cpu=0.0, percent=0.0)}))
+    assert Page(page).parts('tr', 'hv-new')[6:9] == ['0.00 s', '0.0 %', 'n/a']
+    assert _bars(page)['cpu'] == [('0 s', 1, 'none')] and _bars(page)['per-cpu-second'] == [('no figure', 1, 'none')]
+
+
+def test_host_that_spends_cpu_but_saves_nothing_is_counted_in_both():
+    bars = _bars(to_html(summarize({'hv-idle': fact('ksm', 0, cpu=12.0, percent=0.01)})))
+    assert bars['saved'] == [('nothing saved', 1, 'none')]
+    assert bars['cpu'] == [('10 s to 1 min', 1, 'cpu')] and bars['per-cpu-second'] == [('0 B/s', 1, 'none')]
+
+
+def test_no_chart_without_a_host_with_uksm_or_ksm():
+    page = to_html(summarize({'hv-plain': fact(None), 'hv-down': None}))
+    assert '<svg' not in page and 'No host with UKSM or KSM: nothing to chart.' in page
+    assert Page(page).totals()['hosts'] == '2'
+
+
+def test_table_columns_say_which_attribute_sorts_them():
+    page = to_html(summarize(FLEET))
+    parsed = Page(page)
+    headings = [attrs for attrs in parsed.find('th') if attrs.get('scope') == 'col']
+    assert [attrs.get('data-sort-attribute', '') for attrs in headings] == [attribute for _name, attribute in COLUMNS]
+    # in a numeric column, the cell carries its number where the heading says
+    row = re.search(r'<tr[^>]* data-host="hv-uksm02"[^>]*>(.*?)</tr>', page).group(1)
+    cells = re.findall(r'<t[hd]([^>]*)>', row)
+    numbers = {
+        attribute: re.findall(attribute + r'="([^"]*)"', cells[position])
+        for position, (_name, attribute) in enumerate(COLUMNS)
+        if attribute
+    }
+    assert numbers == {
+        'data-bytes': ['368640000'],
+        'data-ratio': ['40.0'],
+        'data-seconds': ['90.25'],
+        'data-percent': ['0.104'],
+        'data-bytes-per-cpu-second': [str(int(368640000 / 90.25))],
+        'data-available-percent': [],  # not known: no number, the row sorts last
+    }
+    (uksm02,) = parsed.find('tr', data_host='hv-uksm02')
+    assert uksm02['data-status'] == 'ok' and uksm02['data-backend'] == 'uksm' and uksm02['data-tier'] == 'base'
+
+
+def test_filters_offer_the_values_the_hosts_have():
+    page = to_html(summarize(dict(PRESSED, **{'hv-broken': {'failed': True, 'msg': 'no'}})))
+    parsed = Page(page)
+
+    def options(name):
+        select = re.search(r'<select id="filter-%s">(.*?)</select>' % name, page).group(1)
+        return [html.unescape(value) for value in re.findall(r'<option value="([^"]*)"', select)]
+
+    assert options('status') == ['', 'ok', 'unavailable', 'unreachable', 'failed']
+    assert options('backend') == ['', 'ksm', 'uksm', 'none']
+    assert options('tier') == ['', 'base', 'tier 1', 'none']
+    rows = {
+        attrs['data-host']: (attrs['data-status'], attrs['data-backend'], attrs['data-tier'])
+        for attrs in parsed.find('tr')
+        if 'data-host' in attrs
+    }
+    assert rows == {
+        'hv-base': ('ok', 'uksm', 'base'),
+        'hv-deep': ('ok', 'uksm', 'tier 1'),
+        'hv-old': ('ok', 'ksm', 'base'),
+        'hv-plain': ('unavailable', 'none', 'none'),
+        'hv-down': ('unreachable', 'none', 'none'),
+        'hv-broken': ('failed', 'none', 'none'),
+    }
+    assert parsed.find('input', id='filter-text') and parsed.find('input', id='filter-drifted')
+    assert parsed.find('output', id='host-count', aria_live='polite')
 
 
 def test_title_and_generated_are_optional():
@@ -296,7 +459,7 @@ PRESSED = {
 
 def _pressure_cells(page):
     """{host: (tier cell, available cell)}: the two cells after the drift cell of each host's row."""
-    rows = re.findall(r'<tr class="[^"]*" data-host="([^"]*)">(.*?)</tr>', page)
+    rows = re.findall(r'<tr class="[^"]*" data-host="([^"]*)"[^>]*>(.*?)</tr>', page)
     cells = {}
     for host, row in rows:
         after_drift = row.split('<td class="drift">', 1)[1].split('</td>', 1)[1]
@@ -307,7 +470,10 @@ def _pressure_cells(page):
 
 def test_tier_and_availability_beside_drift():
     page = to_html(summarize(PRESSED))
-    assert '<th scope="col">Drift</th><th scope="col">Tier</th><th scope="col">Available</th>' in page
+    assert (
+        '<th scope="col">Drift</th><th scope="col">Tier</th>'
+        '<th scope="col" data-sort-attribute="data-available-percent">Available</th>' in page
+    )
     assert _pressure_cells(page) == {
         'hv-base': ('base', '62.5 %'),
         'hv-deep': ('tier 1 (<10 %)', '8.5 %'),

@@ -70,14 +70,19 @@ docs: setup
 
 # Benchmark, not a test (README, Performance): simulated hosts, interleaved repeated runs, medians and ratios;
 # writes $(BUILD)/bench/results.json. BENCH_GUEST=1 adds the same cases over SSH to the QEMU guest;
-# BENCH_CASES=facts,tunable runs only those (and ping) while profiling.
+# BENCH_CASES=facts,tunable runs only those (and ping) while profiling. The scale case (BENCH_CASES=scale
+# alone) runs the report, the rollout's summary step and the filters at BENCH_SCALE_SIZES plain-directory
+# hosts; BENCH_SCALE_FORKS=2,10 also times the report at the largest size with those forks.
 BENCH_HOSTS ?= 50
 BENCH_RUNS ?= 5
 BENCH_GUEST ?=
 BENCH_CASES ?=
+BENCH_SCALE_SIZES ?= 100,300,1000
+BENCH_SCALE_FORKS ?=
 bench: setup build
 	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) python tests/bench/bench.py --hosts $(BENCH_HOSTS) --runs $(BENCH_RUNS) --output $(BUILD)/bench/results.json \
-	  $(if $(filter 1 yes true,$(BENCH_GUEST)),--guest) $(if $(BENCH_CASES),--cases $(BENCH_CASES))
+	  $(if $(filter 1 yes true,$(BENCH_GUEST)),--guest) $(if $(BENCH_CASES),--cases $(BENCH_CASES)) \
+	  --scale-sizes $(BENCH_SCALE_SIZES) $(if $(BENCH_SCALE_FORKS),--scale-forks $(BENCH_SCALE_FORKS))
 
 # Everything the setup, the build and the gates created in the clone (git status --ignored is empty
 # after it); the documented caches outside it stay (DEVELOPMENT.md, Caches).

@@ -11,7 +11,11 @@ applier and one idle evaluation of the pressure tuner are timed against bare Pyt
 same machine, interleaved with it. With --guest the same cases run over SSH against the QEMU guest of
 tests/vm (the applier too, not the tuner). Writes a JSON results file and prints a table.
 
+The ``scale`` case (tests/bench/scale.py) runs the report playbook, the rollout's summary step and the
+filters behind both at 100, 300 and 1,000 hosts that are plain directories, each against ping at the same size.
+
 Usage: python tests/bench/bench.py [--hosts 50] [--runs 5] [--guest] [--output build/bench/results.json]
+  [--cases ping,facts,...,scale] [--scale-sizes 100,300,1000] [--scale-runs N] [--scale-forks 2,10]
 with ANSIBLE_COLLECTIONS_PATH naming the installed collection (the Makefile exports it).
 """
 
@@ -30,6 +34,8 @@ import subprocess
 import sys
 import tempfile
 import time
+
+import scale
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -112,6 +118,8 @@ TUNER_TIERS = [
 ANSIBLE_CASES = ['ping', 'facts', 'setup', 'tunable', 'shell', 'role']
 # cases timed against bare Python start-up rather than ping
 STARTUP_CASES = ['applier', 'tuner']
+# the fleet-scale cases, with hosts and a ping of their own (scale.py)
+SCALE_CASES = ['scale']
 TARGETS = [
     ('facts', 'ping', 1.10),
     ('setup', 'ping', None),
@@ -485,13 +493,22 @@ def main() -> int:
     parser.add_argument('--guest-port', type=int, default=GUEST_PORT, help='SSH port of the guest (2250-2259)')
     parser.add_argument(
         '--cases',
-        default=','.join(ANSIBLE_CASES + STARTUP_CASES),
+        default=','.join(ANSIBLE_CASES + STARTUP_CASES + SCALE_CASES),
         help='comma-separated cases to run, for profiling (default: all; ping is always run)',
+    )
+    parser.add_argument(
+        '--scale-sizes',
+        default=','.join(str(size) for size in scale.SIZES),
+        help='fleet sizes of the scale case (default 100,300,1000)',
+    )
+    parser.add_argument('--scale-runs', type=int, help='runs of each scale case (default: --runs, at most 3)')
+    parser.add_argument(
+        '--scale-forks', default='', help='forks values to time the report with at the largest size (default: none)'
     )
     parser.add_argument('--output', default=os.path.join(ROOT, 'build', 'bench', 'results.json'))
     args = parser.parse_args()
     args.cases = ['ping'] + [case for case in args.cases.split(',') if case and case != 'ping']
-    unknown = set(args.cases) - set(ANSIBLE_CASES + STARTUP_CASES)
+    unknown = set(args.cases) - set(ANSIBLE_CASES + STARTUP_CASES + SCALE_CASES)
     if unknown:
         parser.error('unknown case(s): %s' % ', '.join(sorted(unknown)))
     collections = os.environ.get('ANSIBLE_COLLECTIONS_PATH', '')
@@ -522,25 +539,43 @@ def main() -> int:
             'connection': 'local',
         },
     }
-    work = tempfile.mkdtemp(prefix='uksm-bench-')
-    try:
-        local = local_bench(args, work)
-    finally:
-        cleanup(work)
-        shutil.rmtree(work, ignore_errors=True)
-    local['targets'] = verdicts(local['cases'])
-    results['local'] = local
-    results['guest'] = {'skipped': 'not requested (--guest, BENCH_GUEST=1)'}
-    report = [
-        table(
-            'Simulated hosts: %d (%d KSM), local connection, %d runs' % (local['hosts'], local['ksm_hosts'], args.runs),
-            local['cases'],
-            local['targets'],
+    report = []
+    # the scale case alone needs none of the simulated hosts: it brings its own, and its own ping
+    if set(args.cases) - set(SCALE_CASES) != {'ping'} or not set(args.cases) & set(SCALE_CASES):
+        work = tempfile.mkdtemp(prefix='uksm-bench-')
+        try:
+            local = local_bench(args, work)
+        finally:
+            cleanup(work)
+            shutil.rmtree(work, ignore_errors=True)
+        local['targets'] = verdicts(local['cases'])
+        results['local'] = local
+        report.append(
+            table(
+                'Simulated hosts: %d (%d KSM), local connection, %d runs'
+                % (local['hosts'], local['ksm_hosts'], args.runs),
+                local['cases'],
+                local['targets'],
+            )
         )
-    ]
-    # the simulated hosts' figures are kept even if the guest part is interrupted
-    write_results(args.output, results)
-    print(report[0] + '\n', flush=True)
+        # the simulated hosts' figures are kept even if a later part is interrupted
+        write_results(args.output, results)
+        print(report[-1] + '\n', flush=True)
+    results['guest'] = {'skipped': 'not requested (--guest, BENCH_GUEST=1)'}
+    if 'scale' in args.cases:
+        runs = args.scale_runs or min(args.runs, 3)
+        sizes = [int(size) for size in args.scale_sizes.split(',') if size]
+        forks = [int(value) for value in args.scale_forks.split(',') if value]
+        results['settings'].update(scale_sizes=sizes, scale_runs=runs, scale_forks=forks)
+        work = tempfile.mkdtemp(prefix='uksm-bench-scale-')
+        try:
+            results['scale'] = scale.scale_bench(ansible_env(), work, sizes, runs, forks)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        results['scale']['loadavg_after'] = os.getloadavg()
+        report.append(scale.table(results['scale'], runs))
+        write_results(args.output, results)
+        print(report[-1] + '\n', flush=True)
 
     if args.guest:
         work = tempfile.mkdtemp(prefix='uksm-bench-guest-')

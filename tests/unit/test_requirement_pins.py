@@ -16,7 +16,8 @@ import re
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-PIN = re.compile(r'^([A-Za-z0-9_.-]+)==(\S+)$')
+# name==version, with an environment marker after ';' allowed
+PIN = re.compile(r'^([A-Za-z0-9_.-]+)==([^\s;]+)(?:\s*;.*)?$')
 
 
 def _pins(relative):

@@ -5,8 +5,8 @@ hosts="$1"
 simhost_dir="$2"
 shift 2
 play() {
-  ansible-playbook -i inventory.yml -e "hosts_dir=$hosts" -e "simhost_dir=$simhost_dir" \
-    -e "ansible_python_interpreter=$PYTHON" "$@"
+  ansible-playbook -i inventory.yml -e "hosts_dir=$hosts" -e "simhost_dir=$simhost_dir" -e "simhost_python=$PYTHON" \
+    -e "ansible_python_interpreter=$HOST_PYTHON" "$@"
 }
 recap_unchanged() {  # every host of the recap in $1 reports changed=0
   grep -E '^hv-[a-z]+ +: ok=' "$1"

@@ -6,7 +6,7 @@ hosts="$1"
 simhost_dir="$2"
 shift 2
 simhost() { PYTHONPATH="$simhost_dir" "$PYTHON" -m simhost "$@"; }
-play() { ansible-playbook -i inventory.yml -e "hosts_dir=$hosts" -e "ansible_python_interpreter=$PYTHON" "$@"; }
+play() { ansible-playbook -i inventory.yml -e "hosts_dir=$hosts" -e "ansible_python_interpreter=$HOST_PYTHON" "$@"; }
 out="$hosts/report"
 
 # a second UKSM host that saves more; its persisted policy is lost to a reboot: drift

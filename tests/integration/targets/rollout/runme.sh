@@ -3,8 +3,8 @@
 # from their persisted policy and one made to fail: check mode reports drift and changes nothing;
 # the rollout stops after the failing batch and later hosts stay untouched.
 set -eux
-# sets simhost_dir (the simulated host ansible-test copied with this target) and PYTHON; the directive
-# lets shellcheck find that file relative to this one and see both assignments
+# sets simhost_dir (the simulated host ansible-test copied with this target), PYTHON and HOST_PYTHON; the
+# directive lets shellcheck find that file relative to this one and see their assignments
 # shellcheck source-path=SCRIPTDIR
 source ../setup_simhost/simhost.sh
 hosts="$(mktemp -d)"
@@ -18,7 +18,7 @@ for i in "${!variants[@]}"; do
   PYTHONPATH="$simhost_dir" "$PYTHON" -m simhost up "$hosts/$name" --variant "${variants[$i]}" "${flags[@]}"
 done
 
-play() { ansible-playbook -i inventory.yml -e "hosts_dir=$hosts" -e "ansible_python_interpreter=$PYTHON" "$@"; }
+play() { ansible-playbook -i inventory.yml -e "hosts_dir=$hosts" -e "ansible_python_interpreter=$HOST_PYTHON" "$@"; }
 
 play prepare.yml "$@"
 play litevirt.uksm.rollout --check -e "rollout_summary_dir=$hosts/check" -e rollout_batch=4 "$@"

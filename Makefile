@@ -15,9 +15,14 @@ export ANSIBLE_HOME ?= $(BUILD)/ansible-home
 # nox keeps one virtual environment per session in .nox and reuses it while its Python fits;
 # CI=true makes the formatters check instead of rewriting (`make format` rewrites); no colour codes in logs.
 NOX := CI=true NO_COLOR=1 PY_COLORS=0 nox --no-color --reuse-venv=yes
+# ansible-test sanity and integration on every supported ansible-core release, each in its own virtual
+# environment (noxfile.py, CORES): 2.19, the tools' own release, then the newer ones
+NEWER_CORES := 2.20 2.21
+SANITY := ansible-test-sanity $(addprefix ansible-test-sanity-,$(NEWER_CORES))
+INTEGRATION := ansible-test-integration $(addprefix ansible-test-integration-,$(NEWER_CORES))
 # every gate `make test` runs, in order: the quick static ones first, the QEMU guest last
-GATES := lint docs-check ansible-lint build-import-check ansible-test-sanity ansible-test-units coverage \
-  component ansible-test-integration docs-site release-check molecule
+GATES := lint docs-check ansible-lint build-import-check $(SANITY) ansible-test-units coverage \
+  component $(INTEGRATION) docs-site release-check molecule
 
 .PHONY: setup build demo test format lint docs-check ansible-lint build-import-check sanity units component \
   integration docs-site release-check molecule docs bench clean
@@ -51,14 +56,14 @@ lint docs-check ansible-lint build-import-check component docs-site release-chec
 	$(NOX) --sessions $@
 
 sanity: setup
-	$(NOX) --sessions ansible-test-sanity
+	$(NOX) --sessions $(SANITY)
 
 # unit tests with coverage, then the per-file coverage gate
 units: setup
 	$(NOX) --sessions ansible-test-units coverage
 
 integration: setup
-	$(NOX) --sessions ansible-test-integration
+	$(NOX) --sessions $(INTEGRATION)
 
 # A real kernel in a QEMU guest (tests/vm), rebooted: extensions/molecule/real_kernel. One at a time:
 # every run uses the same guest name and SSH port.

@@ -14,8 +14,13 @@ component tests, the coverage gate, the docs site, the release check and the QEM
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import glob
 import os
+import re
 import shutil
+import subprocess
 import sys
 import xml.etree.ElementTree as ET
 
@@ -69,49 +74,91 @@ if not nox_colours(sys.argv, dict(os.environ), sys.stdout.isatty()):
 
 antsibull_nox.load_antsibull_nox_toml()
 
-ANSIBLE_CORE = '2.19'
-PYTHON = '3.11'
 # Line coverage each module_utils file must reach from the unit tests alone.
 COVERAGE_FLOOR = 90.0
 
-# --- The offline pip bootstrap of ansible-test ------------------------------------------------
-# ansible-test bootstraps pip in every virtual environment it creates with a get-pip.py script it
-# downloads from ci-files.testing.ansible.com, which is not a package registry and cannot be
-# reached here. tests/tools/get_pip_offline.py stands in for it (pip from ensurepip, then the
-# packages ansible-test asks for, from the package index); it is copied where ansible-test caches
-# the download. It was written for the pip version below: when ansible-test asks for another one,
-# or caches the script elsewhere, this fails instead of letting ansible-test download.
-GET_PIP_STAND_IN = os.path.join(ROOT, 'tests', 'tools', 'get_pip_offline.py')
-GET_PIP_WRITTEN_FOR = '24.2'
-GET_PIP_CACHE = '~/.ansible/test/cache/get_pip_%s.py'
+
+# --- ansible-core releases and the Pythons they run on ----------------------------------------
+@dataclasses.dataclass(frozen=True)
+class Core:
+    """An ansible-core release series the collection is tested with."""
+
+    version: str
+    # the controller Python its sessions run on, one that release supports
+    python: str
+    # the pip constraints file that pins it and its dependencies, relative to the repository
+    constraints: str
 
 
-def install_pip_bootstrap() -> None:
-    """Put the stand-in where ansible-test (the runner's, pinned like the sessions') looks for it."""
-    import inspect
-    import types
+# Every ansible-core release still supported: sanity and the integration targets run on each, in
+# virtual environments of their own. 2.19 is also the release of the tools (requirements.txt).
+CORES = (
+    Core('2.19', '3.11', 'requirements.txt'),
+    Core('2.20', '3.12', os.path.join('tests', 'constraints', 'ansible-core-2.20.txt')),
+    Core('2.21', '3.13', os.path.join('tests', 'constraints', 'ansible-core-2.21.txt')),
+)
+OLDEST, NEWEST = CORES[0], CORES[-1]
+# The oldest managed-host Python the collection supports. ansible-core 2.19 is the last release that
+# runs modules on it, so its integration targets run the hosts' code there (modules, and the boot
+# applier, metrics writer and pressure tuner they install); 2.20 and 2.21 run it on their controller
+# Python, 3.13 the newest.
+OLDEST_HOST_PYTHON = '3.8'
+PYENV_VERSIONS = os.path.join(os.environ.get('PYENV_ROOT') or os.path.expanduser('~/.pyenv'), 'versions')
+# prints X.Y and the interpreter itself (not a venv's copy of it)
+PYTHON_PROBE = (
+    'import sys; print("%d.%d" % sys.version_info[:2]); print(getattr(sys, "_base_executable", sys.executable))'
+)
 
-    from ansible_test._internal.python_requirements import get_venv_packages
-    from ansible_test._util.target.setup import requirements
 
-    wanted = get_venv_packages(types.SimpleNamespace(version=PYTHON))['pip']
-    if wanted != GET_PIP_WRITTEN_FOR:
-        raise RuntimeError(
-            'ansible-test now bootstraps pip %s; tests/tools/get_pip_offline.py was written for pip %s. '
-            'Check that it still accepts the options ansible-test passes, then update GET_PIP_WRITTEN_FOR '
-            'in noxfile.py.' % (wanted, GET_PIP_WRITTEN_FOR)
+@functools.lru_cache(maxsize=None)
+def find_python(version: str) -> str | None:
+    """The path of a Python X.Y interpreter, or None: pythonX.Y on PATH, else the newest pyenv build of X.Y.
+
+    Each candidate is run: a pyenv shim on PATH only works for the version pyenv has selected.
+    """
+    pyenv = glob.glob(os.path.join(PYENV_VERSIONS, version + '.*', 'bin', 'python' + version))
+    newest_first = sorted(pyenv, key=lambda path: [int(part) for part in re.findall(r'\d+', path)], reverse=True)
+    for candidate in [shutil.which('python' + version)] + newest_first:
+        if not candidate:
+            continue
+        probe = subprocess.run([candidate, '-c', PYTHON_PROBE], capture_output=True, text=True, check=False)
+        found = probe.stdout.split('\n')
+        if probe.returncode == 0 and found[0] == version:
+            return found[1]
+    return None
+
+
+def require_pythons(session: nox.Session, purpose: str, found: dict) -> None:
+    """Stop the session with a message naming each Python X.Y it needs that this machine lacks."""
+    missing = sorted(version for version, path in found.items() if not path)
+    if missing:
+        session.error(
+            '%s needs Python %s: not found as %s on PATH nor in %s. Install it, for example with pyenv '
+            '(pyenv install %s) or a Debian release that packages it.'
+            % (
+                purpose,
+                ' and '.join(missing),
+                ' or '.join('python' + version for version in missing),
+                PYENV_VERSIONS,
+                ' '.join(missing),
+            )
         )
-    if "'%s'" % GET_PIP_CACHE not in inspect.getsource(requirements):
-        raise RuntimeError(
-            'ansible-test no longer caches its pip bootstrap script at %s; find where it does (%s) '
-            'and update GET_PIP_CACHE in noxfile.py.' % (GET_PIP_CACHE, requirements.__file__)
-        )
-    cache = os.path.expanduser(GET_PIP_CACHE % wanted.replace('.', '_'))
-    os.makedirs(os.path.dirname(cache), exist_ok=True)
-    shutil.copyfile(GET_PIP_STAND_IN, cache)
+
+
+def install_constrained(session: nox.Session, core: Core, *packages: str) -> None:
+    """Install the packages at the versions the release's constraints file pins (not requirements.txt's)."""
+    session.install(*packages, env={'PIP_CONSTRAINT': os.path.join(ROOT, core.constraints)})
 
 
 # --- ansible-test -----------------------------------------------------------------------------
+# ansible-test bootstraps pip in each virtual environment it creates with a script it would download
+# from a host that cannot be reached here; tests/tools/pip_bootstrap.py puts an offline stand-in
+# where the ansible-test of the interpreter that runs it looks for that script.
+PIP_BOOTSTRAP = os.path.join(ROOT, 'tests', 'tools', 'pip_bootstrap.py')
+# runs ansible-test sanity, and fails it when it skipped a test for a missing program
+SANITY_SKIPS = os.path.join(ROOT, 'tests', 'tools', 'sanity_skips.py')
+
+
 def _drop_scratch() -> None:
     """Remove ansible-test's scratch directory from the session's copy of the collection.
 
@@ -130,28 +177,90 @@ def _drop_coverage_reports() -> None:
             os.remove(os.path.join(reports, name))
 
 
-def _ansible_test(name: str, description: str, params: list, before=install_pip_bootstrap) -> None:
-    add_ansible_test_session(
-        name=name,
-        description=description,
-        ansible_test_params=params + ['--venv', '--python', PYTHON, '--requirements', COLOR_FLAG],
-        default=True,
-        ansible_core_version=ANSIBLE_CORE,
-        ansible_core_source='pypi',
-        callback_before=before,
-        callback_after=_drop_scratch,
+def _ansible_test_on(core: Core, name: str, description: str, params: list, host_python: str = '') -> None:
+    """A session running ansible-test of the release in a virtual environment on its controller Python.
+
+    ``params``: ansible-test's arguments, ``{python}`` standing for the controller's Python X.Y.
+    ``host_python``: the Python X.Y of the integration targets' managed hosts, when not the controller's.
+    """
+    pythons = {version: find_python(version) for version in filter(None, (core.python, host_python))}
+
+    @nox.session(name=name, python=pythons[core.python] or False, default=True)
+    def run(session: nox.Session) -> None:
+        require_pythons(session, 'ansible-core %s (%s)' % (core.version, name), pythons)
+        install_constrained(session, core, 'ansible-core')
+        prepared = prepare_collections(
+            session, ansible_core_version=core.version, install_in_site_packages=False, install_out_of_tree=True
+        )
+        if not prepared:
+            session.error('could not prepare the ansible_collections tree')
+        # ansible-test makes its virtual environments of the first pythonX.Y on PATH, where a pyenv shim
+        # that does not run may stand: the interpreters found come first
+        found = [os.path.dirname(str(path)) for path in pythons.values()]
+        path = os.pathsep.join([str(session.bin)] + found + [os.environ.get('PATH', '')])
+        command = ['ansible-test'] + [argument.format(python=core.python) for argument in params]
+        command += ['--requirements', '--color', 'no'] + list(session.posargs)
+        if params[0] == 'sanity':
+            command = ['python', SANITY_SKIPS] + command
+        with session.chdir(str(prepared.current_path)):
+            session.run('python', PIP_BOOTSTRAP, *pythons)
+            session.run(*command, env={'PATH': path})
+            _drop_scratch()
+            shutil.copytree(os.path.join('tests', 'output'), os.path.join(ROOT, 'tests', 'output'), dirs_exist_ok=True)
+
+    run.__doc__ = description
+
+
+for _core in CORES:
+    _suffix = '' if _core is OLDEST else '-' + _core.version
+    if _core is OLDEST:
+        # The managed hosts' code on the oldest Python they may have: sanity compiles and imports the
+        # modules and module_utils there too, and the integration targets run it there, in a virtual
+        # environment of its own (tests/integration/targets/setup_simhost/simhost.sh, HOST_PYTHON).
+        _sanity = ['--controller', 'origin:python=venv/{python}', '--target-python', '{python}']
+        _sanity += ['--target-python', OLDEST_HOST_PYTHON]
+        _integration = [
+            '--controller',
+            'origin:python=venv/{python}',
+            '--target',
+            'controller:python=venv/' + OLDEST_HOST_PYTHON,
+        ]
+        _host = OLDEST_HOST_PYTHON
+    else:
+        _sanity = _integration = ['--venv', '--python', '{python}']
+        _host = ''
+    _ansible_test_on(
+        _core,
+        'ansible-test-sanity' + _suffix,
+        'ansible-core %s: ansible-test sanity, every test, no ignore file, no test skipped for a missing program'
+        % _core.version,
+        ['sanity'] + _sanity,
+        host_python=_host,
+    )
+    _ansible_test_on(
+        _core,
+        'ansible-test-integration' + _suffix,
+        'ansible-core %s: ansible-test integration on simulated hosts (root, FUSE), hosts on Python %s'
+        % (_core.version, _host or _core.python),
+        ['integration'] + _integration,
+        host_python=_host,
     )
 
-
-_ansible_test('ansible-test-sanity', 'ansible-test sanity: every test, no ignore file', ['sanity'])
-# the coverage data goes to tests/output/reports, where the coverage session reads it
-_ansible_test(
-    'ansible-test-units',
-    'ansible-test units (tests/unit), with coverage',
-    ['units', '--coverage'],
-    before=lambda: (_drop_coverage_reports(), install_pip_bootstrap()),
+# the unit tests with coverage on the release of the tools: antsibull-nox's session, which reports
+# the coverage (tests/output/reports, where the coverage session reads it)
+add_ansible_test_session(
+    name='ansible-test-units',
+    description='ansible-test units (tests/unit), with coverage',
+    ansible_test_params=['units', '--coverage', '--venv', '--python', OLDEST.python, '--requirements', COLOR_FLAG],
+    default=True,
+    ansible_core_version=OLDEST.version,
+    ansible_core_source='pypi',
+    callback_before=lambda: (
+        _drop_coverage_reports(),
+        subprocess.run([sys.executable, PIP_BOOTSTRAP, OLDEST.python], check=True),
+    ),
+    callback_after=_drop_scratch,
 )
-_ansible_test('ansible-test-integration', 'ansible-test integration on simulated hosts (root, FUSE)', ['integration'])
 
 
 @nox.session(python=False, default=True)

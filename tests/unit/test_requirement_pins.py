@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""One version of every Python package: the requirements files of the test suites pin what requirements.txt pins.
+"""One version of every Python package: the requirements files of the test suites, and the constraints files
+of the other ansible-core releases (tests/constraints), pin what requirements.txt pins.
 
 ansible-test installs tests/unit/requirements.txt and tests/integration/requirements.txt into its
 own virtual environments, where the constraints nox sets do not reach (it passes only a few
@@ -32,3 +33,17 @@ def test_suite_requirements_pin_the_versions_of_requirements_txt(relative):
     suite = _pins(relative)
     assert suite, relative
     assert {name: version for name, version in suite.items() if pinned.get(name) != version} == {}
+
+
+RELEASE_CONSTRAINTS = os.path.join('tests', 'constraints')
+
+
+@pytest.mark.parametrize('name', sorted(os.listdir(os.path.join(ROOT, RELEASE_CONSTRAINTS))))
+def test_release_constraints_pin_their_ansible_core_and_the_versions_of_requirements_txt(name):
+    series = re.match(r'^ansible-core-(\d+\.\d+)\.txt$', name)
+    assert series, '%s/%s: not ansible-core-X.Y.txt' % (RELEASE_CONSTRAINTS, name)
+    pins = _pins(os.path.join(RELEASE_CONSTRAINTS, name))
+    assert pins['ansible-core'].startswith(series.group(1) + '.')
+    pinned = _pins('requirements.txt')
+    others = {package: version for package, version in pins.items() if package != 'ansible-core'}
+    assert {package: version for package, version in others.items() if pinned.get(package) != version} == {}

@@ -363,12 +363,24 @@ def release_check(session: nox.Session) -> None:
     session.run(os.path.join(ROOT, 'scripts', 'release-check.sh'), os.path.join(session.create_tmp(), 'release'))
 
 
-@nox.session(python=False, default=False)
+# molecule drives the newest ansible-core, in a virtual environment on the Python that release's sessions
+# use; molecule and its dependencies are pinned in the release's constraints file
+MOLECULE_PYTHON = find_python(NEWEST.python)
+
+
+@nox.session(python=MOLECULE_PYTHON or False, default=False)
 def molecule(session: nox.Session) -> None:
-    """A real kernel in a QEMU guest, rebooted (extensions/molecule/real_kernel); one at a time."""
+    """A real kernel in a QEMU guest, rebooted (extensions/molecule/real_kernel), on the newest ansible-core.
+
+    One at a time. Arguments after ``--`` replace ``test -s real_kernel``: ``nox -s molecule -- syntax -s real_kernel``.
+    """
+    require_pythons(session, 'molecule on ansible-core %s' % NEWEST.version, {NEWEST.python: MOLECULE_PYTHON})
+    install_constrained(session, NEWEST, 'ansible-core', 'molecule')
     # the collection as users install it, from its tarball; the scenario's own files from this tree
     collections = _tarball(session)
-    session.run('molecule', 'test', '-s', 'real_kernel', env={'ANSIBLE_COLLECTIONS_PATH': collections})
+    session.run(
+        'molecule', *(session.posargs or ['test', '-s', 'real_kernel']), env={'ANSIBLE_COLLECTIONS_PATH': collections}
+    )
 
 
 @nox.session(name='knob-reference', python=False, default=False)

@@ -134,7 +134,7 @@ def require_pythons(session: nox.Session, purpose: str, found: dict) -> None:
     if missing:
         session.error(
             '%s needs Python %s: not found as %s on PATH nor in %s. Install it, for example with pyenv '
-            '(pyenv install %s) or a Debian release that packages it.'
+            '(pyenv install %s) or a Debian release that packages it'
             % (
                 purpose,
                 ' and '.join(missing),

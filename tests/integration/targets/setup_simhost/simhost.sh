@@ -10,8 +10,8 @@
 # mfusepy: with-hosts.sh and `$PYTHON -m simhost` start the FUSE servers with it, and the tests' own
 # checks run with it. Exports HOST_PYTHON, the managed hosts' interpreter (ansible_python_interpreter:
 # the modules and the programs they install, boot applier included, run with it): the one ansible-test's
-# inventory gives its test host (`ansible-test integration --target controller:python=venv/3.8@PATH`
-# makes it Python 3.8), else PYTHON.
+# inventory gives its test host (`ansible-test integration --target controller:python=venv/3.8` makes
+# it Python 3.8; a context/controller target gets the controller's), else PYTHON.
 simhost_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)/simhost"
 export PYTHON="${ANSIBLE_TEST_PYTHON_INTERPRETER:-python3}"
 if [ -n "${INVENTORY_PATH:-}" ]; then

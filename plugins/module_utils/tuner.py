@@ -75,7 +75,8 @@ def _holds(detection: Detection, settings: t.Dict[str, t.Any]) -> bool:
 def _describe(changes: t.Sequence[t.Dict[str, t.Any]]) -> str:
     if not changes:
         return 'nothing to write'
-    from .changes import REQUESTED  # pylint: disable=import-outside-toplevel  (the write path only)
+    # the write path only
+    from .changes import REQUESTED  # pylint: disable=import-outside-toplevel
 
     return 'wrote ' + ', '.join(
         '%s %s -> %s%s'

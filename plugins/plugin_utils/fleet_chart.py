@@ -176,19 +176,19 @@ def panels(rows: t.Sequence[Mapping[str, t.Any]]) -> list[tuple[str, str, list[B
 
 def panel_svg(key: str, title: str, bars: t.Sequence[Bar]) -> str:
     """One panel: a row per bar, the bar's length its share of the largest value of the panel."""
-    largest = max(bar.value for bar in bars) or 1
+    largest = max(row.value for row in bars) or 1
     height = TOP + ROW_H * len(bars) + 4
     span = WIDTH - LABEL_W - VALUE_W
-    described = '; '.join('%s: %s' % (bar.label, bar.shown) for bar in bars)
+    described = '; '.join('%s: %s' % (row.label, row.shown) for row in bars)
     parts = [
         '<figure class="panel"><figcaption id="chart-%s">%s</figcaption>' % (key, _e(title)),
         '<svg class="chart" role="img" aria-labelledby="chart-%s chart-%s-desc" viewBox="0 0 %d %d" width="%d" '
         'height="%d"><desc id="chart-%s-desc">%s</desc>' % (key, key, WIDTH, height, WIDTH, height, key, _e(described)),
     ]
-    for index, bar in enumerate(bars):
+    for index, row in enumerate(bars):
         y = TOP + index * ROW_H
-        width = span * bar.value / largest
-        width = max(width, 1.0) if bar.value > 0 else 0.0
+        width = span * row.value / largest
+        width = max(width, 1.0) if row.value > 0 else 0.0
         parts.append(
             '<text class="label" x="%d" y="%d" text-anchor="end">%s</text>'
             '<rect class="%s" x="%d" y="%d" width="%.1f" height="%d" rx="3" data-chart="%s" data-bin="%s" '
@@ -196,20 +196,20 @@ def panel_svg(key: str, title: str, bars: t.Sequence[Bar]) -> str:
             % (
                 LABEL_W - 8,
                 y + 13,
-                _e(bar.label),
-                bar.kind,
+                _e(row.label),
+                row.kind,
                 LABEL_W,
                 y,
                 width,
                 BAR_H,
                 _e(key),
-                _e(bar.label),
-                _e(bar.value),
-                _e(bar.label),
-                _e(bar.shown),
+                _e(row.label),
+                _e(row.value),
+                _e(row.label),
+                _e(row.shown),
                 LABEL_W + width + 6,
                 y + 13,
-                _e(bar.shown),
+                _e(row.shown),
             )
         )
     parts.append('</svg></figure>')

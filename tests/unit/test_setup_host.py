@@ -30,7 +30,9 @@ def hold(path, seconds):
 
 def wait_only(locks, timeout):
     env = dict(os.environ, SETUP_APT_LOCKS=' '.join(locks), SETUP_APT_LOCK_TIMEOUT=str(timeout))
-    return subprocess.run(['bash', SCRIPT, '--wait-only'], env=env, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        ['bash', SCRIPT, '--wait-only'], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
 
 
 def test_free_locks_and_missing_lock_files_do_not_wait(tmp_path):

@@ -31,6 +31,8 @@ TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotati
 if TYPE_CHECKING:
     import typing as t
 
+    Resets = t.Callable[[t.Any, t.Dict[str, t.Any]], t.Dict[str, t.Any]]
+
 # Hazard identifiers, referenced by the planner and documented from HAZARDS.
 HAZARD_CORRUPTS_MEMORY = 'corrupts_memory'
 HAZARD_NEEDS_DAEMON = 'needs_daemon'
@@ -64,7 +66,7 @@ HAZARDS = {
 class Attr:
     """One sysfs attribute of a backend."""
 
-    __slots__ = ('name', 'kind', 'writable', 'default', 'stage', 'description', 'hazards', 'since')
+    __slots__ = ('name', 'kind', 'writable', 'default', 'stage', 'description', 'hazards', 'since', 'resets')
 
     def __init__(
         self,
@@ -76,6 +78,7 @@ class Attr:
         stage: int = 0,
         hazards: t.Sequence[str] = (),
         since: t.Optional[str] = None,
+        resets: t.Optional[Resets] = None,
     ) -> None:
         self.name = name
         self.kind = kind
@@ -85,6 +88,14 @@ class Attr:
         self.stage = stage
         self.hazards = tuple(hazards)
         self.since = since
+        # the side effect of a write: (value written, what is known of the other attributes) -> the
+        # values the kernel gives other attributes; the planner predicts, the transaction touches,
+        # the changes name their cause and the docs describe from it
+        self.resets = resets
+
+    def reset_values(self, value: t.Any, known: t.Dict[str, t.Any]) -> t.Dict[str, t.Any]:
+        """The attributes a write of ``value`` resets besides this one, with the values they get."""
+        return self.resets(value, known) if self.resets is not None else {}
 
 
 class Backend:
@@ -148,6 +159,12 @@ UKSM_GOVERNOR_PRESETS = {
     },
 }
 
+
+def _governor_preset(value: t.Any, _known: t.Dict[str, t.Any]) -> t.Dict[str, t.Any]:
+    """A cpu_governor write sets its preset's ladder, intervals and CPU bound (even the same governor)."""
+    return dict(UKSM_GOVERNOR_PRESETS.get(value, {}))
+
+
 UKSM = Backend(
     'uksm',
     'UKSM (Ultra KSM)',
@@ -160,6 +177,7 @@ UKSM = Backend(
             'CPU governor; every write resets cpu_ratios, eval_intervals and max_cpu_percentage to its preset.',
             default='full',
             stage=_GOVERNOR,
+            resets=_governor_preset,
         ),
         Attr(
             'max_cpu_percentage',
@@ -233,6 +251,12 @@ UKSM = Backend(
 # KSM write stages: advisor_mode, pages_to_scan, advisor_*, the rest, run last (docs/knob-reference.md).
 _MODE, _PAGES, _ADVISOR, _REST = 1, 2, 3, 4
 
+
+def _advisor_pages(value: t.Any, known: t.Dict[str, t.Any]) -> t.Dict[str, t.Any]:
+    """A change of advisor_mode sets pages_to_scan: 100 for none, advisor_min_pages_to_scan for scan-time."""
+    return {'pages_to_scan': 100 if value == 'none' else known.get('advisor_min_pages_to_scan', 500)}
+
+
 KSM = Backend(
     'ksm',
     'KSM (mainline)',
@@ -246,6 +270,7 @@ KSM = Backend(
             default='none',
             stage=_MODE,
             since='6.8',
+            resets=_advisor_pages,
         ),
         Attr(
             'pages_to_scan',

@@ -126,22 +126,14 @@ def _coerce(
 
 def resets(backend: Backend, name: str, value: t.Any) -> t.Tuple[str, ...]:
     """The attributes a write of ``value`` to ``name`` resets besides itself (docs: side effects)."""
-    if name == 'cpu_governor':
-        return tuple(backend.presets.get(value, {}))
-    if name == 'advisor_mode':
-        return ('pages_to_scan',)
-    return ()
+    return tuple(backend.attrs[name].reset_values(value, {}))
 
 
 def _side_effects(backend: Backend, name: str, value: t.Any, predicted: t.Dict[str, t.Any]) -> None:
     """Update the prediction for what a write of ``name`` resets besides itself."""
-    for other in resets(backend, name, value):
-        if other not in predicted:
-            continue
-        if name == 'cpu_governor':
-            predicted[other] = backend.presets[value][other]
-        else:  # advisor_mode resets pages_to_scan
-            predicted[other] = 100 if value == 'none' else predicted.get('advisor_min_pages_to_scan', 500)
+    for other, reset in backend.attrs[name].reset_values(value, predicted).items():
+        if other in predicted:
+            predicted[other] = reset
 
 
 def _hazards(backend: Backend, state: HostState, plan: Plan, allow_eval_intervals: bool, allow_unmerge: bool) -> None:

@@ -9,10 +9,16 @@ from __future__ import annotations
 import errno
 import os
 
-from .attributes import HAZARD_CORRUPTS_MEMORY, HAZARD_EBUSY_WHILE_SHARED, HAZARD_NEEDS_DAEMON, Backend
+from .attributes import (
+    HAZARD_ADVISOR_MANAGED,
+    HAZARD_CORRUPTS_MEMORY,
+    HAZARD_EBUSY_WHILE_SHARED,
+    HAZARD_NEEDS_DAEMON,
+    Backend,
+)
 from .errors import UksmError
 from .hostinfo import process_names
-from .plan import Plan, Step
+from .plan import Plan, Step, resets
 from .sysfs import Detection, read_text
 from .value_kinds import KernelFormatError
 
@@ -106,9 +112,9 @@ class Transaction:
 
     def _apply_step(self, step: Step) -> None:
         self._touch(step.name)
-        if step.name == 'cpu_governor':
-            for other in self.backend.presets.get(step.value, {}):
-                self._touch(other)
+        # a governor's preset, an advisor mode's pages_to_scan: restored with it on a rollback
+        for other in resets(self.backend, step.name, step.value):
+            self._touch(other)
         try:
             self._write(step.name, step.text)
         except OSError as error:
@@ -196,6 +202,11 @@ class Transaction:
         not_restored = []
         for name in self.backend.write_order(self.touched):
             value = self.touched[name]
+            if (
+                HAZARD_ADVISOR_MANAGED in self.backend.attrs[name].hazards
+                and self.before.get('advisor_mode', 'none') != 'none'
+            ):
+                continue  # ksmd's again once the advisor mode is back: refused by the kernel, and not drift
             if HAZARD_CORRUPTS_MEMORY in self.backend.attrs[name].hazards and not self.allow_eval_intervals:
                 try:
                     if not self.backend.attrs[name].kind.equivalent(

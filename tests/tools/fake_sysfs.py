@@ -12,7 +12,8 @@ transaction.py only (the one call that hands an attribute's text to the kernel):
 attribute of the host replaces its whole text with what the kernel would print afterwards (a
 governor resets its preset, ``max_cpu_percentage`` clamps, ``sleep_millisecs`` rounds to a
 250 Hz tick, ``MAX/N`` round-trips, KSM ``run=2`` unmerges, a KSM value that changes while pages
-are shared is EBUSY), and it is logged in ``attempts``. Faults are injected per attribute: an
+are shared is EBUSY, a change of ``advisor_mode`` resets ``pages_to_scan``, which is EINVAL while
+the advisor runs), and it is logged in ``attempts``. Faults are injected per attribute: an
 errno on write, a short write, a read-back that differs, a side effect the model does not know,
 and an errno on the transaction's own reads (``read_text`` inside transaction.py). Nothing here
 decides anything for the code under test: it only stands for the kernel.
@@ -286,6 +287,11 @@ class FakeHost:
         if value == '2':
             self.set('pages_shared', '0\n')
             self.set('pages_sharing', '0\n')
+
+    def _ksm_pages_to_scan(self, name: str, value: str) -> None:
+        if '[none]' not in self.read('advisor_mode').split():
+            raise OSError(errno.EINVAL, os.strerror(errno.EINVAL))  # ksmd's while the advisor runs
+        self._plain(name, value)
 
     def _ksm_advisor_mode(self, name: str, value: str) -> None:
         if value not in ('none', 'scan-time'):

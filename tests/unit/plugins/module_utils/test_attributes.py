@@ -155,6 +155,25 @@ def test_presets_match_the_governor_defaults():
         assert governor in UKSM.attrs['cpu_governor'].kind.choices
 
 
+def test_side_effects_of_the_contract_reset_writable_attributes_to_valid_values():
+    # the kernel ABI's side effects: a governor sets its preset, an advisor mode sets pages_to_scan
+    for governor, preset in UKSM_GOVERNOR_PRESETS.items():
+        assert UKSM.attrs['cpu_governor'].reset_values(governor, {}) == preset
+    advisor = KSM.attrs['advisor_mode']
+    assert advisor.reset_values('none', {'advisor_min_pages_to_scan': 700}) == {'pages_to_scan': 100}
+    assert advisor.reset_values('scan-time', {'advisor_min_pages_to_scan': 700}) == {'pages_to_scan': 700}
+    assert advisor.reset_values('scan-time', {}) == {'pages_to_scan': 500}
+    for backend in BACKENDS.values():
+        for attr in backend.attrs.values():
+            choices = getattr(attr.kind, 'choices', None) or [attr.default]
+            for value in choices:
+                for name, reset in attr.reset_values(value, {}).items():
+                    assert backend.attrs[name].writable and name != attr.name
+                    backend.attrs[name].kind.normalise(reset)
+    assert [attr.name for attr in UKSM.attrs.values() if attr.resets] == ['cpu_governor']
+    assert [attr.name for attr in KSM.attrs.values() if attr.resets] == ['advisor_mode']
+
+
 def test_every_hazard_is_documented():
     for backend in BACKENDS.values():
         for attr in backend.attrs.values():

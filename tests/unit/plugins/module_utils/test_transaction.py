@@ -21,7 +21,7 @@ import typing as t
 
 import pytest
 from fake_sysfs import UKSM_PRESETS, FakeHost
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.litevirt.uksm.plugins.module_utils.errors import failure
@@ -614,38 +614,128 @@ def test_any_uksm_policy_ends_as_planned_or_as_before_but_for_what_it_reports(st
     with tempfile.TemporaryDirectory() as root, pytest.MonkeyPatch.context() as monkeypatch:
         values = dict(UKSM_PRESETS[start], cpu_governor='full medium low quiet \n'.replace(start, '[%s]' % start))
         host = host_for(root, monkeypatch, values=values)
-        before = host.texts()
-        detection = detect(root)
-        assert detection.backend is not None
-        current, choices, stats, _errors = read_attributes(detection)
-        plan = make_plan(detection.backend, detection.kernel_attrs, HostState(current, choices, stats), desired)
-        if plan.problems:
-            return  # a ladder this governor would make decreasing: refused before any write
-        failing = None
-        if fault is not None and plan.steps:
-            failing = plan.steps[fault[0] % len(plan.steps)].name
-            if fault[1] == 'short':
-                host.short(failing, 1)
-            elif fault[1] == 'read back':
-                host.read_back(failing, OTHER.get(failing, '1234567\n'))
-            elif fault[1] == 'garbage':
-                host.read_back(failing, '?\n')
-            else:
-                host.fail(failing, fault[1])
-        transaction = Transaction(detection.backend, detection, root, current)
-        if failing is None:
-            after = transaction.apply(plan)
-            assert after == tunables(host)
-            for name, value in plan.desired.items():
-                assert detection.backend.attrs[name].kind.equivalent(value, after[name]), name
-            assert [name for name, _text in host.writes] == [step.name for step in plan.steps]
+        check_policy_with_fault(host, desired, fault, lambda step: OTHER.get(step.name, '1234567\n'))
+
+
+def check_policy_with_fault(
+    host: FakeHost,
+    desired: t.Dict[str, t.Any],
+    fault: t.Optional[t.Tuple[int, t.Any]],
+    wrong_read_back: t.Callable[[t.Any], str],
+    managed: t.Sequence[str] = (),
+) -> None:
+    """Plan ``desired``, arm ``fault`` (step index, errno or kind) on one step and apply: the policy
+    holds, or the host is as before but for what the error reports (and ``managed``, ksmd's own)."""
+    before = host.texts()
+    detection = detect(host.root)
+    assert detection.backend is not None
+    current, choices, stats, _errors = read_attributes(detection)
+    plan = make_plan(detection.backend, detection.kernel_attrs, HostState(current, choices, stats), desired)
+    if plan.problems:
+        return  # refused before any write (a decreasing ladder, pages_to_scan under the advisor)
+    failing = None
+    if fault is not None and plan.steps:
+        step = plan.steps[fault[0] % len(plan.steps)]
+        failing = step.name
+        if fault[1] == 'short':
+            host.short(failing, 1)
+        elif fault[1] == 'read back':
+            host.read_back(failing, wrong_read_back(step))
+        elif fault[1] == 'garbage':
+            host.read_back(failing, '?\n')
         else:
-            with pytest.raises(ApplyError) as caught:
-                transaction.apply(plan)
-            assert caught.value.failed == failing
-            # what differs from before is exactly what the error says was not restored
-            after = host.texts()
-            differing = sorted(name for name in before if after[name] != before[name])
-            assert differing == sorted(re.match('[a-z_]+', entry).group() for entry in caught.value.not_restored)
-            for entry in caught.value.not_restored:
-                assert entry in str(caught.value)
+            host.fail(failing, fault[1])
+    transaction = Transaction(detection.backend, detection, host.root, current)
+    if failing is None:
+        after = transaction.apply(plan)
+        assert after == tunables(host)
+        for name, value in plan.desired.items():
+            assert detection.backend.attrs[name].kind.equivalent(value, after[name]), name
+        assert [name for name, _text in host.writes] == [step.name for step in plan.steps]
+        return
+    with pytest.raises(ApplyError) as caught:
+        transaction.apply(plan)
+    assert caught.value.failed == failing
+    # what differs from before is exactly what the error says was not restored
+    after = host.texts()
+    differing = sorted(name for name in before if after[name] != before[name] and name not in managed)
+    assert differing == sorted(re.match('[a-z_]+', entry).group() for entry in caught.value.not_restored)
+    for entry in caught.value.not_restored:
+        assert entry in str(caught.value)
+    # and the rollback never tried a write the kernel refuses
+    assert [name for name, _text, outcome in host.attempts if outcome is not None and name != failing] == []
+
+
+# KSM: an advisor mode change resets pages_to_scan, which ksmd owns while the advisor runs
+
+
+def advisor_host(tmp_path: t.Any, monkeypatch: t.Any, mode: str) -> FakeHost:
+    """A KSM 6.8 host in advisor ``mode``: pages_to_scan 300 in mode none, ksmd's 500 in scan-time."""
+    texts = {
+        'advisor_mode': '[none] scan-time\n' if mode == 'none' else 'none [scan-time]\n',
+        'pages_to_scan': '300\n' if mode == 'none' else '500\n',
+    }
+    return host_for(tmp_path, monkeypatch, 'ksm', values=texts)
+
+
+def test_rollback_of_an_advisor_start_brings_back_pages_to_scan(tmp_path, monkeypatch):
+    host = advisor_host(tmp_path, monkeypatch, 'none')
+    before = host.texts()
+    plan, transaction = prepare(host, {'advisor_mode': 'scan-time', 'advisor_max_cpu': 50})
+    host.fail('advisor_max_cpu', errno.EIO)
+    with pytest.raises(ApplyError) as caught:
+        transaction.apply(plan)
+    # the kernel set pages_to_scan to advisor_min_pages_to_scan; the rollback writes 300 after mode none
+    assert host.texts() == before
+    assert caught.value.restored == ['advisor_mode=none', 'pages_to_scan=300']
+    assert caught.value.not_restored == []
+
+
+def test_rollback_of_an_advisor_stop_leaves_pages_to_scan_to_ksmd(tmp_path, monkeypatch):
+    host = advisor_host(tmp_path, monkeypatch, 'scan-time')
+    before = host.texts()
+    plan, transaction = prepare(host, {'advisor_mode': 'none', 'pages_to_scan': 200, 'sleep_millisecs': 50})
+    host.fail('sleep_millisecs', errno.EIO)
+    with pytest.raises(ApplyError) as caught:
+        transaction.apply(plan)
+    # advisor back on: pages_to_scan is ksmd's again (a write of it would be EINVAL), so none is tried
+    assert host.texts() == before
+    assert caught.value.restored == ['advisor_mode=scan-time']
+    assert caught.value.not_restored == []
+    assert [name for name, _text, _outcome in host.attempts].count('pages_to_scan') == 1
+
+
+KSM_SETTINGS = {
+    'advisor_mode': st.sampled_from(['none', 'scan-time']),
+    'pages_to_scan': st.integers(0, 5000),
+    'advisor_max_cpu': st.integers(1, 100),
+    'advisor_min_pages_to_scan': st.integers(1, 1000),
+    'sleep_millisecs': st.integers(0, 1000),
+    'max_page_sharing': st.integers(2, 1024),
+    'run': st.integers(0, 1),
+}
+KSM_FAULTS = st.sampled_from([errno.EINVAL, errno.EIO, errno.ENOMEM, 'short', 'read back'])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    start=st.sampled_from(['none', 'scan-time']),
+    desired=st.fixed_dictionaries({}, optional=KSM_SETTINGS),
+    fault=st.one_of(st.none(), st.tuples(st.integers(0, 10), KSM_FAULTS)),
+)
+# the advisor's start reset pages_to_scan, and a later write failed
+@example(start='none', desired={'advisor_mode': 'scan-time', 'sleep_millisecs': 50}, fault=(1, errno.EIO))
+def test_any_ksm_policy_ends_as_planned_or_as_before_but_for_what_it_reports(start, desired, fault):
+    with tempfile.TemporaryDirectory() as root, pytest.MonkeyPatch.context() as monkeypatch:
+        host = advisor_host(root, monkeypatch, start)
+        host.set('pages_shared', '0\n')
+        other_mode = {'none': 'none [scan-time]\n', 'scan-time': '[none] scan-time\n'}
+        # with the advisor back, pages_to_scan is ksmd's (the kernel set it from the advisor's
+        # minimum, and ksmd moves it from there): not drift, and never written
+        check_policy_with_fault(
+            host,
+            desired,
+            fault,
+            lambda step: other_mode[step.value] if step.name == 'advisor_mode' else '1234567\n',
+            managed=['pages_to_scan'] if start == 'scan-time' else [],
+        )

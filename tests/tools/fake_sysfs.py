@@ -289,7 +289,7 @@ class FakeHost:
             self.set('pages_sharing', '0\n')
 
     def _ksm_pages_to_scan(self, name: str, value: str) -> None:
-        if '[none]' not in self.read('advisor_mode').split():
+        if os.path.exists(self.path('advisor_mode')) and '[none]' not in self.read('advisor_mode').split():
             raise OSError(errno.EINVAL, os.strerror(errno.EINVAL))  # ksmd's while the advisor runs
         self._plain(name, value)
 

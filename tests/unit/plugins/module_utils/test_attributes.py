@@ -174,6 +174,15 @@ def test_side_effects_of_the_contract_reset_writable_attributes_to_valid_values(
     assert [attr.name for attr in KSM.attrs.values() if attr.resets] == ['advisor_mode']
 
 
+def test_descriptions_name_what_a_write_resets():
+    # the description is what the knob reference and the module docs show
+    for backend in BACKENDS.values():
+        for attr in backend.attrs.values():
+            for value in getattr(attr.kind, 'choices', None) or [attr.default]:
+                for name in attr.reset_values(value, {}):
+                    assert name in attr.description, (attr.name, name)
+
+
 def test_every_hazard_is_documented():
     for backend in BACKENDS.values():
         for attr in backend.attrs.values():

@@ -89,8 +89,8 @@ class Attr:
         self.hazards = tuple(hazards)
         self.since = since
         # the side effect of a write: (value written, what is known of the other attributes) -> the
-        # values the kernel gives other attributes; the planner predicts, the transaction touches,
-        # the changes name their cause and the docs describe from it
+        # values the kernel gives other attributes; the planner predicts from it, the transaction
+        # touches for a rollback, the changes name their cause (the description must name them too)
         self.resets = resets
 
     def reset_values(self, value: t.Any, known: t.Dict[str, t.Any]) -> t.Dict[str, t.Any]:

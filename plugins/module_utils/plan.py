@@ -124,6 +124,11 @@ def _coerce(
     return coerced
 
 
+def advisor_manages(values: t.Dict[str, t.Any]) -> bool:
+    """Whether ksmd's advisor owns the advisor-managed attributes (pages_to_scan) in ``values``."""
+    return values.get('advisor_mode', 'none') != 'none'
+
+
 def resets(backend: Backend, name: str, value: t.Any) -> t.Tuple[str, ...]:
     """The attributes a write of ``value`` to ``name`` resets besides itself (docs: side effects)."""
     return tuple(backend.attrs[name].reset_values(value, {}))
@@ -169,7 +174,7 @@ def _hazards(backend: Backend, state: HostState, plan: Plan, allow_eval_interval
                     'nothing until the host is rebooted',
                 )
             )
-        if HAZARD_ADVISOR_MANAGED in hazards and final.get('advisor_mode', 'none') != 'none':
+        if HAZARD_ADVISOR_MANAGED in hazards and advisor_manages(final):
             plan.problems.append(
                 Problem(
                     name,
@@ -229,7 +234,7 @@ def drift(
     (not as a governor write would reset it), and without what ksmd manages itself
     (pages_to_scan while the advisor runs).
     """
-    if state.tunables.get('advisor_mode', 'none') != 'none':
+    if advisor_manages(state.tunables):
         settings = {
             name: value
             for name, value in settings.items()

@@ -18,7 +18,7 @@ from .attributes import (
 )
 from .errors import UksmError
 from .hostinfo import process_names
-from .plan import Plan, Step, resets
+from .plan import Plan, Step, advisor_manages, resets
 from .sysfs import Detection, read_text
 from .value_kinds import KernelFormatError
 
@@ -202,10 +202,7 @@ class Transaction:
         not_restored = []
         for name in self.backend.write_order(self.touched):
             value = self.touched[name]
-            if (
-                HAZARD_ADVISOR_MANAGED in self.backend.attrs[name].hazards
-                and self.before.get('advisor_mode', 'none') != 'none'
-            ):
+            if HAZARD_ADVISOR_MANAGED in self.backend.attrs[name].hazards and advisor_manages(self.before):
                 continue  # ksmd's again once the advisor mode is back: refused by the kernel, and not drift
             if HAZARD_CORRUPTS_MEMORY in self.backend.attrs[name].hazards and not self.allow_eval_intervals:
                 try:

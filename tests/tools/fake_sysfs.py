@@ -4,7 +4,7 @@
 """A sysroot of regular files for unit tests, and the few kernel behaviours a regular file cannot show.
 
 ``FakeHost(tmp_path, 'uksm')`` lays out ``sys/kernel/mm/<backend>/*`` as the kernel prints them at
-boot (../shared/spec/kernel-abi.md) and ``proc/<pid>/comm`` for its kernel thread. Reading needs
+boot (docs/kernel-interfaces.md) and ``proc/<pid>/comm`` for its kernel thread. Reading needs
 nothing more: the code under test reads those files as they are.
 
 A sysfs store is not a file write, so ``install(monkeypatch)`` replaces ``os.write`` inside

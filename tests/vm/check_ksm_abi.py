@@ -1,4 +1,4 @@
-"""Check the spec's KSM table (../shared/spec/kernel-abi.md, section 3) against a real kernel.
+"""Check the spec's KSM table (docs/kernel-interfaces.md, section 3) against a real kernel.
 
 Run as root inside a test guest, never on a machine that matters: it writes /sys/kernel/mm/ksm
 and puts every value back at the end. With --shared, pages must be shared already (the EBUSY rows).

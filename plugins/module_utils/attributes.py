@@ -12,6 +12,7 @@ How each value is parsed, checked and formatted is in value_kinds.py.
 
 from __future__ import annotations
 
+from .sleep_raise import SleepRaise
 from .value_kinds import (
     INT_MAX,
     UINT_MAX,
@@ -66,7 +67,18 @@ HAZARDS = {
 class Attr:
     """One sysfs attribute of a backend."""
 
-    __slots__ = ('name', 'kind', 'writable', 'default', 'stage', 'description', 'hazards', 'since', 'resets')
+    __slots__ = (
+        'name',
+        'kind',
+        'writable',
+        'default',
+        'stage',
+        'description',
+        'hazards',
+        'since',
+        'resets',
+        'raised_by_kernel',
+    )
 
     def __init__(
         self,
@@ -79,6 +91,7 @@ class Attr:
         hazards: t.Sequence[str] = (),
         since: t.Optional[str] = None,
         resets: t.Optional[Resets] = None,
+        raised_by_kernel: t.Optional[SleepRaise] = None,
     ) -> None:
         self.name = name
         self.kind = kind
@@ -92,6 +105,9 @@ class Attr:
         # values the kernel gives other attributes; the planner predicts from it, the transaction
         # touches for a rollback, the changes name their cause (the description must name them too)
         self.resets = resets
+        # what the kernel makes of a written value by itself, later (uksmd's raise of a short sleep):
+        # a live value it explains is neither drift nor a failed read-back, and is not written again
+        self.raised_by_kernel = raised_by_kernel
 
     def reset_values(self, value: t.Any, known: t.Dict[str, t.Any]) -> t.Dict[str, t.Any]:
         """The attributes a write of ``value`` resets besides this one, with the values they get."""
@@ -219,9 +235,11 @@ UKSM = Backend(
         Attr(
             'sleep_millisecs',
             Unsigned(0, 1000, jiffies=True),
-            'Milliseconds uksmd sleeps between batches.',
+            'Milliseconds uksmd sleeps between batches; uksmd lengthens a sleep in which rung 0 of cpu_ratios '
+            'cannot scan one page, and puts the written value back every 8 evaluation rounds (not drift).',
             default=100,
             stage=_THRESHOLDS,
+            raised_by_kernel=SleepRaise(),
         ),
         Attr(
             'run',

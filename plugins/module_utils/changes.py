@@ -38,9 +38,15 @@ def _names(names: t.Sequence[str]) -> str:
     return names[0] if len(names) == 1 else '%s and %s' % (', '.join(names[:-1]), names[-1])
 
 
-def summary(requested: t.Sequence[str], changes: t.Sequence[t.Dict[str, t.Any]]) -> str:
+def summary(
+    requested: t.Sequence[str],
+    changes: t.Sequence[t.Dict[str, t.Any]],
+    raised: t.Optional[t.Dict[str, t.Dict[str, t.Any]]] = None,
+) -> str:
     """``3 requested, 5 changed: cpu_governor reset max_cpu_percentage, cpu_ratios and eval_intervals;
-    run already set``: the requested attributes that changed, those a write reset, those left."""
+    run already set``: the requested attributes that changed, those a write reset, those the kernel
+    holds raised by itself (``plan.raised_values``), those left."""
+    raised = raised or {}
     written = {change['name'] for change in changes if change['cause'] == REQUESTED}
     by_cause: t.Dict[str, t.List[str]] = {}
     for change in changes:
@@ -52,7 +58,9 @@ def summary(requested: t.Sequence[str], changes: t.Sequence[t.Dict[str, t.Any]])
             parts.append('%s reset %s' % (why[len(RESET_BY) :], _names(names)))
         else:
             parts.append('%s %s' % (_names(names), why))
-    unchanged = [name for name in requested if name not in written]
+    for name, found in raised.items():
+        parts.append('%s reads %s for %s (raised by the kernel)' % (name, found['live'], found['desired']))
+    unchanged = [name for name in requested if name not in written and name not in raised]
     if unchanged:
         parts.append('all already set' if len(unchanged) == len(requested) else _names(unchanged) + ' already set')
     text = '%d requested, %d changed' % (len(requested), len(changes))

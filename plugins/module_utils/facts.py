@@ -16,6 +16,7 @@ from .paths import LOCK_FILE, POLICY_FILE
 from .pressure import TierError, measure
 from .sysfs import Detection, detect, read_attributes
 from .tiers import check_levels, from_sections, read_state
+from .written_values import WrittenValues
 
 TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotations are strings
 if TYPE_CHECKING:
@@ -61,10 +62,15 @@ def writable(detection: Detection) -> bool:
 
 
 def policy(
-    sysroot: str, detection: Detection, tunables: t.Dict[str, t.Any], choices: t.Dict[str, t.List[str]]
+    sysroot: str,
+    detection: Detection,
+    tunables: t.Dict[str, t.Any],
+    choices: t.Dict[str, t.List[str]],
+    stats: t.Optional[t.Dict[str, t.Any]] = None,
 ) -> t.Dict[str, t.Any]:
-    """The persisted policy, the pressure tier in force, and which attributes of the settings in
-    force (the base, or the base with that tier on top) the kernel does not hold now (drift)."""
+    """The persisted policy, the pressure tier in force, which attributes of the settings in force
+    (the base, or the base with that tier on top) the kernel does not hold now (drift), and which it
+    holds raised by itself (not drift)."""
     available, stall = measure(sysroot)
     fact = {
         'file': '/' + POLICY_FILE,
@@ -76,6 +82,7 @@ def policy(
         'available_percent': None if available is None else round(available, 1),
         'memory_stall': stall,
         'drift': [],
+        'raised_by_kernel': {},
         'error': None,
         'unit': persist.unit_state(sysroot),
     }
@@ -112,7 +119,12 @@ def policy(
                         tier=recorded, tier_settings=persist.typed(backend.name, tiers.tiers[recorded].settings)
                     )
                     section = tiers.level(section, recorded)
-        fact['drift'], planned = drift(backend, detection.kernel_attrs, HostState(tunables, choices), section)
+        fact['drift'], planned, fact['raised_by_kernel'] = drift(
+            backend,
+            detection.kernel_attrs,
+            HostState(tunables, choices, stats, written=WrittenValues(sysroot, backend.name)),
+            section,
+        )
         problems += planned
         if problems:
             fact['error'] = 'the persisted %s policy does not apply here: %s' % (backend.name, ' | '.join(problems))
@@ -180,7 +192,7 @@ def gather(sysroot: str, backend_choice: str = 'auto') -> t.Dict[str, t.Any]:
             'unknown_attributes': detection.unknown,
             'errors': errors,
             'defaults': {name: backend.attrs[name].default for name in backend.write_order(tunables)},
-            'policy': policy(sysroot, detection, tunables, choices),
+            'policy': policy(sysroot, detection, tunables, choices, stats),
         }
     )
     return fact

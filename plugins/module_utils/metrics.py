@@ -129,9 +129,17 @@ def _policy(fact: t.Dict[str, t.Any]) -> t.List[Family]:
         '1 when the kernel does not hold this attribute of the persisted policy in force now (the base, or the base '
         'with the pressure tier in force on top), else 0.',
     )
+    raised = policy.get('raised_by_kernel') or {}
+    per_raise = Family(
+        'policy_raised_by_kernel',
+        'gauge',
+        '1 when the kernel holds this attribute of the policy in force at a value it raised itself (uksmd lengthens a '
+        'short sleep_millisecs; not drift), else 0.',
+    )
     for name in section:
         per_attribute.add(name in drifted, label + [('name', name)])
-    families.append(per_attribute)
+        per_raise.add(name in raised, label + [('name', name)])
+    families += [per_attribute, per_raise]
     families.append(
         Family('policy_drifted_attributes', 'gauge', 'Persisted policy attributes the kernel does not hold now.').add(
             len(drifted), label

@@ -20,6 +20,9 @@ LOCK_NAME = 'lock'
 LOCK_FILE = LOCK_DIR + '/' + LOCK_NAME
 # The pressure tier in force, written by the tuner beside the lock: gone at reboot, like the tier.
 TIER_FILE = LOCK_DIR + '/tier'
+# What the collection last wrote since boot to an attribute the kernel raises by itself (UKSM's sleep):
+# the kernel keeps that value aside but shows only the raised one; gone at reboot, like the kernel's.
+WRITTEN_FILE = LOCK_DIR + '/written'
 
 # Where units are installed and enabled (``systemctl enable`` links them into <target>.wants there).
 SYSTEM_UNITS = 'etc/systemd/system'

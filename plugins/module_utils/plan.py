@@ -25,11 +25,67 @@ TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotati
 if TYPE_CHECKING:
     import typing as t
 
+    from .written_values import WrittenValues
+
 
 def planning_stats(backend: Backend) -> t.Tuple[str, ...]:
-    """The statistics the hazard checks need besides the tunables (each read costs a writer time)."""
-    ebusy = any(HAZARD_EBUSY_WHILE_SHARED in attr.hazards for attr in backend.attrs.values())
-    return ('pages_shared',) if ebusy else ()
+    """The statistics the hazard checks need besides the tunables (each read costs a writer time),
+    and the per-page cost a raised sleep is reported with."""
+    needed = []
+    if any(HAZARD_EBUSY_WHILE_SHARED in attr.hazards for attr in backend.attrs.values()):
+        needed.append('pages_shared')
+    for name in sorted(raise_needs(backend, backend.attrs)):
+        if not backend.attrs[name].writable:
+            needed.append(name)
+    return tuple(needed)
+
+
+def raised_by_kernel(
+    backend: Backend,
+    name: str,
+    desired: t.Any,
+    live: t.Any,
+    known: t.Dict[str, t.Any],
+    stats: t.Optional[t.Dict[str, t.Any]] = None,
+    written: t.Optional[WrittenValues] = None,
+    saved: t.Any = None,
+) -> t.Optional[t.Dict[str, t.Any]]:
+    """How the kernel made ``live`` of the (normalised) ``desired`` value by itself, or None.
+
+    The one rule for every comparison with the kernel (planner, read-back, drift, launchers): a value
+    the kernel raised is held, not drift, and not written again. ``known`` and ``stats``: the other
+    attributes as the kernel has them (the rule reads the ones its ``needs`` names); ``saved``: what
+    this run wrote, else ``written``: what the collection last wrote since boot.
+    """
+    rule = backend.attrs[name].raised_by_kernel
+    if rule is None or live is None:
+        return None
+    if saved is None and written is not None:
+        saved = written.get(name)
+    return rule.explain(desired, live, known, stats or {}, saved)
+
+
+def raise_needs(backend: Backend, names: t.Iterable[str]) -> t.Set[str]:
+    """The other tunables the raise rules of ``names`` read (a reader of only ``names`` reads them too)."""
+    needed: t.Set[str] = set()
+    for name in names:
+        rule = backend.attrs[name].raised_by_kernel if name in backend.attrs else None
+        if rule is not None:
+            needed.update(rule.needs)
+    return needed
+
+
+def raised_values(
+    backend: Backend, desired: t.Dict[str, t.Any], live: t.Dict[str, t.Any], state: HostState
+) -> t.Dict[str, t.Dict[str, t.Any]]:
+    """Every attribute of ``desired`` (normalised) whose ``live`` value the kernel raised from it."""
+    raised = {}
+    for name, value in desired.items():
+        if name in backend.attrs and not backend.attrs[name].kind.equivalent(value, live.get(name)):
+            found = raised_by_kernel(backend, name, value, live.get(name), live, state.stats, state.written)
+            if found is not None:
+                raised[name] = found
+    return raised
 
 
 class Problem:
@@ -74,11 +130,14 @@ class HostState:
         choices: t.Optional[t.Dict[str, t.List[str]]] = None,
         stats: t.Optional[t.Dict[str, t.Any]] = None,
         daemon_running: bool = True,
+        written: t.Optional[WrittenValues] = None,
     ) -> None:
         self.tunables = tunables
         self.choices = choices or {}
         self.stats = stats or {}
         self.daemon_running = daemon_running
+        # what the collection last wrote since boot, to the attributes the kernel raises by itself
+        self.written = written
 
 
 def _check_name(backend: Backend, kernel_attrs: t.Sequence[str], name: str, value: t.Any) -> t.Optional[Problem]:
@@ -211,9 +270,11 @@ def make_plan(
         kind = backend.attrs[name].kind
         value = coerced[name]
         current = predicted.get(name)
-        if kind.equivalent(value, current):
-            continue  # never rewrite a governor (or anything) with its current value
         after = kind.normalise(value)
+        if kind.equivalent(value, current) or raised_by_kernel(
+            backend, name, after, current, predicted, state.stats, state.written
+        ):
+            continue  # never rewrite a governor (or anything) with its current value, nor undo uksmd's raise
         plan.steps.append(Step(name, current, value, kind.format(value)))
         predicted[name] = after
         _side_effects(backend, name, value, predicted)
@@ -226,13 +287,14 @@ def make_plan(
 
 def drift(
     backend: Backend, kernel_attrs: t.Sequence[str], state: HostState, settings: t.Dict[str, t.Any]
-) -> t.Tuple[t.List[str], t.List[str]]:
-    """Attributes of a policy the kernel does not hold now, and the policy's problems.
+) -> t.Tuple[t.List[str], t.List[str], t.Dict[str, t.Dict[str, t.Any]]]:
+    """Attributes of a policy the kernel does not hold now, the policy's problems, and the attributes
+    the kernel holds raised by itself (``raised_values``).
 
     The one definition of drift used by facts, the rollout, the report and the metrics: compared
     through the knob model (a clamped or rounded value is not drift), against the kernel as it is
-    (not as a governor write would reset it), and without what ksmd manages itself
-    (pages_to_scan while the advisor runs).
+    (not as a governor write would reset it), and without what the kernel changes itself
+    (pages_to_scan while ksmd's advisor runs, a sleep uksmd raised).
     """
     if advisor_manages(state.tunables):
         settings = {
@@ -242,9 +304,10 @@ def drift(
         }
     # hazards are the writer's business: drift is only "differs from the policy"
     plan = make_plan(backend, kernel_attrs, state, settings, allow_eval_intervals=True, allow_unmerge=True)
+    raised = raised_values(backend, plan.desired, state.tunables, state)
     names = [
         name
         for name in backend.write_order(plan.desired)
-        if not backend.attrs[name].kind.equivalent(plan.desired[name], state.tunables.get(name))
+        if name not in raised and not backend.attrs[name].kind.equivalent(plan.desired[name], state.tunables.get(name))
     ]
-    return names, [str(problem) for problem in plan.problems]
+    return names, [str(problem) for problem in plan.problems], raised

@@ -18,13 +18,15 @@ from .attributes import (
 )
 from .errors import UksmError
 from .hostinfo import process_names
-from .plan import Plan, Step, advisor_manages, resets
+from .plan import Plan, Step, advisor_manages, raised_by_kernel, resets
 from .sysfs import Detection, read_text
 from .value_kinds import KernelFormatError
 
 TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotations are strings
 if TYPE_CHECKING:
     import typing as t
+
+    from .written_values import WrittenValues
 
 
 class ApplyError(UksmError):
@@ -85,6 +87,7 @@ class Transaction:
         before: t.Dict[str, t.Any],
         allow_unmerge: bool = False,
         allow_eval_intervals: bool = False,
+        written: t.Optional[WrittenValues] = None,
     ) -> None:
         self.backend = backend
         self.detection = detection
@@ -94,6 +97,29 @@ class Transaction:
         self.allow_eval_intervals = allow_eval_intervals
         # attribute -> value before this run, for everything a write may have changed
         self.touched: t.Dict[str, t.Any] = {}
+        # the tunables as the plan leaves them: what a value the kernel raises is judged against
+        self.expected: t.Dict[str, t.Any] = dict(before)
+        # the record of what the collection wrote to attributes the kernel raises, and this run's writes
+        self.written = written
+        self.saved: t.Dict[str, t.Any] = {}
+
+    def _holds(self, name: str, desired: t.Any, actual: t.Any, known: t.Dict[str, t.Any]) -> bool:
+        """Whether ``actual`` is what the kernel makes of ``desired``: the value, or one it raised itself."""
+        kind = self.backend.attrs[name].kind
+        if kind.equivalent(desired, actual):
+            return True
+        found = raised_by_kernel(
+            self.backend, name, kind.normalise(desired), actual, known, None, self.written, self.saved.get(name)
+        )
+        return found is not None
+
+    def _wrote(self, name: str, value: t.Any) -> None:
+        """Remember a write to an attribute the kernel raises by itself: the kernel keeps it aside."""
+        if self.backend.attrs[name].raised_by_kernel is None:
+            return
+        self.saved[name] = value
+        if self.written is not None:
+            self.written.record(name, value)
 
     def _write(self, name: str, text: str) -> None:
         attr = self.backend.attrs[name]
@@ -125,12 +151,14 @@ class Transaction:
             self._touch('run')
             self._write('run', '2\n')
             self._write(step.name, step.text)
+        self._wrote(step.name, self.backend.attrs[step.name].kind.normalise(step.value))
         actual = read_value(self.backend, self.detection, step.name)
-        if not self.backend.attrs[step.name].kind.equivalent(step.value, actual):
+        if not self._holds(step.name, step.value, actual, self.expected):
             raise OSError(errno.EIO, 'read back %r after writing %r' % (actual, step.text.strip()))
 
     def apply(self, plan: Plan) -> t.Dict[str, t.Any]:
         """Write every step; return the tunables as read back at the end (see ``_verify``)."""
+        self.expected = dict(plan.final)
         for step in plan.steps:
             try:
                 self._apply_step(step)
@@ -172,7 +200,7 @@ class Transaction:
                     restored,
                     not_restored,
                 ) from None
-            if name in plan.desired and not self.backend.attrs[name].kind.equivalent(plan.desired[name], actual):
+            if name in plan.desired and not self._holds(name, plan.desired[name], actual, after):
                 restored, not_restored = self.rollback()
                 message = '%s reads %r after the run instead of %r (a side effect the model did not predict)%s' % (
                     name,
@@ -191,8 +219,10 @@ class Transaction:
             return False
         text = self.backend.attrs[name].kind.format(value)
         self._write(name, text)
+        self._wrote(name, value)
         actual = read_value(self.backend, self.detection, name)
-        if actual != value:
+        raised = raised_by_kernel(self.backend, name, value, actual, self.before, None, self.written, value)
+        if actual != value and raised is None:
             raise OSError(errno.EIO, 'read back %r after writing %r' % (actual, text.strip()))
         return True
 

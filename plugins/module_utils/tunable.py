@@ -11,13 +11,14 @@ from .changes import cause, summary
 from .hostinfo import process_names
 from .lock import HostLock
 from .paths import POLICY_FILE
-from .plan import HostState, Plan, make_plan, planning_stats
+from .plan import HostState, Plan, make_plan, planning_stats, raised_values
 from .presets import preset_settings
 from .pressure import TierError, check_thresholds, choose_tier, measure
 from .safefiles import remove_file
 from .sysfs import detect, read_attributes
 from .tiers import Tier, TierPolicy, check_hysteresis, check_levels, read_state, replaced, write_state
 from .transaction import Transaction
+from .written_values import WrittenValues
 
 TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotations are strings
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ def _host_state(detection: Detection, sysroot: str) -> HostState:
     if errors:
         raise TunableError('cannot read the current values: %s' % '; '.join(errors))
     running = backend.thread in process_names(sysroot, [backend.thread])
-    return HostState(tunables, choices, stats, running)
+    return HostState(tunables, choices, stats, running, WrittenValues(sysroot, backend.name))
 
 
 def _missing(sysroot: str, backend_choice: str, detection: Detection) -> str:
@@ -223,6 +224,7 @@ def run(
                 current.tunables,
                 allow_unmerge=allow_unmerge,
                 allow_eval_intervals=allow_eval_intervals,
+                written=current.written,
             ).apply(plan)
         else:
             after = plan.final
@@ -237,7 +239,9 @@ def run(
             for name in backend.write_order(n for n in after if current.tunables.get(n) != after.get(n))
         ]
         result['changed'] = bool(plan.steps)
-        result['msg'] = summary(list(plan.desired), result['changes'])
+        # what the kernel holds raised by itself (uksmd's sleep): held, not written, and said why
+        result['raised_by_kernel'] = raised = raised_values(backend, plan.desired, after, current)
+        result['msg'] = summary(list(plan.desired), result['changes'], raised)
         diffs = [
             {
                 'before': {change['name']: change['before'] for change in result['changes']},
@@ -245,6 +249,9 @@ def run(
                 'before_header': '/' + backend.directory,
                 'after_header': '/' + backend.directory,
             }
+        ]
+        diffs += [
+            {'prepared': '%s: %s (%s)\n' % (name, found['live'], found['reason'])} for name, found in raised.items()
         ]
         if persist_policy:
             # record what was asked for (normalised), so check mode and a real run persist the same bytes

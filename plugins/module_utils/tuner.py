@@ -57,18 +57,22 @@ def _reason(
     return text
 
 
-def _holds(detection: Detection, settings: t.Dict[str, t.Any]) -> bool:
+def _holds(sysroot: str, detection: Detection, settings: t.Dict[str, t.Any]) -> bool:
     """Whether the kernel holds ``settings`` now (the idle path: reads only these attributes)."""
     # the planner is imported only here: measuring costs less than loading it
-    from .plan import HostState, drift  # pylint: disable=import-outside-toplevel
+    from .plan import HostState, drift, raise_needs  # pylint: disable=import-outside-toplevel
+    from .written_values import WrittenValues  # pylint: disable=import-outside-toplevel
 
     backend = detection.backend
     if backend is None:
         return False
-    tunables, choices, _stats, errors = read_attributes(detection, settings)
+    # and what tells a raise by the kernel from drift (rung 0 of cpu_ratios for UKSM's sleep)
+    names = set(settings) | raise_needs(backend, settings)
+    tunables, choices, stats, errors = read_attributes(detection, names)
     if errors:
         return False  # the write path reads again and reports what cannot be read
-    drifted, problems = drift(backend, detection.kernel_attrs, HostState(tunables, choices), settings)
+    state = HostState(tunables, choices, stats, written=WrittenValues(sysroot, backend.name))
+    drifted, problems, _raised = drift(backend, detection.kernel_attrs, state, settings)
     return not drifted and not problems
 
 
@@ -131,7 +135,7 @@ def _tune_locked(
         return 1
     new = choose_tier(available, policy.thresholds, old, policy.hysteresis) if policy.tiers else None
     settings = policy.level(base, new)
-    if new == recorded and _holds(detection, settings):
+    if new == recorded and _holds(sysroot, detection, settings):
         return 0
     # the write path: imported only when there is something to write
     from .tunable import run  # pylint: disable=import-outside-toplevel

@@ -281,10 +281,28 @@ ansible_facts:
                 - Attributes of the settings in force (the persisted base, or the base with the pressure tier in
                   force on top, so a tuned host is not drifted) whose live value differs, compared through the
                   knob model (a clamped or rounded value is not drift, nor C(pages_to_scan) while the KSM advisor
-                  manages it). The same definition is used by the rollout, the report and the metrics.
+                  manages it, nor a C(sleep_millisecs) uksmd raised, see RV(ansible_facts.uksm.policy.raised_by_kernel)).
+                  The same definition is used by the rollout, the report and the metrics.
               type: list
               elements: str
               sample: [cpu_governor, run]
+            raised_by_kernel:
+              description:
+                - Attributes of the settings in force that the kernel holds at another value it set itself, which is
+                  not drift, keyed by attribute name; each value has C(desired) (the value in force), C(live) (what
+                  the kernel reads) and C(reason) (one sentence, with the figures it was decided from).
+                - On UKSM, uksmd lengthens a C(sleep_millisecs) in which rung 0 of C(cpu_ratios) cannot scan one
+                  page, up to a bound, and puts the written value back every 8 evaluation rounds (the knob reference
+                  says when and how far). Empty when there is none.
+              type: dict
+              sample:
+                sleep_millisecs:
+                  desired: 12
+                  live: 52
+                  reason: >-
+                    raised by uksmd: at 12 ms, rung 0 (cpu_ratios 20: 20/10000 of a CPU) has 24040 ns per sleep, less
+                    than scanning one page can take (up to 100000 ns; ema_per_page_time reads 8000 now), so uksmd sleeps
+                    longer (at most 56 ms) and puts 12 back every 8 evaluation rounds
             error:
               description: Why the policy file cannot be read or does not apply to this kernel, else null.
               type: str

@@ -66,8 +66,9 @@ options:
     default: true
   purge:
     description:
-      - With O(state=absent), also delete the persisted policy (and its directory when empty) and the lock file
-        C(/run/litevirt-uksm/lock) (and its directory), under that lock. It waits up to 30 seconds for a running
+      - With O(state=absent), also delete the persisted policy (and its directory when empty), the record of what
+        was written C(/run/litevirt-uksm/written) and the lock file C(/run/litevirt-uksm/lock) (and its directory),
+        under that lock. It waits up to 30 seconds for a running
         M(litevirt.uksm.uksm_tunable) or boot applier to finish.
     type: bool
     default: false
@@ -324,6 +325,7 @@ def absent(module: AnsibleModule, sysroot: str, systemctl: Systemctl) -> dict:
             with HostLock(sysroot, PURGE_LOCK_TIMEOUT):
                 remove_policy(sysroot)
                 # runtime state that every uksm_tunable run recreates: removed, but not a change
+                remove_file(sysroot, paths.WRITTEN_FILE)
                 remove_file(sysroot, paths.LOCK_FILE, remove_empty_directory=True)
     if removed and systemctl.live and not module.check_mode:
         systemctl.run('daemon-reload')

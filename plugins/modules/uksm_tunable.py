@@ -241,10 +241,30 @@ changes:
   sample:
     - {name: cpu_governor, before: full, after: medium, cause: requested}
     - {name: max_cpu_percentage, before: 95, after: 50, cause: reset by cpu_governor}
+raised_by_kernel:
+  description:
+    - Requested attributes the kernel holds at another value it set itself, keyed by attribute name; each value
+      has C(desired) (the requested value, normalised), C(live) (what the kernel reads) and C(reason) (one sentence,
+      with the figures it was decided from). They are not written (the task stays unchanged for them), and a
+      read-back of such a value does not fail the run. Empty when there is none, and with O(state=absent).
+    - On UKSM, uksmd lengthens a C(sleep_millisecs) in which rung 0 of C(cpu_ratios) cannot scan one page, up to a
+      bound, and puts the written value back every 8 evaluation rounds (the knob reference says when and how far).
+    - In diff mode each one is also shown, with its reason, beside the diff of a task that changed something.
+  returned: success, when O(state=present)
+  type: dict
+  sample:
+    sleep_millisecs:
+      desired: 12
+      live: 52
+      reason: >-
+        raised by uksmd: at 12 ms, rung 0 (cpu_ratios 20: 20/10000 of a CPU) has 24040 ns per sleep, less than
+        scanning one page can take (up to 100000 ns; ema_per_page_time reads 90000 now), so uksmd sleeps longer
+        (at most 56 ms) and puts 12 back every 8 evaluation rounds
 msg:
   description: >-
-    One line that adds the run up: how many attributes were requested and changed, what a write reset and
-    what was already set; with O(state=absent), what was removed from the persisted policy.
+    One line that adds the run up: how many attributes were requested and changed, what a write reset, what
+    the kernel holds raised by itself and what was already set; with O(state=absent), what was removed from
+    the persisted policy.
   returned: success
   type: str
   sample: "3 requested, 5 changed: cpu_governor reset max_cpu_percentage, cpu_ratios and eval_intervals; run already set"

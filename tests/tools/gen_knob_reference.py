@@ -20,6 +20,12 @@ from doc_blocks import Block, Bullets, Comment, Heading, Paragraph, Table, to_ma
 
 from ansible_collections.litevirt.uksm.plugins.module_utils.attributes import BACKENDS, HAZARDS
 from ansible_collections.litevirt.uksm.plugins.module_utils.presets import PRESETS
+from ansible_collections.litevirt.uksm.plugins.module_utils.sleep_raise import (
+    EMA_CEILING_NS,
+    RESTORE_ROUNDS,
+    budget_ns,
+    raise_bounds,
+)
 from ansible_collections.litevirt.uksm.plugins.module_utils.tiers import UNATTENDED_HAZARDS
 
 # The RST label of the docs-site page; plugin and role docs refer to it with R().
@@ -115,7 +121,68 @@ def document() -> List[Block]:
         Heading(2, 'Hazards'),
         Bullets(['`%s`: %s' % (hazard, text) for hazard, text in HAZARDS.items()]),
     ]
-    return blocks
+    return blocks + _raise_blocks()
+
+
+# rung 0 ratios of the table: MAX/N at a low max_cpu_percentage, the presets' two, and one above them
+RAISE_RATIOS = (
+    (1, 'a `MAX/N` rung 0 at a low `max_cpu_percentage`'),
+    (10, '`low`, `quiet`'),
+    (20, '`full`, `medium`'),
+    (40, ''),
+)
+RAISE_HZ = (1000, 250, 100)
+
+
+def _raise_blocks() -> List[Block]:
+    """What the operator sees when uksmd raises sleep_millisecs, with the bounds the model computes."""
+    table = Table(
+        [
+            'rung 0 ratio (1/10000 of a CPU)',
+            'governor presets',
+            'a sleep up to this can be raised (HZ %s)' % ' / '.join(map(str, RAISE_HZ)),
+            'highest value read (same HZ)',
+        ]
+    )
+    for ratio, governors in RAISE_RATIOS:
+        bounds = [raise_bounds(ratio, hz) for hz in RAISE_HZ]
+        table.rows.append(
+            [
+                str(ratio),
+                governors,
+                ' / '.join('%s ms' % raisable for raisable, _ in bounds),
+                ' / '.join('%d ms' % highest for _, highest in bounds),
+            ]
+        )
+    return [
+        Heading(2, 'Values the kernel changes by itself'),
+        Paragraph(
+            'UKSM `sleep_millisecs`: after every batch, uksmd lengthens a sleep in which rung 0 of `cpu_ratios` '
+            'cannot scan one page: it gives rung 0 its share of the sleep (for `full`, 20/10000 of a CPU: %d ns '
+            'of a 12 ms sleep at HZ 250) and, when one page costs more to scan (`ema_per_page_time`, up to %d ns), '
+            'sleeps long enough for one page. Every %d evaluation rounds it puts the written value back, and raises '
+            'it again at once while the condition holds. So `sleep_millisecs` can read more than the policy, up to '
+            'a bound, and only for short sleeps:' % (budget_ns(12, 20, 250), EMA_CEILING_NS, RESTORE_ROUNDS)
+        ),
+        table,
+        Paragraph(
+            'Such a value is not drift: `uksm_facts` reports it under `policy.raised_by_kernel` (with the figures), '
+            '`uksm_tunable`, the role, the boot applier and the tuner leave it (`raised_by_kernel` in their '
+            'results), and a read-back of it does not fail a run. It counts as raised when it is a whole number of '
+            'ticks above the policy, within the bound for the live rung 0, and the kernel holds the policy\'s value '
+            'aside: the collection wrote it since boot (recorded in `/run/litevirt-uksm/written`), or the live '
+            '`ema_per_page_time` shows uksmd raising it now. Anything else is drift, such as 200 over a policy of 12, '
+            'or the kernel default of 100 after a boot over a policy of 40 under `quiet` while pages cost little to scan. A value written by hand '
+            'within the bound after the collection wrote the policy is taken for a raise.'
+        ),
+        Paragraph(
+            'A raised sleep is the kernel protecting rung 0: every rung must scan at least one page per sleep. To '
+            'keep a short sleep, give rung 0 a higher ratio (`cpu_ratios`, for example `40 40 MAX/4 MAX/1`) or use '
+            'a sleep above the middle column. Under load the cost of a page grows, so the hosts that need '
+            'aggressive settings most are the ones where a short sleep gets raised. The kernel interfaces '
+            'document, section 2.5, has the arithmetic.'
+        ),
+    ]
 
 
 def render(path: str = MARKDOWN_PAGE) -> str:

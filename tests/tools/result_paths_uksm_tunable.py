@@ -80,6 +80,16 @@ def _tunable_uksm_governor(scene: Scene) -> Result:
     return result
 
 
+@path(uksm_tunable, 'UKSM, a sleep uksmd raised is held, not written, diff mode')
+def _tunable_uksm_raised(scene: Scene) -> Result:
+    # full's rung 0 (20/10000 of a CPU) has 24040 ns per 12 ms sleep; a page costs 90000 ns now
+    host = scene.fake_host('uksm', values={'sleep_millisecs': '52\n', 'ema_per_page_time': '90000\n'})
+    result = exits(TUNABLE, {'sysroot': host.root, 'settings': {'sleep_millisecs': 12, 'run': 1}}, diff=True)
+    assert not result['changed'] and host.attempts == []
+    assert result['raised_by_kernel']['sleep_millisecs']['live'] == 52
+    return result
+
+
 @path(uksm_tunable, 'UKSM, persist, check and diff mode')
 def _tunable_uksm_persist_check(scene: Scene) -> Result:
     host = scene.fake_host('uksm')

@@ -180,6 +180,7 @@ def test_persisted_policy_and_drift(make_host):
         'available_percent': 78.8,  # the simulated host's MemAvailable over MemTotal
         'memory_stall': None,
         'drift': [],
+        'raised_by_kernel': {},
         'error': None,
         'unit': {'name': 'uksm-policy.service', 'installed': False, 'enabled': False},
     }

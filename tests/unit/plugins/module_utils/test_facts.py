@@ -52,6 +52,7 @@ NO_POLICY = {
     'available_percent': None,
     'memory_stall': None,
     'drift': [],
+    'raised_by_kernel': {},
     'error': None,
     'unit': {'name': 'uksm-policy.service', 'installed': False, 'enabled': False},
 }

@@ -8,7 +8,13 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.litevirt.uksm.plugins.module_utils.attributes import KSM, UKSM
-from ansible_collections.litevirt.uksm.plugins.module_utils.plan import HostState, make_plan
+from ansible_collections.litevirt.uksm.plugins.module_utils.plan import (
+    HostState,
+    drift,
+    make_plan,
+    planning_stats,
+    raise_needs,
+)
 
 
 def uksm_state(**changes):
@@ -158,3 +164,62 @@ def test_ksm_unmerge_opt_in_allows_the_change():
     assert [step.name for step in plan.steps] == ['merge_across_nodes']
     # writing the current value never fails, so it is never a problem
     assert ksm_plan({'merge_across_nodes': True}, ksm_state(pages_shared=10)).problems == []
+
+
+class Record:
+    """What the collection wrote since boot (written_values.WrittenValues), without a file."""
+
+    def __init__(self, **values):
+        self.values = values
+
+    def get(self, name):
+        return self.values.get(name)
+
+
+def raised_state(sleep, ema=624, **written):
+    state = uksm_state(sleep_millisecs=sleep)
+    state.stats['ema_per_page_time'] = ema
+    state.written = Record(**written)
+    return state
+
+
+def test_a_sleep_uksmd_raised_from_the_policy_is_not_written_again():
+    assert uksm_plan({'sleep_millisecs': 12}, raised_state(52, sleep_millisecs=12)).steps == []
+    assert uksm_plan({'sleep_millisecs': 12}, raised_state(52, ema=90000)).steps == []
+
+
+def test_a_sleep_in_the_band_of_a_raise_without_evidence_is_written():
+    # the default 100 after a boot, under quiet (rung 0: 10, which can raise 40 up to 104)
+    state = raised_state(100)
+    state.tunables.update(cpu_governor='quiet', cpu_ratios=['10', '20', '40', '75'], max_cpu_percentage=1)
+    assert [(step.name, step.text) for step in uksm_plan({'sleep_millisecs': 40}, state).steps] == [
+        ('sleep_millisecs', '40\n')
+    ]
+
+
+def test_a_raise_is_judged_at_the_rung_0_the_plan_leaves():
+    # 104 is a raise of 40 under quiet, not under full (whose bound is 56): the governor write comes first
+    state = raised_state(104, sleep_millisecs=40)
+    state.tunables.update(cpu_governor='quiet', cpu_ratios=['10', '20', '40', '75'], max_cpu_percentage=1)
+    assert uksm_plan({'sleep_millisecs': 40}, state).steps == []
+    steps = uksm_plan({'cpu_governor': 'full', 'sleep_millisecs': 40}, state).steps
+    assert [step.name for step in steps] == ['cpu_governor', 'sleep_millisecs']
+
+
+def test_drift_names_a_raise_beside_the_drift_not_in_it():
+    state = raised_state(52, ema=8000, sleep_millisecs=12)
+    state.tunables['thrash_threshold'] = 30
+    names, problems, raised = drift(UKSM, list(UKSM.attrs), state, {'sleep_millisecs': 12, 'thrash_threshold': 50})
+    assert names == ['thrash_threshold'] and problems == []
+    assert list(raised) == ['sleep_millisecs'] and raised['sleep_millisecs']['live'] == 52
+    assert 'ema_per_page_time reads 8000 now' in raised['sleep_millisecs']['reason']
+    # 200 by hand over the same policy is drift
+    state.tunables['sleep_millisecs'] = 200
+    assert drift(UKSM, list(UKSM.attrs), state, {'sleep_millisecs': 12})[0] == ['sleep_millisecs']
+
+
+def test_the_planner_reads_the_per_page_cost_a_raise_is_judged_with():
+    assert planning_stats(UKSM) == ('ema_per_page_time',)
+    assert planning_stats(KSM) == ('pages_shared',)
+    assert raise_needs(UKSM, ['sleep_millisecs', 'run']) == {'cpu_ratios', 'max_cpu_percentage', 'ema_per_page_time'}
+    assert raise_needs(KSM, ['sleep_millisecs', 'unknown']) == set()

@@ -98,8 +98,9 @@ def _check_plan(backend: Backend, state: HostState, desired: t.Dict[str, t.Any],
         assert plan.steps == []
     assert [step.name for step in plan.steps] == backend.write_order(step.name for step in plan.steps)
     assert all(step.text.endswith('\n') for step in plan.steps)
-    names, problems = drift(backend, kernel_attrs, state, desired)
+    names, problems, raised = drift(backend, kernel_attrs, state, desired)
     assert set(names) <= set(desired) and all(isinstance(problem, str) for problem in problems)
+    assert not set(raised) & set(names) and set(raised) <= set(desired)
 
 
 @PURE

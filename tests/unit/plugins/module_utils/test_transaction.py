@@ -28,6 +28,7 @@ from ansible_collections.litevirt.uksm.plugins.module_utils.errors import failur
 from ansible_collections.litevirt.uksm.plugins.module_utils.plan import HostState, Plan, make_plan
 from ansible_collections.litevirt.uksm.plugins.module_utils.sysfs import detect, read_attributes
 from ansible_collections.litevirt.uksm.plugins.module_utils.transaction import ApplyError, Transaction, write_text
+from ansible_collections.litevirt.uksm.plugins.module_utils.written_values import WrittenValues
 
 needs_root = pytest.mark.skipif(
     os.geteuid() != 0, reason='uksmd counts only as a process owned by uid 0: a test tree made by another user has none'
@@ -739,3 +740,28 @@ def test_any_ksm_policy_ends_as_planned_or_as_before_but_for_what_it_reports(sta
             lambda step: other_mode[step.value] if step.name == 'advisor_mode' else '1234567\n',
             managed=['pages_to_scan'] if start == 'scan-time' else [],
         )
+
+
+# a sleep uksmd raised (docs/kernel-interfaces.md, section 2.5)
+
+
+def test_a_read_back_that_uksmd_raised_does_not_fail_the_write_and_the_write_is_recorded(tmp_path, monkeypatch):
+    host = host_for(tmp_path, monkeypatch)
+    host.read_back('sleep_millisecs', '52\n')  # uksmd ran a batch between the write of 12 and the read
+    detection = detect(host.root)
+    written = WrittenValues(host.root, 'uksm')
+    state = HostState(*read_attributes(detection)[:3], written=written)
+    plan = make_plan(detection.backend, detection.kernel_attrs, state, {'sleep_millisecs': 12})
+    after = Transaction(detection.backend, detection, host.root, state.tunables, written=written).apply(plan)
+    assert after['sleep_millisecs'] == 52 and host.writes == [('sleep_millisecs', '12\n')]
+    assert WrittenValues(host.root, 'uksm').get('sleep_millisecs') == 12
+
+
+def test_a_read_back_above_what_uksmd_can_raise_fails_and_restores_expected_failure(tmp_path, monkeypatch):
+    host = host_for(tmp_path, monkeypatch)
+    host.read_back('sleep_millisecs', '200\n')  # 12 under full: uksmd raises it to 56 ms at most
+    plan, transaction = prepare(host, {'sleep_millisecs': 12})
+    with pytest.raises(ApplyError) as caught:
+        transaction.apply(plan)
+    assert caught.value.failed == 'sleep_millisecs' and caught.value.errno == errno.EIO
+    assert "read back 200 after writing '12'" in str(caught.value)

@@ -22,6 +22,7 @@ from ansible_collections.litevirt.uksm.plugins.module_utils import persist, tier
 from ansible_collections.litevirt.uksm.plugins.module_utils.applier import apply_policy
 from ansible_collections.litevirt.uksm.plugins.module_utils.lock import HostLock
 from ansible_collections.litevirt.uksm.plugins.module_utils.tuner import PREFIX, main, tune
+from ansible_collections.litevirt.uksm.plugins.module_utils.written_values import WrittenValues
 
 BASE = {'run': '1', 'pages_to_scan': '100', 'sleep_millisecs': '20'}
 TIERS = {
@@ -236,3 +237,28 @@ def test_the_boot_applier_falls_back_to_the_base(tmp_path, monkeypatch, state, s
     lines: t.List[str] = []
     assert apply_policy(host.root, lines.append) == 0
     assert lines == ['ksm policy applied: 3 requested, 0 changed: all already set']
+
+
+def uksm_raised_host(tmp_path: t.Any, monkeypatch: t.Any, sleep: str) -> FakeHost:
+    """A UKSM host at the base of a policy with a 12 ms sleep, which the collection wrote; uksmd shows ``sleep``."""
+    host = FakeHost(tmp_path, 'uksm', values={'sleep_millisecs': sleep, 'ema_per_page_time': '8000\n'})
+    host.install(monkeypatch)
+    sysroot_tree.meminfo(host.root, available_percent=80.0)
+    policies = {
+        'uksm': {'cpu_governor': 'full', 'sleep_millisecs': '12'},
+        'uksm pressure': {'hysteresis': '5'},
+        'uksm tier 0': {'available_below_percent': '30', 'cpu_governor': 'medium'},
+    }
+    persist.save(host.root, persist.render(policies))
+    WrittenValues(host.root, 'uksm').record('sleep_millisecs', 12)
+    return host
+
+
+def test_a_sleep_uksmd_raised_at_an_unchanged_tier_is_neither_written_nor_logged(tmp_path, monkeypatch):
+    host = uksm_raised_host(tmp_path, monkeypatch, '52\n')
+    assert evaluate(host.root) == (0, []) and host.attempts == []
+
+
+def test_a_sleep_above_what_uksmd_can_raise_is_written_again(tmp_path, monkeypatch):
+    host = uksm_raised_host(tmp_path, monkeypatch, '200\n')
+    assert evaluate(host.root) == (0, ['uksm base held: 80.0 % available; wrote sleep_millisecs 200 -> 12'])

@@ -43,9 +43,11 @@ FREE_MAPPINGS = {
         'ansible_facts.uksm.policy.settings': 'keyed by backend, then attribute name',
         'ansible_facts.uksm.policy.pressure.tiers[].settings': 'keyed by attribute name',
         'ansible_facts.uksm.policy.tier_settings': 'keyed by attribute name',
+        'ansible_facts.uksm.policy.raised_by_kernel': 'keyed by attribute name (each value described in the description)',
     },
     'uksm_tunable': {
         'settings': 'keyed by attribute name',
+        'raised_by_kernel': 'keyed by attribute name (each value described in the description)',
         'pressure.tier_settings': 'keyed by attribute name',
     },
     'uksm_policy_unit': {},

@@ -129,6 +129,7 @@ def test_check_mode_predicts_the_change_and_writes_nothing(ksm_root):
             {'name': 'run', 'before': 0, 'after': 1, 'cause': 'requested'},
         ],
         'msg': '2 requested, 2 changed',
+        'raised_by_kernel': {},
     }
 
 
@@ -170,6 +171,7 @@ def test_a_run_writes_reads_back_and_is_then_idempotent(ksm_root):
         'settings': {'pages_to_scan': 1000, 'sleep_millisecs': 50},
         'changes': [],
         'msg': '2 requested, 0 changed: all already set',
+        'raised_by_kernel': {},
     }
 
 

@@ -2,7 +2,7 @@
 
 The package plays the kernel: it implements the sysfs ABI of
 ``/sys/kernel/mm/uksm`` and ``/sys/kernel/mm/ksm`` from the project's ABI
-contract, independently of the collection's own code.
+contract (``docs/kernel-interfaces.md``), independently of the collection's own code.
 """
 
 from __future__ import annotations

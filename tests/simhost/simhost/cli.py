@@ -49,7 +49,7 @@ def _create_options(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="KEY=JSON",
-        help="override one kernel state value (repeatable)",
+        help="override one kernel state value (repeatable), e.g. ema_per_page_time=90000 or eval_round=8",
     )
 
 

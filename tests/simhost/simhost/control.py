@@ -61,6 +61,15 @@ class Control:
         else:
             self._offline().merge_state(values)
 
+    def uksmd_rounds(self, count: int = 1) -> None:
+        """UKSM: uksmd lets ``count`` evaluation rounds pass, one batch each (section 2.5).
+
+        The batch that is due runs first in the current round; then ``eval_round`` grows by
+        one per round and a batch runs in each new round (``count=0``: only the due batch).
+        Fails ESRCH when uksmd is gone and EINVAL while ``run`` is 0 or on a KSM host.
+        """
+        self.set_state(uksmd_rounds=count)
+
     def reboot(self) -> None:
         """Back to the state ``create`` made (uksmd alive again, faults cleared)."""
         if self.mounted:

@@ -19,13 +19,16 @@ import time
 from typing import Any, Dict, List, Optional
 
 from simhost.faults import FaultQueue
-from simhost.kernel import KernelHang, SysfsKernel, make_kernel
+from simhost.kernel import KernelHang, SysfsKernel, UksmKernel, make_kernel
 from simhost.parse import kernel_error
 from simhost.procfiles import sync_proc
 from simhost.sysroot import Paths, is_mounted, load_doc, save_doc
 from simhost.variants import get_variant, thread_name
 
 CONTROL_FILES = ("state", "faults", "log", "reboot", "release")
+
+#: the key of a state patch that asks uksmd to let evaluation rounds pass (not a state key)
+ROUNDS_REQUEST = "uksmd_rounds"
 
 #: how often a held write looks at what no notification tells it: its timeout,
 #: a SIGKILL of its writer, the unmount of the host
@@ -118,6 +121,11 @@ class SimHost:
             kernel = self._kernel()
             if self.variant.unreadable:
                 raise kernel_error(errno.EACCES, attr)
+            # uksmd's batch that is due runs before the read (section 2.5): logged as kernel events.
+            events = kernel.settle(attr)
+            if events is not None:
+                self._log_events(events)
+                self._save()
             fault = self.faults.take(attr, "read")
             if fault:
                 self._save()
@@ -248,14 +256,28 @@ class SimHost:
             return result
 
     def merge_state(self, patch: Any) -> None:
+        """Merge a JSON object into the kernel state.
+
+        ``uksmd_rounds`` is no state key but a request (UKSM only): after the other keys
+        are merged, uksmd lets that many evaluation rounds pass (``UksmKernel.uksmd_rounds``).
+        """
         if not isinstance(patch, dict):
             raise kernel_error(errno.EINVAL, "state patch must be a JSON object")
         patch = dict(patch)
         if patch.pop("variant", self.variant.name) != self.variant.name:
             raise kernel_error(errno.EINVAL, "the variant is fixed at create time")
+        rounds = patch.pop(ROUNDS_REQUEST, None)
         with self.lock:
+            uksm: Optional[UksmKernel] = None
+            if rounds is not None:
+                uksm = self.kernel if isinstance(self.kernel, UksmKernel) else None
+                if uksm is None:
+                    raise kernel_error(errno.EINVAL, "%s: this host has no uksmd" % ROUNDS_REQUEST)
+                uksm.check_rounds(rounds, patch)
             if patch:
                 self._kernel().merge_state(patch)
+            if uksm is not None:
+                self._log_events(uksm.uksmd_rounds(rounds))
             self._save()
 
     def add_faults(self, spec: Any) -> None:
@@ -332,8 +354,33 @@ class SimHost:
             raise kernel_error(errno.ENOENT, "this host has no KSM")
         return self.kernel
 
+    def _log_events(self, events: List[Dict[str, Any]]) -> None:
+        """Log what the kernel's own thread changed: op ``uksmd``, ``data`` the new reading (not a write)."""
+        for event in events:
+            extra = {key: value for key, value in event.items() if key not in ("attr", "result", "hazard", "value")}
+            extra["nbytes"] = 0  # nothing was written
+            data = ("%d\n" % event["value"]).encode() if "value" in event else b""
+            self._log(
+                self.kernel.thread_name if self.kernel else "kernel",
+                event["attr"],
+                data,
+                event["result"],
+                None,
+                bool(event.get("hazard")),
+                False,
+                **extra,
+            )
+
     def _log(
-        self, op: str, attr: str, data: bytes, result: str, returned: Optional[int], hazard: bool, injected: bool
+        self,
+        op: str,
+        attr: str,
+        data: bytes,
+        result: str,
+        returned: Optional[int],
+        hazard: bool,
+        injected: bool,
+        **extra: Any,
     ) -> None:
         entry = {
             "seq": (self.log[-1]["seq"] + 1) if self.log else 1,
@@ -348,6 +395,7 @@ class SimHost:
             "hazard": hazard,
             "injected": injected,
         }
+        entry.update(extra)
         self.log.append(entry)
         if self.paths:
             with open(self.paths.log, "a", encoding="utf-8") as handle:

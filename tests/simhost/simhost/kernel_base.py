@@ -109,6 +109,13 @@ class SysfsKernel:
         store(store_text(data))
         return len(data)
 
+    def settle(self, attr: str) -> Optional[List[Dict[str, Any]]]:
+        """What the kernel's own thread does before a read of ``attr``: its events, None when it did nothing.
+
+        ``read`` never calls it: the pure models are time-free, the host (FUSE, ``Control``) calls it.
+        """
+        return None
+
     def _lookup(self, attr: str) -> Tuple[Show, Optional[Store]]:
         try:
             return self._table[attr]

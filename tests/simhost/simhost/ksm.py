@@ -1,4 +1,4 @@
-"""Model of mainline /sys/kernel/mm/ksm (mm/ksm.c), section 3 of the ABI contract."""
+"""Model of mainline /sys/kernel/mm/ksm (mm/ksm.c), section 3 of the ABI contract (docs/kernel-interfaces.md)."""
 
 from __future__ import annotations
 

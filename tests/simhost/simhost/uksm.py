@@ -1,4 +1,10 @@
-"""Model of /sys/kernel/mm/uksm (UKSM 0.1.2.x), section 2 of the ABI contract."""
+"""Model of /sys/kernel/mm/uksm (UKSM 0.1.2.x), section 2 of docs/kernel-interfaces.md.
+
+Besides the stores and shows, uksmd's part of section 2.5 (steps 2 to 4 of
+``uksm_calc_scan_pages()``, run after every batch) is played by ``uksmd_batch``.
+The model itself never runs it on its own: ``settle`` runs the batch that is
+due before a read (the host calls it), ``uksmd_rounds`` lets rounds pass.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,31 @@ TIME_RATIO_SCALE = 10000
 MAX_SCAN_SLEEP_MSECS = 1000
 SCAN_LADDER_SIZE = 4
 SUPPORTED_HZ = (100, 250, 300, 1000)
+USEC_PER_SEC = 1000000
+NSEC_PER_USEC = 1000
+#: UKSM_PAGE_TIME_DEFAULT: what ema_per_page_time is reset to (section 2.5, step 2)
+EMA_RESET = 500
+#: step 2: an ema above this is reset
+EMA_LIMIT = 100000
+#: step 2 resets ema throughout every round that is a multiple of this; step 3 restores the sleep every 8
+EMA_RESET_ROUNDS = 256
+RESTORE_ROUNDS = 8
+#: at most this many rounds pass per control request (uksmd_rounds)
+MAX_ROUNDS = 1000000
+#: state keys steps 2 to 4 read: a change of one through the control interface makes a batch due
+BATCH_INPUTS = (
+    "sleep_jiffies",
+    "saved_sleep_jiffies",
+    "ema_per_page_time",
+    "eval_round",
+    "cpu_ratios",
+    "max_cpu_percentage",
+    "hz",
+)
+#: attributes a batch can change: reading one lets the due batch run first
+BATCH_SHOWN = ("sleep_millisecs", "ema_per_page_time")
+#: state keys that hold unsigned kernel counters (no floats, no negative values)
+UNSIGNED_KEYS = ("saved_sleep_jiffies", "eval_round", "ema_per_page_time")
 #: kmalloc bucket sizes: a cpu_ratios write of exactly this many bytes is not NUL-terminated
 KMALLOC_SIZES = (8, 16, 32, 64, 96, 128, 192, 256)
 #: after this many bad kfree() calls even valid eval_intervals writes fail
@@ -60,6 +91,33 @@ def jiffies_to_msecs(jiffies: int, hz: int) -> int:
     return -(-jiffies * 1000 // hz)
 
 
+def jiffies_to_usecs(jiffies: int, hz: int) -> int:
+    """The kernel's jiffies_to_usecs(): exact when HZ divides 10^6, truncated otherwise (HZ 300)."""
+    return jiffies * USEC_PER_SEC // hz
+
+
+def usecs_to_jiffies(usecs: int, hz: int) -> int:
+    """The kernel's usecs_to_jiffies(): rounded up to the next tick."""
+    return -(-usecs * hz // USEC_PER_SEC)
+
+
+def rung_real_ratio(stored: int, max_cpu_percentage: int) -> int:
+    """rung_real_ratio(): N for a positive rung; for MAX/N (stored -(10000 // N)) its share of max_cpu, at least 1."""
+    if stored > 0:
+        return stored
+    return (-stored) * max_cpu_percentage // 100 or 1
+
+
+def sleep_budget_ns(sleep_jiffies: int, ratio: int, hz: int) -> int:
+    """cpu_ratio_to_nsec(): the ns a rung of real ratio ``ratio`` may spend per sleep (left to right)."""
+    return NSEC_PER_USEC * jiffies_to_usecs(sleep_jiffies, hz) // (TIME_RATIO_SCALE - ratio) * ratio
+
+
+def raised_sleep_jiffies(ema: int, ratio: int, hz: int) -> int:
+    """Step 4's new sleep: long enough for rung 0 to scan one page at ``ema`` ns a page."""
+    return usecs_to_jiffies(ema * (TIME_RATIO_SCALE - ratio) // ratio // NSEC_PER_USEC, hz) + 1
+
+
 def parse_ladder(text: bytes, parse_token: Callable[[bytes], int], progress: Optional[List[int]] = None) -> List[int]:
     """Parse a 4-rung value the way the stores do, token by token.
 
@@ -88,11 +146,17 @@ def parse_ladder(text: bytes, parse_token: Callable[[bytes], int], progress: Opt
 
 
 class UksmKernel(SysfsKernel):
-    """UKSM's 16 attributes (or a subset, for the pre-0.1.2 layout)."""
+    """UKSM's 16 attributes (or a subset, for the pre-0.1.2 layout), and uksmd's raise of a short sleep."""
 
     dirname = "uksm"
     thread_name = "uksmd"
     _free_keys = ("cpu_governor", "hang_errno")
+
+    def __init__(self, attrs: Optional[List[str]] = None, state: Optional[Dict[str, Any]] = None) -> None:
+        if state and "sleep_jiffies" in state and "saved_sleep_jiffies" not in state:
+            # a state saved before the two sleeps were modelled: the sleep shown is the one written
+            state = dict(state, saved_sleep_jiffies=state["sleep_jiffies"])
+        super().__init__(attrs, state)
 
     @classmethod
     def defaults(cls) -> Dict[str, Any]:
@@ -101,6 +165,12 @@ class UksmKernel(SysfsKernel):
             "hz": hz,
             "run": 1,
             "sleep_jiffies": msecs_to_jiffies(100, hz),
+            # section 2.5: the sleep last written (uksm_sleep_saved), the evaluation round
+            # (uksm_eval_round, starts at 1) and whether uksmd has a batch to run before the
+            # next read of what a batch changes (one is due at boot: uksmd runs from boot)
+            "saved_sleep_jiffies": msecs_to_jiffies(100, hz),
+            "eval_round": 1,
+            "uksmd_batch_due": True,
             "cpu_governor": "full",
             "abundant_threshold": 10,
             "thrash_threshold": 50,
@@ -139,13 +209,29 @@ class UksmKernel(SysfsKernel):
             raise kernel_error(errno.EINVAL, "hang_errno must be an errno name")
         if key == "hz" and value not in SUPPORTED_HZ:
             raise kernel_error(errno.EINVAL, "hz must be one of %s" % (SUPPORTED_HZ,))
+        if key in UNSIGNED_KEYS and not (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
+            raise kernel_error(errno.EINVAL, "%s must be a non-negative integer" % key)
+
+    def merge_state(self, patch: Dict[str, Any]) -> None:
+        """As for every model; besides, ``sleep_jiffies`` alone sets the saved sleep too (like a
+        write), and a change of what steps 2 to 4 read makes a batch of uksmd due."""
+        patch = dict(patch)
+        if "sleep_jiffies" in patch and "saved_sleep_jiffies" not in patch:
+            patch["saved_sleep_jiffies"] = patch["sleep_jiffies"]
+        super().merge_state(patch)
+        if "uksmd_batch_due" not in patch and any(key in patch for key in BATCH_INPUTS):
+            self.state["uksmd_batch_due"] = True
 
     def _register(self) -> None:
         self._rw("run", lambda: "%d\n" % self.state["run"], self._store_run)
-        self._rw("sleep_millisecs", self._show_sleep, self._store_sleep)
-        self._rw("max_cpu_percentage", lambda: "%d\n" % self.state["max_cpu_percentage"], self._store_max_cpu)
-        self._rw("cpu_governor", self._show_governor, self._store_governor)
-        self._rw("cpu_ratios", self._show_ratios, self._store_ratios)
+        self._rw("sleep_millisecs", self._show_sleep, self._wakes_uksmd(self._store_sleep))
+        self._rw(
+            "max_cpu_percentage",
+            lambda: "%d\n" % self.state["max_cpu_percentage"],
+            self._wakes_uksmd(self._store_max_cpu),
+        )
+        self._rw("cpu_governor", self._show_governor, self._wakes_uksmd(self._store_governor))
+        self._rw("cpu_ratios", self._show_ratios, self._wakes_uksmd(self._store_ratios))
         self._rw("eval_intervals", self._show_intervals, self._store_intervals)
         self._rw(
             "abundant_threshold",
@@ -205,7 +291,10 @@ class UksmKernel(SysfsKernel):
         value = self._ulong(text)
         if value > MAX_SCAN_SLEEP_MSECS:
             raise kernel_error(errno.EINVAL, "sleep_millisecs above %d" % MAX_SCAN_SLEEP_MSECS)
-        self.state["sleep_jiffies"] = msecs_to_jiffies(value, self.state["hz"])
+        # uksm_sleep_jiffies and uksm_sleep_saved: the one shown and the one every 8th round restores
+        jiffies = msecs_to_jiffies(value, self.state["hz"])
+        self.state["sleep_jiffies"] = jiffies
+        self.state["saved_sleep_jiffies"] = jiffies
 
     # -- max_cpu_percentage -------------------------------------------------
     def _store_max_cpu(self, text: bytes) -> None:
@@ -293,3 +382,103 @@ class UksmKernel(SysfsKernel):
         if base:
             return "%d * 2^%d\n" % (self.state["pages_scanned"], base)
         return "%d\n" % self.state["pages_scanned"]
+
+    # -- uksmd (section 2.5) ----------------------------------------------------------
+    def _wakes_uksmd(self, store: Callable[[bytes], None]) -> Callable[[bytes], None]:
+        """A store after which uksmd runs a batch before the next read of what a batch changes."""
+
+        def wrapped(text: bytes) -> None:
+            self.state["uksmd_batch_due"] = True
+            store(text)
+
+        return wrapped
+
+    def uksmd_runs(self) -> bool:
+        """uksmd runs batches: run is 1 and the thread is alive."""
+        return self.state["run"] == 1 and bool(self.state["uksmd_alive"])
+
+    def settle(self, attr: str) -> Optional[List[Dict[str, Any]]]:
+        """Before a read of sleep_millisecs or ema_per_page_time: the batch that is due, if uksmd runs.
+
+        Returns the batch's events, or None when no batch ran.
+        """
+        if attr in BATCH_SHOWN and self.state["uksmd_batch_due"] and self.uksmd_runs():
+            return self.uksmd_batch()
+        return None
+
+    def check_rounds(self, count: Any, patch: Optional[Dict[str, Any]] = None) -> None:
+        """Refuse (EINVAL, ESRCH) a request to let ``count`` rounds pass, with ``patch`` merged first."""
+        if not (isinstance(count, int) and not isinstance(count, bool) and 0 <= count <= MAX_ROUNDS):
+            raise kernel_error(errno.EINVAL, "uksmd_rounds must be an integer 0..%d" % MAX_ROUNDS)
+        after = dict(self.state, **(patch or {}))
+        if not after["uksmd_alive"]:
+            raise kernel_error(errno.ESRCH, "uksmd is gone: it runs no batch")
+        if after["run"] != 1:
+            raise kernel_error(errno.EINVAL, "run is 0: uksmd is paused and runs no batch")
+
+    def uksmd_rounds(self, count: int) -> List[Dict[str, Any]]:
+        """Let ``count`` evaluation rounds pass, one batch each.
+
+        The batch that is due (if any) runs first, in the current round; then, ``count``
+        times, the round counter grows by one and a batch runs in the new round.  So from
+        round 7, ``uksmd_rounds(1)`` ends with a batch of round 8 (a restore).
+        """
+        self.check_rounds(count)
+        events: List[Dict[str, Any]] = []
+        if self.state["uksmd_batch_due"]:
+            events += self.uksmd_batch()
+        for _ in range(count):
+            if not self.state["uksmd_alive"]:
+                break
+            self.state["eval_round"] += 1
+            events += self.uksmd_batch()
+        return events
+
+    def uksmd_batch(self) -> List[Dict[str, Any]]:
+        """One batch of uksmd: steps 2 to 4 of section 2.5, in the current evaluation round.
+
+        ``ema_per_page_time`` does not take a cost here (step 1 is not played): it moves
+        only by step 2.  Returns one event per attribute whose reading changed.
+        """
+        state = self.state
+        state["uksmd_batch_due"] = False
+        hz, current_round = state["hz"], state["eval_round"]
+        ratios = [rung_real_ratio(stored, state["max_cpu_percentage"]) for stored in state["cpu_ratios"]]
+        if max(ratios) >= TIME_RATIO_SCALE:
+            # cpu_ratio_to_nsec() divides by 10000 - ratio: the divide error kills uksmd (section 2.3).
+            state["uksmd_alive"] = False
+            return [{"attr": "cpu_ratios", "result": "uksmd died", "round": current_round, "hazard": True}]
+        was_ema, was_sleep = state["ema_per_page_time"], state["sleep_jiffies"]
+        # step 2
+        ema = was_ema
+        if ema > EMA_LIMIT or current_round % EMA_RESET_ROUNDS == 0:
+            ema = EMA_RESET
+        # step 3
+        steps = []
+        sleep = was_sleep
+        if current_round % RESTORE_ROUNDS == 0:
+            sleep = state["saved_sleep_jiffies"]
+            steps.append("restored")
+        # step 4
+        ratio = ratios[0]
+        if sleep_budget_ns(sleep, ratio, hz) < ema:
+            sleep = raised_sleep_jiffies(ema, ratio, hz)
+            steps.append("raised")
+        state["ema_per_page_time"], state["sleep_jiffies"] = ema, sleep
+        events: List[Dict[str, Any]] = []
+        if ema != was_ema:
+            events.append({"attr": "ema_per_page_time", "result": "reset", "was": was_ema, "value": ema})
+        if sleep != was_sleep:
+            events.append(
+                {
+                    "attr": "sleep_millisecs",
+                    "result": ", ".join(steps),
+                    "was": jiffies_to_msecs(was_sleep, hz),
+                    "value": jiffies_to_msecs(sleep, hz),
+                    "ema": ema,
+                    "ratio": ratio,
+                }
+            )
+        for event in events:
+            event["round"] = current_round
+        return events

@@ -136,9 +136,11 @@ def _policy(fact: t.Dict[str, t.Any]) -> t.List[Family]:
         '1 when the kernel holds this attribute of the policy in force at a value it raised itself (uksmd lengthens a '
         'short sleep_millisecs; not drift), else 0.',
     )
+    attrs = BACKENDS[backend].attrs
     for name in section:
         per_attribute.add(name in drifted, label + [('name', name)])
-        per_raise.add(name in raised, label + [('name', name)])
+        if name in attrs and attrs[name].raised_by_kernel is not None:  # the attributes the kernel may raise
+            per_raise.add(name in raised, label + [('name', name)])
     families += [per_attribute, per_raise]
     families.append(
         Family('policy_drifted_attributes', 'gauge', 'Persisted policy attributes the kernel does not hold now.').add(

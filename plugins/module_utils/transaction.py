@@ -115,11 +115,14 @@ class Transaction:
 
     def _wrote(self, name: str, value: t.Any) -> None:
         """Remember a write to an attribute the kernel raises by itself: the kernel keeps it aside."""
-        if self.backend.attrs[name].raised_by_kernel is None:
-            return
-        self.saved[name] = value
+        if self.backend.attrs[name].raised_by_kernel is not None:
+            self.saved[name] = value
+
+    def _record(self) -> None:
+        """Keep what this run wrote to such attributes for later runs, once, when the run ends."""
         if self.written is not None:
-            self.written.record(name, value)
+            for name, value in self.saved.items():
+                self.written.record(name, value)
 
     def _write(self, name: str, text: str) -> None:
         attr = self.backend.attrs[name]
@@ -171,7 +174,9 @@ class Transaction:
                 self._restore('run', self.touched['run'])
             except OSError as error:
                 self._fail('run', self.backend.attrs['run'].kind.format(self.touched['run']), error)
-        return self._verify(plan)
+        after = self._verify(plan)
+        self._record()
+        return after
 
     def _fail(self, name: str, text: str, error: OSError) -> t.NoReturn:
         """Roll back after the write of ``text`` to ``name`` failed, and raise the ApplyError that says so."""
@@ -248,4 +253,5 @@ class Transaction:
                     restored.append('%s=%s' % (name, value))
             except OSError as error:
                 not_restored.append('%s=%s: %s' % (name, value, _describe(error)))
+        self._record()
         return restored, not_restored

@@ -7,7 +7,7 @@
 uksmd keeps the written sleep_millisecs aside and shows a raised one (docs/kernel-interfaces.md,
 section 2.5); sysfs never shows the written value. This record stands in for it: one line per
 attribute (``uksm sleep_millisecs 12``) in ``/run/litevirt-uksm/written``, beside the host lock
-(root's alone), written by the transaction under the lock whenever it writes such an attribute, and
+(root's alone), written by the transaction under the lock at the end of a run that wrote such an attribute, and
 gone at reboot like the kernel's own. A missing, planted or damaged record only makes a raise look
 like drift, which one write repairs.
 """
@@ -53,8 +53,8 @@ class WrittenValues:
         return self._load().get((self.backend, name))
 
     def record(self, name: str, value: int) -> None:
-        """Remember a write (under the host lock). A record that cannot be written is not a failed
-        write: the next run then sees the raise as drift and writes once more."""
+        """Remember a write (under the host lock, when the run ends). A record that cannot be written
+        is not a failed write: the next run then sees the raise as drift and writes once more."""
         lines = self._load()
         if lines.get((self.backend, name)) == value:
             return

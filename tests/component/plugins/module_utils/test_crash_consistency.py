@@ -55,8 +55,12 @@ KILLED_BEFORE_RENAME = (
     '''
 import os, signal
 
-def _killed(*args, **kwargs):
-    os.kill(os.getpid(), signal.SIGKILL)
+_replace = os.replace
+
+def _killed(source, target, *args, **kwargs):
+    if target == 'policy.conf':
+        os.kill(os.getpid(), signal.SIGKILL)
+    return _replace(source, target, *args, **kwargs)
 
 os.replace = _killed
 '''

@@ -82,6 +82,9 @@ def expected(fact):
     for name in in_force:
         if name in tunables or name in policy['drift']:
             put('uksm_policy_drift', int(name in policy['drift']), backend=backend, name=name)
+            # only UKSM's sleep is ever raised by the kernel (docs/kernel-interfaces.md, section 4)
+            if (backend, name) == ('uksm', 'sleep_millisecs'):
+                put('uksm_policy_raised_by_kernel', int(name in policy['raised_by_kernel']), backend=backend, name=name)
     put('uksm_policy_drifted_attributes', len(policy['drift']), backend=backend)
     put('uksm_policy_tiers', len((policy['pressure'] or {}).get('tiers', [])), backend=backend)
     put('uksm_policy_tier', -1 if policy['tier'] is None else policy['tier'], backend=backend)

@@ -23,6 +23,17 @@ play verify.yml "$@"
 play update.yml "$@"
 play conflicts.yml "$@"
 play pressure.yml "$@"
+# a short UKSM sleep that uksmd raises: converged once, then held through three re-runs and the rollout's
+# check; a value written by hand beyond the raise is drift, and the role writes the policy again
+play raised.yml -e raised_step=converge "$@"
+for _ in 1 2 3; do
+  play raised.yml -e raised_step=rerun "$@" | tee "$log"
+  recap_unchanged "$log"
+done
+raised_policy='{"uksm_policy_preset": "", "uksm_policy_uksm_settings": {"cpu_governor": "full", "sleep_millisecs": 12, "run": 1}}'
+play litevirt.uksm.rollout --check -l hv-uksm -e "$raised_policy" -e "rollout_summary_dir=$hosts/raised-check" "$@"
+play raised_check.yml -e "summary_dir=$hosts/raised-check" "$@"
+play raised.yml -e raised_step=by_hand "$@"
 play absent.yml "$@"
 play absent.yml "$@" | tee "$log"
 recap_unchanged "$log"

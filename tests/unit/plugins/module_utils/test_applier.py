@@ -231,3 +231,21 @@ def test_main_passes_the_lock_timeout_on(tmp_path, monkeypatch, capsys):
 def test_main_with_a_lock_timeout_that_is_not_a_number_is_refused(tmp_path, capsys):
     assert main(['--sysroot', str(tmp_path), '--lock-timeout', 'soon']) == 2
     assert "error: --lock-timeout: invalid value 'soon'" in capsys.readouterr().err
+
+
+def test_a_sleep_uksmd_raised_is_left_and_said_once_a_policy_was_written(tmp_path, monkeypatch):
+    host = host_for(tmp_path, monkeypatch)
+    persisted(host.root, {'uksm': {'sleep_millisecs': '12'}})
+    host.read_back('sleep_millisecs', '52\n')  # uksmd raises the 12 at once: a page costs more than full's rung 0 gets
+    assert apply(host.root) == (
+        0,
+        [
+            'uksm sleep_millisecs: 100 -> 52',
+            'uksm policy applied: 1 requested, 1 changed: sleep_millisecs reads 52 for 12 (raised by the kernel)',
+        ],
+    )
+    assert apply(host.root) == (
+        0,
+        ['uksm policy applied: 1 requested, 0 changed: sleep_millisecs reads 52 for 12 (raised by the kernel)'],
+    )
+    assert host.writes == [('sleep_millisecs', '12\n')]

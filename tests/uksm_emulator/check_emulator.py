@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Check the uksm_emu kernel module against the UKSM contract (shared/spec/kernel-abi.md, section 2).
+"""Check the uksm_emu kernel module against the UKSM contract (docs/kernel-interfaces.md, section 2).
 
 Run INSIDE a test guest, as root, with uksm_emu freshly loaded (or restored to its defaults, which
 this script does at its end):
@@ -13,6 +13,12 @@ about the newline. One line is printed per check (PASS, FAIL or SKIP) and a summ
 status is 0 only if no check failed. With --ko the script also unloads and reloads the module
 (insmod/rmmod), which the module-lifecycle and hazard_ratio_kill checks need; without it those are
 skipped. --list prints the check names and what each one covers, and touches nothing.
+
+The raise.* checks drive uksmd's raise of a short sleep_millisecs (section 2.5) through the
+emulator's two test controls, /sys/module/uksm_emu/parameters/ema_per_page_time (the ema, which
+does not move by itself) and .../eval_round (the evaluation round; uksmd advances it every 4
+batches). Every other check that reads sleep_millisecs accepts the value written, rounded to the
+tick, or a raise that section 2.5 allows with the live rung 0 and ema.
 
 Standard library only, Python 3.8 or later. NEVER run it against a real UKSM kernel: it writes
 eval_intervals hundreds of times and cpu_ratios with exact kmalloc-size byte counts, which corrupt
@@ -31,7 +37,14 @@ import time
 
 BASE = '/sys/kernel/mm/uksm'
 MODULE = 'uksm_emu'
-PARAM = '/sys/module/%s/parameters/hazard_ratio_kill' % MODULE
+PARAMS = '/sys/module/%s/parameters' % MODULE
+PARAM = PARAMS + '/hazard_ratio_kill'
+EMA_PARAM = 'ema_per_page_time'  # in PARAMS: the ema of section 2.5, set by a test (ns)
+ROUND_PARAM = 'eval_round'  # in PARAMS: the evaluation round of section 2.5
+TEST_PARAMS = (EMA_PARAM, ROUND_PARAM)
+EMA_DEFAULT = 500  # the kernel's initial ema, the emulator's default and the value of a reset
+EMA_MAX = 100000  # a larger ema is reset to EMA_DEFAULT at the next batch
+BATCHES_PER_ROUND = 4  # the emulator's uksmd advances the evaluation round every 4 batches
 
 WRITABLE = (
     'run',
@@ -310,6 +323,131 @@ def max_n_readback(n):
     return 'MAX/%d' % (10000 // (10000 // n))
 
 
+# ---- section 2.5: uksmd raises a short sleep_millisecs ----
+# Written from the contract: one tick is t ms (HZ = 1000 / t, t in 1, 4, 10), so the kernel's
+# conversions are exact ceilings.
+
+
+def ms_to_jiffies(ms, t):
+    return -(-ms // t)
+
+
+def jiffies_to_usecs(j, t):
+    return j * t * 1000
+
+
+def usecs_to_jiffies(us, t):
+    return -(-us // (t * 1000))
+
+
+def rung_real_ratio(stored, max_cpu):
+    """rung_real_ratio(): N for a positive rung; for MAX/N, stored as -(10000 // N),
+    (10000 // N) * max_cpu_percentage // 100, or 1 where that is 0."""
+    if stored > 0:
+        return stored
+    return (-stored * max_cpu // 100) or 1
+
+
+def budget(j, r, t):
+    """Step 4: the ns rung 0 may spend per sleep, in integer arithmetic from left to right."""
+    return 1000 * jiffies_to_usecs(j, t) // (10000 - r) * r
+
+
+def raise_once(j, r, ema, t):
+    """Step 4 applied to a sleep of j jiffies: the sleep after it. A real ratio of 10000 divides
+    by zero in the kernel (it kills uksmd); the emulator does not raise then."""
+    if r >= 10000:
+        return j
+    if budget(j, r, t) < ema:
+        return usecs_to_jiffies(ema * (10000 - r) // r // 1000, t) + 1
+    return j
+
+
+def raise_chain(ms, r, ema, t):
+    """The values (ms) sleep_millisecs reads after a write of ms, batch after batch, with a fixed
+    ema: the written value rounded to the tick, then each raise until one no longer raises."""
+    j = ms_to_jiffies(ms, t)
+    chain = [j]
+    while len(chain) < 100:
+        n = raise_once(chain[-1], r, ema, t)
+        if n == chain[-1]:
+            break
+        chain.append(n)
+    return [x * t for x in chain]
+
+
+def settled(ms, r, ema, t):
+    """What sleep_millisecs reads once uksmd's batches have raised a written ms as far as they do."""
+    return raise_chain(ms, r, ema, t)[-1]
+
+
+def param_path(name):
+    return os.path.join(PARAMS, name)
+
+
+def read_param(name):
+    with open(param_path(name), 'rb') as f:
+        return int(f.read().decode('ascii'))
+
+
+def write_param(name, data):
+    """One os.write() of data on the module parameter: 0 or the errno."""
+    fd = os.open(param_path(name), os.O_WRONLY)
+    try:
+        os.write(fd, data)
+        return 0
+    except OSError as e:
+        return e.errno
+    finally:
+        os.close(fd)
+
+
+def set_param(name, value):
+    err = write_param(name, b'%d\n' % value)
+    if err:
+        raise Fail('%s <- %d: %s, expected success' % (param_path(name), value, ename(err)))
+
+
+def live_rung0_ratio():
+    """rung_real_ratio() of the live rung 0, from what cpu_ratios and max_cpu_percentage read.
+    A MAX/M read back is taken as stored -(10000 // M), which is exact for MAX/N with N <= 100."""
+    tok = read('cpu_ratios').split(' ')[0]
+    stored = -(10000 // int(tok[4:])) if tok.startswith('MAX/') else int(tok)
+    return rung_real_ratio(stored, int(read('max_cpu_percentage')))
+
+
+def sleep_model(ctx):
+    """For the live rung 0 and ema: a function giving, for a written value, the set of what
+    sleep_millisecs may read after it (section 2.5): the written value rounded up to the tick,
+    or any raise uksmd's batches make of it. Step 2 may reset the ema to 500 meanwhile."""
+    t = need_tick(ctx)
+    r = live_rung0_ratio()
+    ema = read_param(EMA_PARAM)
+    emas = {EMA_DEFAULT, ema if ema <= EMA_MAX else EMA_DEFAULT}
+
+    def allowed(ms):
+        return {'%d\n' % v for e in emas for v in raise_chain(ms, r, e, t)}
+
+    return allowed
+
+
+def expect_sleep_read(ctx, ms, context='', model=None):
+    allowed = (model or sleep_model(ctx))(ms)
+    got = read('sleep_millisecs')
+    if got not in allowed:
+        raise Fail('sleep_millisecs reads %r, expected one of %s%s' % (got, sorted(allowed, key=int), context))
+
+
+def expect_int_write_read(ctx, attr, data, v, model=None):
+    """Write data (the value v) and read it back as the contract says; for sleep_millisecs the
+    read may also be a raise of section 2.5 (model: a sleep_model() of the live state)."""
+    if attr != 'sleep_millisecs':
+        expect_write_read(attr, data, expected_int_read(ctx, attr, v))
+        return
+    expect_ok(attr, data)
+    expect_sleep_read(ctx, v, ' after writing %r' % (data,), model)
+
+
 def need_tick(ctx):
     if ctx.tick_ms is None:
         expect_ok('sleep_millisecs', b'1\n')
@@ -417,6 +555,30 @@ for _a in WRITABLE:
     add('default.%s' % _a, '%s reads %r at load (kernel default)' % (_a, DEFAULTS[_a]), _default_check(_a))
 
 
+@check(
+    'raise.params-mode-0644',
+    'the test controls %s/{%s,%s} are regular files of mode 0644' % (PARAMS, EMA_PARAM, ROUND_PARAM),
+)
+def _raise_params(ctx):
+    for name in TEST_PARAMS:
+        st = os.stat(param_path(name))
+        if st.st_mode & 0o170000 != 0o100000 or st.st_mode & 0o7777 != 0o644:
+            raise Fail('%s: mode %o, expected a regular file of mode 0644' % (param_path(name), st.st_mode))
+
+
+@check(
+    'raise.default-ema-500',
+    'at load the ema is 500 (the initial value of the kernel): the parameter and the statistic '
+    'ema_per_page_time both read 500; eval_round reads at least 1 (it starts at 1)',
+)
+def _raise_defaults(ctx):
+    if read_param(EMA_PARAM) != EMA_DEFAULT:
+        raise Fail('%s reads %d (needs a freshly loaded module)' % (param_path(EMA_PARAM), read_param(EMA_PARAM)))
+    expect_read('ema_per_page_time', '%d\n' % EMA_DEFAULT, ' (needs a freshly loaded module)')
+    if read_param(ROUND_PARAM) < 1:
+        raise Fail('%s reads %d' % (param_path(ROUND_PARAM), read_param(ROUND_PARAM)))
+
+
 def _stat_format(attr):
     def fn(ctx):
         got = read(attr)
@@ -473,22 +635,32 @@ for _a in READ_ONLY:
 def _int_accepts_forms(attr):
     def fn(ctx):
         need_tick(ctx)
-        want = expected_int_read(ctx, attr, 1)
+        model = sleep_model(ctx) if attr == 'sleep_millisecs' else None
         for data in (b'1\n', b'1', b'+1\n', b'+1', b'01\n', b'0\n', b'0'):
             v = int(data.strip(b'\n+') or b'0')
-            expect_write_read(attr, data, expected_int_read(ctx, attr, v))
-        expect_write_read(attr, b'+1\n', want)
+            expect_int_write_read(ctx, attr, data, v, model)
+        expect_int_write_read(ctx, attr, b'+1\n', 1, model)
 
     return fn
 
 
+def _expect_unchanged(ctx, attr, before, last, context, model):
+    """After a rejected write: attr still reads before (sleep_millisecs: or a raise of the last
+    value written, section 2.5)."""
+    if attr == 'sleep_millisecs':
+        expect_sleep_read(ctx, last, context, model)
+    else:
+        expect_read(attr, before, context)
+
+
 def _int_rejects_malformed(attr):
     def fn(ctx):
+        model = sleep_model(ctx) if attr == 'sleep_millisecs' else None
         expect_ok(attr, b'1\n')
         before = read(attr)
         for data in KSTRTOUL_BAD:
             expect_err(attr, data)
-            expect_read(attr, before, ' after the rejected write %r' % (data,))
+            _expect_unchanged(ctx, attr, before, 1, ' after the rejected write %r' % (data,), model)
 
     return fn
 
@@ -498,14 +670,15 @@ def _int_range(attr):
 
     def fn(ctx):
         need_tick(ctx)
+        model = sleep_model(ctx) if attr == 'sleep_millisecs' else None
         for v in range(0, top + 1):
-            expect_write_read(attr, b'%d\n' % v, expected_int_read(ctx, attr, v))
+            expect_int_write_read(ctx, attr, b'%d\n' % v, v, model)
         before = read(attr)
         for v in (top + 1, top + 2, 1000 if top < 1000 else 1001, 4096, 2**32, 2**32 + 1, 2**64 - 1):
             if v <= top:
                 continue
             expect_err(attr, b'%d\n' % v)
-            expect_read(attr, before, ' after the rejected write of %d' % v)
+            _expect_unchanged(ctx, attr, before, top, ' after the rejected write of %d' % v, model)
 
     return fn
 
@@ -578,20 +751,26 @@ def _hz(ctx):
 @check(
     'sleep_millisecs.rounds-up-to-tick',
     'every value 0..1000 reads back rounded up to a '
-    'multiple of the tick (exact at HZ=1000, multiples of 4 at 250, of 10 at 100)',
+    'multiple of the tick (exact at HZ=1000, multiples of 4 at 250, of 10 at 100), or raised as section 2.5 allows',
 )
 def _sleep_round(ctx):
     t = need_tick(ctx)
+    model = sleep_model(ctx)
+    raised = 0
     for v in range(0, 1001):
-        expect_write_read('sleep_millisecs', b'%d\n' % v, '%d\n' % (-(-v // t) * t))
+        expect_int_write_read(ctx, 'sleep_millisecs', b'%d\n' % v, v, model)
+        raised += read('sleep_millisecs') != '%d\n' % (-(-v // t) * t)
+    if raised:
+        print('   (%d of 1001 read back raised by uksmd, as section 2.5 allows)' % raised)
 
 
 @check('sleep_millisecs.hz250-5-reads-8', 'at HZ=250 sleep_millisecs 5 reads 8 (skipped at other HZ)')
 def _sleep_5(ctx):
     if need_tick(ctx) != 4:
         raise Skip('HZ is %d, not 250' % (1000 // ctx.tick_ms))
-    expect_write_read('sleep_millisecs', b'5\n', '8\n')
-    expect_write_read('sleep_millisecs', b'100\n', '100\n')
+    model = sleep_model(ctx)
+    expect_int_write_read(ctx, 'sleep_millisecs', b'5\n', 5, model)
+    expect_int_write_read(ctx, 'sleep_millisecs', b'100\n', 100, model)
 
 
 @check('sleep_millisecs.1001-einval', 'sleep_millisecs rejects 1001 with EINVAL')
@@ -956,7 +1135,7 @@ def _ratios_leak(ctx):
     '200 rounds of valid writes to all 8 writable attributes, all accepted and read back right',
 )
 def _repeat_all(ctx):
-    t = need_tick(ctx)
+    need_tick(ctx)
     for i in range(200):
         g = GOVERNORS[i % 4]
         expect_write_read('cpu_governor', b'%s\n' % g.encode(), _gov_text(g))
@@ -969,7 +1148,7 @@ def _repeat_all(ctx):
         expect_write_read('abundant_threshold', b'%d\n' % (i % 100), '%d\n' % (i % 100))
         expect_write_read('thrash_threshold', b'%d\n' % (99 - i % 100), '%d\n' % (99 - i % 100))
         v = i * 5 % 1001
-        expect_write_read('sleep_millisecs', b'%d\n' % v, '%d\n' % (-(-v // t) * t))
+        expect_int_write_read(ctx, 'sleep_millisecs', b'%d\n' % v, v)
         expect_write_read('run', b'%d\n' % (i % 2), '%d\n' % (i % 2))
     expect_write_read('run', b'1\n', '1\n')
 
@@ -978,6 +1157,460 @@ def _repeat_all(ctx):
 def _uksmd_alive(ctx):
     if not uksmd_pids():
         raise Fail('no uksmd')
+
+
+# ---- section 2.5: uksmd raises a short sleep_millisecs ----
+
+
+def sleep_times():
+    return int(read('sleep_times'))
+
+
+def wait_batches(n, context=''):
+    """Wait until uksmd has run n whole batches that began after this call (sleep_times counts
+    the sleeps between batches); the timeout allows for n + 2 sleeps of up to 1.1 s each."""
+    target = sleep_times() + n + 1
+    if not wait_for(lambda: sleep_times() >= target, (n + 2) * 1.1 + 3):
+        raise Fail(
+            'uksmd ran no %d batches in time%s (sleep_times %d, wanted %d)' % (n, context, sleep_times(), target)
+        )
+
+
+def sleep_ms():
+    return int(read('sleep_millisecs'))
+
+
+def expect_sleep_stays(want, batches, context=''):
+    """sleep_millisecs reads want now and after each of the next batches."""
+    for i in range(batches + 1):
+        if i:
+            wait_batches(1, context)
+        got = sleep_ms()
+        if got != want:
+            raise Fail('sleep_millisecs reads %d, expected %d%s (batch %d)' % (got, want, context, i))
+
+
+def raise_setup(ctx, sleep=12, ema=EMA_DEFAULT, ratios=None, round_=1, max_cpu=None):
+    """uksmd running, governor full (rung 0 ratio 20) or the ratios (and max_cpu_percentage)
+    given, round_ started, the ema written, and sleep written last: what a raise does from here
+    on depends on this state only (a write of sleep_millisecs sets both sleeps)."""
+    t = need_tick(ctx)
+    expect_ok('run', b'1\n')
+    expect_ok('cpu_governor', b'full\n')
+    if ratios:
+        expect_ok('cpu_ratios', ratios)
+    if max_cpu:
+        expect_ok('max_cpu_percentage', max_cpu)
+    set_param(ROUND_PARAM, round_)
+    set_param(EMA_PARAM, ema)
+    expect_ok('sleep_millisecs', b'%d\n' % sleep)
+    return t
+
+
+def raise_to(ctx, want, context=''):
+    """Wait (batch by batch, at most 3) until sleep_millisecs reads want."""
+    for _i in range(3):
+        if sleep_ms() == want:
+            return
+        wait_batches(1, context)
+    if sleep_ms() != want:
+        raise Fail('sleep_millisecs reads %d, expected %d%s' % (sleep_ms(), want, context))
+
+
+def poll_series(stop_after, pred=None, interval=0.002):
+    """Read sleep_millisecs (and eval_round before and after) until pred(value) holds or for
+    stop_after seconds: [(seconds since start, round before, value, round after)]."""
+    t0 = time.monotonic()
+    out = []
+    while True:
+        r0 = read_param(ROUND_PARAM)
+        v = sleep_ms()
+        r1 = read_param(ROUND_PARAM)
+        out.append((time.monotonic() - t0, r0, v, r1))
+        if (pred and pred(v)) or time.monotonic() - t0 > stop_after:
+            return out
+        time.sleep(interval)
+
+
+def series_text(series):
+    """'12 at +0 ms, 52 at +15 ms' (each value when it was first read)."""
+    parts = []
+    last = None
+    for at, _r0, v, _r1 in series:
+        if v != last:
+            parts.append('%d at +%d ms' % (v, at * 1000))
+            last = v
+    return ', '.join(parts) + ' (%d reads over %d ms)' % (len(series), series[-1][0] * 1000)
+
+
+@check(
+    'raise.params-parse',
+    'both test controls parse like kstrtoul (+7, 7 without newline accepted; -1, x, "7 ", empty, '
+    '2^64 rejected with EINVAL, value unchanged); the ema parameter is what ema_per_page_time reads',
+)
+def _raise_params_parse(ctx):
+    expect_ok('run', b'0\n')  # no batch may move them meanwhile
+    try:
+        for name in TEST_PARAMS:
+            for data, want in ((b'+7\n', 7), (b'77', 77), (b'123456\n', 123456)):
+                err = write_param(name, data)
+                if err or read_param(name) != want:
+                    raise Fail('%s <- %r: %s, reads %d, expected %d' % (name, data, ename(err), read_param(name), want))
+            for data in (b'-1\n', b'x\n', b'7 \n', b'\n', b'18446744073709551616\n', b'0x10\n'):
+                err = write_param(name, data)
+                if err != errno.EINVAL:
+                    raise Fail('%s <- %r: %s, expected EINVAL' % (name, data, ename(err)))
+                if read_param(name) != 123456:
+                    raise Fail('%s reads %d after the rejected %r' % (name, read_param(name), data))
+        for v in (1, 90000, 100000, 100001, 4000000000):
+            set_param(EMA_PARAM, v)
+            expect_read('ema_per_page_time', '%d\n' % v, ' after writing %d to the ema parameter' % v)
+    finally:
+        set_param(EMA_PARAM, EMA_DEFAULT)
+        set_param(ROUND_PARAM, 1)
+        expect_ok('run', b'1\n')
+
+
+@check(
+    'raise.ema-does-not-move',
+    'an ema written (12345) reads the same in the parameter and the statistic over 6 batches '
+    '(rounds not a multiple of 256)',
+)
+def _raise_ema_still(ctx):
+    raise_setup(ctx, sleep=200, ema=12345, round_=1)
+    for i in range(7):
+        if i:
+            wait_batches(1)
+        if read_param(EMA_PARAM) != 12345 or read('ema_per_page_time') != '12345\n':
+            raise Fail(
+                'after %d batches: parameter %d, statistic %r' % (i, read_param(EMA_PARAM), read('ema_per_page_time'))
+            )
+
+
+@check(
+    'raise.eval_round-advanced-by-uksmd',
+    'uksmd advances eval_round by one every %d batches (counted by sleep_times), and not while run is 0'
+    % BATCHES_PER_ROUND,
+)
+def _raise_round_moves(ctx):
+    raise_setup(ctx, sleep=12, round_=1)
+    s0 = sleep_times()
+    set_param(ROUND_PARAM, 1)
+    wait_batches(4 * BATCHES_PER_ROUND + 1)
+    r = read_param(ROUND_PARAM)
+    s1 = sleep_times()
+    want = (s1 - s0) / BATCHES_PER_ROUND
+    if abs((r - 1) - want) > 1:
+        raise Fail('eval_round went from 1 to %d over about %d batches' % (r, s1 - s0))
+    expect_ok('run', b'0\n')
+    time.sleep(0.05)
+    r = read_param(ROUND_PARAM)
+    time.sleep(0.3)
+    r2 = read_param(ROUND_PARAM)
+    expect_ok('run', b'1\n')
+    if r2 != r:
+        raise Fail('eval_round moved from %d to %d while run was 0' % (r, r2))
+    print('   (eval_round 1 -> %d over %d sleeps)' % (read_param(ROUND_PARAM), s1 - s0))
+
+
+@check(
+    'raise.eval_round-write-starts-round',
+    'a write of eval_round starts that round: at 200 ms a batch it ends 4 batches later (3 if a batch was '
+    'just beginning), wherever uksmd was in its own round (written 2 and 3 batches into one)',
+)
+def _raise_round_write(ctx):
+    raise_setup(ctx, sleep=200)
+    wait_batches(1)  # uksmd sleeps 200 ms a batch from here
+    seen = []
+    for skew in (2, 3):
+        r = read_param(ROUND_PARAM)
+        if not wait_for(lambda r=r: read_param(ROUND_PARAM) != r, 5):
+            raise Fail('eval_round stays %d' % r)
+        s = sleep_times()
+        wait_for(lambda want=s + skew: sleep_times() >= want, 5)
+        set_param(ROUND_PARAM, 100 + skew)
+        s0 = sleep_times()
+        if not wait_for(lambda r=100 + skew: read_param(ROUND_PARAM) != r, 5):
+            raise Fail('eval_round %d never ended' % (100 + skew))
+        k = sleep_times() - s0
+        seen.append(k)
+        if k not in (BATCHES_PER_ROUND - 1, BATCHES_PER_ROUND, BATCHES_PER_ROUND + 1):
+            raise Fail('eval_round %d written %d batches into a round ended after %d sleeps' % (100 + skew, skew, k))
+    print('   (rounds written ended after %s sleeps)' % seen)
+
+
+@check(
+    'raise.deterministic-12-to-52',
+    'governor full (rung 0 ratio 20), sleep_millisecs 12, ema 500: reads 12 over 3 batches; ema 90000: '
+    'raised after one batch (52 at HZ=250: 90000*9980/20/1000 = 44910 us -> 12 jiffies + 1) and stays there',
+)
+def _raise_52(ctx):
+    t = raise_setup(ctx, sleep=12)
+    before = ms_to_jiffies(12, t) * t
+    expect_sleep_stays(before, 3, ' with ema 500')
+    want = settled(12, 20, 90000, t)
+    if t == 4 and want != 52:
+        raise Fail('the model gives %d, not 52, at HZ=250' % want)
+    set_param(EMA_PARAM, 90000)
+    series = poll_series(1.5 + 2 * 0.012, pred=lambda v: v != before)
+    print('   (ema 90000 written; sleep_millisecs read %s)' % series_text(series))
+    if series[-1][2] != want:
+        raise Fail(
+            'sleep_millisecs reads %d after the raise, expected %d (%s)' % (series[-1][2], want, series_text(series))
+        )
+    expect_sleep_stays(want, 5, ' (raised, ema 90000)')
+
+
+@check(
+    'raise.stays-until-round-multiple-of-8',
+    'raised to 52 (ema 90000), then eval_round 13 and ema 500: reads 52 until uksmd reaches round 16, '
+    'then the written 12 (restore, no raise at ema 500) and stays; again with rounds set by the test: '
+    'round 17 keeps 52, round 24 restores 12',
+)
+def _raise_restore(ctx):
+    t = raise_setup(ctx, sleep=12, ema=90000)
+    high = settled(12, 20, 90000, t)
+    low = ms_to_jiffies(12, t) * t
+    raise_to(ctx, high)
+    set_param(ROUND_PARAM, 13)  # the round first: in a round of 8k the ema of 90000 raises again at once
+    set_param(EMA_PARAM, 500)
+    series = poll_series(5 + 12 * high / 1000, pred=lambda v: v == low)
+    for _at, r0, v, r1 in series:
+        if v == high and r0 > 16:
+            raise Fail('still %d at round %d: %s' % (v, r0, series_text(series)))
+        if v == low and r1 < 16:
+            raise Fail('restored to %d at round %d, before round 16: %s' % (v, r1, series_text(series)))
+        if v not in (high, low):
+            raise Fail('read %d: %s' % (v, series_text(series)))
+    if series[-1][2] != low:
+        raise Fail('not restored to %d: %s' % (low, series_text(series)))
+    print('   (eval_round 13, ema 500: read %s; restored at round %d)' % (series_text(series), series[-1][3]))
+    expect_sleep_stays(low, 3, ' (restored, ema 500)')
+
+    set_param(EMA_PARAM, 90000)
+    raise_to(ctx, high, ' (ema 90000 again)')
+    set_param(ROUND_PARAM, 17)
+    set_param(EMA_PARAM, 500)
+    expect_sleep_stays(high, 2, ' in round 17, ema 500')
+    set_param(ROUND_PARAM, 24)
+    wait_batches(1)
+    expect_sleep_stays(low, 2, ' after round 24 began')
+
+
+@check(
+    'raise.round-of-8-raises-again',
+    'during a round that is a multiple of 8, with ema 90000 still, each batch puts 12 back and raises it '
+    'again at once: every read in round 8 is the raised value',
+)
+def _raise_again(ctx):
+    t = raise_setup(ctx, sleep=12, ema=90000)
+    high = settled(12, 20, 90000, t)
+    raise_to(ctx, high)
+    set_param(ROUND_PARAM, 8)
+    series = poll_series(8 * 12 / 1000 + 0.5, pred=lambda v: False)
+    in_round = [x for x in series if x[1] == 8 and x[3] == 8]
+    bad = [x for x in series if x[2] != high]
+    if bad:
+        raise Fail('read %d in round %d..%d: %s' % (bad[0][2], bad[0][1], bad[0][3], series_text(series)))
+    if not in_round:
+        raise Fail('no read during round 8')
+    print('   (%d reads inside round 8, all %d)' % (len(in_round), high))
+
+
+@check(
+    'raise.write-sets-saved',
+    'a write sets both sleeps: raised to 52, ema 500, write 200 (reads 200), round 8: reads 200, not the 12 written before',
+)
+def _raise_saved(ctx):
+    t = raise_setup(ctx, sleep=12, ema=90000)
+    raise_to(ctx, settled(12, 20, 90000, t))
+    set_param(ROUND_PARAM, 9)
+    set_param(EMA_PARAM, 500)
+    expect_ok('sleep_millisecs', b'200\n')
+    expect_read('sleep_millisecs', '200\n', ' right after the write')
+    set_param(ROUND_PARAM, 8)
+    expect_sleep_stays(200, 2, ' in round 8 after writing 200')
+
+
+@check(
+    'raise.no-raise-200',
+    'sleep_millisecs 200 with ema 500, then with ema 100000 and in rounds 8 and 256: reads 200, never raised',
+)
+def _raise_200(ctx):
+    raise_setup(ctx, sleep=200, ema=500)
+    expect_sleep_stays(200, 3, ' with ema 500')
+    set_param(EMA_PARAM, 100000)
+    expect_sleep_stays(200, 2, ' with ema 100000')
+    set_param(ROUND_PARAM, 8)
+    expect_sleep_stays(200, 1, ' in round 8')
+    set_param(ROUND_PARAM, 256)
+    expect_sleep_stays(200, 1, ' in round 256')
+
+
+@check(
+    'raise.ema-above-100000-reset',
+    'ema 100001 is reset to 500 at the next batch (parameter and statistic) before step 4, so 12 is not '
+    'raised; ema 100000 is kept and raises 12 to the bound (56 at HZ=250)',
+)
+def _raise_reset(ctx):
+    t = raise_setup(ctx, sleep=12, ema=500)
+    low = ms_to_jiffies(12, t) * t
+    expect_sleep_stays(low, 1)
+    set_param(EMA_PARAM, 100001)
+    wait_batches(1)
+    if read_param(EMA_PARAM) != 500:
+        raise Fail('ema parameter reads %d one batch after 100001' % read_param(EMA_PARAM))
+    expect_read('ema_per_page_time', '500\n', ' one batch after 100001')
+    expect_sleep_stays(low, 2, ' (ema 100001 reset to 500 before step 4)')
+    set_param(EMA_PARAM, 100000)
+    want = settled(12, 20, 100000, t)
+    raise_to(ctx, want, ' with ema 100000')
+    if read_param(EMA_PARAM) != 100000:
+        raise Fail('ema 100000 was not kept: reads %d' % read_param(EMA_PARAM))
+
+
+@check(
+    'raise.round-256-resets-ema',
+    'eval_round 256 (or 512): at the next batch ema reads 500 and a raised 52 goes back to 12 (256 is a '
+    'multiple of 8); an ema written during round 256 is reset again; in round 257 an ema of 90000 stays',
+)
+def _raise_256(ctx):
+    t = raise_setup(ctx, sleep=12, ema=90000)
+    high = settled(12, 20, 90000, t)
+    low = ms_to_jiffies(12, t) * t
+    raise_to(ctx, high)
+    set_param(ROUND_PARAM, 256)
+    wait_batches(1)
+    if read_param(EMA_PARAM) != 500:
+        raise Fail('ema reads %d in round 256' % read_param(EMA_PARAM))
+    expect_read('ema_per_page_time', '500\n', ' in round 256')
+    expect_read('sleep_millisecs', '%d\n' % low, ' in round 256')
+    # a round 512 of 4 batches of 200 ms, so that a write of the ema lands inside it
+    raise_setup(ctx, sleep=200, ema=500)
+    wait_batches(1)
+    set_param(ROUND_PARAM, 512)
+    set_param(EMA_PARAM, 90000)
+    wait_batches(1)
+    if read_param(ROUND_PARAM) != 512 or read_param(EMA_PARAM) != 500:
+        raise Fail(
+            'ema 90000 written in round 512 reads %d in round %d' % (read_param(EMA_PARAM), read_param(ROUND_PARAM))
+        )
+    set_param(ROUND_PARAM, 257)
+    set_param(EMA_PARAM, 90000)
+    wait_batches(2)
+    if read_param(EMA_PARAM) != 90000:
+        raise Fail('ema 90000 reads %d in round 257' % read_param(EMA_PARAM))
+
+
+@check(
+    'raise.live-rung0',
+    'step 4 uses the live rung 0: sleep 12, ema 90000 with cpu_ratios "40 40 MAX/4 MAX/1" reads 28 at HZ=250; '
+    'cpu_ratios back to 20 raises it further (52); 40 again does not lower it (only grows between restores)',
+)
+def _raise_live(ctx):
+    t = raise_setup(ctx, sleep=12, ema=90000, ratios=b'40 40 MAX/4 MAX/1\n')
+    at40 = settled(12, 40, 90000, t)
+    raise_to(ctx, at40, ' at ratio 40')
+    expect_sleep_stays(at40, 2, ' at ratio 40')
+    set_param(ROUND_PARAM, 2)
+    expect_ok('cpu_ratios', b'20 40 MAX/4 MAX/1\n')
+    at20 = settled(at40, 20, 90000, t)
+    raise_to(ctx, at20, ' after cpu_ratios 20 40 MAX/4 MAX/1')
+    expect_ok('cpu_ratios', b'40 40 MAX/4 MAX/1\n')
+    expect_sleep_stays(at20, 2, ' after cpu_ratios 40 again (not lowered)')
+    print('   (HZ=%d: %d at ratio 40, %d after ratio 20)' % (1000 // t, at40, at20))
+
+
+@check('raise.paused-no-batch', 'with run 0 there is no batch: 12 with ema 90000 stays 12; run 1 raises it')
+def _raise_paused(ctx):
+    t = raise_setup(ctx, sleep=200, ema=500)
+    expect_ok('run', b'0\n')
+    time.sleep(0.25)  # let a batch that was under way end
+    expect_ok('sleep_millisecs', b'12\n')
+    set_param(EMA_PARAM, 90000)
+    time.sleep(0.5)
+    low = ms_to_jiffies(12, t) * t
+    got = sleep_ms()
+    expect_ok('run', b'1\n')
+    if got != low:
+        raise Fail('sleep_millisecs reads %d while paused, expected %d' % (got, low))
+    raise_to(ctx, settled(12, 20, 90000, t), ' after run 1')
+
+
+@check(
+    'raise.zero-and-one-jiffy',
+    'D = 0 (budget 0) is raised after the first batch even with ema 1, by one jiffy (the smallest raise); '
+    'with ema 500 to 8 ms at HZ=250',
+)
+def _raise_zero(ctx):
+    t = raise_setup(ctx, sleep=0, ema=1)
+    raise_to(ctx, t, ' (0 with ema 1)')
+    expect_sleep_stays(t, 2, ' (0 with ema 1)')
+    t = raise_setup(ctx, sleep=0, ema=500)
+    raise_to(ctx, settled(0, 20, 500, t), ' (0 with ema 500)')
+
+
+# The table of section 2.5: rung 0 real ratio -> (the largest D that can be raised, the highest
+# value read), at HZ 1000 / 250 / 100, with the largest ema step 4 can use (100000).
+BOUND_TABLE = {
+    1: ((999, 1001), (996, 1004), (990, 1010)),
+    10: ((99, 101), (96, 104), (90, 110)),
+    20: ((49, 51), (48, 56), (40, 60)),
+    40: ((24, 26), (24, 32), (20, 40)),
+}
+BOUND_SETUPS = (  # (r, cpu_ratios, max_cpu_percentage written after it or None)
+    (1, b'MAX/10000 40 MAX/4 MAX/1\n', b'10\n'),  # (10000 // 10000) * 10 // 100 = 0 -> 1
+    (10, b'10 20 MAX/2 MAX/1\n', None),
+    (10, b'MAX/100 40 MAX/4 MAX/1\n', b'10\n'),  # 100 * 10 // 100 = 10
+    (20, b'20 40 MAX/4 MAX/1\n', None),
+    (40, b'40 40 MAX/4 MAX/1\n', None),
+)
+
+
+@check(
+    'raise.bound-table',
+    'the bound table of section 2.5 at the live HZ, with ema 100000, for rung 0 ratios 1 (MAX/10000 at '
+    'max_cpu 10), 10 (and MAX/100 at 10), 20 and 40: D = 0 and the largest D that can be raised read the '
+    'highest value; one tick more is never raised',
+)
+def _raise_bounds(ctx):
+    t = need_tick(ctx)
+    col = {1: 0, 4: 1, 10: 2}[t]
+    notes = []
+    try:
+        for r, ratios, maxcpu in BOUND_SETUPS:
+            top_d, highest = BOUND_TABLE[r][col]
+            # the model, written from the formula, must agree with the table of the contract
+            if settled(top_d, r, EMA_MAX, t) != highest or settled(0, r, EMA_MAX, t) != highest:
+                raise Fail('model and table disagree for r=%d' % r)
+            if top_d + t <= 1000 and settled(top_d + t, r, EMA_MAX, t) != top_d + t:
+                raise Fail('model: %d is raised at r=%d' % (top_d + t, r))
+            raise_setup(ctx, sleep=top_d, ema=EMA_MAX, ratios=ratios, max_cpu=maxcpu)
+            if live_rung0_ratio() != r:
+                raise Fail('rung 0 real ratio %d, expected %d' % (live_rung0_ratio(), r))
+            ctxt = ' (r=%d, D=%d, ema 100000)' % (r, top_d)
+            raise_to(ctx, highest, ctxt)
+            expect_sleep_stays(highest, 1, ctxt)
+            expect_ok('sleep_millisecs', b'0\n')
+            raise_to(ctx, highest, ' (r=%d, D=0, ema 100000)' % r)
+            if top_d + t <= 1000:
+                expect_ok('sleep_millisecs', b'%d\n' % (top_d + t))
+                expect_sleep_stays(top_d + t, 2, ' (r=%d, D=%d, ema 100000: not raised)' % (r, top_d + t))
+            notes.append('r=%d: %d -> %d' % (r, top_d, highest))
+    finally:
+        expect_ok('cpu_governor', b'full\n')
+        set_param(EMA_PARAM, EMA_DEFAULT)
+        expect_ok('sleep_millisecs', b'100\n')
+    print('   (HZ=%d: %s)' % (1000 // t, ', '.join(notes)))
+
+
+@check(
+    'raise.cleanup',
+    'back to ema 500, governor full, sleep_millisecs 100: reads 100 over 2 batches',
+)
+def _raise_cleanup(ctx):
+    raise_setup(ctx, sleep=100, ema=EMA_DEFAULT)
+    expect_sleep_stays(100, 2)
 
 
 @check(
@@ -996,6 +1629,8 @@ def _no_ebusy(ctx):
 
 def restore_defaults():
     # Order of the contract: governor (resets three others), then the rest, run last.
+    if os.path.exists(param_path(EMA_PARAM)):
+        set_param(EMA_PARAM, EMA_DEFAULT)
     expect_ok('cpu_governor', b'full\n')
     expect_ok('sleep_millisecs', b'100\n')
     expect_ok('abundant_threshold', b'10\n')
@@ -1068,6 +1703,30 @@ def _reload(ctx):
         raise Fail('attributes after reload: %s' % sorted(os.listdir(BASE)))
     for a in WRITABLE:
         expect_read(a, DEFAULTS[a], ' after reload')
+
+
+@check(
+    'raise.params-reset-on-reload',
+    'after the reload the ema parameter and statistic read 500 again; insmod ema_per_page_time=90000 '
+    'eval_round=3 starts with those (parameters given to insmod hold)',
+)
+def _raise_reload(ctx):
+    _need_ko(ctx)
+    if read_param(EMA_PARAM) != EMA_DEFAULT or read('ema_per_page_time') != '%d\n' % EMA_DEFAULT:
+        raise Fail('ema after reload: parameter %d, statistic %r' % (read_param(EMA_PARAM), read('ema_per_page_time')))
+    _rmmod()
+    wait_for(_unloaded, 5)
+    _insmod(ctx, 'ema_per_page_time=90000', 'eval_round=3')
+    try:
+        expect_ok('run', b'0\n')
+        if read_param(EMA_PARAM) != 90000 or read('ema_per_page_time') != '90000\n':
+            raise Fail('insmod ema_per_page_time=90000: reads %d' % read_param(EMA_PARAM))
+        if not 3 <= read_param(ROUND_PARAM) <= 10:
+            raise Fail('insmod eval_round=3: reads %d' % read_param(ROUND_PARAM))
+    finally:
+        _rmmod()
+        wait_for(_unloaded, 5)
+        _insmod(ctx)
 
 
 @check('hazard.max-1-keeps-uksmd', 'with hazard_ratio_kill=1: MAX/1 (a stored -10000) and 9999 do not stop uksmd')

@@ -6,9 +6,16 @@
  * On load it creates /sys/kernel/mm/uksm with the 16 attributes of UKSM 0.1.2.x and starts a
  * kernel thread named "uksmd". It merges no pages: it only reproduces what userspace sees through
  * sysfs (read formats, accepted values, clamps, errno, the governor presets), as written down in
- * the collection's contract, shared/spec/kernel-abi.md section 2. The memory-corruption, leak and
+ * the collection's contract, docs/kernel-interfaces.md section 2. The memory-corruption, leak and
  * read-past-buffer hazards of the real stores are NOT reproduced: every store here is safe to call
  * any number of times.
+ *
+ * uksmd raises a short sleep_millisecs as in section 2.5 (steps 2 to 4 after every batch), with an
+ * ema_per_page_time that a test sets and that does not move by itself, and an evaluation round
+ * that uksmd advances every UKSMD_BATCHES_PER_EVAL_ROUND batches and a test may set. Both are
+ * module parameters writable by root at run time:
+ *   /sys/module/uksm_emu/parameters/ema_per_page_time   (ns, default 500, what the statistic shows)
+ *   /sys/module/uksm_emu/parameters/eval_round          (starts at 1; a write starts that round)
  *
  * Optional (module parameter hazard_ratio_kill=1): a successful cpu_ratios write with a positive
  * value of 10000 makes uksmd exit, as the real scanner dies of a divide error. Writes to run never
@@ -23,6 +30,7 @@
 #include <linux/kthread.h>
 #include <linux/minmax.h>
 #include <linux/module.h>
+#include <linux/moduleparam.h>
 #include <linux/mutex.h>
 #include <linux/sched.h>
 #include <linux/sched/task.h>
@@ -36,9 +44,16 @@
 #define UKSM_SLEEP_MAX_MS	1000
 #define UKSM_THRESHOLD_MAX	99
 
-/* Emulated scanner activity per uksmd round (only so that the counters move). */
+/* Emulated scanner activity per uksmd batch (only so that the counters move). */
 #define UKSMD_PAGES_PER_ROUND	256
 #define UKSMD_ROUNDS_PER_SCAN	50
+
+/* Section 2.5: the raise of a short sleep. */
+#define UKSM_EMA_DEFAULT		500	/* ns: the kernel's initial ema and the value of a reset */
+#define UKSM_EMA_MAX			100000	/* ns: a larger ema is reset to UKSM_EMA_DEFAULT */
+#define UKSM_RESTORE_ROUNDS		8	/* sleep = saved during every 8th evaluation round */
+#define UKSM_EMA_RESET_ROUNDS		256	/* ema = 500 during every 256th evaluation round */
+#define UKSMD_BATCHES_PER_EVAL_ROUND	4	/* emulated: an evaluation round is 4 batches */
 
 static bool hazard_ratio_kill;
 module_param(hazard_ratio_kill, bool, 0444);
@@ -65,7 +80,8 @@ static const struct uksm_governor uksm_governors[] = {
 static DEFINE_MUTEX(uksm_lock);
 static struct {
 	unsigned int run;
-	unsigned long sleep_jiffies;
+	unsigned long sleep_jiffies;	/* what sleep_millisecs shows (section 2.5: sleep) */
+	unsigned long sleep_saved;	/* the last written, in jiffies (section 2.5: saved) */
 	unsigned int max_cpu_percentage;
 	unsigned int governor;
 	int cpu_ratios[UKSM_NR_RUNGS];
@@ -82,12 +98,77 @@ static struct {
 	u64 full_scans;
 	u64 sleep_times;
 
+	unsigned long eval_round;	/* evaluation round, starts at 1 */
+	unsigned int round_batches;	/* batches done in the current evaluation round */
+
 	bool kill_uksmd;	/* set by the emulated cpu_ratios hazard */
-} uksm;
+} uksm = {
+	/* Here, not in uksm_emu_init(): parameters given to insmod are set before init runs. */
+	.ema_per_page_time = UKSM_EMA_DEFAULT,
+	.eval_round = 1,
+};
 
 static struct kobject *uksm_kobj;
 static struct task_struct *uksmd_task;
 static DECLARE_WAIT_QUEUE_HEAD(uksmd_wait);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Test controls of section 2.5: module parameters, mode 0644, read and written under uksm_lock */
+
+static int uksm_param_get(char *buffer, const struct kernel_param *kp)
+{
+	unsigned long v;
+
+	mutex_lock(&uksm_lock);
+	v = *(unsigned long *)kp->arg;
+	mutex_unlock(&uksm_lock);
+	return scnprintf(buffer, PAGE_SIZE, "%lu\n", v);
+}
+
+/* Any unsigned long (kstrtoul, base 10); an ema above 100000 is reset at uksmd's next batch. */
+static int uksm_param_set_ema(const char *val, const struct kernel_param *kp)
+{
+	unsigned long v;
+
+	if (kstrtoul(val, 10, &v))
+		return -EINVAL;
+	mutex_lock(&uksm_lock);
+	uksm.ema_per_page_time = v;
+	mutex_unlock(&uksm_lock);
+	return 0;
+}
+
+/* Any unsigned long: the next UKSMD_BATCHES_PER_EVAL_ROUND batches belong to that round. */
+static int uksm_param_set_round(const char *val, const struct kernel_param *kp)
+{
+	unsigned long v;
+
+	if (kstrtoul(val, 10, &v))
+		return -EINVAL;
+	mutex_lock(&uksm_lock);
+	uksm.eval_round = v;
+	uksm.round_batches = 0;
+	mutex_unlock(&uksm_lock);
+	return 0;
+}
+
+static const struct kernel_param_ops uksm_ema_ops = {
+	.set = uksm_param_set_ema,
+	.get = uksm_param_get,
+};
+
+static const struct kernel_param_ops uksm_round_ops = {
+	.set = uksm_param_set_round,
+	.get = uksm_param_get,
+};
+
+module_param_cb(ema_per_page_time, &uksm_ema_ops, &uksm.ema_per_page_time, 0644);
+MODULE_PARM_DESC(ema_per_page_time,
+		 "ns per page that uksmd's raise of a short sleep uses (the statistic ema_per_page_time); "
+		 "set by a test, never moves by itself; above 100000 it is reset to 500 (default: 500)");
+module_param_cb(eval_round, &uksm_round_ops, &uksm.eval_round, 0644);
+MODULE_PARM_DESC(eval_round,
+		 "evaluation round, starts at 1, advanced by uksmd every 4 batches; a write starts that round");
 
 static void uksm_apply_governor(unsigned int idx)
 {
@@ -206,6 +287,7 @@ static ssize_t sleep_millisecs_store(struct kobject *kobj, struct kobj_attribute
 		return -EINVAL;
 	mutex_lock(&uksm_lock);
 	uksm.sleep_jiffies = msecs_to_jiffies(ms);	/* rounds up to the tick */
+	uksm.sleep_saved = uksm.sleep_jiffies;
 	mutex_unlock(&uksm_lock);
 	return count;
 }
@@ -454,19 +536,63 @@ static const struct attribute_group uksm_attr_group = {
 /* ------------------------------------------------------------------------------------------ */
 /* uksmd                                                                                        */
 
+/*
+ * rung_real_ratio(): N for a positive rung; MAX/N (stored as -(10000 / N)) scaled by
+ * max_cpu_percentage, or 1 where that gives 0.
+ */
+static unsigned long uksm_rung_real_ratio(int ratio)
+{
+	unsigned long r;
+
+	if (ratio > 0)
+		return ratio;
+	r = (unsigned long)-ratio * uksm.max_cpu_percentage / 100;
+	return r ? r : 1;
+}
+
+/*
+ * Steps 2 to 4 of uksm_calc_scan_pages() (section 2.5), at the end of every batch, under
+ * uksm_lock. Step 1 is not emulated: ema moves only when a test writes it, or by step 2.
+ */
+static void uksm_calc_scan_pages(void)
+{
+	unsigned long r, budget, ema;
+
+	/* 2. */
+	if (uksm.ema_per_page_time > UKSM_EMA_MAX || uksm.eval_round % UKSM_EMA_RESET_ROUNDS == 0)
+		uksm.ema_per_page_time = UKSM_EMA_DEFAULT;
+	ema = uksm.ema_per_page_time;
+
+	/* 3. */
+	if (uksm.eval_round % UKSM_RESTORE_ROUNDS == 0)
+		uksm.sleep_jiffies = uksm.sleep_saved;
+
+	/*
+	 * 4. Integer arithmetic from left to right, as the kernel does. A positive 10000 would
+	 * divide by zero (the real scanner dies of it, see hazard_ratio_kill): no raise then.
+	 */
+	r = uksm_rung_real_ratio(uksm.cpu_ratios[0]);
+	if (r >= UKSM_RATIO_SCALE)
+		return;
+	budget = 1000UL * jiffies_to_usecs(uksm.sleep_jiffies) / (UKSM_RATIO_SCALE - r) * r;
+	if (budget < ema)
+		uksm.sleep_jiffies = usecs_to_jiffies(ema * (UKSM_RATIO_SCALE - r) / r / 1000) + 1;
+}
+
 static bool uksmd_should_wake(bool paused)
 {
 	return kthread_should_stop() || READ_ONCE(uksm.kill_uksmd) || (paused && READ_ONCE(uksm.run));
 }
 
 /*
- * Sleeps sleep_millisecs (at least one tick) per round while run is 1, and waits for run to
- * become 1 while it is 0. Only ticks counters: it touches no memory but its own. All sleeps are
- * interruptible, so kthread_stop() ends it at once.
+ * One batch per wake-up while run is 1: ticks the counters, then plays section 2.5 (the raise of
+ * a short sleep, the evaluation round), then sleeps sleep_millisecs (at least one tick). Waits for
+ * run to become 1 while it is 0 (no batch, so no raise while paused). It touches no memory but its
+ * own. All sleeps are interruptible, so kthread_stop() ends it at once.
  */
 static int uksmd_fn(void *unused)
 {
-	unsigned int round = 0;
+	unsigned int batch = 0;
 	unsigned long timeout;
 	bool running;
 
@@ -478,12 +604,17 @@ static int uksmd_fn(void *unused)
 			break;	/* task stays referenced by uksmd_task; kthread_stop() copes */
 		}
 		running = uksm.run;
-		timeout = max(uksm.sleep_jiffies, 1UL);
 		if (running) {
 			uksm.pages_scanned += UKSMD_PAGES_PER_ROUND;
-			if (++round % UKSMD_ROUNDS_PER_SCAN == 0)
+			if (++batch % UKSMD_ROUNDS_PER_SCAN == 0)
 				uksm.full_scans++;
+			uksm_calc_scan_pages();
+			if (++uksm.round_batches >= UKSMD_BATCHES_PER_EVAL_ROUND) {
+				uksm.round_batches = 0;
+				uksm.eval_round++;
+			}
 		}
+		timeout = max(uksm.sleep_jiffies, 1UL);
 		mutex_unlock(&uksm_lock);
 
 		if (running) {
@@ -507,11 +638,11 @@ static int __init uksm_emu_init(void)
 
 	uksm.run = 1;
 	uksm.sleep_jiffies = msecs_to_jiffies(100);
+	uksm.sleep_saved = uksm.sleep_jiffies;
 	uksm_apply_governor(0);		/* full */
 	uksm.abundant_threshold = 10;
 	uksm.thrash_threshold = 50;
 	uksm.full_scans = 1;
-	uksm.ema_per_page_time = 200;
 	uksm.hash_strength = 64;
 
 	t = kthread_create(uksmd_fn, NULL, "uksmd");

@@ -295,6 +295,7 @@ ansible_facts:
                   page, up to a bound, and puts the written value back every 8 evaluation rounds (the knob reference
                   says when and how far). Empty when there is none.
               type: dict
+              version_added: 1.1.0
               sample:
                 sleep_millisecs:
                   desired: 12

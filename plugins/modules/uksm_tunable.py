@@ -252,6 +252,7 @@ raised_by_kernel:
     - In diff mode each one is also shown, with its reason, beside the diff of a task that changed something.
   returned: success, when O(state=present)
   type: dict
+  version_added: 1.1.0
   sample:
     sleep_millisecs:
       desired: 12

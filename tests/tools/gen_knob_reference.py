@@ -150,8 +150,8 @@ def _raise_blocks() -> List[Block]:
             [
                 str(ratio),
                 governors,
-                ' / '.join('%s ms' % raisable for raisable, _ in bounds),
-                ' / '.join('%d ms' % highest for _, highest in bounds),
+                ' / '.join('%s ms' % raisable for raisable, _highest in bounds),
+                ' / '.join('%d ms' % highest for _raisable, highest in bounds),
             ]
         )
     return [

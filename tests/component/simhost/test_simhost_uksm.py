@@ -582,7 +582,7 @@ def test_ema_100000_at_ratio_20_and_hz_250_reads_at_most_56(make_host):
         else:
             assert shown == tick_rounded(written, 250), written
     host.write("sleep_millisecs", "20\n")
-    for _ in range(3):
+    for _pass in range(3):
         host.uksmd_rounds(7)  # rounds pass, restores among them: never above the bound
         assert host.read("sleep_millisecs") == "56\n"
 

@@ -427,7 +427,7 @@ class UksmKernel(SysfsKernel):
         events: List[Dict[str, Any]] = []
         if self.state["uksmd_batch_due"]:
             events += self.uksmd_batch()
-        for _ in range(count):
+        for _round in range(count):
             if not self.state["uksmd_alive"]:
                 break
             self.state["eval_round"] += 1

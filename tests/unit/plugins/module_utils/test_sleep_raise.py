@@ -38,12 +38,12 @@ RULE = SleepRaise()
 def explain(
     desired: int,
     live: int,
-    known: t.Dict[str, t.Any] = FULL,
+    known: t.Optional[t.Dict[str, t.Any]] = None,
     ema: t.Optional[int] = None,
     saved: t.Optional[int] = None,
 ) -> t.Optional[t.Dict[str, t.Any]]:
     stats = {} if ema is None else {'ema_per_page_time': ema}
-    return RULE.explain(desired, live, known, stats, saved)
+    return RULE.explain(desired, live, FULL if known is None else known, stats, saved)
 
 
 # -- the kernel's arithmetic, again: exact fractions and explicit floors/ceilings --------------------

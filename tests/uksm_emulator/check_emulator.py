@@ -16,7 +16,7 @@ skipped. --list prints the check names and what each one covers, and touches not
 
 The raise.* checks drive uksmd's raise of a short sleep_millisecs (section 2.5) through the
 emulator's two test controls, /sys/module/uksm_emu/parameters/ema_per_page_time (the ema, which
-does not move by itself) and .../eval_round (the evaluation round; uksmd advances it every 4
+does not move by itself) and .../eval_round (the evaluation round; uksmd advances it every 32
 batches). Every other check that reads sleep_millisecs accepts the value written, rounded to the
 tick, or a raise that section 2.5 allows with the live rung 0 and ema.
 
@@ -44,7 +44,10 @@ ROUND_PARAM = 'eval_round'  # in PARAMS: the evaluation round of section 2.5
 TEST_PARAMS = (EMA_PARAM, ROUND_PARAM)
 EMA_DEFAULT = 500  # the kernel's initial ema, the emulator's default and the value of a reset
 EMA_MAX = 100000  # a larger ema is reset to EMA_DEFAULT at the next batch
-BATCHES_PER_ROUND = 4  # the emulator's uksmd advances the evaluation round every 4 batches
+BATCHES_PER_ROUND = 32  # the emulator's uksmd advances the evaluation round every 32 batches
+# A sleep that is never raised at ema 500 under full (rung 0 ratio 20) at any HZ (budget(40 ms) is
+# 80160 ns at HZ 250), for the checks that count whole rounds: 32 batches of it take about 1.3 s.
+ROUND_SLEEP = 40
 
 WRITABLE = (
     'run',
@@ -276,14 +279,14 @@ def uksmd_pids():
     return pids
 
 
-def wait_for(pred, timeout):
+def wait_for(pred, timeout, interval=0.05):
     end = time.monotonic() + timeout
     while True:
         if pred():
             return True
         if time.monotonic() > end:
             return False
-        time.sleep(0.05)
+        time.sleep(interval)
 
 
 def hazard_param():
@@ -1277,7 +1280,7 @@ def _raise_params_parse(ctx):
     '(rounds not a multiple of 256)',
 )
 def _raise_ema_still(ctx):
-    raise_setup(ctx, sleep=200, ema=12345, round_=1)
+    raise_setup(ctx, sleep=ROUND_SLEEP, ema=12345, round_=1)  # budget(40 ms) > 12345: never raised
     for i in range(7):
         if i:
             wait_batches(1)
@@ -1315,22 +1318,25 @@ def _raise_round_moves(ctx):
 
 @check(
     'raise.eval_round-write-starts-round',
-    'a write of eval_round starts that round: at 200 ms a batch it ends 4 batches later (3 if a batch was '
-    'just beginning), wherever uksmd was in its own round (written 2 and 3 batches into one)',
+    'a write of eval_round starts that round: at %d ms a batch (read every 2 ms) it ends %d batches later '
+    '(%d if a batch was just beginning), wherever uksmd was in its own round (written 3 and 16 batches '
+    'into one)' % (ROUND_SLEEP, BATCHES_PER_ROUND, BATCHES_PER_ROUND - 1),
 )
 def _raise_round_write(ctx):
-    raise_setup(ctx, sleep=200)
-    wait_batches(1)  # uksmd sleeps 200 ms a batch from here
+    raise_setup(ctx, sleep=ROUND_SLEEP)
+    wait_batches(1)  # uksmd sleeps ROUND_SLEEP ms a batch from here
+    round_timeout = 2 * BATCHES_PER_ROUND * ROUND_SLEEP / 1000 + 3
+    r = read_param(ROUND_PARAM)
+    if not wait_for(lambda r=r: read_param(ROUND_PARAM) != r, round_timeout, 0.002):
+        raise Fail('eval_round stays %d' % r)
     seen = []
-    for skew in (2, 3):
-        r = read_param(ROUND_PARAM)
-        if not wait_for(lambda r=r: read_param(ROUND_PARAM) != r, 5):
-            raise Fail('eval_round stays %d' % r)
+    for skew in (3, 16):
+        # uksmd has just begun a round of its own (advanced by itself, not written)
         s = sleep_times()
-        wait_for(lambda want=s + skew: sleep_times() >= want, 5)
+        wait_for(lambda want=s + skew: sleep_times() >= want, round_timeout, 0.002)
         set_param(ROUND_PARAM, 100 + skew)
         s0 = sleep_times()
-        if not wait_for(lambda r=100 + skew: read_param(ROUND_PARAM) != r, 5):
+        if not wait_for(lambda r=100 + skew: read_param(ROUND_PARAM) != r, round_timeout, 0.002):
             raise Fail('eval_round %d never ended' % (100 + skew))
         k = sleep_times() - s0
         seen.append(k)
@@ -1363,18 +1369,20 @@ def _raise_52(ctx):
 
 @check(
     'raise.stays-until-round-multiple-of-8',
-    'raised to 52 (ema 90000), then eval_round 13 and ema 500: reads 52 until uksmd reaches round 16, '
-    'then the written 12 (restore, no raise at ema 500) and stays; again with rounds set by the test: '
-    'round 17 keeps 52, round 24 restores 12',
+    'raised to 52 (ema 90000), then eval_round 15 and ema 500: reads 52 through round 15 (%d batches) until '
+    'uksmd reaches round 16, then the written 12 (restore, no raise at ema 500) and stays; again with rounds '
+    'set by the test: round 17 keeps 52, round 24 restores 12' % BATCHES_PER_ROUND,
 )
 def _raise_restore(ctx):
     t = raise_setup(ctx, sleep=12, ema=90000)
     high = settled(12, 20, 90000, t)
     low = ms_to_jiffies(12, t) * t
     raise_to(ctx, high)
-    set_param(ROUND_PARAM, 13)  # the round first: in a round of 8k the ema of 90000 raises again at once
+    # the round first: in a round of 8k the ema of 90000 raises again at once; 15, not 13: three
+    # rounds of 32 batches of 52 ms would take 5 s
+    set_param(ROUND_PARAM, 15)
     set_param(EMA_PARAM, 500)
-    series = poll_series(5 + 12 * high / 1000, pred=lambda v: v == low)
+    series = poll_series(5 + 2 * BATCHES_PER_ROUND * high / 1000, pred=lambda v: v == low)
     for _at, r0, v, r1 in series:
         if v == high and r0 > 16:
             raise Fail('still %d at round %d: %s' % (v, r0, series_text(series)))
@@ -1384,7 +1392,7 @@ def _raise_restore(ctx):
             raise Fail('read %d: %s' % (v, series_text(series)))
     if series[-1][2] != low:
         raise Fail('not restored to %d: %s' % (low, series_text(series)))
-    print('   (eval_round 13, ema 500: read %s; restored at round %d)' % (series_text(series), series[-1][3]))
+    print('   (eval_round 15, ema 500: read %s; restored at round %d)' % (series_text(series), series[-1][3]))
     expect_sleep_stays(low, 3, ' (restored, ema 500)')
 
     set_param(EMA_PARAM, 90000)
@@ -1400,20 +1408,30 @@ def _raise_restore(ctx):
 @check(
     'raise.round-of-8-raises-again',
     'during a round that is a multiple of 8, with ema 90000 still, each batch puts 12 back and raises it '
-    'again at once: every read in round 8 is the raised value',
+    'again at once: every read in round 8 (%d batches, read every 2 ms until round 9 begins) is the raised '
+    'value' % BATCHES_PER_ROUND,
 )
 def _raise_again(ctx):
     t = raise_setup(ctx, sleep=12, ema=90000)
     high = settled(12, 20, 90000, t)
     raise_to(ctx, high)
     set_param(ROUND_PARAM, 8)
-    series = poll_series(8 * 12 / 1000 + 0.5, pred=lambda v: False)
+    ended = []
+
+    def round_8_over(_v):
+        if read_param(ROUND_PARAM) != 8:
+            ended.append(True)
+        return bool(ended)
+
+    series = poll_series(2 * BATCHES_PER_ROUND * high / 1000 + 1, pred=round_8_over)
     in_round = [x for x in series if x[1] == 8 and x[3] == 8]
     bad = [x for x in series if x[2] != high]
     if bad:
         raise Fail('read %d in round %d..%d: %s' % (bad[0][2], bad[0][1], bad[0][3], series_text(series)))
     if not in_round:
         raise Fail('no read during round 8')
+    if not ended:
+        raise Fail('round 8 did not end within %.1f s: %s' % (series[-1][0], series_text(series)))
     print('   (%d reads inside round 8, all %d)' % (len(in_round), high))
 
 
@@ -1485,8 +1503,9 @@ def _raise_256(ctx):
         raise Fail('ema reads %d in round 256' % read_param(EMA_PARAM))
     expect_read('ema_per_page_time', '500\n', ' in round 256')
     expect_read('sleep_millisecs', '%d\n' % low, ' in round 256')
-    # a round 512 of 4 batches of 200 ms, so that a write of the ema lands inside it
-    raise_setup(ctx, sleep=200, ema=500)
+    # a round 512 of 32 batches of 100 ms (never raised at any ema at ratio 20), so that a write of
+    # the ema lands inside it
+    raise_setup(ctx, sleep=100, ema=500)
     wait_batches(1)
     set_param(ROUND_PARAM, 512)
     set_param(EMA_PARAM, 90000)

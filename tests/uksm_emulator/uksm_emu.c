@@ -16,6 +16,9 @@
  * module parameters writable by root at run time:
  *   /sys/module/uksm_emu/parameters/ema_per_page_time   (ns, default 500, what the statistic shows)
  *   /sys/module/uksm_emu/parameters/eval_round          (starts at 1; a write starts that round)
+ * Throughout every round that is a multiple of 256, step 2 resets the ema to 500, and with no step 1
+ * nothing brings a test's value back: a test that needs its ema for a while writes eval_round 1
+ * first (255 rounds of 32 batches: about 7 minutes at a raised sleep of 52 ms).
  *
  * Optional (module parameter hazard_ratio_kill=1): a successful cpu_ratios write with a positive
  * value of 10000 makes uksmd exit, as the real scanner dies of a divide error. Writes to run never
@@ -36,6 +39,7 @@
 #include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/stringify.h>
 #include <linux/sysfs.h>
 #include <linux/wait.h>
 
@@ -53,7 +57,12 @@
 #define UKSM_EMA_MAX			100000	/* ns: a larger ema is reset to UKSM_EMA_DEFAULT */
 #define UKSM_RESTORE_ROUNDS		8	/* sleep = saved during every 8th evaluation round */
 #define UKSM_EMA_RESET_ROUNDS		256	/* ema = 500 during every 256th evaluation round */
-#define UKSMD_BATCHES_PER_EVAL_ROUND	4	/* emulated: an evaluation round is 4 batches */
+/*
+ * Emulated: an evaluation round is 32 batches. On the real kernel a round lasts many batches (a
+ * written sleep came back every 8 to 20 s, rounds of about 1 to 2.5 s); 32 batches of a raised
+ * 52 ms make 8 rounds in about 13 s, and 256 rounds (an ema reset, step 2) in about 7 minutes.
+ */
+#define UKSMD_BATCHES_PER_EVAL_ROUND	32
 
 static bool hazard_ratio_kill;
 module_param(hazard_ratio_kill, bool, 0444);
@@ -168,7 +177,8 @@ MODULE_PARM_DESC(ema_per_page_time,
 		 "set by a test, never moves by itself; above 100000 it is reset to 500 (default: 500)");
 module_param_cb(eval_round, &uksm_round_ops, &uksm.eval_round, 0644);
 MODULE_PARM_DESC(eval_round,
-		 "evaluation round, starts at 1, advanced by uksmd every 4 batches; a write starts that round");
+		 "evaluation round, starts at 1, advanced by uksmd every "
+		 __stringify(UKSMD_BATCHES_PER_EVAL_ROUND) " batches; a write starts that round");
 
 static void uksm_apply_governor(unsigned int idx)
 {

@@ -2,8 +2,8 @@
 # Build a minimal Debian guest image from Debian packages only, with the host's own apt sources.
 # Usage: build-image.sh OUTDIR
 # Writes OUTDIR/{vmlinuz,initrd.img,root.ext4,id_ed25519,id_ed25519.pub,kernel-release}.
-# Recipe and measurements: ../shared/notes/qemu-guest.md (keys baked in, dbus for reboot,
-# networkd without wait-online, a small zstd initramfs).
+# Why it is made this way (keys baked in, dbus for reboot, networkd without wait-online, a small zstd
+# initramfs): tests/vm/README.md, "Why the guest is made this way".
 set -euo pipefail
 out="${1:?usage: build-image.sh OUTDIR}"
 here="$(cd "$(dirname "$0")" && pwd)"

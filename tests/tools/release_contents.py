@@ -140,6 +140,14 @@ def fragment_problems(root: str, fragments_dir: str, version: str, release: Opti
     config = _load_yaml(os.path.join(root, 'changelogs', 'config.yaml')) or {}
     release = release or {}
     listed = release.get('fragments') or []
+    changes = _load_yaml(os.path.join(root, 'changelogs', 'changelog.yaml')) or {}
+    # with keep_fragments, the fragments of earlier releases stay; each must still read as its release does
+    earlier = {
+        name: content
+        for other, content in (changes.get('releases') or {}).items()
+        if str(other) != version
+        for name in ((content or {}).get('fragments') or [])
+    }
     problems = [
         '%s is listed twice in release %s' % (name, version) for name in sorted(set(listed)) if listed.count(name) > 1
     ]
@@ -150,6 +158,9 @@ def fragment_problems(root: str, fragments_dir: str, version: str, release: Opti
         fragment = _load_yaml(os.path.join(fragments_dir, name)) or {}
         missing = _missing_entries(fragment, release)
         where = os.path.join(fragments_dir, name)
+        kept = config.get('keep_fragments', False) and name in earlier
+        if name not in listed and kept and not _missing_entries(fragment, earlier[name]):
+            continue  # released earlier and kept, as configured: antsibull-changelog skips it
         if name not in listed or missing:
             problems.append(
                 '%s is not in release %s of the changelog (%s); run %s'

@@ -149,6 +149,26 @@ def test_released_fragment_kept_by_configuration_passes(release):
     assert _check(release) == []
 
 
+def test_fragment_kept_after_an_earlier_release_passes(release):
+    _write(os.path.join(release[0], 'changelogs', 'config.yaml'), 'keep_fragments: true\n')
+    _set_version(release[0], '1.1.0')
+    _set_releases(release[0], {'1.0.0': RELEASE, '1.1.0': {'fragments': ['late.yml'], 'changes': {}}})
+    _write(os.path.join(release[0], 'CHANGELOG.rst'), 'Notes\n=====\n\nv1.1.0\n======\n')
+    _write(os.path.join(release[1], 'lock.yml'), 'minor_changes:\n  - uksm_facts - reads the lock.\n')
+    assert [problem for problem in _check(release, metadata={}) if 'lock.yml' in problem] == []
+
+
+def test_fragment_of_an_earlier_release_left_in_place_fails_when_not_kept(release):
+    _set_version(release[0], '1.1.0')
+    _set_releases(release[0], {'1.0.0': RELEASE, '1.1.0': {'fragments': [], 'changes': {}}})
+    _write(os.path.join(release[0], 'CHANGELOG.rst'), 'Notes\n=====\n\nv1.1.0\n======\n')
+    _write(os.path.join(release[1], 'lock.yml'), 'minor_changes:\n  - uksm_facts - reads the lock.\n')
+    assert [problem for problem in _check(release, metadata={}) if 'lock.yml' in problem] == [
+        '%s/lock.yml is not in release 1.1.0 of the changelog (minor_changes: uksm_facts - reads the lock.); '
+        'run antsibull-changelog release --version 1.1.0 --update-existing --reload-plugins' % release[1]
+    ]
+
+
 def test_fragment_folded_in_twice_fails(release):
     _set_releases(release[0], {'1.0.0': dict(RELEASE, fragments=['lock.yml', 'lock.yml'])})
     assert _check(release) == ['lock.yml is listed twice in release 1.0.0']

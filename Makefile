@@ -46,9 +46,9 @@ build: setup
 demo: build
 	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) tests/demo/run.sh
 
-# The QEMU guest is the longest gate and spends much of its time waiting for the guest, its reboots and
-# its timers, so it runs beside the others (with an Ansible home of its own); its log is printed when
-# both are done, and each says how long it took.
+# The QEMU guest is the longest gate and keeps about one core busy (TCG), the other gates about one and
+# a half: neither fills a 2-core machine, so the guest runs beside the others (with an Ansible home of
+# its own); its log is printed when both are done, and each says how long it took.
 MOLECULE_LOG := $(BUILD)/molecule.log
 test: setup
 	@echo "make test: about an hour on 2 cores (DEVELOPMENT.md, How long each stage takes); as root it needs"\

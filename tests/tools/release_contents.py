@@ -72,11 +72,11 @@ def _precedence(version: str) -> Tuple[int, int, int, int, str]:
     return (major, minor, patch, 0 if pre else 1, pre or '')
 
 
-def version_problems(root: str) -> Tuple[Optional[str], Optional[dict], List[str]]:
-    """The manifest's version and its release in changelogs/changelog.yaml (None when absent); problems."""
+def version_problems(root: str) -> Tuple[Optional[str], Dict[str, Any], List[str]]:
+    """The manifest's version, every release of changelogs/changelog.yaml by version; problems."""
     manifest = os.path.join(root, 'MANIFEST.json')
     if not os.path.isfile(manifest):
-        return None, None, ['MANIFEST.json is missing: not a collection tarball']
+        return None, {}, ['MANIFEST.json is missing: not a collection tarball']
     with open(manifest, encoding='utf-8') as handle:
         version = str(json.load(handle)['collection_info']['version'])
     problems = []
@@ -84,10 +84,9 @@ def version_problems(root: str) -> Tuple[Optional[str], Optional[dict], List[str
         problems.append('MANIFEST.json version %r is not a semantic version (MAJOR.MINOR.PATCH)' % version)
     changes_path = os.path.join(root, 'changelogs', 'changelog.yaml')
     if not os.path.isfile(changes_path):
-        return version, None, problems + ['changelogs/changelog.yaml is missing']
+        return version, {}, problems + ['changelogs/changelog.yaml is missing']
     releases = {str(key): value for key, value in ((_load_yaml(changes_path) or {}).get('releases') or {}).items()}
-    release = releases.get(version)
-    if release is None:
+    if version not in releases:
         problems.append(
             'changelogs/changelog.yaml has no release %s (it has: %s); run antsibull-changelog release --version %s'
             % (version, ', '.join(sorted(releases)) or 'none', version)
@@ -102,7 +101,7 @@ def version_problems(root: str) -> Tuple[Optional[str], Optional[dict], List[str
         with open(changelog_rst, encoding='utf-8') as handle:
             if not re.search(r'^v%s\n=+$' % re.escape(version), handle.read(), re.M):
                 problems.append('CHANGELOG.rst has no section v%s' % version)
-    return version, release, problems
+    return version, releases, problems
 
 
 def _named(release: dict, section: str) -> List[str]:
@@ -135,17 +134,16 @@ def _missing_entries(fragment: dict, release: dict) -> List[str]:
     return missing
 
 
-def fragment_problems(root: str, fragments_dir: str, version: str, release: Optional[dict]) -> List[str]:
+def fragment_problems(root: str, fragments_dir: str, version: str, releases: Dict[str, Any]) -> List[str]:
     """Fragments of the source tree that the released changelog does not contain, or contains twice."""
     config = _load_yaml(os.path.join(root, 'changelogs', 'config.yaml')) or {}
-    release = release or {}
+    release = releases.get(version) or {}
     listed = release.get('fragments') or []
-    changes = _load_yaml(os.path.join(root, 'changelogs', 'changelog.yaml')) or {}
     # with keep_fragments, the fragments of earlier releases stay; each must still read as its release does
     earlier = {
         name: content
-        for other, content in (changes.get('releases') or {}).items()
-        if str(other) != version
+        for other, content in releases.items()
+        if other != version
         for name in ((content or {}).get('fragments') or [])
     }
     problems = [
@@ -232,10 +230,10 @@ def docs_site_problems(root: str) -> List[str]:
 
 def check(root: str, fragments_dir: str, metadata: Optional[dict]) -> List[str]:
     problems = licence_problems(root)
-    version, release, found = version_problems(root)
+    version, releases, found = version_problems(root)
     problems += found
     if version is not None:
-        problems += fragment_problems(root, fragments_dir, version, release)
+        problems += fragment_problems(root, fragments_dir, version, releases)
         if metadata is not None:
             problems += new_plugin_problems(metadata, version, os.path.join(root, 'changelogs', 'changelog.yaml'))
     return problems + docs_site_problems(root)

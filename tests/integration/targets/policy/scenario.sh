@@ -19,11 +19,11 @@ play check.yml --check "$@"
 play converge.yml -e expect_changed=true "$@"
 play converge.yml -e expect_changed=false "$@" | tee "$log"
 recap_unchanged "$log"
-# playbooks with nothing to check between them run in one ansible-playbook (each reads the hosts anew;
-# pressure.yml's re-run with changed=0 after conflicts.yml's run with disable holds only when no result
-# of an earlier run of the role leaks into a later one);
-# the last one converges a short UKSM sleep that uksmd raises, then held through three re-runs and the
-# rollout's check; a value written by hand beyond the raise is drift, and the role writes the policy again
+# Playbooks with nothing to check between them run in one ansible-playbook; each reads the hosts anew.
+# pressure.yml's re-run with changed=0 after conflicts.yml's run with disable also proves that no result
+# of an earlier run of the role leaks into a later one. raised.yml converges a short UKSM sleep that
+# uksmd raises; the sleep holds through three re-runs and the rollout's check; a value written by hand
+# beyond the raise is drift, and the role writes the policy again.
 play verify.yml update.yml conflicts.yml pressure.yml raised.yml -e raised_step=converge "$@"
 for _ in 1 2 3; do
   play raised.yml -e raised_step=rerun "$@" | tee "$log"

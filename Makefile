@@ -48,8 +48,11 @@ demo: build
 
 # The QEMU guest is the longest gate and keeps about one core busy (TCG), the other gates about one and
 # a half: neither fills a 2-core machine, so the guest runs beside the others (with an Ansible home of
-# its own); its log is printed when both are done, and each says how long it took.
+# its own); its log is printed when both are done, and each says how long it took. The last lines name
+# every session that failed and repeat the end of its output (tests/tools/gate_summary.py): CI shows
+# only the tail.
 MOLECULE_LOG := $(BUILD)/molecule.log
+GATES_LOG := $(BUILD)/gates.log
 test: setup
 	@echo "make test: about an hour on 2 cores (DEVELOPMENT.md, How long each stage takes); as root it needs"\
 	  "FUSE and QEMU, which make setup installed; the QEMU guest (molecule) runs beside the other gates,"\
@@ -57,8 +60,10 @@ test: setup
 	@mkdir -p $(BUILD); start=$$(date +%s); \
 	  ( ANSIBLE_HOME=$(BUILD)/ansible-home-molecule $(NOX) --sessions molecule > $(MOLECULE_LOG) 2>&1; \
 	    echo "$$? $$(( $$(date +%s) - start ))" > $(MOLECULE_LOG).status ) & \
-	  $(NOX) --sessions $(GATES); status=$$?; gates="$$(( $$(date +%s) - start )) s, exit $$status"; \
+	  $(NOX) --sessions $(GATES) 2>&1 | tee $(GATES_LOG); status=$${PIPESTATUS[0]}; \
+	  gates="$$(( $$(date +%s) - start )) s, exit $$status"; \
 	  wait; cat $(MOLECULE_LOG); read -r mstatus mtime < $(MOLECULE_LOG).status; \
+	  $(BIN)/python tests/tools/gate_summary.py $(GATES_LOG) $(MOLECULE_LOG); \
 	  echo "make test: the other gates $$gates; molecule $$mtime s, exit $$mstatus;" \
 	    "all $$(( $$(date +%s) - start )) s"; \
 	  [ "$$status" -eq 0 ] && [ "$$mstatus" -eq 0 ]

@@ -24,6 +24,9 @@ for _directory in ('tools', 'simhost'):
 from simhost import server  # noqa: E402  pylint: disable=wrong-import-position
 from simhost.control import Control  # noqa: E402  pylint: disable=wrong-import-position
 from simhost.sysroot import create  # noqa: E402  pylint: disable=wrong-import-position
+from patience import load_hypothesis_profile  # noqa: E402  pylint: disable=wrong-import-position
+
+load_hypothesis_profile()
 
 # fixtures that mount a simulated host
 MOUNTING = ('make_host', 'hosts')

@@ -16,6 +16,10 @@ TOOLS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if TOOLS not in sys.path:
     sys.path.insert(0, TOOLS)
 
+from patience import load_hypothesis_profile  # noqa: E402  pylint: disable=wrong-import-position
+
+load_hypothesis_profile()
+
 
 class Hang(Exception):
     """An operation blocked (on a FIFO, say) for longer than the alarm allowed."""

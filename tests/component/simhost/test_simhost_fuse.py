@@ -194,7 +194,8 @@ def test_control_files(make_host):
 
 
 def test_hung_run_blocks_only_the_writer(make_host):
-    control = make_host("uksm", hang_seconds=1.0)
+    # long enough that the read below ends while the write still hangs, even on a busy machine
+    control = make_host("uksm", hang_seconds=4.0)
     kdir = os.path.join(control.paths.mm, "uksm")
     uksmd = os.path.join(control.paths.proc, "42")
     assert read_file(os.path.join(uksmd, "comm")) == "uksmd\n"
@@ -211,12 +212,11 @@ def test_hung_run_blocks_only_the_writer(make_host):
     thread = threading.Thread(target=writer)
     thread.start()
     time.sleep(0.2)
-    start = time.monotonic()
     assert read_file(os.path.join(kdir, "pages_sharing")) == "48000\n"
     assert control.writes()[-1]["result"] == "HUNG"
-    assert time.monotonic() - start < 0.5
-    thread.join(10)
-    assert outcome["errno"] == errno.ETIMEDOUT and outcome["took"] >= 0.9
+    assert thread.is_alive()  # the read did not wait for the hung write
+    thread.join(30)
+    assert outcome["errno"] == errno.ETIMEDOUT and outcome["took"] >= 3.9
     control.reboot()
     assert os.path.exists(uksmd)
 

@@ -1,0 +1,43 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, litevirt.uksm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""tests/tools/gate_summary.py: the tail of `make test` names what failed and shows why."""
+
+from __future__ import annotations
+
+from gate_summary import TAIL_LINES, summary
+
+GATES = """nox > Running session lint
+nox > Running session formatters
+nox > Session formatters was successful in 3 seconds.
+nox > Session lint was successful in 1 seconds.
+nox > Running session ansible-test-units
+%s
+FAILED tests/unit/test_x.py::test_y - assert 1 == 2
+nox > Session ansible-test-units failed.
+nox > Running session component
+collecting
+"""
+
+
+def test_failed_and_unfinished_sessions_are_named_with_their_last_lines(tmp_path) -> None:
+    log = tmp_path / 'gates.log'
+    log.write_text(GATES % '\n'.join('noise %d' % number for number in range(100)))
+    lines = summary([str(log), str(tmp_path / 'molecule.log')])
+    assert lines[-1] == (
+        'make test: formatters: successful; lint: successful; ansible-test-units: failed;'
+        ' component: did not finish; %s: cannot be read (No such file or directory)' % (tmp_path / 'molecule.log')
+    )
+    failed = lines.index('---- the last %d lines of ansible-test-units (failed), from %s ----' % (TAIL_LINES, log))
+    assert lines[failed + TAIL_LINES] == 'FAILED tests/unit/test_x.py::test_y - assert 1 == 2'
+    assert lines[failed + 1] == 'noise %d' % (100 - TAIL_LINES + 1)
+    assert lines[-3:-1] == [
+        '---- the last %d lines of component (did not finish), from %s ----' % (TAIL_LINES, log),
+        'collecting',
+    ]
+
+
+def test_a_green_run_prints_only_the_results_line(tmp_path) -> None:
+    log = tmp_path / 'molecule.log'
+    log.write_text('nox > Running session molecule\nall good\nnox > Session molecule was successful in an hour.\n')
+    assert summary([str(log)]) == ['make test: molecule: successful']

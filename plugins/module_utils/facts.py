@@ -15,7 +15,6 @@ from .lock import holder
 from .paths import LOCK_FILE, POLICY_FILE
 from .pressure import TierError, measure
 from .sysfs import Detection, detect, read_attributes
-from .tiers import check_levels, from_sections, read_state
 from .written_values import WrittenValues
 
 TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotations are strings
@@ -103,6 +102,9 @@ def policy(
 
         problems = []
         if persist.tier_section(backend.name, 0) in policies:
+            # the tier code only for a policy with tiers: most hosts do not pay for compiling it
+            from .tiers import check_levels, from_sections, read_state  # pylint: disable=import-outside-toplevel
+
             try:
                 tiers = from_sections(policies, backend.name)
             except TierError as error:

@@ -17,7 +17,6 @@ from .pressure import TierError, check_thresholds, choose_tier, measure
 from .safefiles import remove_file
 from .sysfs import detect, read_attributes
 from .tiers import Tier, TierPolicy, check_hysteresis, check_levels, read_state, replaced, write_state
-from .transaction import Transaction
 from .written_values import WrittenValues
 
 TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotations are strings
@@ -64,9 +63,11 @@ def _persist(
     record: bool,
     check_mode: bool,
     tier_policy: t.Optional[TierPolicy] = None,
-) -> t.Tuple[bool, str, str, str]:
+    exact: bool = False,
+) -> t.Tuple[bool, str, str, str, t.List[str]]:
     """Record (or remove) settings in the policy file, and replace the backend's tiers with
-    ``tier_policy`` when given: (changed, path, before text, after text)."""
+    ``tier_policy`` when given; ``exact``: also forget the backend's other recorded attributes.
+    (changed, path, before text, after text, the attributes forgotten)."""
     # imported only when a task persists: a plain apply does not pay for loading it
     from . import persist  # pylint: disable=import-outside-toplevel
 
@@ -74,19 +75,21 @@ def _persist(
         policies, before = persist.load(sysroot)
     except persist.PolicyFileError as error:
         raise TunableError('%s: %s' % (persist.path_of(sysroot), error)) from None
-    after_policies = persist.updated(policies, backend, settings, record)
+    forgotten = [name for name in policies.get(backend, {}) if name not in settings] if exact else []
+    after_policies = persist.updated(policies, backend, dict.fromkeys(forgotten), False)
+    after_policies = persist.updated(after_policies, backend, settings, record)
     if tier_policy is not None:
         after_policies = replaced(after_policies, backend, tier_policy)
     after = persist.render(after_policies) if after_policies else ''
     path = persist.path_of(sysroot)
     if after == before:
-        return False, path, before, after
+        return False, path, before, after, forgotten
     if not check_mode:
         if after:
             persist.save(sysroot, after)
         else:
             remove_file(sysroot, POLICY_FILE)
-    return True, path, before, after
+    return True, path, before, after, forgotten
 
 
 def tier_policy_of(tiers: t.Sequence[t.Dict[str, t.Any]], hysteresis: t.Any) -> TierPolicy:
@@ -144,6 +147,7 @@ def run(
     detection: t.Optional[Detection] = None,
     locked_by_caller: bool = False,
     pressure_tiers: t.Optional[TierPolicy] = None,
+    exact: bool = False,
 ) -> t.Dict[str, t.Any]:
     """Apply ``desired`` (or record it, ``state=absent`` forgets it); ``detection`` saves a second
     look at the sysfs directory when the caller already detected the backend; ``locked_by_caller``:
@@ -151,7 +155,9 @@ def run(
 
     ``pressure_tiers`` (with ``persist_policy``): validated with ``desired`` as their base, persisted
     in place of the backend's tiers, and the tier available memory calls for now is applied and
-    recorded, as the tuner would (an empty TierPolicy removes the tiers and returns to the base)."""
+    recorded, as the tuner would (an empty TierPolicy removes the tiers and returns to the base).
+    ``exact`` (with ``persist_policy``): the persisted policy becomes ``desired`` alone, attributes an
+    earlier run recorded besides it are forgotten (``forgotten``) in the same write."""
     take = not check_mode and not locked_by_caller
     detection = detection or detect(sysroot, backend_choice)
     backend = detection.backend
@@ -166,7 +172,7 @@ def run(
         if name is None:
             raise TunableError('no UKSM or KSM interface to record the policy for (%s); set backend' % detection.reason)
         with HostLock(sysroot, lock_timeout, take=take):
-            changed, path, before, after_text = _persist(sysroot, name, desired, record=False, check_mode=check_mode)
+            changed, path, before, after_text, _ = _persist(sysroot, name, desired, record=False, check_mode=check_mode)
         result.update(
             changed=changed,
             backend=name,
@@ -217,6 +223,9 @@ def run(
                 'memory_stall': stall,
             }
         if plan.steps and not check_mode:
+            # the write path only when there is something to write: a converged run does not compile it
+            from .transaction import Transaction  # pylint: disable=import-outside-toplevel
+
             after = Transaction(
                 backend,
                 detection,
@@ -255,14 +264,16 @@ def run(
         ]
         if persist_policy:
             # record what was asked for (normalised), so check mode and a real run persist the same bytes
-            changed, path, before, after_text = _persist(
-                sysroot, backend.name, base_plan.desired, True, check_mode, pressure_tiers
+            changed, path, before, after_text, forgotten = _persist(
+                sysroot, backend.name, base_plan.desired, True, check_mode, pressure_tiers, exact
             )
             result['changed'] = result['changed'] or changed
             result['policy_file_changed'] = changed
             if pressure_tiers is not None and not check_mode and new != recorded:
                 write_state(sysroot, backend.name, new)
             result['policy_file'] = path
+            if exact:
+                result['forgotten'] = forgotten
             diffs.append({'before': before, 'after': after_text, 'before_header': path, 'after_header': path})
     result['diff'] = diffs
     return result

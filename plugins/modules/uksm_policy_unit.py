@@ -191,168 +191,13 @@ errno:
   sample: 1
 '''
 
-import os
-import re
-import sys
-import typing as t
-
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.litevirt.uksm.plugins.module_utils import installation, paths, unit_texts
+from ansible_collections.litevirt.uksm.plugins.module_utils import paths, unit_setup, unit_texts
 from ansible_collections.litevirt.uksm.plugins.module_utils.errors import CAUGHT, failure
 from ansible_collections.litevirt.uksm.plugins.module_utils.host_options import SYSROOT
-from ansible_collections.litevirt.uksm.plugins.module_utils.lock import HostLock
-from ansible_collections.litevirt.uksm.plugins.module_utils.persist import remove as remove_policy
-from ansible_collections.litevirt.uksm.plugins.module_utils.safefiles import read_file, remove_file
-from ansible_collections.litevirt.uksm.plugins.module_utils.sysfs import check_sysroot, host_path
+from ansible_collections.litevirt.uksm.plugins.module_utils.sysfs import check_sysroot
 from ansible_collections.litevirt.uksm.plugins.module_utils.systemctl import Systemctl, SystemctlError
-
-# What may go into the unit file unquoted: no whitespace, specifiers (%) or newlines.
-_UNIT_NAME = re.compile(r'^[A-Za-z0-9:_.@\\-]+\.(service|target|socket|mount|path|timer|slice|scope)$')
-_PYTHON = re.compile(r'^/[A-Za-z0-9._+/-]+$')
-_OUTPUT = re.compile(r'^/[A-Za-z0-9._+/-]+/[A-Za-z0-9._+-]+\.prom$')
-# purge waits this long for a writer of the policy to finish
-PURGE_LOCK_TIMEOUT = 30.0
-# the policy unit's diff first, then the metrics units', then the tuner's
-_UNIT_FILES = installation.UNIT_FILES
-# seconds between two runs of the tuner
-MIN_INTERVAL = 5
-MAX_INTERVAL = 3600
-
-
-def _host(paths):
-    return ['/' + path for path in paths]
-
-
-def _unit_texts(sysroot: str) -> dict:
-    return {path: _read(sysroot, path) for path in _UNIT_FILES}
-
-
-def _diff(before: dict, after: dict) -> list:
-    """One diff per unit file; the metrics units only when they exist before or after."""
-    return [
-        {'before': before[path], 'after': after.get(path, ''), 'before_header': '/' + path, 'after_header': '/' + path}
-        for path in _UNIT_FILES
-        if path == paths.UNIT_FILE or before[path] or after.get(path)
-    ]
-
-
-def _old_output(sysroot: str, before: dict, output: t.Optional[str], check_mode: bool) -> list:
-    """Remove the file the installed metrics service wrote, unless it is the one wanted now."""
-    old = unit_texts.metrics_output_of(before[paths.METRICS_UNIT_FILES[0]])
-    return [] if old is None or old == output else installation.remove_output(sysroot, old, check_mode)
-
-
-def present(module: AnsibleModule, sysroot: str, systemctl: Systemctl) -> dict:
-    params = module.params
-    python = params['python'] or (sys.executable if sysroot == '/' else '/usr/bin/python3')
-    if not _PYTHON.match(python):
-        module.fail_json(
-            msg='python: %r is not accepted; accepted: an absolute path of letters, digits and ._+-/' % python
-        )
-    bad = [name for name in params['before'] if not _UNIT_NAME.match(name)]
-    if bad:
-        module.fail_json(
-            msg='before: %s not accepted; accepted: systemd unit names such as libvirtd.service'
-            % ', '.join(repr(name) for name in bad)
-        )
-    output = params['metrics_output'] if params['metrics'] else None
-    if output is not None and (not _OUTPUT.match(output) or os.path.normpath(output) != output):
-        module.fail_json(
-            msg='metrics_output: %r is not accepted; accepted: an absolute, normalised path of letters, '
-            'digits and ._+-/ below a directory, ending in .prom' % output
-        )
-    interval = params['pressure_interval'] or None
-    if interval is not None and not MIN_INTERVAL <= interval <= MAX_INTERVAL:
-        module.fail_json(
-            msg='pressure_interval: %r is not accepted; accepted: seconds from %d to %d, or 0 for no tuner'
-            % (interval, MIN_INTERVAL, MAX_INTERVAL)
-        )
-    files = installation.artefacts(python, params['before'], output, interval)
-    before = _unit_texts(sysroot)
-    # systemctl needs the timer's file to disable it
-    toggled = output is None and systemctl.disable_timer()
-    toggled = (interval is None and systemctl.disable_timer(paths.PRESSURE_TIMER)) or toggled
-    changed_files = installation.install(sysroot, files, module.check_mode)
-    changed_files += installation.compile_package(sysroot, changed_files, module.check_mode)
-    if output is None:
-        changed_files += installation.remove_units(sysroot, paths.METRICS_UNIT_FILES, module.check_mode)
-    if interval is None:
-        changed_files += installation.remove_units(sysroot, paths.PRESSURE_UNIT_FILES, module.check_mode)
-        changed_files += _forget_tier(sysroot, module.check_mode)
-    changed_files += _old_output(sysroot, before, output, module.check_mode)
-    if changed_files and systemctl.live and not module.check_mode:
-        systemctl.run('daemon-reload')
-    if params['enabled'] != systemctl.is_enabled():
-        toggled = True
-        if not module.check_mode:
-            systemctl.run('enable' if params['enabled'] else 'disable', paths.UNIT_NAME)
-    if output is not None:
-        toggled = systemctl.enable_timer(paths.METRICS_TIMER) or toggled
-    if interval is not None:
-        toggled = systemctl.enable_timer(paths.PRESSURE_TIMER) or toggled
-    return {
-        'changed': bool(changed_files) or toggled,
-        'enabled': params['enabled'],
-        'files': _host(changed_files),
-        'installed': _host(file.path for file in files),
-        'metrics': {'enabled': output is not None, 'output': output},
-        'pressure': {'enabled': interval is not None, 'interval': interval},
-        'diff': _diff(before, {file.path: file.text for file in files}),
-    }
-
-
-def absent(module: AnsibleModule, sysroot: str, systemctl: Systemctl) -> dict:
-    before = _unit_texts(sysroot)
-    before_text = before[paths.UNIT_FILE]
-    changed = bool(before[paths.METRICS_UNIT_FILES[1]]) and systemctl.disable_timer()
-    changed = (bool(before[paths.PRESSURE_UNIT_FILES[1]]) and systemctl.disable_timer(paths.PRESSURE_TIMER)) or changed
-    if before_text and systemctl.is_enabled():
-        changed = True
-        if not module.check_mode:
-            systemctl.run('disable', paths.UNIT_NAME)
-    if before_text and systemctl.live and not module.check_mode:
-        systemctl.run('stop', paths.UNIT_NAME)
-    removed = installation.uninstall(sysroot, module.check_mode)
-    removed += _old_output(sysroot, before, None, module.check_mode)
-    removed += _forget_tier(sysroot, module.check_mode)
-    if module.params['purge']:
-        if os.path.lexists(host_path(sysroot, paths.POLICY_FILE)):
-            removed.append(paths.POLICY_FILE)
-        if not module.check_mode:
-            # under the lock, so no writer is between reading and replacing the policy; a writer
-            # that waited for this lock file sees it is gone and locks the next one
-            with HostLock(sysroot, PURGE_LOCK_TIMEOUT):
-                remove_policy(sysroot)
-                # runtime state that every uksm_tunable run recreates: removed, but not a change
-                remove_file(sysroot, paths.WRITTEN_FILE)
-                remove_file(sysroot, paths.LOCK_FILE, remove_empty_directory=True)
-    if removed and systemctl.live and not module.check_mode:
-        systemctl.run('daemon-reload')
-    return {
-        'changed': changed or bool(removed),
-        'enabled': False,
-        'files': _host(removed),
-        'installed': [],
-        'metrics': {'enabled': False, 'output': None},
-        'pressure': {'enabled': False, 'interval': None},
-        'diff': _diff(before, {}),
-    }
-
-
-def _forget_tier(sysroot: str, check_mode: bool) -> list:
-    """Without a tuner no tier is in force: the recorded one would keep the boot applier and the facts
-    at a tier nothing maintains."""
-    if not os.path.lexists(host_path(sysroot, paths.TIER_FILE)):
-        return []
-    if not check_mode:
-        remove_file(sysroot, paths.TIER_FILE)
-    return [paths.TIER_FILE]
-
-
-def _read(sysroot: str, relative: str) -> str:
-    found = read_file(sysroot, relative, installation.MAX_INSTALLED_BYTES)
-    return '' if found is None else found[0].decode('utf-8', 'replace')
 
 
 def main() -> None:
@@ -377,9 +222,22 @@ def main() -> None:
     systemctl = Systemctl(
         module.run_command, module.get_bin_path('systemctl', required=True), sysroot, module.check_mode
     )
+    params = module.params
     try:
-        result = (present if module.params['state'] == 'present' else absent)(module, sysroot, systemctl)
-    except SystemctlError as error:
+        if params['state'] == 'present':
+            wanted = unit_setup.request(
+                sysroot,
+                params['python'],
+                params['before'],
+                params['metrics'],
+                params['metrics_output'],
+                params['pressure_interval'],
+                params['enabled'],
+            )
+            result = unit_setup.present(sysroot, wanted, systemctl, module.check_mode)
+        else:
+            result = unit_setup.absent(sysroot, params['purge'], systemctl, module.check_mode)
+    except (SystemctlError, unit_setup.UnitOptionError) as error:
         module.fail_json(**failure(error))
     except CAUGHT as error:
         reason = failure(error)

@@ -120,16 +120,19 @@ ANSIBLE_CASES = ['ping', 'facts', 'setup', 'tunable', 'shell', 'role']
 STARTUP_CASES = ['applier', 'tuner']
 # the fleet-scale cases, with hosts and a ping of their own (scale.py)
 SCALE_CASES = ['scale']
+# (case, reference, target on simulated hosts, target on the QEMU guest): the role's idempotent re-run is
+# one module round trip (uksm_policy); on the guest a kernel answers in microseconds where the simulator
+# takes a FUSE round trip, so the module's own reads weigh less there
 TARGETS = [
-    ('facts', 'ping', 1.10),
-    ('setup', 'ping', None),
-    ('tunable', 'ping', 1.15),
-    ('tunable', 'shell', 0.25),
-    ('role', 'ping', 4.0),
-    ('applier', 'python3 -c pass', 1.5),
-    ('applier', 'python3 -I -S -B -c pass', None),
-    ('tuner', 'python3 -c pass', 1.5),
-    ('tuner', 'python3 -I -S -B -c pass', None),
+    ('facts', 'ping', 1.10, 1.05),
+    ('setup', 'ping', None, None),
+    ('tunable', 'ping', 1.15, 1.08),
+    ('tunable', 'shell', 0.25, 0.25),
+    ('role', 'ping', 1.5, 1.3),
+    ('applier', 'python3 -c pass', 1.5, 1.3),
+    ('applier', 'python3 -I -S -B -c pass', None, None),
+    ('tuner', 'python3 -c pass', 1.3, None),
+    ('tuner', 'python3 -I -S -B -c pass', None, None),
 ]
 
 
@@ -331,9 +334,10 @@ def summarise(times: dict) -> dict:
     }
 
 
-def verdicts(cases: dict) -> list:
+def verdicts(cases: dict, guest: bool = False) -> list:
     rows = []
-    for case, reference, target in TARGETS:
+    for case, reference, simulated, on_guest in TARGETS:
+        target = on_guest if guest else simulated
         if case not in cases or reference not in cases:
             continue
         ratio = cases[case]['median'] / cases[reference]['median']
@@ -584,7 +588,7 @@ def main() -> int:
         finally:
             shutil.rmtree(work, ignore_errors=True)
         if 'cases' in guest:
-            guest['targets'] = verdicts(guest['cases'])
+            guest['targets'] = verdicts(guest['cases'], guest=True)
             report.append(table('QEMU guest over SSH, %d runs' % args.runs, guest['cases'], guest['targets']))
         else:
             report.append('QEMU guest: skipped (%s)' % guest['skipped'])

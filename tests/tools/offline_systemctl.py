@@ -50,7 +50,8 @@ class OfflineSystemctl:
             return 1, '', 'Failed to %s unit: Access denied\n' % verb
         if verb in ('daemon-reload', 'stop'):
             return 0, '', ''
-        link = os.path.join(root, paths.wants_link(unit, WANTED_BY[unit]))
+        # the collection's units, and the services it disables (ksmtuned), which multi-user.target wants
+        link = os.path.join(root, paths.wants_link(unit, WANTED_BY.get(unit, 'multi-user.target')))
         if verb == 'enable':
             os.makedirs(os.path.dirname(link), exist_ok=True)
             os.symlink('/' + paths.SYSTEM_UNITS + '/' + unit, link)
@@ -81,9 +82,10 @@ class _LiveSystemctl(Systemctl):
         self.base = self.base[:1]
 
 
-def live_manager(monkeypatch: t.Any, root: str) -> OfflineSystemctl:
-    """uksm_policy_unit as on a host booted with systemd, its live manager acting on ``root``."""
+def live_manager(monkeypatch: t.Any, root: str, module: t.Any = None) -> OfflineSystemctl:
+    """A module (uksm_policy_unit unless given) as on a host booted with systemd, its live manager acting
+    on ``root``."""
     from ansible_collections.litevirt.uksm.plugins.modules import uksm_policy_unit
 
-    monkeypatch.setattr(uksm_policy_unit, 'Systemctl', _LiveSystemctl)
+    monkeypatch.setattr(module or uksm_policy_unit, 'Systemctl', _LiveSystemctl)
     return OfflineSystemctl(live_root=root).install(monkeypatch)

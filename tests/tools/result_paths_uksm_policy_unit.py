@@ -14,7 +14,7 @@ from module_run import exits, fails
 from offline_systemctl import live_manager
 from result_paths import Result, Scene, path
 
-from ansible_collections.litevirt.uksm.plugins.module_utils import persist
+from ansible_collections.litevirt.uksm.plugins.module_utils import persist, unit_setup
 from ansible_collections.litevirt.uksm.plugins.module_utils.lock import HostLock
 from ansible_collections.litevirt.uksm.plugins.modules import uksm_policy_unit
 
@@ -180,7 +180,7 @@ def _unit_purge_locked(scene: Scene) -> Result:
     scene.systemctl()
     root = scene.root()
     exits(UNIT, {'sysroot': root})
-    scene.monkeypatch.setattr(uksm_policy_unit, 'PURGE_LOCK_TIMEOUT', 0.1)
+    scene.monkeypatch.setattr(unit_setup, 'PURGE_LOCK_TIMEOUT', 0.1)
     with HostLock(root, timeout=1):
         failure = fails(UNIT, {'sysroot': root, 'state': 'absent', 'purge': True})
     assert failure['msg'].startswith('cannot remove the boot applier under %s: ' % root)

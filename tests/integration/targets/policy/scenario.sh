@@ -17,8 +17,12 @@ log="$(mktemp)"
 play prepare.yml "$@"
 play check.yml --check "$@"
 play converge.yml -e expect_changed=true "$@"
-play converge.yml -e expect_changed=false "$@" | tee "$log"
+# On a converged host the role runs exactly one module (uksm_policy): -vvv names every module sent to
+# a host (without pipelining, each is a PUT of AnsiballZ_<module>.py).
+ANSIBLE_PIPELINING=false play converge.yml -e expect_changed=false -vvv "$@" | tee "$log"
 recap_unchanged "$log"
+sent="$(sed -nE 's/^<([^>]+)> PUT .*AnsiballZ_([a-z_]+)\.py$/\1 \2/p' "$log" | sort | tr '\n' ' ')"
+[ "$sent" = "hv-ksm uksm_policy hv-uksm uksm_policy " ] || { echo "modules sent on a converged re-run: $sent"; exit 1; }
 # Playbooks with nothing to check between them run in one ansible-playbook; each reads the hosts anew.
 # pressure.yml's re-run with changed=0 after conflicts.yml's run with disable also proves that no result
 # of an earlier run of the role leaks into a later one. raised.yml converges a short UKSM sleep that

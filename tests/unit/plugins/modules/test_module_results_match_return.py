@@ -19,6 +19,7 @@ import typing as t
 
 import pytest
 import result_paths_uksm_facts
+import result_paths_uksm_policy
 import result_paths_uksm_policy_unit
 import result_paths_uksm_tunable
 import return_doc
@@ -27,7 +28,12 @@ from result_paths import PATHS, name_of, result_of
 from ansible_collections.litevirt.uksm.plugins.modules import uksm_facts, uksm_tunable
 
 # importing a module's paths registers them in PATHS
-PATH_FILES = (result_paths_uksm_facts, result_paths_uksm_tunable, result_paths_uksm_policy_unit)
+PATH_FILES = (
+    result_paths_uksm_facts,
+    result_paths_uksm_tunable,
+    result_paths_uksm_policy_unit,
+    result_paths_uksm_policy,
+)
 MODULES = tuple(paths.MODULE for paths in PATH_FILES)
 MODULES_DIRECTORY = os.path.dirname(os.path.abspath(uksm_facts.__file__))
 
@@ -51,6 +57,10 @@ FREE_MAPPINGS = {
         'pressure.tier_settings': 'keyed by attribute name',
     },
     'uksm_policy_unit': {},
+    'uksm_policy': {
+        'policy': 'keyed by backend, then attribute name',
+        'raised_by_kernel': 'keyed by attribute name (each value described in the description)',
+    },
 }
 
 

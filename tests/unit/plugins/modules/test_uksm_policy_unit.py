@@ -20,7 +20,7 @@ from module_run import exits, fails
 from offline_systemctl import OfflineSystemctl, live_manager
 from tree_snapshot import snapshot
 
-from ansible_collections.litevirt.uksm.plugins.module_utils import installation, paths, persist
+from ansible_collections.litevirt.uksm.plugins.module_utils import installation, paths, persist, unit_setup
 from ansible_collections.litevirt.uksm.plugins.module_utils.errors import UksmError
 from ansible_collections.litevirt.uksm.plugins.modules import uksm_policy_unit
 
@@ -182,7 +182,7 @@ def test_python_defaults_to_this_interpreter_on_the_real_root(monkeypatch, syste
         chosen.append(python)
         raise UksmError('stopped before touching the host')
 
-    monkeypatch.setattr(uksm_policy_unit.installation, 'artefacts', artefacts)
+    monkeypatch.setattr(unit_setup.installation, 'artefacts', artefacts)
     failure = fails(uksm_policy_unit.main, {}, check_mode=True)
     assert chosen == [sys.executable]
     assert failure == {'msg': 'cannot install the boot applier under /: stopped before touching the host'}

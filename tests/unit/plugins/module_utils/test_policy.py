@@ -1,0 +1,117 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, litevirt.uksm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""module_utils/policy.py: what uksm_policy refuses before any write, and one run of it on a fake host.
+
+The paths of the module itself (every mode, conflicts, hosts without an interface, state absent, a kernel
+error) are in tests/tools/result_paths_uksm_policy.py; the role over it, on simulated hosts, in the policy
+integration target.
+"""
+
+from __future__ import annotations
+
+import os
+import typing as t
+
+import pytest
+import sysroot_tree
+from fake_sysfs import FakeHost
+from offline_systemctl import SYSTEMCTL, OfflineSystemctl
+from tree_snapshot import snapshot
+
+from ansible_collections.litevirt.uksm.plugins.module_utils.policy import (
+    PolicyError,
+    PolicyRequest,
+    active_conflicts,
+    apply_policy,
+    host_tiers,
+    tier_problems,
+)
+from ansible_collections.litevirt.uksm.plugins.module_utils.systemctl import Systemctl
+
+
+def _conflict(enabled: bool, running: bool, rewrites: t.Optional[str]) -> t.Dict[str, t.Any]:
+    return {'installed': True, 'enabled': enabled, 'running': running, 'rewrites': rewrites}
+
+
+def test_conflicts_are_the_enabled_then_the_running_services_by_what_they_rewrite() -> None:
+    fact = {
+        'conflicts': {
+            'ksmtuned': _conflict(False, True, 'always'),
+            'ksm': _conflict(True, False, 'always'),
+            'tuned': _conflict(True, True, 'maybe'),
+            'other': _conflict(False, False, 'always'),
+        }
+    }
+    assert active_conflicts(fact) == (['ksm', 'ksmtuned'], ['tuned'])
+
+
+def test_each_tier_takes_the_settings_of_the_hosts_interface() -> None:
+    request = PolicyRequest(
+        pressure_tiers=[
+            {'available_below_percent': 30, 'uksm_settings': {'cpu_governor': 'full'}, 'ksm_settings': None},
+        ]
+    )
+    assert host_tiers(request, 'uksm') == [{'available_below_percent': 30, 'settings': {'cpu_governor': 'full'}}]
+    assert host_tiers(request, 'ksm') == [{'available_below_percent': 30, 'settings': {}}]
+
+
+def test_tier_problems_expected_failure_name_the_option_the_value_and_what_is_accepted() -> None:
+    request = PolicyRequest(
+        persist=False,
+        pressure_interval='2',
+        pressure_tiers=[{'available_below_percent': 30, 'uksm_settings': {'run': 1}}],
+        prefix='uksm_policy_',
+    )
+    assert tier_problems(request, 'ksm') == [
+        'uksm_policy_pressure_tiers has 1 tier(s) but uksm_policy_persist is false; accepted: uksm_policy_persist=true'
+        ' (the tuner reads the tiers from the persisted policy), or no tiers',
+        'uksm_policy_pressure_interval=2 is not accepted with tiers; accepted: seconds from 5 to 3600 between two'
+        ' evaluations of the tuner',
+        'uksm_policy_pressure_tiers[0] has no ksm_settings, and this host runs KSM; accepted: at least one attribute'
+        ' to change under pressure (a mixed fleet gives every tier both uksm_settings and ksm_settings)',
+    ]
+    assert tier_problems(request, 'uksm')[2:] == []
+    assert tier_problems(request._replace(pressure_tiers=[]), 'ksm') == []
+
+
+@pytest.mark.parametrize('interval', [5, 3600, '30'])
+def test_intervals_the_tuner_can_have_are_accepted(interval: t.Any) -> None:
+    request = PolicyRequest(
+        pressure_interval=interval, pressure_tiers=[{'available_below_percent': 30, 'ksm_settings': {'run': 1}}]
+    )
+    assert tier_problems(request, 'ksm') == []
+
+
+def _systemctl(root: str, fake: OfflineSystemctl) -> t.Callable[[], Systemctl]:
+    return lambda: Systemctl(fake, SYSTEMCTL, root, False)
+
+
+def test_refusal_expected_failure_writes_nothing_and_runs_no_systemctl(tmp_path, monkeypatch) -> None:
+    host = FakeHost(str(tmp_path / 'hv01'), 'ksm').install(monkeypatch)
+    sysroot_tree.unit_file(host.root, 'etc/systemd/system/ksmtuned.service')
+    sysroot_tree.enable(host.root, 'etc/systemd/system/ksmtuned.service', 'multi-user.target')
+    before = snapshot(host.root)
+    fake = OfflineSystemctl()
+    request = PolicyRequest(ksm_settings={'pages_to_scan': 700}, sysroot=host.root)
+    with pytest.raises(PolicyError, match='ksmtuned rewrites /sys/kernel/mm/ksm and would undo the policy'):
+        apply_policy(request, _systemctl(host.root, fake), False, pytest.fail)
+    assert snapshot(host.root) == before and host.attempts == [] and fake.commands == []
+
+
+def test_a_converged_host_is_read_once_and_left_alone(tmp_path, monkeypatch) -> None:
+    host = FakeHost(str(tmp_path / 'hv01'), 'ksm').install(monkeypatch)
+    fake = OfflineSystemctl()
+    request = PolicyRequest(ksm_settings={'pages_to_scan': 700, 'run': 1}, metrics=True, sysroot=host.root)
+    first = apply_policy(request, _systemctl(host.root, fake), False, pytest.fail)
+    assert first['changed'] and first['ansible_facts']['uksm']['tunables']['pages_to_scan'] == 700
+    assert os.path.isfile(os.path.join(host.root, 'etc/systemd/system/uksm-metrics.timer'))
+    gathered = []
+    from ansible_collections.litevirt.uksm.plugins.module_utils import policy
+
+    monkeypatch.setattr(policy, 'gather', lambda root: gathered.append(root) or first['ansible_facts']['uksm'])
+    writes = len(host.attempts)
+    del fake.commands[:]
+    again = apply_policy(request, _systemctl(host.root, fake), False, pytest.fail)
+    assert not again['changed'] and gathered == [host.root] and len(host.attempts) == writes
+    assert fake.commands == []

@@ -97,7 +97,8 @@ def document() -> List[Block]:
         ),
         Paragraph(
             'Every attribute the collection knows, in the order `uksm_tunable` writes them. A pressure tier '
-            '(`uksm_tunable` option `pressure_tiers`, role variable `uksm_policy_pressure_tiers`) may set an '
+            '(`uksm_tunable` and `uksm_policy` option `pressure_tiers`, role variable `uksm_policy_pressure_tiers`) '
+            'may set an '
             'attribute only when stepping back down can restore it, and none whose writes the tuner would '
             'repeat unattended at a cost (the column "in a pressure tier").'
         ),
@@ -114,7 +115,8 @@ def document() -> List[Block]:
     blocks += [
         Heading(2, 'Policy presets'),
         Paragraph(
-            '`uksm_tunable` option `preset` and the policy role variable `uksm_policy_preset`. Settings given '
+            '`uksm_tunable` and `uksm_policy` option `preset` and the policy role variable `uksm_policy_preset`. '
+            'Settings given '
             'with a preset override its values; attributes a kernel lacks are skipped.'
         ),
         presets,

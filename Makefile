@@ -26,7 +26,7 @@ GATES := lint docs-check ansible-lint build-import-check $(SANITY) ansible-test-
   component $(INTEGRATION) docs-site release-check
 
 .PHONY: setup build demo test format lint docs-check ansible-lint build-import-check sanity units component \
-  integration docs-site release-check molecule docs bench clean
+  integration docs-site release-check molecule docs bench payload clean
 
 setup: $(VENV)/.stamp
 	@scripts/setup-host.sh
@@ -107,6 +107,10 @@ bench: setup build
 	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) python tests/bench/bench.py --hosts $(BENCH_HOSTS) --runs $(BENCH_RUNS) --output $(BUILD)/bench/results.json \
 	  $(if $(filter 1 yes true,$(BENCH_GUEST)),--guest) $(if $(BENCH_CASES),--cases $(BENCH_CASES)) \
 	  --scale-sizes $(BENCH_SCALE_SIZES) $(if $(BENCH_SCALE_FORKS),--scale-forks $(BENCH_SCALE_FORKS))
+
+# What each module carries to the host in its payload and compiles there at a run (tests/bench/payload.py).
+payload: setup build
+	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) python tests/bench/payload.py
 
 # Everything the setup, the build and the gates created in the clone (git status --ignored is empty
 # after it); the documented caches outside it stay (DEVELOPMENT.md, Caches).

@@ -34,7 +34,7 @@ class PolicyError(UksmError):
 
 
 class PolicyRequest(t.NamedTuple):
-    """The module's options (the role's variables without their prefix)."""
+    """The module's options, by their names (the role's variables without their prefix)."""
 
     state: str = 'present'
     preset: t.Optional[str] = None
@@ -45,7 +45,7 @@ class PolicyRequest(t.NamedTuple):
     unavailable: str = 'fail'  # fail or skip
     restore_defaults: bool = False
     allow_unmerge: bool = False
-    allow_eval_intervals: bool = False
+    allow_eval_intervals_memory_corruption: bool = False
     boot_before: t.Sequence[str] = ()
     python: t.Optional[str] = None
     lock_timeout: float = 30.0
@@ -56,7 +56,7 @@ class PolicyRequest(t.NamedTuple):
     pressure_hysteresis: t.Any = 5
     sysroot: str = '/'
     # how messages name the options: the role passes its variables' prefix (uksm_policy_)
-    prefix: str = ''
+    option_prefix: str = ''
 
 
 def active_conflicts(fact: t.Dict[str, t.Any]) -> t.Tuple[t.List[str], t.List[str]]:
@@ -85,7 +85,7 @@ def tier_problems(request: PolicyRequest, backend: str) -> t.List[str]:
     this host's interface."""
     if not request.pressure_tiers:
         return []
-    name = request.prefix
+    name = request.option_prefix
     problems = []
     if not request.persist:
         problems.append(
@@ -111,10 +111,13 @@ def tier_problems(request: PolicyRequest, backend: str) -> t.List[str]:
 def ksmtuned_replaced(request: PolicyRequest) -> str:
     """What replaces ksmtuned, which the conflict messages name."""
     if request.pressure_tiers:
-        return 'The pressure tiers of %spressure_tiers replace ksmtuned here (uksm-pressure.timer).' % request.prefix
+        return (
+            'The pressure tiers of %spressure_tiers replace ksmtuned here (uksm-pressure.timer).'
+            % request.option_prefix
+        )
     return (
         'The pressure tuner of this collection replaces ksmtuned: set %spressure_tiers (section "Pressure tiers" of'
-        ' the litevirt.uksm.policy README) for more scanning when available memory runs short.' % request.prefix
+        ' the litevirt.uksm.policy README) for more scanning when available memory runs short.' % request.option_prefix
     )
 
 
@@ -125,10 +128,10 @@ def _conflict_refusal(request: PolicyRequest, backend: str, certain: t.List[str]
             ', '.join(certain),
             's' if len(certain) == 1 else '',
             backend,
-            request.prefix,
+            request.option_prefix,
         )
     )
-    message += ' to stop and disable them, or %sconflicts=warn to carry on.' % request.prefix
+    message += ' to stop and disable them, or %sconflicts=warn to carry on.' % request.option_prefix
     return message + (' ' + ksmtuned_replaced(request) if 'ksmtuned' in certain else '')
 
 
@@ -167,14 +170,14 @@ def _absent(
         defaults = {
             name: value
             for name, value in fact['defaults'].items()
-            if request.allow_eval_intervals or name != 'eval_intervals'
+            if request.allow_eval_intervals_memory_corruption or name != 'eval_intervals'
         }
         restored = run(
             request.sysroot,
             fact['backend'],
             defaults,
             allow_unmerge=request.allow_unmerge,
-            allow_eval_intervals=request.allow_eval_intervals,
+            allow_eval_intervals=request.allow_eval_intervals_memory_corruption,
             check_mode=check_mode,
             lock_timeout=request.lock_timeout,
         )
@@ -235,7 +238,7 @@ def apply_policy(
         if request.unavailable == 'fail':
             raise PolicyError(
                 'this host has neither UKSM nor KSM: %s. Set %sunavailable=skip to leave such hosts alone.'
-                % (before['reason'], request.prefix)
+                % (before['reason'], request.option_prefix)
             )
         messages.append('skipped: neither UKSM nor KSM (%s)' % before['reason'])
     else:
@@ -254,7 +257,7 @@ def apply_policy(
             )
             # the modules' names for the options (uksm_policy_unit's before is boot_before here)
             problems += [
-                request.prefix + ('boot_' + problem if problem.startswith('before:') else problem)
+                request.option_prefix + ('boot_' + problem if problem.startswith('before:') else problem)
                 for problem in unit_problems(wanted_units)
             ]
         if problems:
@@ -270,7 +273,7 @@ def apply_policy(
             dict(request.uksm_settings if backend == 'uksm' else request.ksm_settings),
             persist_policy=request.persist,
             allow_unmerge=request.allow_unmerge,
-            allow_eval_intervals=request.allow_eval_intervals,
+            allow_eval_intervals=request.allow_eval_intervals_memory_corruption,
             check_mode=check_mode,
             lock_timeout=request.lock_timeout,
             preset=request.preset or None,

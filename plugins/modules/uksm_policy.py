@@ -394,28 +394,7 @@ def main() -> None:
     params = module.params
     try:
         sysroot = check_sysroot(params['sysroot'])
-        request = PolicyRequest(
-            state=params['state'],
-            preset=params['preset'],
-            uksm_settings=params['uksm_settings'],
-            ksm_settings=params['ksm_settings'],
-            persist=params['persist'],
-            conflicts=params['conflicts'],
-            unavailable=params['unavailable'],
-            restore_defaults=params['restore_defaults'],
-            allow_unmerge=params['allow_unmerge'],
-            allow_eval_intervals=params['allow_eval_intervals_memory_corruption'],
-            boot_before=params['boot_before'],
-            python=params['python'],
-            lock_timeout=params['lock_timeout'],
-            metrics=params['metrics'],
-            metrics_output=params['metrics_output'],
-            pressure_tiers=params['pressure_tiers'],
-            pressure_interval=params['pressure_interval'],
-            pressure_hysteresis=params['pressure_hysteresis'],
-            sysroot=sysroot,
-            prefix=params['option_prefix'],
-        )
+        request = PolicyRequest(**dict({name: params[name] for name in PolicyRequest._fields}, sysroot=sysroot))
 
         def systemctl() -> Systemctl:
             program = module.get_bin_path('systemctl', required=True)

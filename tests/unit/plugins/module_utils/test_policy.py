@@ -61,7 +61,7 @@ def test_tier_problems_expected_failure_name_the_option_the_value_and_what_is_ac
         persist=False,
         pressure_interval='2',
         pressure_tiers=[{'available_below_percent': 30, 'uksm_settings': {'run': 1}}],
-        prefix='uksm_policy_',
+        option_prefix='uksm_policy_',
     )
     assert tier_problems(request, 'ksm') == [
         'uksm_policy_pressure_tiers has 1 tier(s) but uksm_policy_persist is false; accepted: uksm_policy_persist=true'

@@ -1,0 +1,164 @@
+# Copyright: (c) 2026, litevirt.uksm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What each module carries to the host, and what it compiles there at a run (README, Performance).
+
+Each module runs once through ansible-core on localhost, on a simulated host tree (a plain directory:
+KSM with a persisted policy, the fleet's usual case), with its AnsiballZ file kept: the payload is
+the collection's module_utils inside its ZIP. The same run, in-process (tests/tools/module_run), lists
+the module_utils it imported, which CPython compiled from source (a payload holds no bytecode; it
+compiles each file twice, python/cpython#141276). Compile time is measured here with compile() on this
+machine, twice per file, the median of 5.
+
+Usage: python tests/bench/payload.py  (ANSIBLE_COLLECTIONS_PATH naming the installed collection;
+`make payload` sets it)
+"""
+
+from __future__ import annotations
+
+import base64
+import glob
+import io
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import typing as t
+import zipfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path[:0] = [os.path.join(ROOT, 'tests', 'tools')]
+OURS = 'ansible_collections/litevirt/uksm/plugins/module_utils/'
+# module -> its arguments on the host tree (``{root}`` is the tree), as the role and the bench run them
+CASES = {
+    'uksm_facts': {},
+    'uksm_tunable': {'settings': {'pages_to_scan': 100, 'sleep_millisecs': 20, 'run': 1}},
+    'uksm_policy_unit': {'python': '/usr/bin/python3'},
+    'uksm_policy': {
+        'ksm_settings': {'pages_to_scan': 100, 'sleep_millisecs': 20, 'run': 1},
+        'python': '/usr/bin/python3',
+    },
+}
+
+
+def host_tree(root: str) -> None:
+    """KSM with the policy of CASES persisted and the units installed: a converged host."""
+    import sysroot_tree  # pylint: disable=import-outside-toplevel
+
+    sysroot_tree.ksm(root)
+    sysroot_tree.meminfo(root, available_percent=50)
+    sysroot_tree.put(
+        root, 'etc/litevirt-uksm/policy.conf', '[ksm]\npages_to_scan = 100\nsleep_millisecs = 20\nrun = 1\n'
+    )
+
+
+def payload(module: str, args: t.Dict[str, t.Any], root: str, keep: str) -> t.Dict[str, int]:
+    """The collection's module_utils in the module's AnsiballZ payload: file -> bytes."""
+    env = dict(os.environ, ANSIBLE_KEEP_REMOTE_FILES='1', ANSIBLE_REMOTE_TMP=keep, ANSIBLE_PIPELINING='false')
+    subprocess.run(
+        [
+            os.path.join(os.path.dirname(sys.executable), 'ansible'),
+            'localhost',
+            '-c',
+            'local',
+            '-m',
+            'litevirt.uksm.' + module,
+            '-a',
+            json.dumps(dict(args, sysroot=root)),
+            '--check',
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    [wrapper] = glob.glob(os.path.join(keep, '*', 'AnsiballZ_%s.py' % module))
+    with open(wrapper, encoding='utf-8') as handle:
+        data = re.search(r"^zip_data='([^']+)'", handle.read(), re.M).group(1)
+    with zipfile.ZipFile(io.BytesIO(base64.b64decode(data))) as archive:
+        return {
+            info.filename[len(OURS) :]: info.file_size
+            for info in archive.infolist()
+            if info.filename.startswith(OURS) and info.filename.endswith('.py')
+        }
+
+
+def imported(module: str, args: t.Dict[str, t.Any], root: str) -> t.List[str]:
+    """The module_utils a run of the module imports (in a fresh interpreter)."""
+    code = (
+        'import importlib, json, sys\n'
+        'from module_run import run\n'
+        'm = importlib.import_module("ansible_collections.litevirt.uksm.plugins.modules." + sys.argv[1])\n'
+        'run(m.main, json.loads(sys.argv[2]), check_mode=True)\n'
+        'print(json.dumps(sorted(n.rsplit(".", 1)[1] + ".py" for n in sys.modules'
+        ' if n.startswith("ansible_collections.litevirt.uksm.plugins.module_utils."))))\n'
+    )
+    collections = os.environ['ANSIBLE_COLLECTIONS_PATH']
+    done = subprocess.run(
+        [sys.executable, '-c', code, module, json.dumps(dict(args, sysroot=root))],
+        env=dict(os.environ, PYTHONPATH=os.pathsep.join([collections, os.path.join(ROOT, 'tests', 'tools')])),
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def compile_ms(sources: t.Sequence[str]) -> float:
+    """Milliseconds to compile ``sources`` twice, as a payload's import does; the median of 5."""
+    texts = []
+    for path in sources:
+        with open(path, encoding='utf-8') as handle:
+            texts.append((path, handle.read()))
+    times = []
+    for _ in range(5):
+        start = time.perf_counter()
+        for path, text in texts * 2:
+            compile(text, path, 'exec', dont_inherit=True)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000
+
+
+def main() -> int:
+    collections = os.environ['ANSIBLE_COLLECTIONS_PATH']
+    directory = os.path.join(collections, OURS)
+    rows = []
+    with tempfile.TemporaryDirectory(prefix='uksm-payload-') as work:
+        for module, args in CASES.items():
+            root = os.path.join(work, module)
+            host_tree(root)
+            carried = payload(module, args, root, os.path.join(work, 'keep-' + module))
+            used = imported(module, args, root)
+            rows.append(
+                {
+                    'module': module,
+                    'payload_files': len(carried),
+                    'payload_bytes': sum(carried.values()),
+                    'imported_files': len(used),
+                    'imported_bytes': sum(carried.get(name, 0) for name in used),
+                    'compile_ms': round(compile_ms([os.path.join(directory, name) for name in used]), 1),
+                    'not_imported': sorted(set(carried) - set(used)),
+                }
+            )
+    print('%-18s %14s %16s %11s  %s' % ('module', 'payload', 'compiled a run', 'compile x2', 'carried, not run'))
+    for row in rows:
+        print(
+            '%-18s %2d / %6d B %3d / %6d B %8.1f ms  %s'
+            % (
+                row['module'],
+                row['payload_files'],
+                row['payload_bytes'],
+                row['imported_files'],
+                row['imported_bytes'],
+                row['compile_ms'],
+                ' '.join(name[:-3] for name in row['not_imported']) or '-',
+            )
+        )
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

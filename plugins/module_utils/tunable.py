@@ -13,10 +13,8 @@ from .lock import HostLock
 from .paths import POLICY_FILE
 from .plan import HostState, Plan, make_plan, planning_stats, raised_values
 from .presets import preset_settings
-from .pressure import TierError, check_thresholds, choose_tier, measure
 from .safefiles import remove_file
 from .sysfs import detect, read_attributes
-from .tiers import Tier, TierPolicy, check_hysteresis, check_levels, read_state, replaced, write_state
 from .written_values import WrittenValues
 
 TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotations are strings
@@ -25,6 +23,10 @@ if TYPE_CHECKING:
 
     from .attributes import Backend
     from .sysfs import Detection
+    from .tiers import TierPolicy
+
+# The pressure tiers' code (tiers.py, pressure.py, and persist.py through tiers.py) is imported where a
+# task has tiers: a plain apply does not compile it.
 
 
 class TunableError(UksmError):
@@ -79,6 +81,8 @@ def _persist(
     after_policies = persist.updated(policies, backend, dict.fromkeys(forgotten), False)
     after_policies = persist.updated(after_policies, backend, settings, record)
     if tier_policy is not None:
+        from .tiers import replaced  # pylint: disable=import-outside-toplevel
+
         after_policies = replaced(after_policies, backend, tier_policy)
     after = persist.render(after_policies) if after_policies else ''
     path = persist.path_of(sysroot)
@@ -97,6 +101,8 @@ def tier_policy_of(tiers: t.Sequence[t.Dict[str, t.Any]], hysteresis: t.Any) -> 
     TunableError for thresholds or a hysteresis that cannot be used, and for more tiers than the policy
     file has sections for (render() would drop the others without a word)."""
     from .persist import MAX_TIERS  # pylint: disable=import-outside-toplevel
+    from .pressure import TierError, check_thresholds  # pylint: disable=import-outside-toplevel
+    from .tiers import Tier, TierPolicy, check_hysteresis  # pylint: disable=import-outside-toplevel
 
     if len(tiers) > MAX_TIERS:
         raise TunableError(
@@ -121,6 +127,8 @@ def _plan_tiers(
     options: t.Dict[str, bool],
 ) -> t.Tuple[t.List[str], t.List[Plan], TierPolicy]:
     """Problems of the tiers, the plan of each level, and the tiers normalised as the file records them."""
+    from .tiers import Tier, TierPolicy, check_levels  # pylint: disable=import-outside-toplevel
+
     problems = check_levels(backend, desired, tier_policy)
     plans = []
     normalised = []
@@ -206,6 +214,9 @@ def run(
                 problems=problems,
             )
         if pressure_tiers is not None:
+            from .pressure import choose_tier, measure  # pylint: disable=import-outside-toplevel
+            from .tiers import read_state  # pylint: disable=import-outside-toplevel
+
             recorded = read_state(sysroot, backend.name)
             old = recorded if recorded is not None and recorded < len(pressure_tiers.tiers) else None
             available, stall = measure(sysroot)
@@ -270,6 +281,8 @@ def run(
             result['changed'] = result['changed'] or changed
             result['policy_file_changed'] = changed
             if pressure_tiers is not None and not check_mode and new != recorded:
+                from .tiers import write_state  # pylint: disable=import-outside-toplevel
+
                 write_state(sysroot, backend.name, new)
             result['policy_file'] = path
             if exact:

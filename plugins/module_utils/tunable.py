@@ -180,7 +180,9 @@ def run(
         if name is None:
             raise TunableError('no UKSM or KSM interface to record the policy for (%s); set backend' % detection.reason)
         with HostLock(sysroot, lock_timeout, take=take):
-            changed, path, before, after_text, _ = _persist(sysroot, name, desired, record=False, check_mode=check_mode)
+            changed, path, before, after_text, _forgotten = _persist(
+                sysroot, name, desired, record=False, check_mode=check_mode
+            )
         result.update(
             changed=changed,
             backend=name,

@@ -17,8 +17,6 @@ import typing as t
 
 from . import installation, paths, unit_texts
 from .errors import UksmError
-from .lock import HostLock
-from .persist import remove as remove_policy
 from .safefiles import read_file, remove_file
 from .sysfs import host_path
 from .systemctl import Systemctl
@@ -181,6 +179,10 @@ def absent(sysroot: str, purge: bool, systemctl: Systemctl, check_mode: bool) ->
         if os.path.lexists(host_path(sysroot, paths.POLICY_FILE)):
             removed.append(paths.POLICY_FILE)
         if not check_mode:
+            # the lock and the policy file's code only for a purge: installing does not compile them
+            from .lock import HostLock  # pylint: disable=import-outside-toplevel
+            from .persist import remove as remove_policy  # pylint: disable=import-outside-toplevel
+
             # under the lock, so no writer is between reading and replacing the policy; a writer
             # that waited for this lock file sees it is gone and locks the next one
             with HostLock(sysroot, PURGE_LOCK_TIMEOUT):

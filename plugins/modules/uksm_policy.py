@@ -10,7 +10,8 @@ module: uksm_policy
 short_description: Bring a host to one UKSM/KSM memory sharing policy, now and at every boot, in one call
 version_added: 1.1.0
 description:
-  - Does in one run on the host what the C(litevirt.uksm.policy) role does (the role is this module's task).
+  - Does in one run on the host what the
+    R(litevirt.uksm.policy role,ansible_collections.litevirt.uksm.policy_role) does (the role is this module's task).
     It detects UKSM or KSM, refuses what cannot be used before anything is written (settings, pressure tiers,
     unit options, services that would undo the policy), applies the policy for that interface with the
     transaction of M(litevirt.uksm.uksm_tunable) (validated, ordered, read back, rolled back on failure),
@@ -171,8 +172,6 @@ seealso:
   - module: litevirt.uksm.uksm_tunable
   - module: litevirt.uksm.uksm_policy_unit
   - module: litevirt.uksm.uksm_facts
-  - ref: ansible_collections.litevirt.uksm.policy_role
-    description: The C(litevirt.uksm.policy) role, whose one task this module is.
 '''
 
 EXAMPLES = r'''

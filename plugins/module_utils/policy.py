@@ -18,15 +18,16 @@ from .facts import gather
 from .paths import POLICY_FILE
 from .systemctl import Systemctl
 from .tunable import run, tier_policy_of
+from .unit_setup import MAX_INTERVAL, MIN_INTERVAL, interval_accepted
 from .unit_setup import absent as remove_units
 from .unit_setup import present as install_units
 from .unit_setup import problems as unit_problems
 from .unit_setup import request as unit_request
 from .unit_texts import HYPERVISOR_UNITS
 
-# seconds between two evaluations of the tuner (uksm_policy_unit's range)
-MIN_INTERVAL = 5
-MAX_INTERVAL = 3600
+
+# uksm_policy_unit's options under the names uksm_policy gives them
+OPTION_NAMES = {'before': 'boot_before'}
 
 
 class PolicyError(UksmError):
@@ -92,11 +93,10 @@ def tier_problems(request: PolicyRequest, backend: str) -> t.List[str]:
             '%spressure_tiers has %d tier(s) but %spersist is false; accepted: %spersist=true (the tuner reads the'
             ' tiers from the persisted policy), or no tiers' % (name, len(request.pressure_tiers), name, name)
         )
-    interval = str(request.pressure_interval)
-    if not interval.isdigit() or not MIN_INTERVAL <= int(interval) <= MAX_INTERVAL:
+    if not interval_accepted(request.pressure_interval):
         problems.append(
             '%spressure_interval=%s is not accepted with tiers; accepted: seconds from %d to %d between two'
-            ' evaluations of the tuner' % (name, interval, MIN_INTERVAL, MAX_INTERVAL)
+            ' evaluations of the tuner' % (name, request.pressure_interval, MIN_INTERVAL, MAX_INTERVAL)
         )
     for index, tier in enumerate(host_tiers(request, backend)):
         if not tier['settings']:
@@ -252,14 +252,14 @@ def apply_policy(
                 request.boot_before or HYPERVISOR_UNITS,
                 request.metrics,
                 request.metrics_output,
-                # a tuner only with tiers; an interval out of range is refused with the tiers above
-                int(request.pressure_interval) if request.pressure_tiers and not problems else 0,
+                # a tuner only with tiers; tier_problems() already refuses an interval out of range
+                int(request.pressure_interval)
+                if request.pressure_tiers and interval_accepted(request.pressure_interval)
+                else 0,
             )
-            # the modules' names for the options (uksm_policy_unit's before is boot_before here)
-            problems += [
-                request.option_prefix + ('boot_' + problem if problem.startswith('before:') else problem)
-                for problem in unit_problems(wanted_units)
-            ]
+            problems += unit_problems(
+                wanted_units, lambda option: request.option_prefix + OPTION_NAMES.get(option, option)
+            )
         if problems:
             raise PolicyError('%s. Nothing was written.' % ' | '.join(problems), problems=problems)
         certain, maybe = active_conflicts(before)

@@ -87,32 +87,39 @@ def request(
     )
 
 
-def problems(wanted: UnitRequest) -> t.List[str]:
-    """Every option that cannot go into a unit file, with the value and what is accepted."""
+def problems(wanted: UnitRequest, option: t.Callable[[str], str] = str) -> t.List[str]:
+    """Every option that cannot go into a unit file, with the value and what is accepted; ``option``
+    gives the name the caller knows each one by (uksm_policy's boot_before is uksm_policy_unit's before)."""
     found = []
     if not _PYTHON.match(wanted.python):
         found.append(
-            'python: %r is not accepted; accepted: an absolute path of letters, digits and ._+-/' % wanted.python
+            '%s: %r is not accepted; accepted: an absolute path of letters, digits and ._+-/'
+            % (option('python'), wanted.python)
         )
     bad = [name for name in wanted.before if not _UNIT_NAME.match(name)]
     if bad:
         found.append(
-            'before: %s not accepted; accepted: systemd unit names such as libvirtd.service'
-            % ', '.join(repr(name) for name in bad)
+            '%s: %s not accepted; accepted: systemd unit names such as libvirtd.service'
+            % (option('before'), ', '.join(repr(name) for name in bad))
         )
     output = wanted.metrics_output
     if output is not None and (not _OUTPUT.match(output) or os.path.normpath(output) != output):
         found.append(
-            'metrics_output: %r is not accepted; accepted: an absolute, normalised path of letters, '
-            'digits and ._+-/ below a directory, ending in .prom' % output
+            '%s: %r is not accepted; accepted: an absolute, normalised path of letters, '
+            'digits and ._+-/ below a directory, ending in .prom' % (option('metrics_output'), output)
         )
     interval = wanted.pressure_interval
-    if interval is not None and not MIN_INTERVAL <= interval <= MAX_INTERVAL:
+    if interval is not None and not interval_accepted(interval):
         found.append(
-            'pressure_interval: %r is not accepted; accepted: seconds from %d to %d, or 0 for no tuner'
-            % (interval, MIN_INTERVAL, MAX_INTERVAL)
+            '%s: %r is not accepted; accepted: seconds from %d to %d, or 0 for no tuner'
+            % (option('pressure_interval'), interval, MIN_INTERVAL, MAX_INTERVAL)
         )
     return found
+
+
+def interval_accepted(seconds: t.Any) -> bool:
+    """Whether the tuner's timer can have ``seconds`` between two evaluations (a number or its digits)."""
+    return str(seconds).isdigit() and MIN_INTERVAL <= int(seconds) <= MAX_INTERVAL
 
 
 class UnitOptionError(UksmError):

@@ -352,16 +352,14 @@ from ansible_collections.litevirt.uksm.plugins.module_utils.policy import Policy
 from ansible_collections.litevirt.uksm.plugins.module_utils.sysfs import check_sysroot
 from ansible_collections.litevirt.uksm.plugins.module_utils.systemctl import Systemctl
 
-SETTINGS = {'type': 'dict', 'default': {}}
-
 
 def main() -> None:
     module = AnsibleModule(
         argument_spec={
             'state': {'type': 'str', 'default': 'present', 'choices': ['present', 'absent']},
             'preset': {'type': 'str', 'default': '', 'choices': ['', 'density', 'balanced', 'quiet', 'off']},
-            'uksm_settings': SETTINGS,
-            'ksm_settings': SETTINGS,
+            'uksm_settings': {'type': 'dict', 'default': {}},
+            'ksm_settings': {'type': 'dict', 'default': {}},
             'persist': {'type': 'bool', 'default': True},
             'conflicts': {'type': 'str', 'default': 'fail', 'choices': ['fail', 'disable', 'warn']},
             'unavailable': {'type': 'str', 'default': 'fail', 'choices': ['fail', 'skip']},
@@ -379,8 +377,8 @@ def main() -> None:
                 'default': [],
                 'options': {
                     'available_below_percent': {'type': 'int', 'required': True},
-                    'uksm_settings': SETTINGS,
-                    'ksm_settings': SETTINGS,
+                    'uksm_settings': {'type': 'dict', 'default': {}},
+                    'ksm_settings': {'type': 'dict', 'default': {}},
                 },
             },
             'pressure_interval': {'type': 'int', 'default': 30},

@@ -94,7 +94,8 @@ docs: setup
 
 # Benchmark, not a test (README, Performance): simulated hosts, interleaved repeated runs, medians and ratios;
 # writes $(BUILD)/bench/results.json. BENCH_GUEST=1 adds the same cases over SSH to the QEMU guest;
-# BENCH_CASES=facts,tunable runs only those (and ping) while profiling. The scale case (BENCH_CASES=scale
+# BENCH_CASES=facts,tunable runs only those (and ping) while profiling; BENCH_HOSTS=0 skips the simulated
+# hosts (the guest or the scale case alone). The scale case (BENCH_CASES=scale
 # alone) runs the report, the rollout's summary step and the filters at BENCH_SCALE_SIZES plain-directory
 # hosts; BENCH_SCALE_FORKS=2,10 also times the report at the largest size with those forks.
 BENCH_HOSTS ?= 50

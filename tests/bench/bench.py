@@ -105,6 +105,15 @@ ROLE_VARS = {
 # In the guest the role and the tunable case share one kernel: the role keeps KSM off, an attribute
 # the tunable case does not touch, so its re-runs stay idempotent.
 GUEST_ROLE_VARS = {'uksm_policy_preset': 'off'}
+# The first converge's pressure tier (role_first.yml): one tier for either interface; availability
+# stays above it, so the tuner's timer is installed and nothing under pressure is written.
+FIRST_TIERS = [
+    {
+        'available_below_percent': 5,
+        'uksm_settings': {'cpu_governor': 'full'},
+        'ksm_settings': {'run': 1},
+    }
+]
 # The tuner case: a UKSM host whose persisted policy has two pressure tiers (as in the component tests);
 # the simulated host's MemAvailable (79 % of MemTotal) is above every threshold plus the hysteresis,
 # so every evaluation is idle: the tier stays the base and the live values hold it.
@@ -115,7 +124,10 @@ TUNER_TIERS = [
 ]
 
 # case -> (playbook, reference case, target ratio, what the target says); ratios are case / reference.
-ANSIBLE_CASES = ['ping', 'facts', 'setup', 'tunable', 'shell', 'role']
+ANSIBLE_CASES = ['ping', 'facts', 'setup', 'tunable', 'shell', 'role', 'role_first']
+# untimed plays around a case: (before, after). The first converge starts from a host without the policy
+# and leaves the role case's policy behind, so that the role's re-runs stay idempotent.
+AROUND = {'role_first': ('role_absent.yml', 'role.yml')}
 # cases timed against bare Python start-up rather than ping
 STARTUP_CASES = ['applier', 'tuner']
 # the fleet-scale cases, with hosts and a ping of their own (scale.py)
@@ -129,6 +141,7 @@ TARGETS = [
     ('tunable', 'ping', 1.15, 1.08),
     ('tunable', 'shell', 0.25, 0.25),
     ('role', 'ping', 1.5, 1.3),
+    ('role_first', 'ping', None, 2.5),
     ('applier', 'python3 -c pass', 1.5, 1.3),
     ('applier', 'python3 -I -S -B -c pass', None, None),
     ('tuner', 'python3 -c pass', 1.3, None),
@@ -223,8 +236,13 @@ class Runner:
         for number in range(runs):
             for case in [case for case in cases if case in ANSIBLE_CASES]:
                 extra = {'bench_set': number % 2} if case in ('tunable', 'shell') else None
+                before, after = AROUND.get(case, (None, None))
+                if before:
+                    self.play(case, before, timed=False)
                 elapsed = self.play(case, case + '.yml', extra)
-                log('round %d/%d %-8s %7.2f s' % (number + 1, runs, case, elapsed))
+                if after:
+                    self.play(case, after, timed=False)
+                log('round %d/%d %-10s %7.2f s' % (number + 1, runs, case, elapsed))
 
 
 def ansible_env(extra: dict = None) -> dict:
@@ -374,7 +392,9 @@ def local_bench(args: argparse.Namespace, work: str) -> dict:
     start = time.monotonic()
     hosts = make_hosts(work, args.hosts, args.ksm_every)
     log('hosts up in %.1f s' % (time.monotonic() - start))
-    common = dict(ROLE_VARS, ansible_connection='local', ansible_python_interpreter=sys.executable)
+    common = dict(
+        ROLE_VARS, bench_first_tiers=FIRST_TIERS, ansible_connection='local', ansible_python_interpreter=sys.executable
+    )
     inventory = os.path.join(work, 'inventory.yml')
     write_inventory(inventory, hosts, common)
     runner = Runner(inventory, ansible_env())
@@ -420,6 +440,7 @@ def guest_bench(args: argparse.Namespace, work: str) -> dict:
         values[1]['merge_across_nodes'] = 1
         common = dict(
             GUEST_ROLE_VARS,
+            bench_first_tiers=FIRST_TIERS,
             ansible_host='127.0.0.1',
             ansible_port=args.guest_port,
             ansible_user='root',
@@ -490,7 +511,7 @@ def write_results(path: str, results: dict) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
-    parser.add_argument('--hosts', type=int, default=50, help='simulated hosts (default 50)')
+    parser.add_argument('--hosts', type=int, default=50, help='simulated hosts (default 50; 0: none)')
     parser.add_argument('--runs', type=int, default=5, help='runs of each case (default 5)')
     parser.add_argument('--ksm-every', type=int, default=5, help='every Nth simulated host is KSM (default 5; 0: none)')
     parser.add_argument('--guest', action='store_true', help='also run the cases over SSH against the QEMU guest')
@@ -545,7 +566,8 @@ def main() -> int:
     }
     report = []
     # the scale case alone needs none of the simulated hosts: it brings its own, and its own ping
-    if set(args.cases) - set(SCALE_CASES) != {'ping'} or not set(args.cases) & set(SCALE_CASES):
+    # --hosts 0: none (the guest or the scale case alone)
+    if args.hosts and (set(args.cases) - set(SCALE_CASES) != {'ping'} or not set(args.cases) & set(SCALE_CASES)):
         work = tempfile.mkdtemp(prefix='uksm-bench-')
         try:
             local = local_bench(args, work)

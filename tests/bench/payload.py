@@ -5,9 +5,10 @@
 Each module runs once through ansible-core on localhost, on a simulated host tree (a plain directory:
 KSM with a persisted policy, the fleet's usual case), with its AnsiballZ file kept: the payload is
 the collection's module_utils inside its ZIP. The same run, in-process (tests/tools/module_run), lists
-the module_utils it imported, which CPython compiled from source (a payload holds no bytecode; it
-compiles each file twice, python/cpython#141276). Compile time is measured here with compile() on this
-machine, twice per file, the median of 5.
+the module_utils it imported, which CPython compiled from source (a payload holds no bytecode). What
+importing them costs is measured on the kept AnsiballZ file itself, run again with ``python -X
+importtime``: the self time of the collection's module_utils (compiling and running them; zipimport
+compiles a file twice, python/cpython#141276, unless compile_once is imported first), the median of 7.
 
 Usage: python tests/bench/payload.py  (ANSIBLE_COLLECTIONS_PATH naming the installed collection;
 `make payload` sets it)
@@ -25,7 +26,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 import typing as t
 import zipfile
 
@@ -56,8 +56,8 @@ def host_tree(root: str) -> None:
     )
 
 
-def payload(module: str, args: t.Dict[str, t.Any], root: str, keep: str) -> t.Dict[str, int]:
-    """The collection's module_utils in the module's AnsiballZ payload: file -> bytes."""
+def payload(module: str, args: t.Dict[str, t.Any], root: str, keep: str) -> t.Tuple[str, t.Dict[str, int]]:
+    """The kept AnsiballZ file, and the collection's module_utils in its payload: file -> bytes."""
     env = dict(os.environ, ANSIBLE_KEEP_REMOTE_FILES='1', ANSIBLE_REMOTE_TMP=keep, ANSIBLE_PIPELINING='false')
     subprocess.run(
         [
@@ -79,7 +79,7 @@ def payload(module: str, args: t.Dict[str, t.Any], root: str, keep: str) -> t.Di
     with open(wrapper, encoding='utf-8') as handle:
         data = re.search(r"^zip_data='([^']+)'", handle.read(), re.M).group(1)
     with zipfile.ZipFile(io.BytesIO(base64.b64decode(data))) as archive:
-        return {
+        return wrapper, {
             info.filename[len(OURS) :]: info.file_size
             for info in archive.infolist()
             if info.filename.startswith(OURS) and info.filename.endswith('.py')
@@ -107,24 +107,25 @@ def imported(module: str, args: t.Dict[str, t.Any], root: str) -> t.List[str]:
     return json.loads(done.stdout.splitlines()[-1])
 
 
-def compile_ms(sources: t.Sequence[str]) -> float:
-    """Milliseconds to compile ``sources`` twice, as a payload's import does; the median of 5."""
-    texts = []
-    for path in sources:
-        with open(path, encoding='utf-8') as handle:
-            texts.append((path, handle.read()))
+def import_ms(wrapper: str) -> float:
+    """Milliseconds the kept AnsiballZ file spends importing the collection's module_utils (their self
+    time in ``-X importtime``), the median of 7 runs."""
+    prefix = OURS.replace('/', '.')
     times = []
-    for _round in range(5):
-        start = time.process_time()
-        for path, text in texts * 2:
-            compile(text, path, 'exec', dont_inherit=True)
-        times.append(time.process_time() - start)
-    return statistics.median(times) * 1000
+    for _round in range(7):
+        done = subprocess.run([sys.executable, '-X', 'importtime', wrapper], check=True, capture_output=True, text=True)
+        total = 0
+        for line in done.stderr.splitlines():
+            # import time: self [us] | cumulative | imported package
+            fields = [field.strip() for field in line.split(':', 1)[-1].split('|')]
+            if len(fields) == 3 and fields[2].startswith(prefix):
+                total += int(fields[0])
+        times.append(total / 1000)
+    return statistics.median(times)
 
 
 def main() -> int:
     collections = os.environ['ANSIBLE_COLLECTIONS_PATH']
-    directory = os.path.join(collections, OURS)
     rows = []
     with tempfile.TemporaryDirectory(prefix='uksm-payload-') as work:
         for module, args in CASES.items():
@@ -132,7 +133,7 @@ def main() -> int:
                 continue  # an older version of the collection, measured for comparison
             root = os.path.join(work, module)
             host_tree(root)
-            carried = payload(module, args, root, os.path.join(work, 'keep-' + module))
+            wrapper, carried = payload(module, args, root, os.path.join(work, 'keep-' + module))
             used = imported(module, args, root)
             rows.append(
                 {
@@ -141,11 +142,11 @@ def main() -> int:
                     'payload_bytes': sum(carried.values()),
                     'imported_files': len(used),
                     'imported_bytes': sum(carried.get(name, 0) for name in used),
-                    'compile_ms': round(compile_ms([os.path.join(directory, name) for name in used]), 1),
+                    'import_ms': round(import_ms(wrapper), 1),
                     'not_imported': sorted(set(carried) - set(used)),
                 }
             )
-    print('%-18s %14s %16s %11s  %s' % ('module', 'payload', 'compiled a run', 'compile x2', 'carried, not run'))
+    print('%-18s %14s %16s %11s  %s' % ('module', 'payload', 'compiled a run', 'import', 'carried, not run'))
     for row in rows:
         print(
             '%-18s %2d / %6d B %3d / %6d B %8.1f ms  %s'
@@ -155,7 +156,7 @@ def main() -> int:
                 row['payload_bytes'],
                 row['imported_files'],
                 row['imported_bytes'],
-                row['compile_ms'],
+                row['import_ms'],
                 ' '.join(name[:-3] for name in row['not_imported']) or '-',
             )
         )

@@ -325,6 +325,8 @@ ansible_facts:
 
 from ansible.module_utils.basic import AnsibleModule
 
+# first: every module_utils file imported after it is compiled once, not twice
+from ansible_collections.litevirt.uksm.plugins.module_utils import compile_once  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.litevirt.uksm.plugins.module_utils.errors import CAUGHT, failure
 from ansible_collections.litevirt.uksm.plugins.module_utils.facts import gather
 from ansible_collections.litevirt.uksm.plugins.module_utils.host_options import HOST

@@ -193,7 +193,13 @@ errno:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.litevirt.uksm.plugins.module_utils import paths, unit_setup, unit_texts
+# compile_once first: every module_utils file imported after it is compiled once, not twice
+from ansible_collections.litevirt.uksm.plugins.module_utils import (  # pylint: disable=unused-import
+    compile_once,  # noqa: F401
+    paths,
+    unit_setup,
+    unit_texts,
+)
 from ansible_collections.litevirt.uksm.plugins.module_utils.errors import CAUGHT, failure
 from ansible_collections.litevirt.uksm.plugins.module_utils.host_options import SYSROOT
 from ansible_collections.litevirt.uksm.plugins.module_utils.sysfs import check_sysroot

@@ -6,6 +6,7 @@ text from plain files, from an AnsiballZ zip, or from a loader that answers with
 
 from __future__ import annotations
 
+import ast
 import os
 import sys
 import types
@@ -73,6 +74,37 @@ def test_absolute_and_parent_imports_are_not_siblings():
 def test_relative_imports_of_a_source_that_does_not_parse_raise_a_syntax_error():
     with pytest.raises(SyntaxError):
         relative_imports('from . import (\n')
+
+
+def _every_sibling_import(source):
+    """The reference: every ImportFrom of level 1 anywhere in the parsed file."""
+    names = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            names.extend([node.module] if node.module else [alias.name for alias in node.names])
+    return names
+
+
+@pytest.mark.parametrize('name', sorted(n[:-3] for n in os.listdir(MODULE_UTILS) if n.endswith('.py')))
+def test_relative_imports_of_every_module_utils_file_are_those_the_parser_finds(name):
+    # relative_imports parses only the import lines; on the collection's own files it finds exactly what
+    # parsing the whole file finds, as many times each (the parser's walk orders nested ones later)
+    source = _on_disk(name)
+    assert sorted(relative_imports(source)) == sorted(_every_sibling_import(source))
+
+
+def test_relative_imports_of_parenthesised_and_commented_lists():
+    source = (
+        'from . import (  # why\n'
+        '    persist,  # noqa\n'
+        '    plan as planner,\n'
+        ')\n'
+        'from .sysfs import (\n'
+        '    detect,\n'
+        ')  # trailing\n'
+        'text = "from .nothing import here"\n'
+    )
+    assert relative_imports(source) == ['persist', 'plan', 'sysfs']
 
 
 # -- package_sources from the collection's own files ----------------------------------------------

@@ -57,8 +57,37 @@ def _reason(
     return text
 
 
+def _equal(detection: Detection, settings: t.Dict[str, t.Any]) -> bool:
+    """Whether every attribute of ``settings`` reads as the planner would normalise it: then nothing
+    drifted, and nothing is raised (a raised value differs). Reads only these attributes; anything
+    else (a value that does not parse, an attribute this kernel lacks) is for the planner to judge."""
+    from .value_kinds import Choice, KnobValueError  # pylint: disable=import-outside-toplevel
+
+    backend = detection.backend
+    # a name the planner would refuse (unknown, read-only, missing from this kernel) is for it to report
+    if backend is None or any(
+        name not in detection.kernel_attrs or not backend.attrs[name].writable for name in settings
+    ):
+        return False
+    tunables, choices, _stats, errors = read_attributes(detection, set(settings))
+    if errors:
+        return False
+    for name, value in settings.items():
+        kind = backend.attrs[name].kind
+        try:
+            coerced = kind.coerce(value, choices.get(name)) if isinstance(kind, Choice) else kind.coerce(value)
+        except KnobValueError:
+            return False
+        if not kind.equivalent(kind.normalise(coerced), tunables.get(name)):
+            return False
+    return True
+
+
 def _holds(sysroot: str, detection: Detection, settings: t.Dict[str, t.Any]) -> bool:
     """Whether the kernel holds ``settings`` now (the idle path: reads only these attributes)."""
+    # the usual idle evaluation: the tier's values read back as they are, no planner needed
+    if _equal(detection, settings):
+        return True
     # the planner is imported only here: measuring costs less than loading it
     from .plan import HostState, drift, raise_needs  # pylint: disable=import-outside-toplevel
     from .written_values import WrittenValues  # pylint: disable=import-outside-toplevel

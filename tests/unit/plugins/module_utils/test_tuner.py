@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import errno
 import os
+import tempfile
 import typing as t
 
 import pytest
 import sysroot_tree
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
 from fake_sysfs import FakeHost
 
 from ansible_collections.litevirt.uksm.plugins.module_utils import persist, tiers
@@ -262,3 +265,65 @@ def test_a_sleep_uksmd_raised_at_an_unchanged_tier_is_neither_written_nor_logged
 def test_a_sleep_above_what_uksmd_can_raise_is_written_again(tmp_path, monkeypatch):
     host = uksm_raised_host(tmp_path, monkeypatch, '200\n')
     assert evaluate(host.root) == (0, ['uksm base held: 80.0 % available; wrote sleep_millisecs 200 -> 12'])
+
+
+# --- the idle comparison against the planner ------------------------------------------------------
+
+# values a policy may name and a kernel may read, per attribute: equal, unequal, unparsable, raised
+IDLE_VALUES = {
+    'ksm': {
+        'run': ['0', '1', '2', 'on'],
+        'pages_to_scan': ['100', '0100', '200', '-1', 'many'],
+        'sleep_millisecs': ['20', '21', '200', '0'],
+        'merge_across_nodes': ['0', '1'],
+        'use_zero_pages': ['0', '1', 'yes'],
+        'pages_shared': ['0', '5'],
+    },
+    'uksm': {
+        'run': ['0', '1'],
+        'sleep_millisecs': ['12', '16', '52', '100', '200'],
+        'cpu_governor': ['full', 'medium', 'low', 'quiet', 'turbo'],
+        'max_cpu_percentage': ['50', '95', '101'],
+        'abundant_threshold': ['10', '20'],
+        'thrash_threshold': ['50', '30'],
+    },
+}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_the_idle_comparison_never_holds_where_the_planner_sees_drift(data: t.Any) -> None:
+    from ansible_collections.litevirt.uksm.plugins.module_utils import tuner
+    from ansible_collections.litevirt.uksm.plugins.module_utils.plan import HostState, drift
+    from ansible_collections.litevirt.uksm.plugins.module_utils.sysfs import detect, read_attributes
+
+    backend = data.draw(st.sampled_from(sorted(IDLE_VALUES)))
+    values = IDLE_VALUES[backend]
+    names = data.draw(st.lists(st.sampled_from(sorted(values)), min_size=1, unique=True))
+    settings_ = {name: data.draw(st.sampled_from(values[name])) for name in names}
+    live = {name: data.draw(st.sampled_from(values[name])) + '\n' for name in names}
+    with tempfile.TemporaryDirectory() as root, pytest.MonkeyPatch.context() as monkeypatch:
+        FakeHost(root, backend).install(monkeypatch)
+        for name, text in live.items():
+            if name == 'cpu_governor':
+                text = (
+                    ' '.join('[%s]' % g if g == text.strip() else g for g in ('full', 'medium', 'low', 'quiet')) + '\n'
+                )
+            sysroot_tree.put(root, 'sys/kernel/mm/%s/%s' % (backend, name), text)
+        detection = detect(root)
+        held = tuner._equal(detection, settings_)
+        event('the idle comparison holds' if held else 'the planner decides')
+        if not held:
+            return
+        model = detection.backend
+        needed = set(settings_) | set(model.attrs)
+        tunables, choices, stats, errors = read_attributes(
+            detection, [n for n in detection.kernel_attrs if n in needed]
+        )
+        drifted, problems, _raised = drift(
+            model,
+            detection.kernel_attrs,
+            HostState(tunables, choices, stats, written=WrittenValues(root, backend)),
+            settings_,
+        )
+        assert (drifted, problems) == ([], []), (settings_, live)

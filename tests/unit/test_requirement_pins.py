@@ -47,3 +47,31 @@ def test_release_constraints_pin_their_ansible_core_and_the_versions_of_requirem
     pinned = _pins('requirements.txt')
     others = {package: version for package, version in pins.items() if package != 'ansible-core'}
     assert {package: version for package, version in others.items() if pinned.get(package) != version} == {}
+
+
+def _supported_series():
+    """The ansible-core releases CI tests: requirements.txt's and one per constraints file, oldest first."""
+    newer = [
+        re.match(r'^ansible-core-(\d+\.\d+)\.txt$', name).group(1)
+        for name in os.listdir(os.path.join(ROOT, RELEASE_CONSTRAINTS))
+    ]
+    oldest = '.'.join(_pins('requirements.txt')['ansible-core'].split('.')[:2])
+    return sorted([oldest] + newer, key=lambda series: tuple(int(part) for part in series.split('.')))
+
+
+@pytest.mark.parametrize('relative', ['meta/execution-environment.yml', 'tests/ee/execution-environment.yml'])
+def test_execution_environments_allow_exactly_the_tested_ansible_core_releases(relative):
+    series = _supported_series()
+    major, minor = series[-1].split('.')
+    with open(os.path.join(ROOT, relative), encoding='utf-8') as handle:
+        text = handle.read()
+    assert 'package_pip: ansible-core>=%s,<%s.%d\n' % (series[0], major, int(minor) + 1) in text
+
+
+def test_makefile_and_noxfile_run_the_gates_of_every_tested_release():
+    with open(os.path.join(ROOT, 'Makefile'), encoding='utf-8') as handle:
+        newer = re.search(r'^NEWER_CORES := (.*)$', handle.read(), re.M).group(1).split()
+    with open(os.path.join(ROOT, 'noxfile.py'), encoding='utf-8') as handle:
+        cores = re.findall(r"^    Core\('(\d+\.\d+)'", handle.read(), re.M)
+    assert newer == _supported_series()[1:]
+    assert cores == _supported_series()

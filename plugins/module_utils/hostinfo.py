@@ -39,6 +39,11 @@ PROC_READ_LIMIT = 65536
 _UNIT_DIRS = (SYSTEM_UNITS, 'usr/lib/systemd/system', 'lib/systemd/system')
 
 
+# The owner of the processes that count: root, which runs kernel threads and the conflicting services.
+# Unit tests that run as another user set it to theirs, so that the /proc trees they write count.
+PROCESS_OWNER_UID = 0
+
+
 def root_processes(sysroot: str, names: t.Iterable[str]) -> t.Dict[str, int]:
     """Which of ``names`` run as a root process (kernel threads included), by ``/proc/<pid>/comm``: name -> pid.
 
@@ -59,7 +64,7 @@ def root_processes(sysroot: str, names: t.Iterable[str]) -> t.Dict[str, int]:
                 continue
             try:
                 name = read_text(os.path.join(entry.path, 'comm')).strip()
-                if name not in names or name in found or entry.stat(follow_symlinks=False).st_uid != 0:
+                if name not in names or name in found or entry.stat(follow_symlinks=False).st_uid != PROCESS_OWNER_UID:
                     continue
             except OSError:
                 continue  # the process ended while we looked

@@ -25,6 +25,8 @@ import errno
 import os
 import typing as t
 
+from owners import give_away
+
 from sysroot_tree import KSM_FILES
 
 UKSM_GOVERNORS = ('full', 'medium', 'low', 'quiet')
@@ -164,7 +166,7 @@ class FakeHost:
         with open(os.path.join(directory, 'comm'), 'w', encoding='ascii') as handle:
             handle.write(comm + '\n')
         if uid is not None:
-            os.chown(directory, uid, uid)
+            give_away(directory, uid)
 
     def path(self, name: str) -> str:
         return os.path.join(self.directory, name)

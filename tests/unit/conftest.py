@@ -1,7 +1,11 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Unit tests: plain tmp_path trees, no FUSE, no root needed. The test tooling (tests/tools) is importable."""
+"""Unit tests: plain tmp_path trees, no FUSE, no root needed. The test tooling (tests/tools) is importable.
+
+Run as another user than root, the /proc trees the tests write are that user's: the processes that count
+as root's are that user's then (hostinfo.PROCESS_OWNER_UID). Giving a file to another user needs root:
+``owners.give_away`` (tests/tools) skips a test that needs it when not root."""
 
 from __future__ import annotations
 
@@ -19,6 +23,13 @@ if TOOLS not in sys.path:
 from patience import load_hypothesis_profile  # noqa: E402  pylint: disable=wrong-import-position
 
 load_hypothesis_profile()
+
+
+@pytest.fixture(autouse=True)
+def processes_of_the_test_user_count_as_roots(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ansible_collections.litevirt.uksm.plugins.module_utils import hostinfo  # pylint: disable=import-outside-toplevel
+
+    monkeypatch.setattr(hostinfo, 'PROCESS_OWNER_UID', os.geteuid())
 
 
 class Hang(Exception):

@@ -14,11 +14,13 @@ import time
 import typing as t
 
 import pytest
+from owners import give_away
 import sysroot_tree
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from patience import PROMPT_SECONDS
 
+from ansible_collections.litevirt.uksm.plugins.module_utils import hostinfo
 from ansible_collections.litevirt.uksm.plugins.module_utils.hostinfo import (
     CONFLICTING_SERVICES,
     PROC_READ_LIMIT,
@@ -211,11 +213,21 @@ def test_process_named_uksmd_run_by_root_is_reported(tmp_path) -> None:
 def test_process_named_uksmd_run_by_an_unprivileged_user_is_refused(tmp_path) -> None:
     _comm_tree(str(tmp_path), {'42': b'uksmd\n', '43': b'ksmtuned\n'})
     for pid in ('42', '43'):
-        os.chown(str(tmp_path / 'proc' / pid), NOBODY, NOBODY)
+        give_away(str(tmp_path / 'proc' / pid), NOBODY)
     assert process_names(str(tmp_path), ['uksmd', 'ksmtuned']) == set()
     # the same name from a root process still counts
     _comm_tree(str(tmp_path), {'2': b'uksmd\n'})
     assert process_names(str(tmp_path), ['uksmd', 'ksmtuned']) == {'uksmd'}
+
+
+def test_processes_of_another_owner_than_the_one_that_counts_are_refused(tmp_path, monkeypatch) -> None:
+    # the same refusal as above for any user running the tests: the tree is the test user's, and the
+    # owner that counts (root on a host) is made another one
+    _comm_tree(str(tmp_path), {'42': b'uksmd\n', '43': b'ksmtuned\n'})
+    monkeypatch.setattr(hostinfo, 'PROCESS_OWNER_UID', os.geteuid() + 1)
+    assert process_names(str(tmp_path), ['uksmd', 'ksmtuned']) == set()
+    monkeypatch.setattr(hostinfo, 'PROCESS_OWNER_UID', os.geteuid())
+    assert process_names(str(tmp_path), ['uksmd', 'ksmtuned']) == {'uksmd', 'ksmtuned'}
 
 
 def test_process_names_with_a_fifo_as_comm_returns_without_hanging(tmp_path) -> None:

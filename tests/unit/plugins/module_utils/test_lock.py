@@ -26,6 +26,7 @@ import types
 import typing as t
 
 import pytest
+from owners import give_away
 from patience import PROMPT_SECONDS
 from tree_snapshot import snapshot
 
@@ -208,7 +209,7 @@ def _plant_directory(sysroot: str, outside: str, setup: str) -> None:
         os.symlink(os.path.join(outside, 'run'), os.path.join(sysroot, 'run'))
     elif setup == 'owned-by-nobody':
         os.mkdir(directory, 0o700)
-        os.chown(directory, NOBODY, NOBODY)
+        give_away(directory, NOBODY)
     elif setup == 'mode-0777':
         os.mkdir(directory)
         os.chmod(directory, 0o777)
@@ -264,7 +265,7 @@ def _plant_file(sysroot: str, outside: str, setup: str) -> None:
         with open(path, 'w') as handle:
             handle.write('1\n')
         os.chmod(path, 0o600)
-        os.chown(path, NOBODY, NOBODY)
+        give_away(path, NOBODY)
     elif setup == 'mode-0666':
         with open(path, 'w') as handle:
             handle.write('1\n')

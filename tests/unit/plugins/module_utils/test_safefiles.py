@@ -24,6 +24,7 @@ import sys
 import typing as t
 
 import pytest
+from owners import give_away
 from tree_snapshot import snapshot
 
 from ansible_collections.litevirt.uksm.plugins.module_utils import safefiles
@@ -356,7 +357,7 @@ def test_missing_file_or_directory_reads_as_none_and_removes_as_false(world: Wor
 @pytest.mark.parametrize('operation', sorted(OPERATIONS))
 @pytest.mark.parametrize('component', ['etc', 'etc/app'])
 def test_private_directory_owned_by_another_user_is_refused(world: World, operation: str, component: str) -> None:
-    os.chown(world.host(component), NOBODY, NOBODY)
+    give_away(world.host(component), NOBODY)
     world.mark()
     message = _refused(world, operation, FILE)
     assert message == 'refusing /%s: owned by uid %d, not uid %d' % (component, NOBODY, ROOT)
@@ -376,7 +377,7 @@ def test_private_directory_writable_by_others_is_refused(world: World, operation
 @pytest.mark.parametrize('setup', ['owned-by-nobody', 'mode-0777'])
 def test_shared_directory_of_another_user_is_used_without_following(world: World, setup: str) -> None:
     if setup == 'owned-by-nobody':
-        os.chown(world.host('etc/app'), NOBODY, NOBODY)
+        give_away(world.host('etc/app'), NOBODY)
     else:
         os.chmod(world.host('etc/app'), 0o777)
     found = read_file(world.root, FILE, 4096, private=False)
@@ -402,7 +403,7 @@ FILE_REFUSALS = {
 def test_read_file_of_a_file_not_roots_alone_is_refused(world: World, setup: str) -> None:
     reason = FILE_REFUSALS[setup]
     if setup == 'owned-by-nobody':
-        os.chown(world.host(FILE), NOBODY, NOBODY)
+        give_away(world.host(FILE), NOBODY)
     else:
         os.chmod(world.host(FILE), 0o666)
     world.mark()
@@ -415,7 +416,7 @@ def test_read_file_of_a_file_not_roots_alone_is_refused(world: World, setup: str
 
 def test_replace_file_swaps_a_file_owned_by_another_user_for_roots_own(world: World) -> None:
     """replace_file never opens the old file: it renames root's new one over it, which is harmless."""
-    os.chown(world.host(FILE), NOBODY, NOBODY)
+    give_away(world.host(FILE), NOBODY)
     replace_file(world.root, FILE, NEW, mode=0o600)
     status = os.lstat(world.host(FILE))
     assert world.content(FILE) == NEW and status.st_uid == ROOT and stat.S_IMODE(status.st_mode) == 0o600
@@ -423,7 +424,7 @@ def test_replace_file_swaps_a_file_owned_by_another_user_for_roots_own(world: Wo
 
 
 def test_remove_file_unlinks_a_file_owned_by_another_user(world: World) -> None:
-    os.chown(world.host(FILE), NOBODY, NOBODY)
+    give_away(world.host(FILE), NOBODY)
     assert remove_file(world.root, FILE) is True
     assert not os.path.lexists(world.host(FILE))
 
@@ -589,7 +590,7 @@ def test_remove_tree_of_a_path_that_is_not_normalised_is_refused(world: World, r
 
 def test_remove_tree_of_a_private_tree_in_a_directory_not_roots_alone_is_refused(world: World) -> None:
     _tree(world)
-    os.chown(world.host('var/lib'), NOBODY, NOBODY)
+    give_away(world.host('var/lib'), NOBODY)
     world.mark()
     with pytest.raises(UnsafePathError) as caught:
         remove_tree(world.root, 'var/lib/app')

@@ -7,16 +7,10 @@ planted or unreadable (which only makes a raise look like drift)."""
 
 from __future__ import annotations
 
-import os
-
-import pytest
+from owners import give_away
 
 from ansible_collections.litevirt.uksm.plugins.module_utils.paths import WRITTEN_FILE
 from ansible_collections.litevirt.uksm.plugins.module_utils.written_values import WrittenValues
-
-needs_root = pytest.mark.skipif(
-    os.geteuid() != 0, reason='the record must be root\'s: a test run by another user plants it'
-)
 
 
 def test_a_write_is_recorded_per_backend_and_read_back(tmp_path):
@@ -48,11 +42,10 @@ def test_a_damaged_record_knows_nothing_of_what_it_garbles(tmp_path):
     assert record.get('sleep_millisecs') is None and record.get('thrash_threshold') == 7
 
 
-@needs_root
 def test_a_record_another_user_could_have_planted_is_not_read(tmp_path):
     root = str(tmp_path)
     WrittenValues(root, 'uksm').record('sleep_millisecs', 12)
-    os.chown(tmp_path / WRITTEN_FILE, 65534, 65534)
+    give_away(tmp_path / WRITTEN_FILE, 65534)
     assert WrittenValues(root, 'uksm').get('sleep_millisecs') is None
 
 

@@ -6,11 +6,15 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
 import sys
+import types
 import zipfile
+import zipimport
+from unittest import mock
 
 from ansible_collections.litevirt.uksm.plugins.module_utils import compile_once
 
@@ -117,3 +121,50 @@ def test_a_missing_module_is_left_to_zipimport_expect_failure(tmp_path):
 def test_outside_a_zip_it_installs_nothing():
     # these tests import the collection from files: no finder of compile_once is on sys.meta_path
     assert not [finder for finder in sys.meta_path if type(finder).__name__ == '_ZipSourceLoader']
+
+
+# --- in this process (what coverage sees): the finder on a zipimporter, and its installation -------
+
+
+def _finder(tmp_path, extra=None):
+    payload = _payload(tmp_path, extra)
+    directory = '%s/%s' % (payload, INSIDE.rstrip('/'))
+    return compile_once._ZipSourceLoader(zipimport.zipimporter(payload), directory), directory
+
+
+def test_finder_loads_a_module_of_the_package_from_the_zip_compiling_it_once(tmp_path):
+    finder, directory = _finder(tmp_path, {'tiny.py': 'ANSWER = 6 * 7\n'})
+    spec = finder.find_spec(PACKAGE + '.tiny')
+    assert spec.origin == directory + '/tiny.py' and spec.has_location
+    module = importlib.util.module_from_spec(spec)
+    compiled = []
+    real_compile = compile
+
+    def counting_compile(*args, **kwargs):
+        compiled.append(args[1])
+        return real_compile(*args, **kwargs)
+
+    with mock.patch('builtins.compile', counting_compile):
+        spec.loader.exec_module(module)
+    assert module.ANSWER == 42 and module.__file__ == directory + '/tiny.py'
+    assert compiled == [directory + '/tiny.py']
+    assert finder.get_source(PACKAGE + '.tiny') == 'ANSWER = 6 * 7\n'
+
+
+def test_finder_leaves_other_names_and_missing_files_to_the_next_finder(tmp_path):
+    finder, _directory = _finder(tmp_path)
+    assert finder.find_spec('json') is None
+    assert finder.find_spec(PACKAGE + '.no_such_file') is None
+    assert finder.create_module(None) is None
+
+
+def test_installed_once_when_the_package_comes_from_a_zip(tmp_path, monkeypatch):
+    payload = _payload(tmp_path)
+    monkeypatch.setattr(sys, 'meta_path', list(sys.meta_path))
+    monkeypatch.setattr(compile_once, '__loader__', zipimport.zipimporter(payload), raising=False)
+    package = types.SimpleNamespace(__path__=['%s/%s' % (payload, INSIDE.rstrip('/'))])
+    monkeypatch.setitem(sys.modules, PACKAGE, package)
+    compile_once._install()
+    compile_once._install()
+    installed = [finder for finder in sys.meta_path if isinstance(finder, compile_once._ZipSourceLoader)]
+    assert len(installed) == 1 and sys.meta_path[0] is installed[0]

@@ -19,7 +19,7 @@ from .attributes import (
     HAZARD_NEEDS_DAEMON,
     Backend,
 )
-from .value_kinds import Choice, KnobValueError, RatioLadder
+from .value_kinds import KnobValueError, RatioLadder
 
 TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotations are strings
 if TYPE_CHECKING:
@@ -174,10 +174,7 @@ def _coerce(
             continue
         kind = backend.attrs[name].kind
         try:
-            if isinstance(kind, Choice):
-                coerced[name] = kind.coerce(value, state.choices.get(name))
-            else:
-                coerced[name] = kind.coerce(value)
+            coerced[name] = kind.coerce_for(value, state.choices.get(name))
         except KnobValueError as error:
             plan.problems.append(Problem(name, value, error.why, error.accepted))
     return coerced

@@ -61,7 +61,7 @@ def _equal(detection: Detection, settings: t.Dict[str, t.Any]) -> bool:
     """Whether every attribute of ``settings`` reads as the planner would normalise it: then nothing
     drifted, and nothing is raised (a raised value differs). Reads only these attributes; anything
     else (a value that does not parse, an attribute this kernel lacks) is for the planner to judge."""
-    from .value_kinds import Choice, KnobValueError  # pylint: disable=import-outside-toplevel
+    from .value_kinds import KnobValueError  # pylint: disable=import-outside-toplevel
 
     backend = detection.backend
     # a name the planner would refuse (unknown, read-only, missing from this kernel) is for it to report
@@ -75,7 +75,7 @@ def _equal(detection: Detection, settings: t.Dict[str, t.Any]) -> bool:
     for name, value in settings.items():
         kind = backend.attrs[name].kind
         try:
-            coerced = kind.coerce(value, choices.get(name)) if isinstance(kind, Choice) else kind.coerce(value)
+            coerced = kind.coerce_for(value, choices.get(name))
         except KnobValueError:
             return False
         if not kind.equivalent(kind.normalise(coerced), tunables.get(name)):

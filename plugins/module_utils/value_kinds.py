@@ -107,6 +107,10 @@ class Kind:
     def coerce(self, value: t.Any) -> t.Any:
         raise KnobValueError('is a read-only statistic', 'nothing (read-only)')
 
+    def coerce_for(self, value: t.Any, offered: t.Optional[t.Sequence[str]]) -> t.Any:
+        """``coerce`` on a kernel that offers ``offered`` (the choices it reads; only a Choice asks)."""
+        return self.coerce(value)
+
     def format(self, value: t.Any) -> str:
         raise NotImplementedError
 
@@ -260,6 +264,9 @@ class Choice(Kind):
 
     def parse(self, text: str) -> str:
         return self.parse_all(text)[0]
+
+    def coerce_for(self, value: t.Any, offered: t.Optional[t.Sequence[str]]) -> str:
+        return self.coerce(value, offered)
 
     def coerce(self, value: t.Any, offered: t.Optional[t.Sequence[str]] = None) -> str:
         options = tuple(offered) if offered else self.choices

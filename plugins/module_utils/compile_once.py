@@ -37,9 +37,8 @@ class _ZipSourceLoader:
         except OSError:
             # not a plain module of the package: zipimport decides
             return None
-        spec = importlib.util.spec_from_loader(fullname, t.cast(t.Any, self), origin=origin, is_package=False)
-        if spec is None:
-            return None
+        # with an origin given, a spec always comes back (and the loader is not asked for a file name)
+        spec = t.cast(t.Any, importlib.util.spec_from_loader(fullname, t.cast(t.Any, self), origin=origin))
         spec.has_location = True
         spec.loader_state = source
         return spec
@@ -59,10 +58,10 @@ class _ZipSourceLoader:
 
 
 def _install() -> None:
-    package = sys.modules.get(_PACKAGE)
-    archive_loader = getattr(globals().get('__loader__'), 'archive', None) and globals()['__loader__']
-    directories = list(getattr(package, '__path__', None) or [])
-    if archive_loader is None or len(directories) != 1:
+    # this file's own loader: a zipimporter (it has an archive) only inside a payload
+    archive_loader = globals().get('__loader__')
+    directories = list(getattr(sys.modules.get(_PACKAGE), '__path__', None) or [])
+    if not hasattr(archive_loader, 'archive') or len(directories) != 1:
         return
     if not any(isinstance(finder, _ZipSourceLoader) for finder in sys.meta_path):
         sys.meta_path.insert(0, _ZipSourceLoader(archive_loader, directories[0]))

@@ -4,10 +4,9 @@
 
 Each module runs once through ansible-core on localhost, on a simulated host tree (a plain directory:
 KSM with a persisted policy, the fleet's usual case), with its AnsiballZ file kept: the payload is
-the collection's module_utils inside its ZIP. The same run, in-process (tests/tools/module_run), lists
-the module_utils it imported, which CPython compiled from source (a payload holds no bytecode). What
-importing them costs is measured on the kept AnsiballZ file itself, run again with ``python -X
-importtime``: the self time of the collection's module_utils (compiling and running them; zipimport
+the collection's module_utils inside its ZIP. The kept AnsiballZ file, run again with ``python -X
+importtime``, shows which of them a run imports (CPython compiles them from source: a payload holds no
+bytecode) and what that costs: their self time (compiling and running them; zipimport
 compiles a file twice, python/cpython#141276, unless compile_once is imported first), the median of 7.
 
 Usage: python tests/bench/payload.py  (ANSIBLE_COLLECTIONS_PATH naming the installed collection;
@@ -86,32 +85,11 @@ def payload(module: str, args: t.Dict[str, t.Any], root: str, keep: str) -> t.Tu
         }
 
 
-def imported(module: str, args: t.Dict[str, t.Any], root: str) -> t.List[str]:
-    """The module_utils a run of the module imports (in a fresh interpreter)."""
-    code = (
-        'import importlib, json, sys\n'
-        'from module_run import run\n'
-        'm = importlib.import_module("ansible_collections.litevirt.uksm.plugins.modules." + sys.argv[1])\n'
-        'run(m.main, json.loads(sys.argv[2]), check_mode=True)\n'
-        'print(json.dumps(sorted(n.rsplit(".", 1)[1] + ".py" for n in sys.modules'
-        ' if n.startswith("ansible_collections.litevirt.uksm.plugins.module_utils."))))\n'
-    )
-    collections = os.environ['ANSIBLE_COLLECTIONS_PATH']
-    done = subprocess.run(
-        [sys.executable, '-c', code, module, json.dumps(dict(args, sysroot=root))],
-        env=dict(os.environ, PYTHONPATH=os.pathsep.join([collections, os.path.join(ROOT, 'tests', 'tools')])),
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return json.loads(done.stdout.splitlines()[-1])
-
-
-def import_ms(wrapper: str) -> float:
-    """Milliseconds the kept AnsiballZ file spends importing the collection's module_utils (their self
-    time in ``-X importtime``), the median of 7 runs."""
+def imports(wrapper: str) -> t.Tuple[float, t.List[str]]:
+    """What the kept AnsiballZ file imports of the collection's module_utils when it runs again under
+    ``-X importtime``: their self time in milliseconds (the median of 7 runs) and their file names."""
     prefix = OURS.replace('/', '.')
-    times = []
+    times, names = [], set()
     for _round in range(7):
         done = subprocess.run([sys.executable, '-X', 'importtime', wrapper], check=True, capture_output=True, text=True)
         total = 0
@@ -120,8 +98,9 @@ def import_ms(wrapper: str) -> float:
             fields = [field.strip() for field in line.split(':', 1)[-1].split('|')]
             if len(fields) == 3 and fields[2].startswith(prefix):
                 total += int(fields[0])
+                names.add(fields[2][len(prefix) :] + '.py')
         times.append(total / 1000)
-    return statistics.median(times)
+    return statistics.median(times), sorted(names)
 
 
 def main() -> int:
@@ -134,7 +113,7 @@ def main() -> int:
             root = os.path.join(work, module)
             host_tree(root)
             wrapper, carried = payload(module, args, root, os.path.join(work, 'keep-' + module))
-            used = imported(module, args, root)
+            import_ms, used = imports(wrapper)
             rows.append(
                 {
                     'module': module,
@@ -142,7 +121,7 @@ def main() -> int:
                     'payload_bytes': sum(carried.values()),
                     'imported_files': len(used),
                     'imported_bytes': sum(carried.get(name, 0) for name in used),
-                    'import_ms': round(import_ms(wrapper), 1),
+                    'import_ms': round(import_ms, 1),
                     'not_imported': sorted(set(carried) - set(used)),
                 }
             )

@@ -56,9 +56,11 @@ class Systemctl:
             raise SystemctlError('systemctl %s failed (rc %d): %s' % (' '.join(args), rc, (err or out).strip()))
         return rc
 
-    def is_enabled(self, unit: str = UNIT_NAME) -> bool:
+    def is_enabled(self, unit: str = UNIT_NAME, created: bool = False) -> bool:
+        """Whether ``unit`` is enabled; ``created``: its file is new in this run, so only a link
+        ``enable`` made before could enable it, and the files settle it."""
         # The files answer the common cases without starting systemctl (a re-run stays cheap): linked
-        # as enable links it, or neither installed nor linked. Anything else asks systemctl.
+        # as enable links it, or neither installed nor linked, or installed by this run and not linked.
         unit_file = SYSTEM_UNITS + '/' + unit
         link = host_path(self.sysroot, wants_link(unit, self.WANTED_BY[unit]))
         if (
@@ -67,7 +69,7 @@ class Systemctl:
             and os.path.isfile(host_path(self.sysroot, unit_file))
         ):
             return True
-        if not os.path.lexists(link) and not os.path.lexists(host_path(self.sysroot, unit_file)):
+        if not os.path.lexists(link) and (created or not os.path.lexists(host_path(self.sysroot, unit_file))):
             return False
         rc, out, _err = self.run_command(self.base + ['is-enabled', unit])
         return rc == 0 and out.strip() == 'enabled'
@@ -80,11 +82,10 @@ class Systemctl:
             self.run(*(['disable', '--now'] if self.live else ['disable']), timer)
         return True
 
-    def enable_timer(self, timer: str) -> bool:
-        """Enable (and start, live) a timer unless it is enabled; whether it was not."""
-        if self.is_enabled(timer):
-            return False
-        if not self.check_mode:
-            # live, start it as well: it runs now, not after the next boot
-            self.run(*(['enable', '--now'] if self.live else ['enable']), timer)
-        return True
+    def enable(self, units: t.Sequence[str], start: t.Sequence[str] = ()) -> None:
+        """Enable ``units`` in one call, then (live) start ``start`` in one more: a first installation
+        costs two systemctl runs and one reload, which ``enable`` does itself (``systemctl(1)``)."""
+        if units and not self.check_mode:
+            self.run('enable', *units)
+        if start and self.live and not self.check_mode:
+            self.run('start', *start)

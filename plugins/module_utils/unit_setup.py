@@ -29,6 +29,12 @@ _OUTPUT = re.compile(r'^/[A-Za-z0-9._+/-]+/[A-Za-z0-9._+-]+\.prom$')
 PURGE_LOCK_TIMEOUT = 30.0
 # the policy unit's diff first, then the metrics units', then the tuner's
 _UNIT_FILES = installation.UNIT_FILES
+# the units systemctl enables -> their files
+_UNIT_FILE_OF = {
+    paths.UNIT_NAME: paths.UNIT_FILE,
+    paths.METRICS_TIMER: paths.METRICS_UNIT_FILES[1],
+    paths.PRESSURE_TIMER: paths.PRESSURE_UNIT_FILES[1],
+}
 # seconds between two runs of the tuner
 MIN_INTERVAL = 5
 MAX_INTERVAL = 3600
@@ -145,16 +151,26 @@ def present(sysroot: str, wanted: UnitRequest, systemctl: Systemctl, check_mode:
         changed_files += installation.remove_units(sysroot, paths.PRESSURE_UNIT_FILES, check_mode)
         changed_files += _forget_tier(sysroot, check_mode)
     changed_files += _old_output(sysroot, before, output, check_mode)
-    if changed_files and systemctl.live and not check_mode:
+    # units whose files this run creates: not enabled unless enable's own link is there (no question)
+    created = {unit for unit, path in _UNIT_FILE_OF.items() if not before[path]}
+    timers = [
+        timer
+        for timer, wanted_on in (
+            (paths.METRICS_TIMER, output is not None),
+            (paths.PRESSURE_TIMER, interval is not None),
+        )
+        if wanted_on and not systemctl.is_enabled(timer, timer in created)
+    ]
+    unit = [paths.UNIT_NAME] if wanted.enabled != systemctl.is_enabled(created=paths.UNIT_NAME in created) else []
+    toggled = toggled or bool(unit or timers)
+    # enable and disable reload the manager themselves: a separate daemon-reload only without them
+    if changed_files and systemctl.live and not check_mode and not (unit or timers):
         systemctl.run('daemon-reload')
-    if wanted.enabled != systemctl.is_enabled():
-        toggled = True
+    if unit and not wanted.enabled:
         if not check_mode:
-            systemctl.run('enable' if wanted.enabled else 'disable', paths.UNIT_NAME)
-    if output is not None:
-        toggled = systemctl.enable_timer(paths.METRICS_TIMER) or toggled
-    if interval is not None:
-        toggled = systemctl.enable_timer(paths.PRESSURE_TIMER) or toggled
+            systemctl.run('disable', paths.UNIT_NAME)
+        unit = []
+    systemctl.enable(unit + timers, start=timers)
     return {
         'changed': bool(changed_files) or toggled,
         'enabled': wanted.enabled,

@@ -45,20 +45,23 @@ class OfflineSystemctl:
         else:
             assert argv[0] == SYSTEMCTL and '--root' not in argv, argv
             root, args = self.live_root, argv[1:]
-        verb, unit = args[0], args[-1]
+        verb, units = args[0], [arg for arg in args[1:] if not arg.startswith('--')]
         if verb == self.fail:
             return 1, '', 'Failed to %s unit: Access denied\n' % verb
-        if verb in ('daemon-reload', 'stop'):
+        if verb in ('daemon-reload', 'stop', 'start'):
             return 0, '', ''
         # the collection's units, and the services it disables (ksmtuned), which multi-user.target wants
-        link = os.path.join(root, paths.wants_link(unit, WANTED_BY.get(unit, 'multi-user.target')))
-        if verb == 'enable':
-            os.makedirs(os.path.dirname(link), exist_ok=True)
-            os.symlink('/' + paths.SYSTEM_UNITS + '/' + unit, link)
-        elif verb == 'disable':
-            os.unlink(link)
-        elif verb == 'is-enabled':
-            return (0, 'enabled\n', '') if os.path.lexists(link) else (1, 'disabled\n', '')
+        links = {
+            unit: os.path.join(root, paths.wants_link(unit, WANTED_BY.get(unit, 'multi-user.target'))) for unit in units
+        }
+        if verb == 'is-enabled':
+            return (0, 'enabled\n', '') if all(map(os.path.lexists, links.values())) else (1, 'disabled\n', '')
+        for unit, link in links.items():
+            if verb == 'enable':
+                os.makedirs(os.path.dirname(link), exist_ok=True)
+                os.symlink('/' + paths.SYSTEM_UNITS + '/' + unit, link)
+            elif verb == 'disable':
+                os.unlink(link)
         return 0, '', ''
 
     def verbs(self) -> t.List[t.List[str]]:

@@ -14,7 +14,7 @@ from module_run import exits, fails
 from offline_systemctl import live_manager
 from result_paths import Result, Scene, path
 
-from ansible_collections.litevirt.uksm.plugins.module_utils import persist, unit_setup
+from ansible_collections.litevirt.uksm.plugins.module_utils import paths, persist, unit_setup
 from ansible_collections.litevirt.uksm.plugins.module_utils.lock import HostLock
 from ansible_collections.litevirt.uksm.plugins.modules import uksm_policy_unit
 
@@ -69,7 +69,7 @@ def _unit_timers_off(scene: Scene) -> Result:
 def _unit_live(scene: Scene) -> Result:
     fake = live_manager(scene.monkeypatch, scene.root())
     result = exits(UNIT, {'sysroot': scene.root(), 'metrics': True})
-    assert ['daemon-reload'] in fake.verbs()
+    assert ['start', paths.METRICS_TIMER] in fake.verbs()
     return result
 
 

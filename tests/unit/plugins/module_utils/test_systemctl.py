@@ -62,6 +62,30 @@ def test_is_enabled_asks_systemctl_when_the_files_do_not_settle_it(tmp_path):
     assert recorder.commands == [['systemctl', '--root', str(tmp_path), 'is-enabled', paths.UNIT_NAME]]
 
 
+def test_is_enabled_of_a_unit_file_created_by_this_run_is_settled_without_systemctl(tmp_path):
+    # no link as enable makes it: whatever an older file had linked elsewhere, enable is what is needed
+    _install_unit(str(tmp_path), enabled=False)
+    recorder = Recorder((0, 'enabled\n', ''))
+    assert Systemctl(recorder, 'systemctl', str(tmp_path), check_mode=False).is_enabled(created=True) is False
+    assert recorder.commands == []
+
+
+@pytest.mark.parametrize('live', [True, False])
+def test_enable_links_every_unit_in_one_run_and_starts_only_on_the_live_manager(tmp_path, live):
+    recorder = Recorder()
+    systemctl = Systemctl(recorder, 'systemctl', str(tmp_path), check_mode=False)
+    systemctl.live, systemctl.base = live, ['systemctl']  # as on a host booted with systemd
+    systemctl.enable([paths.UNIT_NAME, paths.METRICS_TIMER, paths.PRESSURE_TIMER], start=[paths.METRICS_TIMER])
+    expected = [['systemctl', 'enable', paths.UNIT_NAME, paths.METRICS_TIMER, paths.PRESSURE_TIMER]]
+    assert recorder.commands == expected + ([['systemctl', 'start', paths.METRICS_TIMER]] if live else [])
+
+
+def test_enable_in_check_mode_runs_nothing(tmp_path):
+    recorder = Recorder()
+    Systemctl(recorder, 'systemctl', str(tmp_path), check_mode=True).enable([paths.UNIT_NAME], start=[paths.UNIT_NAME])
+    assert recorder.commands == []
+
+
 def test_failing_systemctl_raises_the_collections_error_with_its_output(tmp_path):
     systemctl = Systemctl(
         Recorder((1, '', 'Failed to enable unit: Access denied\n')), 'systemctl', str(tmp_path), check_mode=False

@@ -141,9 +141,8 @@ def test_check_mode_predicts_the_installation_and_writes_nothing(root, systemctl
 def test_install_enables_offline_and_a_second_run_changes_nothing(root, systemctl):
     result = exits(uksm_policy_unit.main, {'sysroot': root})
     assert result['changed'] is True and 'diff' not in result
-    # installed, not yet linked: the files do not settle it, so systemctl is asked; offline: no
-    # daemon-reload, no start
-    assert systemctl.verbs() == [['is-enabled', paths.UNIT_NAME], ['enable', paths.UNIT_NAME]]
+    # a unit file this run creates is not enabled: no question; offline: no daemon-reload, no start
+    assert systemctl.verbs() == [['enable', paths.UNIT_NAME]]
     unit_text = sysroot_tree.read(root, paths.UNIT_FILE)
     assert 'ExecStart=/usr/bin/python3 ' in unit_text  # a sysroot's python is the host's, not this one
     assert 'Before=sysinit.target shutdown.target libvirtd.service libvirt-guests.service ' in unit_text
@@ -153,13 +152,13 @@ def test_install_enables_offline_and_a_second_run_changes_nothing(root, systemct
     before = snapshot(root)
     again = exits(uksm_policy_unit.main, {'sysroot': root})
     assert again['changed'] is False and again['files'] == [] and again['enabled'] is True
-    assert snapshot(root) == before and len(systemctl.commands) == 2  # linked as enable links it: no question
+    assert snapshot(root) == before and len(systemctl.commands) == 1  # linked as enable links it: no question
 
 
 def test_disabled_unit_is_installed_but_not_linked(root, systemctl):
     result = exits(uksm_policy_unit.main, {'sysroot': root, 'enabled': False})
     assert result['enabled'] is False and result['changed'] is True
-    assert systemctl.verbs() == [['is-enabled', paths.UNIT_NAME]]  # not enabled: nothing to disable
+    assert systemctl.verbs() == []  # a unit file this run creates is not enabled: nothing to disable
     assert not os.path.lexists(os.path.join(root, paths.wants_link(paths.UNIT_NAME, paths.UNIT_WANTED_BY)))
     exits(uksm_policy_unit.main, {'sysroot': root, 'enabled': True})
     result = exits(uksm_policy_unit.main, {'sysroot': root, 'enabled': False})
@@ -194,14 +193,15 @@ def test_metrics_install_the_timer_and_enable_it(root, systemctl):
     )
     assert result['metrics'] == {'enabled': True, 'output': '/srv/textfile/uksm.prom'}
     enables = [verb for verb in systemctl.verbs() if verb[0] != 'is-enabled']
-    assert enables == [['enable', paths.UNIT_NAME], ['enable', paths.METRICS_TIMER]]  # offline: no --now
+    # one systemctl run enables both; offline: nothing is started
+    assert enables == [['enable', paths.UNIT_NAME, paths.METRICS_TIMER]]
     assert set(_host(paths.METRICS_UNIT_FILES)) <= set(result['installed'])
     assert '--output /srv/textfile/uksm.prom' in sysroot_tree.read(root, paths.METRICS_UNIT_FILES[0])
     # metrics off again: the timer is disabled, its files and the file it wrote are removed
     sysroot_tree.put(root, 'srv/textfile/uksm.prom', 'uksm_available 1\n')
     off = exits(uksm_policy_unit.main, {'sysroot': root, 'metrics': False}, diff=True)
     assert off['changed'] is True and off['metrics'] == {'enabled': False, 'output': None}
-    assert [verb for verb in systemctl.verbs() if verb[0] != 'is-enabled'][2:] == [['disable', paths.METRICS_TIMER]]
+    assert [verb for verb in systemctl.verbs() if verb[0] != 'is-enabled'][1:] == [['disable', paths.METRICS_TIMER]]
     assert {'/srv/textfile/uksm.prom', '/' + paths.METRICS_LAUNCHER} | set(_host(paths.METRICS_UNIT_FILES)) <= set(
         off['files']
     )
@@ -214,8 +214,7 @@ def test_pressure_interval_installs_the_tuner_and_its_timer_and_none_removes_the
     result = exits(uksm_policy_unit.main, {'sysroot': root, 'pressure_interval': 45})
     assert result['pressure'] == {'enabled': True, 'interval': 45}
     assert [verb for verb in systemctl.verbs() if verb[0] != 'is-enabled'] == [
-        ['enable', paths.UNIT_NAME],
-        ['enable', paths.PRESSURE_TIMER],
+        ['enable', paths.UNIT_NAME, paths.PRESSURE_TIMER]
     ]
     timer = sysroot_tree.read(root, paths.PRESSURE_UNIT_FILES[1])
     assert 'OnUnitActiveSec=45\n' in timer and 'OnBootSec=45\n' in timer
@@ -320,12 +319,13 @@ def live(root, monkeypatch):
     return live_manager(monkeypatch, root)
 
 
-def test_live_install_reloads_enables_and_starts_the_metrics_timer_now(root, live):
+def test_live_install_enables_in_one_run_and_starts_the_metrics_timer_now(root, live):
     exits(uksm_policy_unit.main, {'sysroot': root, 'metrics': True})
-    assert [verb for verb in live.verbs() if verb[0] != 'is-enabled'] == [
-        ['daemon-reload'],
-        ['enable', paths.UNIT_NAME],
-        ['enable', '--now', paths.METRICS_TIMER],
+    # enable reloads the manager itself (no daemon-reload of ours), then the timer starts now; the
+    # files this run created settle is-enabled without asking
+    assert live.verbs() == [
+        ['enable', paths.UNIT_NAME, paths.METRICS_TIMER],
+        ['start', paths.METRICS_TIMER],
     ]
     live.commands.clear()
     exits(uksm_policy_unit.main, {'sysroot': root, 'metrics': True})

@@ -13,13 +13,14 @@ anywhere means no step at all.
 from __future__ import annotations
 
 from .attributes import (
+    BACKENDS,
     HAZARD_ADVISOR_MANAGED,
     HAZARD_CORRUPTS_MEMORY,
     HAZARD_EBUSY_WHILE_SHARED,
     HAZARD_NEEDS_DAEMON,
     Backend,
 )
-from .value_kinds import KnobValueError, RatioLadder
+from .value_kinds import KnobValueError, RatioLadder, close_match
 
 TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotations are strings
 if TYPE_CHECKING:
@@ -91,13 +92,17 @@ def raised_values(
 class Problem:
     """One invalid setting: the attribute, the value, why, and what is accepted."""
 
-    def __init__(self, name: str, value: t.Any, why: str, accepted: str) -> None:
+    def __init__(self, name: str, value: t.Any, why: str, accepted: str, known: bool = True) -> None:
         self.name = name
         self.value = value
         self.why = why
         self.accepted = accepted
+        # False: the name itself is the mistake, so the message leads with it and shows the value aside
+        self.known = known
 
     def __str__(self) -> str:
+        if not self.known:
+            return '%s (given %r) %s; accepted: %s' % (self.name, self.value, self.why, self.accepted)
         return '%s: %r %s; accepted: %s' % (self.name, self.value, self.why, self.accepted)
 
 
@@ -140,17 +145,25 @@ class HostState:
         self.written = written
 
 
-def _check_name(backend: Backend, kernel_attrs: t.Sequence[str], name: str, value: t.Any) -> t.Optional[Problem]:
-    attr = backend.attrs.get(name)
-    if attr is None:
-        # only for this hint: importing difflib costs the boot applier milliseconds
-        import difflib  # pylint: disable=import-outside-toplevel
+def unknown_name(backend: Backend, name: str, value: t.Any) -> t.Optional[Problem]:
+    """The problem of a name that is not an attribute of ``backend``: the other interface's, or a
+    misspelling with the closest name (None when it is one of ``backend``'s)."""
+    if name in backend.attrs:
+        return None
+    accepted = ', '.join(sorted(backend.writable))
+    for other in BACKENDS.values():
+        if other is not backend and name in other.attrs:
+            why = 'is a %s attribute, not a %s one' % (other.name.upper(), backend.name.upper())
+            return Problem(name, value, why, accepted, known=False)
+    why = 'is not a %s attribute%s' % (backend.name, close_match(name, backend.writable))
+    return Problem(name, value, why, accepted, known=False)
 
-        close = difflib.get_close_matches(name, backend.writable, n=1)
-        hint = ' (did you mean %s?)' % close[0] if close else ''
-        return Problem(
-            name, value, 'is not a %s attribute%s' % (backend.name, hint), ', '.join(sorted(backend.writable))
-        )
+
+def _check_name(backend: Backend, kernel_attrs: t.Sequence[str], name: str, value: t.Any) -> t.Optional[Problem]:
+    unknown = unknown_name(backend, name, value)
+    if unknown is not None:
+        return unknown
+    attr = backend.attrs[name]
     if not attr.writable:
         return Problem(name, value, 'is a read-only statistic', 'a tunable: ' + ', '.join(sorted(backend.writable)))
     if name not in kernel_attrs:

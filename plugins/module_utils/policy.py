@@ -13,9 +13,13 @@ from __future__ import annotations
 
 import typing as t
 
+from .attributes import BACKENDS
 from .errors import UksmError
 from .facts import gather
 from .paths import POLICY_FILE
+from .plan import unknown_name
+from .presets import PRESETS
+from .value_kinds import close_match
 from .systemctl import Systemctl
 from .tunable import run, tier_policy_of
 from .unit_setup import MAX_INTERVAL, MIN_INTERVAL, interval_accepted
@@ -78,6 +82,34 @@ def host_tiers(request: PolicyRequest, backend: str) -> t.List[t.Dict[str, t.Any
         {'available_below_percent': tier.get('available_below_percent'), 'settings': tier.get(key) or {}}
         for tier in request.pressure_tiers
     ]
+
+
+def name_problems(request: PolicyRequest) -> t.List[str]:
+    """A preset that does not exist, and names in the settings of either interface that are not attributes of it, on every host whatever
+    it runs, each reported in the option it was written in; an attribute of the other interface is sent
+    to that interface's option."""
+    places = [('', request.uksm_settings, request.ksm_settings)]
+    places += [
+        ('pressure_tiers[%d].' % index, tier.get('uksm_settings') or {}, tier.get('ksm_settings') or {})
+        for index, tier in enumerate(request.pressure_tiers)
+    ]
+    problems = []
+    if request.preset and request.preset not in PRESETS:
+        problems.append(
+            '%spreset: %r is not a preset%s; accepted: %s, or the empty string for none'
+            % (request.option_prefix, request.preset, close_match(request.preset, PRESETS), ', '.join(PRESETS))
+        )
+    for place, uksm, ksm in places:
+        for backend, other, settings in (('uksm', 'ksm', uksm), ('ksm', 'uksm', ksm)):
+            option = '%s%s%s_settings' % (request.option_prefix, place, backend)
+            for name, value in settings.items():
+                problem = unknown_name(BACKENDS[backend], name, value)
+                if problem is None:
+                    continue
+                if name in BACKENDS[other].attrs:
+                    problem.accepted = '%s in %s%s%s_settings' % (name, request.option_prefix, place, other)
+                problems.append('%s: %s' % (option, problem))
+    return problems
 
 
 def tier_problems(request: PolicyRequest, backend: str) -> t.List[str]:
@@ -242,8 +274,8 @@ def apply_policy(
             )
         messages.append('skipped: neither UKSM nor KSM (%s)' % before['reason'])
     else:
-        # every refusal before the first write: the tiers, the units' options, the conflicting services
-        problems = tier_problems(request, backend)
+        # every refusal before the first write: the names, the tiers, the units' options, the conflicting services
+        problems = name_problems(request) + tier_problems(request, backend)
         wanted_units = None
         if request.persist:
             wanted_units = unit_request(

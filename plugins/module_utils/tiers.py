@@ -122,16 +122,31 @@ def check_levels(backend: Backend, base: t.Dict[str, t.Any], policy: TierPolicy)
         if name in base or 'cpu_governor' not in base:
             continue  # every level sets it, or the base lacks it (reported above)
         setters = [(label, values) for label, values in levels if name in values]
+        # the level that sets it -> the levels it cannot be restored on: a level without it gets the
+        # preset from the governor write on the way there, which happens only from another governor
+        stuck: t.Dict[str, t.List[str]] = {}
         for label, values in levels:
-            # a level without it gets the preset from the governor write on the way there, which
-            # happens only when the level it comes from runs another governor
             same = [other for other, theirs in setters if theirs.get('cpu_governor') == values.get('cpu_governor')]
             if name not in values and same:
-                problems.append(
-                    '%s: runs cpu_governor %s like %s, which sets %s, so stepping from there to %s could not '
-                    'restore %s; accepted: %s in the base settings too, or another cpu_governor in %s'
-                    % (label, values.get('cpu_governor'), same[0], name, label, name, name, same[0])
+                stuck.setdefault(same[0], []).append(label)
+        for setter, labels in stuck.items():
+            problems.append(
+                '%s: sets %s but runs the same cpu_governor (%s) as %s, where %s is not set, so stepping from %s '
+                "to %s would keep %s's %s; accepted: %s in the base settings too, or another cpu_governor in %s"
+                % (
+                    setter,
+                    name,
+                    dict(levels)[setter].get('cpu_governor'),
+                    ' and '.join(labels),
+                    name,
+                    setter,
+                    ' or '.join(labels),
+                    setter,
+                    name,
+                    name,
+                    setter,
                 )
+            )
     return problems
 
 

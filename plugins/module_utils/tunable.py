@@ -125,8 +125,12 @@ def _plan_tiers(
     desired: t.Dict[str, t.Any],
     tier_policy: TierPolicy,
     options: t.Dict[str, bool],
+    reported: t.Sequence[str] = (),
 ) -> t.Tuple[t.List[str], t.List[Plan], TierPolicy]:
-    """Problems of the tiers, the plan of each level, and the tiers normalised as the file records them."""
+    """Problems of the tiers, the plan of each level, and the tiers normalised as the file records them.
+
+    A level is the base with a tier on top: the base's own problems (``reported``) come back in each
+    level's plan and are left out there, so that each mistake is reported once, where it was written."""
     from .tiers import Tier, TierPolicy, check_levels  # pylint: disable=import-outside-toplevel
 
     problems = check_levels(backend, desired, tier_policy)
@@ -134,7 +138,11 @@ def _plan_tiers(
     normalised = []
     for index, tier in enumerate(tier_policy.tiers):
         plan = make_plan(backend, detection.kernel_attrs, current, tier_policy.level(desired, index), **options)
-        problems += ['tier %d: %s' % (index, problem) for problem in plan.problems]
+        problems += [
+            'tier %d: %s' % (index, problem)
+            for problem in plan.problems
+            if problem.name in tier.settings or str(problem) not in reported
+        ]
         plans.append(plan)
         values = {name: plan.desired.get(name, value) for name, value in tier.settings.items()}
         normalised.append(Tier(tier.available_below_percent, values))
@@ -207,7 +215,7 @@ def run(
         problems = [str(problem) for problem in plan.problems]
         if pressure_tiers is not None:
             tier_problems, level_plans, pressure_tiers = _plan_tiers(
-                backend, detection, current, desired, pressure_tiers, options
+                backend, detection, current, desired, pressure_tiers, options, problems
             )
             problems += tier_problems
         if problems:

@@ -62,6 +62,15 @@ class KernelFormatError(UksmError):
     """The kernel printed something this model does not understand."""
 
 
+def close_match(name: str, names: t.Iterable[str]) -> str:
+    """`` (did you mean X?)`` for the closest of ``names``, or nothing."""
+    # only for this hint: importing difflib costs the boot applier milliseconds
+    import difflib  # pylint: disable=import-outside-toplevel
+
+    close = difflib.get_close_matches(name, list(names), n=1)
+    return ' (did you mean %s?)' % close[0] if close else ''
+
+
 def jiffies_round_trip(msecs: int, hz: int) -> int:
     """What ``jiffies_to_msecs(msecs_to_jiffies(msecs))`` gives on a kernel built with ``hz``."""
     jiffies = -(-msecs * hz // 1000)
@@ -276,7 +285,7 @@ class Choice(Kind):
         if value != value.strip() or any(c in value for c in ' []\t\n'):
             raise KnobValueError('must be a bare name without spaces or brackets', accepted)
         if value not in options:
-            raise KnobValueError('is not offered by this kernel', accepted)
+            raise KnobValueError('is not offered by this kernel' + close_match(value, options), accepted)
         return value
 
     def format(self, value: str) -> str:

@@ -19,6 +19,13 @@ FAILED, CHANGED, OK, SKIPPED, NOT_REACHED, UNREACHABLE = (
 )
 
 
+def kernel_text(value: t.Any) -> str:
+    """A value as the kernel prints it: a list's items joined by spaces (``cpu_ratios``, ``eval_intervals``)."""
+    if isinstance(value, (list, tuple)):
+        return ' '.join(str(item) for item in value)
+    return str(value)
+
+
 def _batch_key(batch: t.Any) -> t.Optional[str]:
     """What names a host's batch: its first host (the rollout records ``ansible_play_batch | first``); the
     whole list of its hosts, as earlier versions of the rollout recorded it, reads the same."""
@@ -110,7 +117,9 @@ def junit(summary: t.Dict[str, t.Any]) -> str:
         )
         for row in rows:
             case = ET.SubElement(suite, 'testcase', classname='litevirt.uksm.rollout', name=row['host'])
-            detail = '; '.join('%s: %s -> %s' % (c['name'], c['before'], c['after']) for c in row['changes'])
+            detail = '; '.join(
+                '%s: %s -> %s' % (c['name'], kernel_text(c['before']), kernel_text(c['after'])) for c in row['changes']
+            )
             if row['status'] == FAILED:
                 ET.SubElement(case, 'failure', message=row['reason']).text = row['reason']
             elif row['status'] == UNREACHABLE:

@@ -3,8 +3,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Check the report in REPORT_DIR against each host's uksm_facts (FACTS_JSON: {host: fact}).
 
-Usage: check_report.py REPORT_DIR FACTS_JSON [DOM_HTML SCREENSHOT_PNG BROWSED_JSON]
-The expected totals are computed here from the facts, not with the collection's code; BROWSED_JSON is what
+Usage: check_report.py REPORT_DIR FACTS_JSON [PLAY_LOG] [DOM_HTML SCREENSHOT_PNG BROWSED_JSON]
+PLAY_LOG is what the report's run printed: its closing line must count the hosts as the report does, in
+words (no Python repr). The expected totals are computed here from the facts, not with the collection's code; BROWSED_JSON is what
 browse_report.py saw in Chromium after sorting and filtering the table, checked against report.json.
 """
 
@@ -305,15 +306,45 @@ def check_browsed(path: str, report: dict) -> None:
     assert 0 < browsed['chart_bars'] <= 41
 
 
+def check_closing_line(play_log: str, report: dict) -> None:
+    """The last line of the run about the fleet says what the report counts, readably."""
+    with open(play_log, encoding='utf-8') as handle:
+        lines = [line.strip() for line in handle if ' hosts reported: ' in line]
+    assert lines, 'the report run printed no closing line'
+    totals = report['totals']
+    by_backend = ', '.join('%d %s' % (count, name) for name, count in sorted(totals['by_backend'].items()))
+    by_tier = ', '.join('%d on %s' % (count, name) for name, count in sorted(totals['by_tier'].items()))
+    expected = (
+        '"msg": "%d host%s reported: %d with UKSM or KSM (%s), %d without UKSM/KSM, %d unreachable, %d whose facts '
+        'failed; %d drifted from the persisted policy; pressure tier in force: %s; %s saved, '
+        % (
+            totals['hosts'],
+            '' if totals['hosts'] == 1 else 's',
+            sum(totals['by_backend'].values()),
+            by_backend or 'none',
+            totals['without_interface'],
+            totals['unreachable'],
+            totals['failed'],
+            totals['drifted'],
+            by_tier or 'none',
+            totals['saved_human'],
+        )
+    )
+    assert lines[-1].startswith(expected), (lines[-1], expected)
+    assert not re.search(r"[{}\[\]]|'", lines[-1]), lines[-1]  # no dict, list or quoted repr
+
+
 def main() -> None:
     out, facts_file = sys.argv[1:3]
     with open(facts_file, encoding='utf-8') as handle:
         facts = json.load(handle)
     report = check_data(out, facts)
-    if len(sys.argv) > 3:
-        check_dom(sys.argv[3], report, facts)
-        check_screenshot(sys.argv[4], report)
-        check_browsed(sys.argv[5], report)
+    if len(sys.argv) in (4, 7):
+        check_closing_line(sys.argv[3], report)
+    if len(sys.argv) > 4:
+        check_dom(sys.argv[-3], report, facts)
+        check_screenshot(sys.argv[-2], report)
+        check_browsed(sys.argv[-1], report)
     print('report checked: %s' % json.dumps(report['totals'], sort_keys=True))
 
 

@@ -151,7 +151,7 @@ def test_ksm_order_and_advisor_side_effect():
         ({'use_zero_pages': 'maybe'}, 'not a decimal', {}),
         ({'run': 3}, 'out of range', {}),
         ({'smart_scan': 1}, 'does not exist on this kernel', {'kernel_attrs': ['run', 'pages_to_scan']}),
-        ({'hash_strength': 1}, 'not a ksm attribute', {}),
+        ({'hash_strength': 1}, 'hash_strength (given 1) is a UKSM attribute, not a KSM one; accepted: ', {}),
     ],
 )
 def test_ksm_bad_input(desired, fragment, options):

@@ -25,6 +25,7 @@ from ansible_collections.litevirt.uksm.plugins.module_utils.policy import (
     active_conflicts,
     apply_policy,
     host_tiers,
+    name_problems,
     tier_problems,
 )
 from ansible_collections.litevirt.uksm.plugins.module_utils.systemctl import Systemctl
@@ -81,6 +82,57 @@ def test_intervals_the_tuner_can_have_are_accepted(interval: t.Any) -> None:
         pressure_interval=interval, pressure_tiers=[{'available_below_percent': 30, 'ksm_settings': {'run': 1}}]
     )
     assert tier_problems(request, 'ksm') == []
+
+
+def test_name_problems_expected_failure_send_the_other_interfaces_attribute_to_its_option() -> None:
+    request = PolicyRequest(
+        uksm_settings={'pages_to_scan': 100, 'run': 1},
+        ksm_settings={'cpu_governor': 'full'},
+        pressure_tiers=[{'available_below_percent': 30, 'uksm_settings': {'pages_to_scan': 4000}}],
+        option_prefix='uksm_policy_',
+    )
+    uksm_names = 'abundant_threshold, cpu_governor, cpu_ratios, eval_intervals, max_cpu_percentage, run, '
+    assert name_problems(request) == [
+        'uksm_policy_uksm_settings: pages_to_scan (given 100) is a KSM attribute, not a UKSM one; accepted: '
+        'pages_to_scan in uksm_policy_ksm_settings',
+        "uksm_policy_ksm_settings: cpu_governor (given 'full') is a UKSM attribute, not a KSM one; accepted: "
+        'cpu_governor in uksm_policy_uksm_settings',
+        'uksm_policy_pressure_tiers[0].uksm_settings: pages_to_scan (given 4000) is a KSM attribute, not a UKSM '
+        'one; accepted: pages_to_scan in uksm_policy_pressure_tiers[0].ksm_settings',
+    ]
+    misspelt = name_problems(PolicyRequest(uksm_settings={'cpu_govenor': 'medium'}))
+    assert misspelt == [
+        "uksm_settings: cpu_govenor (given 'medium') is not a uksm attribute (did you mean cpu_governor?); "
+        'accepted: ' + uksm_names + 'sleep_millisecs, thrash_threshold'
+    ]
+
+
+@pytest.mark.parametrize(
+    'preset, hint', [('dense', ' (did you mean density?)'), ('balance', ' (did you mean balanced?)'), ('max', '')]
+)
+def test_unknown_preset_expected_failure_names_the_closest_and_no_empty_choice(preset: str, hint: str) -> None:
+    assert name_problems(PolicyRequest(preset=preset, option_prefix='uksm_policy_')) == [
+        'uksm_policy_preset: %r is not a preset%s; accepted: density, balanced, quiet, off, or the empty string '
+        'for none' % (preset, hint)
+    ]
+    assert name_problems(PolicyRequest(preset='')) == []
+
+
+def test_misspelt_attribute_of_the_other_interface_expected_failure_is_refused_on_every_host(
+    tmp_path, monkeypatch
+) -> None:
+    """A KSM host refuses a mistake in the UKSM settings too: the canary shows it, whatever it runs."""
+    host = FakeHost(str(tmp_path / 'hv01'), 'ksm').install(monkeypatch)
+    before = snapshot(host.root)
+    fake = OfflineSystemctl()
+    request = PolicyRequest(
+        uksm_settings={'cpu_govenor': 'medium'}, ksm_settings={'pages_to_scan': 700}, sysroot=host.root
+    )
+    with pytest.raises(PolicyError) as caught:
+        apply_policy(request, _systemctl(host.root, fake), False, pytest.fail)
+    assert caught.value.details['problems'] == name_problems(request)
+    assert str(caught.value).startswith("uksm_settings: cpu_govenor (given 'medium') is not a uksm attribute (did ")
+    assert snapshot(host.root) == before and host.attempts == [] and fake.commands == []
 
 
 def _systemctl(root: str, fake: OfflineSystemctl) -> t.Callable[[], Systemctl]:

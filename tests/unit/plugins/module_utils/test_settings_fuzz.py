@@ -88,7 +88,9 @@ def _check_plan(backend: Backend, state: HostState, desired: t.Dict[str, t.Any],
     kernel_attrs = list(backend.attrs)
     plan = make_plan(backend, kernel_attrs, state, desired, allow_eval_intervals=allow, allow_unmerge=allow)
     for problem in plan.problems:
-        assert str(problem).startswith('%s: ' % problem.name) and '; accepted: ' in str(problem)
+        # the name leads: as 'name: value why' or, when the name is the mistake, 'name (given value) why'
+        assert str(problem).startswith(problem.name + (': ' if problem.known else ' (given '))
+        assert '; accepted: ' in str(problem)
     named = {problem.name for problem in plan.problems}
     for name in desired:
         # every entry is either a valid setting or a Problem naming it

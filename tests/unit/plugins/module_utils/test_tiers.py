@@ -75,9 +75,21 @@ def test_governed_attribute_under_the_same_governor_is_refused_naming_the_levels
         UKSM, {'cpu_governor': 'medium'}, policy({'max_cpu_percentage': 80}, {'cpu_governor': 'full'})
     )
     assert problems == [
-        'the base: runs cpu_governor medium like tier 0, which sets max_cpu_percentage, so stepping from there '
-        'to the base could not restore max_cpu_percentage; accepted: max_cpu_percentage in the base settings '
-        'too, or another cpu_governor in tier 0'
+        'tier 0: sets max_cpu_percentage but runs the same cpu_governor (medium) as the base, where '
+        "max_cpu_percentage is not set, so stepping from tier 0 to the base would keep tier 0's "
+        'max_cpu_percentage; accepted: max_cpu_percentage in the base settings too, or another cpu_governor in '
+        'tier 0'
+    ]
+
+
+def test_one_message_per_tier_names_every_level_it_cannot_be_restored_on():
+    base = {'cpu_governor': 'medium', 'sleep_millisecs': 100}
+    problems = check_levels(UKSM, base, policy({'max_cpu_percentage': 80}, {'sleep_millisecs': 50}))
+    assert problems == [
+        'tier 0: sets max_cpu_percentage but runs the same cpu_governor (medium) as the base and tier 1, where '
+        "max_cpu_percentage is not set, so stepping from tier 0 to the base or tier 1 would keep tier 0's "
+        'max_cpu_percentage; accepted: max_cpu_percentage in the base settings too, or another cpu_governor in '
+        'tier 0'
     ]
 
 

@@ -214,7 +214,7 @@ def test_invalid_settings_are_refused_all_at_once_before_any_write(tmp_path, mon
     problems = caught.value.details['problems']
     assert len(problems) == 2
     assert problems[0].startswith('run: 2 is out of range; accepted: an integer from 0 to 1')
-    assert problems[1].startswith("cpu_gov: 'full' is not a uksm attribute (did you mean cpu_governor?)")
+    assert problems[1].startswith("cpu_gov (given 'full') is not a uksm attribute (did you mean cpu_governor?)")
     assert str(caught.value) == '2 invalid setting(s), nothing was written: ' + ' | '.join(problems)
     assert host.attempts == []
 

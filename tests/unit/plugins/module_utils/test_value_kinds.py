@@ -101,6 +101,15 @@ def test_governor_offered_by_kernel_wins_over_the_model():
     assert 'full, quiet' in caught.value.accepted
 
 
+def test_misspelt_governor_expected_failure_names_the_closest_offered_one():
+    with pytest.raises(KnobValueError) as caught:
+        GOVERNOR.coerce('meduim')
+    assert caught.value.why == 'is not offered by this kernel (did you mean medium?)'
+    with pytest.raises(KnobValueError) as caught:
+        GOVERNOR.coerce('turbo')
+    assert caught.value.why == 'is not offered by this kernel'  # nothing close: no guess
+
+
 @pytest.mark.parametrize(
     'value',
     [

@@ -278,7 +278,7 @@ def test_invalid_settings_fail_with_every_problem_and_write_nothing(ksm_root):
     assert set(failure) == {'msg', 'problems'}
     assert failure['problems'] == [
         "run: 7 is out of range; accepted: an integer from 0 to 2",
-        'sleep_milisecs: 10 is not a ksm attribute (did you mean sleep_millisecs?); accepted: ' + TUNABLES,
+        'sleep_milisecs (given 10) is not a ksm attribute (did you mean sleep_millisecs?); accepted: ' + TUNABLES,
         'pages_shared: 1 is a read-only statistic; accepted: a tunable: ' + TUNABLES,
         "use_zero_pages: 'x' is not a decimal integer; accepted: 0 or 1 (true or false)",
     ]

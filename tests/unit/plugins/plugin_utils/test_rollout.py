@@ -81,3 +81,17 @@ def test_rows_carry_the_pressure_tier_before_and_after():
     assert (rows['a']['tier_before'], rows['a']['tier']) == (None, None)  # facts of before tiers existed
     assert (rows['later']['tier_before'], rows['later']['tier']) == (0, 0)  # not reached: as it was
     assert (rows['gone']['tier_before'], rows['gone']['tier']) == (None, None)
+
+
+def test_junit_shows_list_values_as_the_kernel_prints_them_not_as_python():
+    fleet = _fleet()
+    ratios = {'name': 'cpu_ratios', 'before': ['20', '40', 'MAX/4', 'MAX/1'], 'after': ['20', '30', 'MAX/4', 'MAX/1']}
+    intervals = {'name': 'eval_intervals', 'before': [1000, 500, 200, 50], 'after': [1000, 500, 400, 100]}
+    fleet['canary']['rollout_result']['changes'] = [ratios, intervals]
+    text = junit(summarize(fleet, ['canary'], False))
+    out = ET.fromstring(text.split('\n', 1)[1]).find(".//testcase[@name='canary']/system-out").text
+    assert (
+        out
+        == 'changed: cpu_ratios: 20 40 MAX/4 MAX/1 -> 20 30 MAX/4 MAX/1; eval_intervals: 1000 500 200 50 -> 1000 500 400 100'
+    )
+    assert '[' not in text and "'" not in text.split('\n', 1)[1]

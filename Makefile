@@ -23,10 +23,10 @@ INTEGRATION := ansible-test-integration $(addprefix ansible-test-integration-,$(
 # the gates `make test` runs one after the other, the quick static ones first; the QEMU guest (molecule)
 # runs beside them
 GATES := lint docs-check ansible-lint build-import-check $(SANITY) ansible-test-units coverage \
-  component $(INTEGRATION) docs-site release-check
+  component readme-try-it $(INTEGRATION) docs-site release-check
 
-.PHONY: setup build demo test format lint docs-check ansible-lint build-import-check sanity units component \
-  integration docs-site release-check molecule docs bench payload clean
+.PHONY: setup build demo try try-down test format lint docs-check ansible-lint build-import-check sanity units component \
+  readme-try-it integration docs-site release-check molecule docs bench payload clean
 
 setup: $(VENV)/.stamp
 	@scripts/setup-host.sh
@@ -45,6 +45,13 @@ build: setup
 
 demo: build
 	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) tests/demo/run.sh
+
+# The README's "Try it": simulated hypervisors under build/try with an inventory (tests/demo/try.sh).
+try: build
+	tests/demo/try.sh up
+
+try-down:
+	tests/demo/try.sh down
 
 # The QEMU guest is the longest gate and keeps about one core busy (TCG), the other gates about one and
 # a half: neither fills a 2-core machine, so the guest runs beside the others (with an Ansible home of
@@ -71,7 +78,7 @@ test: setup
 format: setup
 	nox --reuse-venv=yes --sessions formatters
 
-lint docs-check ansible-lint build-import-check component docs-site release-check: setup
+lint docs-check ansible-lint build-import-check component readme-try-it docs-site release-check: setup
 	$(NOX) --sessions $@
 
 sanity: setup

@@ -363,6 +363,12 @@ def release_check(session: nox.Session) -> None:
     session.run(os.path.join(ROOT, 'scripts', 'release-check.sh'), os.path.join(session.create_tmp(), 'release'))
 
 
+@nox.session(name='readme-try-it', python=False, default=True)
+def readme_try_it(session: nox.Session) -> None:
+    """The README's "Try it" block as written, on simulated hosts it makes with `make try` (root, FUSE)."""
+    session.run(os.path.join(ROOT, 'tests', 'demo', 'readme_try_it.sh'))
+
+
 # molecule drives the newest ansible-core, in a virtual environment on the Python that release's sessions
 # use; molecule and its dependencies are pinned in the release's constraints file
 MOLECULE_PYTHON = find_python(NEWEST.python)

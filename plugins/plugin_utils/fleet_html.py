@@ -73,7 +73,9 @@ tr.status-unreachable .status, tr.status-failed .status, .stopped { color: var(-
 .drift { color: var(--warn); font-weight: 600; white-space: normal; }
 td.tier { color: var(--warn); font-weight: 600; }
 .na { color: var(--muted); }
-.reason { color: var(--muted); font-size: 12px; white-space: normal; min-width: 180px; overflow-wrap: anywhere; }
+.reason { color: var(--muted); font-size: 12px; white-space: normal; min-width: 180px; max-width: 360px;
+  overflow-wrap: anywhere; }
+td.reason:empty { min-width: 0; }
 .scroll { overflow-x: auto; }
 dl { margin: 0; display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px; font-size: 13px; }
 dt { font-weight: 600; }
@@ -311,6 +313,8 @@ def _table_row(row: Mapping[str, t.Any]) -> str:
     cells = [
         '<th scope="row">%s</th>' % _e(row['host']),
         '<td class="status">%s</td>' % _e(row['status']),
+        # beside the status: why a host is unavailable, unreachable or failed shows without scrolling
+        '<td class="reason">%s</td>' % _e(' | '.join(notes)),
         '<td>%s</td>' % _e(row['backend'] or '\u2014'),
         '<td>%s</td>' % _e(row['governor'] or '\u2014'),
         '<td class="num" data-bytes="%s">%s</td>' % (_e(row['saved_bytes']), _e(row['saved_human'] or '\u2014')),
@@ -322,7 +326,6 @@ def _table_row(row: Mapping[str, t.Any]) -> str:
         '<td>%s</td>' % _e(policy),
         '<td>%s</td>' % _yes_no(row['unit_enabled'], 'enabled', 'not enabled'),
         '<td>%s</td>' % _yes_no(row['daemon_running'], 'running', 'NOT running', 'stopped'),
-        '<td class="reason">%s</td>' % _e(' | '.join(notes)),
     ]
     # what the page's filters compare with (fleet_table_script.py)
     return '<tr class="%s" data-host="%s" data-status="%s" data-backend="%s" data-tier="%s">%s</tr>' % (
@@ -339,6 +342,7 @@ def _table_row(row: Mapping[str, t.Any]) -> str:
 COLUMNS = (
     ('Host', ''),
     ('Status', ''),
+    ('Notes', ''),
     ('Backend', ''),
     ('Governor', ''),
     ('Saved', 'data-bytes'),
@@ -352,7 +356,6 @@ COLUMNS = (
     ('Policy', ''),
     ('Boot unit', ''),
     ('Daemon', ''),
-    ('Notes', ''),
 )
 # a filter's value for hosts without the property (no backend, no tier: not reached or no UKSM/KSM)
 NONE = 'none'

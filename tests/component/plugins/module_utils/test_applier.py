@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import os
+
 from ansible_collections.litevirt.uksm.plugins.module_utils import persist
 from ansible_collections.litevirt.uksm.plugins.module_utils.applier import apply_policy
 from ansible_collections.litevirt.uksm.plugins.module_utils.facts import gather
@@ -69,3 +71,16 @@ def test_lock_is_shared_with_the_module(make_host):
     with HostLock(root):
         assert apply_policy(root, lines.append, lock_timeout=0.2) == 1
     assert 'held by another writer' in lines[0] and host.writes() == []
+
+
+def test_role_readme_boot_journal_is_what_the_applier_prints(make_host):
+    """The role README's boot journal: a policy of the medium governor, sleep 200 and run 1 applied at boot."""
+    readme = os.path.join(os.path.dirname(__file__), '..', '..', '..', '..', 'roles', 'policy', 'README.md')
+    with open(readme, encoding='utf-8') as handle:
+        journal = handle.read().split('$ journalctl -b -u uksm-policy\n', 1)[1].split('\n```', 1)[0]
+    host = make_host('uksm')
+    _persist(host.paths.root, {'uksm': {'cpu_governor': 'medium', 'sleep_millisecs': '200', 'run': '1'}})
+    lines = []
+    assert apply_policy(host.paths.root, lines.append) == 0
+    # the launcher prefixes each line with the unit's name, as the journal shows it
+    assert ['uksm-policy: ' + line for line in lines] == journal.splitlines()

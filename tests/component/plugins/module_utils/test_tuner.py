@@ -6,9 +6,12 @@ what facts and the boot applier make of the tier in force."""
 
 from __future__ import annotations
 
+import os
 import threading
+import typing as t
 
 import pytest
+import yaml
 
 from ansible_collections.litevirt.uksm.plugins.module_utils import persist
 from ansible_collections.litevirt.uksm.plugins.module_utils.applier import apply_policy
@@ -207,3 +210,45 @@ def test_removing_the_tiers_returns_to_the_base(make_host):
     assert result['pressure']['tier'] is None
     assert gather(root)['tunables']['cpu_governor'] == 'quiet' and read_state(root, 'uksm') is None
     assert 'tier' not in persist.load(root)[1]
+
+
+def _readme_example() -> t.Tuple[dict, list, str]:
+    """The README's pressure-tier example: the role's base and tiers for UKSM, and its journal line."""
+    readme = os.path.join(os.path.dirname(__file__), '..', '..', '..', '..', 'README.md')
+    with open(readme, encoding='utf-8') as handle:
+        text = handle.read().split('### Pressure tiers', 1)[1].split('\n### ', 1)[0]
+    journal = text.split('$ journalctl -u uksm-pressure\n', 1)[1].split('\n```', 1)[0]
+    play = yaml.safe_load(text.split('```yaml\n', 1)[1].split('\n```', 1)[0])
+    role_vars = play[0]['roles'][0]['vars']
+    tiers = [
+        {'available_below_percent': tier['available_below_percent'], 'settings': tier['uksm_settings']}
+        for tier in role_vars['uksm_policy_pressure_tiers']
+    ]
+    return role_vars['uksm_policy_uksm_settings'], tiers, journal
+
+
+def _journal_of(make_host, base: dict, tiers: list, journal: str) -> t.List[str]:
+    """What the tuner prints at each availability the journal lines show (the launcher prefixes each
+    line with the unit's name, as the journal shows it)."""
+    host = _host(make_host, 'uksm', base, tiers)
+    printed = []
+    for line in journal.splitlines():
+        _available(host, float(line.split(': ')[2].split(' %')[0]))
+        status, lines = _tune(host)
+        assert status == 0
+        printed += ['uksm-pressure: ' + line for line in lines]
+    return printed
+
+
+def test_readme_journal_line_is_what_the_tuner_prints_for_the_readmes_policy(make_host):
+    base, tiers, journal = _readme_example()
+    assert (base, tiers) == (UKSM_BASE, UKSM_TIERS)  # the example this module's tests run
+    assert _journal_of(make_host, base, tiers, journal) == journal.splitlines()
+
+
+def test_role_readme_journal_lines_are_what_the_tuner_prints(make_host):
+    readme = os.path.join(os.path.dirname(__file__), '..', '..', '..', '..', 'roles', 'policy', 'README.md')
+    with open(readme, encoding='utf-8') as handle:
+        block = handle.read().split('$ journalctl -u uksm-pressure\n', 1)[1].split('\n  ```', 1)[0]
+    journal = '\n'.join(line.strip() for line in block.splitlines())
+    assert _journal_of(make_host, UKSM_BASE, UKSM_TIERS, journal) == journal.splitlines()

@@ -64,6 +64,20 @@ frame.addEventListener('load', () => {
     }
     page.getElementById('report-order').click();
     result.after_reset = visible();
+    // where the reason of each host that is not ok is, every row shown: at 1280 px and in a narrow window
+    result.geometry = {};
+    for (const width of [1280, 800]) {
+      frame.width = String(width);
+      const viewport = page.documentElement.clientWidth;  // lays the page out at that width
+      result.geometry[width] = {viewport: viewport, rows: Array.from(page.querySelectorAll('#hosts tbody tr'))
+        .filter((row) => row.dataset.status !== 'ok').map((row) => {
+          const status = row.querySelector('.status').getBoundingClientRect();
+          const reason = row.querySelector('.reason').getBoundingClientRect();
+          return {host: row.dataset.host, status_right: status.right, reason_left: reason.left,
+            reason_right: reason.right, reason_width: reason.width, reason: row.querySelector('.reason').textContent};
+        })};
+    }
+    frame.width = '1280';
     result.filtered = {};
     const options = (id) => Array.from(page.getElementById(id).options).map((option) => option.value).filter((v) => v);
     for (const name of ['status', 'backend', 'tier']) {

@@ -303,6 +303,14 @@ def check_browsed(path: str, report: dict) -> None:
     assert set(found['drifted']['hosts']) <= set(text['sleep_millisecs']['hosts'])
     assert found['combined'] == filtered(lambda row: row['backend'] == 'uksm' and 'hv-d' in row['host'])
     assert found['combined']['hosts'] == ['hv-drift']
+    # why a host is not ok is readable beside its status without scrolling sideways, wide and narrow
+    not_ok = [row['host'] for row in rows if row['status'] != 'ok']
+    for width, seen in browsed['geometry'].items():
+        assert [place['host'] for place in seen['rows']] == not_ok, (width, seen)
+        for place in seen['rows']:
+            beside = place['status_right'] - 1 <= place['reason_left'] <= place['status_right'] + 40
+            inside = place['reason_right'] <= seen['viewport'] + 1 and place['reason_width'] >= 150
+            assert place['reason'].strip() and beside and inside, (width, seen['viewport'], place)
     assert 0 < browsed['chart_bars'] <= 41
 
 

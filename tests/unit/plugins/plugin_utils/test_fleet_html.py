@@ -358,7 +358,7 @@ def test_host_without_daemon_cpu_shows_not_running_or_n_a_never_0():
     page = to_html(summarize(fleet))
     parsed = Page(page)
     cells = {
-        host: dict(zip(('cpu', 'percent', 'per_second'), parsed.parts('tr', host)[6:9], strict=True))
+        host: dict(zip(('cpu', 'percent', 'per_second'), parsed.parts('tr', host)[7:10], strict=True))
         for host in ('hv-uksm01', 'hv-ksm01', 'hv-ksm02', 'hv-stopped', 'hv-plain')
     }
     assert parsed.parts('tr', 'hv-ksm01')[0] == 'hv-ksm01'
@@ -373,7 +373,7 @@ def test_host_without_daemon_cpu_shows_not_running_or_n_a_never_0():
 
 def test_measured_zero_cpu_time_is_shown_as_a_measurement():
     page = to_html(summarize({'hv-new': fact('ksm', 8192, cpu=0.0, percent=0.0)}))
-    assert Page(page).parts('tr', 'hv-new')[6:9] == ['0.00 s', '0.0 %', 'n/a']
+    assert Page(page).parts('tr', 'hv-new')[7:10] == ['0.00 s', '0.0 %', 'n/a']
     assert _bars(page)['cpu'] == [('0 s', 1, 'none')] and _bars(page)['per-cpu-second'] == [('no figure', 1, 'none')]
 
 
@@ -501,3 +501,12 @@ def test_tier_card_counts_hosts_per_tier():
         'by_tier.tier 1': '1',
     }
     assert 'By pressure tier' in to_html(summary)
+
+
+def test_why_a_host_is_not_ok_is_the_cell_beside_its_status():
+    """A person reads the reason where the status is, not at the far end of a wide table."""
+    parsed = Page(to_html(summarize(FLEET)))
+    for host, status in (('hv-plain', 'unavailable'), ('hv-down', 'unreachable')):
+        shown_status, reason = parsed.parts('tr', host)[1:3]
+        assert shown_status == status and reason, (host, parsed.parts('tr', host))
+    assert [name for name, _attribute in COLUMNS][:3] == ['Host', 'Status', 'Notes']

@@ -32,6 +32,8 @@ from .unit_texts import HYPERVISOR_UNITS
 
 # uksm_policy_unit's options under the names uksm_policy gives them
 OPTION_NAMES = {'before': 'boot_before'}
+# fields of PolicyRequest that say how to name the options rather than being one a caller sets by its name
+NOT_OPTIONS = ('option_prefix', 'caller_variables')
 
 
 class PolicyError(UksmError):
@@ -62,6 +64,8 @@ class PolicyRequest(t.NamedTuple):
     sysroot: str = '/'
     # how messages name the options: the role passes its variables' prefix (uksm_policy_)
     option_prefix: str = ''
+    # the caller's variables with that prefix (the role's), for misspelt names
+    caller_variables: t.Dict[str, t.Any] = {}
 
 
 def active_conflicts(fact: t.Dict[str, t.Any]) -> t.Tuple[t.List[str], t.List[str]]:
@@ -85,15 +89,26 @@ def host_tiers(request: PolicyRequest, backend: str) -> t.List[t.Dict[str, t.Any
 
 
 def name_problems(request: PolicyRequest) -> t.List[str]:
-    """A preset that does not exist, and names in the settings of either interface that are not attributes of it, on every host whatever
-    it runs, each reported in the option it was written in; an attribute of the other interface is sent
-    to that interface's option."""
+    """Misspelt names: the caller's variables (the role's), the preset, and names in the settings of either
+    interface that are not attributes of it, on every host whatever it runs, each reported in the option it
+    was written in; an attribute of the other interface is sent to that interface's option."""
     places = [('', request.uksm_settings, request.ksm_settings)]
     places += [
         ('pressure_tiers[%d].' % index, tier.get('uksm_settings') or {}, tier.get('ksm_settings') or {})
         for index, tier in enumerate(request.pressure_tiers)
     ]
     problems = []
+    if request.option_prefix:
+        options = [name for name in PolicyRequest._fields if name not in NOT_OPTIONS]
+        for name, value in sorted(request.caller_variables.items()):
+            # compared without the prefix they share, which would make every name look close
+            suffix = name[len(request.option_prefix) :] if name.startswith(request.option_prefix) else name
+            hint = close_match(suffix, options, request.option_prefix)
+            if suffix not in options and hint:  # a name of the caller's own, not close to an option, is left alone
+                problems.append(
+                    '%s (given %r) is not a %s variable%s; accepted: the %s variables the documentation lists'
+                    % (name, value, request.option_prefix, hint, request.option_prefix)
+                )
     if request.preset and request.preset not in PRESETS:
         problems.append(
             '%spreset: %r is not a preset%s; accepted: %s, or the empty string for none'
@@ -110,6 +125,33 @@ def name_problems(request: PolicyRequest) -> t.List[str]:
                     problem.accepted = '%s in %s%s%s_settings' % (name, request.option_prefix, place, other)
                 problems.append('%s: %s' % (option, problem))
     return problems
+
+
+def _known(settings: t.Dict[str, t.Any], backend: str) -> t.Dict[str, t.Any]:
+    return {name: value for name, value in settings.items() if name in BACKENDS[backend].attrs}
+
+
+def _other_problems(request: PolicyRequest, backend: str, with_tiers: bool) -> t.List[str]:
+    """What else is wrong once a refusal is certain, so that every mistake is reported in one run: the
+    values of this host's settings and tiers, the names already refused left out, planned in check mode
+    (nothing is written)."""
+    settings = _known(request.uksm_settings if backend == 'uksm' else request.ksm_settings, backend)
+    tiers = [dict(tier, settings=_known(tier['settings'], backend)) for tier in host_tiers(request, backend)]
+    try:
+        run(
+            request.sysroot,
+            backend,
+            settings,
+            persist_policy=request.persist,
+            check_mode=True,
+            preset=request.preset if request.preset in PRESETS else None,
+            pressure_tiers=(
+                tier_policy_of(tiers, request.pressure_hysteresis) if request.persist and with_tiers else None
+            ),
+        )
+    except UksmError as error:
+        return list(error.details.get('problems') or [str(error).replace('; nothing was written', '')])
+    return []
 
 
 def tier_problems(request: PolicyRequest, backend: str) -> t.List[str]:
@@ -293,6 +335,7 @@ def apply_policy(
                 wanted_units, lambda option: request.option_prefix + OPTION_NAMES.get(option, option)
             )
         if problems:
+            problems += _other_problems(request, backend, not tier_problems(request, backend))
             raise PolicyError('%s. Nothing was written.' % ' | '.join(problems), problems=problems)
         certain, maybe = active_conflicts(before)
         if certain and request.conflicts == 'fail':

@@ -62,13 +62,13 @@ class KernelFormatError(UksmError):
     """The kernel printed something this model does not understand."""
 
 
-def close_match(name: str, names: t.Iterable[str]) -> str:
-    """`` (did you mean X?)`` for the closest of ``names``, or nothing."""
+def close_match(name: str, names: t.Iterable[str], prefix: str = '') -> str:
+    """`` (did you mean X?)`` for the closest of ``names`` (shown with ``prefix``), or nothing."""
     # only for this hint: importing difflib costs the boot applier milliseconds
     import difflib  # pylint: disable=import-outside-toplevel
 
     close = difflib.get_close_matches(name, list(names), n=1)
-    return ' (did you mean %s?)' % close[0] if close else ''
+    return ' (did you mean %s%s?)' % (prefix, close[0]) if close else ''
 
 
 def jiffies_round_trip(msecs: int, hz: int) -> int:

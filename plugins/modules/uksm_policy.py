@@ -166,6 +166,14 @@ options:
         C(litevirt.uksm.policy) role passes C(uksm_policy_), so its messages name its variables.
     type: str
     default: ""
+  caller_variables:
+    description:
+      - The caller's variables whose names start with O(option_prefix), name to value. A name close to an
+        option's name with that prefix is refused before any write as a misspelling, naming the closest (a
+        name of the caller's own, not close to one, is left alone). The C(litevirt.uksm.policy) role passes
+        its C(uksm_policy_) variables, so that a misspelt variable does not leave its default in force.
+    type: dict
+    default: {}
 notes:
   - Requires C(systemctl) on the managed node when it persists, disables services or removes the policy.
 seealso:
@@ -387,6 +395,7 @@ def main() -> None:
             'pressure_interval': {'type': 'int', 'default': 30},
             'pressure_hysteresis': {'type': 'int', 'default': 5},
             'option_prefix': {'type': 'str', 'default': ''},
+            'caller_variables': {'type': 'dict', 'default': {}},
             **SYSROOT,
         },
         supports_check_mode=True,

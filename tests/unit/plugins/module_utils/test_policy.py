@@ -167,3 +167,49 @@ def test_a_converged_host_is_read_once_and_left_alone(tmp_path, monkeypatch) -> 
     again = apply_policy(request, _systemctl(host.root, fake), False, pytest.fail)
     assert not again['changed'] and gathered == [host.root] and len(host.attempts) == writes
     assert fake.commands == []
+
+
+def test_misspelt_role_variable_expected_failure_names_the_closest_and_leaves_other_names_alone() -> None:
+    variables = {
+        'uksm_policy_stat': 'absent',  # meant state: without the check, the policy would be applied
+        'uksm_policy_preset': 'quiet',
+        'uksm_policy_owner': 'team-virt',  # the user's own, close to no option
+    }
+    request = PolicyRequest(option_prefix='uksm_policy_', caller_variables=variables)
+    assert name_problems(request) == [
+        "uksm_policy_stat (given 'absent') is not a uksm_policy_ variable (did you mean uksm_policy_state?); "
+        'accepted: the uksm_policy_ variables the documentation lists'
+    ]
+    # without a prefix (the module called by itself) there are no caller variables to judge
+    assert name_problems(PolicyRequest(caller_variables=variables)) == []
+
+
+def test_every_mistake_expected_failure_is_reported_once_in_one_run_where_it_was_written(tmp_path, monkeypatch) -> None:
+    """A misspelt base attribute, a tier keeping the base's governor, a bad value in another tier: one
+    refusal lists each once (the misspelling is not repeated under the tiers), and nothing is written."""
+    host = FakeHost(str(tmp_path / 'hv01'), 'uksm').install(monkeypatch)
+    before = snapshot(host.root)
+    request = PolicyRequest(
+        uksm_settings={'cpu_governor': 'medium', 'sleep_milisecs': 100},
+        pressure_tiers=[
+            {'available_below_percent': 30, 'uksm_settings': {'max_cpu_percentage': 80}},
+            {'available_below_percent': 10, 'uksm_settings': {'cpu_governor': 'full', 'sleep_millisecs': 'fast'}},
+        ],
+        option_prefix='uksm_policy_',
+        sysroot=host.root,
+    )
+    with pytest.raises(PolicyError) as caught:
+        apply_policy(request, _systemctl(host.root, OfflineSystemctl()), False, pytest.fail)
+    problems = caught.value.details['problems']
+    assert [problem.split(' (given ')[0].split(': ')[0] for problem in problems] == [
+        'uksm_policy_uksm_settings',
+        'tier 1',
+        'tier 0',
+        'tier 1',
+    ]
+    assert 'sleep_milisecs (given 100) is not a uksm attribute (did you mean sleep_millisecs?)' in problems[0]
+    assert problems[1].startswith('tier 1: sets sleep_millisecs, which the base settings do not set')
+    assert problems[2].startswith('tier 0: sets max_cpu_percentage but runs the same cpu_governor (medium) as the base')
+    assert problems[3].startswith("tier 1: sleep_millisecs: 'fast' is not a decimal integer; accepted: ")
+    assert sum('sleep_milisecs' in problem for problem in problems) == 1
+    assert snapshot(host.root) == before and host.attempts == []

@@ -34,6 +34,8 @@ from .unit_texts import HYPERVISOR_UNITS
 OPTION_NAMES = {'before': 'boot_before'}
 # fields of PolicyRequest that say how to name the options rather than being one a caller sets by its name
 NOT_OPTIONS = ('option_prefix', 'caller_variables')
+# what the policy role exports under the prefix (uksm_policy_result): a variable, never a misspelling
+EXPORTED = ('result',)
 
 
 class PolicyError(UksmError):
@@ -104,7 +106,7 @@ def name_problems(request: PolicyRequest) -> t.List[str]:
             # compared without the prefix they share, which would make every name look close
             suffix = name[len(request.option_prefix) :] if name.startswith(request.option_prefix) else name
             hint = close_match(suffix, options, request.option_prefix)
-            if suffix not in options and hint:  # a name of the caller's own, not close to an option, is left alone
+            if suffix not in options and suffix not in EXPORTED and hint:  # a name of the caller's own is left alone
                 problems.append(
                     '%s (given %r) is not a %s variable%s; accepted: the %s variables the documentation lists'
                     % (name, value, request.option_prefix, hint, request.option_prefix)

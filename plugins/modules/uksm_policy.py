@@ -170,8 +170,10 @@ options:
     description:
       - The caller's variables whose names start with O(option_prefix), name to value. A name close to an
         option's name with that prefix is refused before any write as a misspelling, naming the closest (a
-        name of the caller's own, not close to one, is left alone). The C(litevirt.uksm.policy) role passes
-        its C(uksm_policy_) variables, so that a misspelt variable does not leave its default in force.
+        name of the caller's own, not close to one, is left alone), so that a misspelt variable of the
+        C(litevirt.uksm.policy) role does not leave its default in force.
+      - Left out with O(option_prefix) set, the module's action plugin fills it on the controller with the
+        task's variables under that prefix that are not options of the task (what the role relies on).
     type: dict
     default: {}
 notes:

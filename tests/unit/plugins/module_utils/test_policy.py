@@ -174,6 +174,7 @@ def test_misspelt_role_variable_expected_failure_names_the_closest_and_leaves_ot
         'uksm_policy_stat': 'absent',  # meant state: without the check, the policy would be applied
         'uksm_policy_preset': 'quiet',
         'uksm_policy_owner': 'team-virt',  # the user's own, close to no option
+        'uksm_policy_result': {'changed': False},  # what the role exported at an earlier run
     }
     request = PolicyRequest(option_prefix='uksm_policy_', caller_variables=variables)
     assert name_problems(request) == [

@@ -36,7 +36,7 @@ UKSM_CASES = [
     ({'eval_intervals': '1 2 3'}, 'instead of 4'),
     ({'pages_shared': 5}, 'read-only statistic'),
     ({'cpu_gov': 'full'}, 'did you mean cpu_governor'),
-    ({'pages_to_scan': 100}, 'not a uksm attribute'),
+    ({'pages_to_scan': 100}, 'is a KSM attribute, not a UKSM one'),
 ]
 
 KSM_CASES = [
@@ -52,7 +52,7 @@ KSM_CASES = [
     ({'advisor_mode': 'scan-time', 'pages_to_scan': 300}, 'managed by ksmd'),
     ({'merge_across_nodes': 0}, 'EBUSY'),
     ({'general_profit': 1}, 'read-only statistic'),
-    ({'cpu_governor': 'full'}, 'not a ksm attribute'),
+    ({'cpu_governor': 'full'}, 'is a UKSM attribute, not a KSM one'),
 ]
 
 

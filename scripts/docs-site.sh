@@ -29,6 +29,8 @@ import zlib
 ANSIBLE = 'https://docs.ansible.com/projects/ansible/devel/'
 labels = {
     'ansible_devel': [
+        # uksm_policy has an action plugin, which its page mentions
+        ('action_plugins', 'plugins/action.html#action-plugins', 'Action plugins'),
         ('ansible_configuration_settings', 'reference_appendices/config.html#ansible-configuration-settings',
          'Ansible Configuration Settings'),
         ('common_return_values', 'reference_appendices/common_return_values.html#common-return-values',

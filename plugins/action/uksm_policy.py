@@ -6,29 +6,31 @@
 The policy role sets ``option_prefix: uksm_policy_``: every ``uksm_policy_*`` variable that is not one
 of the task's options then goes to the module as ``caller_variables``, which refuses a name close to an
 option as a misspelling (``uksm_policy_stat``). Reading the names here, from the task's variables,
-costs microseconds per host; a lookup in the role's Jinja cost 10 to 27 ms (measured).
+costs microseconds per host; a lookup in the role's Jinja cost 10 to 27 ms (measured). Everything else
+is ansible-core's normal action: one module run, async and the remote temporary directory as usual.
 """
 
 from __future__ import annotations
 
 import typing as t
 
-from ansible.plugins.action import ActionBase
+from ansible.plugins.action.normal import ActionModule as NormalAction
 
 
-class ActionModule(ActionBase):
-    """Runs the uksm_policy module once, as the normal action does, with ``caller_variables`` added."""
+class ActionModule(NormalAction):
+    """The normal action, with ``caller_variables`` added to the task's arguments."""
 
     def run(self, tmp: t.Any = None, task_vars: t.Optional[t.Dict[str, t.Any]] = None) -> t.Dict[str, t.Any]:
-        result = super().run(tmp, task_vars)
-        args = dict(self._task.args)
+        args = self._task.args
         prefix = args.get('option_prefix')
         if prefix and task_vars and 'caller_variables' not in args:
             # the options the task sets are known; only the other names are the module's to judge
-            args['caller_variables'] = {
-                name: self._templar.template(task_vars[name])
-                for name in task_vars
-                if name.startswith(prefix) and name[len(prefix) :] not in args
-            }
-        result.update(self._execute_module(module_name=self._task.action, module_args=args, task_vars=task_vars))
-        return result
+            self._task.args = dict(
+                args,
+                caller_variables={
+                    name: self._templar.template(task_vars[name])
+                    for name in task_vars
+                    if name.startswith(prefix) and name[len(prefix) :] not in args
+                },
+            )
+        return super().run(tmp, task_vars)

@@ -14,19 +14,25 @@ from ansible_collections.litevirt.uksm.plugins.action.uksm_policy import ActionM
 
 
 def _run(args: t.Dict[str, t.Any], task_vars: t.Dict[str, t.Any]) -> t.List[t.Dict[str, t.Any]]:
-    """The module arguments each module run got."""
-    task = mock.MagicMock(args=args, action='litevirt.uksm.uksm_policy')
+    """The module arguments each module run got (ansible-core's normal action runs it, and removes the
+    remote temporary directory afterwards)."""
+    task = mock.MagicMock(args=args, action='litevirt.uksm.uksm_policy', async_val=0)
     templar = mock.MagicMock(template=lambda value: value)
     action = ActionModule(task, mock.MagicMock(), mock.MagicMock(), mock.MagicMock(), templar, mock.MagicMock())
-    sent = []
+    sent, removed = [], []
 
-    def execute(module_name: str, module_args: t.Dict[str, t.Any], task_vars: t.Any) -> t.Dict[str, t.Any]:
-        assert module_name == 'litevirt.uksm.uksm_policy'
-        sent.append(module_args)
+    def execute(module_name: t.Any = None, module_args: t.Any = None, **_options: t.Any) -> t.Dict[str, t.Any]:
+        assert module_name is None  # the task's own module
+        sent.append(action._task.args if module_args is None else module_args)
         return {'changed': False}
 
-    with mock.patch.object(ActionBase, 'run', return_value={}), mock.patch.object(action, '_execute_module', execute):
+    with (
+        mock.patch.object(ActionBase, 'run', return_value={}),
+        mock.patch.object(action, '_execute_module', execute),
+        mock.patch.object(action, '_remove_tmp_path', removed.append),
+    ):
         assert action.run(task_vars=task_vars) == {'changed': False}
+    assert len(removed) == 1
     return sent
 
 

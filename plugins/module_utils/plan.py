@@ -145,16 +145,20 @@ class HostState:
         self.written = written
 
 
-def unknown_name(backend: Backend, name: str, value: t.Any) -> t.Optional[Problem]:
-    """The problem of a name that is not an attribute of ``backend``: the other interface's, or a
-    misspelling with the closest name (None when it is one of ``backend``'s)."""
+def unknown_name(
+    backend: Backend, name: str, value: t.Any, homes: t.Optional[t.Dict[str, str]] = None
+) -> t.Optional[Problem]:
+    """The problem of a name that is not an attribute of ``backend``: the other interface's (sent to its
+    option when ``homes`` names where each interface's settings go), or a misspelling with the closest
+    name (None when it is one of ``backend``'s)."""
     if name in backend.attrs:
         return None
     accepted = ', '.join(sorted(backend.writable))
     for other in BACKENDS.values():
         if other is not backend and name in other.attrs:
             why = 'is a %s attribute, not a %s one' % (other.name.upper(), backend.name.upper())
-            return Problem(name, value, why, accepted, known=False)
+            home = (homes or {}).get(other.name)
+            return Problem(name, value, why, '%s in %s' % (name, home) if home else accepted, known=False)
     why = 'is not a %s attribute%s' % (backend.name, close_match(name, backend.writable))
     return Problem(name, value, why, accepted, known=False)
 

@@ -117,15 +117,12 @@ def name_problems(request: PolicyRequest) -> t.List[str]:
             % (request.option_prefix, request.preset, close_match(request.preset, PRESETS), ', '.join(PRESETS))
         )
     for place, uksm, ksm in places:
-        for backend, other, settings in (('uksm', 'ksm', uksm), ('ksm', 'uksm', ksm)):
-            option = '%s%s%s_settings' % (request.option_prefix, place, backend)
+        homes = {backend: '%s%s%s_settings' % (request.option_prefix, place, backend) for backend in BACKENDS}
+        for backend, settings in (('uksm', uksm), ('ksm', ksm)):
             for name, value in settings.items():
-                problem = unknown_name(BACKENDS[backend], name, value)
-                if problem is None:
-                    continue
-                if name in BACKENDS[other].attrs:
-                    problem.accepted = '%s in %s%s%s_settings' % (name, request.option_prefix, place, other)
-                problems.append('%s: %s' % (option, problem))
+                problem = unknown_name(BACKENDS[backend], name, value, homes)
+                if problem is not None:
+                    problems.append('%s: %s' % (homes[backend], problem))
     return problems
 
 
@@ -152,7 +149,7 @@ def _other_problems(request: PolicyRequest, backend: str, with_tiers: bool) -> t
             ),
         )
     except UksmError as error:
-        return list(error.details.get('problems') or [str(error).replace('; nothing was written', '')])
+        return list(error.details.get('problems') or [str(error)])
     return []
 
 
@@ -319,7 +316,8 @@ def apply_policy(
         messages.append('skipped: neither UKSM nor KSM (%s)' % before['reason'])
     else:
         # every refusal before the first write: the names, the tiers, the units' options, the conflicting services
-        problems = name_problems(request) + tier_problems(request, backend)
+        unusable_tiers = tier_problems(request, backend)
+        problems = name_problems(request) + unusable_tiers
         wanted_units = None
         if request.persist:
             wanted_units = unit_request(
@@ -337,7 +335,7 @@ def apply_policy(
                 wanted_units, lambda option: request.option_prefix + OPTION_NAMES.get(option, option)
             )
         if problems:
-            problems += _other_problems(request, backend, not tier_problems(request, backend))
+            problems += _other_problems(request, backend, not unusable_tiers)
             raise PolicyError('%s. Nothing was written.' % ' | '.join(problems), problems=problems)
         certain, maybe = active_conflicts(before)
         if certain and request.conflicts == 'fail':

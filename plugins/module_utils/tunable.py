@@ -104,18 +104,18 @@ def tier_policy_of(tiers: t.Sequence[t.Dict[str, t.Any]], hysteresis: t.Any) -> 
     from .pressure import TierError, check_thresholds  # pylint: disable=import-outside-toplevel
     from .tiers import Tier, TierPolicy, check_hysteresis  # pylint: disable=import-outside-toplevel
 
-    if len(tiers) > MAX_TIERS:
-        raise TunableError(
-            'pressure tiers: %d given; accepted: at most %d; nothing was written' % (len(tiers), MAX_TIERS)
-        )
     try:
+        if len(tiers) > MAX_TIERS:
+            raise TierError('%d given; accepted: at most %d' % (len(tiers), MAX_TIERS))
         thresholds = check_thresholds([tier.get('available_below_percent') for tier in tiers])
         return TierPolicy(
             [Tier(thresholds[index], dict(tier.get('settings') or {})) for index, tier in enumerate(tiers)],
             check_hysteresis(hysteresis),
         )
     except TierError as error:
-        raise TunableError('pressure tiers: %s; nothing was written' % error) from None
+        # a refusal of settings, like the planner's: its problem is returned with it
+        problem = 'pressure tiers: %s' % error
+        raise TunableError(problem + '; nothing was written', problems=[problem]) from None
 
 
 def _plan_tiers(

@@ -214,3 +214,24 @@ def test_every_mistake_expected_failure_is_reported_once_in_one_run_where_it_was
     assert problems[3].startswith("tier 1: sleep_millisecs: 'fast' is not a decimal integer; accepted: ")
     assert sum('sleep_milisecs' in problem for problem in problems) == 1
     assert snapshot(host.root) == before and host.attempts == []
+
+
+def test_unusable_thresholds_expected_failure_come_with_a_name_problem_once_and_readable(tmp_path, monkeypatch) -> None:
+    host = FakeHost(str(tmp_path / 'hv01'), 'uksm').install(monkeypatch)
+    request = PolicyRequest(
+        uksm_settings={'cpu_governor': 'quiet', 'slep_millisecs': 100},
+        pressure_tiers=[
+            {'available_below_percent': 10, 'uksm_settings': {'cpu_governor': 'full'}},
+            {'available_below_percent': 30, 'uksm_settings': {'cpu_governor': 'medium'}},
+        ],
+        sysroot=host.root,
+    )
+    with pytest.raises(PolicyError) as caught:
+        apply_policy(request, _systemctl(host.root, OfflineSystemctl()), False, pytest.fail)
+    problems = caught.value.details['problems']
+    assert problems[0].startswith("uksm_settings: slep_millisecs (given 100) is not a uksm attribute (did you mean ")
+    assert problems[1:] == [
+        "pressure tiers: tier 1: available_below_percent=30 is not below the previous tier's 10; accepted: "
+        'strictly decreasing thresholds, the scarcest memory last'
+    ]
+    assert str(caught.value).count('othing was written') == 1 and host.attempts == []

@@ -55,3 +55,8 @@ PRESSURE_UNIT_FILES = (SYSTEM_UNITS + '/' + PRESSURE_SERVICE, SYSTEM_UNITS + '/'
 def wants_link(unit: str, target: str) -> str:
     """The symlink ``systemctl enable`` makes for ``unit`` when its [Install] section says WantedBy=target."""
     return '%s/%s.wants/%s' % (SYSTEM_UNITS, target, unit)
+
+
+def unit_file(unit: str) -> str:
+    """Where the collection installs ``unit``'s file."""
+    return '%s/%s' % (SYSTEM_UNITS, unit)

@@ -18,7 +18,7 @@ from .paths import (
     METRICS_TIMER,
     METRICS_TIMER_WANTED_BY,
     PRESSURE_TIMER,
-    SYSTEM_UNITS,
+    unit_file,
     UNIT_NAME,
     UNIT_WANTED_BY,
     wants_link,
@@ -61,15 +61,15 @@ class Systemctl:
         ``enable`` made before could enable it, and the files settle it."""
         # The files answer the common cases without starting systemctl (a re-run stays cheap): linked
         # as enable links it, or neither installed nor linked, or installed by this run and not linked.
-        unit_file = SYSTEM_UNITS + '/' + unit
+        installed = unit_file(unit)
         link = host_path(self.sysroot, wants_link(unit, self.WANTED_BY[unit]))
         if (
             os.path.islink(link)
-            and os.readlink(link) == '/' + unit_file
-            and os.path.isfile(host_path(self.sysroot, unit_file))
+            and os.readlink(link) == '/' + installed
+            and os.path.isfile(host_path(self.sysroot, installed))
         ):
             return True
-        if not os.path.lexists(link) and (created or not os.path.lexists(host_path(self.sysroot, unit_file))):
+        if not os.path.lexists(link) and (created or not os.path.lexists(host_path(self.sysroot, installed))):
             return False
         rc, out, _err = self.run_command(self.base + ['is-enabled', unit])
         return rc == 0 and out.strip() == 'enabled'

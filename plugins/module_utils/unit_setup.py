@@ -29,12 +29,6 @@ _OUTPUT = re.compile(r'^/[A-Za-z0-9._+/-]+/[A-Za-z0-9._+-]+\.prom$')
 PURGE_LOCK_TIMEOUT = 30.0
 # the policy unit's diff first, then the metrics units', then the tuner's
 _UNIT_FILES = installation.UNIT_FILES
-# the units systemctl enables -> their files
-_UNIT_FILE_OF = {
-    paths.UNIT_NAME: paths.UNIT_FILE,
-    paths.METRICS_TIMER: paths.METRICS_UNIT_FILES[1],
-    paths.PRESSURE_TIMER: paths.PRESSURE_UNIT_FILES[1],
-}
 # seconds between two runs of the tuner
 MIN_INTERVAL = 5
 MAX_INTERVAL = 3600
@@ -152,7 +146,7 @@ def present(sysroot: str, wanted: UnitRequest, systemctl: Systemctl, check_mode:
         changed_files += _forget_tier(sysroot, check_mode)
     changed_files += _old_output(sysroot, before, output, check_mode)
     # units whose files this run creates: not enabled unless enable's own link is there (no question)
-    created = {unit for unit, path in _UNIT_FILE_OF.items() if not before[path]}
+    created = {unit for unit in Systemctl.WANTED_BY if not before[paths.unit_file(unit)]}
     timers = [
         timer
         for timer, wanted_on in (

@@ -7,8 +7,8 @@ root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
 block="$(mktemp)"
 trap 'rm -f "$block"; tests/demo/try.sh down' EXIT
-# the lines between the markers, without the code fence around them
-sed -n '/^<!-- try-it: tests/,/^<!-- try-it: end -->/p' README.md | sed '1,2d' | sed '$d' | sed '$d' > "$block"
+# the lines between the markers, without the markers and the code fence around them
+sed -n '/^<!-- try-it: tests/,/^<!-- try-it: end -->/{/^<!-- try-it/d;/^```/d;p}' README.md > "$block"
 if ! grep -q '^make try ' "$block" || ! grep -q '^make try-down' "$block"; then
   echo "README.md has no try-it block from make try to make try-down" >&2
   exit 1

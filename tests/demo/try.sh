@@ -1,19 +1,19 @@
 #!/usr/bin/env bash
-# The README's "Try it": simulated hypervisors to run the collection's examples on, after `make demo`.
-# Usage: tests/demo/try.sh up|down   (make try, make try-down)
-#   up:   hv-uksm01 (UKSM), hv-ksm01 (KSM) and hv-plain01 (neither) under build/try/hosts, new at every
-#         run, and build/try/inventory.yml: the group hypervisors, each host's uksm_policy_sysroot
-#         pointing at its simulated root, so that no module touches this machine's own /sys
-#   down: unmount them (their files stay in build/try until `make clean`)
+# Simulated hypervisors for the README's "Try it" (make try, make try-down) and the demo (run.sh).
+# Usage: tests/demo/try.sh up|down [DIR]   (DIR: build/try)
+#   up:   hv-uksm01 (UKSM), hv-ksm01 (KSM) and hv-plain01 (neither) under DIR/hosts, new at every run,
+#         and DIR/inventory.yml: the group hypervisors, each host's uksm_policy_sysroot pointing at its
+#         simulated root, so that no module touches this machine's own /sys
+#   down: unmount them (their files stay in DIR until `make clean`)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
-try="$root/build/try"
+try="${2:-$root/build/try}"
 python="$root/.venv/bin/python"
 simhost() { PYTHONPATH="$root/tests/simhost" "$python" -m simhost "$@"; }
 
 "$root/tests/simhost/cleanup.sh" "$try/hosts" >/dev/null 2>&1 || true
 [ "${1:-}" = down ] && exit 0
-[ "${1:-}" = up ] || { echo "usage: $0 up|down" >&2; exit 2; }
+[ "${1:-}" = up ] || { echo "usage: $0 up|down [DIR]" >&2; exit 2; }
 rm -rf --one-file-system "$try"
 mkdir -p "$try/hosts"
 simhost up "$try/hosts/hv-uksm01" --variant uksm

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Check the report in REPORT_DIR against each host's uksm_facts (FACTS_JSON: {host: fact}).
 
-Usage: check_report.py REPORT_DIR FACTS_JSON [PLAY_LOG] [DOM_HTML SCREENSHOT_PNG BROWSED_JSON]
+Usage: check_report.py REPORT_DIR FACTS_JSON PLAY_LOG [DOM_HTML SCREENSHOT_PNG BROWSED_JSON]
 PLAY_LOG is what the report's run printed: its closing line must count the hosts as the report does, in
 words (no Python repr). The expected totals are computed here from the facts, not with the collection's code; BROWSED_JSON is what
 browse_report.py saw in Chromium after sorting and filtering the table, checked against report.json.
@@ -343,16 +343,15 @@ def check_closing_line(play_log: str, report: dict) -> None:
 
 
 def main() -> None:
-    out, facts_file = sys.argv[1:3]
+    out, facts_file, play_log = sys.argv[1:4]
     with open(facts_file, encoding='utf-8') as handle:
         facts = json.load(handle)
     report = check_data(out, facts)
-    if len(sys.argv) in (4, 7):
-        check_closing_line(sys.argv[3], report)
+    check_closing_line(play_log, report)
     if len(sys.argv) > 4:
-        check_dom(sys.argv[-3], report, facts)
-        check_screenshot(sys.argv[-2], report)
-        check_browsed(sys.argv[-1], report)
+        check_dom(sys.argv[4], report, facts)
+        check_screenshot(sys.argv[5], report)
+        check_browsed(sys.argv[6], report)
     print('report checked: %s' % json.dumps(report['totals'], sort_keys=True))
 
 

@@ -131,21 +131,16 @@ def check_levels(backend: Backend, base: t.Dict[str, t.Any], policy: TierPolicy)
                 stuck.setdefault(same[0], []).append(label)
         for setter, labels in stuck.items():
             problems.append(
-                '%s: sets %s but runs the same cpu_governor (%s) as %s, where %s is not set, so stepping from %s '
-                "to %s would keep %s's %s; accepted: %s in the base settings too, or another cpu_governor in %s"
-                % (
-                    setter,
-                    name,
-                    dict(levels)[setter].get('cpu_governor'),
-                    ' and '.join(labels),
-                    name,
-                    setter,
-                    ' or '.join(labels),
-                    setter,
-                    name,
-                    name,
-                    setter,
-                )
+                "%(setter)s: sets %(name)s but runs the same cpu_governor (%(governor)s) as %(levels)s, where "
+                "%(name)s is not set, so stepping from %(setter)s to %(either)s would keep %(setter)s's %(name)s; "
+                'accepted: %(name)s in the base settings too, or another cpu_governor in %(setter)s'
+                % {
+                    'setter': setter,
+                    'name': name,
+                    'governor': dict(levels)[setter].get('cpu_governor'),
+                    'levels': ' and '.join(labels),
+                    'either': ' or '.join(labels),
+                }
             )
     return problems
 

@@ -2,19 +2,29 @@
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # Private to the litevirt.uksm collection: not a public API, it may change in any release.
-"""Each module_utils file of an AnsiballZ payload compiled once, not twice.
+"""Each module_utils file of an AnsiballZ payload compiled once, not twice, or not at all.
 
 A module runs from a zip file, and CPython's zipimport compiles a module's source once to name its
 file and again to run it (python/cpython#141276): that second compile is most of what a converged
 run costs above ``ansible.builtin.ping``. Imported first by every module: while the collection's
 module_utils come from a zip, their imports go through a finder that reads the source from the same
 zip and compiles it once. Anywhere else (files on disk, the controller, tests) it does nothing.
+
+A host that has the boot applier installed keeps a copy of most module_utils files with their
+bytecode, compiled by the installer (installation.compile_package). After ``use_host_bytecode``, a
+file whose source in the payload is byte for byte the installed copy runs from that bytecode,
+read the way every file root reads is (safefiles: no symlink, each directory root's own and
+writable by nobody else), and valid only as CPython validates a timestamp-based .pyc (its header
+names the installed source's mtime and size). Anything else, or any doubt, compiles as before.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import marshal
+import os
 import sys
+import types
 import typing as t
 
 _PACKAGE = __name__.rpartition('.')[0]
@@ -26,6 +36,9 @@ class _ZipSourceLoader:
     def __init__(self, archive_loader: t.Any, directory: str) -> None:
         self._zip = archive_loader
         self._directory = directory
+        # descriptors of the installed package and its __pycache__, once use_host_bytecode found them
+        self.host_package: t.Optional[int] = None
+        self.host_cache: t.Optional[int] = None
 
     def find_spec(self, fullname: str, _path: t.Any = None, _target: t.Any = None) -> t.Any:
         prefix, _dot, name = fullname.rpartition('.')
@@ -48,13 +61,75 @@ class _ZipSourceLoader:
 
     def exec_module(self, module: t.Any) -> None:
         spec = module.__spec__
-        code = compile(spec.loader_state, spec.origin, 'exec', dont_inherit=True)
+        code = self._host_code(spec.name.rpartition('.')[2], spec.loader_state)
+        if code is None:
+            code = compile(spec.loader_state, spec.origin, 'exec', dont_inherit=True)
         exec(code, module.__dict__)  # pylint: disable=exec-used
+
+    def _host_code(self, name: str, source: bytes) -> t.Any:
+        """The installed copy's bytecode of ``name`` when its source is ``source``, else None."""
+        package, cache = self.host_package, self.host_cache
+        if package is None or cache is None:
+            return None
+        from .safefiles import open_file, read_bounded  # pylint: disable=import-outside-toplevel
+
+        try:
+            handle, status = open_file(package, name + '.py', name)
+            try:
+                if read_bounded(handle, len(source), name) != source:
+                    return None
+            finally:
+                os.close(handle)
+            handle, _status = open_file(cache, '%s.%s.pyc' % (name, sys.implementation.cache_tag), name)
+            try:
+                data = read_bounded(handle, 1 << 22, name)
+            finally:
+                os.close(handle)
+            if data[:16] != pyc_header(status):
+                return None
+            code = marshal.loads(data[16:])
+            return code if isinstance(code, types.CodeType) else None
+        except (OSError, ValueError, EOFError, TypeError):
+            # absent, refused, another version, a torn or foreign file: compiled from the payload
+            return None
 
     def get_source(self, fullname: str) -> str:
         """For tracebacks (linecache)."""
         name = fullname.rpartition('.')[2]
         return self._zip.get_data('%s/%s.py' % (self._directory, name)).decode('utf-8')
+
+
+def pyc_header(source: os.stat_result) -> bytes:
+    """The header of this Python's timestamp-based bytecode of a source with this status (PEP 552)."""
+    stamp = (int(source.st_mtime) & 0xFFFFFFFF).to_bytes(4, 'little') + (source.st_size & 0xFFFFFFFF).to_bytes(
+        4, 'little'
+    )
+    return importlib.util.MAGIC_NUMBER + bytes(4) + stamp
+
+
+def use_host_bytecode(sysroot: str) -> None:
+    """Load the module_utils imported from now on from the host's installed bytecode where it is theirs.
+
+    Called by a module once it knows the sysroot, before it imports what its work needs.
+    """
+    finder = next((finder for finder in sys.meta_path if isinstance(finder, _ZipSourceLoader)), None)
+    if finder is None or finder.host_package is not None or not sys.implementation.cache_tag:
+        return
+    from .paths import PACKAGE_DIR  # pylint: disable=import-outside-toplevel
+    from .safefiles import open_dir  # pylint: disable=import-outside-toplevel
+
+    try:
+        if not os.path.isabs(sysroot):
+            return  # the module refuses it in a moment
+        package = open_dir(sysroot, PACKAGE_DIR)
+    except (OSError, TypeError, ValueError):
+        return  # not installed, not safely, or no path at all: compiled from the payload
+    try:
+        finder.host_cache = open_dir(sysroot, PACKAGE_DIR + '/__pycache__')
+    except OSError:
+        os.close(package)
+        return
+    finder.host_package = package
 
 
 def _install() -> None:

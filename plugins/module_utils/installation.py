@@ -16,6 +16,7 @@ import os
 import py_compile
 import typing as t
 
+from .compile_once import pyc_header
 from .launcher_texts import launcher_text, metrics_launcher_text, pressure_launcher_text
 from .package_closure import package_sources
 from .paths import (
@@ -116,18 +117,14 @@ def install(sysroot: str, files: t.Sequence[Artefact], check_mode: bool) -> t.Li
 
 
 def _bytecode_current(source_path: str, cache_path: str) -> bool:
-    """Whether ``cache_path`` is this interpreter's bytecode of ``source_path`` as it is now (PEP 552
-    header: magic, flags 0 for timestamp-based, the source's mtime and size)."""
+    """Whether ``cache_path`` is this interpreter's bytecode of ``source_path`` as it is now."""
     try:
         status = os.stat(source_path)
         with open(cache_path, 'rb') as handle:
             header = handle.read(16)
     except FileNotFoundError:
         return False
-    stamp = (int(status.st_mtime) & 0xFFFFFFFF).to_bytes(4, 'little') + (status.st_size & 0xFFFFFFFF).to_bytes(
-        4, 'little'
-    )
-    return header == importlib.util.MAGIC_NUMBER + bytes(4) + stamp
+    return header == pyc_header(status)
 
 
 def compile_package(sysroot: str, rewritten: t.Sequence[str], check_mode: bool) -> t.List[str]:

@@ -325,12 +325,10 @@ ansible_facts:
 
 from ansible.module_utils.basic import AnsibleModule
 
-# first: every module_utils file imported after it is compiled once, not twice
-from ansible_collections.litevirt.uksm.plugins.module_utils import compile_once  # noqa: F401 pylint: disable=unused-import
+# first: every module_utils file imported after it is compiled once (or taken from the host's bytecode)
+from ansible_collections.litevirt.uksm.plugins.module_utils import compile_once
 from ansible_collections.litevirt.uksm.plugins.module_utils.errors import CAUGHT, failure
-from ansible_collections.litevirt.uksm.plugins.module_utils.facts import gather
 from ansible_collections.litevirt.uksm.plugins.module_utils.host_options import HOST
-from ansible_collections.litevirt.uksm.plugins.module_utils.sysfs import check_sysroot
 
 
 def main() -> None:
@@ -338,6 +336,11 @@ def main() -> None:
         argument_spec=dict(HOST),
         supports_check_mode=True,
     )
+    # what the work needs, imported once the sysroot is known: from the bytecode the host keeps of it
+    compile_once.use_host_bytecode(module.params['sysroot'])
+    from ansible_collections.litevirt.uksm.plugins.module_utils.facts import gather
+    from ansible_collections.litevirt.uksm.plugins.module_utils.sysfs import check_sysroot
+
     try:
         sysroot = check_sysroot(module.params['sysroot'])
     except CAUGHT as error:

@@ -355,14 +355,11 @@ not_restored:
 
 from ansible.module_utils.basic import AnsibleModule
 
-# first: every module_utils file imported after it is compiled once, not twice
-from ansible_collections.litevirt.uksm.plugins.module_utils import compile_once  # noqa: F401 pylint: disable=unused-import
+# first: every module_utils file imported after it is compiled once (or taken from the host's bytecode)
+from ansible_collections.litevirt.uksm.plugins.module_utils import compile_once
 from ansible_collections.litevirt.uksm.plugins.module_utils.errors import CAUGHT, failure
 from ansible_collections.litevirt.uksm.plugins.module_utils.host_options import SYSROOT
 from ansible_collections.litevirt.uksm.plugins.module_utils.paths import METRICS_OUTPUT
-from ansible_collections.litevirt.uksm.plugins.module_utils.policy import PolicyRequest, apply_policy
-from ansible_collections.litevirt.uksm.plugins.module_utils.sysfs import check_sysroot
-from ansible_collections.litevirt.uksm.plugins.module_utils.systemctl import Systemctl
 
 
 def main() -> None:
@@ -402,6 +399,12 @@ def main() -> None:
         },
         supports_check_mode=True,
     )
+    # what the work needs, imported once the sysroot is known: from the bytecode the host keeps of it
+    compile_once.use_host_bytecode(module.params['sysroot'])
+    from ansible_collections.litevirt.uksm.plugins.module_utils.policy import PolicyRequest, apply_policy
+    from ansible_collections.litevirt.uksm.plugins.module_utils.sysfs import check_sysroot
+    from ansible_collections.litevirt.uksm.plugins.module_utils.systemctl import Systemctl
+
     params = module.params
     try:
         sysroot = check_sysroot(params['sysroot'])

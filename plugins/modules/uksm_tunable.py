@@ -346,13 +346,11 @@ not_restored:
 
 from ansible.module_utils.basic import AnsibleModule
 
-# first: every module_utils file imported after it is compiled once, not twice
-from ansible_collections.litevirt.uksm.plugins.module_utils import compile_once  # noqa: F401 pylint: disable=unused-import
+# first: every module_utils file imported after it is compiled once (or taken from the host's bytecode)
+from ansible_collections.litevirt.uksm.plugins.module_utils import compile_once
 from ansible_collections.litevirt.uksm.plugins.module_utils.errors import CAUGHT, failure
 from ansible_collections.litevirt.uksm.plugins.module_utils.host_options import HOST
 from ansible_collections.litevirt.uksm.plugins.module_utils.presets import PRESETS
-from ansible_collections.litevirt.uksm.plugins.module_utils.sysfs import check_sysroot
-from ansible_collections.litevirt.uksm.plugins.module_utils.tunable import run, tier_policy_of
 
 
 def main() -> None:
@@ -384,6 +382,11 @@ def main() -> None:
         required_together=[('name', 'value')],
         supports_check_mode=True,
     )
+    # what the work needs, imported once the sysroot is known: from the bytecode the host keeps of it
+    compile_once.use_host_bytecode(module.params['sysroot'])
+    from ansible_collections.litevirt.uksm.plugins.module_utils.sysfs import check_sysroot
+    from ansible_collections.litevirt.uksm.plugins.module_utils.tunable import run, tier_policy_of
+
     params = module.params
     if params['state'] == 'absent' and params['preset']:
         module.fail_json(msg='preset is only for state=present; list the attributes to forget in settings')

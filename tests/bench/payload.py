@@ -8,6 +8,8 @@ the collection's module_utils inside its ZIP. The kept AnsiballZ file, run again
 importtime``, shows which of them a run imports (CPython compiles them from source: a payload holds no
 bytecode) and what that costs: their self time (compiling and running them; zipimport
 compiles a file twice, python/cpython#141276, unless compile_once is imported first), the median of 7.
+The same again on a tree where ``uksm_policy`` installed the boot applier: its package's bytecode,
+compiled for this Python, serves every file of the payload that is byte for byte the installed one.
 
 Usage: python tests/bench/payload.py  (ANSIBLE_COLLECTIONS_PATH naming the installed collection;
 `make payload` sets it)
@@ -52,6 +54,26 @@ def host_tree(root: str) -> None:
     sysroot_tree.meminfo(root, available_percent=50)
     sysroot_tree.put(
         root, 'etc/litevirt-uksm/policy.conf', '[ksm]\npages_to_scan = 100\nsleep_millisecs = 20\nrun = 1\n'
+    )
+
+
+def install_applier(root: str) -> None:
+    """The boot applier installed on the tree by a real run of uksm_policy (its package compiled)."""
+    for sub in ('etc/systemd/system', 'usr/lib', 'run'):
+        os.makedirs(os.path.join(root, sub), exist_ok=True)
+    subprocess.run(
+        [
+            os.path.join(os.path.dirname(sys.executable), 'ansible'),
+            'localhost',
+            '-c',
+            'local',
+            '-m',
+            'litevirt.uksm.uksm_policy',
+            '-a',
+            json.dumps(dict(CASES['uksm_policy'], sysroot=root)),
+        ],
+        check=True,
+        capture_output=True,
     )
 
 
@@ -114,6 +136,12 @@ def main() -> int:
             host_tree(root)
             wrapper, carried = payload(module, args, root, os.path.join(work, 'keep-' + module))
             import_ms, used = imports(wrapper)
+            installed = os.path.join(work, module + '-installed')
+            host_tree(installed)
+            install_applier(installed)
+            installed_ms, _used = imports(
+                payload(module, args, installed, os.path.join(work, 'keep-installed-' + module))[0]
+            )
             rows.append(
                 {
                     'module': module,
@@ -122,13 +150,17 @@ def main() -> int:
                     'imported_files': len(used),
                     'imported_bytes': sum(carried.get(name, 0) for name in used),
                     'import_ms': round(import_ms, 1),
+                    'import_installed_ms': round(installed_ms, 1),
                     'not_imported': sorted(set(carried) - set(used)),
                 }
             )
-    print('%-18s %14s %16s %11s  %s' % ('module', 'payload', 'compiled a run', 'import', 'carried, not run'))
+    print(
+        '%-18s %14s %16s %11s %15s  %s'
+        % ('module', 'payload', 'imported a run', 'import', 'with applier', 'carried, not run')
+    )
     for row in rows:
         print(
-            '%-18s %2d / %6d B %3d / %6d B %8.1f ms  %s'
+            '%-18s %2d / %6d B %3d / %6d B %8.1f ms %12.1f ms  %s'
             % (
                 row['module'],
                 row['payload_files'],
@@ -136,6 +168,7 @@ def main() -> int:
                 row['imported_files'],
                 row['imported_bytes'],
                 row['import_ms'],
+                row['import_installed_ms'],
                 ' '.join(name[:-3] for name in row['not_imported']) or '-',
             )
         )

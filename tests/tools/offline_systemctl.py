@@ -85,10 +85,12 @@ class _LiveSystemctl(Systemctl):
         self.base = self.base[:1]
 
 
-def live_manager(monkeypatch: t.Any, root: str, module: t.Any = None) -> OfflineSystemctl:
-    """A module (uksm_policy_unit unless given) as on a host booted with systemd, its live manager acting
-    on ``root``."""
+def live_manager(monkeypatch: t.Any, root: str) -> OfflineSystemctl:
+    """The modules as on a host booted with systemd, its live manager acting on ``root``."""
+    from ansible_collections.litevirt.uksm.plugins.module_utils import systemctl
     from ansible_collections.litevirt.uksm.plugins.modules import uksm_policy_unit
 
-    monkeypatch.setattr(module or uksm_policy_unit, 'Systemctl', _LiveSystemctl)
+    # uksm_policy imports Systemctl when it runs, uksm_policy_unit when it is imported
+    monkeypatch.setattr(systemctl, 'Systemctl', _LiveSystemctl)
+    monkeypatch.setattr(uksm_policy_unit, 'Systemctl', _LiveSystemctl)
     return OfflineSystemctl(live_root=root).install(monkeypatch)

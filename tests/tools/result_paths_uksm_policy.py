@@ -121,7 +121,7 @@ def _policy_disable(scene: Scene) -> Result:
 def _policy_disable_live(scene: Scene) -> Result:
     host = scene.fake_host('ksm')
     _ksmtuned(host.root)
-    fake = live_manager(scene.monkeypatch, host.root, uksm_policy)
+    fake = live_manager(scene.monkeypatch, host.root)
     result = exits(POLICY, _args(host.root, conflicts='disable', pressure_tiers=TIERS))
     assert ['disable', '--now', 'ksmtuned.service'] in fake.verbs()
     return result

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import marshal
 import os
 import subprocess
 import sys
@@ -168,3 +169,137 @@ def test_installed_once_when_the_package_comes_from_a_zip(tmp_path, monkeypatch)
     compile_once._install()
     installed = [finder for finder in sys.meta_path if isinstance(finder, compile_once._ZipSourceLoader)]
     assert len(installed) == 1 and sys.meta_path[0] is installed[0]
+
+
+# --- the host's bytecode: the installed copy of a file, when it is the payload's -----------------------
+
+HOST_PACKAGE = 'usr/lib/litevirt-uksm/uksm_policy'
+
+
+def _installed(sysroot, files):
+    """The boot applier's package under ``sysroot`` with ``files`` (name -> text), compiled by the installer."""
+    from ansible_collections.litevirt.uksm.plugins.module_utils import installation
+
+    directory = os.path.join(sysroot, HOST_PACKAGE)
+    os.makedirs(directory)
+    for part in range(1, 4):
+        os.chmod(os.path.join(sysroot, *HOST_PACKAGE.split('/')[:part]), 0o755)
+    for name, text in files.items():
+        with open(os.path.join(directory, name), 'w', encoding='utf-8') as handle:
+            handle.write(text)
+    installation.compile_package(sysroot, [], False)
+    return directory
+
+
+def _run_tiny(tmp_path, monkeypatch, sysroot):
+    """Import tiny.py of the payload after use_host_bytecode(sysroot): its ANSWER, and what was compiled."""
+    finder, directory = _finder(tmp_path, {'tiny.py': 'ANSWER = 6 * 7\n'})
+    monkeypatch.setattr(sys, 'meta_path', [finder] + list(sys.meta_path))
+    compile_once.use_host_bytecode(sysroot)
+    spec = finder.find_spec(PACKAGE + '.tiny')
+    module = importlib.util.module_from_spec(spec)
+    compiled = []
+    real_compile = compile
+
+    def counting_compile(*args, **kwargs):
+        compiled.append(args[1])
+        return real_compile(*args, **kwargs)
+
+    with mock.patch('builtins.compile', counting_compile):
+        spec.loader.exec_module(module)
+    assert module.__file__ == directory + '/tiny.py'
+    for handle in (finder.host_package, finder.host_cache):
+        if handle is not None:
+            os.close(handle)
+    return module.ANSWER, compiled
+
+
+def test_host_bytecode_of_the_same_source_runs_without_compiling(tmp_path, monkeypatch):
+    _installed(str(tmp_path / 'host'), {'tiny.py': 'ANSWER = 6 * 7\n'})
+    assert _run_tiny(tmp_path, monkeypatch, str(tmp_path / 'host')) == (42, [])
+
+
+def test_host_bytecode_of_another_source_is_not_used(tmp_path, monkeypatch):
+    # an older or newer collection installed the applier: the payload's own code runs
+    _installed(str(tmp_path / 'host'), {'tiny.py': 'ANSWER = 6 * 8\n'})
+    answer, compiled = _run_tiny(tmp_path, monkeypatch, str(tmp_path / 'host'))
+    assert answer == 42 and len(compiled) == 1
+
+
+def test_host_bytecode_older_than_its_source_is_not_used(tmp_path, monkeypatch):
+    directory = _installed(str(tmp_path / 'host'), {'tiny.py': 'ANSWER = 6 * 8\n'})
+    # the source now is the payload's, but the bytecode is still of the old text (its header says so)
+    with open(os.path.join(directory, 'tiny.py'), 'w', encoding='utf-8') as handle:
+        handle.write('ANSWER = 6 * 7\n')
+    os.utime(os.path.join(directory, 'tiny.py'), (1, 1))
+    answer, compiled = _run_tiny(tmp_path, monkeypatch, str(tmp_path / 'host'))
+    assert answer == 42 and len(compiled) == 1
+
+
+def test_host_bytecode_torn_or_foreign_is_not_used(tmp_path, monkeypatch):
+    directory = _installed(str(tmp_path / 'host'), {'tiny.py': 'ANSWER = 6 * 7\n'})
+    [cache] = os.listdir(os.path.join(directory, '__pycache__'))
+    path = os.path.join(directory, '__pycache__', cache)
+    with open(path, 'rb') as handle:
+        header = handle.read(16)
+    for body in (b'', b'\xff\x00garbage', b'\x00' * 3, marshal.dumps(42)):
+        with open(path, 'wb') as handle:
+            handle.write(header + body)
+        answer, compiled = _run_tiny(tmp_path, monkeypatch, str(tmp_path / 'host'))
+        assert answer == 42 and len(compiled) == 1
+
+
+def test_host_bytecode_in_a_directory_others_can_write_is_not_used(tmp_path, monkeypatch):
+    # another user could have planted it: the payload is compiled, as on a host without the applier
+    _installed(str(tmp_path / 'host'), {'tiny.py': 'ANSWER = 6 * 7\n'})
+    os.chmod(str(tmp_path / 'host' / 'usr' / 'lib'), 0o777)
+    answer, compiled = _run_tiny(tmp_path, monkeypatch, str(tmp_path / 'host'))
+    assert answer == 42 and len(compiled) == 1
+
+
+def test_host_bytecode_behind_a_symlink_is_not_used(tmp_path, monkeypatch):
+    _installed(str(tmp_path / 'elsewhere'), {'tiny.py': 'ANSWER = 6 * 7\n'})
+    os.makedirs(str(tmp_path / 'host' / 'usr'), mode=0o755)
+    os.symlink(str(tmp_path / 'elsewhere' / 'usr' / 'lib'), str(tmp_path / 'host' / 'usr' / 'lib'))
+    answer, compiled = _run_tiny(tmp_path, monkeypatch, str(tmp_path / 'host'))
+    assert answer == 42 and len(compiled) == 1
+
+
+def test_host_bytecode_without_an_installation_or_a_usable_sysroot_changes_nothing(tmp_path, monkeypatch):
+    for sysroot in (str(tmp_path / 'no_such_host'), 'relative/host', '/bad\x00path', None):
+        answer, compiled = _run_tiny(tmp_path, monkeypatch, sysroot)
+        assert answer == 42 and len(compiled) == 1
+
+
+def test_host_bytecode_outside_a_payload_is_not_looked_for(tmp_path):
+    # no finder of compile_once (files on disk): nothing to do, nothing opened
+    _installed(str(tmp_path / 'host'), {'tiny.py': 'ANSWER = 6 * 7\n'})
+    compile_once.use_host_bytecode(str(tmp_path / 'host'))
+    assert not [finder for finder in sys.meta_path if type(finder).__name__ == '_ZipSourceLoader']
+
+
+def test_host_bytecode_of_the_installer_serves_the_facts_module(tmp_path):
+    # end to end in a fresh interpreter: the installer's package (the module_utils files byte for byte) and
+    # its bytecode; importing facts from the payload then compiles only what reads the host's files safely
+    from ansible_collections.litevirt.uksm.plugins.module_utils.package_closure import package_sources
+
+    sysroot = str(tmp_path / 'host')
+    _installed(sysroot, {name + '.py': text for name, text in package_sources().items()})
+    probe = PROBE.replace('import importlib, traceback', 'import importlib, traceback, os')
+    probe = probe.replace(
+        'names = sys.argv[2:]',
+        "names = sys.argv[2:]\nimportlib.import_module('%s.compile_once').use_host_bytecode(os.environ['HOST'])"
+        % PACKAGE,
+    )
+    done = subprocess.run(
+        [sys.executable, '-I', '-c', probe, _payload(tmp_path), 'facts'],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, HOST=sysroot),
+    )
+    seen = json.loads(done.stdout)
+    assert seen['human'] == '2.0 KiB'
+    assert seen['files']['facts'].endswith('/payload.zip/' + INSIDE + 'facts.py')
+    compiled = set(seen['compiled']) - {'<string>', '__init__.py'}
+    assert compiled == {'compile_once.py', 'errors.py', 'paths.py', 'safefiles.py'}

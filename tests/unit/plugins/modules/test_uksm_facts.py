@@ -13,6 +13,7 @@ import yaml
 from module_run import exits, fails
 from tree_snapshot import snapshot
 
+from ansible_collections.litevirt.uksm.plugins.module_utils import facts
 from ansible_collections.litevirt.uksm.plugins.modules import uksm_facts
 
 RETURNED = yaml.safe_load(uksm_facts.RETURN)['ansible_facts']['contains']['uksm']['contains']
@@ -63,7 +64,7 @@ def test_defaults_are_the_host_root_and_auto(monkeypatch):
         asked.append((sysroot, backend))
         return {'available': False}
 
-    monkeypatch.setattr(uksm_facts, 'gather', gather)  # the real root is not this test's to read
+    monkeypatch.setattr(facts, 'gather', gather)  # the real root is not this test's to read
     assert exits(uksm_facts.main, {}) == {'changed': False, 'ansible_facts': {'uksm': {'available': False}}}
     assert asked == [('/', 'auto')]
 

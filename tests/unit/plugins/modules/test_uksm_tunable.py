@@ -19,7 +19,7 @@ import yaml
 from module_run import exits, fails
 from tree_snapshot import snapshot
 
-from ansible_collections.litevirt.uksm.plugins.module_utils import persist
+from ansible_collections.litevirt.uksm.plugins.module_utils import persist, tunable
 from ansible_collections.litevirt.uksm.plugins.module_utils.attributes import KSM
 from ansible_collections.litevirt.uksm.plugins.module_utils.errors import UksmError
 from ansible_collections.litevirt.uksm.plugins.module_utils.lock import HostLock
@@ -328,7 +328,7 @@ def test_a_failed_write_is_one_failure_with_the_attribute_errno_and_restored(ksm
             [],
         )
 
-    monkeypatch.setattr(uksm_tunable, 'run', run)
+    monkeypatch.setattr(tunable, 'run', run)
     assert fails(uksm_tunable.main, {'sysroot': ksm_root, 'settings': {'run': 1}}) == {
         'msg': "writing run='1' failed: EBUSY (Device or resource busy); restored: sleep_millisecs=20",
         'failed_attribute': 'run',
@@ -351,7 +351,7 @@ def test_errors_of_the_family_and_of_the_system_fail_the_task_with_their_details
     def run(*_args, **_kwargs):
         raise error
 
-    monkeypatch.setattr(uksm_tunable, 'run', run)
+    monkeypatch.setattr(tunable, 'run', run)
     assert fails(uksm_tunable.main, {'sysroot': ksm_root, 'settings': {'run': 1}}) == expected
 
 
@@ -362,7 +362,7 @@ def test_options_reach_the_run_as_documented(ksm_root, monkeypatch):
         calls.append((args, kwargs))
         return {'changed': False, 'backend': 'ksm', 'changes': [], 'settings': {}, 'diff': []}
 
-    monkeypatch.setattr(uksm_tunable, 'run', run)
+    monkeypatch.setattr(tunable, 'run', run)
     exits(
         uksm_tunable.main,
         {

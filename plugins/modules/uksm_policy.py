@@ -401,7 +401,8 @@ def main() -> None:
     )
     # what the work needs, imported once the sysroot is known: from the bytecode the host keeps of it
     compile_once.use_host_bytecode(module.params['sysroot'])
-    from ansible_collections.litevirt.uksm.plugins.module_utils.policy import PolicyRequest, apply_policy
+    from ansible_collections.litevirt.uksm.plugins.module_utils.policy import apply_policy
+    from ansible_collections.litevirt.uksm.plugins.module_utils.policy_request import PolicyRequest
     from ansible_collections.litevirt.uksm.plugins.module_utils.sysfs import check_sysroot
     from ansible_collections.litevirt.uksm.plugins.module_utils.systemctl import Systemctl
 

@@ -196,8 +196,8 @@ def _policy_options(scene: Scene) -> Result:
 
 @path(uksm_policy, 'invalid settings')
 def _policy_settings(scene: Scene) -> Result:
-    failure = _refused(scene, {'ksm_settings': {'run': 7}}, 'nothing was written')
-    assert failure['problems'] == ['run: 7 is out of range; accepted: an integer from 0 to 2'], failure
+    failure = _refused(scene, {'ksm_settings': {'run': 7}}, 'Nothing was written')
+    assert failure['problems'] == ['ksm_settings: run: 7 is out of range; accepted: an integer from 0 to 2'], failure
     return failure
 
 

@@ -19,14 +19,12 @@ from fake_sysfs import FakeHost
 from offline_systemctl import SYSTEMCTL, OfflineSystemctl
 from tree_snapshot import snapshot
 
-from ansible_collections.litevirt.uksm.plugins.module_utils.policy import (
+from ansible_collections.litevirt.uksm.plugins.module_utils.policy import active_conflicts, apply_policy
+from ansible_collections.litevirt.uksm.plugins.module_utils.policy_refusals import name_problems, tier_problems
+from ansible_collections.litevirt.uksm.plugins.module_utils.policy_request import (
     PolicyError,
     PolicyRequest,
-    active_conflicts,
-    apply_policy,
     host_tiers,
-    name_problems,
-    tier_problems,
 )
 from ansible_collections.litevirt.uksm.plugins.module_utils.systemctl import Systemctl
 
@@ -204,16 +202,56 @@ def test_every_mistake_expected_failure_is_reported_once_in_one_run_where_it_was
     problems = caught.value.details['problems']
     assert [problem.split(' (given ')[0].split(': ')[0] for problem in problems] == [
         'uksm_policy_uksm_settings',
-        'tier 1',
-        'tier 0',
-        'tier 1',
+        'uksm_policy_pressure_tiers[1].uksm_settings',
+        'uksm_policy_pressure_tiers[0].uksm_settings',
+        'uksm_policy_pressure_tiers[1].uksm_settings',
     ]
     assert 'sleep_milisecs (given 100) is not a uksm attribute (did you mean sleep_millisecs?)' in problems[0]
-    assert problems[1].startswith('tier 1: sets sleep_millisecs, which the base settings do not set')
-    assert problems[2].startswith('tier 0: sets max_cpu_percentage but runs the same cpu_governor (medium) as the base')
-    assert problems[3].startswith("tier 1: sleep_millisecs: 'fast' is not a decimal integer; accepted: ")
+    tier = 'uksm_policy_pressure_tiers[%d].uksm_settings: '
+    assert problems[1].startswith(tier % 1 + 'sets sleep_millisecs, which the base settings do not set')
+    assert problems[2].startswith(tier % 0 + 'sets max_cpu_percentage but runs the same cpu_governor (medium) as')
+    assert problems[3].startswith(tier % 1 + "sleep_millisecs: 'fast' is not a decimal integer; accepted: ")
     assert sum('sleep_milisecs' in problem for problem in problems) == 1
     assert snapshot(host.root) == before and host.attempts == []
+
+
+def _outside_run(tree):
+    return {path: entry for path, entry in tree.items() if path.split('/')[0] not in ('.', 'run')}
+
+
+def test_bad_values_expected_failure_are_named_by_the_option_they_were_written_in(tmp_path, monkeypatch) -> None:
+    """Values refused by the planner (no misspelt name before them): the base's under the settings option,
+    a tier's under that tier's, a threshold under the tier; nothing is written."""
+    host = FakeHost(str(tmp_path / 'hv01'), 'uksm').install(monkeypatch)
+    # the host lock (under /run) is taken before the planner reads the host: everything else stays as it was
+    before = _outside_run(snapshot(host.root))
+    request = PolicyRequest(
+        uksm_settings={'cpu_governor': 'low', 'max_cpu_percentage': 150, 'sleep_millisecs': 100},
+        pressure_tiers=[
+            {'available_below_percent': 30, 'uksm_settings': {'cpu_governor': 'full', 'sleep_millisecs': 'fast'}}
+        ],
+        option_prefix='uksm_policy_',
+        sysroot=host.root,
+    )
+    with pytest.raises(PolicyError) as caught:
+        apply_policy(request, _systemctl(host.root, OfflineSystemctl()), False, pytest.fail)
+    problems = caught.value.details['problems']
+    assert [problem.split(': ')[0] for problem in problems] == [
+        'uksm_policy_uksm_settings',
+        'uksm_policy_pressure_tiers[0].uksm_settings',
+    ]
+    assert problems[0].startswith('uksm_policy_uksm_settings: max_cpu_percentage: 150 is out of range; accepted: ')
+    assert str(caught.value) == ' | '.join(problems) + '. Nothing was written.'
+    thresholds = request._replace(
+        pressure_tiers=[{'available_below_percent': 130, 'uksm_settings': {'cpu_governor': 'full'}}],
+        uksm_settings={'cpu_governor': 'low'},
+    )
+    with pytest.raises(PolicyError) as caught:
+        apply_policy(thresholds, _systemctl(host.root, OfflineSystemctl()), False, pytest.fail)
+    assert caught.value.details['problems'][0].startswith(
+        'uksm_policy_pressure_tiers[0]: available_below_percent=130 is not accepted; accepted: '
+    )
+    assert _outside_run(snapshot(host.root)) == before and host.attempts == []
 
 
 def test_unusable_thresholds_expected_failure_come_with_a_name_problem_once_and_readable(tmp_path, monkeypatch) -> None:
@@ -231,7 +269,7 @@ def test_unusable_thresholds_expected_failure_come_with_a_name_problem_once_and_
     problems = caught.value.details['problems']
     assert problems[0].startswith("uksm_settings: slep_millisecs (given 100) is not a uksm attribute (did you mean ")
     assert problems[1:] == [
-        "pressure tiers: tier 1: available_below_percent=30 is not below the previous tier's 10; accepted: "
+        "pressure_tiers[1]: available_below_percent=30 is not below the previous tier's 10; accepted: "
         'strictly decreasing thresholds, the scarcest memory last'
     ]
     assert str(caught.value).count('othing was written') == 1 and host.attempts == []

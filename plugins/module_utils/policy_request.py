@@ -1,0 +1,59 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, litevirt.uksm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the litevirt.uksm collection: not a public API, it may change in any release.
+"""What uksm_policy is asked: its options by name, and the pressure tiers as this host's interface reads them."""
+
+from __future__ import annotations
+
+import typing as t
+
+from .errors import UksmError
+
+# uksm_policy_unit's options under the names uksm_policy gives them
+OPTION_NAMES = {'before': 'boot_before'}
+# fields of PolicyRequest that say how to name the options rather than being one a caller sets by its name
+NOT_OPTIONS = ('option_prefix', 'caller_variables')
+# what the policy role exports under the prefix (uksm_policy_result): a variable, never a misspelling
+EXPORTED = ('result',)
+
+
+class PolicyError(UksmError):
+    """A policy that cannot be applied on this host; nothing was written."""
+
+
+class PolicyRequest(t.NamedTuple):
+    """The module's options, by their names (the role's variables without their prefix)."""
+
+    state: str = 'present'
+    preset: t.Optional[str] = None
+    uksm_settings: t.Dict[str, t.Any] = {}
+    ksm_settings: t.Dict[str, t.Any] = {}
+    persist: bool = True
+    conflicts: str = 'fail'  # fail, warn or disable
+    unavailable: str = 'fail'  # fail or skip
+    restore_defaults: bool = False
+    allow_unmerge: bool = False
+    allow_eval_intervals_memory_corruption: bool = False
+    boot_before: t.Sequence[str] = ()
+    python: t.Optional[str] = None
+    lock_timeout: float = 30.0
+    metrics: bool = False
+    metrics_output: str = '/var/lib/prometheus/node-exporter/uksm.prom'
+    pressure_tiers: t.Sequence[t.Dict[str, t.Any]] = ()
+    pressure_interval: t.Any = 30
+    pressure_hysteresis: t.Any = 5
+    sysroot: str = '/'
+    # how messages name the options: the role passes its variables' prefix (uksm_policy_)
+    option_prefix: str = ''
+    # the caller's variables with that prefix (the role's), for misspelt names
+    caller_variables: t.Dict[str, t.Any] = {}
+
+
+def host_tiers(request: PolicyRequest, backend: str) -> t.List[t.Dict[str, t.Any]]:
+    """The pressure tiers for the interface this host has: each tier's uksm_settings or ksm_settings."""
+    key = backend + '_settings'
+    return [
+        {'available_below_percent': tier.get('available_below_percent'), 'settings': tier.get(key) or {}}
+        for tier in request.pressure_tiers
+    ]

@@ -39,6 +39,37 @@ options:
     default: auto
 '''
 
+    # the write options of the modules that change the kernel's values (uksm_tunable, uksm_policy)
+    WRITES = r'''
+options:
+  allow_unmerge:
+    description:
+      - KSM only. C(merge_across_nodes) and C(max_page_sharing) cannot change while pages are shared (EBUSY).
+        With this option the module writes C(run=2) (unmerges every page, which is disruptive and can take
+        long), writes the attribute, and restores C(run).
+    type: bool
+    default: false
+  allow_eval_intervals_memory_corruption:
+    description:
+      - UKSM only. Every write to C(eval_intervals) corrupts kernel memory on UKSM kernels (a bad free;
+        repeated writes panicked a test host within seconds). Without this option a setting of
+        C(eval_intervals) that differs from the kernel's value is refused.
+      - The safe way to change intervals is a C(cpu_governor) setting, whose preset sets them.
+    type: bool
+    default: false
+  lock_timeout:
+    description: Seconds to wait for the host-wide lock, shared with the boot applier and the pressure tuner,
+      before failing.
+    type: float
+    default: 30
+  pressure_hysteresis:
+    description:
+      - Percent points of available memory above a tier's threshold before the tuner steps back down from it
+        (stepping up is immediate). From 0 to 50. Only with O(pressure_tiers).
+    type: int
+    default: 5
+'''
+
     ACTION_GROUP = r'''
 attributes:
   action_group:

@@ -13,20 +13,8 @@ How each value is parsed, checked and formatted is in value_kinds.py.
 from __future__ import annotations
 
 from .sleep_raise import SleepRaise
-from .value_kinds import (
-    INT_MAX,
-    UINT_MAX,
-    ULONG_MAX,
-    Boolean,
-    Choice,
-    Counter,
-    IntervalList,
-    Kind,
-    RatioLadder,
-    ScaledCounter,
-    Signed,
-    Unsigned,
-)
+from .value_kinds import INT_MAX, UINT_MAX, ULONG_MAX, Boolean, Choice, Counter, Kind, ScaledCounter, Signed, Unsigned
+from .value_lists import IntervalList, RatioLadder
 
 TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotations are strings
 if TYPE_CHECKING:

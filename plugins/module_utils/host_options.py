@@ -14,3 +14,10 @@ from __future__ import annotations
 SYSROOT = {'sysroot': {'type': 'path', 'default': '/'}}
 # litevirt.uksm.host and litevirt.uksm.host.backend
 HOST = dict(SYSROOT, backend={'type': 'str', 'default': 'auto', 'choices': ['auto', 'uksm', 'ksm']})
+# litevirt.uksm.host.writes
+WRITES = {
+    'allow_unmerge': {'type': 'bool', 'default': False},
+    'allow_eval_intervals_memory_corruption': {'type': 'bool', 'default': False},
+    'lock_timeout': {'type': 'float', 'default': 30},
+    'pressure_hysteresis': {'type': 'int', 'default': 5},
+}

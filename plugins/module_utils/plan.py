@@ -20,7 +20,8 @@ from .attributes import (
     HAZARD_NEEDS_DAEMON,
     Backend,
 )
-from .value_kinds import KnobValueError, RatioLadder, close_match
+from .value_kinds import KnobValueError, close_match
+from .value_lists import RatioLadder
 
 TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotations are strings
 if TYPE_CHECKING:

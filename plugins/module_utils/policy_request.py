@@ -9,6 +9,8 @@ from __future__ import annotations
 import typing as t
 
 from .errors import UksmError
+from .host_options import SYSROOT, WRITES
+from .paths import METRICS_OUTPUT
 
 # uksm_policy_unit's options under the names uksm_policy gives them
 OPTION_NAMES = {'before': 'boot_before'}
@@ -39,7 +41,7 @@ class PolicyRequest(t.NamedTuple):
     python: t.Optional[str] = None
     lock_timeout: float = 30.0
     metrics: bool = False
-    metrics_output: str = '/var/lib/prometheus/node-exporter/uksm.prom'
+    metrics_output: str = METRICS_OUTPUT
     pressure_tiers: t.Sequence[t.Dict[str, t.Any]] = ()
     pressure_interval: t.Any = 30
     pressure_hysteresis: t.Any = 5
@@ -48,6 +50,39 @@ class PolicyRequest(t.NamedTuple):
     option_prefix: str = ''
     # the caller's variables with that prefix (the role's), for misspelt names
     caller_variables: t.Dict[str, t.Any] = {}
+
+
+# the module's argument spec: one option per field of PolicyRequest (a unit test holds them together)
+ARGUMENT_SPEC: t.Dict[str, t.Any] = {
+    'state': {'type': 'str', 'default': 'present', 'choices': ['present', 'absent']},
+    # checked by the policy, which names the closest preset (choices would list an empty one)
+    'preset': {'type': 'str', 'default': ''},
+    'uksm_settings': {'type': 'dict', 'default': {}},
+    'ksm_settings': {'type': 'dict', 'default': {}},
+    'persist': {'type': 'bool', 'default': True},
+    'conflicts': {'type': 'str', 'default': 'fail', 'choices': ['fail', 'disable', 'warn']},
+    'unavailable': {'type': 'str', 'default': 'fail', 'choices': ['fail', 'skip']},
+    'restore_defaults': {'type': 'bool', 'default': False},
+    'boot_before': {'type': 'list', 'elements': 'str', 'default': []},
+    'python': {'type': 'str', 'default': ''},
+    'metrics': {'type': 'bool', 'default': False},
+    'metrics_output': {'type': 'path', 'default': METRICS_OUTPUT},
+    'pressure_tiers': {
+        'type': 'list',
+        'elements': 'dict',
+        'default': [],
+        'options': {
+            'available_below_percent': {'type': 'int', 'required': True},
+            'uksm_settings': {'type': 'dict', 'default': {}},
+            'ksm_settings': {'type': 'dict', 'default': {}},
+        },
+    },
+    'pressure_interval': {'type': 'int', 'default': 30},
+    'option_prefix': {'type': 'str', 'default': ''},
+    'caller_variables': {'type': 'dict', 'default': {}},
+    **SYSROOT,
+    **WRITES,
+}
 
 
 def host_tiers(request: PolicyRequest, backend: str) -> t.List[t.Dict[str, t.Any]]:

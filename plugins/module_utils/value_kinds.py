@@ -77,7 +77,7 @@ def jiffies_round_trip(msecs: int, hz: int) -> int:
     return -(-jiffies * 1000 // hz)
 
 
-def _strip_newline(text: str) -> str:
+def strip_newline(text: str) -> str:
     return text[:-1] if text.endswith('\n') else text
 
 
@@ -161,7 +161,7 @@ class Unsigned(Kind):
         return text
 
     def parse(self, text: str) -> int:
-        body = _strip_newline(text).strip()
+        body = strip_newline(text).strip()
         if not is_decimal(body):
             raise KernelFormatError('expected an unsigned integer, read %r' % text)
         value = int(body)
@@ -214,7 +214,7 @@ class Signed(Kind):
     label = 'signed integer'
 
     def parse(self, text: str) -> int:
-        body = _strip_newline(text).strip()
+        body = strip_newline(text).strip()
         if not is_decimal(body, '-'):
             raise KernelFormatError('expected a signed integer, read %r' % text)
         return int(body)
@@ -238,7 +238,7 @@ class ScaledCounter(Counter):
     label = 'counter (N * 2^B)'
 
     def parse(self, text: str) -> int:
-        number, scaled, shift = _strip_newline(text).strip().partition(' * 2^')
+        number, scaled, shift = strip_newline(text).strip().partition(' * 2^')
         if not is_decimal(number) or (scaled and not is_decimal(shift)):
             raise KernelFormatError('expected N or "N * 2^B", read %r' % text)
         return int(number) << int(shift or 0)
@@ -260,7 +260,7 @@ class Choice(Kind):
         """Return the active name and every name offered, in the kernel's order."""
         active = None
         offered = []
-        for token in _strip_newline(text).split():
+        for token in strip_newline(text).split():
             if token.startswith('[') and token.endswith(']') and len(token) > 2:
                 token = token[1:-1]
                 if active is not None:
@@ -290,136 +290,3 @@ class Choice(Kind):
 
     def format(self, value: str) -> str:
         return '%s\n' % value
-
-
-class RatioLadder(Kind):
-    """UKSM ``cpu_ratios``: four rungs, each ``N`` (1/10000 of a CPU) or ``MAX/N``."""
-
-    label = 'ratio ladder'
-    RUNGS = 4
-    SCALE = 10000
-
-    def describe(self) -> str:
-        return (
-            '4 rungs, each an integer 1..9999 (CPU share in 1/10000) or MAX/N with N 1..10000, '
-            'with non-decreasing effective ratios, as a list or a space-separated string'
-        )
-
-    def parse(self, text: str) -> t.List[str]:
-        tokens = _strip_newline(text).split()
-        if len(tokens) != self.RUNGS or not all(
-            is_decimal(token[4:] if token.startswith('MAX/') else token, '+') for token in tokens
-        ):
-            raise KernelFormatError('expected 4 rungs, read %r' % text)
-        return tokens
-
-    def coerce(self, value: t.Any) -> t.List[str]:
-        accepted = self.describe()
-        rungs = _four_tokens(value, accepted)
-        result = []
-        for rung in rungs:
-            if isinstance(rung, bool):
-                raise KnobValueError('has a boolean rung', accepted)
-            text = str(rung).strip()
-            if text.startswith('MAX/'):
-                divisor = text[4:].lstrip('+')
-                if not is_decimal(divisor) or not 1 <= int(divisor) <= self.SCALE:
-                    raise KnobValueError('has rung %r: MAX/N needs N from 1 to 10000' % text, accepted)
-                result.append('MAX/%d' % int(divisor))
-                continue
-            if not is_decimal(text, '+'):
-                raise KnobValueError('has rung %r, neither an integer nor MAX/N' % text, accepted)
-            number = int(text)
-            if number >= self.SCALE:
-                # a positive 10000 kills uksmd (divide error) on a real kernel
-                raise KnobValueError(
-                    'has rung %d: 10000 and above kill uksmd; use MAX/1 for a whole CPU' % number, accepted
-                )
-            if number < 1:
-                raise KnobValueError('has rung 0: each rung must be at least 1', accepted)
-            result.append(str(number))
-        return result
-
-    def normalise(self, value: t.List[str]) -> t.List[str]:
-        result = []
-        for rung in value:
-            if rung.startswith('MAX/'):
-                stored = self.SCALE // int(rung[4:])
-                result.append('MAX/%d' % (self.SCALE // stored))
-            else:
-                result.append(str(int(rung)))
-        return result
-
-    def format(self, value: t.List[str]) -> str:
-        text = ' '.join(value) + '\n'
-        if len(text) in KMALLOC_SIZES:
-            # pad by one byte: the parser reads past a buffer of exactly a kmalloc size
-            first = value[0]
-            padded = 'MAX/+' + first[4:] if first.startswith('MAX/') else '+' + first
-            text = ' '.join([padded] + list(value[1:])) + '\n'
-        return text
-
-    def effective(self, rung: str, max_cpu_percentage: int) -> float:
-        """CPU share of one rung in 1/10000, as the scanner uses it."""
-        if rung.startswith('MAX/'):
-            return (self.SCALE // int(rung[4:])) * max_cpu_percentage / 100.0
-        return float(int(rung))
-
-    def check_ladder(self, value: t.List[str], max_cpu_percentage: int) -> None:
-        """Refuse a ladder whose effective ratios decrease (a BUG_ON in the scanner: docs/knob-reference.md, Hazards)."""
-        shares = [self.effective(rung, max_cpu_percentage) for rung in value]
-        for index in range(1, len(shares)):
-            if shares[index] < shares[index - 1]:
-                raise KnobValueError(
-                    'has decreasing effective ratios %s at max_cpu_percentage %d'
-                    % (', '.join('%g' % share for share in shares), max_cpu_percentage),
-                    self.describe(),
-                )
-
-
-class IntervalList(Kind):
-    """UKSM ``eval_intervals``: four unsigned milliseconds (0 means scan fully)."""
-
-    label = 'interval list'
-    COUNT = 4
-
-    def describe(self) -> str:
-        return '4 integers from 0 to %d (milliseconds), as a list or a space-separated string' % UINT_MAX
-
-    def parse(self, text: str) -> t.List[int]:
-        tokens = _strip_newline(text).split()
-        if len(tokens) != self.COUNT or not all(is_decimal(token) for token in tokens):
-            raise KernelFormatError('expected 4 integers, read %r' % text)
-        return [int(token) for token in tokens]
-
-    def coerce(self, value: t.Any) -> t.List[int]:
-        accepted = self.describe()
-        result = []
-        for item in _four_tokens(value, accepted):
-            if isinstance(item, bool):
-                raise KnobValueError('has a boolean entry', accepted)
-            if isinstance(item, int):
-                number = item
-            elif isinstance(item, str) and is_decimal(item.strip(), '+'):
-                number = int(item)
-            else:
-                raise KnobValueError('has entry %r, not an unsigned integer' % (item,), accepted)
-            if not 0 <= number <= UINT_MAX:
-                raise KnobValueError('has entry %d, out of range (the kernel would truncate it)' % number, accepted)
-            result.append(number)
-        return result
-
-    def format(self, value: t.List[int]) -> str:
-        return ' '.join(str(item) for item in value) + '\n'
-
-
-def _four_tokens(value: t.Any, accepted: str) -> t.List[t.Any]:
-    if isinstance(value, str):
-        items = value.split()
-    elif isinstance(value, (list, tuple)):
-        items = list(value)
-    else:
-        raise KnobValueError('is neither a list nor a space-separated string', accepted)
-    if len(items) != 4:
-        raise KnobValueError('has %d entries instead of 4' % len(items), accepted)
-    return items

@@ -26,6 +26,7 @@ extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.facts
   - litevirt.uksm.host
+  - litevirt.uksm.host.writes
   - litevirt.uksm.host.action_group
 attributes:
   check_mode:
@@ -88,14 +89,6 @@ options:
         O(allow_eval_intervals_memory_corruption)).
     type: bool
     default: false
-  allow_unmerge:
-    description: As M(litevirt.uksm.uksm_tunable)'s (KSM, unmerges every page to change EBUSY attributes).
-    type: bool
-    default: false
-  allow_eval_intervals_memory_corruption:
-    description: As M(litevirt.uksm.uksm_tunable)'s (UKSM, every C(eval_intervals) write corrupts memory).
-    type: bool
-    default: false
   boot_before:
     description:
       - Units the boot applier must finish before. Empty keeps the default list of
@@ -109,10 +102,6 @@ options:
         this module (or C(/usr/bin/python3) under a O(sysroot)).
     type: str
     default: ""
-  lock_timeout:
-    description: Seconds to wait for the host-wide lock shared with the boot applier and the tuner.
-    type: float
-    default: 30
   metrics:
     description:
       - Install C(uksm-metrics.timer), which writes the facts as Prometheus metrics every minute to
@@ -155,11 +144,6 @@ options:
     description: Seconds between two evaluations of the pressure tuner, from 5 to 3600; only with O(pressure_tiers).
     type: int
     default: 30
-  pressure_hysteresis:
-    description: Percent points of available memory above a tier's threshold before the tuner steps back down
-      from it, from 0 to 50.
-    type: int
-    default: 5
   option_prefix:
     description:
       - How refusals name the options, for a caller whose users know them by other names. The
@@ -358,51 +342,17 @@ from ansible.module_utils.basic import AnsibleModule
 # first: every module_utils file imported after it is compiled once (or taken from the host's bytecode)
 from ansible_collections.litevirt.uksm.plugins.module_utils import compile_once
 from ansible_collections.litevirt.uksm.plugins.module_utils.errors import CAUGHT, failure
-from ansible_collections.litevirt.uksm.plugins.module_utils.host_options import SYSROOT
-from ansible_collections.litevirt.uksm.plugins.module_utils.paths import METRICS_OUTPUT
+from ansible_collections.litevirt.uksm.plugins.module_utils.policy_request import ARGUMENT_SPEC, PolicyRequest
 
 
 def main() -> None:
     module = AnsibleModule(
-        argument_spec={
-            'state': {'type': 'str', 'default': 'present', 'choices': ['present', 'absent']},
-            # checked by the policy, which names the closest preset (choices would list an empty one)
-            'preset': {'type': 'str', 'default': ''},
-            'uksm_settings': {'type': 'dict', 'default': {}},
-            'ksm_settings': {'type': 'dict', 'default': {}},
-            'persist': {'type': 'bool', 'default': True},
-            'conflicts': {'type': 'str', 'default': 'fail', 'choices': ['fail', 'disable', 'warn']},
-            'unavailable': {'type': 'str', 'default': 'fail', 'choices': ['fail', 'skip']},
-            'restore_defaults': {'type': 'bool', 'default': False},
-            'allow_unmerge': {'type': 'bool', 'default': False},
-            'allow_eval_intervals_memory_corruption': {'type': 'bool', 'default': False},
-            'boot_before': {'type': 'list', 'elements': 'str', 'default': []},
-            'python': {'type': 'str', 'default': ''},
-            'lock_timeout': {'type': 'float', 'default': 30},
-            'metrics': {'type': 'bool', 'default': False},
-            'metrics_output': {'type': 'path', 'default': METRICS_OUTPUT},
-            'pressure_tiers': {
-                'type': 'list',
-                'elements': 'dict',
-                'default': [],
-                'options': {
-                    'available_below_percent': {'type': 'int', 'required': True},
-                    'uksm_settings': {'type': 'dict', 'default': {}},
-                    'ksm_settings': {'type': 'dict', 'default': {}},
-                },
-            },
-            'pressure_interval': {'type': 'int', 'default': 30},
-            'pressure_hysteresis': {'type': 'int', 'default': 5},
-            'option_prefix': {'type': 'str', 'default': ''},
-            'caller_variables': {'type': 'dict', 'default': {}},
-            **SYSROOT,
-        },
+        argument_spec=dict(ARGUMENT_SPEC),
         supports_check_mode=True,
     )
     # what the work needs, imported once the sysroot is known: from the bytecode the host keeps of it
     compile_once.use_host_bytecode(module.params['sysroot'])
     from ansible_collections.litevirt.uksm.plugins.module_utils.policy import apply_policy
-    from ansible_collections.litevirt.uksm.plugins.module_utils.policy_request import PolicyRequest
     from ansible_collections.litevirt.uksm.plugins.module_utils.sysfs import check_sysroot
     from ansible_collections.litevirt.uksm.plugins.module_utils.systemctl import Systemctl
 

@@ -35,6 +35,7 @@ author:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - litevirt.uksm.host
+  - litevirt.uksm.host.writes
   - litevirt.uksm.host.backend
   - litevirt.uksm.host.action_group
 attributes:
@@ -84,25 +85,6 @@ options:
         header, in a stable order.
     type: bool
     default: false
-  allow_unmerge:
-    description:
-      - KSM only. C(merge_across_nodes) and C(max_page_sharing) cannot change while pages are shared (EBUSY).
-        With this option the module writes C(run=2) (unmerges every page, which is disruptive and can take
-        long), writes the attribute, and restores C(run).
-    type: bool
-    default: false
-  allow_eval_intervals_memory_corruption:
-    description:
-      - UKSM only. Every write to C(eval_intervals) corrupts kernel memory on UKSM kernels (a bad free;
-        repeated writes panicked a test host within seconds). Without this option a setting of
-        C(eval_intervals) that differs from the kernel's value is refused.
-      - The safe way to change intervals is a C(cpu_governor) setting, whose preset sets them.
-    type: bool
-    default: false
-  lock_timeout:
-    description: Seconds to wait for the host-wide lock before failing.
-    type: float
-    default: 30
   pressure_tiers:
     description:
       - Memory pressure tiers for the pressure tuner (C(uksm-pressure.timer), installed by
@@ -130,12 +112,6 @@ options:
         description: Attributes to set on top of the base while the tier is in force.
         type: dict
         required: true
-  pressure_hysteresis:
-    description:
-      - Percent points of available memory above a tier's threshold before the tuner steps back down from it
-        (stepping up is immediate). From 0 to 50. Only with O(pressure_tiers).
-    type: int
-    default: 5
 notes:
   - "Refused on UKSM: a C(cpu_ratios) rung of 10000 or more (it kills C(uksmd)); ladders whose effective ratios
     decrease; a C(cpu_governor) value with spaces or brackets; writing C(run) while the C(uksmd) thread is gone
@@ -349,7 +325,7 @@ from ansible.module_utils.basic import AnsibleModule
 # first: every module_utils file imported after it is compiled once (or taken from the host's bytecode)
 from ansible_collections.litevirt.uksm.plugins.module_utils import compile_once
 from ansible_collections.litevirt.uksm.plugins.module_utils.errors import CAUGHT, failure
-from ansible_collections.litevirt.uksm.plugins.module_utils.host_options import HOST
+from ansible_collections.litevirt.uksm.plugins.module_utils.host_options import HOST, WRITES
 from ansible_collections.litevirt.uksm.plugins.module_utils.presets import PRESETS
 
 
@@ -362,9 +338,6 @@ def main() -> None:
             'value': {'type': 'raw'},
             'state': {'type': 'str', 'default': 'present', 'choices': ['present', 'absent']},
             'persist': {'type': 'bool', 'default': False},
-            'allow_unmerge': {'type': 'bool', 'default': False},
-            'allow_eval_intervals_memory_corruption': {'type': 'bool', 'default': False},
-            'lock_timeout': {'type': 'float', 'default': 30},
             'pressure_tiers': {
                 'type': 'list',
                 'elements': 'dict',
@@ -373,8 +346,8 @@ def main() -> None:
                     'settings': {'type': 'dict', 'required': True},
                 },
             },
-            'pressure_hysteresis': {'type': 'int', 'default': 5},
             **HOST,
+            **WRITES,
         },
         mutually_exclusive=[('settings', 'name')],
         required_one_of=[('settings', 'name', 'preset')],

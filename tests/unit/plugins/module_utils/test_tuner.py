@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The pressure tuner on a tree of regular files: each way a run can end without writing (nothing to
 tune, unusable tiers, no availability), the journal lines, and the launcher's options. Transitions on
-simulated kernels are in tests/component/plugins/module_utils/test_tuner.py.
+simulated kernels are in tests/component/plugins/module_utils/test_tuner_on_simhost.py.
 
 The kernel's side of a write is fake_sysfs.FakeHost (os.write inside transaction.py).
 """

@@ -57,45 +57,28 @@ def host_tree(root: str) -> None:
     )
 
 
+def ansible(module: str, args: t.Dict[str, t.Any], *options: str, env: t.Optional[t.Dict[str, str]] = None) -> None:
+    """One ad hoc run of the collection's module on localhost, local connection."""
+    subprocess.run(
+        [os.path.join(os.path.dirname(sys.executable), 'ansible'), 'localhost', '-c', 'local']
+        + ['-m', 'litevirt.uksm.' + module, '-a', json.dumps(args), *options],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+
+
 def install_applier(root: str) -> None:
     """The boot applier installed on the tree by a real run of uksm_policy (its package compiled)."""
     for sub in ('etc/systemd/system', 'usr/lib', 'run'):
         os.makedirs(os.path.join(root, sub), exist_ok=True)
-    subprocess.run(
-        [
-            os.path.join(os.path.dirname(sys.executable), 'ansible'),
-            'localhost',
-            '-c',
-            'local',
-            '-m',
-            'litevirt.uksm.uksm_policy',
-            '-a',
-            json.dumps(dict(CASES['uksm_policy'], sysroot=root)),
-        ],
-        check=True,
-        capture_output=True,
-    )
+    ansible('uksm_policy', dict(CASES['uksm_policy'], sysroot=root))
 
 
 def payload(module: str, args: t.Dict[str, t.Any], root: str, keep: str) -> t.Tuple[str, t.Dict[str, int]]:
     """The kept AnsiballZ file, and the collection's module_utils in its payload: file -> bytes."""
     env = dict(os.environ, ANSIBLE_KEEP_REMOTE_FILES='1', ANSIBLE_REMOTE_TMP=keep, ANSIBLE_PIPELINING='false')
-    subprocess.run(
-        [
-            os.path.join(os.path.dirname(sys.executable), 'ansible'),
-            'localhost',
-            '-c',
-            'local',
-            '-m',
-            'litevirt.uksm.' + module,
-            '-a',
-            json.dumps(dict(args, sysroot=root)),
-            '--check',
-        ],
-        env=env,
-        check=True,
-        capture_output=True,
-    )
+    ansible(module, dict(args, sysroot=root), '--check', env=env)
     [wrapper] = glob.glob(os.path.join(keep, '*', 'AnsiballZ_%s.py' % module))
     with open(wrapper, encoding='utf-8') as handle:
         data = re.search(r"^zip_data='([^']+)'", handle.read(), re.M).group(1)

@@ -133,11 +133,8 @@ def _finder(tmp_path, extra=None):
     return compile_once._ZipSourceLoader(zipimport.zipimporter(payload), directory), directory
 
 
-def test_finder_loads_a_module_of_the_package_from_the_zip_compiling_it_once(tmp_path):
-    finder, directory = _finder(tmp_path, {'tiny.py': 'ANSWER = 6 * 7\n'})
-    spec = finder.find_spec(PACKAGE + '.tiny')
-    assert spec.origin == directory + '/tiny.py' and spec.has_location
-    module = importlib.util.module_from_spec(spec)
+def _exec_counting_compiles(spec, module):
+    """Run the module as its loader does; the file names compile() was called for."""
     compiled = []
     real_compile = compile
 
@@ -147,6 +144,15 @@ def test_finder_loads_a_module_of_the_package_from_the_zip_compiling_it_once(tmp
 
     with mock.patch('builtins.compile', counting_compile):
         spec.loader.exec_module(module)
+    return compiled
+
+
+def test_finder_loads_a_module_of_the_package_from_the_zip_compiling_it_once(tmp_path):
+    finder, directory = _finder(tmp_path, {'tiny.py': 'ANSWER = 6 * 7\n'})
+    spec = finder.find_spec(PACKAGE + '.tiny')
+    assert spec.origin == directory + '/tiny.py' and spec.has_location
+    module = importlib.util.module_from_spec(spec)
+    compiled = _exec_counting_compiles(spec, module)
     assert module.ANSWER == 42 and module.__file__ == directory + '/tiny.py'
     assert compiled == [directory + '/tiny.py']
     assert finder.get_source(PACKAGE + '.tiny') == 'ANSWER = 6 * 7\n'
@@ -198,15 +204,7 @@ def _run_tiny(tmp_path, monkeypatch, sysroot):
     compile_once.use_host_bytecode(sysroot)
     spec = finder.find_spec(PACKAGE + '.tiny')
     module = importlib.util.module_from_spec(spec)
-    compiled = []
-    real_compile = compile
-
-    def counting_compile(*args, **kwargs):
-        compiled.append(args[1])
-        return real_compile(*args, **kwargs)
-
-    with mock.patch('builtins.compile', counting_compile):
-        spec.loader.exec_module(module)
+    compiled = _exec_counting_compiles(spec, module)
     assert module.__file__ == directory + '/tiny.py'
     for handle in (finder.host_package, finder.host_cache):
         if handle is not None:

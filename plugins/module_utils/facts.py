@@ -10,6 +10,7 @@ import os
 
 from . import persist
 from .attributes import BACKENDS
+from .byte_sizes import human_bytes
 from .hostinfo import CONFLICTING_SERVICES, ksm_zero_kib, page_size, root_processes, services, thread_cpu
 from .lock import holder
 from .paths import LOCK_FILE, POLICY_FILE
@@ -20,18 +21,6 @@ from .written_values import WrittenValues
 TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotations are strings
 if TYPE_CHECKING:
     import typing as t
-
-_UNITS = ('B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB')
-
-
-def human_bytes(count: int) -> str:
-    """``1610612736`` -> ``1.5 GiB``."""
-    value = float(count)
-    for unit in _UNITS:
-        if abs(value) < 1024 or unit == _UNITS[-1]:
-            return ('%d %s' % (value, unit)) if unit == 'B' else ('%.1f %s' % (value, unit))
-        value /= 1024
-    raise AssertionError('unreachable')
 
 
 def savings(

@@ -17,7 +17,7 @@ import io
 import typing as t
 from collections.abc import Mapping
 
-from ansible_collections.litevirt.uksm.plugins.module_utils.facts import human_bytes
+from ansible_collections.litevirt.uksm.plugins.module_utils.byte_sizes import human_bytes
 
 # status of a host in the report
 OK, UNAVAILABLE, UNREACHABLE, FAILED = 'ok', 'unavailable', 'unreachable', 'failed'

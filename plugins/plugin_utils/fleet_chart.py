@@ -18,7 +18,7 @@ import math
 import typing as t
 from collections.abc import Mapping
 
-from ansible_collections.litevirt.uksm.plugins.module_utils.facts import human_bytes
+from ansible_collections.litevirt.uksm.plugins.module_utils.byte_sizes import human_bytes
 from ansible_collections.litevirt.uksm.plugins.plugin_utils.fleet import OK, tier_name
 
 # at most this many bins with figures in a histogram; edges are skipped evenly to stay within it

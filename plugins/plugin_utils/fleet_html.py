@@ -14,7 +14,7 @@ import html
 import typing as t
 from collections.abc import Mapping
 
-from ansible_collections.litevirt.uksm.plugins.module_utils.facts import human_bytes
+from ansible_collections.litevirt.uksm.plugins.module_utils.byte_sizes import human_bytes
 from ansible_collections.litevirt.uksm.plugins.plugin_utils.fleet import BASE, OK, STATUSES, tier_name
 from ansible_collections.litevirt.uksm.plugins.plugin_utils.fleet_chart import chart_html
 from ansible_collections.litevirt.uksm.plugins.plugin_utils.fleet_style import STYLE

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typing as t
 
-from ansible_collections.litevirt.uksm.plugins.module_utils.facts import human_bytes
+from ansible_collections.litevirt.uksm.plugins.module_utils.byte_sizes import human_bytes
 
 NO_INTERFACE = '/sys/kernel/mm/uksm does not exist; /sys/kernel/mm/ksm does not exist'
 

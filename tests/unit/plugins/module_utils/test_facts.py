@@ -13,7 +13,8 @@ from sysroot_tree import UKSM_TUNABLES
 from tree_snapshot import snapshot
 
 from ansible_collections.litevirt.uksm.plugins.module_utils import facts, persist
-from ansible_collections.litevirt.uksm.plugins.module_utils.facts import gather, human_bytes, savings, writable
+from ansible_collections.litevirt.uksm.plugins.module_utils.byte_sizes import human_bytes
+from ansible_collections.litevirt.uksm.plugins.module_utils.facts import gather, savings, writable
 from ansible_collections.litevirt.uksm.plugins.module_utils.hostinfo import page_size
 from ansible_collections.litevirt.uksm.plugins.module_utils.lock import HostLock
 from ansible_collections.litevirt.uksm.plugins.module_utils.sysfs import Detection, SysrootError, check_sysroot
@@ -22,11 +23,6 @@ from ansible_collections.litevirt.uksm.plugins.module_utils.sysfs import Detecti
 def test_missing_sysroot_is_not_a_failure(tmp_path):
     fact = gather(str(tmp_path / 'nothing-here'))
     assert fact['available'] is False
-
-
-@pytest.mark.parametrize('count, text', [(0, '0 B'), (1023, '1023 B'), (1536, '1.5 KiB'), (3 << 30, '3.0 GiB')])
-def test_human_bytes(count, text):
-    assert human_bytes(count) == text
 
 
 @pytest.mark.parametrize('sysroot', ['', 'relative/path', '/tmp/\x00x'])
@@ -320,15 +316,7 @@ def test_policy_file_that_cannot_be_read_is_an_error_not_a_failure(tmp_path, mak
     assert fact['policy'] == dict(NO_POLICY, error=error)
 
 
-# -- savings and human_bytes ----------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    'count, text',
-    [(1024, '1.0 KiB'), (-2048, '-2.0 KiB'), (5 << 40, '5.0 TiB'), (1 << 60, '1024.0 PiB'), (1 << 70, '1048576.0 PiB')],
-)
-def test_human_bytes_beyond_the_common_units(count, text):
-    assert human_bytes(count) == text
+# -- savings -------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(

@@ -69,18 +69,19 @@ def _level_in_force(
         return base, ''
     # imported only for a policy with tiers: the boot applier of any other policy does not pay for it
     from .pressure import TierError  # pylint: disable=import-outside-toplevel
-    from .tiers import from_sections, read_state  # pylint: disable=import-outside-toplevel
+    from .tiers import from_sections, in_force, read_state  # pylint: disable=import-outside-toplevel
 
     recorded = read_state(sysroot, backend)
     if recorded is None:
-        return base, ''
+        return base, ''  # at boot: the tiers are not even parsed
     try:
         tiers = from_sections(policies, backend)
     except TierError:
         return base, ''  # the tuner reports what is wrong with them at its next run
-    if recorded >= len(tiers.tiers):
+    index = in_force(recorded, tiers)
+    if index is None:
         return base, ''
-    return tiers.level(base, recorded), ' (pressure tier %d in force)' % recorded
+    return tiers.level(base, index), ' (pressure tier %d in force)' % index
 
 
 def main(argv: t.Optional[t.Sequence[str]] = None) -> int:

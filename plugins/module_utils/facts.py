@@ -92,7 +92,7 @@ def policy(
         problems = []
         if persist.tier_section(backend.name, 0) in policies:
             # the tier code only for a policy with tiers: most hosts do not pay for compiling it
-            from .tiers import check_levels, from_sections, read_state  # pylint: disable=import-outside-toplevel
+            from .tiers import check_levels, from_sections, in_force, read_state  # pylint: disable=import-outside-toplevel
 
             try:
                 tiers = from_sections(policies, backend.name)
@@ -104,12 +104,10 @@ def policy(
                     tier['settings'] = persist.typed(backend.name, tier['settings'])
                 fact['pressure'] = described
                 problems += check_levels(backend, section, tiers)
-                recorded = read_state(sysroot, backend.name)
-                if recorded is not None and recorded < len(tiers.tiers):
-                    fact.update(
-                        tier=recorded, tier_settings=persist.typed(backend.name, tiers.tiers[recorded].settings)
-                    )
-                    section = tiers.level(section, recorded)
+                index = in_force(read_state(sysroot, backend.name), tiers)
+                if index is not None:
+                    fact.update(tier=index, tier_settings=persist.typed(backend.name, tiers.tiers[index].settings))
+                    section = tiers.level(section, index)
         fact['drift'], planned, fact['raised_by_kernel'] = drift(
             backend,
             detection.kernel_attrs,

@@ -198,7 +198,8 @@ def replaced(policies: persist.Policies, backend: str, policy: TierPolicy) -> pe
 
 
 def read_state(sysroot: str, backend: str) -> t.Optional[int]:
-    """The tier in force for ``backend``; None for the base, for no file, and for a file that is not ours."""
+    """The tier the tuner recorded for ``backend``; None for the base, for no file, and for a file that is
+    not ours. Which tier is in force also depends on the policy: see in_force()."""
     try:
         found = read_file(sysroot, TIER_FILE, MAX_STATE_BYTES)
     except (OSError, UksmError):
@@ -209,6 +210,11 @@ def read_state(sysroot: str, backend: str) -> t.Optional[int]:
     if len(fields) != 2 or fields[0] != backend or not is_decimal(fields[1]) or int(fields[1]) >= persist.MAX_TIERS:
         return None
     return int(fields[1])
+
+
+def in_force(recorded: t.Optional[int], policy: TierPolicy) -> t.Optional[int]:
+    """The tier in force: the one recorded, while the policy still has it; else the base (None)."""
+    return recorded if recorded is not None and recorded < len(policy.tiers) else None
 
 
 def write_state(sysroot: str, backend: str, index: t.Optional[int]) -> None:

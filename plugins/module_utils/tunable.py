@@ -225,10 +225,10 @@ def run(
             )
         if pressure_tiers is not None:
             from .pressure import choose_tier, measure  # pylint: disable=import-outside-toplevel
-            from .tiers import read_state  # pylint: disable=import-outside-toplevel
+            from .tiers import in_force, read_state  # pylint: disable=import-outside-toplevel
 
             recorded = read_state(sysroot, backend.name)
-            old = recorded if recorded is not None and recorded < len(pressure_tiers.tiers) else None
+            old = in_force(recorded, pressure_tiers)
             available, stall = measure(sysroot)
             new = old
             if available is not None and pressure_tiers.tiers:

@@ -18,7 +18,7 @@ from .errors import CAUGHT
 from .lock import HostLock
 from .pressure import TierError, choose_tier, measure
 from .sysfs import read_attributes
-from .tiers import check_levels, from_sections, read_state, write_state
+from .tiers import check_levels, from_sections, in_force, read_state, write_state
 
 TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotations are strings
 if TYPE_CHECKING:
@@ -155,7 +155,7 @@ def _tune_locked(
         return 1
     recorded = read_state(sysroot, backend.name)
     # a recorded tier the policy no longer has: its settings stay in force until this run replaces them
-    old = recorded if recorded is not None and recorded < len(policy.tiers) else None
+    old = in_force(recorded, policy)
     if available is None:
         out(
             'FAILED: cannot measure available memory (no MemTotal and MemAvailable in /proc/meminfo); %s kept'

@@ -241,3 +241,11 @@ def test_any_state_file_reads_as_a_valid_index_or_the_base(data):
         os.chmod(os.path.join(directory, 'tier'), 0o600)
         index = tiers.read_state(root, 'uksm')
     assert index is None or 0 <= index < persist.MAX_TIERS
+
+
+@pytest.mark.parametrize('recorded, expected', [(None, None), (0, 0), (1, 1), (2, None), (7, None)])
+def test_the_tier_in_force_is_the_recorded_one_while_the_policy_has_it(recorded, expected):
+    # the one rule the applier, the facts, uksm_tunable and the tuner share: a recorded tier the policy
+    # no longer has (the tiers were shortened since) puts the base in force
+    policy = tiers.TierPolicy([tiers.Tier(30, {'run': '1'}), tiers.Tier(10, {'run': '1'})])
+    assert tiers.in_force(recorded, policy) == expected

@@ -15,8 +15,8 @@ _UNITS = ('B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB')
 def human_bytes(count: int) -> str:
     """``1610612736`` -> ``1.5 GiB``."""
     value = float(count)
-    for unit in _UNITS:
-        if abs(value) < 1024 or unit == _UNITS[-1]:
+    for unit in _UNITS[:-1]:
+        if abs(value) < 1024:
             return ('%d %s' % (value, unit)) if unit == 'B' else ('%.1f %s' % (value, unit))
         value /= 1024
-    raise AssertionError('unreachable')
+    return '%.1f %s' % (value, _UNITS[-1])

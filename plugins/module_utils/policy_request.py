@@ -25,31 +25,32 @@ class PolicyError(UksmError):
 
 
 class PolicyRequest(t.NamedTuple):
-    """The module's options, by their names (the role's variables without their prefix)."""
+    """The module's options, by their names (the role's variables without their prefix). Their defaults
+    are the argument spec's, written once below: ``request_of`` fills them in."""
 
-    state: str = 'present'
-    preset: t.Optional[str] = None
-    uksm_settings: t.Dict[str, t.Any] = {}
-    ksm_settings: t.Dict[str, t.Any] = {}
-    persist: bool = True
-    conflicts: str = 'fail'  # fail, warn or disable
-    unavailable: str = 'fail'  # fail or skip
-    restore_defaults: bool = False
-    allow_unmerge: bool = False
-    allow_eval_intervals_memory_corruption: bool = False
-    boot_before: t.Sequence[str] = ()
-    python: t.Optional[str] = None
-    lock_timeout: float = 30.0
-    metrics: bool = False
-    metrics_output: str = METRICS_OUTPUT
-    pressure_tiers: t.Sequence[t.Dict[str, t.Any]] = ()
-    pressure_interval: t.Any = 30
-    pressure_hysteresis: t.Any = 5
-    sysroot: str = '/'
+    state: str
+    preset: t.Optional[str]  # '' or None: no preset
+    uksm_settings: t.Dict[str, t.Any]
+    ksm_settings: t.Dict[str, t.Any]
+    persist: bool
+    conflicts: str  # fail, warn or disable
+    unavailable: str  # fail or skip
+    restore_defaults: bool
+    allow_unmerge: bool
+    allow_eval_intervals_memory_corruption: bool
+    boot_before: t.Sequence[str]
+    python: t.Optional[str]  # '' or None: the host's own
+    lock_timeout: float
+    metrics: bool
+    metrics_output: str
+    pressure_tiers: t.Sequence[t.Dict[str, t.Any]]
+    pressure_interval: t.Any
+    pressure_hysteresis: t.Any
+    sysroot: str
     # how messages name the options: the role passes its variables' prefix (uksm_policy_)
-    option_prefix: str = ''
+    option_prefix: str
     # the caller's variables with that prefix (the role's), for misspelt names
-    caller_variables: t.Dict[str, t.Any] = {}
+    caller_variables: t.Dict[str, t.Any]
 
 
 # the module's argument spec: one option per field of PolicyRequest (a unit test holds them together)
@@ -83,6 +84,22 @@ ARGUMENT_SPEC: t.Dict[str, t.Any] = {
     **SYSROOT,
     **WRITES,
 }
+
+
+def request_of(**options: t.Any) -> PolicyRequest:
+    """A request of these options and the argument spec's defaults for the others (the module passes
+    every option; this is for callers that name a few, such as the unit tests)."""
+    import copy  # pylint: disable=import-outside-toplevel
+
+    unknown = sorted(set(options) - set(PolicyRequest._fields))
+    if unknown:
+        raise TypeError('not options of uksm_policy: %s' % ', '.join(unknown))
+    return PolicyRequest(
+        **{
+            name: options[name] if name in options else copy.deepcopy(ARGUMENT_SPEC[name].get('default'))
+            for name in PolicyRequest._fields
+        }
+    )
 
 
 def host_tiers(request: PolicyRequest, backend: str) -> t.List[t.Dict[str, t.Any]]:

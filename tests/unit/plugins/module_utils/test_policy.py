@@ -19,12 +19,13 @@ from fake_sysfs import FakeHost
 from offline_systemctl import SYSTEMCTL, OfflineSystemctl
 from tree_snapshot import snapshot
 
+from ansible_collections.litevirt.uksm.plugins.module_utils import persist
 from ansible_collections.litevirt.uksm.plugins.module_utils.policy import active_conflicts, apply_policy
 from ansible_collections.litevirt.uksm.plugins.module_utils.policy_refusals import name_problems, tier_problems
 from ansible_collections.litevirt.uksm.plugins.module_utils.policy_request import (
     PolicyError,
-    PolicyRequest,
     host_tiers,
+    request_of,
 )
 from ansible_collections.litevirt.uksm.plugins.module_utils.systemctl import Systemctl
 
@@ -46,7 +47,7 @@ def test_conflicts_are_the_enabled_then_the_running_services_by_what_they_rewrit
 
 
 def test_each_tier_takes_the_settings_of_the_hosts_interface() -> None:
-    request = PolicyRequest(
+    request = request_of(
         pressure_tiers=[
             {'available_below_percent': 30, 'uksm_settings': {'cpu_governor': 'full'}, 'ksm_settings': None},
         ]
@@ -56,7 +57,7 @@ def test_each_tier_takes_the_settings_of_the_hosts_interface() -> None:
 
 
 def test_tier_problems_expected_failure_name_the_option_the_value_and_what_is_accepted() -> None:
-    request = PolicyRequest(
+    request = request_of(
         persist=False,
         pressure_interval='2',
         pressure_tiers=[{'available_below_percent': 30, 'uksm_settings': {'run': 1}}],
@@ -76,14 +77,14 @@ def test_tier_problems_expected_failure_name_the_option_the_value_and_what_is_ac
 
 @pytest.mark.parametrize('interval', [5, 3600, '30'])
 def test_intervals_the_tuner_can_have_are_accepted(interval: t.Any) -> None:
-    request = PolicyRequest(
+    request = request_of(
         pressure_interval=interval, pressure_tiers=[{'available_below_percent': 30, 'ksm_settings': {'run': 1}}]
     )
     assert tier_problems(request, 'ksm') == []
 
 
 def test_name_problems_expected_failure_send_the_other_interfaces_attribute_to_its_option() -> None:
-    request = PolicyRequest(
+    request = request_of(
         uksm_settings={'pages_to_scan': 100, 'run': 1},
         ksm_settings={'cpu_governor': 'full'},
         pressure_tiers=[{'available_below_percent': 30, 'uksm_settings': {'pages_to_scan': 4000}}],
@@ -98,7 +99,7 @@ def test_name_problems_expected_failure_send_the_other_interfaces_attribute_to_i
         'uksm_policy_pressure_tiers[0].uksm_settings: pages_to_scan (given 4000) is a KSM attribute, not a UKSM '
         'one; accepted: pages_to_scan in uksm_policy_pressure_tiers[0].ksm_settings',
     ]
-    misspelt = name_problems(PolicyRequest(uksm_settings={'cpu_govenor': 'medium'}))
+    misspelt = name_problems(request_of(uksm_settings={'cpu_govenor': 'medium'}))
     assert misspelt == [
         "uksm_settings: cpu_govenor (given 'medium') is not a uksm attribute (did you mean cpu_governor?); "
         'accepted: ' + uksm_names + 'sleep_millisecs, thrash_threshold'
@@ -109,11 +110,11 @@ def test_name_problems_expected_failure_send_the_other_interfaces_attribute_to_i
     'preset, hint', [('dense', ' (did you mean density?)'), ('balance', ' (did you mean balanced?)'), ('max', '')]
 )
 def test_unknown_preset_expected_failure_names_the_closest_and_no_empty_choice(preset: str, hint: str) -> None:
-    assert name_problems(PolicyRequest(preset=preset, option_prefix='uksm_policy_')) == [
+    assert name_problems(request_of(preset=preset, option_prefix='uksm_policy_')) == [
         'uksm_policy_preset: %r is not a preset%s; accepted: density, balanced, quiet, off, or the empty string '
         'for none' % (preset, hint)
     ]
-    assert name_problems(PolicyRequest(preset='')) == []
+    assert name_problems(request_of(preset='')) == []
 
 
 def test_misspelt_attribute_of_the_other_interface_expected_failure_is_refused_on_every_host(
@@ -123,7 +124,7 @@ def test_misspelt_attribute_of_the_other_interface_expected_failure_is_refused_o
     host = FakeHost(str(tmp_path / 'hv01'), 'ksm').install(monkeypatch)
     before = snapshot(host.root)
     fake = OfflineSystemctl()
-    request = PolicyRequest(
+    request = request_of(
         uksm_settings={'cpu_govenor': 'medium'}, ksm_settings={'pages_to_scan': 700}, sysroot=host.root
     )
     with pytest.raises(PolicyError) as caught:
@@ -143,7 +144,7 @@ def test_refusal_expected_failure_writes_nothing_and_runs_no_systemctl(tmp_path,
     sysroot_tree.enable(host.root, 'etc/systemd/system/ksmtuned.service', 'multi-user.target')
     before = snapshot(host.root)
     fake = OfflineSystemctl()
-    request = PolicyRequest(ksm_settings={'pages_to_scan': 700}, sysroot=host.root)
+    request = request_of(ksm_settings={'pages_to_scan': 700}, sysroot=host.root)
     with pytest.raises(PolicyError, match='ksmtuned rewrites /sys/kernel/mm/ksm and would undo the policy'):
         apply_policy(request, _systemctl(host.root, fake), False, pytest.fail)
     assert snapshot(host.root) == before and host.attempts == [] and fake.commands == []
@@ -152,7 +153,7 @@ def test_refusal_expected_failure_writes_nothing_and_runs_no_systemctl(tmp_path,
 def test_a_converged_host_is_read_once_and_left_alone(tmp_path, monkeypatch) -> None:
     host = FakeHost(str(tmp_path / 'hv01'), 'ksm').install(monkeypatch)
     fake = OfflineSystemctl()
-    request = PolicyRequest(ksm_settings={'pages_to_scan': 700, 'run': 1}, metrics=True, sysroot=host.root)
+    request = request_of(ksm_settings={'pages_to_scan': 700, 'run': 1}, metrics=True, sysroot=host.root)
     first = apply_policy(request, _systemctl(host.root, fake), False, pytest.fail)
     assert first['changed'] and first['ansible_facts']['uksm']['tunables']['pages_to_scan'] == 700
     assert os.path.isfile(os.path.join(host.root, 'etc/systemd/system/uksm-metrics.timer'))
@@ -174,13 +175,13 @@ def test_misspelt_role_variable_expected_failure_names_the_closest_and_leaves_ot
         'uksm_policy_owner': 'team-virt',  # the user's own, close to no option
         'uksm_policy_result': {'changed': False},  # what the role exported at an earlier run
     }
-    request = PolicyRequest(option_prefix='uksm_policy_', caller_variables=variables)
+    request = request_of(option_prefix='uksm_policy_', caller_variables=variables)
     assert name_problems(request) == [
         "uksm_policy_stat (given 'absent') is not a uksm_policy_ variable (did you mean uksm_policy_state?); "
         'accepted: the uksm_policy_ variables the documentation lists'
     ]
     # without a prefix (the module called by itself) there are no caller variables to judge
-    assert name_problems(PolicyRequest(caller_variables=variables)) == []
+    assert name_problems(request_of(caller_variables=variables)) == []
 
 
 def test_every_mistake_expected_failure_is_reported_once_in_one_run_where_it_was_written(tmp_path, monkeypatch) -> None:
@@ -188,7 +189,7 @@ def test_every_mistake_expected_failure_is_reported_once_in_one_run_where_it_was
     refusal lists each once (the misspelling is not repeated under the tiers), and nothing is written."""
     host = FakeHost(str(tmp_path / 'hv01'), 'uksm').install(monkeypatch)
     before = snapshot(host.root)
-    request = PolicyRequest(
+    request = request_of(
         uksm_settings={'cpu_governor': 'medium', 'sleep_milisecs': 100},
         pressure_tiers=[
             {'available_below_percent': 30, 'uksm_settings': {'max_cpu_percentage': 80}},
@@ -225,7 +226,7 @@ def test_bad_values_expected_failure_are_named_by_the_option_they_were_written_i
     host = FakeHost(str(tmp_path / 'hv01'), 'uksm').install(monkeypatch)
     # the host lock (under /run) is taken before the planner reads the host: everything else stays as it was
     before = _outside_run(snapshot(host.root))
-    request = PolicyRequest(
+    request = request_of(
         uksm_settings={'cpu_governor': 'low', 'max_cpu_percentage': 150, 'sleep_millisecs': 100},
         pressure_tiers=[
             {'available_below_percent': 30, 'uksm_settings': {'cpu_governor': 'full', 'sleep_millisecs': 'fast'}}
@@ -251,12 +252,24 @@ def test_bad_values_expected_failure_are_named_by_the_option_they_were_written_i
     assert caught.value.details['problems'][0].startswith(
         'uksm_policy_pressure_tiers[0]: available_below_percent=130 is not accepted; accepted: '
     )
+    too_many = request._replace(
+        pressure_tiers=[
+            {'available_below_percent': 90 - 10 * index, 'uksm_settings': {'cpu_governor': 'full'}}
+            for index in range(persist.MAX_TIERS + 1)
+        ],
+        uksm_settings={'cpu_governor': 'low'},
+    )
+    with pytest.raises(PolicyError) as caught:
+        apply_policy(too_many, _systemctl(host.root, OfflineSystemctl()), False, pytest.fail)
+    assert caught.value.details['problems'] == [
+        'uksm_policy_pressure_tiers: %d given; accepted: at most %d' % (persist.MAX_TIERS + 1, persist.MAX_TIERS)
+    ]
     assert _outside_run(snapshot(host.root)) == before and host.attempts == []
 
 
 def test_unusable_thresholds_expected_failure_come_with_a_name_problem_once_and_readable(tmp_path, monkeypatch) -> None:
     host = FakeHost(str(tmp_path / 'hv01'), 'uksm').install(monkeypatch)
-    request = PolicyRequest(
+    request = request_of(
         uksm_settings={'cpu_governor': 'quiet', 'slep_millisecs': 100},
         pressure_tiers=[
             {'available_below_percent': 10, 'uksm_settings': {'cpu_governor': 'full'}},

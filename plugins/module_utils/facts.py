@@ -103,7 +103,7 @@ def policy(
                 for tier in described['tiers']:
                     tier['settings'] = persist.typed(backend.name, tier['settings'])
                 fact['pressure'] = described
-                problems += check_levels(backend, section, tiers)
+                problems += [str(problem) for problem in check_levels(backend, section, tiers)]
                 index = in_force(read_state(sysroot, backend.name), tiers)
                 if index is not None:
                     fact.update(tier=index, tier_settings=persist.typed(backend.name, tiers.tiers[index].settings))

@@ -198,7 +198,7 @@ def apply_policy(
             if not error.details.get('problems'):
                 raise
             # refused before any write: each problem named by the option it was written in
-            problems = placed(request, backend, error.details['problems'])
+            problems = placed(request, backend, error)
             raise PolicyError('%s. Nothing was written.' % ' | '.join(problems), problems=problems) from None
         changed = applied['changed']
         diff += applied['diff']

@@ -11,7 +11,6 @@ the role, options are named by its variables (``option_prefix``, ``uksm_policy_`
 
 from __future__ import annotations
 
-import re
 import typing as t
 
 from .attributes import BACKENDS
@@ -83,29 +82,26 @@ def other_problems(request: PolicyRequest, backend: str, with_tiers: bool) -> t.
             ),
         )
     except UksmError as error:
-        return placed(request, backend, list(error.details.get('problems') or [str(error)]))
+        return placed(request, backend, error)
     return []
 
 
-# how the planner names a tier's problem (tunable.py, tiers.py) and a threshold's (pressure.py)
-_TIER = re.compile(r'(pressure tiers: )?tier (\d+): ')
-
-
-def placed(request: PolicyRequest, backend: str, problems: t.Sequence[str]) -> t.List[str]:
-    """The planner's problems (uksm_tunable's words: ``tier 1: ...`` or an attribute of the settings) named
-    by the option they were written in: ``uksm_policy_pressure_tiers[1].uksm_settings: ...``."""
+def placed(request: PolicyRequest, backend: str, error: UksmError) -> t.List[str]:
+    """The planner's problems (uksm_tunable's refusal) named by the option they were written in, from
+    where the planner found each: ``uksm_policy_pressure_tiers[1].uksm_settings: ...`` for a tier's
+    settings, ``uksm_policy_pressure_tiers[1]: ...`` for its threshold, the base settings for the rest."""
+    name = request.option_prefix
     named = []
-    for problem in problems:
-        tier = _TIER.match(problem)
-        if tier and tier.group(1):
-            where = '%spressure_tiers[%s]' % (request.option_prefix, tier.group(2))
-        elif tier:
-            where = '%spressure_tiers[%s].%s_settings' % (request.option_prefix, tier.group(2), backend)
-        elif problem.startswith('pressure tiers: '):
-            where, problem = request.option_prefix + 'pressure_tiers', problem[len('pressure tiers: ') :]
+    for problem in getattr(error, 'placed', None) or error.details.get('problems') or [str(error)]:
+        if isinstance(problem, str) or (problem.tier is None and problem.in_settings):
+            where = '%s%s_settings' % (name, backend)  # the base's own, or a tier problem the base causes
+        elif problem.tier is None:
+            where = name + 'pressure_tiers'
+        elif problem.in_settings:
+            where = '%spressure_tiers[%d].%s_settings' % (name, problem.tier, backend)
         else:
-            where = '%s%s_settings' % (request.option_prefix, backend)
-        named.append('%s: %s' % (where, problem[tier.end() :] if tier else problem))
+            where = '%spressure_tiers[%d]' % (name, problem.tier)
+        named.append('%s: %s' % (where, problem if isinstance(problem, str) else problem.text))
     return named
 
 

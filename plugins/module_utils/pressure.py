@@ -28,8 +28,33 @@ if TYPE_CHECKING:
     import typing as t
 
 
+class TierProblem:
+    """A problem of the tiers with where it was written, so that a caller names the place in its own
+    words (uksm_policy: the option) without reading it back from the text: ``tier`` is the tier's index
+    (None: the tiers as a whole, or the base), ``in_settings`` whether it is about the tier's settings
+    rather than its threshold. ``str()`` is uksm_tunable's wording: ``tier 1: ...``."""
+
+    __slots__ = ('tier', 'text', 'in_settings')
+
+    def __init__(self, tier: t.Optional[int], text: str, in_settings: bool = True) -> None:
+        self.tier = tier
+        self.text = text
+        self.in_settings = in_settings
+
+    def __str__(self) -> str:
+        return self.text if self.tier is None else 'tier %d: %s' % (self.tier, self.text)
+
+    def __repr__(self) -> str:
+        return 'TierProblem(%r, %r, %r)' % (self.tier, self.text, self.in_settings)
+
+
 class TierError(UksmError):
-    """Tiers that cannot be used: thresholds out of range or not strictly decreasing."""
+    """Tiers that cannot be used: thresholds out of range or not strictly decreasing; ``problem`` says
+    which tier, when it is one tier's threshold."""
+
+    def __init__(self, message: str, tier: t.Optional[int] = None) -> None:
+        self.problem = TierProblem(tier, message, in_settings=False)
+        super().__init__(str(self.problem))
 
 
 def available_percent(meminfo: str) -> t.Optional[float]:
@@ -88,13 +113,14 @@ def check_thresholds(thresholds: t.Sequence[t.Any]) -> t.List[int]:
     for index, value in enumerate(thresholds):
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 99:
             raise TierError(
-                'tier %d: available_below_percent=%r is not accepted; accepted: a whole number from 1 to 99'
-                % (index, value)
+                'available_below_percent=%r is not accepted; accepted: a whole number from 1 to 99' % (value,),
+                tier=index,
             )
         if checked and value >= checked[-1]:
             raise TierError(
-                'tier %d: available_below_percent=%d is not below the previous tier\'s %d; accepted: '
-                'strictly decreasing thresholds, the scarcest memory last' % (index, value, checked[-1])
+                'available_below_percent=%d is not below the previous tier\'s %d; accepted: '
+                'strictly decreasing thresholds, the scarcest memory last' % (value, checked[-1]),
+                tier=index,
             )
         checked.append(value)
     return checked

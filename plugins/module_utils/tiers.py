@@ -24,7 +24,7 @@ from . import persist
 from .attributes import HAZARD_CORRUPTS_MEMORY, HAZARD_EBUSY_WHILE_SHARED, HAZARD_LEAKS_PER_WRITE
 from .errors import UksmError
 from .paths import TIER_FILE
-from .pressure import TierError, check_thresholds
+from .pressure import TierError, TierProblem, check_thresholds
 from .safefiles import read_file, remove_file, replace_file
 from .value_kinds import is_decimal
 
@@ -89,24 +89,31 @@ def _names(backend: Backend, settings: t.Dict[str, t.Any]) -> t.Set[str]:
     return {name for name in settings if name in backend.attrs}
 
 
-def check_levels(backend: Backend, base: t.Dict[str, t.Any], policy: TierPolicy) -> t.List[str]:
-    """What makes the tiers unusable with this base, one message per problem ([] when none).
+def check_levels(backend: Backend, base: t.Dict[str, t.Any], policy: TierPolicy) -> t.List[TierProblem]:
+    """What makes the tiers unusable with this base, one problem each, placed in the tier it was written
+    in ([] when none).
 
     Values are the planner's business (each level is planned like any setting); this checks what
     the planner cannot see: that every transition between two levels writes everything that differs.
     """
-    problems = []
+    problems: t.List[TierProblem] = []
     levels: t.List[t.Tuple[str, t.Dict[str, t.Any]]] = [('the base', dict(base))]
     levels += [('tier %d' % index, policy.level(base, index)) for index in range(len(policy.tiers))]
+    tier_of = {'tier %d' % index: index for index in range(len(policy.tiers))}
     for index, tier in enumerate(policy.tiers):
         if not tier.settings:
-            problems.append('tier %d: sets nothing; accepted: at least one attribute to change under pressure' % index)
+            problems.append(
+                TierProblem(index, 'sets nothing; accepted: at least one attribute to change under pressure')
+            )
         for name in sorted(_names(backend, tier.settings)):
             hazards = [hazard for hazard in backend.attrs[name].hazards if hazard in UNATTENDED_HAZARDS]
             if hazards:
                 problems.append(
-                    'tier %d: %s is not accepted in a tier (%s: a write the tuner repeats unattended); accepted: '
-                    'set it in the base settings only' % (index, name, ', '.join(hazards))
+                    TierProblem(
+                        index,
+                        '%s is not accepted in a tier (%s: a write the tuner repeats unattended); accepted: '
+                        'set it in the base settings only' % (name, ', '.join(hazards)),
+                    )
                 )
     governed = {name for preset in backend.presets.values() for name in preset}
     for index, tier in enumerate(policy.tiers):
@@ -114,9 +121,12 @@ def check_levels(backend: Backend, base: t.Dict[str, t.Any], policy: TierPolicy)
             governor = base.get('cpu_governor')
             if name not in governed or governor is None:
                 problems.append(
-                    'tier %d: sets %s, which the base settings do not set, so stepping back down could not '
-                    'restore it; accepted: %s in the base settings too%s'
-                    % (index, name, name, ' (or a cpu_governor, whose preset sets it)' if name in governed else '')
+                    TierProblem(
+                        index,
+                        'sets %s, which the base settings do not set, so stepping back down could not restore it;'
+                        ' accepted: %s in the base settings too%s'
+                        % (name, name, ' (or a cpu_governor, whose preset sets it)' if name in governed else ''),
+                    )
                 )
     for name in sorted(governed & set().union(*(_names(backend, tier.settings) for tier in policy.tiers))):
         if name in base or 'cpu_governor' not in base:
@@ -130,8 +140,8 @@ def check_levels(backend: Backend, base: t.Dict[str, t.Any], policy: TierPolicy)
             if name not in values and same:
                 stuck.setdefault(same[0], []).append(label)
         for setter, labels in stuck.items():
-            problems.append(
-                "%(setter)s: sets %(name)s but runs the same cpu_governor (%(governor)s) as %(levels)s, where "
+            text = (
+                "sets %(name)s but runs the same cpu_governor (%(governor)s) as %(levels)s, where "
                 "%(name)s is not set, so stepping from %(setter)s to %(either)s would keep %(setter)s's %(name)s; "
                 'accepted: %(name)s in the base settings too, or another cpu_governor in %(setter)s'
                 % {
@@ -142,6 +152,7 @@ def check_levels(backend: Backend, base: t.Dict[str, t.Any], policy: TierPolicy)
                     'either': ' or '.join(labels),
                 }
             )
+            problems.append(TierProblem(tier_of[setter], text))  # a tier: the base lacks the attribute
     return problems
 
 

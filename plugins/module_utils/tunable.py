@@ -22,15 +22,34 @@ if TYPE_CHECKING:
     import typing as t
 
     from .attributes import Backend
+    from .pressure import TierProblem
     from .sysfs import Detection
     from .tiers import TierPolicy
+
+    Problems = t.List[t.Union[str, TierProblem]]
 
 # The pressure tiers' code (tiers.py, pressure.py, and persist.py through tiers.py) is imported where a
 # task has tiers: a plain apply does not compile it.
 
 
 class TunableError(UksmError):
-    """A request that cannot be applied here: invalid settings, no interface, unreadable values."""
+    """A request that cannot be applied here: invalid settings, no interface, unreadable values.
+
+    A refusal of settings also keeps its problems as they were found (``placed``): a tier's as a
+    ``TierProblem`` that knows its tier, so uksm_policy names each by its option without parsing the text."""
+
+    placed: Problems = []
+
+
+def _refusal(
+    problems: Problems, message: t.Optional[str] = None, shown: t.Optional[t.List[str]] = None
+) -> TunableError:
+    shown = shown or [str(problem) for problem in problems]
+    error = TunableError(
+        message or '%d invalid setting(s), nothing was written: %s' % (len(shown), ' | '.join(shown)), problems=shown
+    )
+    error.placed = list(problems)
+    return error
 
 
 def _host_state(detection: Detection, sysroot: str) -> HostState:
@@ -115,7 +134,7 @@ def tier_policy_of(tiers: t.Sequence[t.Dict[str, t.Any]], hysteresis: t.Any) -> 
     except TierError as error:
         # a refusal of settings, like the planner's: its problem is returned with it
         problem = 'pressure tiers: %s' % error
-        raise TunableError(problem + '; nothing was written', problems=[problem]) from None
+        raise _refusal([error.problem], problem + '; nothing was written', [problem]) from None
 
 
 def _plan_tiers(
@@ -126,20 +145,21 @@ def _plan_tiers(
     tier_policy: TierPolicy,
     options: t.Dict[str, bool],
     reported: t.Sequence[str] = (),
-) -> t.Tuple[t.List[str], t.List[Plan], TierPolicy]:
+) -> t.Tuple[Problems, t.List[Plan], TierPolicy]:
     """Problems of the tiers, the plan of each level, and the tiers normalised as the file records them.
 
     A level is the base with a tier on top: the base's own problems (``reported``) come back in each
     level's plan and are left out there, so that each mistake is reported once, where it was written."""
+    from .pressure import TierProblem  # pylint: disable=import-outside-toplevel
     from .tiers import Tier, TierPolicy, check_levels  # pylint: disable=import-outside-toplevel
 
-    problems = check_levels(backend, desired, tier_policy)
+    problems: Problems = list(check_levels(backend, desired, tier_policy))
     plans = []
     normalised = []
     for index, tier in enumerate(tier_policy.tiers):
         plan = make_plan(backend, detection.kernel_attrs, current, tier_policy.level(desired, index), **options)
         problems += [
-            'tier %d: %s' % (index, problem)
+            TierProblem(index, str(problem))
             for problem in plan.problems
             if problem.name in tier.settings or str(problem) not in reported
         ]
@@ -212,17 +232,15 @@ def run(
         current = _host_state(detection, sysroot)
         options = {'allow_eval_intervals': allow_eval_intervals, 'allow_unmerge': allow_unmerge}
         plan = base_plan = make_plan(backend, detection.kernel_attrs, current, desired, **options)
-        problems = [str(problem) for problem in plan.problems]
+        reported = [str(problem) for problem in plan.problems]
+        problems: Problems = list(reported)
         if pressure_tiers is not None:
             tier_problems, level_plans, pressure_tiers = _plan_tiers(
-                backend, detection, current, desired, pressure_tiers, options, problems
+                backend, detection, current, desired, pressure_tiers, options, reported
             )
             problems += tier_problems
         if problems:
-            raise TunableError(
-                '%d invalid setting(s), nothing was written: %s' % (len(problems), ' | '.join(problems)),
-                problems=problems,
-            )
+            raise _refusal(problems)
         if pressure_tiers is not None:
             from .pressure import choose_tier, measure  # pylint: disable=import-outside-toplevel
             from .tiers import in_force, read_state  # pylint: disable=import-outside-toplevel

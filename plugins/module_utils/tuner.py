@@ -150,7 +150,7 @@ def _tune_locked(
     if problems:
         out(
             'FAILED: the %s tiers in %s cannot be used: %s'
-            % (backend.name, persist.path_of(sysroot), ' | '.join(problems))
+            % (backend.name, persist.path_of(sysroot), ' | '.join(str(problem) for problem in problems))
         )
         return 1
     recorded = read_state(sysroot, backend.name)

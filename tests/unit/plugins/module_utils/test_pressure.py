@@ -69,6 +69,10 @@ def test_thresholds_out_of_range_or_not_decreasing_are_refused(thresholds, messa
     with pytest.raises(TierError) as caught:
         check_thresholds(thresholds)
     assert message in str(caught.value)
+    # the place travels with the problem: the tier named in the message, and its threshold, not its settings
+    problem = caught.value.problem
+    assert (problem.tier, problem.in_settings) == (int(message.split()[1].rstrip(':')), False)
+    assert str(problem) == str(caught.value)
 
 
 @pytest.mark.parametrize(

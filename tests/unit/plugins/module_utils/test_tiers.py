@@ -35,6 +35,13 @@ def test_levels_are_the_base_with_one_tier_on_top_not_cumulative():
     assert tiered.level(base, 1) == {'run': 1, 'pages_to_scan': 100, 'sleep_millisecs': 10}
 
 
+def _in_tiers(problems, *tiers):
+    """The problems as uksm_tunable words them, after checking that each is placed in the settings of
+    the tier given for it (uksm_policy names the option from the place, not from the words)."""
+    assert [(problem.tier, problem.in_settings) for problem in problems] == [(tier, True) for tier in tiers]
+    return [str(problem) for problem in problems]
+
+
 @pytest.mark.parametrize(
     'backend, base, tiered',
     [
@@ -54,7 +61,7 @@ def test_tiers_whose_every_transition_writes_what_differs_are_accepted(backend, 
 
 
 def test_tier_setting_what_the_base_does_not_set_is_refused_naming_both():
-    problems = check_levels(KSM, {'run': 1}, policy({'pages_to_scan': 1000}))
+    problems = _in_tiers(check_levels(KSM, {'run': 1}, policy({'pages_to_scan': 1000})), 0)
     assert problems == [
         'tier 0: sets pages_to_scan, which the base settings do not set, so stepping back down could not '
         'restore it; accepted: pages_to_scan in the base settings too'
@@ -62,7 +69,7 @@ def test_tier_setting_what_the_base_does_not_set_is_refused_naming_both():
 
 
 def test_governed_attribute_without_a_governor_in_the_base_is_refused_with_the_hint():
-    problems = check_levels(UKSM, {'run': 1}, policy({'max_cpu_percentage': 50}))
+    problems = _in_tiers(check_levels(UKSM, {'run': 1}, policy({'max_cpu_percentage': 50})), 0)
     assert problems == [
         'tier 0: sets max_cpu_percentage, which the base settings do not set, so stepping back down could not '
         'restore it; accepted: max_cpu_percentage in the base settings too (or a cpu_governor, whose preset sets it)'
@@ -71,8 +78,9 @@ def test_governed_attribute_without_a_governor_in_the_base_is_refused_with_the_h
 
 def test_governed_attribute_under_the_same_governor_is_refused_naming_the_levels():
     """The governor is not rewritten when it does not change, so the preset would not come back."""
-    problems = check_levels(
-        UKSM, {'cpu_governor': 'medium'}, policy({'max_cpu_percentage': 80}, {'cpu_governor': 'full'})
+    problems = _in_tiers(
+        check_levels(UKSM, {'cpu_governor': 'medium'}, policy({'max_cpu_percentage': 80}, {'cpu_governor': 'full'})),
+        0,
     )
     assert problems == [
         'tier 0: sets max_cpu_percentage but runs the same cpu_governor (medium) as the base, where '
@@ -84,7 +92,7 @@ def test_governed_attribute_under_the_same_governor_is_refused_naming_the_levels
 
 def test_one_message_per_tier_names_every_level_it_cannot_be_restored_on():
     base = {'cpu_governor': 'medium', 'sleep_millisecs': 100}
-    problems = check_levels(UKSM, base, policy({'max_cpu_percentage': 80}, {'sleep_millisecs': 50}))
+    problems = _in_tiers(check_levels(UKSM, base, policy({'max_cpu_percentage': 80}, {'sleep_millisecs': 50})), 0)
     assert problems == [
         'tier 0: sets max_cpu_percentage but runs the same cpu_governor (medium) as the base and tier 1, where '
         "max_cpu_percentage is not set, so stepping from tier 0 to the base or tier 1 would keep tier 0's "
@@ -103,12 +111,12 @@ def test_one_message_per_tier_names_every_level_it_cannot_be_restored_on():
     ],
 )
 def test_hazardous_attributes_are_refused_in_tiers(backend, base, name, value):
-    problems = check_levels(backend, base, policy({name: value}))
+    problems = _in_tiers(check_levels(backend, base, policy({name: value})), 0)
     assert len(problems) == 1 and problems[0].startswith('tier 0: %s is not accepted in a tier (' % name)
 
 
 def test_a_tier_that_sets_nothing_is_refused():
-    assert check_levels(KSM, {'run': 1}, policy({})) == [
+    assert _in_tiers(check_levels(KSM, {'run': 1}, policy({})), 0) == [
         'tier 0: sets nothing; accepted: at least one attribute to change under pressure'
     ]
 

@@ -79,7 +79,7 @@ class HostLock:
                     break
                 except BlockingIOError:
                     if time.monotonic() >= deadline:
-                        holder = os.pread(handle, 32, 0).decode('ascii', 'replace').strip() or 'unknown'
+                        holder = _first_line(os.pread(handle, 32, 0)) or 'unknown'
                         raise LockTimeout(
                             '%s is held by another writer (pid %s) for more than %gs'
                             % (self.path, holder, self.timeout)
@@ -94,9 +94,12 @@ class HostLock:
             if current is None or (current.st_dev, current.st_ino) != (status.st_dev, status.st_ino):
                 os.close(handle)
                 return None
-            # the holder's pid, for the message another writer shows while waiting
-            os.ftruncate(handle, 0)
-            os.pwrite(handle, ('%d\n' % os.getpid()).encode('ascii'), 0)
+            # the holder's pid, for the message another writer shows while waiting; written over the
+            # last holder's and then cut to length: truncating to 0 first frees the file's block, which
+            # costs a journal update on a disk filesystem (half a millisecond) for the same result
+            line = ('%d\n' % os.getpid()).encode('ascii')
+            os.pwrite(handle, line, 0)
+            os.ftruncate(handle, len(line))
         except BaseException:
             os.close(handle)
             raise
@@ -121,8 +124,13 @@ def holder(sysroot: str) -> t.Optional[int]:
         except OSError as error:
             if error.errno not in (errno.EWOULDBLOCK, errno.EAGAIN):
                 return None
-            text = os.pread(handle, 32, 0).decode('ascii', 'replace').strip()
+            text = _first_line(os.pread(handle, 32, 0))
             return int(text) if text.isdigit() else 0
         return None
     finally:
         os.close(handle)
+
+
+def _first_line(data: bytes) -> str:
+    """The pid line of the lock file (a holder that is writing its pid may leave the last one's tail)."""
+    return data.decode('ascii', 'replace').split('\n', 1)[0].strip()

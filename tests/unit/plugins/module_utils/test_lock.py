@@ -180,6 +180,22 @@ def test_lock_creates_a_private_directory_and_file_owned_by_root(sysroot: str) -
     assert os.listdir(os.path.join(sysroot, LOCK_DIR)) == ['lock']
 
 
+def test_lock_replaces_a_longer_pid_left_by_the_last_holder(sysroot: str) -> None:
+    with HostLock(sysroot):
+        pass
+    with open(os.path.join(sysroot, LOCK_FILE), 'w') as handle:
+        handle.write('4194304999\n')  # longer than any pid this test can have
+    with HostLock(sysroot):
+        assert _lock_text(sysroot) == '%d\n' % os.getpid()
+
+
+def test_holder_reads_the_first_line_when_a_pid_is_being_written_over_a_longer_one(sysroot: str) -> None:
+    with HostLock(sysroot):
+        with open(os.path.join(sysroot, LOCK_FILE), 'w') as handle:
+            handle.write('%d\n4\n' % os.getpid())  # between the holder's pwrite and its ftruncate
+        assert holder(sysroot) == os.getpid()
+
+
 def test_lock_in_check_mode_takes_nothing_and_creates_nothing(sysroot: str) -> None:
     with HostLock(sysroot, take=False) as path:
         assert path == SHOWN

@@ -116,7 +116,7 @@ def use_host_bytecode(sysroot: str) -> None:
     if finder is None or finder.host_package is not None or not sys.implementation.cache_tag:
         return
     from .paths import PACKAGE_DIR  # pylint: disable=import-outside-toplevel
-    from .safefiles import open_dir  # pylint: disable=import-outside-toplevel
+    from .safefiles import open_dir, open_subdir  # pylint: disable=import-outside-toplevel
 
     try:
         if not os.path.isabs(sysroot):
@@ -125,7 +125,8 @@ def use_host_bytecode(sysroot: str) -> None:
     except (OSError, TypeError, ValueError):
         return  # not installed, not safely, or no path at all: compiled from the payload
     try:
-        finder.host_cache = open_dir(sysroot, PACKAGE_DIR + '/__pycache__')
+        # from the package's descriptor: the directories above it were checked on the way there
+        finder.host_cache = open_subdir(package, '__pycache__', '/%s/__pycache__' % PACKAGE_DIR)
     except OSError:
         os.close(package)
         return

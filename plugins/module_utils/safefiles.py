@@ -129,6 +129,20 @@ def open_dir(sysroot: str, relative: str, private: bool = True, create_mode: t.O
     return handle
 
 
+def open_subdir(parent: int, name: str, shown: str) -> int:
+    """A descriptor of the directory ``name`` in the directory descriptor ``parent``, as ``open_dir`` opens
+    each component: no symlink, ours and writable by nobody else (``shown`` names it in errors)."""
+    if name in ('', '.', '..') or '/' in name:
+        raise UnsafePathError(shown, 'not one component of a path')
+    handle = _open_child_dir(parent, name, shown, None)
+    try:
+        _check_owner(shown, os.fstat(handle))
+    except BaseException:
+        os.close(handle)
+        raise
+    return handle
+
+
 def _split(relative: str) -> t.Tuple[str, str]:
     directory, _sep, name = relative.strip('/').rpartition('/')
     if not directory or any(part in ('', '.', '..') for part in relative.strip('/').split('/')):

@@ -14,6 +14,8 @@ import subprocess
 import sys
 import types
 import zipfile
+
+import pytest
 import zipimport
 from unittest import mock
 
@@ -259,6 +261,20 @@ def test_host_bytecode_behind_a_symlink_is_not_used(tmp_path, monkeypatch):
     _installed(str(tmp_path / 'elsewhere'), {'tiny.py': 'ANSWER = 6 * 7\n'})
     os.makedirs(str(tmp_path / 'host' / 'usr'), mode=0o755)
     os.symlink(str(tmp_path / 'elsewhere' / 'usr' / 'lib'), str(tmp_path / 'host' / 'usr' / 'lib'))
+    answer, compiled = _run_tiny(tmp_path, monkeypatch, str(tmp_path / 'host'))
+    assert answer == 42 and len(compiled) == 1
+
+
+@pytest.mark.parametrize('planted', ['writable', 'symlink'])
+def test_host_bytecode_in_a_planted_pycache_is_not_used(tmp_path, monkeypatch, planted):
+    # __pycache__ is opened from the package's descriptor, with the same checks as every directory above it
+    directory = _installed(str(tmp_path / 'host'), {'tiny.py': 'ANSWER = 6 * 7\n'})
+    cache = os.path.join(directory, '__pycache__')
+    if planted == 'writable':
+        os.chmod(cache, 0o777)
+    else:
+        os.rename(cache, str(tmp_path / 'cache'))
+        os.symlink(str(tmp_path / 'cache'), cache)
     answer, compiled = _run_tiny(tmp_path, monkeypatch, str(tmp_path / 'host'))
     assert answer == 42 and len(compiled) == 1
 

@@ -32,6 +32,7 @@ from ansible_collections.litevirt.uksm.plugins.module_utils.safefiles import (
     UnsafePathError,
     list_tree,
     open_dir,
+    open_subdir,
     open_file,
     read_bounded,
     read_file,
@@ -237,6 +238,51 @@ def test_read_file_of_a_fifo_is_refused_without_blocking(world: World, private: 
     world.mark()
     assert _refused(world, 'read_file', FILE, private) == 'refusing /etc/app/file: it is a FIFO, not a regular file'
     world.all_unchanged()
+
+
+def test_open_subdir_opens_a_directory_of_ours_from_its_parent(world: World) -> None:
+    parent = open_dir(world.root, 'etc')
+    try:
+        child = open_subdir(parent, 'app', '/etc/app')
+        try:
+            assert os.path.samestat(os.fstat(child), os.stat(world.host('etc/app')))
+        finally:
+            os.close(child)
+    finally:
+        os.close(parent)
+
+
+@pytest.mark.parametrize('name', ['..', '.', '', 'app/sub'])
+def test_open_subdir_of_more_or_less_than_one_component_is_refused_expect_failure(world: World, name: str) -> None:
+    parent = open_dir(world.root, 'etc')
+    try:
+        with pytest.raises(UnsafePathError) as caught:
+            open_subdir(parent, name, '/etc/' + name)
+    finally:
+        os.close(parent)
+    assert str(caught.value) == 'refusing /etc/%s: not one component of a path' % name
+
+
+@pytest.mark.parametrize('planted', ['writable', 'symlink'])
+def test_open_subdir_planted_is_refused_expect_failure(world: World, planted: str) -> None:
+    if planted == 'writable':
+        os.chmod(world.host('etc/app'), 0o777)
+    else:
+        os.rename(world.host('etc/app'), world.host('etc/elsewhere'))
+        os.symlink('elsewhere', world.host('etc/app'))
+    parent = open_dir(world.root, 'etc')
+    try:
+        with pytest.raises(UnsafePathError) as caught:
+            open_subdir(parent, 'app', '/etc/app')
+    finally:
+        os.close(parent)
+    assert (
+        str(caught.value)
+        == {
+            'writable': 'refusing /etc/app: writable by group or others (mode 0777)',
+            'symlink': 'refusing /etc/app: it is a symlink, not a directory',
+        }[planted]
+    )
 
 
 @pytest.mark.usefixtures('no_hang')

@@ -3,6 +3,13 @@
 # Usage: tests/simhost/cleanup.sh DIR...   (safe to run when nothing is mounted)
 set -u
 status=0
+# A server that exited stays a zombie until PID 1 reaps it, which some inits do only every second or
+# two: that counts as gone (kill -0 would wait for the reaping, seconds per host).
+alive() {
+  local state
+  state=$(sed -n 's/^.*) \([A-Za-z]\).*/\1/p' "/proc/$1/stat" 2>/dev/null)
+  [ -n "$state" ] && [ "$state" != Z ]
+}
 for top in "$@"; do
   [ -d "$top" ] || continue
   top=$(cd "$top" && pwd -P)
@@ -17,11 +24,11 @@ for top in "$@"; do
     fusermount3 -u "$mount_point" 2>/dev/null || fusermount3 -u -z "$mount_point" 2>/dev/null || umount -l "$mount_point" || status=1
     # Only a server of this sysroot is stopped, never a recycled pid.
     if [ -n "$pid" ] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "simhost serve $sysroot"; then
-      for _ in 1 2 3 4 5 6 7 8 9 10; do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.2
+      for _ in $(seq 40); do
+        alive "$pid" || break
+        sleep 0.05
       done
-      kill "$pid" 2>/dev/null
+      alive "$pid" && kill "$pid" 2>/dev/null
     fi
     rm -f "$pidfile"
   done < <(awk -v top="$top" '{

@@ -10,6 +10,7 @@ import os
 
 from .value_kinds import is_decimal as _is_decimal
 from .paths import SYSTEM_UNITS
+from .safefiles import owner_of
 from .sysfs import host_path, read_text
 
 TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotations are strings
@@ -64,7 +65,7 @@ def root_processes(sysroot: str, names: t.Iterable[str]) -> t.Dict[str, int]:
                 continue
             try:
                 name = read_text(os.path.join(entry.path, 'comm')).strip()
-                if name not in names or name in found or entry.stat(follow_symlinks=False).st_uid != PROCESS_OWNER_UID:
+                if name not in names or name in found or owner_of(entry.stat(follow_symlinks=False)) != PROCESS_OWNER_UID:
                     continue
             except OSError:
                 continue  # the process ended while we looked

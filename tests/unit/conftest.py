@@ -5,7 +5,8 @@
 
 Run as another user than root, the /proc trees the tests write are that user's: the processes that count
 as root's are that user's then (hostinfo.PROCESS_OWNER_UID). Giving a file to another user needs root:
-``owners.give_away`` (tests/tools) skips a test that needs it when not root."""
+run by anyone else, ``owners.give_away`` (tests/tools) records the new owner, and the collection's one
+ownership lookup (safefiles.owner_of) answers from that record, so every test runs as any user."""
 
 from __future__ import annotations
 
@@ -20,9 +21,20 @@ TOOLS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if TOOLS not in sys.path:
     sys.path.insert(0, TOOLS)
 
+import owners  # noqa: E402  pylint: disable=wrong-import-position
 from patience import load_hypothesis_profile  # noqa: E402  pylint: disable=wrong-import-position
 
 load_hypothesis_profile()
+
+
+@pytest.fixture(autouse=True)
+def files_given_away_belong_to_their_new_owner(monkeypatch: pytest.MonkeyPatch) -> t.Iterator[None]:
+    from ansible_collections.litevirt.uksm.plugins.module_utils import hostinfo, safefiles  # pylint: disable=import-outside-toplevel
+
+    monkeypatch.setattr(safefiles, 'owner_of', owners.owner_of)
+    monkeypatch.setattr(hostinfo, 'owner_of', owners.owner_of)
+    yield
+    owners.forget_given()
 
 
 @pytest.fixture(autouse=True)

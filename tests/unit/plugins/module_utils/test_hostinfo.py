@@ -14,7 +14,7 @@ import time
 import typing as t
 
 import pytest
-from owners import give_away
+from owners import NOBODY, give_away
 import sysroot_tree
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -35,7 +35,6 @@ FILES = settings(max_examples=100, deadline=None)
 WANTED = ('uksmd', 'ksmd') + tuple(
     sorted(conflict.process for conflict in CONFLICTING_SERVICES.values() if conflict.process)
 )
-NOBODY = 65534
 WELL_FORMED = re.compile(r'\s*KsmZeroPages:\s+([0-9]+)\s+kB\s*')
 
 MEMINFO_FRAGMENTS = [

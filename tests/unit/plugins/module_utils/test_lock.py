@@ -26,7 +26,7 @@ import types
 import typing as t
 
 import pytest
-from owners import give_away
+from owners import NOBODY, give_away
 from patience import PROMPT_SECONDS
 from tree_snapshot import snapshot
 
@@ -34,7 +34,6 @@ from ansible_collections.litevirt.uksm.plugins.module_utils import lock
 from ansible_collections.litevirt.uksm.plugins.module_utils.lock import HostLock, LockTimeout, holder
 from ansible_collections.litevirt.uksm.plugins.module_utils.safefiles import UnsafePathError
 
-NOBODY = 65534
 ROOT = os.geteuid()
 KNOWN = b'a file root must not truncate\n'
 LOCK_DIR = 'run/litevirt-uksm'

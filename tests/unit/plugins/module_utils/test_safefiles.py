@@ -24,7 +24,7 @@ import sys
 import typing as t
 
 import pytest
-from owners import give_away
+from owners import NOBODY, give_away
 from tree_snapshot import snapshot
 
 from ansible_collections.litevirt.uksm.plugins.module_utils import safefiles
@@ -41,7 +41,6 @@ from ansible_collections.litevirt.uksm.plugins.module_utils.safefiles import (
     replace_file,
 )
 
-NOBODY = 65534
 ROOT = os.geteuid()
 KNOWN = b'outside the sysroot: must stay exactly as it is\n'
 OLD = b'the old content\n'

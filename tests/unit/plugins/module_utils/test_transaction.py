@@ -23,6 +23,7 @@ import pytest
 from fake_sysfs import UKSM_PRESETS, FakeHost
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from owners import NOBODY
 
 from ansible_collections.litevirt.uksm.plugins.module_utils.errors import failure
 from ansible_collections.litevirt.uksm.plugins.module_utils.plan import HostState, Plan, make_plan
@@ -278,7 +279,7 @@ def test_run_write_is_refused_with_esrch_when_uksmd_is_gone(tmp_path, monkeypatc
 
 def test_uksmd_of_another_user_does_not_count_and_run_is_refused(tmp_path, monkeypatch):
     host = host_for(tmp_path, monkeypatch, daemon=False)
-    host.add_process(4242, 'uksmd', uid=65534)  # any process may call itself uksmd
+    host.add_process(4242, 'uksmd', uid=NOBODY)  # any process may call itself uksmd
     plan, transaction = prepare(host, {'run': 0})
     with pytest.raises(ApplyError) as caught:
         transaction.apply(plan)

@@ -7,7 +7,7 @@ planted or unreadable (which only makes a raise look like drift)."""
 
 from __future__ import annotations
 
-from owners import give_away
+from owners import NOBODY, give_away
 
 from ansible_collections.litevirt.uksm.plugins.module_utils.paths import WRITTEN_FILE
 from ansible_collections.litevirt.uksm.plugins.module_utils.written_values import WrittenValues
@@ -45,7 +45,7 @@ def test_a_damaged_record_knows_nothing_of_what_it_garbles(tmp_path):
 def test_a_record_another_user_could_have_planted_is_not_read(tmp_path):
     root = str(tmp_path)
     WrittenValues(root, 'uksm').record('sleep_millisecs', 12)
-    give_away(tmp_path / WRITTEN_FILE, 65534)
+    give_away(tmp_path / WRITTEN_FILE, NOBODY)
     assert WrittenValues(root, 'uksm').get('sleep_millisecs') is None
 
 

@@ -41,10 +41,10 @@ class _ZipSourceLoader:
         self.host_cache: t.Optional[int] = None
 
     def find_spec(self, fullname: str, _path: t.Any = None, _target: t.Any = None) -> t.Any:
-        prefix, _dot, name = fullname.rpartition('.')
-        if prefix != _PACKAGE:
+        if not fullname.startswith(_PACKAGE + '.'):
             return None
-        origin = '%s/%s.py' % (self._directory, name)
+        # a module of the package or of one of its sub-packages (a sub-package itself is zipimport's)
+        origin = '%s/%s.py' % (self._directory, fullname[len(_PACKAGE) + 1 :].replace('.', '/'))
         try:
             source = self._zip.get_data(origin)
         except OSError:
@@ -61,7 +61,9 @@ class _ZipSourceLoader:
 
     def exec_module(self, module: t.Any) -> None:
         spec = module.__spec__
-        code = self._host_code(spec.name.rpartition('.')[2], spec.loader_state)
+        relative = spec.name[len(_PACKAGE) + 1 :]
+        # the host's package has the launchers' modules, all at its top
+        code = None if '.' in relative else self._host_code(relative, spec.loader_state)
         if code is None:
             code = compile(spec.loader_state, spec.origin, 'exec', dont_inherit=True)
         exec(code, module.__dict__)  # pylint: disable=exec-used
@@ -95,8 +97,8 @@ class _ZipSourceLoader:
 
     def get_source(self, fullname: str) -> str:
         """For tracebacks (linecache)."""
-        name = fullname.rpartition('.')[2]
-        return self._zip.get_data('%s/%s.py' % (self._directory, name)).decode('utf-8')
+        relative = fullname[len(_PACKAGE) + 1 :].replace('.', '/')
+        return self._zip.get_data('%s/%s.py' % (self._directory, relative)).decode('utf-8')
 
 
 def pyc_header(source: os.stat_result) -> bytes:

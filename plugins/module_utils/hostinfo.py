@@ -65,7 +65,11 @@ def root_processes(sysroot: str, names: t.Iterable[str]) -> t.Dict[str, int]:
                 continue
             try:
                 name = read_text(os.path.join(entry.path, 'comm')).strip()
-                if name not in names or name in found or owner_of(entry.stat(follow_symlinks=False)) != PROCESS_OWNER_UID:
+                if (
+                    name not in names
+                    or name in found
+                    or owner_of(entry.stat(follow_symlinks=False)) != PROCESS_OWNER_UID
+                ):
                     continue
             except OSError:
                 continue  # the process ended while we looked

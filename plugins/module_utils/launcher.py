@@ -5,7 +5,7 @@
 """What the installed launchers share: options, --sysroot, one prefixed line per message, exit statuses.
 
 module_utils may not call sys.exit (ansible-test sanity), so ``run`` returns the status and the
-launcher scripts written by launcher_texts.py exit with it. The options are parsed here rather than by
+launcher scripts written by _install/launcher_texts.py exit with it. The options are parsed here rather than by
 argparse, whose import alone takes longer than the boot applier's work (README, Performance).
 """
 

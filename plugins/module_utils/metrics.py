@@ -7,7 +7,7 @@
 ``render`` turns one ``facts.gather()`` result into the text exposition format, so every value is
 the one ``uksm_facts`` reports for the same host (drift included, which the facts take from
 ``plan.drift()``). ``main`` is what ``uksm-metrics.service`` runs every minute through a launcher
-(see unit_texts.py); the file is replaced atomically, so the collector never reads half of it.
+(see _install/unit_texts.py); the file is replaced atomically, so the collector never reads half of it.
 Stdlib only: this file also runs on the host, from the installed package.
 """
 

@@ -4,7 +4,7 @@
 # Private to the litevirt.uksm collection: not a public API, it may change in any release.
 """The pressure tuner: measure available memory, pick the tier, and write it like uksm_tunable does.
 
-Run by uksm-pressure.timer through the launcher of launcher_texts.py. Every run reads the policy, the
+Run by uksm-pressure.timer through the launcher of _install/launcher_texts.py. Every run reads the policy, the
 tier in force and the live values under the host lock; it writes only when the tier changes or the
 live values no longer hold the tier, through the planner and the transaction (read back, rolled back
 on failure), and says so in one journal line. A failed write leaves the recorded tier as it was, so

@@ -197,13 +197,12 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.litevirt.uksm.plugins.module_utils import (  # pylint: disable=unused-import
     compile_once,  # noqa: F401
     paths,
-    unit_setup,
-    unit_texts,
 )
+from ansible_collections.litevirt.uksm.plugins.module_utils._install import unit_setup, unit_texts
 from ansible_collections.litevirt.uksm.plugins.module_utils.errors import CAUGHT, failure
 from ansible_collections.litevirt.uksm.plugins.module_utils.host_options import SYSROOT
 from ansible_collections.litevirt.uksm.plugins.module_utils.sysfs import check_sysroot
-from ansible_collections.litevirt.uksm.plugins.module_utils.systemctl import Systemctl, SystemctlError
+from ansible_collections.litevirt.uksm.plugins.module_utils._install.systemctl import Systemctl, SystemctlError
 
 
 def main() -> None:

@@ -92,7 +92,8 @@ def payload(module: str, args: t.Dict[str, t.Any], root: str, keep: str) -> t.Tu
 
 def imports(wrapper: str) -> t.Tuple[float, t.List[str]]:
     """What the kept AnsiballZ file imports of the collection's module_utils when it runs again under
-    ``-X importtime``: their self time in milliseconds (the median of 7 runs) and their file names."""
+    ``-X importtime``: their self time in milliseconds (the median of 7 runs) and their names, as paths
+    without ``.py`` (``_install/installation``; a sub-package by its directory, ``_install``)."""
     prefix = OURS.replace('/', '.')
     times, names = [], set()
     for _round in range(7):
@@ -103,7 +104,7 @@ def imports(wrapper: str) -> t.Tuple[float, t.List[str]]:
             fields = [field.strip() for field in line.split(':', 1)[-1].split('|')]
             if len(fields) == 3 and fields[2].startswith(prefix):
                 total += int(fields[0])
-                names.add(fields[2][len(prefix) :] + '.py')
+                names.add(fields[2][len(prefix) :].replace('.', '/'))
         times.append(total / 1000)
     return statistics.median(times), sorted(names)
 
@@ -118,7 +119,8 @@ def main() -> int:
             root = os.path.join(work, module)
             host_tree(root)
             wrapper, carried = payload(module, args, root, os.path.join(work, 'keep-' + module))
-            import_ms, used = imports(wrapper)
+            import_ms, imported = imports(wrapper)
+            used = [name for name in carried if name[:-3] in imported or name[: -len('/__init__.py')] in imported]
             installed = os.path.join(work, module + '-installed')
             host_tree(installed)
             install_applier(installed)

@@ -15,7 +15,7 @@ import typing as t
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.litevirt.uksm.plugins.module_utils import paths
-from ansible_collections.litevirt.uksm.plugins.module_utils.systemctl import Systemctl
+from ansible_collections.litevirt.uksm.plugins.module_utils._install.systemctl import Systemctl
 
 SYSTEMCTL = '/usr/bin/systemctl'
 WANTED_BY = {
@@ -87,7 +87,7 @@ class _LiveSystemctl(Systemctl):
 
 def live_manager(monkeypatch: t.Any, root: str) -> OfflineSystemctl:
     """The modules as on a host booted with systemd, its live manager acting on ``root``."""
-    from ansible_collections.litevirt.uksm.plugins.module_utils import systemctl
+    from ansible_collections.litevirt.uksm.plugins.module_utils._install import systemctl
     from ansible_collections.litevirt.uksm.plugins.modules import uksm_policy_unit
 
     # uksm_policy imports Systemctl when it runs, uksm_policy_unit when it is imported

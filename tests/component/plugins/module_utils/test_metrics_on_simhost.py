@@ -16,13 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from prometheus_client.parser import text_string_to_metric_families
 
-from ansible_collections.litevirt.uksm.plugins.module_utils import (
-    installation,
-    metrics,
-    paths,
-    persist,
-    unit_texts,
-)
+from ansible_collections.litevirt.uksm.plugins.module_utils import metrics, paths, persist
+from ansible_collections.litevirt.uksm.plugins.module_utils._install import installation, unit_texts
 from ansible_collections.litevirt.uksm.plugins.module_utils.facts import gather
 from ansible_collections.litevirt.uksm.plugins.module_utils.tunable import run, tier_policy_of
 

@@ -23,7 +23,8 @@ from simhost import server
 from simhost.control import Control
 from simhost.sysroot import create
 
-from ansible_collections.litevirt.uksm.plugins.module_utils import installation, metrics, paths, persist, unit_texts
+from ansible_collections.litevirt.uksm.plugins.module_utils import metrics, paths, persist
+from ansible_collections.litevirt.uksm.plugins.module_utils._install import installation, unit_texts
 from ansible_collections.litevirt.uksm.plugins.module_utils.applier import apply_policy
 from ansible_collections.litevirt.uksm.plugins.module_utils.facts import gather
 from ansible_collections.litevirt.uksm.plugins.module_utils.tunable import TunableError, run

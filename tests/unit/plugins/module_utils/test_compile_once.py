@@ -55,9 +55,13 @@ def _payload(tmp_path, extra=None):
         parts = INSIDE.rstrip('/').split('/')
         for depth in range(1, len(parts) + 1):
             archive.writestr('/'.join(parts[:depth]) + '/__init__.py', '')
-        for name in os.listdir(MODULE_UTILS):
-            if name.endswith('.py'):
-                archive.write(os.path.join(MODULE_UTILS, name), INSIDE + name)
+        for directory, dirs, files in os.walk(MODULE_UTILS):
+            dirs[:] = [name for name in dirs if name != '__pycache__']
+            relative = os.path.relpath(directory, MODULE_UTILS)
+            inside = INSIDE if relative == '.' else INSIDE + relative + '/'
+            for name in files:
+                if name.endswith('.py'):
+                    archive.write(os.path.join(directory, name), inside + name)
         for name, text in (extra or {}).items():
             archive.writestr(INSIDE + name, text)
     return path
@@ -79,6 +83,14 @@ def test_each_file_compiled_once_after_compile_once(tmp_path):
     assert seen['compiled']['paths.py'] == 1
     assert seen['loaders']['attributes'] == '_ZipSourceLoader'
     assert seen['files']['paths'].endswith('/payload.zip/' + INSIDE + 'paths.py')
+
+
+def test_a_module_of_a_sub_package_is_compiled_once_and_imports_its_parents(tmp_path):
+    seen = _probe(_payload(tmp_path), 'compile_once', '_install.unit_texts')
+    assert seen['compiled']['unit_texts.py'] == 1
+    assert seen['compiled']['paths.py'] == 1  # from ..paths: the parent package's, by the same finder
+    assert seen['loaders']['unit_texts'] == '_ZipSourceLoader'
+    assert seen['files']['unit_texts'].endswith('/payload.zip/' + INSIDE + '_install/unit_texts.py')
 
 
 def test_without_compile_once_zipimport_compiles_twice(tmp_path):
@@ -186,7 +198,7 @@ HOST_PACKAGE = 'usr/lib/litevirt-uksm/uksm_policy'
 
 def _installed(sysroot, files):
     """The boot applier's package under ``sysroot`` with ``files`` (name -> text), compiled by the installer."""
-    from ansible_collections.litevirt.uksm.plugins.module_utils import installation
+    from ansible_collections.litevirt.uksm.plugins.module_utils._install import installation
 
     directory = os.path.join(sysroot, HOST_PACKAGE)
     os.makedirs(directory)
@@ -295,7 +307,7 @@ def test_host_bytecode_outside_a_payload_is_not_looked_for(tmp_path):
 def test_host_bytecode_of_the_installer_serves_the_facts_module(tmp_path):
     # end to end in a fresh interpreter: the installer's package (the module_utils files byte for byte) and
     # its bytecode; importing facts from the payload then compiles only what reads the host's files safely
-    from ansible_collections.litevirt.uksm.plugins.module_utils.package_closure import package_sources
+    from ansible_collections.litevirt.uksm.plugins.module_utils._install.package_closure import package_sources
 
     sysroot = str(tmp_path / 'host')
     _installed(sysroot, {name + '.py': text for name, text in package_sources().items()})

@@ -17,7 +17,7 @@ from ansible_collections.litevirt.uksm.plugins.module_utils.lock import LockTime
 from ansible_collections.litevirt.uksm.plugins.module_utils.persist import PolicyFileError
 from ansible_collections.litevirt.uksm.plugins.module_utils.safefiles import UnsafePathError
 from ansible_collections.litevirt.uksm.plugins.module_utils.sysfs import SysrootError
-from ansible_collections.litevirt.uksm.plugins.module_utils.systemctl import SystemctlError
+from ansible_collections.litevirt.uksm.plugins.module_utils._install.systemctl import SystemctlError
 from ansible_collections.litevirt.uksm.plugins.module_utils.transaction import ApplyError
 from ansible_collections.litevirt.uksm.plugins.module_utils.tunable import TunableError
 from ansible_collections.litevirt.uksm.plugins.module_utils.value_kinds import KernelFormatError, KnobValueError

@@ -15,15 +15,8 @@ import subprocess
 import pytest
 import sysroot_tree
 
-from ansible_collections.litevirt.uksm.plugins.module_utils import (
-    installation,
-    metrics,
-    package_closure,
-    paths,
-    persist,
-    tiers,
-    unit_texts,
-)
+from ansible_collections.litevirt.uksm.plugins.module_utils import metrics, paths, persist, tiers
+from ansible_collections.litevirt.uksm.plugins.module_utils._install import installation, package_closure, unit_texts
 from ansible_collections.litevirt.uksm.plugins.module_utils.facts import gather
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from ansible_collections.litevirt.uksm.plugins.module_utils import paths
 from ansible_collections.litevirt.uksm.plugins.module_utils.errors import UksmError
-from ansible_collections.litevirt.uksm.plugins.module_utils.systemctl import Systemctl, SystemctlError
+from ansible_collections.litevirt.uksm.plugins.module_utils._install.systemctl import Systemctl, SystemctlError
 
 
 class Recorder:

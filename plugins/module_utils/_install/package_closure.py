@@ -22,15 +22,19 @@ if t.TYPE_CHECKING:
     # imports name, under any condition: this line is what puts the launchers' modules (and so
     # their own imports) into uksm_policy_unit's payload, where package_sources() reads them as text
     # without paying for compiling and running them.
-    from . import applier, metrics, tuner  # noqa: F401 pylint: disable=unused-import
+    from .. import applier, metrics, tuner  # noqa: F401 pylint: disable=unused-import
 
 # the modules the launchers run; the package is their import closure
 ROOTS = ('applier', 'metrics', 'tuner')
 
 
+# module_utils, the package the closure's files are in (this file is in its sub-package _install)
+_PACKAGE = __name__.rsplit('.', 2)[0]
+
+
 def _source(name: str) -> str:
     """The text of the module_utils file ``name``, from the AnsiballZ payload or a plain file."""
-    package = __name__.rpartition('.')[0]
+    package = _PACKAGE
     fullname = '%s.%s' % (package, name)
     module = sys.modules[package]
     loader = getattr(module, '__loader__', None)

@@ -11,10 +11,8 @@ import subprocess
 
 import pytest
 
-from ansible_collections.litevirt.uksm.plugins.module_utils import (
-    paths,
-    unit_texts,
-)
+from ansible_collections.litevirt.uksm.plugins.module_utils import paths
+from ansible_collections.litevirt.uksm.plugins.module_utils._install import unit_texts
 from ansible_collections.litevirt.uksm.plugins.module_utils.attributes import BACKENDS
 
 

@@ -10,12 +10,8 @@ import subprocess
 import sys
 
 
-from ansible_collections.litevirt.uksm.plugins.module_utils import (
-    installation,
-    paths,
-    persist,
-    unit_texts,
-)
+from ansible_collections.litevirt.uksm.plugins.module_utils import paths, persist
+from ansible_collections.litevirt.uksm.plugins.module_utils._install import installation, unit_texts
 from ansible_collections.litevirt.uksm.plugins.module_utils.facts import gather
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.litevirt.uksm.plugins.module_utils.policy_request import (
+from ansible_collections.litevirt.uksm.plugins.module_utils._policy.policy_request import (
     ARGUMENT_SPEC,
     PolicyRequest,
     request_of,

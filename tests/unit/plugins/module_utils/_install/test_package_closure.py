@@ -15,15 +15,16 @@ import zipimport
 
 import pytest
 
-from ansible_collections.litevirt.uksm.plugins.module_utils import package_closure
-from ansible_collections.litevirt.uksm.plugins.module_utils.package_closure import (
+from ansible_collections.litevirt.uksm.plugins.module_utils._install import package_closure
+from ansible_collections.litevirt.uksm.plugins.module_utils._install.package_closure import (
     ROOTS,
     package_sources,
     relative_imports,
 )
 
-PACKAGE = package_closure.__name__.rpartition('.')[0]
-MODULE_UTILS = os.path.dirname(os.path.abspath(package_closure.__file__))
+PACKAGE = package_closure.__name__.rsplit('.', 2)[0]  # module_utils, where the closure's files are
+# the closure's files are in module_utils, the package above package_closure's own (_install)
+MODULE_UTILS = os.path.dirname(os.path.dirname(os.path.abspath(package_closure.__file__)))
 
 
 def _on_disk(name):
@@ -85,7 +86,15 @@ def _every_sibling_import(source):
     return names
 
 
-@pytest.mark.parametrize('name', sorted(n[:-3] for n in os.listdir(MODULE_UTILS) if n.endswith('.py')))
+@pytest.mark.parametrize(
+    'name',
+    sorted(
+        os.path.relpath(os.path.join(directory, name), MODULE_UTILS)[:-3]
+        for directory, _dirs, names in os.walk(MODULE_UTILS)
+        for name in names
+        if name.endswith('.py')
+    ),
+)
 def test_relative_imports_of_every_module_utils_file_are_those_the_parser_finds(name):
     # relative_imports parses only the import lines; on the collection's own files it finds exactly what
     # parsing the whole file finds, as many times each (the parser's walk orders nested ones later)

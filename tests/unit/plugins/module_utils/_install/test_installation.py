@@ -13,15 +13,10 @@ import sys
 
 import pytest
 
-from ansible_collections.litevirt.uksm.plugins.module_utils import (
-    applier,
-    installation,
-    package_closure,
-    paths,
-    unit_texts,
-)
+from ansible_collections.litevirt.uksm.plugins.module_utils import applier, paths
+from ansible_collections.litevirt.uksm.plugins.module_utils._install import installation, package_closure, unit_texts
 
-MODULE_UTILS = os.path.dirname(os.path.abspath(installation.__file__))
+MODULE_UTILS = os.path.dirname(os.path.abspath(paths.__file__))
 
 
 def _installed_tree(root):

@@ -16,10 +16,10 @@ import os
 import py_compile
 import typing as t
 
-from .compile_once import pyc_header
+from ..compile_once import pyc_header
 from .launcher_texts import launcher_text, metrics_launcher_text, pressure_launcher_text
 from .package_closure import package_sources
-from .paths import (
+from ..paths import (
     APPLIER_DIR,
     LAUNCHER,
     METRICS_LAUNCHER,
@@ -30,8 +30,8 @@ from .paths import (
     UNIT_FILE,
     UNIT_NAME,
 )
-from .safefiles import list_tree, open_dir, read_file, remove_file, remove_tree, replace_file
-from .sysfs import host_path
+from ..safefiles import list_tree, open_dir, read_file, remove_file, remove_tree, replace_file
+from ..sysfs import host_path
 from .unit_texts import (
     HYPERVISOR_UNITS,
     MANAGED,

@@ -13,8 +13,8 @@ import os
 import re
 import typing as t
 
-from .attributes import BACKENDS
-from .paths import (
+from ..attributes import BACKENDS
+from ..paths import (
     APPLIER_DIR,
     LAUNCHER,
     LOCK_DIR,

@@ -7,7 +7,7 @@ and call its ``main``."""
 
 from __future__ import annotations
 
-from .paths import METRICS_TIMER, PACKAGE, POLICY_FILE, PRESSURE_TIMER, UNIT_NAME
+from ..paths import METRICS_TIMER, PACKAGE, POLICY_FILE, PRESSURE_TIMER, UNIT_NAME
 from .unit_texts import MANAGED, PYTHON_FLAGS
 
 # A #! line passes one argument: the same flags joined (-ISB).

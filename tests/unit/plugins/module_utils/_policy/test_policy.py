@@ -20,14 +20,14 @@ from offline_systemctl import SYSTEMCTL, OfflineSystemctl
 from tree_snapshot import snapshot
 
 from ansible_collections.litevirt.uksm.plugins.module_utils import persist
-from ansible_collections.litevirt.uksm.plugins.module_utils.policy import active_conflicts, apply_policy
-from ansible_collections.litevirt.uksm.plugins.module_utils.policy_refusals import name_problems, tier_problems
-from ansible_collections.litevirt.uksm.plugins.module_utils.policy_request import (
+from ansible_collections.litevirt.uksm.plugins.module_utils._policy.policy import active_conflicts, apply_policy
+from ansible_collections.litevirt.uksm.plugins.module_utils._policy.policy_refusals import name_problems, tier_problems
+from ansible_collections.litevirt.uksm.plugins.module_utils._policy.policy_request import (
     PolicyError,
     host_tiers,
     request_of,
 )
-from ansible_collections.litevirt.uksm.plugins.module_utils.systemctl import Systemctl
+from ansible_collections.litevirt.uksm.plugins.module_utils._install.systemctl import Systemctl
 
 
 def _conflict(enabled: bool, running: bool, rewrites: t.Optional[str]) -> t.Dict[str, t.Any]:
@@ -158,7 +158,7 @@ def test_a_converged_host_is_read_once_and_left_alone(tmp_path, monkeypatch) -> 
     assert first['changed'] and first['ansible_facts']['uksm']['tunables']['pages_to_scan'] == 700
     assert os.path.isfile(os.path.join(host.root, 'etc/systemd/system/uksm-metrics.timer'))
     gathered = []
-    from ansible_collections.litevirt.uksm.plugins.module_utils import policy
+    from ansible_collections.litevirt.uksm.plugins.module_utils._policy import policy
 
     monkeypatch.setattr(policy, 'gather', lambda root: gathered.append(root) or first['ansible_facts']['uksm'])
     writes = len(host.attempts)

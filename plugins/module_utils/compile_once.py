@@ -36,9 +36,11 @@ class _ZipSourceLoader:
     def __init__(self, archive_loader: t.Any, directory: str) -> None:
         self._zip = archive_loader
         self._directory = directory
-        # descriptors of the installed package and its __pycache__, once use_host_bytecode found them
+        # a descriptor of the installed package, once use_host_bytecode found it
         self.host_package: t.Optional[int] = None
-        self.host_cache: t.Optional[int] = None
+        # descriptors of each directory of it ('' its top, '_host', ...) and of that directory's __pycache__,
+        # opened when a module of it is first imported; None: unusable
+        self.host_directories: t.Dict[str, t.Optional[t.Tuple[int, int]]] = {}
 
     def find_spec(self, fullname: str, _path: t.Any = None, _target: t.Any = None) -> t.Any:
         if not fullname.startswith(_PACKAGE + '.'):
@@ -61,19 +63,43 @@ class _ZipSourceLoader:
 
     def exec_module(self, module: t.Any) -> None:
         spec = module.__spec__
-        relative = spec.name[len(_PACKAGE) + 1 :]
-        # the host's package has the launchers' modules, all at its top
-        code = None if '.' in relative else self._host_code(relative, spec.loader_state)
+        code = self._host_code(spec.name[len(_PACKAGE) + 1 :], spec.loader_state)
         if code is None:
             code = compile(spec.loader_state, spec.origin, 'exec', dont_inherit=True)
         exec(code, module.__dict__)  # pylint: disable=exec-used
 
-    def _host_code(self, name: str, source: bytes) -> t.Any:
-        """The installed copy's bytecode of ``name`` when its source is ``source``, else None."""
-        package, cache = self.host_package, self.host_cache
-        if package is None or cache is None:
+    def _host_directories(self, subpackage: str) -> t.Optional[t.Tuple[int, int]]:
+        """Descriptors of the installed package's directory ``subpackage`` ('' for its top) and of its
+        __pycache__, each opened from the one above it with safefiles' checks; None when unusable."""
+        if self.host_package is None or '.' in subpackage:  # the host's package has no deeper directories
             return None
-        from .safefiles import open_file, read_bounded  # pylint: disable=import-outside-toplevel
+        if subpackage not in self.host_directories:
+            from ._host.paths import PACKAGE_DIR  # pylint: disable=import-outside-toplevel
+            from ._host.safefiles import open_subdir  # pylint: disable=import-outside-toplevel
+
+            shown = '/'.join(filter(None, ('', PACKAGE_DIR, subpackage)))
+            found = None
+            directory = None
+            try:
+                directory = (
+                    open_subdir(self.host_package, subpackage, shown) if subpackage else os.dup(self.host_package)
+                )
+                found = directory, open_subdir(directory, '__pycache__', shown + '/__pycache__')
+            except OSError:
+                if directory is not None:
+                    os.close(directory)
+            self.host_directories[subpackage] = found
+        return self.host_directories[subpackage]
+
+    def _host_code(self, relative: str, source: bytes) -> t.Any:
+        """The installed copy's bytecode of the module ``relative`` (``_host.safefiles``) when its source is
+        ``source``, else None."""
+        subpackage, _dot, name = relative.rpartition('.')
+        directories = self._host_directories(subpackage)
+        if directories is None:
+            return None
+        package, cache = directories
+        from ._host.safefiles import open_file, read_bounded  # pylint: disable=import-outside-toplevel
 
         try:
             handle, status = open_file(package, name + '.py', name)
@@ -117,22 +143,16 @@ def use_host_bytecode(sysroot: str) -> None:
     finder = next((finder for finder in sys.meta_path if isinstance(finder, _ZipSourceLoader)), None)
     if finder is None or finder.host_package is not None or not sys.implementation.cache_tag:
         return
-    from .paths import PACKAGE_DIR  # pylint: disable=import-outside-toplevel
-    from .safefiles import open_dir, open_subdir  # pylint: disable=import-outside-toplevel
+    from ._host.paths import PACKAGE_DIR  # pylint: disable=import-outside-toplevel
+    from ._host.safefiles import open_dir  # pylint: disable=import-outside-toplevel
 
     try:
         if not os.path.isabs(sysroot):
             return  # the module refuses it in a moment
-        package = open_dir(sysroot, PACKAGE_DIR)
+        # the directories inside it are opened from this descriptor: those above were checked on the way
+        finder.host_package = open_dir(sysroot, PACKAGE_DIR)
     except (OSError, TypeError, ValueError):
         return  # not installed, not safely, or no path at all: compiled from the payload
-    try:
-        # from the package's descriptor: the directories above it were checked on the way there
-        finder.host_cache = open_subdir(package, '__pycache__', '/%s/__pycache__' % PACKAGE_DIR)
-    except OSError:
-        os.close(package)
-        return
-    finder.host_package = package
 
 
 def _install() -> None:

@@ -353,7 +353,7 @@ def main() -> None:
     # what the work needs, imported once the sysroot is known: from the bytecode the host keeps of it
     compile_once.use_host_bytecode(module.params['sysroot'])
     from ansible_collections.litevirt.uksm.plugins.module_utils._policy.policy import apply_policy
-    from ansible_collections.litevirt.uksm.plugins.module_utils.sysfs import check_sysroot
+    from ansible_collections.litevirt.uksm.plugins.module_utils._host.sysfs import check_sysroot
     from ansible_collections.litevirt.uksm.plugins.module_utils._install.systemctl import Systemctl
 
     params = module.params

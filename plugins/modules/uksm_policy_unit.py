@@ -151,7 +151,7 @@ files:
   returned: success
   type: list
   elements: str
-  sample: [/usr/lib/litevirt-uksm/uksm_policy/plan.py, /usr/lib/litevirt-uksm/uksm_policy/__pycache__/plan.cpython-311.pyc,
+  sample: [/usr/lib/litevirt-uksm/uksm_policy/_plan/plan.py, /usr/lib/litevirt-uksm/uksm_policy/_plan/__pycache__/plan.cpython-311.pyc,
            /etc/systemd/system/uksm-policy.service]
 installed:
   description: Files of the boot applier, the metrics writer and the pressure tuner on the host after the run
@@ -196,12 +196,12 @@ from ansible.module_utils.basic import AnsibleModule
 # compile_once first: every module_utils file imported after it is compiled once, not twice
 from ansible_collections.litevirt.uksm.plugins.module_utils import (  # pylint: disable=unused-import
     compile_once,  # noqa: F401
-    paths,
 )
+from ansible_collections.litevirt.uksm.plugins.module_utils._host import paths
 from ansible_collections.litevirt.uksm.plugins.module_utils._install import unit_setup, unit_texts
 from ansible_collections.litevirt.uksm.plugins.module_utils.errors import CAUGHT, failure
 from ansible_collections.litevirt.uksm.plugins.module_utils.host_options import SYSROOT
-from ansible_collections.litevirt.uksm.plugins.module_utils.sysfs import check_sysroot
+from ansible_collections.litevirt.uksm.plugins.module_utils._host.sysfs import check_sysroot
 from ansible_collections.litevirt.uksm.plugins.module_utils._install.systemctl import Systemctl, SystemctlError
 
 

@@ -326,7 +326,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.litevirt.uksm.plugins.module_utils import compile_once
 from ansible_collections.litevirt.uksm.plugins.module_utils.errors import CAUGHT, failure
 from ansible_collections.litevirt.uksm.plugins.module_utils.host_options import HOST, WRITES
-from ansible_collections.litevirt.uksm.plugins.module_utils.presets import PRESETS
+from ansible_collections.litevirt.uksm.plugins.module_utils._knobs.presets import PRESETS
 
 
 def main() -> None:
@@ -357,8 +357,8 @@ def main() -> None:
     )
     # what the work needs, imported once the sysroot is known: from the bytecode the host keeps of it
     compile_once.use_host_bytecode(module.params['sysroot'])
-    from ansible_collections.litevirt.uksm.plugins.module_utils.sysfs import check_sysroot
-    from ansible_collections.litevirt.uksm.plugins.module_utils.tunable import run, tier_policy_of
+    from ansible_collections.litevirt.uksm.plugins.module_utils._host.sysfs import check_sysroot
+    from ansible_collections.litevirt.uksm.plugins.module_utils._plan.tunable import run, tier_policy_of
 
     params = module.params
     if params['state'] == 'absent' and params['preset']:

@@ -109,6 +109,11 @@ def imports(wrapper: str) -> t.Tuple[float, t.List[str]]:
     return statistics.median(times), sorted(names)
 
 
+def _module_of(path: str) -> str:
+    """The name ``imports`` gives the module of a payload file: ``_host/paths``, ``_host`` for its __init__."""
+    return path[: -len('/__init__.py')] if path.endswith('/__init__.py') else path[: -len('.py')]
+
+
 def main() -> int:
     collections = os.environ['ANSIBLE_COLLECTIONS_PATH']
     rows = []
@@ -120,7 +125,7 @@ def main() -> int:
             host_tree(root)
             wrapper, carried = payload(module, args, root, os.path.join(work, 'keep-' + module))
             import_ms, imported = imports(wrapper)
-            used = [name for name in carried if name[:-3] in imported or name[: -len('/__init__.py')] in imported]
+            used = [name for name in carried if _module_of(name) in imported]
             installed = os.path.join(work, module + '-installed')
             host_tree(installed)
             install_applier(installed)

@@ -214,7 +214,7 @@ class FakeHost:
     def install(self, monkeypatch: t.Any) -> 'FakeHost':
         """Put this host's kernel behind os.write and read_text inside transaction.py (for the
         test's duration: ``monkeypatch`` undoes it); returns the host."""
-        from ansible_collections.litevirt.uksm.plugins.module_utils import transaction
+        from ansible_collections.litevirt.uksm.plugins.module_utils._plan import transaction
 
         monkeypatch.setattr(transaction, 'os', _KernelOs(self))
         real_read = transaction.read_text

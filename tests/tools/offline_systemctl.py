@@ -14,7 +14,7 @@ import typing as t
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.litevirt.uksm.plugins.module_utils import paths
+from ansible_collections.litevirt.uksm.plugins.module_utils._host import paths
 from ansible_collections.litevirt.uksm.plugins.module_utils._install.systemctl import Systemctl
 
 SYSTEMCTL = '/usr/bin/systemctl'

@@ -16,8 +16,8 @@ from fake_sysfs import FakeHost
 from module_run import exits, fails
 from result_paths import Result, Scene, path
 
-from ansible_collections.litevirt.uksm.plugins.module_utils import persist
-from ansible_collections.litevirt.uksm.plugins.module_utils.lock import HostLock
+from ansible_collections.litevirt.uksm.plugins.module_utils._host import persist
+from ansible_collections.litevirt.uksm.plugins.module_utils._host.lock import HostLock
 from ansible_collections.litevirt.uksm.plugins.modules import uksm_tunable
 
 # the module these paths run

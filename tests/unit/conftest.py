@@ -29,7 +29,7 @@ load_hypothesis_profile()
 
 @pytest.fixture(autouse=True)
 def files_given_away_belong_to_their_new_owner(monkeypatch: pytest.MonkeyPatch) -> t.Iterator[None]:
-    from ansible_collections.litevirt.uksm.plugins.module_utils import hostinfo, safefiles  # pylint: disable=import-outside-toplevel
+    from ansible_collections.litevirt.uksm.plugins.module_utils._host import hostinfo, safefiles  # pylint: disable=import-outside-toplevel
 
     monkeypatch.setattr(safefiles, 'owner_of', owners.owner_of)
     monkeypatch.setattr(hostinfo, 'owner_of', owners.owner_of)
@@ -39,7 +39,7 @@ def files_given_away_belong_to_their_new_owner(monkeypatch: pytest.MonkeyPatch) 
 
 @pytest.fixture(autouse=True)
 def processes_of_the_test_user_count_as_roots(monkeypatch: pytest.MonkeyPatch) -> None:
-    from ansible_collections.litevirt.uksm.plugins.module_utils import hostinfo  # pylint: disable=import-outside-toplevel
+    from ansible_collections.litevirt.uksm.plugins.module_utils._host import hostinfo  # pylint: disable=import-outside-toplevel
 
     monkeypatch.setattr(hostinfo, 'PROCESS_OWNER_UID', os.geteuid())
 

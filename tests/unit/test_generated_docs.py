@@ -25,7 +25,7 @@ def test_docs_site_page_carries_the_label_plugin_docs_refer_to():
 
 
 def test_both_pages_list_every_attribute_of_the_model():
-    from ansible_collections.litevirt.uksm.plugins.module_utils.attributes import BACKENDS
+    from ansible_collections.litevirt.uksm.plugins.module_utils._knobs.attributes import BACKENDS
 
     markdown = gen_knob_reference.render(gen_knob_reference.MARKDOWN_PAGE)
     rst = gen_knob_reference.render(gen_knob_reference.RST_PAGE)

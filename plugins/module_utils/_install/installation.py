@@ -19,7 +19,7 @@ import typing as t
 from ..compile_once import pyc_header
 from .launcher_texts import launcher_text, metrics_launcher_text, pressure_launcher_text
 from .package_closure import package_sources
-from ..paths import (
+from .._host.paths import (
     APPLIER_DIR,
     LAUNCHER,
     METRICS_LAUNCHER,
@@ -30,8 +30,8 @@ from ..paths import (
     UNIT_FILE,
     UNIT_NAME,
 )
-from ..safefiles import list_tree, open_dir, read_file, remove_file, remove_tree, replace_file
-from ..sysfs import host_path
+from .._host.safefiles import list_tree, open_dir, read_file, remove_file, remove_tree, replace_file
+from .._host.sysfs import host_path
 from .unit_texts import (
     HYPERVISOR_UNITS,
     MANAGED,
@@ -57,15 +57,20 @@ def artefacts(
 ) -> t.List[Artefact]:
     """Every file to install; the metrics launcher and units only with a ``metrics_output``, the
     tuner's only with a ``pressure_interval`` (seconds)."""
+    sources = package_sources()
+    # the package and each of its sub-packages (_host, _programs, ...) laid out as in module_utils
+    packages = sorted({''} | {name.rpartition('.')[0] for name in sources})
     files = [
         Artefact(
-            PACKAGE_DIR + '/__init__.py',
+            '/'.join([PACKAGE_DIR] + package.split('.') + ['__init__.py']) if package else PACKAGE_DIR + '/__init__.py',
             '# %s\n# A copy of the module_utils of litevirt.uksm for %s.\n' % (MANAGED, UNIT_NAME),
             0o644,
         )
+        for package in packages
     ]
     files += [
-        Artefact('%s/%s.py' % (PACKAGE_DIR, name), text, 0o644) for name, text in sorted(package_sources().items())
+        Artefact('/'.join([PACKAGE_DIR] + name.split('.')) + '.py', text, 0o644)
+        for name, text in sorted(sources.items())
     ]
     files.append(Artefact(LAUNCHER, launcher_text(python), 0o755))
     files.append(Artefact(UNIT_FILE, unit_text(python, before), 0o644))
@@ -136,20 +141,19 @@ def compile_package(sysroot: str, rewritten: t.Sequence[str], check_mode: bool) 
     in ``rewritten`` (what install() just wrote) are compiled again whatever their timestamps say.
     A unit running another Python version ignores this bytecode and compiles in memory.
     """
-    package = PACKAGE_DIR
-    directory = host_path(sysroot, package)
-    try:
-        # the walk refuses a symlink or a directory another user could write on the way
-        os.close(open_dir(sysroot, package))
-    except FileNotFoundError:
-        return []
-    written = []
-    for name in sorted(os.listdir(directory)):
-        if not name.endswith('.py'):
+    written: t.List[str] = []
+    checked: t.Set[str] = set()
+    for relative in list_tree(sysroot, PACKAGE_DIR, skip=('__pycache__',)):
+        if not relative.endswith('.py'):
             continue
-        source = os.path.join(directory, name)
+        directory = relative.rpartition('/')[0]
+        if directory not in checked:
+            # the walk refuses a symlink or a directory another user could write on the way
+            os.close(open_dir(sysroot, directory))
+            checked.add(directory)
+        source = host_path(sysroot, relative)
         cache = importlib.util.cache_from_source(source)
-        if '%s/%s' % (package, name) not in rewritten and _bytecode_current(source, cache):
+        if relative not in rewritten and _bytecode_current(source, cache):
             continue
         written.append(os.path.relpath(cache, sysroot))
         if not check_mode:

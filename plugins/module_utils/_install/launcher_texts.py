@@ -7,7 +7,7 @@ and call its ``main``."""
 
 from __future__ import annotations
 
-from ..paths import METRICS_TIMER, PACKAGE, POLICY_FILE, PRESSURE_TIMER, UNIT_NAME
+from .._host.paths import METRICS_TIMER, PACKAGE, POLICY_FILE, PRESSURE_TIMER, UNIT_NAME
 from .unit_texts import MANAGED, PYTHON_FLAGS
 
 # A #! line passes one argument: the same flags joined (-ISB).
@@ -30,17 +30,21 @@ sys.exit(main(sys.argv[1:]))
 
 def launcher_text(python: str) -> str:
     return _launcher(
-        python, 'Apply the persisted UKSM/KSM policy (/%s); run at boot by %s.' % (POLICY_FILE, UNIT_NAME), 'applier'
+        python,
+        'Apply the persisted UKSM/KSM policy (/%s); run at boot by %s.' % (POLICY_FILE, UNIT_NAME),
+        '_programs.applier',
     )
 
 
 def metrics_launcher_text(python: str) -> str:
     return _launcher(
-        python, 'Write UKSM/KSM metrics for node_exporter; run every minute by %s.' % METRICS_TIMER, 'metrics'
+        python, 'Write UKSM/KSM metrics for node_exporter; run every minute by %s.' % METRICS_TIMER, '_programs.metrics'
     )
 
 
 def pressure_launcher_text(python: str) -> str:
     return _launcher(
-        python, 'Apply the pressure tier that available memory calls for; run by %s.' % PRESSURE_TIMER, 'tuner'
+        python,
+        'Apply the pressure tier that available memory calls for; run by %s.' % PRESSURE_TIMER,
+        '_programs.tuner',
     )

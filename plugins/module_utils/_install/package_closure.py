@@ -5,7 +5,9 @@
 """The package the units run: the applier, the metrics writer, the tuner and every module_utils file they import.
 
 The files are copied byte for byte from the collection that runs uksm_policy_unit, so boot applies
-the policy with the very code the modules use.
+the policy with the very code the modules use, in the same layout: a module is named by its path in
+module_utils, dotted (``_host.safefiles``). Sub-packages are ``_``-prefixed and modules never are, so
+``from .._host import persist`` is read as importing the module ``_host.persist`` without opening a file.
 """
 
 from __future__ import annotations
@@ -22,10 +24,10 @@ if t.TYPE_CHECKING:
     # imports name, under any condition: this line is what puts the launchers' modules (and so
     # their own imports) into uksm_policy_unit's payload, where package_sources() reads them as text
     # without paying for compiling and running them.
-    from .. import applier, metrics, tuner  # noqa: F401 pylint: disable=unused-import
+    from .._programs import applier, metrics, tuner  # noqa: F401 pylint: disable=unused-import
 
 # the modules the launchers run; the package is their import closure
-ROOTS = ('applier', 'metrics', 'tuner')
+ROOTS = ('_programs.applier', '_programs.metrics', '_programs.tuner')
 
 
 # module_utils, the package the closure's files are in (this file is in its sub-package _install)
@@ -41,7 +43,7 @@ def _source(name: str) -> str:
     source: t.Optional[str]
     if hasattr(loader, 'archive'):
         # zipimport (AnsiballZ): read the file's bytes; find_spec would compile the module (CPython gh-141276)
-        path = os.path.join(os.path.dirname(module.__file__ or ''), name + '.py')
+        path = os.path.join(os.path.dirname(module.__file__ or ''), *name.split('.')) + '.py'
         source = loader.get_data(path).decode('utf-8')  # type: ignore[union-attr]
     else:
         spec = importlib.util.find_spec(fullname)
@@ -53,24 +55,35 @@ def _source(name: str) -> str:
     return source
 
 
-# A statement importing from this package: a line's first words (lazy imports are indented), to the end of
-# the line or to the closing parenthesis of a parenthesised list. Only these few lines are parsed: parsing
-# whole files cost a converged uksm_policy run most of its time.
-_SIBLING_IMPORT = re.compile(r'^[ \t]*(from[ \t]+\.(?!\.)[\w. \t]*import[ \t]*(?:\([^)]*\)?|[^\n]*))', re.M)
+# A relative import statement: a line's first words (lazy imports are indented), to the end of the line or
+# to the closing parenthesis of a parenthesised list. Only these few lines are parsed: parsing whole files
+# cost a converged uksm_policy run most of its time.
+_RELATIVE_IMPORT = re.compile(r'^[ \t]*(from[ \t]+\.[\w. \t]*import[ \t]*(?:\([^)]*\)?|[^\n]*))', re.M)
 
 
-def relative_imports(source: str) -> t.List[str]:
-    """The sibling modules ``source`` imports (``from .x import ...``, ``from . import x``), lazy ones included."""
-    names = []
-    for statement in _SIBLING_IMPORT.finditer(source):
+def relative_imports(source: str, package: str = '') -> t.List[str]:
+    """The module_utils modules ``source`` imports relatively (``from .x import ...``, ``from .._host import
+    persist``), lazy ones included, each by its dotted path in module_utils; ``package`` is where the
+    importing file is (``_programs``, or '' at the top)."""
+    names: t.List[str] = []
+    here = package.split('.') if package else []
+    for statement in _RELATIVE_IMPORT.finditer(source):
         for node in ast.parse(statement.group(1)).body:
-            if isinstance(node, ast.ImportFrom) and node.level == 1:
-                names.extend([node.module] if node.module else [alias.name for alias in node.names])
+            if not isinstance(node, ast.ImportFrom) or not node.level or node.level > len(here) + 1:
+                continue  # absolute, or above module_utils
+            base = here[: len(here) - node.level + 1]
+            target = '.'.join(base + (node.module.split('.') if node.module else []))
+            if not target or (target.startswith('_') and '.' not in target):
+                # from a package (module_utils or a sub-package): the names are its modules
+                names.extend('%s.%s' % (target, alias.name) if target else alias.name for alias in node.names)
+            else:
+                names.append(target)
     return names
 
 
 def package_sources() -> t.Dict[str, str]:
-    """``applier``, ``metrics``, ``tuner`` and the module_utils they import (relative imports only), by module name."""
+    """The launchers' modules (``_programs.applier``, ...) and the module_utils they import (relative
+    imports only), by dotted path in module_utils."""
     found: t.Dict[str, str] = {}
     todo = list(ROOTS)
     while todo:
@@ -78,5 +91,5 @@ def package_sources() -> t.Dict[str, str]:
         if name in found:
             continue
         found[name] = _source(name)
-        todo.extend(relative_imports(found[name]))
+        todo.extend(relative_imports(found[name], name.rpartition('.')[0]))
     return found

@@ -14,7 +14,7 @@ import os
 import typing as t
 
 from ..errors import UksmError
-from ..paths import (
+from .._host.paths import (
     METRICS_TIMER,
     METRICS_TIMER_WANTED_BY,
     PRESSURE_TIMER,
@@ -23,7 +23,7 @@ from ..paths import (
     UNIT_WANTED_BY,
     wants_link,
 )
-from ..sysfs import host_path
+from .._host.sysfs import host_path
 
 # (argv) -> (rc, stdout, stderr), as AnsibleModule.run_command returns them
 RunCommand = t.Callable[[t.List[str]], t.Tuple[int, str, str]]

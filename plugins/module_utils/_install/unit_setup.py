@@ -16,10 +16,10 @@ import sys
 import typing as t
 
 from . import installation, unit_texts
-from .. import paths
+from .._host import paths
 from ..errors import UksmError
-from ..safefiles import read_file, remove_file
-from ..sysfs import host_path
+from .._host.safefiles import read_file, remove_file
+from .._host.sysfs import host_path
 from .systemctl import Systemctl
 
 # What may go into the unit file unquoted: no whitespace, specifiers (%) or newlines.
@@ -198,8 +198,8 @@ def absent(sysroot: str, purge: bool, systemctl: Systemctl, check_mode: bool) ->
             removed.append(paths.POLICY_FILE)
         if not check_mode:
             # the lock and the policy file's code only for a purge: installing does not compile them
-            from ..lock import HostLock  # pylint: disable=import-outside-toplevel
-            from ..persist import remove as remove_policy  # pylint: disable=import-outside-toplevel
+            from .._host.lock import HostLock  # pylint: disable=import-outside-toplevel
+            from .._host.persist import remove as remove_policy  # pylint: disable=import-outside-toplevel
 
             # under the lock, so no writer is between reading and replacing the policy; a writer
             # that waited for this lock file sees it is gone and locks the next one

@@ -13,8 +13,8 @@ import os
 import re
 import typing as t
 
-from ..attributes import BACKENDS
-from ..paths import (
+from .._knobs.attributes import BACKENDS
+from .._host.paths import (
     APPLIER_DIR,
     LAUNCHER,
     LOCK_DIR,

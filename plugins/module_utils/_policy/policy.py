@@ -14,8 +14,8 @@ from __future__ import annotations
 import typing as t
 
 from ..errors import UksmError
-from ..facts import gather
-from ..paths import POLICY_FILE
+from .._plan.facts import gather
+from .._host.paths import POLICY_FILE
 from .policy_refusals import (
     conflict_refusal,
     conflict_warning,
@@ -27,7 +27,7 @@ from .policy_refusals import (
 )
 from .policy_request import OPTION_NAMES, PolicyError, PolicyRequest, host_tiers
 from .._install.systemctl import Systemctl
-from ..tunable import run, tier_policy_of
+from .._plan.tunable import run, tier_policy_of
 from .._install.unit_setup import absent as remove_units
 from .._install.unit_setup import interval_accepted
 from .._install.unit_setup import present as install_units

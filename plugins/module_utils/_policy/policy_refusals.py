@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import typing as t
 
-from ..attributes import BACKENDS
+from .._knobs.attributes import BACKENDS
 from ..errors import UksmError
-from ..plan import unknown_name
+from .._plan.plan import unknown_name
 from .policy_request import EXPORTED, NOT_OPTIONS, PolicyRequest, host_tiers
-from ..presets import PRESETS
-from ..tunable import run, tier_policy_of
+from .._knobs.presets import PRESETS
+from .._plan.tunable import run, tier_policy_of
 from .._install.unit_setup import MAX_INTERVAL, MIN_INTERVAL, interval_accepted
-from ..value_kinds import close_match
+from .._knobs.value_kinds import close_match
 
 
 def name_problems(request: PolicyRequest) -> t.List[str]:

@@ -10,7 +10,7 @@ import typing as t
 
 from ..errors import UksmError
 from ..host_options import SYSROOT, WRITES
-from ..paths import METRICS_OUTPUT
+from .._host.paths import METRICS_OUTPUT
 
 # uksm_policy_unit's options under the names uksm_policy gives them
 OPTION_NAMES = {'before': 'boot_before'}

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 
-from ansible_collections.litevirt.uksm.plugins.module_utils.facts import gather
+from ansible_collections.litevirt.uksm.plugins.module_utils._plan.facts import gather
 from ansible_collections.litevirt.uksm.plugins.plugin_utils.fleet import summarize
 from ansible_collections.litevirt.uksm.plugins.plugin_utils.fleet_html import to_html
 

@@ -75,14 +75,14 @@ def _probe(payload, *names):
 
 
 def test_each_file_compiled_once_after_compile_once(tmp_path):
-    seen = _probe(_payload(tmp_path), 'compile_once', 'attributes', 'paths')
+    seen = _probe(_payload(tmp_path), 'compile_once', '_knobs.attributes', '_host.paths')
     # compile_once itself came through zipimport (twice); every file after it once
     assert seen['compiled']['compile_once.py'] == 2
     assert seen['compiled']['attributes.py'] == 1
     assert seen['compiled']['value_kinds.py'] == 1  # imported by attributes, found by the same finder
     assert seen['compiled']['paths.py'] == 1
     assert seen['loaders']['attributes'] == '_ZipSourceLoader'
-    assert seen['files']['paths'].endswith('/payload.zip/' + INSIDE + 'paths.py')
+    assert seen['files']['paths'].endswith('/payload.zip/' + INSIDE + '_host/paths.py')
 
 
 def test_a_module_of_a_sub_package_is_compiled_once_and_imports_its_parents(tmp_path):
@@ -96,14 +96,14 @@ def test_a_module_of_a_sub_package_is_compiled_once_and_imports_its_parents(tmp_
 def test_without_compile_once_zipimport_compiles_twice(tmp_path):
     # the CPython behaviour compile_once exists for (python/cpython#141276); if a Python fixes it, this
     # test says so and compile_once can go
-    seen = _probe(_payload(tmp_path), 'paths')
+    seen = _probe(_payload(tmp_path), '_host.paths')
     assert seen['compiled']['paths.py'] == 2
     assert seen['loaders']['paths'] == 'zipimporter'
 
 
 def test_modules_run_the_same_through_it(tmp_path):
-    plain = _probe(_payload(tmp_path), 'facts')
-    once = _probe(_payload(tmp_path), 'compile_once', 'facts')
+    plain = _probe(_payload(tmp_path), '_plan.facts')
+    once = _probe(_payload(tmp_path), 'compile_once', '_plan.facts')
     assert once['human'] is not None
     assert once['human'] == plain['human']
 
@@ -205,22 +205,27 @@ def _installed(sysroot, files):
     for part in range(1, 4):
         os.chmod(os.path.join(sysroot, *HOST_PACKAGE.split('/')[:part]), 0o755)
     for name, text in files.items():
+        os.makedirs(os.path.dirname(os.path.join(directory, name)), mode=0o755, exist_ok=True)
         with open(os.path.join(directory, name), 'w', encoding='utf-8') as handle:
             handle.write(text)
     installation.compile_package(sysroot, [], False)
     return directory
 
 
-def _run_tiny(tmp_path, monkeypatch, sysroot):
-    """Import tiny.py of the payload after use_host_bytecode(sysroot): its ANSWER, and what was compiled."""
-    finder, directory = _finder(tmp_path, {'tiny.py': 'ANSWER = 6 * 7\n'})
+def _run_tiny(tmp_path, monkeypatch, sysroot, name='tiny'):
+    """Import ``name`` (tiny.py, or _sub/tiny.py for '_sub.tiny') of the payload after
+    use_host_bytecode(sysroot): its ANSWER, and what was compiled."""
+    path = name.replace('.', '/') + '.py'
+    finder, directory = _finder(tmp_path, {path: 'ANSWER = 6 * 7\n'})
     monkeypatch.setattr(sys, 'meta_path', [finder] + list(sys.meta_path))
     compile_once.use_host_bytecode(sysroot)
-    spec = finder.find_spec(PACKAGE + '.tiny')
+    spec = finder.find_spec(PACKAGE + '.' + name)
     module = importlib.util.module_from_spec(spec)
     compiled = _exec_counting_compiles(spec, module)
-    assert module.__file__ == directory + '/tiny.py'
-    for handle in (finder.host_package, finder.host_cache):
+    assert module.__file__ == directory + '/' + path
+    handles = [finder.host_package]
+    handles += [handle for found in finder.host_directories.values() if found for handle in found]
+    for handle in handles:
         if handle is not None:
             os.close(handle)
     return module.ANSWER, compiled
@@ -291,6 +296,20 @@ def test_host_bytecode_in_a_planted_pycache_is_not_used(tmp_path, monkeypatch, p
     assert answer == 42 and len(compiled) == 1
 
 
+@pytest.mark.parametrize('planted', ['', 'writable', 'symlink'])
+def test_host_bytecode_of_a_sub_package_is_used_unless_its_directory_was_planted(tmp_path, monkeypatch, planted):
+    # _host/, _plan/, ...: each opened from the package's descriptor with the same checks as the package
+    directory = _installed(str(tmp_path / 'host'), {'_sub/tiny.py': 'ANSWER = 6 * 7\n'})
+    sub = os.path.join(directory, '_sub')
+    if planted == 'writable':
+        os.chmod(sub, 0o777)
+    elif planted == 'symlink':
+        os.rename(sub, str(tmp_path / 'sub'))
+        os.symlink(str(tmp_path / 'sub'), sub)
+    answer, compiled = _run_tiny(tmp_path, monkeypatch, str(tmp_path / 'host'), '_sub.tiny')
+    assert answer == 42 and len(compiled) == (1 if planted else 0)
+
+
 def test_host_bytecode_without_an_installation_or_a_usable_sysroot_changes_nothing(tmp_path, monkeypatch):
     for sysroot in (str(tmp_path / 'no_such_host'), 'relative/host', '/bad\x00path', None):
         answer, compiled = _run_tiny(tmp_path, monkeypatch, sysroot)
@@ -310,7 +329,7 @@ def test_host_bytecode_of_the_installer_serves_the_facts_module(tmp_path):
     from ansible_collections.litevirt.uksm.plugins.module_utils._install.package_closure import package_sources
 
     sysroot = str(tmp_path / 'host')
-    _installed(sysroot, {name + '.py': text for name, text in package_sources().items()})
+    _installed(sysroot, {name.replace('.', '/') + '.py': text for name, text in package_sources().items()})
     probe = PROBE.replace('import importlib, traceback', 'import importlib, traceback, os')
     probe = probe.replace(
         'names = sys.argv[2:]',
@@ -318,7 +337,7 @@ def test_host_bytecode_of_the_installer_serves_the_facts_module(tmp_path):
         % PACKAGE,
     )
     done = subprocess.run(
-        [sys.executable, '-I', '-c', probe, _payload(tmp_path), 'facts'],
+        [sys.executable, '-I', '-c', probe, _payload(tmp_path), '_plan.facts'],
         check=True,
         capture_output=True,
         text=True,
@@ -326,6 +345,6 @@ def test_host_bytecode_of_the_installer_serves_the_facts_module(tmp_path):
     )
     seen = json.loads(done.stdout)
     assert seen['human'] == '2.0 KiB'
-    assert seen['files']['facts'].endswith('/payload.zip/' + INSIDE + 'facts.py')
+    assert seen['files']['facts'].endswith('/payload.zip/' + INSIDE + '_plan/facts.py')
     compiled = set(seen['compiled']) - {'<string>', '__init__.py'}
     assert compiled == {'compile_once.py', 'errors.py', 'paths.py', 'safefiles.py'}

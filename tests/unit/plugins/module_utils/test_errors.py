@@ -12,15 +12,15 @@ import pytest
 
 from ansible_collections.litevirt.uksm.plugins.module_utils import errors
 from ansible_collections.litevirt.uksm.plugins.module_utils.errors import CAUGHT, UksmError, failure
-from ansible_collections.litevirt.uksm.plugins.module_utils.launcher import UsageError
-from ansible_collections.litevirt.uksm.plugins.module_utils.lock import LockTimeout
-from ansible_collections.litevirt.uksm.plugins.module_utils.persist import PolicyFileError
-from ansible_collections.litevirt.uksm.plugins.module_utils.safefiles import UnsafePathError
-from ansible_collections.litevirt.uksm.plugins.module_utils.sysfs import SysrootError
+from ansible_collections.litevirt.uksm.plugins.module_utils._programs.launcher import UsageError
+from ansible_collections.litevirt.uksm.plugins.module_utils._host.lock import LockTimeout
+from ansible_collections.litevirt.uksm.plugins.module_utils._host.persist import PolicyFileError
+from ansible_collections.litevirt.uksm.plugins.module_utils._host.safefiles import UnsafePathError
+from ansible_collections.litevirt.uksm.plugins.module_utils._host.sysfs import SysrootError
 from ansible_collections.litevirt.uksm.plugins.module_utils._install.systemctl import SystemctlError
-from ansible_collections.litevirt.uksm.plugins.module_utils.transaction import ApplyError
-from ansible_collections.litevirt.uksm.plugins.module_utils.tunable import TunableError
-from ansible_collections.litevirt.uksm.plugins.module_utils.value_kinds import KernelFormatError, KnobValueError
+from ansible_collections.litevirt.uksm.plugins.module_utils._plan.transaction import ApplyError
+from ansible_collections.litevirt.uksm.plugins.module_utils._plan.tunable import TunableError
+from ansible_collections.litevirt.uksm.plugins.module_utils._knobs.value_kinds import KernelFormatError, KnobValueError
 
 
 def test_uksm_error_keeps_its_message_and_details():

@@ -13,7 +13,7 @@ import yaml
 from module_run import exits, fails
 from tree_snapshot import snapshot
 
-from ansible_collections.litevirt.uksm.plugins.module_utils import facts
+from ansible_collections.litevirt.uksm.plugins.module_utils._plan import facts
 from ansible_collections.litevirt.uksm.plugins.modules import uksm_facts
 
 RETURNED = yaml.safe_load(uksm_facts.RETURN)['ansible_facts']['contains']['uksm']['contains']

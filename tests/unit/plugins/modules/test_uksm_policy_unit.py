@@ -20,7 +20,7 @@ from module_run import exits, fails
 from offline_systemctl import OfflineSystemctl, live_manager
 from tree_snapshot import snapshot
 
-from ansible_collections.litevirt.uksm.plugins.module_utils import paths, persist
+from ansible_collections.litevirt.uksm.plugins.module_utils._host import paths, persist
 from ansible_collections.litevirt.uksm.plugins.module_utils._install import installation, unit_setup
 from ansible_collections.litevirt.uksm.plugins.module_utils.errors import UksmError
 from ansible_collections.litevirt.uksm.plugins.modules import uksm_policy_unit

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 import sysroot_tree
 
 from ansible_collections.litevirt.uksm.plugins.module_utils.byte_sizes import human_bytes
-from ansible_collections.litevirt.uksm.plugins.module_utils.facts import gather
+from ansible_collections.litevirt.uksm.plugins.module_utils._plan.facts import gather
 from ansible_collections.litevirt.uksm.plugins.plugin_utils.fleet import COLUMNS, STATUSES, summarize, to_csv
 
 from fleet_facts import NO_INTERFACE, any_fact, fact

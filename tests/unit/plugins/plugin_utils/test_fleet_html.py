@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from ansible_collections.litevirt.uksm.plugins.module_utils.byte_sizes import human_bytes
 from ansible_collections.litevirt.uksm.plugins.plugin_utils.fleet import summarize
-from ansible_collections.litevirt.uksm.plugins.module_utils.persist import MAX_TIERS
+from ansible_collections.litevirt.uksm.plugins.module_utils._host.persist import MAX_TIERS
 from ansible_collections.litevirt.uksm.plugins.plugin_utils.fleet_chart import (
     BYTE_EDGES,
     MAX_BINS,

@@ -10,9 +10,9 @@ import subprocess
 import sys
 
 
-from ansible_collections.litevirt.uksm.plugins.module_utils import paths, persist
+from ansible_collections.litevirt.uksm.plugins.module_utils._host import paths, persist
 from ansible_collections.litevirt.uksm.plugins.module_utils._install import installation, unit_texts
-from ansible_collections.litevirt.uksm.plugins.module_utils.facts import gather
+from ansible_collections.litevirt.uksm.plugins.module_utils._plan.facts import gather
 
 
 # closed under relative imports: the launcher imports it in isolation below

@@ -12,11 +12,13 @@ import subprocess
 import sys
 
 import pytest
+from import_reference import imported_modules
 
-from ansible_collections.litevirt.uksm.plugins.module_utils import applier, paths
+from ansible_collections.litevirt.uksm.plugins.module_utils._host import paths
+from ansible_collections.litevirt.uksm.plugins.module_utils._programs import applier
 from ansible_collections.litevirt.uksm.plugins.module_utils._install import installation, package_closure, unit_texts
 
-MODULE_UTILS = os.path.dirname(os.path.abspath(paths.__file__))
+MODULE_UTILS = os.path.dirname(os.path.dirname(os.path.abspath(installation.__file__)))
 
 
 def _installed_tree(root):
@@ -28,9 +30,9 @@ def _installed_tree(root):
 
 def test_package_is_the_applier_closure_byte_for_byte():
     sources = package_closure.package_sources()
-    assert 'applier' in sources and 'installation' not in sources
+    assert '_programs.applier' in sources and not [name for name in sources if name.startswith('_install.')]
     for name, text in sources.items():
-        with open(os.path.join(MODULE_UTILS, name + '.py'), encoding='utf-8') as handle:
+        with open(os.path.join(MODULE_UTILS, *name.split('.')) + '.py', encoding='utf-8') as handle:
             assert handle.read() == text
     # closed under relative imports: the launcher imports it in isolation below
 
@@ -97,13 +99,19 @@ def _package(root):
 def test_package_is_compiled_once_and_again_when_a_source_changes(tmp_path):
     root = str(tmp_path)
     installed = installation.install(root, installation.artefacts(sys.executable), check_mode=False)
-    sources = sorted(name for name in os.listdir(_package(root)) if name.endswith('.py'))
+    sources = [
+        os.path.join(directory, name)
+        for directory, dirs, names in os.walk(_package(root))
+        for name in names
+        if name.endswith('.py')
+    ]
+    assert [name for name in sources if '/_host/' in name]  # the sub-packages are compiled too
     assert installation.compile_package(root, installed, check_mode=True) != []
     assert not os.path.exists(os.path.join(_package(root), '__pycache__'))  # check mode writes nothing
     written = installation.compile_package(root, installed, check_mode=False)
     assert len(written) == len(sources)
     assert installation.compile_package(root, [], check_mode=False) == []  # idempotent
-    path = os.path.join(_package(root), 'value_kinds.py')
+    path = os.path.join(_package(root), '_knobs', 'value_kinds.py')
     cache = os.path.relpath(importlib.util.cache_from_source(path), root)
     # a source install() rewrote is compiled again even when its size and second did not change
     relative = os.path.relpath(path, root)
@@ -122,7 +130,8 @@ def test_installed_applier_runs_from_bytecode_without_costly_imports(tmp_path):
         root, installation.install(root, installation.artefacts(sys.executable), check_mode=False), check_mode=False
     )
     probe = (
-        'import sys; sys.path.insert(0, %r); import uksm_policy.applier, uksm_policy.metrics, uksm_policy.tuner; '
+        'import sys; sys.path.insert(0, %r); '
+        'import uksm_policy._programs.applier, uksm_policy._programs.metrics, uksm_policy._programs.tuner; '
         'print(" ".join(sorted(sys.modules)))' % os.path.dirname(_package(root))
     )
     result = subprocess.run(
@@ -133,7 +142,7 @@ def test_installed_applier_runs_from_bytecode_without_costly_imports(tmp_path):
         env={},
     )
     modules = set(result.stdout.split())
-    assert {'uksm_policy.applier', 'uksm_policy.metrics', 'uksm_policy.tuner'} <= modules
+    assert {'uksm_policy._programs.applier', 'uksm_policy._programs.metrics', 'uksm_policy._programs.tuner'} <= modules
     costly = {'typing', 're', 'argparse', 'tempfile', 'difflib', 'contextlib', 'json', 'enum', 'ast', 'shutil'}
     assert modules & costly == set()
     # -v names the file each module came from: bytecode, not source compiled at every boot
@@ -158,8 +167,6 @@ def test_applier_options(capsys, argv, status, stream, text):
 
 def test_package_is_the_import_closure_of_the_launchers():
     """The text scan of package_sources finds what a full parse finds (lazy imports included)."""
-    import ast  # pylint: disable=import-outside-toplevel
-
     sources = package_closure.package_sources()
     expected, todo = set(), list(package_closure.ROOTS)
     while todo:
@@ -167,8 +174,7 @@ def test_package_is_the_import_closure_of_the_launchers():
         if name in expected:
             continue
         expected.add(name)
-        for node in ast.walk(ast.parse(sources[name])):
-            if isinstance(node, ast.ImportFrom) and node.level == 1:
-                todo.extend([node.module.split('.')[0]] if node.module else [alias.name for alias in node.names])
+        todo.extend(imported_modules(sources[name], name.rpartition('.')[0]))
     assert set(sources) == expected
-    assert {'applier', 'metrics', 'tuner', 'tiers', 'plan', 'persist', 'transaction'} <= expected
+    assert {'_programs.applier', '_programs.metrics', '_programs.tuner', '_plan.tiers', '_plan.plan'} <= expected
+    assert {'_host.persist', '_plan.transaction', 'errors'} <= expected

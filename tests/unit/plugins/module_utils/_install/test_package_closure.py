@@ -6,7 +6,6 @@ text from plain files, from an AnsiballZ zip, or from a loader that answers with
 
 from __future__ import annotations
 
-import ast
 import os
 import sys
 import types
@@ -14,6 +13,7 @@ import zipfile
 import zipimport
 
 import pytest
+from import_reference import imported_modules
 
 from ansible_collections.litevirt.uksm.plugins.module_utils._install import package_closure
 from ansible_collections.litevirt.uksm.plugins.module_utils._install.package_closure import (
@@ -28,7 +28,7 @@ MODULE_UTILS = os.path.dirname(os.path.dirname(os.path.abspath(package_closure._
 
 
 def _on_disk(name):
-    with open(os.path.join(MODULE_UTILS, name + '.py'), encoding='utf-8') as handle:
+    with open(os.path.join(MODULE_UTILS, *name.split('.')) + '.py', encoding='utf-8') as handle:
         return handle.read()
 
 
@@ -47,6 +47,24 @@ def test_relative_imports_names_each_sibling_module_once_per_import():
     assert relative_imports(source) == ['launcher', 'persist', 'plan', 'errors', 'sysfs']
 
 
+def test_relative_imports_of_a_sub_package_file_are_named_by_their_path_in_module_utils():
+    source = (
+        'from . import launcher\n'
+        'from .._host import persist, paths as where\n'
+        'from ..errors import UksmError\n'
+        'from .._plan.tunable import run\n'
+        'from .. import byte_sizes\n'
+    )
+    assert relative_imports(source, '_programs') == [
+        '_programs.launcher',
+        '_host.persist',
+        '_host.paths',
+        'errors',
+        '_plan.tunable',
+        'byte_sizes',
+    ]
+
+
 def test_relative_imports_include_lazy_and_type_checking_imports():
     source = (
         'TYPE_CHECKING = False\n'
@@ -62,7 +80,7 @@ def test_relative_imports_include_lazy_and_type_checking_imports():
     assert sorted(relative_imports(source)) == ['persist', 'plan', 'sysfs']
 
 
-def test_absolute_and_parent_imports_are_not_siblings():
+def test_absolute_imports_and_imports_from_above_module_utils_are_not_its_modules():
     source = (
         'import ansible_collections.litevirt.uksm.plugins.module_utils.errors\n'
         'from ansible.module_utils.basic import AnsibleModule\n'
@@ -77,15 +95,6 @@ def test_relative_imports_of_a_source_that_does_not_parse_raise_a_syntax_error()
         relative_imports('from . import (\n')
 
 
-def _every_sibling_import(source):
-    """The reference: every ImportFrom of level 1 anywhere in the parsed file."""
-    names = []
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.ImportFrom) and node.level == 1:
-            names.extend([node.module] if node.module else [alias.name for alias in node.names])
-    return names
-
-
 @pytest.mark.parametrize(
     'name',
     sorted(
@@ -98,8 +107,9 @@ def _every_sibling_import(source):
 def test_relative_imports_of_every_module_utils_file_are_those_the_parser_finds(name):
     # relative_imports parses only the import lines; on the collection's own files it finds exactly what
     # parsing the whole file finds, as many times each (the parser's walk orders nested ones later)
-    source = _on_disk(name)
-    assert sorted(relative_imports(source)) == sorted(_every_sibling_import(source))
+    source = _on_disk(name.replace('/', '.'))
+    package = name.replace('/', '.').rpartition('.')[0]
+    assert sorted(relative_imports(source, package)) == sorted(imported_modules(source, package))
 
 
 def test_relative_imports_of_parenthesised_and_commented_lists():
@@ -122,14 +132,16 @@ def test_relative_imports_of_parenthesised_and_commented_lists():
 def test_package_is_the_closure_of_the_launchers_byte_for_byte():
     sources = package_sources()
     assert set(ROOTS) <= set(sources)
-    assert {'errors', 'sysfs', 'facts', 'plan', 'persist', 'transaction', 'lock', 'safefiles'} <= set(sources)
+    assert {'errors', '_host.sysfs', '_plan.facts', '_plan.plan', '_host.persist', '_plan.transaction'} <= set(sources)
+    assert {'_host.lock', '_host.safefiles', '_knobs.attributes'} <= set(sources)
     # what only the modules need stays out of the host's package
-    assert not {'installation', 'package_closure', 'host_options', 'systemctl', 'unit_texts'} & set(sources)
+    assert not [name for name in sources if name.startswith(('_install.', '_policy.'))]
+    assert not {'compile_once', 'host_options'} & set(sources)
     for name, text in sources.items():
         assert isinstance(text, str) and text == _on_disk(name)
-    # closed: every sibling any of them imports is in it
-    for text in sources.values():
-        assert set(relative_imports(text)) <= set(sources)
+    # closed: every module any of them imports is in it
+    for name, text in sources.items():
+        assert set(relative_imports(text, name.rpartition('.')[0])) <= set(sources)
 
 
 def test_loader_answering_with_bytes_is_decoded(monkeypatch):
@@ -137,7 +149,7 @@ def test_loader_answering_with_bytes_is_decoded(monkeypatch):
 
     class BytesLoader:
         def get_source(self, fullname):
-            return _on_disk(fullname.rpartition('.')[2]).encode('utf-8')
+            return _on_disk(fullname[len(PACKAGE) + 1 :]).encode('utf-8')
 
     def find_spec(fullname):
         return types.SimpleNamespace(loader=BytesLoader())
@@ -146,7 +158,9 @@ def test_loader_answering_with_bytes_is_decoded(monkeypatch):
         package_closure, 'importlib', types.SimpleNamespace(util=types.SimpleNamespace(find_spec=find_spec))
     )
     sources = package_sources()
-    assert sources['applier'] == _on_disk('applier') and isinstance(sources['metrics'], str)
+    assert sources['_programs.applier'] == _on_disk('_programs.applier') and isinstance(
+        sources['_programs.metrics'], str
+    )
 
 
 @pytest.mark.parametrize(
@@ -170,13 +184,13 @@ def test_module_whose_source_cannot_be_found_fails_naming_it(monkeypatch, spec):
 # -- package_sources inside an AnsiballZ payload (zipimport) --------------------------------------
 
 ZIPPED = {
-    'applier.py': 'from .errors import UksmError\nfrom . import sysfs\n',
-    'metrics.py': 'def main():\n    from .facts import gather\n',
+    '_programs/applier.py': 'from ..errors import UksmError\nfrom .._host import sysfs\n',
+    '_programs/metrics.py': 'def main():\n    from .._plan.facts import gather\n',
     'errors.py': '# errors, from the zip\n',
-    'sysfs.py': 'from .errors import UksmError\n',
-    'facts.py': 'from . import sysfs, errors\n',
-    'tuner.py': 'from .errors import UksmError\n',
-    'installation.py': 'raise AssertionError("never read: nothing imports it")\n',
+    '_host/sysfs.py': 'from ..errors import UksmError\n',
+    '_plan/facts.py': 'from .._host import sysfs\nfrom .. import errors\n',
+    '_programs/tuner.py': 'from ..errors import UksmError\n',
+    '_install/installation.py': 'raise AssertionError("never read: nothing imports it")\n',
 }
 
 
@@ -191,16 +205,18 @@ def test_sources_are_read_from_the_ansiballz_zip_as_text_without_importing(tmp_p
     monkeypatch.setattr(package, '__loader__', zipimport.zipimporter(archive))
     monkeypatch.setattr(package, '__file__', os.path.join(archive, inside, '__init__.py'), raising=False)
     sources = package_sources()
-    assert sources == {name[:-3]: text for name, text in ZIPPED.items() if name != 'installation.py'}
+    assert sources == {
+        name[:-3].replace('/', '.'): text for name, text in ZIPPED.items() if not name.startswith('_install/')
+    }
 
 
 def test_module_missing_from_the_zip_fails(tmp_path, monkeypatch):
     archive = str(tmp_path / 'payload.zip')
     inside = PACKAGE.replace('.', '/')
     with zipfile.ZipFile(archive, 'w') as payload:
-        payload.writestr(inside + '/applier.py', 'from . import lost\n')
-        payload.writestr(inside + '/metrics.py', '')
-        payload.writestr(inside + '/tuner.py', '')
+        payload.writestr(inside + '/_programs/applier.py', 'from . import lost\n')
+        payload.writestr(inside + '/_programs/metrics.py', '')
+        payload.writestr(inside + '/_programs/tuner.py', '')
     package = sys.modules[PACKAGE]
     monkeypatch.setattr(package, '__loader__', zipimport.zipimporter(archive))
     monkeypatch.setattr(package, '__file__', os.path.join(archive, inside, '__init__.py'), raising=False)

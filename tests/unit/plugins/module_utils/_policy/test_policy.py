@@ -19,7 +19,7 @@ from fake_sysfs import FakeHost
 from offline_systemctl import SYSTEMCTL, OfflineSystemctl
 from tree_snapshot import snapshot
 
-from ansible_collections.litevirt.uksm.plugins.module_utils import persist
+from ansible_collections.litevirt.uksm.plugins.module_utils._host import persist
 from ansible_collections.litevirt.uksm.plugins.module_utils._policy.policy import active_conflicts, apply_policy
 from ansible_collections.litevirt.uksm.plugins.module_utils._policy.policy_refusals import name_problems, tier_problems
 from ansible_collections.litevirt.uksm.plugins.module_utils._policy.policy_request import (

@@ -1,0 +1,164 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, litevirt.uksm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the litevirt.uksm collection: not a public API, it may change in any release.
+"""Cheap facts about the host around the sysfs knobs: /proc and installed services."""
+
+from __future__ import annotations
+
+import os
+
+from .._knobs.value_kinds import is_decimal as _is_decimal
+from .paths import SYSTEM_UNITS
+from .safefiles import owner_of
+from .sysfs import host_path, read_text
+
+TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotations are strings
+if TYPE_CHECKING:
+    import typing as t
+
+
+class Conflict:
+    """A service that writes the same sysfs files as a policy, so it would undo it (ksmtuned every 60 s)."""
+
+    def __init__(self, process: t.Optional[str], backends: t.Tuple[str, ...], certain: bool) -> None:
+        self.process = process  # the process name it runs as, if it keeps running
+        self.backends = backends  # whose files it writes
+        self.certain = certain  # always rewrites them (true), or only with some configurations (tuned profiles)
+
+
+CONFLICTING_SERVICES = {
+    # rewrites run, pages_to_scan and sleep_millisecs every 60 s
+    'ksmtuned.service': Conflict('ksmtuned', ('ksm',), True),
+    # toggles run once at boot
+    'ksm.service': Conflict(None, ('ksm',), True),
+    # only profiles with a [sysfs] section or ksm options touch these files
+    'tuned.service': Conflict('tuned', ('uksm', 'ksm'), False),
+}
+# /proc/meminfo is about 1.5 KB; a bound keeps a file of odd shape (a test tree, a FUSE /proc) finite.
+PROC_READ_LIMIT = 65536
+_UNIT_DIRS = (SYSTEM_UNITS, 'usr/lib/systemd/system', 'lib/systemd/system')
+
+
+# The owner of the processes that count: root, which runs kernel threads and the conflicting services.
+# Unit tests that run as another user set it to theirs, so that the /proc trees they write count.
+PROCESS_OWNER_UID = 0
+
+
+def root_processes(sysroot: str, names: t.Iterable[str]) -> t.Dict[str, int]:
+    """Which of ``names`` run as a root process (kernel threads included), by ``/proc/<pid>/comm``: name -> pid.
+
+    Any process may rename itself (prctl PR_SET_NAME): one of a guest's account calling itself
+    ``uksmd`` must not make a write to ``run`` look safe, so only processes owned by root count
+    (kernel threads and the conflicting services all are).
+    """
+    names = set(names)
+    found: t.Dict[str, int] = {}
+    proc = host_path(sysroot, 'proc')
+    try:
+        entries = os.scandir(proc)
+    except OSError:
+        return found
+    with entries:
+        for entry in entries:
+            if not entry.name.isdigit():
+                continue
+            try:
+                name = read_text(os.path.join(entry.path, 'comm')).strip()
+                if (
+                    name not in names
+                    or name in found
+                    or owner_of(entry.stat(follow_symlinks=False)) != PROCESS_OWNER_UID
+                ):
+                    continue
+            except OSError:
+                continue  # the process ended while we looked
+            found[name] = int(entry.name)
+            if len(found) == len(names):
+                break
+    return found
+
+
+def process_names(sysroot: str, names: t.Iterable[str]) -> t.Set[str]:
+    """Which of ``names`` run as a root process (see ``root_processes``)."""
+    return set(root_processes(sysroot, names))
+
+
+# /proc/<pid>/stat fields after the command name's closing parenthesis (proc(5) numbers them from 1
+# with the pid: utime is field 14, stime 15, starttime 22), all in clock ticks.
+_UTIME, _STIME, _STARTTIME = 11, 12, 19
+
+
+def thread_cpu(sysroot: str, pid: int) -> t.Optional[t.Dict[str, t.Any]]:
+    """CPU time of a kernel thread: ``seconds`` (utime + stime) and ``percent_since_start`` (those
+    seconds over the thread's lifetime, from its start time and ``/proc/uptime``); None when unreadable.
+
+    The command name may hold spaces and parentheses, so the fields are counted from the last ')'.
+    """
+    try:
+        stat_text = read_text(host_path(sysroot, 'proc/%d/stat' % pid), PROC_READ_LIMIT)
+        uptime_text = read_text(host_path(sysroot, 'proc/uptime'), PROC_READ_LIMIT)
+    except OSError:
+        return None
+    fields = stat_text.rpartition(')')[2].split()
+    if len(fields) <= _STARTTIME or not all(_is_decimal(fields[i]) for i in (_UTIME, _STIME, _STARTTIME)):
+        return None
+    ticks = os.sysconf('SC_CLK_TCK')
+    seconds = (int(fields[_UTIME]) + int(fields[_STIME])) / ticks
+    try:
+        uptime = float(uptime_text.split()[0])
+    except (IndexError, ValueError):
+        uptime = None
+    lifetime = None if uptime is None else uptime - int(fields[_STARTTIME]) / ticks
+    return {
+        'pid': pid,
+        'seconds': round(seconds, 2),
+        'percent_since_start': round(100.0 * seconds / lifetime, 3) if lifetime and lifetime > 0 else None,
+    }
+
+
+def ksm_zero_kib(sysroot: str) -> t.Optional[int]:
+    """UKSM's zero pages in KiB from ``/proc/meminfo`` (``KsmZeroPages``), or None when absent."""
+    try:
+        text = read_text(host_path(sysroot, 'proc/meminfo'), PROC_READ_LIMIT)
+    except OSError:
+        return None
+    for line in text.splitlines():
+        fields = line.split()
+        if len(fields) == 3 and fields[0] == 'KsmZeroPages:' and fields[2] == 'kB' and _is_decimal(fields[1]):
+            return int(fields[1])
+    return None
+
+
+def page_size() -> int:
+    return os.sysconf('SC_PAGE_SIZE')
+
+
+def rewrites(conflict: Conflict, backend: t.Optional[str]) -> str:
+    """Whether a service rewrites ``backend``'s files: ``always``, ``maybe`` or ``never``."""
+    if backend is None or backend not in conflict.backends:
+        return 'never'
+    return 'always' if conflict.certain else 'maybe'
+
+
+def services(sysroot: str, running: t.Set[str], backend: t.Optional[str] = None) -> t.Dict[str, t.Dict[str, t.Any]]:
+    """Installed/enabled/running state of each conflicting service, from files only (no systemctl),
+    and whether it rewrites the files of ``backend``."""
+    wants_dirs = []
+    system = host_path(sysroot, SYSTEM_UNITS)
+    try:
+        wants_dirs = [entry.path for entry in os.scandir(system) if entry.name.endswith('.wants')]
+    except OSError:
+        pass
+    result = {}
+    for unit, conflict in CONFLICTING_SERVICES.items():
+        installed = any(os.path.exists(host_path(sysroot, os.path.join(directory, unit))) for directory in _UNIT_DIRS)
+        enabled = any(os.path.lexists(os.path.join(directory, unit)) for directory in wants_dirs)
+        active = os.path.lexists(host_path(sysroot, 'run/systemd/units/invocation:' + unit))
+        result[unit.rsplit('.', 1)[0]] = {
+            'installed': installed,
+            'enabled': enabled,
+            'running': active or (conflict.process is not None and conflict.process in running),
+            'rewrites': rewrites(conflict, backend),
+        }
+    return result

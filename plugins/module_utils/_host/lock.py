@@ -1,0 +1,136 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, litevirt.uksm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the litevirt.uksm collection: not a public API, it may change in any release.
+"""The host-wide lock around read-compare-write, shared by uksm_tunable and the boot-time applier.
+
+The lock lives in a directory only root can write (``/run/litevirt-uksm``, 0700), never in a
+world-writable one such as the FHS lock directory: there an unprivileged user could plant a
+symlink that root would truncate, or take the lock first and hold it so that no policy is ever applied.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import time
+
+from ..errors import UksmError
+from .paths import LOCK_DIR, LOCK_FILE, LOCK_NAME
+from .safefiles import open_dir, open_file
+
+TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotations are strings
+if TYPE_CHECKING:
+    import typing as t
+
+
+class LockTimeout(UksmError):
+    """Another writer held the lock for longer than we were willing to wait."""
+
+
+class HostLock:
+    """Hold an exclusive flock on ``<sysroot>/run/litevirt-uksm/lock`` in a ``with HostLock(...)`` block.
+
+    A class rather than contextlib.contextmanager: importing contextlib costs the boot applier
+    milliseconds. ``take=False`` (check mode) holds nothing and leaves no file behind.
+    Raises ``UnsafePathError`` when the directory or the file is not root's alone.
+    """
+
+    def __init__(self, sysroot: str, timeout: float = 30.0, take: bool = True) -> None:
+        self.sysroot = sysroot
+        self.path = '/' + LOCK_FILE
+        self.timeout = timeout
+        self.take = take
+        self.handle: t.Optional[int] = None
+
+    def __enter__(self) -> str:
+        if self.take:
+            self.handle = self._acquire()
+        return self.path
+
+    def __exit__(self, *exc_info: t.Any) -> None:
+        if self.handle is not None:
+            os.close(self.handle)  # closing releases the flock
+            self.handle = None
+
+    def _acquire(self) -> int:
+        deadline = time.monotonic() + self.timeout
+        while True:
+            # walked again on every try: a purge may have removed the directory while we waited
+            directory = open_dir(self.sysroot, LOCK_DIR, private=True, create_mode=0o700)
+            try:
+                handle = self._locked(directory, deadline)
+            finally:
+                os.close(directory)
+            if handle is not None:
+                return handle
+
+    def _locked(self, directory: int, deadline: float) -> t.Optional[int]:
+        """The locked descriptor, or None when the file was replaced while we waited (try again)."""
+        try:
+            handle, status = open_file(directory, LOCK_NAME, self.path, os.O_RDWR | os.O_CREAT)
+        except FileNotFoundError:
+            return None  # the directory itself was removed: walk it again
+        try:
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        holder = _first_line(os.pread(handle, 32, 0)) or 'unknown'
+                        raise LockTimeout(
+                            '%s is held by another writer (pid %s) for more than %gs'
+                            % (self.path, holder, self.timeout)
+                        ) from None
+                    time.sleep(0.05)
+            # the file we locked must still be the one at the path: a purge (uksm_policy_unit) may
+            # have removed it while we waited, and a newcomer would lock a new file beside us
+            try:
+                current = os.stat(LOCK_NAME, dir_fd=directory, follow_symlinks=False)
+            except FileNotFoundError:
+                current = None
+            if current is None or (current.st_dev, current.st_ino) != (status.st_dev, status.st_ino):
+                os.close(handle)
+                return None
+            # the holder's pid, for the message another writer shows while waiting; written over the
+            # last holder's and then cut to length: truncating to 0 first frees the file's block, which
+            # costs a journal update on a disk filesystem (half a millisecond) for the same result
+            line = ('%d\n' % os.getpid()).encode('ascii')
+            os.pwrite(handle, line, 0)
+            os.ftruncate(handle, len(line))
+        except BaseException:
+            os.close(handle)
+            raise
+        return handle
+
+
+def holder(sysroot: str) -> t.Optional[int]:
+    """The pid holding the lock now, or None when it is free or absent (reads only, creates nothing)."""
+    try:
+        directory = open_dir(sysroot, LOCK_DIR, private=True)
+    except OSError:
+        return None
+    try:
+        handle, _status = open_file(directory, LOCK_NAME, '/' + LOCK_FILE)
+    except OSError:
+        return None
+    finally:
+        os.close(directory)
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError as error:
+            if error.errno not in (errno.EWOULDBLOCK, errno.EAGAIN):
+                return None
+            text = _first_line(os.pread(handle, 32, 0))
+            return int(text) if text.isdigit() else 0
+        return None
+    finally:
+        os.close(handle)
+
+
+def _first_line(data: bytes) -> str:
+    """The pid line of the lock file (a holder that is writing its pid may leave the last one's tail)."""
+    return data.decode('ascii', 'replace').split('\n', 1)[0].strip()

@@ -62,10 +62,46 @@ def test_stale_files_go_and_bytecode_is_not_a_change(tmp_path):
     assert installation.install(root, files, check_mode=False) == [stale]
     assert not os.path.exists(os.path.join(root, stale))
     # an edited copy is put back
-    with open(os.path.join(package, 'plan.py'), 'a', encoding='utf-8') as handle:
+    with open(os.path.join(package, '_plan', 'plan.py'), 'a', encoding='utf-8') as handle:
         handle.write('# local edit\n')
-    edited = os.path.join(paths.APPLIER_DIR, paths.PACKAGE, 'plan.py')
+    edited = os.path.join(paths.APPLIER_DIR, paths.PACKAGE, '_plan', 'plan.py')
     assert installation.install(root, files, check_mode=False) == [edited]
+
+
+def test_the_flat_package_of_an_older_release_is_replaced_by_the_folders(tmp_path):
+    # up to 1.1.0 the package was one directory: its files go as stale ones, after the new ones and the
+    # launchers are written, so the launcher runs whatever the run stopped at
+    root = str(tmp_path)
+    package = os.path.join(root, paths.APPLIER_DIR, paths.PACKAGE)
+    files = installation.artefacts(sys.executable)
+    installation.install(root, files, check_mode=False)
+    flat = ['applier.py', 'persist.py', 'safefiles.py', 'attributes.py']
+    for name in flat:
+        with open(os.path.join(package, name), 'w', encoding='utf-8') as handle:
+            handle.write('raise SystemExit("the old layout ran")\n')
+    changed = installation.install(root, files, check_mode=False)
+    assert sorted(changed) == sorted(os.path.join(paths.APPLIER_DIR, paths.PACKAGE, name) for name in flat)
+    assert sorted(os.listdir(package)) == [
+        '__init__.py',
+        '_host',
+        '_knobs',
+        '_plan',
+        '_programs',
+        'byte_sizes.py',
+        'errors.py',
+    ]
+    assert [artefact.path for artefact in files].index(paths.LAUNCHER) > max(
+        index
+        for index, artefact in enumerate(files)
+        if artefact.path.startswith(paths.APPLIER_DIR + '/' + paths.PACKAGE)
+    )
+    done = subprocess.run(
+        [sys.executable, '-I', os.path.join(root, paths.LAUNCHER), '--help'],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0 and '--lock-timeout' in done.stdout
 
 
 def test_uninstall_removes_everything(tmp_path):

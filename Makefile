@@ -22,10 +22,10 @@ SANITY := ansible-test-sanity $(addprefix ansible-test-sanity-,$(NEWER_CORES))
 INTEGRATION := ansible-test-integration $(addprefix ansible-test-integration-,$(NEWER_CORES))
 # the gates `make test` runs one after the other, the quick static ones first; the QEMU guest (molecule)
 # runs beside them
-GATES := lint docs-check ansible-lint build-import-check $(SANITY) ansible-test-units coverage \
+GATES := lint docs-check ansible-lint build-import-check tooling $(SANITY) ansible-test-units coverage \
   component readme-try-it $(INTEGRATION) docs-site release-check
 
-.PHONY: setup build demo try try-down test format lint docs-check ansible-lint build-import-check sanity units component \
+.PHONY: setup build demo try try-down test format lint docs-check ansible-lint build-import-check tooling sanity units component \
   readme-try-it integration docs-site release-check molecule docs bench payload clean
 
 setup: $(VENV)/.stamp
@@ -78,7 +78,7 @@ test: setup
 format: setup
 	nox --reuse-venv=yes --sessions formatters
 
-lint docs-check ansible-lint build-import-check component readme-try-it docs-site release-check: setup
+lint docs-check ansible-lint build-import-check tooling component readme-try-it docs-site release-check: setup
 	$(NOX) --sessions $@
 
 sanity: setup

@@ -50,7 +50,7 @@ os.environ.setdefault('ANSIBLE_HOME', os.path.join(ROOT, 'build', 'ansible-home'
 # molecule then sets ANSIBLE_FORCE_COLOR=1 for every ansible-playbook it starts; ansible-doc colours
 # into a pipe. When nox itself does not colour (make test runs it with --no-color and NO_COLOR=1; or
 # its output is no terminal), every session and every tool it starts writes plain text too (and
-# antsibull-nox gives ansible-test --color no). tests/unit/test_plain_output.py keeps this so.
+# antsibull-nox gives ansible-test --color no). tests/tooling/test_plain_output.py keeps this so.
 PLAIN_OUTPUT = {'NO_COLOR': '1', 'PY_COLORS': '0', 'ANSIBLE_NOCOLOR': 'true', 'ANSIBLE_FORCE_COLOR': 'false'}
 COLOUR_FORCING = ('FORCE_COLOR', 'CLICOLOR_FORCE')
 
@@ -341,6 +341,12 @@ def _tarball(session: nox.Session) -> str:
         'ansible-galaxy', 'collection', 'install', '--offline', '--force', '-p', collections, tarball, silent=True
     )
     return collections
+
+
+@nox.session(python=False, default=True)
+def tooling(session: nox.Session) -> None:
+    """Tests of the project's own tooling (tests/tooling): the gates' scripts, the pins, the setup script."""
+    session.run('python', '-m', 'pytest', '-q', '-p', 'no:cacheprovider', 'tests/tooling', *session.posargs)
 
 
 @nox.session(name='docs-site', python=False, default=True)

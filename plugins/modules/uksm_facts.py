@@ -338,8 +338,8 @@ def main() -> None:
     )
     # what the work needs, imported once the sysroot is known: from the bytecode the host keeps of it
     compile_once.use_host_bytecode(module.params['sysroot'])
-    from ansible_collections.litevirt.uksm.plugins.module_utils._plan.facts import gather
     from ansible_collections.litevirt.uksm.plugins.module_utils._host.sysfs import check_sysroot
+    from ansible_collections.litevirt.uksm.plugins.module_utils._plan.facts import gather
 
     try:
         sysroot = check_sysroot(module.params['sysroot'])

@@ -341,8 +341,8 @@ from ansible.module_utils.basic import AnsibleModule
 
 # first: every module_utils file imported after it is compiled once (or taken from the host's bytecode)
 from ansible_collections.litevirt.uksm.plugins.module_utils import compile_once
-from ansible_collections.litevirt.uksm.plugins.module_utils.errors import CAUGHT, failure
 from ansible_collections.litevirt.uksm.plugins.module_utils._policy.policy_request import ARGUMENT_SPEC, PolicyRequest
+from ansible_collections.litevirt.uksm.plugins.module_utils.errors import CAUGHT, failure
 
 
 def main() -> None:
@@ -352,9 +352,9 @@ def main() -> None:
     )
     # what the work needs, imported once the sysroot is known: from the bytecode the host keeps of it
     compile_once.use_host_bytecode(module.params['sysroot'])
-    from ansible_collections.litevirt.uksm.plugins.module_utils._policy.policy import apply_policy
     from ansible_collections.litevirt.uksm.plugins.module_utils._host.sysfs import check_sysroot
     from ansible_collections.litevirt.uksm.plugins.module_utils._install.systemctl import Systemctl
+    from ansible_collections.litevirt.uksm.plugins.module_utils._policy.policy import apply_policy
 
     params = module.params
     try:

@@ -198,11 +198,11 @@ from ansible_collections.litevirt.uksm.plugins.module_utils import (  # pylint: 
     compile_once,  # noqa: F401
 )
 from ansible_collections.litevirt.uksm.plugins.module_utils._host import paths
+from ansible_collections.litevirt.uksm.plugins.module_utils._host.sysfs import check_sysroot
 from ansible_collections.litevirt.uksm.plugins.module_utils._install import unit_setup, unit_texts
+from ansible_collections.litevirt.uksm.plugins.module_utils._install.systemctl import Systemctl, SystemctlError
 from ansible_collections.litevirt.uksm.plugins.module_utils.errors import CAUGHT, failure
 from ansible_collections.litevirt.uksm.plugins.module_utils.host_options import SYSROOT
-from ansible_collections.litevirt.uksm.plugins.module_utils._host.sysfs import check_sysroot
-from ansible_collections.litevirt.uksm.plugins.module_utils._install.systemctl import Systemctl, SystemctlError
 
 
 def main() -> None:

@@ -324,9 +324,9 @@ from ansible.module_utils.basic import AnsibleModule
 
 # first: every module_utils file imported after it is compiled once (or taken from the host's bytecode)
 from ansible_collections.litevirt.uksm.plugins.module_utils import compile_once
+from ansible_collections.litevirt.uksm.plugins.module_utils._knobs.presets import PRESETS
 from ansible_collections.litevirt.uksm.plugins.module_utils.errors import CAUGHT, failure
 from ansible_collections.litevirt.uksm.plugins.module_utils.host_options import HOST, WRITES
-from ansible_collections.litevirt.uksm.plugins.module_utils._knobs.presets import PRESETS
 
 
 def main() -> None:

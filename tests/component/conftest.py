@@ -21,10 +21,10 @@ for _directory in ('tools', 'simhost'):
     if _path not in sys.path:
         sys.path.insert(0, _path)
 
+from patience import load_hypothesis_profile  # noqa: E402  pylint: disable=wrong-import-position
 from simhost import server  # noqa: E402  pylint: disable=wrong-import-position
 from simhost.control import Control  # noqa: E402  pylint: disable=wrong-import-position
 from simhost.sysroot import create  # noqa: E402  pylint: disable=wrong-import-position
-from patience import load_hypothesis_profile  # noqa: E402  pylint: disable=wrong-import-position
 
 load_hypothesis_profile()
 

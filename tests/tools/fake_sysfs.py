@@ -26,7 +26,6 @@ import os
 import typing as t
 
 from owners import give_away
-
 from sysroot_tree import KSM_FILES
 
 UKSM_GOVERNORS = ('full', 'medium', 'low', 'quiet')
@@ -240,9 +239,13 @@ class FakeHost:
             outcome = fault.error
         elif fault is not None and fault.short is not None:
             outcome = 'short'
-        elif self.backend == 'ksm' and name in KSM_EBUSY:
-            if self.read(name).strip() != text.strip() and self.read('pages_shared').strip() != '0':
-                outcome = errno.EBUSY
+        elif (
+            self.backend == 'ksm'
+            and name in KSM_EBUSY
+            and self.read(name).strip() != text.strip()
+            and self.read('pages_shared').strip() != '0'
+        ):
+            outcome = errno.EBUSY
         if outcome is None:
             value = text[:-1] if text.endswith('\n') else text
             try:

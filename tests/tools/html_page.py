@@ -8,7 +8,6 @@ from __future__ import annotations
 import typing as t
 from html.parser import HTMLParser
 
-
 # inside a host's element, each of these starts a new part of its text (an empty cell stays an empty part)
 PART_TAGS = ('td', 'th', 'text', 'title')
 

@@ -15,8 +15,8 @@ from offline_systemctl import live_manager
 from result_paths import Result, Scene, path
 
 from ansible_collections.litevirt.uksm.plugins.module_utils._host import paths, persist
-from ansible_collections.litevirt.uksm.plugins.module_utils._install import unit_setup
 from ansible_collections.litevirt.uksm.plugins.module_utils._host.lock import HostLock
+from ansible_collections.litevirt.uksm.plugins.module_utils._install import unit_setup
 from ansible_collections.litevirt.uksm.plugins.modules import uksm_policy_unit
 
 # the module these paths run

@@ -15,11 +15,11 @@ from __future__ import annotations
 import os
 
 from .._knobs.attributes import BACKENDS
+from .._knobs.value_kinds import Choice
 from ..errors import UksmError
 from .paths import POLICY_FILE, UNIT_FILE, UNIT_NAME, UNIT_WANTED_BY, wants_link
 from .safefiles import UnsafePathError, read_file, remove_file, replace_file
 from .sysfs import detect, host_path
-from .._knobs.value_kinds import Choice
 
 TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotations are strings
 if TYPE_CHECKING:

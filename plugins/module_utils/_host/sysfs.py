@@ -13,8 +13,8 @@ from __future__ import annotations
 import os
 
 from .._knobs.attributes import BACKENDS, DETECTION_ORDER, Backend
-from ..errors import UksmError
 from .._knobs.value_kinds import Choice, KernelFormatError
+from ..errors import UksmError
 
 TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotations are strings
 if TYPE_CHECKING:

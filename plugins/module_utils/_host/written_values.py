@@ -14,10 +14,10 @@ like drift, which one write repairs.
 
 from __future__ import annotations
 
+from .._knobs.value_kinds import is_decimal
 from ..errors import UksmError
 from .paths import WRITTEN_FILE
 from .safefiles import read_file, replace_file
-from .._knobs.value_kinds import is_decimal
 
 TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotations are strings
 if TYPE_CHECKING:

@@ -16,9 +16,6 @@ import os
 import py_compile
 import typing as t
 
-from ..compile_once import pyc_header
-from .launcher_texts import launcher_text, metrics_launcher_text, pressure_launcher_text
-from .package_closure import package_sources
 from .._host.paths import (
     APPLIER_DIR,
     LAUNCHER,
@@ -32,6 +29,9 @@ from .._host.paths import (
 )
 from .._host.safefiles import list_tree, open_dir, read_file, remove_file, remove_tree, replace_file
 from .._host.sysfs import host_path
+from ..compile_once import pyc_header
+from .launcher_texts import launcher_text, metrics_launcher_text, pressure_launcher_text
+from .package_closure import package_sources
 from .unit_texts import (
     HYPERVISOR_UNITS,
     MANAGED,

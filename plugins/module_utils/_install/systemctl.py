@@ -13,17 +13,17 @@ from __future__ import annotations
 import os
 import typing as t
 
-from ..errors import UksmError
 from .._host.paths import (
     METRICS_TIMER,
     METRICS_TIMER_WANTED_BY,
     PRESSURE_TIMER,
-    unit_file,
     UNIT_NAME,
     UNIT_WANTED_BY,
+    unit_file,
     wants_link,
 )
 from .._host.sysfs import host_path
+from ..errors import UksmError
 
 # (argv) -> (rc, stdout, stderr), as AnsibleModule.run_command returns them
 RunCommand = t.Callable[[t.List[str]], t.Tuple[int, str, str]]

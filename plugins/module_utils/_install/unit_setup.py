@@ -15,11 +15,11 @@ import re
 import sys
 import typing as t
 
-from . import installation, unit_texts
 from .._host import paths
-from ..errors import UksmError
 from .._host.safefiles import read_file, remove_file
 from .._host.sysfs import host_path
+from ..errors import UksmError
+from . import installation, unit_texts
 from .systemctl import Systemctl
 
 # What may go into the unit file unquoted: no whitespace, specifiers (%) or newlines.

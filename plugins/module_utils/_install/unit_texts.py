@@ -13,7 +13,6 @@ import os
 import re
 import typing as t
 
-from .._knobs.attributes import BACKENDS
 from .._host.paths import (
     APPLIER_DIR,
     LAUNCHER,
@@ -27,6 +26,7 @@ from .._host.paths import (
     UNIT_NAME,
     UNIT_WANTED_BY,
 )
+from .._knobs.attributes import BACKENDS
 
 # Services that start guests: the unit is ordered before each, so guests start under the policy.
 HYPERVISOR_UNITS = (

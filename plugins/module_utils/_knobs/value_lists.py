@@ -11,8 +11,8 @@ from __future__ import annotations
 from .value_kinds import (
     KMALLOC_SIZES,
     UINT_MAX,
-    Kind,
     KernelFormatError,
+    Kind,
     KnobValueError,
     is_decimal,
     strip_newline,

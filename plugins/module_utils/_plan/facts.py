@@ -9,14 +9,14 @@ from __future__ import annotations
 import os
 
 from .._host import persist
-from .._knobs.attributes import BACKENDS
-from ..byte_sizes import human_bytes
 from .._host.hostinfo import CONFLICTING_SERVICES, ksm_zero_kib, page_size, root_processes, services, thread_cpu
 from .._host.lock import holder
 from .._host.paths import LOCK_FILE, POLICY_FILE
-from .pressure import TierError, measure
 from .._host.sysfs import Detection, detect, read_attributes
 from .._host.written_values import WrittenValues
+from .._knobs.attributes import BACKENDS
+from ..byte_sizes import human_bytes
+from .pressure import TierError, measure
 
 TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotations are strings
 if TYPE_CHECKING:

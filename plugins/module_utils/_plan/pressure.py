@@ -19,9 +19,9 @@ thresholds of ksmtuned and its successors are written in.
 
 from __future__ import annotations
 
-from ..errors import UksmError
 from .._host.sysfs import host_path, read_text
 from .._knobs.value_kinds import is_decimal
+from ..errors import UksmError
 
 TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotations are strings
 if TYPE_CHECKING:
@@ -62,9 +62,13 @@ def available_percent(meminfo: str) -> t.Optional[float]:
     values = {}
     for line in meminfo.splitlines():
         fields = line.split()
-        if len(fields) == 3 and fields[0] in ('MemTotal:', 'MemAvailable:') and fields[2] == 'kB':
-            if is_decimal(fields[1]):
-                values[fields[0]] = int(fields[1])
+        if (
+            len(fields) == 3
+            and fields[0] in ('MemTotal:', 'MemAvailable:')
+            and fields[2] == 'kB'
+            and is_decimal(fields[1])
+        ):
+            values[fields[0]] = int(fields[1])
     total, available = values.get('MemTotal:'), values.get('MemAvailable:')
     if not total or available is None:
         return None

@@ -21,12 +21,12 @@ reboot, when the boot applier writes the base).
 from __future__ import annotations
 
 from .._host import persist
-from .._knobs.attributes import HAZARD_CORRUPTS_MEMORY, HAZARD_EBUSY_WHILE_SHARED, HAZARD_LEAKS_PER_WRITE
-from ..errors import UksmError
 from .._host.paths import TIER_FILE
-from .pressure import TierError, TierProblem, check_thresholds
 from .._host.safefiles import read_file, remove_file, replace_file
+from .._knobs.attributes import HAZARD_CORRUPTS_MEMORY, HAZARD_EBUSY_WHILE_SHARED, HAZARD_LEAKS_PER_WRITE
 from .._knobs.value_kinds import is_decimal
+from ..errors import UksmError
+from .pressure import TierError, TierProblem, check_thresholds
 
 TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotations are strings
 if TYPE_CHECKING:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import errno
 import os
 
+from .._host.hostinfo import process_names
+from .._host.sysfs import Detection, read_text
 from .._knobs.attributes import (
     HAZARD_ADVISOR_MANAGED,
     HAZARD_CORRUPTS_MEMORY,
@@ -16,11 +18,9 @@ from .._knobs.attributes import (
     HAZARD_NEEDS_DAEMON,
     Backend,
 )
-from ..errors import UksmError
-from .._host.hostinfo import process_names
-from .plan import Plan, Step, advisor_manages, raised_by_kernel, resets
-from .._host.sysfs import Detection, read_text
 from .._knobs.value_kinds import KernelFormatError
+from ..errors import UksmError
+from .plan import Plan, Step, advisor_manages, raised_by_kernel, resets
 
 TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotations are strings
 if TYPE_CHECKING:

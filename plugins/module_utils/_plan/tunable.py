@@ -6,24 +6,24 @@
 
 from __future__ import annotations
 
-from ..errors import UksmError
-from .changes import cause, summary
 from .._host.hostinfo import process_names
 from .._host.lock import HostLock
 from .._host.paths import POLICY_FILE
-from .plan import HostState, Plan, make_plan, planning_stats, raised_values
-from .._knobs.presets import preset_settings
 from .._host.safefiles import remove_file
 from .._host.sysfs import detect, read_attributes
 from .._host.written_values import WrittenValues
+from .._knobs.presets import preset_settings
+from ..errors import UksmError
+from .changes import cause, summary
+from .plan import HostState, Plan, make_plan, planning_stats, raised_values
 
 TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotations are strings
 if TYPE_CHECKING:
     import typing as t
 
+    from .._host.sysfs import Detection
     from .._knobs.attributes import Backend
     from .pressure import TierProblem
-    from .._host.sysfs import Detection
     from .tiers import TierPolicy
 
     Problems = t.List[t.Union[str, TierProblem]]

@@ -13,9 +13,17 @@ from __future__ import annotations
 
 import typing as t
 
-from ..errors import UksmError
-from .._plan.facts import gather
 from .._host.paths import POLICY_FILE
+from .._install.systemctl import Systemctl
+from .._install.unit_setup import absent as remove_units
+from .._install.unit_setup import interval_accepted
+from .._install.unit_setup import present as install_units
+from .._install.unit_setup import problems as unit_problems
+from .._install.unit_setup import request as unit_request
+from .._install.unit_texts import HYPERVISOR_UNITS
+from .._plan.facts import gather
+from .._plan.tunable import run, tier_policy_of
+from ..errors import UksmError
 from .policy_refusals import (
     conflict_refusal,
     conflict_warning,
@@ -26,14 +34,6 @@ from .policy_refusals import (
     tier_problems,
 )
 from .policy_request import OPTION_NAMES, PolicyError, PolicyRequest, host_tiers
-from .._install.systemctl import Systemctl
-from .._plan.tunable import run, tier_policy_of
-from .._install.unit_setup import absent as remove_units
-from .._install.unit_setup import interval_accepted
-from .._install.unit_setup import present as install_units
-from .._install.unit_setup import problems as unit_problems
-from .._install.unit_setup import request as unit_request
-from .._install.unit_texts import HYPERVISOR_UNITS
 
 
 def active_conflicts(fact: t.Dict[str, t.Any]) -> t.Tuple[t.List[str], t.List[str]]:

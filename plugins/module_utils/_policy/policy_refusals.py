@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import typing as t
 
-from .._knobs.attributes import BACKENDS
-from ..errors import UksmError
-from .._plan.plan import unknown_name
-from .policy_request import EXPORTED, NOT_OPTIONS, PolicyRequest, host_tiers
-from .._knobs.presets import PRESETS
-from .._plan.tunable import run, tier_policy_of
 from .._install.unit_setup import MAX_INTERVAL, MIN_INTERVAL, interval_accepted
+from .._knobs.attributes import BACKENDS
+from .._knobs.presets import PRESETS
 from .._knobs.value_kinds import close_match
+from .._plan.plan import unknown_name
+from .._plan.tunable import run, tier_policy_of
+from ..errors import UksmError
+from .policy_request import EXPORTED, NOT_OPTIONS, PolicyRequest, host_tiers
 
 
 def name_problems(request: PolicyRequest) -> t.List[str]:

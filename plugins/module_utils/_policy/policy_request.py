@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import typing as t
 
+from .._host.paths import METRICS_OUTPUT
 from ..errors import UksmError
 from ..host_options import SYSROOT, WRITES
-from .._host.paths import METRICS_OUTPUT
 
 # uksm_policy_unit's options under the names uksm_policy gives them
 OPTION_NAMES = {'before': 'boot_before'}

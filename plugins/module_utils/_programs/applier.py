@@ -11,12 +11,12 @@ stdout, which systemd sends to the journal.
 
 from __future__ import annotations
 
-from . import launcher
 from .._host import persist
-from .._plan.changes import REQUESTED
-from ..errors import CAUGHT
 from .._host.lock import HostLock
+from .._plan.changes import REQUESTED
 from .._plan.tunable import run
+from ..errors import CAUGHT
+from . import launcher
 
 TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotations are strings
 if TYPE_CHECKING:

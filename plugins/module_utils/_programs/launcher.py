@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import sys
 
-from ..errors import UksmError
 from .._host.sysfs import SysrootError, check_sysroot
+from ..errors import UksmError
 
 TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotations are strings
 if TYPE_CHECKING:

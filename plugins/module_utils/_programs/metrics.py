@@ -13,12 +13,12 @@ Stdlib only: this file also runs on the host, from the installed package.
 
 from __future__ import annotations
 
-from . import launcher
-from .._knobs.attributes import BACKENDS
-from ..errors import CAUGHT
-from .._plan.facts import gather
 from .._host.paths import METRICS_OUTPUT
 from .._host.safefiles import replace_file
+from .._knobs.attributes import BACKENDS
+from .._plan.facts import gather
+from ..errors import CAUGHT
+from . import launcher
 
 TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotations are strings
 if TYPE_CHECKING:

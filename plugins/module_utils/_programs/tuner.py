@@ -13,13 +13,13 @@ the next run tries again.
 
 from __future__ import annotations
 
-from . import launcher
 from .._host import persist
-from ..errors import CAUGHT
 from .._host.lock import HostLock
-from .._plan.pressure import TierError, choose_tier, measure
 from .._host.sysfs import read_attributes
+from .._plan.pressure import TierError, choose_tier, measure
 from .._plan.tiers import check_levels, from_sections, in_force, read_state, write_state
+from ..errors import CAUGHT
+from . import launcher
 
 TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotations are strings
 if TYPE_CHECKING:
@@ -90,8 +90,8 @@ def _holds(sysroot: str, detection: Detection, settings: t.Dict[str, t.Any]) -> 
     if _equal(detection, settings):
         return True
     # the planner is imported only here: measuring costs less than loading it
-    from .._plan.plan import HostState, drift, raise_needs  # pylint: disable=import-outside-toplevel
     from .._host.written_values import WrittenValues  # pylint: disable=import-outside-toplevel
+    from .._plan.plan import HostState, drift, raise_needs  # pylint: disable=import-outside-toplevel
 
     backend = detection.backend
     if backend is None:

@@ -14,7 +14,6 @@ import threading
 import time
 
 import pytest
-
 from patience import PROMPT_SECONDS
 from simhost import server
 from simhost.control import Control
@@ -278,9 +277,11 @@ def test_block_fault_rejects_invalid_seconds_through_simctl(make_host):
         '{"attr": "run", "block": "30"}',
         '{"attr": "run", "block": NaN}',
     ):
-        with pytest.raises(OSError) as info:
-            with open(os.path.join(control.paths.ctl, "faults"), "w", encoding="utf-8") as handle:
-                handle.write(spec)
+        with (
+            pytest.raises(OSError) as info,
+            open(os.path.join(control.paths.ctl, "faults"), "w", encoding="utf-8") as handle,
+        ):
+            handle.write(spec)
         assert info.value.errno == errno.EINVAL, spec
     with pytest.raises(OSError) as info:
         control.inject("run", block=-5)

@@ -13,7 +13,6 @@ import threading
 import time
 
 import pytest
-
 from simhost import cli, server
 from simhost.kernel import make_kernel
 from simhost.show import show

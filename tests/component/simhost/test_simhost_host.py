@@ -9,7 +9,6 @@ import threading
 import time
 
 import pytest
-
 from simhost.control import Control
 from simhost.host import SimHost
 from simhost.sysroot import Paths, create, load_doc

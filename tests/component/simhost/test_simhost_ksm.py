@@ -5,7 +5,6 @@ from __future__ import annotations
 import errno
 
 import pytest
-
 from simhost.kernel import KsmKernel, make_kernel
 from simhost.sysroot import boot_state
 

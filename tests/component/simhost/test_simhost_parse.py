@@ -5,8 +5,7 @@ from __future__ import annotations
 import errno
 
 import pytest
-
-from simhost.parse import kstrtobool, kstrtoint, kstrtoul, kstrtouint, store_text, sysfs_streq
+from simhost.parse import kstrtobool, kstrtoint, kstrtouint, kstrtoul, store_text, sysfs_streq
 
 
 @pytest.mark.parametrize(

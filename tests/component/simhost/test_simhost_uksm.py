@@ -14,7 +14,6 @@ from fractions import Fraction
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from simhost import cli, server
 from simhost.host import SimHost
 from simhost.kernel import KernelHang, UksmKernel, jiffies_to_msecs, make_kernel, msecs_to_jiffies

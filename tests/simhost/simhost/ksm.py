@@ -6,7 +6,7 @@ import errno
 from typing import Any, Dict, List, Optional, Tuple
 
 from simhost.kernel_base import SysfsKernel
-from simhost.parse import UINT_MAX, kernel_error, kstrtobool, kstrtoint, kstrtoul, kstrtouint, sysfs_streq
+from simhost.parse import UINT_MAX, kernel_error, kstrtobool, kstrtoint, kstrtouint, kstrtoul, sysfs_streq
 
 KSM_RUN_MERGE = 1
 KSM_RUN_UNMERGE = 2

@@ -40,6 +40,7 @@ def fuse_problem() -> Optional[str]:
 def serve(sysroot: str) -> int:
     """Run the FUSE server in the foreground until the mount goes away."""
     import mfusepy  # pylint: disable=import-outside-toplevel
+
     from simhost.fuseops import SysfsOps  # pylint: disable=import-outside-toplevel
     from simhost.host import SimHost  # pylint: disable=import-outside-toplevel
 
@@ -163,10 +164,9 @@ def umount(sysroot: str, timeout: float = 15.0) -> None:
     """Unmount and wait for the server to exit; fine to call when not mounted."""
     paths = Paths(sysroot)
     pid = _server_pid(paths)
-    if is_mounted(paths.mm) and not _fusermount(paths.mm, lazy=False):
-        # Busy (an open file, a hung writer): detach now, the server ends when it is released.
-        if not _fusermount(paths.mm, lazy=True):
-            raise ServerError("could not unmount %s" % paths.mm)
+    # unmounted, or when busy (an open file, a hung writer) detached: the server ends when it is released
+    if is_mounted(paths.mm) and not _fusermount(paths.mm, lazy=False) and not _fusermount(paths.mm, lazy=True):
+        raise ServerError("could not unmount %s" % paths.mm)
     if pid and not _wait_gone(pid, timeout):
         os.kill(pid, signal.SIGTERM)
         if not _wait_gone(pid, 5):

@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-
 from ansible_collections.litevirt.uksm.plugins.module_utils._host import persist
 from ansible_collections.litevirt.uksm.plugins.module_utils._plan.facts import gather
 from ansible_collections.litevirt.uksm.plugins.plugin_utils.fleet import summarize

@@ -23,10 +23,22 @@ import zlib
 from html.parser import HTMLParser
 
 UNREACHABLE, FAILED = ['hv-down'], ['hv-broken']
-FIRST_COLUMNS = (
-    'host status available backend governor saved_bytes saved_human ratio drift policy_persisted policy_error '
-    'unit_enabled daemon_running reason'
-).split()
+FIRST_COLUMNS = [
+    'host',
+    'status',
+    'available',
+    'backend',
+    'governor',
+    'saved_bytes',
+    'saved_human',
+    'ratio',
+    'drift',
+    'policy_persisted',
+    'policy_error',
+    'unit_enabled',
+    'daemon_running',
+    'reason',
+]
 COST_COLUMNS = ['cpu_seconds', 'cpu_percent_since_start', 'bytes_per_cpu_second']
 PRESSURE_COLUMNS = ['tier', 'available_percent', 'tier_available_below_percent']
 BAR_COLOUR = (0x2F, 0x6F, 0xDE)

@@ -14,10 +14,10 @@ import subprocess
 import sys
 import types
 import zipfile
-
-import pytest
 import zipimport
 from unittest import mock
+
+import pytest
 
 from ansible_collections.litevirt.uksm.plugins.module_utils import compile_once
 

@@ -11,16 +11,16 @@ import errno
 import pytest
 
 from ansible_collections.litevirt.uksm.plugins.module_utils import errors
-from ansible_collections.litevirt.uksm.plugins.module_utils.errors import CAUGHT, UksmError, failure
-from ansible_collections.litevirt.uksm.plugins.module_utils._programs.launcher import UsageError
 from ansible_collections.litevirt.uksm.plugins.module_utils._host.lock import LockTimeout
 from ansible_collections.litevirt.uksm.plugins.module_utils._host.persist import PolicyFileError
 from ansible_collections.litevirt.uksm.plugins.module_utils._host.safefiles import UnsafePathError
 from ansible_collections.litevirt.uksm.plugins.module_utils._host.sysfs import SysrootError
 from ansible_collections.litevirt.uksm.plugins.module_utils._install.systemctl import SystemctlError
+from ansible_collections.litevirt.uksm.plugins.module_utils._knobs.value_kinds import KernelFormatError, KnobValueError
 from ansible_collections.litevirt.uksm.plugins.module_utils._plan.transaction import ApplyError
 from ansible_collections.litevirt.uksm.plugins.module_utils._plan.tunable import TunableError
-from ansible_collections.litevirt.uksm.plugins.module_utils._knobs.value_kinds import KernelFormatError, KnobValueError
+from ansible_collections.litevirt.uksm.plugins.module_utils._programs.launcher import UsageError
+from ansible_collections.litevirt.uksm.plugins.module_utils.errors import CAUGHT, UksmError, failure
 
 
 def test_uksm_error_keeps_its_message_and_details():
@@ -122,5 +122,5 @@ def test_knob_value_error_and_apply_error_are_caught_too():
 
 
 def test_caught_is_the_family_and_os_errors_only():
-    assert errors.CAUGHT == (UksmError, OSError)
+    assert (UksmError, OSError) == errors.CAUGHT
     assert not isinstance(ValueError('x'), CAUGHT) and not isinstance(KeyError('x'), CAUGHT)

@@ -20,11 +20,11 @@ from module_run import exits, fails
 from tree_snapshot import snapshot
 
 from ansible_collections.litevirt.uksm.plugins.module_utils._host import persist
-from ansible_collections.litevirt.uksm.plugins.module_utils._plan import tunable
-from ansible_collections.litevirt.uksm.plugins.module_utils._knobs.attributes import KSM
-from ansible_collections.litevirt.uksm.plugins.module_utils.errors import UksmError
 from ansible_collections.litevirt.uksm.plugins.module_utils._host.lock import HostLock
+from ansible_collections.litevirt.uksm.plugins.module_utils._knobs.attributes import KSM
+from ansible_collections.litevirt.uksm.plugins.module_utils._plan import tunable
 from ansible_collections.litevirt.uksm.plugins.module_utils._plan.transaction import ApplyError
+from ansible_collections.litevirt.uksm.plugins.module_utils.errors import UksmError
 from ansible_collections.litevirt.uksm.plugins.modules import uksm_tunable
 
 RETURNED = yaml.safe_load(uksm_tunable.RETURN)

@@ -12,12 +12,14 @@ import html
 import re
 
 import pytest
+from fleet_facts import any_fact, fact
+from html_page import Page
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ansible_collections.litevirt.uksm.plugins.module_utils._host.persist import MAX_TIERS
 from ansible_collections.litevirt.uksm.plugins.module_utils.byte_sizes import human_bytes
 from ansible_collections.litevirt.uksm.plugins.plugin_utils.fleet import summarize
-from ansible_collections.litevirt.uksm.plugins.module_utils._host.persist import MAX_TIERS
 from ansible_collections.litevirt.uksm.plugins.plugin_utils.fleet_chart import (
     BYTE_EDGES,
     MAX_BINS,
@@ -29,10 +31,6 @@ from ansible_collections.litevirt.uksm.plugins.plugin_utils.fleet_chart import (
 )
 from ansible_collections.litevirt.uksm.plugins.plugin_utils.fleet_html import COLUMNS, _duration, to_html
 from ansible_collections.litevirt.uksm.plugins.plugin_utils.fleet_table_script import SCRIPT
-
-from fleet_facts import any_fact, fact
-from html_page import Page
-
 
 FLEET = {
     # 733478912 B over 7200 s: 101872 B per CPU second

@@ -24,11 +24,11 @@ from simhost.control import Control
 from simhost.sysroot import create
 
 from ansible_collections.litevirt.uksm.plugins.module_utils._host import paths, persist
-from ansible_collections.litevirt.uksm.plugins.module_utils._programs import metrics
 from ansible_collections.litevirt.uksm.plugins.module_utils._install import installation, unit_texts
-from ansible_collections.litevirt.uksm.plugins.module_utils._programs.applier import apply_policy
 from ansible_collections.litevirt.uksm.plugins.module_utils._plan.facts import gather
 from ansible_collections.litevirt.uksm.plugins.module_utils._plan.tunable import TunableError, run
+from ansible_collections.litevirt.uksm.plugins.module_utils._programs import metrics
+from ansible_collections.litevirt.uksm.plugins.module_utils._programs.applier import apply_policy
 
 NOBODY = 65534
 # The attacker's interpreter: Debian's (python3-minimal, from scripts/setup-host.sh); the test's own

@@ -9,11 +9,9 @@ import os
 import subprocess
 import sys
 
-
 from ansible_collections.litevirt.uksm.plugins.module_utils._host import paths, persist
 from ansible_collections.litevirt.uksm.plugins.module_utils._install import installation, unit_texts
 from ansible_collections.litevirt.uksm.plugins.module_utils._plan.facts import gather
-
 
 # closed under relative imports: the launcher imports it in isolation below
 

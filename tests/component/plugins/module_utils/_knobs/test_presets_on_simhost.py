@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-
 from ansible_collections.litevirt.uksm.plugins.module_utils._plan.facts import gather
 from ansible_collections.litevirt.uksm.plugins.module_utils._plan.tunable import run
 

@@ -5,13 +5,12 @@
 
 from __future__ import annotations
 
-
 import pytest
 
-from ansible_collections.litevirt.uksm.plugins.module_utils._plan.facts import gather
 from ansible_collections.litevirt.uksm.plugins.module_utils._host.lock import HostLock
-from ansible_collections.litevirt.uksm.plugins.module_utils._plan.plan import HostState, make_plan
 from ansible_collections.litevirt.uksm.plugins.module_utils._host.sysfs import detect
+from ansible_collections.litevirt.uksm.plugins.module_utils._plan.facts import gather
+from ansible_collections.litevirt.uksm.plugins.module_utils._plan.plan import HostState, make_plan
 from ansible_collections.litevirt.uksm.plugins.module_utils._plan.transaction import ApplyError, Transaction
 
 POLICY = {
@@ -143,9 +142,8 @@ def test_unreadable_value_after_the_writes_rolls_back_with_errno(make_host):
     )
     # run is not written (unchanged), so its first read after gather() is the final verification
     host.inject('run', errno='EIO', op='read')
-    with pytest.raises(ApplyError) as caught:
-        with HostLock(root):
-            Transaction(detection.backend, detection, root, fact['tunables']).apply(plan)
+    with pytest.raises(ApplyError) as caught, HostLock(root):
+        Transaction(detection.backend, detection, root, fact['tunables']).apply(plan)
     assert caught.value.errno == 5 and caught.value.failed == 'run'
     assert caught.value.restored == ['sleep_millisecs=%d' % before['sleep_millisecs']]
     assert 'run cannot be read back after the run: EIO' in str(caught.value)

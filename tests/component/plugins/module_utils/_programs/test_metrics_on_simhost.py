@@ -17,10 +17,10 @@ from hypothesis import strategies as st
 from prometheus_client.parser import text_string_to_metric_families
 
 from ansible_collections.litevirt.uksm.plugins.module_utils._host import paths, persist
-from ansible_collections.litevirt.uksm.plugins.module_utils._programs import metrics
 from ansible_collections.litevirt.uksm.plugins.module_utils._install import installation, unit_texts
 from ansible_collections.litevirt.uksm.plugins.module_utils._plan.facts import gather
 from ansible_collections.litevirt.uksm.plugins.module_utils._plan.tunable import run, tier_policy_of
+from ansible_collections.litevirt.uksm.plugins.module_utils._programs import metrics
 
 COUNTERS = ('full_scans', 'pages_scanned', 'sleep_times', 'pages_skipped')
 

@@ -14,12 +14,12 @@ import pytest
 import yaml
 
 from ansible_collections.litevirt.uksm.plugins.module_utils._host import persist
-from ansible_collections.litevirt.uksm.plugins.module_utils._programs.applier import apply_policy
-from ansible_collections.litevirt.uksm.plugins.module_utils._plan.facts import gather
 from ansible_collections.litevirt.uksm.plugins.module_utils._host.lock import HostLock
+from ansible_collections.litevirt.uksm.plugins.module_utils._plan.facts import gather
 from ansible_collections.litevirt.uksm.plugins.module_utils._plan.tiers import read_state
-from ansible_collections.litevirt.uksm.plugins.module_utils._programs.tuner import tune
 from ansible_collections.litevirt.uksm.plugins.module_utils._plan.tunable import run, tier_policy_of
+from ansible_collections.litevirt.uksm.plugins.module_utils._programs.applier import apply_policy
+from ansible_collections.litevirt.uksm.plugins.module_utils._programs.tuner import tune
 
 # MemTotal of the simulated hosts, in kB
 TOTAL_KB = 16303540

@@ -14,10 +14,10 @@ import time
 import typing as t
 
 import pytest
-from owners import NOBODY, give_away
 import sysroot_tree
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from owners import NOBODY, give_away
 from patience import PROMPT_SECONDS
 
 from ansible_collections.litevirt.uksm.plugins.module_utils._host import hostinfo

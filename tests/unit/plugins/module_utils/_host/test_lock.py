@@ -153,9 +153,8 @@ def _lock_text(root: str) -> str:
 
 def _times_out(root: str, timeout: float, pid: int) -> None:
     started = time.monotonic()
-    with pytest.raises(LockTimeout) as caught:
-        with HostLock(root, timeout=timeout):
-            pass
+    with pytest.raises(LockTimeout) as caught, HostLock(root, timeout=timeout):
+        pass
     elapsed = time.monotonic() - started
     assert '(pid %d)' % pid in str(caught.value)
     assert str(caught.value) == '%s is held by another writer (pid %d) for more than %gs' % (SHOWN, pid, timeout)
@@ -248,9 +247,8 @@ def test_lock_directory_not_roots_alone_is_refused(sysroot: str, outside: str, s
     message = DIRECTORY_REFUSALS[setup]
     _plant_directory(sysroot, outside, setup)
     before = (snapshot(sysroot), snapshot(outside))
-    with pytest.raises(UnsafePathError) as caught:
-        with HostLock(sysroot, timeout=0.2):
-            raise AssertionError('the lock was taken')
+    with pytest.raises(UnsafePathError) as caught, HostLock(sysroot, timeout=0.2):
+        raise AssertionError('the lock was taken')
     assert str(caught.value) == message
     assert (snapshot(sysroot), snapshot(outside)) == before
     # no lock file at any symlink's target
@@ -305,9 +303,8 @@ def test_lock_file_not_roots_alone_is_refused(sysroot: str, outside: str, setup:
     reason = FILE_REFUSALS[setup]
     _plant_file(sysroot, outside, setup)
     before = (snapshot(sysroot), snapshot(outside))
-    with pytest.raises(UnsafePathError) as caught:
-        with HostLock(sysroot, timeout=0.2):
-            raise AssertionError('the lock was taken')
+    with pytest.raises(UnsafePathError) as caught, HostLock(sysroot, timeout=0.2):
+        raise AssertionError('the lock was taken')
     assert str(caught.value) == 'refusing %s: %s' % (SHOWN, reason)
     assert (snapshot(sysroot), snapshot(outside)) == before
     # the symlink's target keeps its content (not truncated, no pid written), nothing created at a dangling one
@@ -421,9 +418,8 @@ def test_lock_contention_times_out_with_the_holder(tmp_path):
     holder_process.start()
     try:
         assert ready.wait(10)
-        with pytest.raises(LockTimeout) as caught:
-            with HostLock(str(tmp_path), timeout=0.3):
-                pass
+        with pytest.raises(LockTimeout) as caught, HostLock(str(tmp_path), timeout=0.3):
+            pass
         assert 'pid %d' % holder_process.pid in str(caught.value)
     finally:
         release.set()

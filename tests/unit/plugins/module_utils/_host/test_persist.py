@@ -16,7 +16,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.litevirt.uksm.plugins.module_utils._host import paths, persist
-from ansible_collections.litevirt.uksm.plugins.module_utils._knobs.attributes import BACKENDS
 from ansible_collections.litevirt.uksm.plugins.module_utils._host.persist import (
     MAX_BYTES,
     MAX_NAME,
@@ -24,6 +23,7 @@ from ansible_collections.litevirt.uksm.plugins.module_utils._host.persist import
     PolicyFileError,
 )
 from ansible_collections.litevirt.uksm.plugins.module_utils._host.safefiles import UnsafePathError
+from ansible_collections.litevirt.uksm.plugins.module_utils._knobs.attributes import BACKENDS
 
 PURE = settings(max_examples=200, deadline=None)
 FILES = settings(max_examples=100, deadline=None)

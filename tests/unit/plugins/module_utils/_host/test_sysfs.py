@@ -11,8 +11,6 @@ import os
 import pytest
 import sysroot_tree
 
-from ansible_collections.litevirt.uksm.plugins.module_utils._knobs.attributes import KSM, UKSM
-from ansible_collections.litevirt.uksm.plugins.module_utils.errors import UksmError
 from ansible_collections.litevirt.uksm.plugins.module_utils._host.sysfs import (
     READ_LIMIT,
     Detection,
@@ -23,6 +21,8 @@ from ansible_collections.litevirt.uksm.plugins.module_utils._host.sysfs import (
     read_attributes,
     read_text,
 )
+from ansible_collections.litevirt.uksm.plugins.module_utils._knobs.attributes import KSM, UKSM
+from ansible_collections.litevirt.uksm.plugins.module_utils.errors import UksmError
 
 NO_UKSM = '/sys/kernel/mm/uksm does not exist'
 NO_KSM = '/sys/kernel/mm/ksm does not exist'

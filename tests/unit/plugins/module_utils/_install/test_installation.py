@@ -15,8 +15,8 @@ import pytest
 from import_reference import imported_modules
 
 from ansible_collections.litevirt.uksm.plugins.module_utils._host import paths
-from ansible_collections.litevirt.uksm.plugins.module_utils._programs import applier
 from ansible_collections.litevirt.uksm.plugins.module_utils._install import installation, package_closure, unit_texts
+from ansible_collections.litevirt.uksm.plugins.module_utils._programs import applier
 
 MODULE_UTILS = os.path.dirname(os.path.dirname(os.path.abspath(installation.__file__)))
 

@@ -11,8 +11,8 @@ import typing as t
 import pytest
 
 from ansible_collections.litevirt.uksm.plugins.module_utils._host import paths
-from ansible_collections.litevirt.uksm.plugins.module_utils.errors import UksmError
 from ansible_collections.litevirt.uksm.plugins.module_utils._install.systemctl import Systemctl, SystemctlError
+from ansible_collections.litevirt.uksm.plugins.module_utils.errors import UksmError
 
 
 class Recorder:

@@ -15,7 +15,6 @@ from ansible_collections.litevirt.uksm.plugins.module_utils._host import paths
 from ansible_collections.litevirt.uksm.plugins.module_utils._install import unit_texts
 from ansible_collections.litevirt.uksm.plugins.module_utils._knobs.attributes import BACKENDS
 
-
 # closed under relative imports: the launcher imports it in isolation below
 
 

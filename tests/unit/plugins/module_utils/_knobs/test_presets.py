@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.litevirt.uksm.plugins.module_utils._knobs.attributes import BACKENDS
-from ansible_collections.litevirt.uksm.plugins.module_utils._plan.plan import HostState, make_plan
 from ansible_collections.litevirt.uksm.plugins.module_utils._knobs.presets import PRESETS, preset_settings
+from ansible_collections.litevirt.uksm.plugins.module_utils._plan.plan import HostState, make_plan
 
 
 @pytest.mark.parametrize('name', sorted(PRESETS))

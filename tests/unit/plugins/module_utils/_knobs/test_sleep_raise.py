@@ -20,7 +20,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ansible_collections.litevirt.uksm.plugins.module_utils._knobs.attributes import UKSM
-from ansible_collections.litevirt.uksm.plugins.module_utils._plan.plan import raised_by_kernel
 from ansible_collections.litevirt.uksm.plugins.module_utils._knobs.sleep_raise import (
     EMA_CEILING_NS,
     SleepRaise,
@@ -29,6 +28,7 @@ from ansible_collections.litevirt.uksm.plugins.module_utils._knobs.sleep_raise i
     raised_msecs,
     rung_real_ratio,
 )
+from ansible_collections.litevirt.uksm.plugins.module_utils._plan.plan import raised_by_kernel
 
 FULL = {'cpu_ratios': ['20', '40', 'MAX/4', 'MAX/1'], 'max_cpu_percentage': 95}
 QUIET = {'cpu_ratios': ['10', '20', '40', '75'], 'max_cpu_percentage': 1}

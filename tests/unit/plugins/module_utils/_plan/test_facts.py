@@ -13,12 +13,12 @@ from sysroot_tree import UKSM_TUNABLES
 from tree_snapshot import snapshot
 
 from ansible_collections.litevirt.uksm.plugins.module_utils._host import persist
-from ansible_collections.litevirt.uksm.plugins.module_utils._plan import facts
-from ansible_collections.litevirt.uksm.plugins.module_utils.byte_sizes import human_bytes
-from ansible_collections.litevirt.uksm.plugins.module_utils._plan.facts import gather, savings, writable
 from ansible_collections.litevirt.uksm.plugins.module_utils._host.hostinfo import page_size
 from ansible_collections.litevirt.uksm.plugins.module_utils._host.lock import HostLock
 from ansible_collections.litevirt.uksm.plugins.module_utils._host.sysfs import Detection, SysrootError, check_sysroot
+from ansible_collections.litevirt.uksm.plugins.module_utils._plan import facts
+from ansible_collections.litevirt.uksm.plugins.module_utils._plan.facts import gather, savings, writable
+from ansible_collections.litevirt.uksm.plugins.module_utils.byte_sizes import human_bytes
 
 
 def test_missing_sysroot_is_not_a_failure(tmp_path):

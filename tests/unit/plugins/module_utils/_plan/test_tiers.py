@@ -14,9 +14,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ansible_collections.litevirt.uksm.plugins.module_utils._host import persist
-from ansible_collections.litevirt.uksm.plugins.module_utils._plan import tiers
-from ansible_collections.litevirt.uksm.plugins.module_utils._knobs.attributes import BACKENDS
 from ansible_collections.litevirt.uksm.plugins.module_utils._host.paths import TIER_FILE
+from ansible_collections.litevirt.uksm.plugins.module_utils._knobs.attributes import BACKENDS
+from ansible_collections.litevirt.uksm.plugins.module_utils._plan import tiers
 from ansible_collections.litevirt.uksm.plugins.module_utils._plan.pressure import TierError
 from ansible_collections.litevirt.uksm.plugins.module_utils._plan.tiers import Tier, TierPolicy, check_levels
 

@@ -25,12 +25,11 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from owners import NOBODY
 
-from ansible_collections.litevirt.uksm.plugins.module_utils.errors import failure
-from ansible_collections.litevirt.uksm.plugins.module_utils._plan.plan import HostState, Plan, make_plan
 from ansible_collections.litevirt.uksm.plugins.module_utils._host.sysfs import detect, read_attributes
-from ansible_collections.litevirt.uksm.plugins.module_utils._plan.transaction import ApplyError, Transaction, write_text
 from ansible_collections.litevirt.uksm.plugins.module_utils._host.written_values import WrittenValues
-
+from ansible_collections.litevirt.uksm.plugins.module_utils._plan.plan import HostState, Plan, make_plan
+from ansible_collections.litevirt.uksm.plugins.module_utils._plan.transaction import ApplyError, Transaction, write_text
+from ansible_collections.litevirt.uksm.plugins.module_utils.errors import failure
 
 POLICY = {
     'cpu_governor': 'medium',

@@ -23,12 +23,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.litevirt.uksm.plugins.module_utils._host import persist
-from ansible_collections.litevirt.uksm.plugins.module_utils._plan import tunable
 from ansible_collections.litevirt.uksm.plugins.module_utils._host.lock import HostLock, LockTimeout
 from ansible_collections.litevirt.uksm.plugins.module_utils._host.sysfs import Detection, detect
+from ansible_collections.litevirt.uksm.plugins.module_utils._plan import tunable
 from ansible_collections.litevirt.uksm.plugins.module_utils._plan.transaction import ApplyError
 from ansible_collections.litevirt.uksm.plugins.module_utils._plan.tunable import TunableError, run
-
 
 UKSM_DIRECTORY = '/sys/kernel/mm/uksm'
 NO_INTERFACE = (
@@ -134,9 +133,8 @@ def test_check_mode_does_not_wait_for_a_held_lock(tmp_path, monkeypatch):
 
 def test_lock_held_by_another_writer_fails_after_the_timeout_without_writing(tmp_path, monkeypatch):
     host = host_for(tmp_path, monkeypatch)
-    with HostLock(host.root):
-        with pytest.raises(LockTimeout) as caught:
-            run(host.root, 'auto', {'thrash_threshold': 30}, lock_timeout=0.1)
+    with HostLock(host.root), pytest.raises(LockTimeout) as caught:
+        run(host.root, 'auto', {'thrash_threshold': 30}, lock_timeout=0.1)
     assert str(caught.value) == (
         '/run/litevirt-uksm/lock is held by another writer (pid %d) for more than 0.1s' % os.getpid()
     )

@@ -20,6 +20,7 @@ from offline_systemctl import SYSTEMCTL, OfflineSystemctl
 from tree_snapshot import snapshot
 
 from ansible_collections.litevirt.uksm.plugins.module_utils._host import persist
+from ansible_collections.litevirt.uksm.plugins.module_utils._install.systemctl import Systemctl
 from ansible_collections.litevirt.uksm.plugins.module_utils._policy.policy import active_conflicts, apply_policy
 from ansible_collections.litevirt.uksm.plugins.module_utils._policy.policy_refusals import name_problems, tier_problems
 from ansible_collections.litevirt.uksm.plugins.module_utils._policy.policy_request import (
@@ -27,7 +28,6 @@ from ansible_collections.litevirt.uksm.plugins.module_utils._policy.policy_reque
     host_tiers,
     request_of,
 )
-from ansible_collections.litevirt.uksm.plugins.module_utils._install.systemctl import Systemctl
 
 
 def _conflict(enabled: bool, running: bool, rewrites: t.Optional[str]) -> t.Dict[str, t.Any]:

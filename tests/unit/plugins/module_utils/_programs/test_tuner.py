@@ -17,16 +17,16 @@ import typing as t
 
 import pytest
 import sysroot_tree
+from fake_sysfs import FakeHost
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
-from fake_sysfs import FakeHost
 
 from ansible_collections.litevirt.uksm.plugins.module_utils._host import persist
+from ansible_collections.litevirt.uksm.plugins.module_utils._host.lock import HostLock
+from ansible_collections.litevirt.uksm.plugins.module_utils._host.written_values import WrittenValues
 from ansible_collections.litevirt.uksm.plugins.module_utils._plan import tiers
 from ansible_collections.litevirt.uksm.plugins.module_utils._programs.applier import apply_policy
-from ansible_collections.litevirt.uksm.plugins.module_utils._host.lock import HostLock
 from ansible_collections.litevirt.uksm.plugins.module_utils._programs.tuner import PREFIX, main, tune
-from ansible_collections.litevirt.uksm.plugins.module_utils._host.written_values import WrittenValues
 
 BASE = {'run': '1', 'pages_to_scan': '100', 'sleep_millisecs': '20'}
 TIERS = {
@@ -294,9 +294,9 @@ IDLE_VALUES = {
 @settings(max_examples=300, deadline=None)
 @given(st.data())
 def test_the_idle_comparison_never_holds_where_the_planner_sees_drift(data: t.Any) -> None:
-    from ansible_collections.litevirt.uksm.plugins.module_utils._programs import tuner
-    from ansible_collections.litevirt.uksm.plugins.module_utils._plan.plan import HostState, drift
     from ansible_collections.litevirt.uksm.plugins.module_utils._host.sysfs import detect, read_attributes
+    from ansible_collections.litevirt.uksm.plugins.module_utils._plan.plan import HostState, drift
+    from ansible_collections.litevirt.uksm.plugins.module_utils._programs import tuner
 
     backend = data.draw(st.sampled_from(sorted(IDLE_VALUES)))
     values = IDLE_VALUES[backend]

@@ -32,7 +32,7 @@ import zipfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-sys.path[:0] = [os.path.join(ROOT, 'tests', 'tools')]
+sys.path[:0] = [os.path.join(ROOT, 'tests', 'helpers')]
 OURS = 'ansible_collections/litevirt/uksm/plugins/module_utils/'
 # module -> its arguments on the host tree (``{root}`` is the tree), as the role and the bench run them
 CASES = {

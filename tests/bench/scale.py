@@ -3,7 +3,7 @@
 """The fleet-scale cases of the benchmark (tests/bench/bench.py, case ``scale``): the report playbook, the
 rollout's summary step and the filters behind both, at 100, 300 and 1,000 hosts.
 
-A host here is a plain directory tree (tests/tools/sysroot_tree.py), not a FUSE mount: uksm_facts only
+A host here is a plain directory tree (tests/helpers/sysroot_tree.py), not a FUSE mount: uksm_facts only
 reads, so regular files serve, and a thousand of them are made in seconds. Each host gets its own figures
 from a random generator seeded by its index (memory saved over four decades, CPU time of its thread,
 memory available), every fifth host is KSM, every tenth has a persisted policy its live values drifted
@@ -38,11 +38,11 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, os.path.join(ROOT, 'tests', 'tools'))
+sys.path.insert(0, os.path.join(ROOT, 'tests', 'helpers'))
 sys.path.insert(0, os.path.join(ROOT, 'tests', 'integration', 'targets', 'report'))
 
 import browse_report  # tests/integration/targets/report, put on the path above
-import sysroot_tree  # tests/tools, put on the path above
+import sysroot_tree  # tests/helpers, put on the path above
 
 SIZES = [100, 300, 1000]
 PLAYBOOK_CASES = ('ping', 'report', 'rollout-summary')

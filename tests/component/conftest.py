@@ -15,16 +15,16 @@ import typing as t
 
 import pytest
 
-TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-for _directory in ('tools', 'simhost'):
-    _path = os.path.join(TESTS, _directory)
-    if _path not in sys.path:
-        sys.path.insert(0, _path)
+# the simulator is a program of its own (python -m simhost), imported as its top-level package
+SIMHOST = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'simhost')
+if SIMHOST not in sys.path:
+    sys.path.insert(0, SIMHOST)
 
-from patience import load_hypothesis_profile  # noqa: E402  pylint: disable=wrong-import-position
 from simhost import server  # noqa: E402  pylint: disable=wrong-import-position
 from simhost.control import Control  # noqa: E402  pylint: disable=wrong-import-position
 from simhost.sysroot import create  # noqa: E402  pylint: disable=wrong-import-position
+
+from ansible_collections.litevirt.uksm.tests.helpers.patience import load_hypothesis_profile  # noqa: E402  pylint: disable=wrong-import-position
 
 load_hypothesis_profile()
 

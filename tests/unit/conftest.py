@@ -1,11 +1,12 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Unit tests: plain tmp_path trees, no FUSE, no root needed. The test tooling (tests/tools) is importable.
+"""Unit tests: plain tmp_path trees, no FUSE, no root needed. The helpers are the package tests/helpers;
+the docs generator of tests/tools is put on the path for the test that the generated pages are current.
 
 Run as another user than root, the /proc trees the tests write are that user's: the processes that count
 as root's are that user's then (hostinfo.PROCESS_OWNER_UID). Giving a file to another user needs root:
-run by anyone else, ``owners.give_away`` (tests/tools) records the new owner, and the collection's one
+run by anyone else, ``owners.give_away`` (tests/helpers) records the new owner, and the collection's one
 ownership lookup (safefiles.owner_of) answers from that record, so every test runs as any user."""
 
 from __future__ import annotations
@@ -17,12 +18,12 @@ import typing as t
 
 import pytest
 
+from ansible_collections.litevirt.uksm.tests.helpers import owners
+from ansible_collections.litevirt.uksm.tests.helpers.patience import load_hypothesis_profile
+
 TOOLS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'tools')
 if TOOLS not in sys.path:
-    sys.path.insert(0, TOOLS)
-
-import owners  # noqa: E402  pylint: disable=wrong-import-position
-from patience import load_hypothesis_profile  # noqa: E402  pylint: disable=wrong-import-position
+    sys.path.insert(0, TOOLS)  # gen_knob_reference, a program, for test_generated_docs
 
 load_hypothesis_profile()
 

@@ -78,7 +78,7 @@ def _kind(mode: int) -> str:
 
 def owner_of(status: os.stat_result) -> int:
     """The uid that owns a file. Every ownership check asks this one function, so that the unit tests,
-    run by a user who cannot chown, can still hand a file to another user (tests/tools/owners.py)."""
+    run by a user who cannot chown, can still hand a file to another user (tests/helpers/owners.py)."""
     return status.st_uid
 
 

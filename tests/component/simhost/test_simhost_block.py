@@ -14,11 +14,12 @@ import threading
 import time
 
 import pytest
-from patience import PROMPT_SECONDS
 from simhost import server
 from simhost.control import Control
 from simhost.host import SimHost
 from simhost.sysroot import create, load_doc
+
+from ansible_collections.litevirt.uksm.tests.helpers.patience import PROMPT_SECONDS
 
 _LIBC = ctypes.CDLL(None, use_errno=True)
 _LIBC.write.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_size_t]

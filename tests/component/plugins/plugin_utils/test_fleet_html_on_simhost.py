@@ -5,11 +5,10 @@
 
 from __future__ import annotations
 
-from html_page import Page
-
 from ansible_collections.litevirt.uksm.plugins.module_utils._plan.facts import gather
 from ansible_collections.litevirt.uksm.plugins.plugin_utils.fleet import summarize
 from ansible_collections.litevirt.uksm.plugins.plugin_utils.fleet_html import to_html
+from ansible_collections.litevirt.uksm.tests.helpers.html_page import Page
 
 
 def test_gathered_facts_render(make_host):

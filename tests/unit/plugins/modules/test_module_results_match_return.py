@@ -18,14 +18,16 @@ import os
 import typing as t
 
 import pytest
-import result_paths_uksm_facts
-import result_paths_uksm_policy
-import result_paths_uksm_policy_unit
-import result_paths_uksm_tunable
-import return_doc
-from result_paths import PATHS, name_of, result_of
 
 from ansible_collections.litevirt.uksm.plugins.modules import uksm_facts, uksm_tunable
+from ansible_collections.litevirt.uksm.tests.helpers import (
+    result_paths_uksm_facts,
+    result_paths_uksm_policy,
+    result_paths_uksm_policy_unit,
+    result_paths_uksm_tunable,
+    return_doc,
+)
+from ansible_collections.litevirt.uksm.tests.helpers.result_paths import PATHS, name_of, result_of
 
 # importing a module's paths registers them in PATHS
 PATH_FILES = (
@@ -124,7 +126,7 @@ def test_every_module_of_the_collection_has_its_paths():
     modules = sorted(
         name[:-3] for name in os.listdir(MODULES_DIRECTORY) if name.endswith('.py') and name != '__init__.py'
     )
-    assert sorted(name_of(module) for module in MODULES) == modules, 'add tests/tools/result_paths_<module>.py'
+    assert sorted(name_of(module) for module in MODULES) == modules, 'add tests/helpers/result_paths_<module>.py'
     assert {name_of(case.module) for case in PATHS} == set(modules)
 
 

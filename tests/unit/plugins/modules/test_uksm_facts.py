@@ -8,13 +8,13 @@ from __future__ import annotations
 import os
 
 import pytest
-import sysroot_tree
 import yaml
-from module_run import exits, fails
-from tree_snapshot import snapshot
 
 from ansible_collections.litevirt.uksm.plugins.module_utils._plan import facts
 from ansible_collections.litevirt.uksm.plugins.modules import uksm_facts
+from ansible_collections.litevirt.uksm.tests.helpers import sysroot_tree
+from ansible_collections.litevirt.uksm.tests.helpers.module_run import exits, fails
+from ansible_collections.litevirt.uksm.tests.helpers.tree_snapshot import snapshot
 
 RETURNED = yaml.safe_load(uksm_facts.RETURN)['ansible_facts']['contains']['uksm']['contains']
 

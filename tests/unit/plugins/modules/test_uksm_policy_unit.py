@@ -14,16 +14,16 @@ import sys
 import typing as t
 
 import pytest
-import sysroot_tree
 import yaml
-from module_run import exits, fails
-from offline_systemctl import OfflineSystemctl, live_manager
-from tree_snapshot import snapshot
 
 from ansible_collections.litevirt.uksm.plugins.module_utils._host import paths, persist
 from ansible_collections.litevirt.uksm.plugins.module_utils._install import installation, unit_setup
 from ansible_collections.litevirt.uksm.plugins.module_utils.errors import UksmError
 from ansible_collections.litevirt.uksm.plugins.modules import uksm_policy_unit
+from ansible_collections.litevirt.uksm.tests.helpers import sysroot_tree
+from ansible_collections.litevirt.uksm.tests.helpers.module_run import exits, fails
+from ansible_collections.litevirt.uksm.tests.helpers.offline_systemctl import OfflineSystemctl, live_manager
+from ansible_collections.litevirt.uksm.tests.helpers.tree_snapshot import snapshot
 
 RETURNED = yaml.safe_load(uksm_policy_unit.RETURN)
 SUCCESS_KEYS = {key for key, entry in RETURNED.items() if entry['returned'] == 'success'}

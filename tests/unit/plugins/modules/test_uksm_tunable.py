@@ -14,10 +14,7 @@ import errno
 import os
 
 import pytest
-import sysroot_tree
 import yaml
-from module_run import exits, fails
-from tree_snapshot import snapshot
 
 from ansible_collections.litevirt.uksm.plugins.module_utils._host import persist
 from ansible_collections.litevirt.uksm.plugins.module_utils._host.lock import HostLock
@@ -26,6 +23,9 @@ from ansible_collections.litevirt.uksm.plugins.module_utils._plan import tunable
 from ansible_collections.litevirt.uksm.plugins.module_utils._plan.transaction import ApplyError
 from ansible_collections.litevirt.uksm.plugins.module_utils.errors import UksmError
 from ansible_collections.litevirt.uksm.plugins.modules import uksm_tunable
+from ansible_collections.litevirt.uksm.tests.helpers import sysroot_tree
+from ansible_collections.litevirt.uksm.tests.helpers.module_run import exits, fails
+from ansible_collections.litevirt.uksm.tests.helpers.tree_snapshot import snapshot
 
 RETURNED = yaml.safe_load(uksm_tunable.RETURN)
 KSM_DIR = 'sys/kernel/mm/ksm'

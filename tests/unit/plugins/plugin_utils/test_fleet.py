@@ -11,14 +11,14 @@ import math
 import os
 
 import pytest
-import sysroot_tree
-from fleet_facts import NO_INTERFACE, any_fact, fact
 from hypothesis import given
 from hypothesis import strategies as st
 
 from ansible_collections.litevirt.uksm.plugins.module_utils._plan.facts import gather
 from ansible_collections.litevirt.uksm.plugins.module_utils.byte_sizes import human_bytes
 from ansible_collections.litevirt.uksm.plugins.plugin_utils.fleet import COLUMNS, STATUSES, summarize, to_csv
+from ansible_collections.litevirt.uksm.tests.helpers import sysroot_tree
+from ansible_collections.litevirt.uksm.tests.helpers.fleet_facts import NO_INTERFACE, any_fact, fact
 
 
 def by_host(summary: dict) -> dict:

@@ -12,8 +12,6 @@ import html
 import re
 
 import pytest
-from fleet_facts import any_fact, fact
-from html_page import Page
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -31,6 +29,8 @@ from ansible_collections.litevirt.uksm.plugins.plugin_utils.fleet_chart import (
 )
 from ansible_collections.litevirt.uksm.plugins.plugin_utils.fleet_html import COLUMNS, _duration, to_html
 from ansible_collections.litevirt.uksm.plugins.plugin_utils.fleet_table_script import SCRIPT
+from ansible_collections.litevirt.uksm.tests.helpers.fleet_facts import any_fact, fact
+from ansible_collections.litevirt.uksm.tests.helpers.html_page import Page
 
 FLEET = {
     # 733478912 B over 7200 s: 101872 B per CPU second

@@ -16,12 +16,12 @@ import sys
 import typing as t
 
 import pytest
-from fleet_facts import fact
 
 from ansible_collections.litevirt.uksm.plugins.plugin_utils.fleet import summarize, to_csv
 from ansible_collections.litevirt.uksm.plugins.plugin_utils.fleet_html import to_html
 from ansible_collections.litevirt.uksm.plugins.plugin_utils.rollout import junit
 from ansible_collections.litevirt.uksm.plugins.plugin_utils.rollout import summarize as rollout_summary
+from ansible_collections.litevirt.uksm.tests.helpers.fleet_facts import fact
 
 SMALL, LARGE = 100, 400
 # the most work 4 times the hosts may cost: 4, times the sort's log factor, with a margin

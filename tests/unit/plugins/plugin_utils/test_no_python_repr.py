@@ -12,12 +12,11 @@ from __future__ import annotations
 import json
 import re
 
-from fleet_facts import fact
-
 from ansible_collections.litevirt.uksm.plugins.plugin_utils.fleet import summarize, to_csv
 from ansible_collections.litevirt.uksm.plugins.plugin_utils.fleet_html import to_html
 from ansible_collections.litevirt.uksm.plugins.plugin_utils.rollout import junit
 from ansible_collections.litevirt.uksm.plugins.plugin_utils.rollout import summarize as rollout_summary
+from ansible_collections.litevirt.uksm.tests.helpers.fleet_facts import fact
 
 REPRS = ("{'", "['", "':", "',", "(')", 'None', 'True', 'False')
 

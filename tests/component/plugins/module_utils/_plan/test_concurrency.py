@@ -17,11 +17,11 @@ import time
 import typing as t
 
 import pytest
-from kernel_text import kernel_holds, tokens
 
 from ansible_collections.litevirt.uksm.plugins.module_utils._host import persist
 from ansible_collections.litevirt.uksm.plugins.module_utils._host.lock import LockTimeout
 from ansible_collections.litevirt.uksm.plugins.module_utils._plan.tunable import run
+from ansible_collections.litevirt.uksm.tests.helpers.kernel_text import kernel_holds, tokens
 
 # Four UKSM requests with no value in common (sleep_millisecs are whole ticks at HZ=250).
 REQUESTS = [

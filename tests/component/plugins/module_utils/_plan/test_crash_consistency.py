@@ -20,11 +20,11 @@ import sys
 import typing as t
 
 import pytest
-from kernel_text import kernel_holds
 
 from ansible_collections.litevirt.uksm.plugins.module_utils._host import lock, persist
 from ansible_collections.litevirt.uksm.plugins.module_utils._plan.tunable import run
 from ansible_collections.litevirt.uksm.plugins.module_utils._programs.applier import apply_policy
+from ansible_collections.litevirt.uksm.tests.helpers.kernel_text import kernel_holds
 
 # The policy persisted (and live) before the run, and the request of the run that is killed.
 BEFORE = {

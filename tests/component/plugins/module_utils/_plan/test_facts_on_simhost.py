@@ -8,10 +8,10 @@ from __future__ import annotations
 import os
 
 import pytest
-from sysroot_tree import UKSM_TUNABLES
 
 from ansible_collections.litevirt.uksm.plugins.module_utils._host import persist
 from ansible_collections.litevirt.uksm.plugins.module_utils._plan.facts import gather
+from ansible_collections.litevirt.uksm.tests.helpers.sysroot_tree import UKSM_TUNABLES
 
 
 def test_uksm_host(make_host):

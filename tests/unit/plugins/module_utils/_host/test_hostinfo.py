@@ -14,11 +14,8 @@ import time
 import typing as t
 
 import pytest
-import sysroot_tree
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from owners import NOBODY, give_away
-from patience import PROMPT_SECONDS
 
 from ansible_collections.litevirt.uksm.plugins.module_utils._host import hostinfo
 from ansible_collections.litevirt.uksm.plugins.module_utils._host.hostinfo import (
@@ -30,6 +27,9 @@ from ansible_collections.litevirt.uksm.plugins.module_utils._host.hostinfo impor
     thread_cpu,
 )
 from ansible_collections.litevirt.uksm.plugins.module_utils._host.sysfs import READ_LIMIT
+from ansible_collections.litevirt.uksm.tests.helpers import sysroot_tree
+from ansible_collections.litevirt.uksm.tests.helpers.owners import NOBODY, give_away
+from ansible_collections.litevirt.uksm.tests.helpers.patience import PROMPT_SECONDS
 
 FILES = settings(max_examples=100, deadline=None)
 WANTED = ('uksmd', 'ksmd') + tuple(

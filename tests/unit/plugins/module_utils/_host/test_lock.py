@@ -26,13 +26,13 @@ import types
 import typing as t
 
 import pytest
-from owners import NOBODY, give_away
-from patience import PROMPT_SECONDS
-from tree_snapshot import snapshot
 
 from ansible_collections.litevirt.uksm.plugins.module_utils._host import lock
 from ansible_collections.litevirt.uksm.plugins.module_utils._host.lock import HostLock, LockTimeout, holder
 from ansible_collections.litevirt.uksm.plugins.module_utils._host.safefiles import UnsafePathError
+from ansible_collections.litevirt.uksm.tests.helpers.owners import NOBODY, give_away
+from ansible_collections.litevirt.uksm.tests.helpers.patience import PROMPT_SECONDS
+from ansible_collections.litevirt.uksm.tests.helpers.tree_snapshot import snapshot
 
 ROOT = os.geteuid()
 KNOWN = b'a file root must not truncate\n'

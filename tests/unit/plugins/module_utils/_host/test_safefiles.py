@@ -24,8 +24,6 @@ import sys
 import typing as t
 
 import pytest
-from owners import NOBODY, give_away
-from tree_snapshot import snapshot
 
 from ansible_collections.litevirt.uksm.plugins.module_utils._host import safefiles
 from ansible_collections.litevirt.uksm.plugins.module_utils._host.safefiles import (
@@ -40,6 +38,8 @@ from ansible_collections.litevirt.uksm.plugins.module_utils._host.safefiles impo
     remove_tree,
     replace_file,
 )
+from ansible_collections.litevirt.uksm.tests.helpers.owners import NOBODY, give_away
+from ansible_collections.litevirt.uksm.tests.helpers.tree_snapshot import snapshot
 
 ROOT = os.geteuid()
 KNOWN = b'outside the sysroot: must stay exactly as it is\n'

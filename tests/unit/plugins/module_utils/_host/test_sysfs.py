@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 
 import pytest
-import sysroot_tree
 
 from ansible_collections.litevirt.uksm.plugins.module_utils._host.sysfs import (
     READ_LIMIT,
@@ -23,6 +22,7 @@ from ansible_collections.litevirt.uksm.plugins.module_utils._host.sysfs import (
 )
 from ansible_collections.litevirt.uksm.plugins.module_utils._knobs.attributes import KSM, UKSM
 from ansible_collections.litevirt.uksm.plugins.module_utils.errors import UksmError
+from ansible_collections.litevirt.uksm.tests.helpers import sysroot_tree
 
 NO_UKSM = '/sys/kernel/mm/uksm does not exist'
 NO_KSM = '/sys/kernel/mm/ksm does not exist'

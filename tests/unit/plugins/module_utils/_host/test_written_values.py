@@ -7,10 +7,9 @@ planted or unreadable (which only makes a raise look like drift)."""
 
 from __future__ import annotations
 
-from owners import NOBODY, give_away
-
 from ansible_collections.litevirt.uksm.plugins.module_utils._host.paths import WRITTEN_FILE
 from ansible_collections.litevirt.uksm.plugins.module_utils._host.written_values import WrittenValues
+from ansible_collections.litevirt.uksm.tests.helpers.owners import NOBODY, give_away
 
 
 def test_a_write_is_recorded_per_backend_and_read_back(tmp_path):

@@ -12,11 +12,11 @@ import subprocess
 import sys
 
 import pytest
-from import_reference import imported_modules
 
 from ansible_collections.litevirt.uksm.plugins.module_utils._host import paths
 from ansible_collections.litevirt.uksm.plugins.module_utils._install import installation, package_closure, unit_texts
 from ansible_collections.litevirt.uksm.plugins.module_utils._programs import applier
+from ansible_collections.litevirt.uksm.tests.helpers.import_reference import imported_modules
 
 MODULE_UTILS = os.path.dirname(os.path.dirname(os.path.abspath(installation.__file__)))
 

@@ -13,7 +13,6 @@ import zipfile
 import zipimport
 
 import pytest
-from import_reference import imported_modules
 
 from ansible_collections.litevirt.uksm.plugins.module_utils._install import package_closure
 from ansible_collections.litevirt.uksm.plugins.module_utils._install.package_closure import (
@@ -21,6 +20,7 @@ from ansible_collections.litevirt.uksm.plugins.module_utils._install.package_clo
     package_sources,
     relative_imports,
 )
+from ansible_collections.litevirt.uksm.tests.helpers.import_reference import imported_modules
 
 PACKAGE = package_closure.__name__.rsplit('.', 2)[0]  # module_utils, where the closure's files are
 # the closure's files are in module_utils, the package above package_closure's own (_install)

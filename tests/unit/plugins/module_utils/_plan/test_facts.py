@@ -8,9 +8,6 @@ from __future__ import annotations
 import os
 
 import pytest
-import sysroot_tree
-from sysroot_tree import UKSM_TUNABLES
-from tree_snapshot import snapshot
 
 from ansible_collections.litevirt.uksm.plugins.module_utils._host import persist
 from ansible_collections.litevirt.uksm.plugins.module_utils._host.hostinfo import page_size
@@ -19,6 +16,9 @@ from ansible_collections.litevirt.uksm.plugins.module_utils._host.sysfs import D
 from ansible_collections.litevirt.uksm.plugins.module_utils._plan import facts
 from ansible_collections.litevirt.uksm.plugins.module_utils._plan.facts import gather, savings, writable
 from ansible_collections.litevirt.uksm.plugins.module_utils.byte_sizes import human_bytes
+from ansible_collections.litevirt.uksm.tests.helpers import sysroot_tree
+from ansible_collections.litevirt.uksm.tests.helpers.sysroot_tree import UKSM_TUNABLES
+from ansible_collections.litevirt.uksm.tests.helpers.tree_snapshot import snapshot
 
 
 def test_missing_sysroot_is_not_a_failure(tmp_path):
@@ -36,7 +36,7 @@ def test_sysroot_is_normalised():
     assert check_sysroot('/srv//hosts/../hosts/hv01/') == '/srv/hosts/hv01'
 
 
-# -- the whole fact on plain file trees (tests/tools/sysroot_tree.py) ----------------------------
+# -- the whole fact on plain file trees (tests/helpers/sysroot_tree.py) ----------------------------
 
 
 NO_POLICY = {

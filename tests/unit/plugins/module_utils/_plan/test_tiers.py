@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 
 import pytest
-import sysroot_tree
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -19,6 +18,7 @@ from ansible_collections.litevirt.uksm.plugins.module_utils._knobs.attributes im
 from ansible_collections.litevirt.uksm.plugins.module_utils._plan import tiers
 from ansible_collections.litevirt.uksm.plugins.module_utils._plan.pressure import TierError
 from ansible_collections.litevirt.uksm.plugins.module_utils._plan.tiers import Tier, TierPolicy, check_levels
+from ansible_collections.litevirt.uksm.tests.helpers import sysroot_tree
 
 UKSM = BACKENDS['uksm']
 KSM = BACKENDS['ksm']

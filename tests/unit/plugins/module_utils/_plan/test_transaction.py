@@ -20,16 +20,16 @@ import tempfile
 import typing as t
 
 import pytest
-from fake_sysfs import UKSM_PRESETS, FakeHost
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from owners import NOBODY
 
 from ansible_collections.litevirt.uksm.plugins.module_utils._host.sysfs import detect, read_attributes
 from ansible_collections.litevirt.uksm.plugins.module_utils._host.written_values import WrittenValues
 from ansible_collections.litevirt.uksm.plugins.module_utils._plan.plan import HostState, Plan, make_plan
 from ansible_collections.litevirt.uksm.plugins.module_utils._plan.transaction import ApplyError, Transaction, write_text
 from ansible_collections.litevirt.uksm.plugins.module_utils.errors import failure
+from ansible_collections.litevirt.uksm.tests.helpers.fake_sysfs import UKSM_PRESETS, FakeHost
+from ansible_collections.litevirt.uksm.tests.helpers.owners import NOBODY
 
 POLICY = {
     'cpu_governor': 'medium',

@@ -18,7 +18,6 @@ import tempfile
 import typing as t
 
 import pytest
-from fake_sysfs import FakeHost
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -28,6 +27,7 @@ from ansible_collections.litevirt.uksm.plugins.module_utils._host.sysfs import D
 from ansible_collections.litevirt.uksm.plugins.module_utils._plan import tunable
 from ansible_collections.litevirt.uksm.plugins.module_utils._plan.transaction import ApplyError
 from ansible_collections.litevirt.uksm.plugins.module_utils._plan.tunable import TunableError, run
+from ansible_collections.litevirt.uksm.tests.helpers.fake_sysfs import FakeHost
 
 UKSM_DIRECTORY = '/sys/kernel/mm/uksm'
 NO_INTERFACE = (

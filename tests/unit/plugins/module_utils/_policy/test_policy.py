@@ -4,7 +4,7 @@
 """module_utils/policy.py: what uksm_policy refuses before any write, and one run of it on a fake host.
 
 The paths of the module itself (every mode, conflicts, hosts without an interface, state absent, a kernel
-error) are in tests/tools/result_paths_uksm_policy.py; the role over it, on simulated hosts, in the policy
+error) are in tests/helpers/result_paths_uksm_policy.py; the role over it, on simulated hosts, in the policy
 integration target.
 """
 
@@ -14,10 +14,6 @@ import os
 import typing as t
 
 import pytest
-import sysroot_tree
-from fake_sysfs import FakeHost
-from offline_systemctl import SYSTEMCTL, OfflineSystemctl
-from tree_snapshot import snapshot
 
 from ansible_collections.litevirt.uksm.plugins.module_utils._host import persist
 from ansible_collections.litevirt.uksm.plugins.module_utils._install.systemctl import Systemctl
@@ -28,6 +24,10 @@ from ansible_collections.litevirt.uksm.plugins.module_utils._policy.policy_reque
     host_tiers,
     request_of,
 )
+from ansible_collections.litevirt.uksm.tests.helpers import sysroot_tree
+from ansible_collections.litevirt.uksm.tests.helpers.fake_sysfs import FakeHost
+from ansible_collections.litevirt.uksm.tests.helpers.offline_systemctl import SYSTEMCTL, OfflineSystemctl
+from ansible_collections.litevirt.uksm.tests.helpers.tree_snapshot import snapshot
 
 
 def _conflict(enabled: bool, running: bool, rewrites: t.Optional[str]) -> t.Dict[str, t.Any]:

@@ -18,11 +18,10 @@ import threading
 import time
 import typing as t
 
-from fake_sysfs import FakeHost
-
 from ansible_collections.litevirt.uksm.plugins.module_utils._host import lock, persist
 from ansible_collections.litevirt.uksm.plugins.module_utils._host.lock import HostLock
 from ansible_collections.litevirt.uksm.plugins.module_utils._programs.applier import PREFIX, apply_policy, main
+from ansible_collections.litevirt.uksm.tests.helpers.fake_sysfs import FakeHost
 
 POLICY = {'uksm': {'cpu_governor': 'medium', 'cpu_ratios': '10 30 MAX/4 MAX/1', 'sleep_millisecs': '200'}}
 REPAIRED = [

@@ -13,13 +13,13 @@ import stat
 import subprocess
 
 import pytest
-import sysroot_tree
 
 from ansible_collections.litevirt.uksm.plugins.module_utils._host import paths, persist
 from ansible_collections.litevirt.uksm.plugins.module_utils._install import installation, package_closure, unit_texts
 from ansible_collections.litevirt.uksm.plugins.module_utils._plan import tiers
 from ansible_collections.litevirt.uksm.plugins.module_utils._plan.facts import gather
 from ansible_collections.litevirt.uksm.plugins.module_utils._programs import metrics
+from ansible_collections.litevirt.uksm.tests.helpers import sysroot_tree
 
 
 def _persist(root, policies):

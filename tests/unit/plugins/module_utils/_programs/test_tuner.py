@@ -16,8 +16,6 @@ import tempfile
 import typing as t
 
 import pytest
-import sysroot_tree
-from fake_sysfs import FakeHost
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
@@ -27,6 +25,8 @@ from ansible_collections.litevirt.uksm.plugins.module_utils._host.written_values
 from ansible_collections.litevirt.uksm.plugins.module_utils._plan import tiers
 from ansible_collections.litevirt.uksm.plugins.module_utils._programs.applier import apply_policy
 from ansible_collections.litevirt.uksm.plugins.module_utils._programs.tuner import PREFIX, main, tune
+from ansible_collections.litevirt.uksm.tests.helpers import sysroot_tree
+from ansible_collections.litevirt.uksm.tests.helpers.fake_sysfs import FakeHost
 
 BASE = {'run': '1', 'pages_to_scan': '100', 'sleep_millisecs': '20'}
 TIERS = {

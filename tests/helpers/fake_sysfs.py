@@ -25,8 +25,8 @@ import errno
 import os
 import typing as t
 
-from owners import give_away
-from sysroot_tree import KSM_FILES
+from ansible_collections.litevirt.uksm.tests.helpers.owners import give_away
+from ansible_collections.litevirt.uksm.tests.helpers.sysroot_tree import KSM_FILES
 
 UKSM_GOVERNORS = ('full', 'medium', 'low', 'quiet')
 # what a cpu_governor write resets, as the kernel prints it afterwards

@@ -17,8 +17,9 @@ import tempfile
 import typing as t
 
 import pytest
-from fake_sysfs import FakeHost
-from offline_systemctl import OfflineSystemctl
+
+from ansible_collections.litevirt.uksm.tests.helpers.fake_sysfs import FakeHost
+from ansible_collections.litevirt.uksm.tests.helpers.offline_systemctl import OfflineSystemctl
 
 Result = t.Dict[str, t.Any]
 

@@ -11,14 +11,13 @@ import errno
 import os
 import typing as t
 
-import sysroot_tree
-from fake_sysfs import FakeHost
-from module_run import exits, fails
-from result_paths import Result, Scene, path
-
 from ansible_collections.litevirt.uksm.plugins.module_utils._host import persist
 from ansible_collections.litevirt.uksm.plugins.module_utils._host.lock import HostLock
 from ansible_collections.litevirt.uksm.plugins.modules import uksm_tunable
+from ansible_collections.litevirt.uksm.tests.helpers import sysroot_tree
+from ansible_collections.litevirt.uksm.tests.helpers.fake_sysfs import FakeHost
+from ansible_collections.litevirt.uksm.tests.helpers.module_run import exits, fails
+from ansible_collections.litevirt.uksm.tests.helpers.result_paths import Result, Scene, path
 
 # the module these paths run
 MODULE = uksm_tunable

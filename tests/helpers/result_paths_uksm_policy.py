@@ -12,13 +12,13 @@ import errno
 import os
 import typing as t
 
-import sysroot_tree
 from ansible.module_utils.basic import AnsibleModule
-from module_run import exits, fails
-from offline_systemctl import live_manager
-from result_paths import Result, Scene, path
 
 from ansible_collections.litevirt.uksm.plugins.modules import uksm_policy
+from ansible_collections.litevirt.uksm.tests.helpers import sysroot_tree
+from ansible_collections.litevirt.uksm.tests.helpers.module_run import exits, fails
+from ansible_collections.litevirt.uksm.tests.helpers.offline_systemctl import live_manager
+from ansible_collections.litevirt.uksm.tests.helpers.result_paths import Result, Scene, path
 
 # the module these paths run
 MODULE = uksm_policy

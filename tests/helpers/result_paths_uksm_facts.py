@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import os
 
-import sysroot_tree
-from module_run import exits, fails
-from result_paths import Result, Scene, path
-
 from ansible_collections.litevirt.uksm.plugins.module_utils._host import persist
 from ansible_collections.litevirt.uksm.plugins.module_utils._host.lock import HostLock
 from ansible_collections.litevirt.uksm.plugins.modules import uksm_facts
+from ansible_collections.litevirt.uksm.tests.helpers import sysroot_tree
+from ansible_collections.litevirt.uksm.tests.helpers.module_run import exits, fails
+from ansible_collections.litevirt.uksm.tests.helpers.result_paths import Result, Scene, path
 
 # the module these paths run
 MODULE = uksm_facts

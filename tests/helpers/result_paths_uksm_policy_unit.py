@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import os
 
-from module_run import exits, fails
-from offline_systemctl import live_manager
-from result_paths import Result, Scene, path
-
 from ansible_collections.litevirt.uksm.plugins.module_utils._host import paths, persist
 from ansible_collections.litevirt.uksm.plugins.module_utils._host.lock import HostLock
 from ansible_collections.litevirt.uksm.plugins.module_utils._install import unit_setup
 from ansible_collections.litevirt.uksm.plugins.modules import uksm_policy_unit
+from ansible_collections.litevirt.uksm.tests.helpers.module_run import exits, fails
+from ansible_collections.litevirt.uksm.tests.helpers.offline_systemctl import live_manager
+from ansible_collections.litevirt.uksm.tests.helpers.result_paths import Result, Scene, path
 
 # the module these paths run
 MODULE = uksm_policy_unit

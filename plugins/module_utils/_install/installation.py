@@ -102,8 +102,16 @@ def _current(sysroot: str, relative: str) -> t.Tuple[t.Optional[str], t.Optional
 
 
 def _stale(sysroot: str, keep: t.Set[str]) -> t.List[str]:
-    """Files in the library directory that are not part of this version (bytecode aside)."""
-    return [path for path in list_tree(sysroot, APPLIER_DIR, skip=('__pycache__',)) if path not in keep]
+    """Files in the library directory that are not part of this version, and bytecode whose source is not
+    (a module an upgrade moved or dropped: Python would never load it, but it would stay forever)."""
+    found = list_tree(sysroot, APPLIER_DIR)
+    sources = {path for path in found if '/__pycache__/' not in path}
+    stale = [path for path in sources if path not in keep]
+    for path in found:
+        directory, cache, name = path.rpartition('/__pycache__/')
+        if cache and '%s/%s.py' % (directory, name.split('.', 1)[0]) not in sources - set(stale):
+            stale.append(path)
+    return sorted(stale)
 
 
 def install(sysroot: str, files: t.Sequence[Artefact], check_mode: bool) -> t.List[str]:
@@ -166,7 +174,7 @@ def compile_package(sysroot: str, rewritten: t.Sequence[str], check_mode: bool) 
 def installed(sysroot: str) -> t.List[str]:
     """What of the boot applier, the metrics writer and the tuner is on the host (relative paths)."""
     found = [path for path in UNIT_FILES if os.path.lexists(host_path(sysroot, path))]
-    return found + _stale(sysroot, set())
+    return found + list_tree(sysroot, APPLIER_DIR, skip=('__pycache__',))
 
 
 def remove_units(sysroot: str, unit_files: t.Sequence[str], check_mode: bool) -> t.List[str]:

@@ -50,17 +50,24 @@ def test_install_is_idempotent_and_check_mode_writes_nothing(tmp_path):
     assert sorted(installation.installed(root)) == sorted(f.path for f in files)
 
 
-def test_stale_files_go_and_bytecode_is_not_a_change(tmp_path):
+def test_stale_files_and_their_bytecode_go_and_bytecode_is_not_a_change(tmp_path):
     root = str(tmp_path)
     files = installation.artefacts('/usr/bin/python3')
     installation.install(root, files, check_mode=False)
     package = os.path.join(root, paths.APPLIER_DIR, paths.PACKAGE)
-    os.makedirs(os.path.join(package, '__pycache__'))
-    open(os.path.join(package, '__pycache__', 'plan.cpython-311.pyc'), 'w').close()
+    for cache in ('_plan/__pycache__/plan.cpython-311.pyc', '__pycache__/old_module.cpython-311.pyc'):
+        os.makedirs(os.path.dirname(os.path.join(package, cache)), exist_ok=True)
+        open(os.path.join(package, cache), 'w').close()
     open(os.path.join(package, 'old_module.py'), 'w').close()
-    stale = os.path.join(paths.APPLIER_DIR, paths.PACKAGE, 'old_module.py')
-    assert installation.install(root, files, check_mode=False) == [stale]
-    assert not os.path.exists(os.path.join(root, stale))
+    stale = [
+        os.path.join(paths.APPLIER_DIR, paths.PACKAGE, '__pycache__', 'old_module.cpython-311.pyc'),
+        os.path.join(paths.APPLIER_DIR, paths.PACKAGE, 'old_module.py'),
+    ]
+    assert installation.install(root, files, check_mode=False) == stale
+    assert not [path for path in stale if os.path.exists(os.path.join(root, path))]
+    # the bytecode of a source the package has stays, and is not a change
+    assert os.path.exists(os.path.join(package, '_plan', '__pycache__', 'plan.cpython-311.pyc'))
+    assert installation.install(root, files, check_mode=False) == []
     # an edited copy is put back
     with open(os.path.join(package, '_plan', 'plan.py'), 'a', encoding='utf-8') as handle:
         handle.write('# local edit\n')
@@ -75,14 +82,17 @@ def test_the_flat_package_of_an_older_release_is_replaced_by_the_folders(tmp_pat
     package = os.path.join(root, paths.APPLIER_DIR, paths.PACKAGE)
     files = installation.artefacts(sys.executable)
     installation.install(root, files, check_mode=False)
-    flat = ['applier.py', 'persist.py', 'safefiles.py', 'attributes.py']
+    flat = ['applier.py', 'persist.py', 'safefiles.py', 'attributes.py', '__pycache__/applier.cpython-311.pyc']
+    os.makedirs(os.path.join(package, '__pycache__'))
     for name in flat:
         with open(os.path.join(package, name), 'w', encoding='utf-8') as handle:
             handle.write('raise SystemExit("the old layout ran")\n')
     changed = installation.install(root, files, check_mode=False)
     assert sorted(changed) == sorted(os.path.join(paths.APPLIER_DIR, paths.PACKAGE, name) for name in flat)
+    assert os.listdir(os.path.join(package, '__pycache__')) == []  # its bytecode went with it
     assert sorted(os.listdir(package)) == [
         '__init__.py',
+        '__pycache__',
         '_host',
         '_knobs',
         '_plan',

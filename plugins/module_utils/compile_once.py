@@ -10,8 +10,8 @@ run costs above ``ansible.builtin.ping``. Imported first by every module: while 
 module_utils come from a zip, their imports go through a finder that reads the source from the same
 zip and compiles it once. Anywhere else (files on disk, the controller, tests) it does nothing.
 
-A host that has the boot applier installed keeps a copy of most module_utils files with their
-bytecode, compiled by the installer (installation.compile_package). After ``use_host_bytecode``, a
+A host that has the boot applier installed keeps a copy of most module_utils files, in the same
+folders, with their bytecode, compiled by the installer (_install/installation.compile_package). After ``use_host_bytecode``, a
 file whose source in the payload is byte for byte the installed copy runs from that bytecode,
 read the way every file root reads is (safefiles: no symlink, each directory root's own and
 writable by nobody else), and valid only as CPython validates a timestamp-based .pyc (its header
@@ -77,7 +77,7 @@ class _ZipSourceLoader:
             from ._host.paths import PACKAGE_DIR  # pylint: disable=import-outside-toplevel
             from ._host.safefiles import open_subdir  # pylint: disable=import-outside-toplevel
 
-            shown = '/'.join(filter(None, ('', PACKAGE_DIR, subpackage)))
+            shown = '/' + '/'.join(filter(None, (PACKAGE_DIR, subpackage)))
             found = None
             directory = None
             try:

@@ -46,7 +46,7 @@ class _ZipSourceLoader:
         if not fullname.startswith(_PACKAGE + '.'):
             return None
         # a module of the package or of one of its sub-packages (a sub-package itself is zipimport's)
-        origin = '%s/%s.py' % (self._directory, fullname[len(_PACKAGE) + 1 :].replace('.', '/'))
+        origin = self._origin(fullname)
         try:
             source = self._zip.get_data(origin)
         except OSError:
@@ -123,8 +123,11 @@ class _ZipSourceLoader:
 
     def get_source(self, fullname: str) -> str:
         """For tracebacks (linecache)."""
-        relative = fullname[len(_PACKAGE) + 1 :].replace('.', '/')
-        return self._zip.get_data('%s/%s.py' % (self._directory, relative)).decode('utf-8')
+        return self._zip.get_data(self._origin(fullname)).decode('utf-8')
+
+    def _origin(self, fullname: str) -> str:
+        """The payload's file of a module of the package (``..._host.safefiles``: ``<dir>/_host/safefiles.py``)."""
+        return '%s/%s.py' % (self._directory, fullname[len(_PACKAGE) + 1 :].replace('.', '/'))
 
 
 def pyc_header(source: os.stat_result) -> bytes:

@@ -194,9 +194,7 @@ errno:
 from ansible.module_utils.basic import AnsibleModule
 
 # compile_once first: every module_utils file imported after it is compiled once, not twice
-from ansible_collections.litevirt.uksm.plugins.module_utils import (  # pylint: disable=unused-import
-    compile_once,  # noqa: F401
-)
+from ansible_collections.litevirt.uksm.plugins.module_utils import compile_once  # noqa: F401  pylint: disable=unused-import
 from ansible_collections.litevirt.uksm.plugins.module_utils._host import paths
 from ansible_collections.litevirt.uksm.plugins.module_utils._host.sysfs import check_sysroot
 from ansible_collections.litevirt.uksm.plugins.module_utils._install import unit_setup, unit_texts

@@ -58,20 +58,13 @@ def artefacts(
     """Every file to install; the metrics launcher and units only with a ``metrics_output``, the
     tuner's only with a ``pressure_interval`` (seconds)."""
     sources = package_sources()
-    # the package and each of its sub-packages (_host, _programs, ...) laid out as in module_utils
+    # the package and each of its sub-packages (_host, _programs, ...), laid out as in module_utils
     packages = sorted({''} | {name.rpartition('.')[0] for name in sources})
+    init_text = '# %s\n# A copy of the module_utils of litevirt.uksm for %s.\n' % (MANAGED, UNIT_NAME)
     files = [
-        Artefact(
-            '/'.join([PACKAGE_DIR] + package.split('.') + ['__init__.py']) if package else PACKAGE_DIR + '/__init__.py',
-            '# %s\n# A copy of the module_utils of litevirt.uksm for %s.\n' % (MANAGED, UNIT_NAME),
-            0o644,
-        )
-        for package in packages
+        Artefact(_host_file(package + '.__init__' if package else '__init__'), init_text, 0o644) for package in packages
     ]
-    files += [
-        Artefact('/'.join([PACKAGE_DIR] + name.split('.')) + '.py', text, 0o644)
-        for name, text in sorted(sources.items())
-    ]
+    files += [Artefact(_host_file(name), text, 0o644) for name, text in sorted(sources.items())]
     files.append(Artefact(LAUNCHER, launcher_text(python), 0o755))
     files.append(Artefact(UNIT_FILE, unit_text(python, before), 0o644))
     if metrics_output is not None:
@@ -83,6 +76,11 @@ def artefacts(
         files.append(Artefact(PRESSURE_UNIT_FILES[0], pressure_service_text(python), 0o644))
         files.append(Artefact(PRESSURE_UNIT_FILES[1], pressure_timer_text(pressure_interval), 0o644))
     return files
+
+
+def _host_file(dotted: str) -> str:
+    """Where a module of the package, by its dotted path (``_host.safefiles``), is on the host."""
+    return '/'.join([PACKAGE_DIR] + dotted.split('.')) + '.py'
 
 
 # Every unit file the collection installs, the boot applier's first.
@@ -106,11 +104,12 @@ def _stale(sysroot: str, keep: t.Set[str]) -> t.List[str]:
     (a module an upgrade moved or dropped: Python would never load it, but it would stay forever)."""
     found = list_tree(sysroot, APPLIER_DIR)
     sources = {path for path in found if '/__pycache__/' not in path}
-    stale = [path for path in sources if path not in keep]
+    kept = sources & keep
+    stale = sources - kept
     for path in found:
         directory, cache, name = path.rpartition('/__pycache__/')
-        if cache and '%s/%s.py' % (directory, name.split('.', 1)[0]) not in sources - set(stale):
-            stale.append(path)
+        if cache and '%s/%s.py' % (directory, name.split('.', 1)[0]) not in kept:
+            stale.add(path)
     return sorted(stale)
 
 

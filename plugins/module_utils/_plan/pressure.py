@@ -31,8 +31,8 @@ if TYPE_CHECKING:
 class TierProblem:
     """A problem of the tiers with where it was written, so that a caller names the place in its own
     words (uksm_policy: the option) without reading it back from the text: ``tier`` is the tier's index
-    (None: the tiers as a whole, or the base), ``in_settings`` whether it is about the tier's settings
-    rather than its threshold. ``str()`` is uksm_tunable's wording: ``tier 1: ...``."""
+    (None: the tiers as a whole), ``in_settings`` whether it is about the tier's settings rather than its
+    threshold. ``str()`` is uksm_tunable's wording: ``tier 1: ...``."""
 
     __slots__ = ('tier', 'text', 'in_settings')
 

@@ -97,9 +97,9 @@ def check_levels(backend: Backend, base: t.Dict[str, t.Any], policy: TierPolicy)
     the planner cannot see: that every transition between two levels writes everything that differs.
     """
     problems: t.List[TierProblem] = []
-    levels: t.List[t.Tuple[str, t.Dict[str, t.Any]]] = [('the base', dict(base))]
-    levels += [('tier %d' % index, policy.level(base, index)) for index in range(len(policy.tiers))]
-    tier_of = {'tier %d' % index: index for index in range(len(policy.tiers))}
+    # each level by its tier (None: the base)
+    levels: t.Dict[t.Optional[int], t.Dict[str, t.Any]] = {None: dict(base)}
+    levels.update((index, policy.level(base, index)) for index in range(len(policy.tiers)))
     for index, tier in enumerate(policy.tiers):
         if not tier.settings:
             problems.append(
@@ -131,29 +131,33 @@ def check_levels(backend: Backend, base: t.Dict[str, t.Any], policy: TierPolicy)
     for name in sorted(governed & set().union(*(_names(backend, tier.settings) for tier in policy.tiers))):
         if name in base or 'cpu_governor' not in base:
             continue  # every level sets it, or the base lacks it (reported above)
-        setters = [(label, values) for label, values in levels if name in values]
-        # the level that sets it -> the levels it cannot be restored on: a level without it gets the
-        # preset from the governor write on the way there, which happens only from another governor
-        stuck: t.Dict[str, t.List[str]] = {}
-        for label, values in levels:
-            same = [other for other, theirs in setters if theirs.get('cpu_governor') == values.get('cpu_governor')]
+        setters = [level for level, values in levels.items() if name in values]
+        # the level that sets it (a tier: the base does not) -> the levels it cannot be restored on: a level
+        # without it gets the preset from the governor write on the way there, only from another governor
+        stuck: t.Dict[t.Optional[int], t.List[str]] = {}
+        for level, values in levels.items():
+            same = [tier for tier in setters if levels[tier].get('cpu_governor') == values.get('cpu_governor')]
             if name not in values and same:
-                stuck.setdefault(same[0], []).append(label)
+                stuck.setdefault(same[0], []).append(_label(level))
         for setter, labels in stuck.items():
             text = (
                 "sets %(name)s but runs the same cpu_governor (%(governor)s) as %(levels)s, where "
                 "%(name)s is not set, so stepping from %(setter)s to %(either)s would keep %(setter)s's %(name)s; "
                 'accepted: %(name)s in the base settings too, or another cpu_governor in %(setter)s'
                 % {
-                    'setter': setter,
+                    'setter': _label(setter),
                     'name': name,
-                    'governor': dict(levels)[setter].get('cpu_governor'),
+                    'governor': levels[setter].get('cpu_governor'),
                     'levels': ' and '.join(labels),
                     'either': ' or '.join(labels),
                 }
             )
-            problems.append(TierProblem(tier_of[setter], text))  # a tier: the base lacks the attribute
+            problems.append(TierProblem(setter, text))
     return problems
+
+
+def _label(level: t.Optional[int]) -> str:
+    return 'the base' if level is None else 'tier %d' % level
 
 
 def from_sections(policies: persist.Policies, backend: str) -> TierPolicy:

@@ -38,7 +38,7 @@ class TunableError(UksmError):
     A refusal of settings also keeps its problems as they were found (``placed``): a tier's as a
     ``TierProblem`` that knows its tier, so uksm_policy names each by its option without parsing the text."""
 
-    placed: Problems = []
+    placed: t.Sequence[t.Union[str, TierProblem]] = ()
 
 
 def _refusal(

@@ -93,10 +93,10 @@ def placed(request: PolicyRequest, backend: str, error: UksmError) -> t.List[str
     name = request.option_prefix
     named = []
     for problem in getattr(error, 'placed', None) or error.details.get('problems') or [str(error)]:
-        if isinstance(problem, str) or (problem.tier is None and problem.in_settings):
-            where = '%s%s_settings' % (name, backend)  # the base's own, or a tier problem the base causes
+        if isinstance(problem, str):
+            where = '%s%s_settings' % (name, backend)  # the base's own
         elif problem.tier is None:
-            where = name + 'pressure_tiers'
+            where = name + 'pressure_tiers'  # the tiers as a whole
         elif problem.in_settings:
             where = '%spressure_tiers[%d].%s_settings' % (name, problem.tier, backend)
         else:

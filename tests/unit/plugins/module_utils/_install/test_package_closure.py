@@ -112,6 +112,17 @@ def test_relative_imports_of_every_module_utils_file_are_those_the_parser_finds(
     assert sorted(relative_imports(source, package)) == sorted(imported_modules(source, package))
 
 
+def test_sub_packages_are_underscored_and_modules_are_not():
+    # the rule relative_imports reads an import by: from a _-prefixed name, the names are modules
+    for directory, dirs, names in os.walk(MODULE_UTILS):
+        dirs[:] = [name for name in dirs if name != '__pycache__']
+        if directory != MODULE_UTILS:
+            assert os.path.basename(directory).startswith('_'), directory
+            assert '__init__.py' in names, directory
+            assert not [name for name in dirs], 'one level of sub-packages: %s' % directory
+        assert not [name for name in names if name.startswith('_') and name != '__init__.py'], directory
+
+
 def test_relative_imports_of_parenthesised_and_commented_lists():
     source = (
         'from . import (  # why\n'

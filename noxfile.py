@@ -73,8 +73,8 @@ if not nox_colours(sys.argv, dict(os.environ), sys.stdout.isatty()):
 
 antsibull_nox.load_antsibull_nox_toml()
 
-# the coverage gate: each module_utils file's line coverage from the unit tests alone, at least 90 %
-COVERAGE_FLOOR = os.path.join(ROOT, 'tests', 'tools', 'coverage_floor.py')
+# the coverage gate: each module_utils file's line coverage from the unit tests alone, at least its floor
+COVERAGE_GATE = os.path.join(ROOT, 'tests', 'tools', 'coverage_floor.py')
 
 
 # --- ansible-core releases and the Pythons they run on ----------------------------------------
@@ -265,7 +265,7 @@ add_ansible_test_session(
 @nox.session(python=False, default=True)
 def coverage(session: nox.Session) -> None:
     """Line coverage of plugins/ by the unit tests; fails below the floor for a module_utils file."""
-    session.run('python', COVERAGE_FLOOR, os.path.join(ROOT, 'tests', 'output', 'reports'))
+    session.run('python', COVERAGE_GATE, os.path.join(ROOT, 'tests', 'output', 'reports'))
 
 
 # --- Sessions that use the tools of requirements.txt as `make setup` installed them ------------

@@ -119,7 +119,7 @@ def test_sub_packages_are_underscored_and_modules_are_not():
         if directory != MODULE_UTILS:
             assert os.path.basename(directory).startswith('_'), directory
             assert '__init__.py' in names, directory
-            assert not [name for name in dirs], 'one level of sub-packages: %s' % directory
+            assert not dirs, 'one level of sub-packages: %s' % directory
         assert not [name for name in names if name.startswith('_') and name != '__init__.py'], directory
 
 

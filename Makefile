@@ -96,8 +96,9 @@ integration: setup
 molecule: setup
 	$(NOX) --sessions molecule
 
-docs: setup
-	$(NOX) --sessions knob-reference
+# The knob reference, written from the knob model of the built collection (a unit test fails while it is stale).
+docs: build
+	PYTHONPATH=$(COLLECTIONS) python tests/tools/gen_knob_reference.py docs/knob-reference.md docs/docsite/rst/knob-reference.rst
 
 # Benchmark, not a test (README, Performance): simulated hosts, interleaved repeated runs, medians and ratios;
 # writes $(BUILD)/bench/results.json. BENCH_GUEST=1 adds the same cases over SSH to the QEMU guest;

@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # Build the collection's HTML docs site (plugins, role and docs/docsite guides) with antsibull-docs
 # and Sphinx, warnings as errors, offline.
-# Usage: scripts/docs-site.sh WORKDIR OUTDIR
-# The collection must be installed in ANSIBLE_COLLECTIONS_PATH (make docs-site installs the built
-# tarball there), so the site shows what users install.
+# Usage: scripts/docs-site.sh WORKDIR OUTDIR   (from the collection root; WORKDIR is emptied)
+# The site shows what users install: ansible-galaxy installs the source tree through the manifest it
+# would build the tarball from.
 set -euo pipefail
 work=${1:?usage: $0 WORKDIR OUTDIR}
 out=${2:?usage: $0 WORKDIR OUTDIR}
-: "${ANSIBLE_COLLECTIONS_PATH:?set ANSIBLE_COLLECTIONS_PATH to the collections path holding litevirt.uksm}"
+case $work in /*) ;; *) work=$(pwd)/$work ;; esac
 
 rm -rf "$work" "$out"
+mkdir -p "$work"
+ansible-galaxy collection install --offline -p "$work/collections" . >/dev/null
+export ANSIBLE_COLLECTIONS_PATH=$work/collections
+work=$work/src
 # antsibull-docs wants its directories writable by their owner only
-mkdir -p "$(dirname "$work")"
 mkdir -m 700 "$work"
 antsibull-docs sphinx-init --use-current --fail-on-error --dest-dir "$work" litevirt.uksm >/dev/null
 chmod 700 "$work/rst"

@@ -34,7 +34,7 @@ tar -tzf "$tarball" | sed 's|^\./||; s|/$||' | sort >"$work/contents.txt"
 # Development files, kept out by galaxy.yml's build_ignore. Unreleased changelog fragments are
 # development files too: users get changelogs/changelog.yaml (and CHANGELOG.rst once released).
 dev_files='^(tests|extensions|scripts|build|\.ci|\.venv|\.nox|\.ruff_cache|\.mypy_cache|\.git|\.hypothesis|\.pytest_cache|changelogs/fragments)(/|$)'
-dev_files+='|^(Makefile|DEVELOPMENT\.md|requirements\.txt|\.gitignore|\.ansible-lint|\.yamllint|changelogs/\.plugin-cache\.yaml|noxfile\.py|antsibull-nox\.toml|ruff\.toml|mypy\.ini)$'
+dev_files+='|^(Makefile|DEVELOPMENT\.md|requirements\.txt|\.gitignore|\.ansible-lint|\.yamllint|changelogs/\.plugin-cache\.yaml|noxfile\.py|antsibull-nox\.toml|ruff\.toml|mypy\.ini|\.python-version)$'
 dev_files+='|(^|/)(__pycache__|tests/output)(/|$)|\.pyc$|\.tar\.gz$'
 if grep -E "$dev_files" "$work/contents.txt" >"$work/dev-files.txt"; then
   fail "development files in $(basename "$tarball"): $(head -20 "$work/dev-files.txt" | tr '\n' ' ')"
@@ -42,8 +42,8 @@ fi
 
 expected_files=(MANIFEST.json FILES.json README.md LICENSE CHANGELOG.rst meta/runtime.yml meta/execution-environment.yml
   changelogs/changelog.yaml docs/docsite/extra-docs.yml docs/knob-reference.md roles/policy/meta/argument_specs.yml)
-for f in plugins/modules/*.py plugins/module_utils/*.py plugins/filter/* plugins/plugin_utils/*.py \
-  plugins/doc_fragments/*.py playbooks/*.yml docs/docsite/rst/*.rst; do
+for f in plugins/modules/*.py plugins/module_utils/*.py plugins/module_utils/*/*.py plugins/filter/* \
+  plugins/plugin_utils/*.py plugins/doc_fragments/*.py playbooks/*.yml docs/docsite/rst/*.rst; do
   expected_files+=("$f")
 done
 for f in "${expected_files[@]}"; do

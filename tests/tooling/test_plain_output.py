@@ -48,12 +48,12 @@ def _assigned(name: str) -> t.Any:
     raise AssertionError('noxfile.py assigns no %s' % name)
 
 
-def _nox_colours() -> t.Callable[[list, dict, bool], bool]:
-    """The noxfile's nox_colours(), compiled on its own (it uses nothing but its arguments)."""
-    (function,) = [node for node in _noxfile_tree().body if getattr(node, 'name', None) == 'nox_colours']
+def _plain_output() -> t.Callable[[list, dict, bool], bool]:
+    """The noxfile's plain_output(), compiled on its own (it uses nothing but its arguments)."""
+    (function,) = [node for node in _noxfile_tree().body if getattr(node, 'name', None) == 'plain_output']
     namespace: t.Dict[str, t.Any] = {}
     exec(compile(ast.Module(body=[function], type_ignores=[]), NOXFILE, 'exec'), namespace)
-    return namespace['nox_colours']
+    return namespace['plain_output']
 
 
 def _repository_files() -> t.List[str]:
@@ -87,13 +87,13 @@ def test_make_test_runs_nox_without_colour():
 def test_the_noxfile_tells_every_tool_to_write_plain_text_when_nox_does():
     plain = _assigned('PLAIN_OUTPUT')
     assert plain == {'NO_COLOR': '1', 'PY_COLORS': '0', 'ANSIBLE_NOCOLOR': 'true', 'ANSIBLE_FORCE_COLOR': 'false'}
-    assert set(_assigned('COLOUR_FORCING')) == {'FORCE_COLOR', 'CLICOLOR_FORCE'}
     text = _read(NOXFILE)
-    assert 'if not nox_colours(sys.argv, dict(os.environ), sys.stdout.isatty()):' in text
+    assert 'if plain_output(sys.argv, dict(os.environ), sys.stdout.isatty()):' in text
     assert 'os.environ.update(PLAIN_OUTPUT)' in text
+    assert "for _forcing in ('FORCE_COLOR', 'CLICOLOR_FORCE'):\n        os.environ.pop(_forcing, None)" in text
     # ansible-test: the sanity and integration sessions of every release always write plain text; the
     # unit tests' session (antsibull-nox's) takes --color from nox's own setting (COLOR_FLAG)
-    assert "command += ['--requirements', '--color', 'no']" in text
+    assert "'--requirements', '--color', 'no', *session.posargs)" in text
     assert "'--requirements', COLOR_FLAG]" in text
 
 
@@ -110,8 +110,8 @@ def test_the_noxfile_tells_every_tool_to_write_plain_text_when_nox_does():
     ],
     ids=['make-test', 'pipe', 'no-color', 'force-color-off', 'terminal', 'forcecolor', 'force-color'],
 )
-def test_nox_colours_is_decided_as_nox_decides(argv, environ, terminal, colours):
-    assert _nox_colours()(argv, environ, terminal) is colours
+def test_plain_output_follows_nox_colouring(argv, environ, terminal, colours):
+    assert _plain_output()(argv, environ, terminal) is not colours
 
 
 def test_molecule_is_not_told_to_colour():
@@ -122,11 +122,11 @@ def test_molecule_is_not_told_to_colour():
 
 
 def _configuring_lines(path: str) -> t.List[str]:
-    """The lines of ``path`` that can set something: not comments, and in the noxfile not nox_colours(),
+    """The lines of ``path`` that can set something: not comments, and in the noxfile not plain_output(),
     which names nox's colour flags to read them."""
     lines = _read(path).splitlines()
     if path == NOXFILE:
-        (function,) = [node for node in _noxfile_tree().body if getattr(node, 'name', None) == 'nox_colours']
+        (function,) = [node for node in _noxfile_tree().body if getattr(node, 'name', None) == 'plain_output']
         del lines[function.lineno - 1 : function.end_lineno]
     return [line for line in lines if not line.lstrip().startswith('#')]
 

@@ -72,6 +72,6 @@ def test_makefile_and_noxfile_run_the_gates_of_every_tested_release():
     with open(os.path.join(ROOT, 'Makefile'), encoding='utf-8') as handle:
         newer = re.search(r'^NEWER_CORES := (.*)$', handle.read(), re.M).group(1).split()
     with open(os.path.join(ROOT, 'noxfile.py'), encoding='utf-8') as handle:
-        cores = re.findall(r"^    Core\('(\d+\.\d+)'", handle.read(), re.M)
+        cores = re.findall(r"^    '(\d+\.\d+)': \('", handle.read(), re.M)
     assert newer == _supported_series()[1:]
     assert cores == _supported_series()

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """uksm_policy, with the caller's variables under its option prefix passed along.
@@ -20,7 +19,7 @@ from ansible.plugins.action.normal import ActionModule as NormalAction
 class ActionModule(NormalAction):
     """The normal action, with ``caller_variables`` added to the task's arguments."""
 
-    def run(self, tmp: t.Any = None, task_vars: t.Optional[t.Dict[str, t.Any]] = None) -> t.Dict[str, t.Any]:
+    def run(self, tmp: t.Any = None, task_vars: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
         args = self._task.args
         prefix = args.get('option_prefix')
         if prefix and task_vars and 'caller_variables' not in args:

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
@@ -52,12 +51,14 @@ _value:
     hv02,ok,true,ksm,,0,0 B,,,false,,false,true,,,,,,62.0,
 '''
 
+import typing as t
+
 from ansible.errors import AnsibleTypeError
 
 from ansible_collections.litevirt.uksm.plugins.plugin_utils.fleet import to_csv
 
 
-def fleet_csv(summary):
+def fleet_csv(summary: t.Mapping[str, t.Any]) -> str:
     try:
         return to_csv(summary)
     except (TypeError, KeyError, AttributeError) as error:
@@ -65,5 +66,5 @@ def fleet_csv(summary):
 
 
 class FilterModule:
-    def filters(self):
+    def filters(self) -> dict[str, t.Callable[..., t.Any]]:
         return {'fleet_csv': fleet_csv}

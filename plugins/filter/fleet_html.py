@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
@@ -62,12 +61,14 @@ _value:
   type: str
 '''
 
+import typing as t
+
 from ansible.errors import AnsibleTypeError
 
 from ansible_collections.litevirt.uksm.plugins.plugin_utils.fleet_html import to_html
 
 
-def fleet_html(summary, title='UKSM/KSM fleet report', generated=''):
+def fleet_html(summary: t.Mapping[str, t.Any], title: str = 'UKSM/KSM fleet report', generated: str = '') -> str:
     try:
         return to_html(summary, title=title, generated=generated)
     except (TypeError, KeyError, AttributeError) as error:
@@ -75,5 +76,5 @@ def fleet_html(summary, title='UKSM/KSM fleet report', generated=''):
 
 
 class FilterModule:
-    def filters(self):
+    def filters(self) -> dict[str, t.Callable[..., t.Any]]:
         return {'fleet_html': fleet_html}

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
@@ -96,12 +95,14 @@ _value:
       elements: str
 '''
 
+import typing as t
+
 from ansible.errors import AnsibleTypeError
 
 from ansible_collections.litevirt.uksm.plugins.plugin_utils.fleet import summarize
 
 
-def fleet_summary(hosts):
+def fleet_summary(hosts: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
     try:
         return summarize(hosts)
     except TypeError as error:
@@ -109,5 +110,5 @@ def fleet_summary(hosts):
 
 
 class FilterModule:
-    def filters(self):
+    def filters(self) -> dict[str, t.Callable[..., t.Any]]:
         return {'fleet_summary': fleet_summary}

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # Private to the litevirt.uksm collection: not a public API, it may change in any release.
@@ -37,10 +36,10 @@ class _ZipSourceLoader:
         self._zip = archive_loader
         self._directory = directory
         # a descriptor of the installed package, once use_host_bytecode found it
-        self.host_package: t.Optional[int] = None
+        self.host_package: int | None = None
         # descriptors of each directory of it ('' its top, '_host', ...) and of that directory's __pycache__,
         # opened when a module of it is first imported; None: unusable
-        self.host_directories: t.Dict[str, t.Optional[t.Tuple[int, int]]] = {}
+        self.host_directories: dict[str, tuple[int, int] | None] = {}
 
     def find_spec(self, fullname: str, _path: t.Any = None, _target: t.Any = None) -> t.Any:
         if not fullname.startswith(_PACKAGE + '.'):
@@ -68,7 +67,7 @@ class _ZipSourceLoader:
             code = compile(spec.loader_state, spec.origin, 'exec', dont_inherit=True)
         exec(code, module.__dict__)  # pylint: disable=exec-used
 
-    def _host_directories(self, subpackage: str) -> t.Optional[t.Tuple[int, int]]:
+    def _host_directories(self, subpackage: str) -> tuple[int, int] | None:
         """Descriptors of the installed package's directory ``subpackage`` ('' for its top) and of its
         __pycache__, each opened from the one above it with safefiles' checks; None when unusable."""
         if self.host_package is None or '.' in subpackage:  # the host's package has no deeper directories

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # Private to the litevirt.uksm collection: not a public API, it may change in any release.
@@ -30,9 +29,9 @@ class UksmError(Exception):
 CAUGHT = (UksmError, OSError)
 
 
-def failure(error: BaseException) -> t.Dict[str, t.Any]:
+def failure(error: BaseException) -> dict[str, t.Any]:
     """The keyword arguments of ``fail_json`` for a caught error: ``msg`` and its details."""
-    result: t.Dict[str, t.Any] = {'msg': str(error)}
+    result: dict[str, t.Any] = {'msg': str(error)}
     result.update(getattr(error, 'details', None) or {})
     if isinstance(error, OSError) and error.errno is not None:
         result.setdefault('errno', error.errno)

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The fleet report as one self-contained HTML page: inline CSS, the chart as inline SVG (fleet_chart.py), one
@@ -108,7 +107,7 @@ def _cpu_card(totals: Mapping[str, t.Any]) -> str:
         % (
             _e(seconds),
             _e('n/a' if seconds is None else _duration(seconds)),
-            '' if seconds is None else _e('{:,.2f} s of uksmd/ksmd, '.format(seconds)),
+            '' if seconds is None else _e(f'{seconds:,.2f} s of uksmd/ksmd, '),
             totals['cpu_hosts'],
             totals['cpu_hosts'],
             reached,
@@ -216,7 +215,7 @@ def _cost_cells(row: Mapping[str, t.Any]) -> list[str]:
     percent, figure = row['cpu_percent_since_start'], row['bytes_per_cpu_second']
     return [
         '<td class="num" data-seconds="%s" title="%s">%s</td>'
-        % (_e(seconds), _e('{:,.2f} s'.format(seconds)), _e(_duration(seconds))),
+        % (_e(seconds), _e(f'{seconds:,.2f} s'), _e(_duration(seconds))),
         '<td class="num%s" data-percent="%s">%s</td>'
         % (' na' if percent is None else '', _e(percent), _e('n/a' if percent is None else '%s %%' % percent)),
         '<td class="num%s" data-bytes-per-cpu-second="%s">%s</td>'

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The rollout's summary: what happened on each host, as JSON-ready data and as JUnit XML."""
@@ -26,7 +25,7 @@ def kernel_text(value: t.Any) -> str:
     return str(value)
 
 
-def _batch_key(batch: t.Any) -> t.Optional[str]:
+def _batch_key(batch: t.Any) -> str | None:
     """What names a host's batch: its first host (the rollout records ``ansible_play_batch | first``); the
     whole list of its hosts, as earlier versions of the rollout recorded it, reads the same."""
     if isinstance(batch, (list, tuple)):
@@ -34,24 +33,24 @@ def _batch_key(batch: t.Any) -> t.Optional[str]:
     return str(batch) if batch else None
 
 
-def _batches(rows: t.List[t.Dict[str, t.Any]]) -> None:
+def _batches(rows: list[dict[str, t.Any]]) -> None:
     """Number the batches in the order the rollout ran them: one dictionary lookup per host, whatever the
     number and size of the batches (a list of the batches seen, searched for each host, was quadratic with
     small batches; so was keying them by the whole list of their hosts with large ones)."""
-    numbers: t.Dict[str, int] = {}
+    numbers: dict[str, int] = {}
     for row in rows:
         key = _batch_key(row.pop('batch_hosts', None))
         row['batch'] = numbers.setdefault(key, len(numbers) + 1) if key is not None else None
 
 
-def summarize(hostvars: t.Mapping[str, t.Any], hosts: t.Sequence[str], check_mode: bool) -> t.Dict[str, t.Any]:
+def summarize(hostvars: t.Mapping[str, t.Any], hosts: t.Sequence[str], check_mode: bool) -> dict[str, t.Any]:
     """One row per host of the play, in play order, and the counts per status."""
     rows = []
     for host in hosts:
         variables = hostvars[host]
         result = variables.get('rollout_result')
         preflight = variables.get('rollout_preflight')
-        row: t.Dict[str, t.Any] = {
+        row: dict[str, t.Any] = {
             'host': host,
             'status': UNREACHABLE,
             'changes': [],
@@ -98,10 +97,10 @@ def summarize(hostvars: t.Mapping[str, t.Any], hosts: t.Sequence[str], check_mod
     }
 
 
-def junit(summary: t.Dict[str, t.Any]) -> str:
+def junit(summary: dict[str, t.Any]) -> str:
     """JUnit XML: a test suite per batch (plus one for hosts never reached), a test case per host."""
     suites = ET.Element('testsuites', name='litevirt.uksm rollout')
-    by_batch: t.Dict[t.Any, t.List[t.Dict[str, t.Any]]] = {}
+    by_batch: dict[t.Any, list[dict[str, t.Any]]] = {}
     for row in summary['hosts']:
         by_batch.setdefault(row['batch'], []).append(row)
     for batch in sorted(by_batch, key=lambda key: (key is None, key or 0)):

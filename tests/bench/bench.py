@@ -223,7 +223,7 @@ class Runner:
             check=False,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
-            universal_newlines=True,
+            text=True,
         )
         elapsed = time.monotonic() - start
         if result.returncode != 0:
@@ -293,9 +293,7 @@ def applier_case(sysroot: str) -> tuple:
     argv = installed_command(sysroot, UNIT_FILE)
     # one untimed run shows that the applier does apply the policy after a reboot
     simhost('reboot', sysroot)
-    shown = subprocess.run(
-        argv, check=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True
-    ).stdout
+    shown = subprocess.run(argv, check=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True).stdout
     log('applier after a reboot:\n' + shown.rstrip())
     return argv, lambda: simhost('reboot', sysroot)
 
@@ -317,7 +315,7 @@ def tuner_case(work: str) -> tuple:
     Runner(inventory, ansible_env()).play('tuner', 'tuner.yml', timed=False)
     argv = installed_command(sysroot, PRESSURE_UNIT_FILE)
     # one untimed run shows that an evaluation is idle: exit 0 and no output (the tuner says what it writes)
-    shown = subprocess.run(argv, check=False, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
+    shown = subprocess.run(argv, check=False, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     if shown.returncode != 0 or shown.stdout.strip():
         raise RuntimeError('the tuner is not idle on its bench host (exit %d):\n%s' % (shown.returncode, shown.stdout))
     log('tuner: idle (no output, exit 0)')
@@ -420,7 +418,7 @@ def guest_bench(args: argparse.Namespace, work: str) -> dict:
         check=False,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
-        universal_newlines=True,
+        text=True,
     )
     try:
         if started.returncode != 0:
@@ -430,11 +428,11 @@ def guest_bench(args: argparse.Namespace, work: str) -> dict:
             check=False,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
-            universal_newlines=True,
+            text=True,
         )
         if waited.returncode != 0:
             return {'skipped': 'QEMU guest did not answer SSH: %s' % waited.stdout.strip()[-300:]}
-        key = subprocess.run([VM_SH, 'key'], check=True, stdout=subprocess.PIPE, universal_newlines=True).stdout.strip()
+        key = subprocess.run([VM_SH, 'key'], check=True, stdout=subprocess.PIPE, text=True).stdout.strip()
         values = [{attr: KSM_VALUES[n].get(attr, 0) for attr in GUEST_KSM_ATTRS} for n in (0, 1)]
         values[0]['merge_across_nodes'] = 0
         values[1]['merge_across_nodes'] = 1
@@ -497,7 +495,7 @@ def guest_applier(args: argparse.Namespace) -> dict:
         input=GUEST_TIMER,
         check=True,
         stdout=subprocess.PIPE,
-        universal_newlines=True,
+        text=True,
     )
     return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -549,7 +547,7 @@ def main() -> int:
         return 2
 
     results = {
-        'date': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
+        'date': datetime.datetime.now(datetime.UTC).isoformat(timespec='seconds'),
         'machine': {
             'cpus': os.cpu_count(),
             'python': platform.python_version(),

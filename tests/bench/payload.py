@@ -57,7 +57,7 @@ def host_tree(root: str) -> None:
     )
 
 
-def ansible(module: str, args: t.Dict[str, t.Any], *options: str, env: t.Optional[t.Dict[str, str]] = None) -> None:
+def ansible(module: str, args: dict[str, t.Any], *options: str, env: dict[str, str] | None = None) -> None:
     """One ad hoc run of the collection's module on localhost, local connection."""
     subprocess.run(
         [os.path.join(os.path.dirname(sys.executable), 'ansible'), 'localhost', '-c', 'local']
@@ -75,7 +75,7 @@ def install_applier(root: str) -> None:
     ansible('uksm_policy', dict(CASES['uksm_policy'], sysroot=root))
 
 
-def payload(module: str, args: t.Dict[str, t.Any], root: str, keep: str) -> t.Tuple[str, t.Dict[str, int]]:
+def payload(module: str, args: dict[str, t.Any], root: str, keep: str) -> tuple[str, dict[str, int]]:
     """The kept AnsiballZ file, and the collection's module_utils in its payload: file -> bytes."""
     env = dict(os.environ, ANSIBLE_KEEP_REMOTE_FILES='1', ANSIBLE_REMOTE_TMP=keep, ANSIBLE_PIPELINING='false')
     ansible(module, dict(args, sysroot=root), '--check', env=env)
@@ -90,7 +90,7 @@ def payload(module: str, args: t.Dict[str, t.Any], root: str, keep: str) -> t.Tu
         }
 
 
-def imports(wrapper: str) -> t.Tuple[float, t.List[str]]:
+def imports(wrapper: str) -> tuple[float, list[str]]:
     """What the kept AnsiballZ file imports of the collection's module_utils when it runs again under
     ``-X importtime``: their self time in milliseconds (the median of 7 runs) and their names, as paths
     without ``.py`` (``_install/installation``; a sub-package by its directory, ``_install``)."""

@@ -134,7 +134,7 @@ def play(env: dict, inventory: str, playbook: str, extra: dict, forks: int = 0) 
         check=False,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
-        universal_newlines=True,
+        text=True,
     )
     elapsed = time.monotonic() - start
     cpu = cpu_of_children() - cpu

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Component tests: the collection's code against simulated hosts mounted with FUSE, as root.
@@ -36,7 +35,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line('markers', 'fuse: mounts a simulated host with FUSE (needs /dev/fuse and root)')
 
 
-def pytest_collection_modifyitems(items: t.List[pytest.Item]) -> None:
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if any(name in getattr(item, 'fixturenames', ()) for name in MOUNTING):
             item.add_marker(pytest.mark.fuse)
@@ -45,7 +44,7 @@ def pytest_collection_modifyitems(items: t.List[pytest.Item]) -> None:
 @pytest.fixture
 def make_host(tmp_path) -> t.Iterator[t.Callable[..., Control]]:
     """Create (and mount) simulated hosts under tmp_path; every one is unmounted afterwards."""
-    roots: t.List[str] = []
+    roots: list[str] = []
 
     def factory(variant: str, mount: bool = True, **options: t.Any) -> Control:
         root = str(tmp_path / ('host%d-%s' % (len(roots), variant)))

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """A sysroot of regular files for unit tests, and the few kernel behaviours a regular file cannot show.
@@ -102,7 +101,7 @@ class Fault:
     for ``times`` writes or all of them), or a short write of ``short`` bytes."""
 
     def __init__(
-        self, error: t.Optional[int] = None, times: t.Optional[int] = None, skip: int = 0, short: t.Optional[int] = None
+        self, error: int | None = None, times: int | None = None, skip: int = 0, short: int | None = None
     ) -> None:
         self.error = error
         self.times = times
@@ -129,7 +128,7 @@ class FakeHost:
         self,
         root: t.Any,
         backend: str = 'uksm',
-        values: t.Optional[t.Dict[str, str]] = None,
+        values: dict[str, str] | None = None,
         missing: t.Sequence[str] = (),
         daemon: bool = True,
     ) -> None:
@@ -150,16 +149,16 @@ class FakeHost:
             self.add_process(2, THREAD[backend])
         # (attribute, text written, outcome) for every write() that reached the kernel; the outcome
         # is None when the kernel took it, its errno when it refused it, 'short' for a short write
-        self.attempts: t.List[t.Tuple[str, str, t.Union[None, int, str]]] = []
-        self.faults: t.Dict[str, Fault] = {}
-        self.readbacks: t.Dict[str, str] = {}
-        self.side_effects: t.Dict[str, t.Tuple[str, str]] = {}
+        self.attempts: list[tuple[str, str, None | int | str]] = []
+        self.faults: dict[str, Fault] = {}
+        self.readbacks: dict[str, str] = {}
+        self.side_effects: dict[str, tuple[str, str]] = {}
         # attribute -> [errno, reads still to let through] for the transaction's reads
-        self.read_faults: t.Dict[str, t.List[int]] = {}
+        self.read_faults: dict[str, list[int]] = {}
 
     # the tree
 
-    def add_process(self, pid: int, comm: str, uid: t.Optional[int] = None) -> None:
+    def add_process(self, pid: int, comm: str, uid: int | None = None) -> None:
         directory = os.path.join(self.root, 'proc', str(pid))
         os.makedirs(directory, exist_ok=True)
         with open(os.path.join(directory, 'comm'), 'w', encoding='ascii') as handle:
@@ -178,18 +177,18 @@ class FakeHost:
         with open(self.path(name), encoding='ascii') as handle:
             return handle.read()
 
-    def texts(self) -> t.Dict[str, str]:
+    def texts(self) -> dict[str, str]:
         """Every attribute's text: the kernel state, to compare before and after."""
         return {name: self.read(name) for name in sorted(os.listdir(self.directory))}
 
     @property
-    def writes(self) -> t.List[t.Tuple[str, str]]:
+    def writes(self) -> list[tuple[str, str]]:
         """The writes the kernel accepted, in order."""
         return [(name, text) for name, text, error in self.attempts if error is None]
 
     # faults
 
-    def fail(self, name: str, error: int = errno.EINVAL, times: t.Optional[int] = None, skip: int = 0) -> None:
+    def fail(self, name: str, error: int = errno.EINVAL, times: int | None = None, skip: int = 0) -> None:
         """Writes of ``name`` fail with ``error``: all of them, or ``times`` of them after ``skip`` went through."""
         self.faults[name] = Fault(error=error, times=times, skip=skip)
 
@@ -210,7 +209,7 @@ class FakeHost:
 
     # the kernel
 
-    def install(self, monkeypatch: t.Any) -> 'FakeHost':
+    def install(self, monkeypatch: t.Any) -> FakeHost:
         """Put this host's kernel behind os.write and read_text inside transaction.py (for the
         test's duration: ``monkeypatch`` undoes it); returns the host."""
         from ansible_collections.litevirt.uksm.plugins.module_utils._plan import transaction
@@ -234,7 +233,7 @@ class FakeHost:
         """The kernel's side of one write() of ``data`` to ``name``: the count accepted, or OSError."""
         text = data.decode('ascii')
         fault = self.faults.get(name)
-        outcome: t.Union[None, int, str] = None
+        outcome: None | int | str = None
         if fault is not None and fault.strikes():
             outcome = fault.error
         elif fault is not None and fault.short is not None:

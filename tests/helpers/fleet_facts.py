@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Hand-written uksm facts for the fleet report's tests."""
@@ -13,18 +12,18 @@ NO_INTERFACE = '/sys/kernel/mm/uksm does not exist; /sys/kernel/mm/ksm does not 
 
 
 def fact(
-    backend: t.Optional[str],
+    backend: str | None,
     saved: int = 0,
-    governor: t.Optional[str] = None,
+    governor: str | None = None,
     drift: t.Sequence[str] = (),
-    settings: t.Optional[dict] = None,
+    settings: dict | None = None,
     running: bool = True,
-    cpu: t.Optional[float] = None,
-    percent: t.Optional[float] = None,
+    cpu: float | None = None,
+    percent: float | None = None,
     legacy: bool = False,
-    tier: t.Optional[int] = None,
+    tier: int | None = None,
     thresholds: t.Sequence[int] = (),
-    available_percent: t.Optional[float] = None,
+    available_percent: float | None = None,
 ) -> dict:
     """A uksm fact as uksm_facts returns it, with only the keys the report reads.
 
@@ -86,7 +85,7 @@ def any_fact() -> t.Any:
     """A hypothesis strategy: a host's input to the report, None (unreachable) or a fact of any shape ``fact`` makes."""
     from hypothesis import strategies as st  # only the property tests pay for importing hypothesis
 
-    def with_pressure(pressure: t.Tuple[t.Optional[int], t.Tuple[int, ...]], **options: t.Any) -> dict:
+    def with_pressure(pressure: tuple[int | None, tuple[int, ...]], **options: t.Any) -> dict:
         return fact(tier=pressure[0], thresholds=pressure[1], **options)
 
     return st.one_of(

@@ -1,11 +1,9 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The fleet report page as the tests read it: elements with their attributes, and the text."""
 
 from __future__ import annotations
 
-import typing as t
 from html.parser import HTMLParser
 
 # inside a host's element, each of these starts a new part of its text (an empty cell stays an empty part)
@@ -18,10 +16,10 @@ class Page(HTMLParser):
 
     def __init__(self, text: str) -> None:
         super().__init__()
-        self.elements: t.List[t.Tuple[str, t.Dict[str, str]]] = []
-        self.text: t.List[str] = []
-        self._parts: t.Dict[t.Tuple[str, str], t.List[str]] = {}
-        self._host: t.Optional[t.Tuple[str, str]] = None
+        self.elements: list[tuple[str, dict[str, str]]] = []
+        self.text: list[str] = []
+        self._parts: dict[tuple[str, str], list[str]] = {}
+        self._host: tuple[str, str] | None = None
         self.feed(text)
         self.close()
 
@@ -46,18 +44,18 @@ class Page(HTMLParser):
         if self._host and self._parts[self._host]:
             self._parts[self._host][-1] += data
 
-    def parts(self, tag: str, host: str) -> t.List[str]:
+    def parts(self, tag: str, host: str) -> list[str]:
         """The texts of a host's table row (``tr``: one per cell) or chart row (``g``: label, values, tooltips)."""
         return self._parts[(tag, host)]
 
-    def find(self, tag: str, **wanted: str) -> t.List[t.Dict[str, str]]:
+    def find(self, tag: str, **wanted: str) -> list[dict[str, str]]:
         return [
             attrs
             for name, attrs in self.elements
             if name == tag and all(attrs.get(key.replace('_', '-')) == value for key, value in wanted.items())
         ]
 
-    def totals(self) -> t.Dict[str, str]:
+    def totals(self) -> dict[str, str]:
         return {
             attrs['data-total']: attrs['data-value']
             for _tag, attrs in self.elements

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The reference for package_closure's import scan: every relative import of a fully parsed file,
@@ -7,10 +6,9 @@ resolved to the module_utils module it names (dotted, ``_host.persist``)."""
 from __future__ import annotations
 
 import ast
-import typing as t
 
 
-def imported_modules(source: str, package: str = '') -> t.List[str]:
+def imported_modules(source: str, package: str = '') -> list[str]:
     """Every module_utils module ``source`` (a file in ``package``, '' for the top) imports relatively,
     anywhere in the file, as many times as it is imported. A name imported from module_utils or from a
     sub-package (``_``-prefixed) is a module; from a module, the module itself is what is imported."""

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """systemctl for uksm_policy_unit run in-process on a plain sysroot: it never runs the real one.
@@ -32,12 +31,12 @@ class OfflineSystemctl:
     verb that exits 1 with systemd's message.
     """
 
-    def __init__(self, fail: t.Optional[str] = None, live_root: t.Optional[str] = None) -> None:
-        self.commands: t.List[t.List[str]] = []
+    def __init__(self, fail: str | None = None, live_root: str | None = None) -> None:
+        self.commands: list[list[str]] = []
         self.fail = fail
         self.live_root = live_root
 
-    def __call__(self, argv: t.List[str], **_kwargs: t.Any) -> t.Tuple[int, str, str]:
+    def __call__(self, argv: list[str], **_kwargs: t.Any) -> tuple[int, str, str]:
         self.commands.append(list(argv))
         if self.live_root is None:
             assert argv[:2] == [SYSTEMCTL, '--root'], argv  # never the live manager in a test
@@ -64,10 +63,10 @@ class OfflineSystemctl:
                 os.unlink(link)
         return 0, '', ''
 
-    def verbs(self) -> t.List[t.List[str]]:
+    def verbs(self) -> list[list[str]]:
         return [command[3:] if self.live_root is None else command[1:] for command in self.commands]
 
-    def install(self, monkeypatch: t.Any) -> 'OfflineSystemctl':
+    def install(self, monkeypatch: t.Any) -> OfflineSystemctl:
         """Make every AnsibleModule find systemctl at SYSTEMCTL and run it through this stand-in."""
         monkeypatch.setattr(
             AnsibleModule, 'get_bin_path', lambda _self, _name, required=False, opt_dirs=None: SYSTEMCTL

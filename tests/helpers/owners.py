@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Files of another user, for the tests of what the code refuses to trust.
@@ -13,16 +12,15 @@ as anyone else on the same decision taken from the recorded owner.
 from __future__ import annotations
 
 import os
-import typing as t
 
 # a user that is neither root nor the tests' own: nobody, or the uid below it when the tests run as nobody
 NOBODY = 65534 if os.geteuid() != 65534 else 65533
 
 # (device, inode) -> the uid a test gave the file to, when it could not chown it
-_GIVEN: t.Dict[t.Tuple[int, int], int] = {}
+_GIVEN: dict[tuple[int, int], int] = {}
 
 
-def give_away(path: t.Union[str, 'os.PathLike[str]'], uid: int = NOBODY) -> None:
+def give_away(path: str | os.PathLike[str], uid: int = NOBODY) -> None:
     """``path`` owned by ``uid``: chown as root, else recorded for ``owner_of``."""
     if os.geteuid() == 0:
         os.chown(path, uid, uid)

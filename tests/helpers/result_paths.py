@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The paths of a module, each a function that produces the module's real result on that path.
@@ -21,7 +20,7 @@ import pytest
 from ansible_collections.litevirt.uksm.tests.helpers.fake_sysfs import FakeHost
 from ansible_collections.litevirt.uksm.tests.helpers.offline_systemctl import OfflineSystemctl
 
-Result = t.Dict[str, t.Any]
+Result = dict[str, t.Any]
 
 
 def name_of(module: t.Any) -> str:
@@ -57,8 +56,8 @@ class Path(t.NamedTuple):
         return '%s: %s' % (name_of(self.module), self.name)
 
 
-PATHS: t.List[Path] = []
-_RESULTS: t.Dict[str, Result] = {}
+PATHS: list[Path] = []
+_RESULTS: dict[str, Result] = {}
 
 
 def path(module: t.Any, name: str) -> t.Callable[[t.Callable[[Scene], Result]], t.Callable[[Scene], Result]]:

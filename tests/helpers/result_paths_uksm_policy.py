@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The paths of uksm_policy (see result_paths): present on UKSM and KSM in each mode, converged, with
@@ -99,7 +98,7 @@ def _policy_warn(scene: Scene) -> Result:
     host = scene.fake_host('ksm')
     scene.systemctl()
     _ksmtuned(host.root)
-    warnings: t.List[str] = []
+    warnings: list[str] = []
     scene.monkeypatch.setattr(AnsibleModule, 'warn', lambda _module, warning: warnings.append(warning))
     result = exits(POLICY, _args(host.root, conflicts='warn'))
     assert result['conflicts'] == ['ksmtuned'] and result['conflicts_disabled'] == []
@@ -157,7 +156,7 @@ def _policy_absent_unchanged(scene: Scene) -> Result:
 # -- refusals before anything is written ----------------------------------------------------------
 
 
-def _refused(scene: Scene, args: Result, message: str, backend: t.Optional[str] = 'ksm') -> Result:
+def _refused(scene: Scene, args: Result, message: str, backend: str | None = 'ksm') -> Result:
     root = scene.fake_host(backend).root if backend else scene.root()
     systemctl = scene.systemctl()
     failure = fails(POLICY, dict(args, sysroot=root))

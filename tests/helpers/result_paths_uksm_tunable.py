@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The paths of uksm_tunable (see result_paths): success in each mode, on UKSM, KSM and a host without
@@ -123,7 +122,7 @@ def _tunable_absent_no_interface(scene: Scene) -> Result:
     return result
 
 
-def _tiered(scene: Scene, available: t.Optional[float], **options: t.Any) -> t.Tuple[FakeHost, Result]:
+def _tiered(scene: Scene, available: float | None, **options: t.Any) -> tuple[FakeHost, Result]:
     host = scene.fake_host('ksm')
     if available is not None:
         sysroot_tree.meminfo(host.root, available_percent=available)
@@ -170,7 +169,7 @@ def _tunable_tiers_removed(scene: Scene) -> Result:
 # -- refusals before anything is written ----------------------------------------------------------
 
 
-def _refused(scene: Scene, args: Result, message: str, backend: t.Optional[str] = 'ksm') -> Result:
+def _refused(scene: Scene, args: Result, message: str, backend: str | None = 'ksm') -> Result:
     root = scene.fake_host(backend).root if backend else scene.root()
     failure = fails(TUNABLE, dict(args, sysroot=root))
     assert message in failure['msg'], failure['msg']

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """A module's RETURN documentation against a result the module really returned.
@@ -33,7 +32,7 @@ COMMON_RETURN_VALUES = {
 FACTS_RETURN_VALUE = {'ansible_facts': 'common return value of a facts module: facts added to the host'}
 
 # Python types of RETURN's types; None (null) is accepted for every type, the descriptions say when
-PYTHON_TYPES: t.Dict[str, t.Tuple[type, ...]] = {
+PYTHON_TYPES: dict[str, tuple[type, ...]] = {
     'str': (str,),
     'path': (str,),
     'int': (int,),
@@ -46,12 +45,12 @@ PYTHON_TYPES: t.Dict[str, t.Tuple[type, ...]] = {
 }
 
 
-def returns_of(module: t.Any) -> t.Dict[str, t.Any]:
+def returns_of(module: t.Any) -> dict[str, t.Any]:
     """The module's RETURN, parsed."""
     return yaml.safe_load(module.RETURN) or {}
 
 
-def exempt_of(module: t.Any) -> t.Dict[str, str]:
+def exempt_of(module: t.Any) -> dict[str, str]:
     """The keys a result may carry without RETURN: the common return values, and ``ansible_facts``
     for a module with facts support (each with the reason)."""
     attributes = yaml.safe_load(module.DOCUMENTATION).get('attributes', {})
@@ -64,15 +63,15 @@ class Key(t.NamedTuple):
 
     path: str
     value: t.Any
-    entry: t.Optional[t.Dict[str, t.Any]]
+    entry: dict[str, t.Any] | None
 
 
-def walk(result: t.Dict[str, t.Any], returns: t.Dict[str, t.Any]) -> t.List[Key]:
+def walk(result: dict[str, t.Any], returns: dict[str, t.Any]) -> list[Key]:
     """Every key of ``result`` with its RETURN entry, nested keys through ``contains``."""
     return _walk('', result, returns)
 
 
-def _walk(prefix: str, mapping: t.Dict[str, t.Any], entries: t.Dict[str, t.Any]) -> t.List[Key]:
+def _walk(prefix: str, mapping: dict[str, t.Any], entries: dict[str, t.Any]) -> list[Key]:
     keys = []
     for name, value in mapping.items():
         path = prefix + name
@@ -90,7 +89,7 @@ def _walk(prefix: str, mapping: t.Dict[str, t.Any], entries: t.Dict[str, t.Any])
     return keys
 
 
-def undocumented(result: t.Dict[str, t.Any], returns: t.Dict[str, t.Any], exempt: t.Iterable[str]) -> t.List[str]:
+def undocumented(result: dict[str, t.Any], returns: dict[str, t.Any], exempt: t.Iterable[str]) -> list[str]:
     """Paths of the keys of ``result`` that RETURN does not document, each once, in result order."""
     top_exempt = set(exempt)
     found = []
@@ -100,7 +99,7 @@ def undocumented(result: t.Dict[str, t.Any], returns: t.Dict[str, t.Any], exempt
     return found
 
 
-def mistyped(result: t.Dict[str, t.Any], returns: t.Dict[str, t.Any]) -> t.List[str]:
+def mistyped(result: dict[str, t.Any], returns: dict[str, t.Any]) -> list[str]:
     """``path: value is <type>, RETURN says <type>`` for each documented key (and list element) whose
     value is not of its documented type; null is accepted (the descriptions say when)."""
     found = []
@@ -118,7 +117,7 @@ def mistyped(result: t.Dict[str, t.Any], returns: t.Dict[str, t.Any]) -> t.List[
     return found
 
 
-def _type_problem(value: t.Any, documented: str) -> t.Optional[str]:
+def _type_problem(value: t.Any, documented: str) -> str | None:
     if value is None:
         return None
     accepted = PYTHON_TYPES[documented]
@@ -130,7 +129,7 @@ def _type_problem(value: t.Any, documented: str) -> t.Optional[str]:
     return 'is %s (%r), RETURN says %s' % (type(value).__name__, value, documented)
 
 
-def documented_paths(returns: t.Dict[str, t.Any], prefix: str = '') -> t.List[str]:
+def documented_paths(returns: dict[str, t.Any], prefix: str = '') -> list[str]:
     """Every key RETURN documents, nested ones by their path (a list's elements with ``[]``)."""
     paths = []
     for name, entry in returns.items():
@@ -142,7 +141,7 @@ def documented_paths(returns: t.Dict[str, t.Any], prefix: str = '') -> t.List[st
     return paths
 
 
-def free_mappings(returns: t.Dict[str, t.Any], prefix: str = '') -> t.List[str]:
+def free_mappings(returns: dict[str, t.Any], prefix: str = '') -> list[str]:
     """Paths of the entries whose values are dicts (or lists of dicts) without ``contains``: their
     keys are not checked, so each must be a mapping keyed by data, not a record with fixed keys."""
     paths = []
@@ -157,6 +156,6 @@ def free_mappings(returns: t.Dict[str, t.Any], prefix: str = '') -> t.List[str]:
     return paths
 
 
-def seen_paths(result: t.Dict[str, t.Any], returns: t.Dict[str, t.Any]) -> t.Set[str]:
+def seen_paths(result: dict[str, t.Any], returns: dict[str, t.Any]) -> set[str]:
     """The documented paths ``result`` returns (to find documentation no result ever returns)."""
     return {key.path for key in walk(result, returns) if key.entry is not None}

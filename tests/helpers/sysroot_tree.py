@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """A host as a plain file tree (a sysroot of regular files), for pure unit tests: no FUSE, no mount.
@@ -15,7 +14,7 @@ import os
 import typing as t
 
 # A UKSM kernel as the simulated host boots it: governor full, its preset ladder, some sharing.
-UKSM_FILES: t.Dict[str, str] = {
+UKSM_FILES: dict[str, str] = {
     'cpu_governor': '[full] medium low quiet \n',
     'max_cpu_percentage': '95\n',
     'cpu_ratios': '20 40 MAX/4 MAX/1 \n',
@@ -35,7 +34,7 @@ UKSM_FILES: t.Dict[str, str] = {
 }
 
 # What uksm_facts reads in UKSM_FILES (and on the simulated UKSM host): the tunables, typed.
-UKSM_TUNABLES: t.Dict[str, t.Any] = {
+UKSM_TUNABLES: dict[str, t.Any] = {
     'run': 1,
     'sleep_millisecs': 100,
     'cpu_governor': 'full',
@@ -47,7 +46,7 @@ UKSM_TUNABLES: t.Dict[str, t.Any] = {
 }
 
 # A mainline KSM 6.8+ kernel at its defaults: ksmd stopped, nothing shared.
-KSM_FILES: t.Dict[str, str] = {
+KSM_FILES: dict[str, str] = {
     'advisor_mode': '[none] scan-time\n',
     'pages_to_scan': '100\n',
     'advisor_max_cpu': '70\n',
@@ -90,7 +89,7 @@ KSM_OLD_MISSING = (
 
 DEFAULT_FILES = {'uksm': UKSM_FILES, 'ksm': KSM_FILES}
 
-Content = t.Union[str, bytes, int]
+Content = str | bytes | int
 
 
 def put(root: str, relative: str, content: Content) -> str:
@@ -110,12 +109,12 @@ def read(root: str, relative: str) -> str:
         return handle.read()
 
 
-def interface(root: str, backend: str, omit: t.Iterable[str] = (), **files: t.Optional[Content]) -> str:
+def interface(root: str, backend: str, omit: t.Iterable[str] = (), **files: Content | None) -> str:
     """``<root>/sys/kernel/mm/<backend>/`` with the default files, ``files`` replacing them (None
     leaves a file out, a new name adds one) and the names in ``omit`` left out; the directory."""
     directory = os.path.join(root, 'sys', 'kernel', 'mm', backend)
     os.makedirs(directory, exist_ok=True)
-    contents: t.Dict[str, t.Optional[Content]] = dict(DEFAULT_FILES[backend])
+    contents: dict[str, Content | None] = dict(DEFAULT_FILES[backend])
     contents.update(files)
     for name in omit:
         contents[name] = None
@@ -125,15 +124,15 @@ def interface(root: str, backend: str, omit: t.Iterable[str] = (), **files: t.Op
     return directory
 
 
-def uksm(root: str, omit: t.Iterable[str] = (), **files: t.Optional[Content]) -> str:
+def uksm(root: str, omit: t.Iterable[str] = (), **files: Content | None) -> str:
     return interface(root, 'uksm', omit, **files)
 
 
-def ksm(root: str, omit: t.Iterable[str] = (), **files: t.Optional[Content]) -> str:
+def ksm(root: str, omit: t.Iterable[str] = (), **files: Content | None) -> str:
     return interface(root, 'ksm', omit, **files)
 
 
-def ksm_old(root: str, **files: t.Optional[Content]) -> str:
+def ksm_old(root: str, **files: Content | None) -> str:
     """A 4.13-era KSM interface (see KSM_OLD_MISSING)."""
     return interface(root, 'ksm', KSM_OLD_MISSING, **files)
 
@@ -153,7 +152,7 @@ def thread_cpu(root: str, pid: int, comm: str, utime: int, stime: int, starttime
     put(root, 'proc/uptime', uptime + '\n')
 
 
-def meminfo(root: str, zero_kib: t.Optional[int] = None, available_percent: t.Optional[float] = None) -> str:
+def meminfo(root: str, zero_kib: int | None = None, available_percent: float | None = None) -> str:
     """``/proc/meminfo`` of a 16,384,000 kB host, with a ``KsmZeroPages`` line when ``zero_kib`` is given
     (UKSM kernels) and a ``MemAvailable`` line when ``available_percent`` is."""
     text = 'MemTotal:       16384000 kB\nMemFree:         8192000 kB\n'
@@ -178,7 +177,7 @@ def unit_file(root: str, relative: str, text: str = '[Service]\n') -> str:
     return put(root, relative, text)
 
 
-def enable(root: str, unit_path: str, target: str, unit: t.Optional[str] = None) -> str:
+def enable(root: str, unit_path: str, target: str, unit: str | None = None) -> str:
     """The ``<target>.wants`` link ``systemctl enable`` makes to ``/<unit_path>``; the link's path."""
     name = unit or os.path.basename(unit_path)
     link = os.path.join(root, 'etc/systemd/system', target + '.wants', name)

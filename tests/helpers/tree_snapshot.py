@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """A file tree as data, to prove that a refused operation changed nothing (symlink targets included)."""
@@ -7,11 +6,10 @@ from __future__ import annotations
 
 import os
 import stat
-import typing as t
 
 # what a path looks like: type, permissions, owner, group, content or link target, and (optionally) mtime
-Entry = t.Tuple[int, int, int, int, t.Optional[t.Union[bytes, str]], t.Optional[int]]
-Snapshot = t.Dict[str, Entry]
+Entry = tuple[int, int, int, int, bytes | str | None, int | None]
+Snapshot = dict[str, Entry]
 
 
 def snapshot(top: str, directory_times: bool = True) -> Snapshot:
@@ -26,7 +24,7 @@ def snapshot(top: str, directory_times: bool = True) -> Snapshot:
         paths += [os.path.join(directory, name) for name in dirs + files]
     for path in paths:
         status = os.lstat(path)
-        content: t.Optional[t.Union[bytes, str]] = None
+        content: bytes | str | None = None
         if stat.S_ISREG(status.st_mode):
             with open(path, 'rb') as handle:
                 content = handle.read()

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """No colour codes in CI logs: make test runs nox without colour, the noxfile then tells every tool to
@@ -51,12 +50,12 @@ def _assigned(name: str) -> t.Any:
 def _plain_output() -> t.Callable[[list, dict, bool], bool]:
     """The noxfile's plain_output(), compiled on its own (it uses nothing but its arguments)."""
     (function,) = [node for node in _noxfile_tree().body if getattr(node, 'name', None) == 'plain_output']
-    namespace: t.Dict[str, t.Any] = {}
+    namespace: dict[str, t.Any] = {}
     exec(compile(ast.Module(body=[function], type_ignores=[]), NOXFILE, 'exec'), namespace)
     return namespace['plain_output']
 
 
-def _repository_files() -> t.List[str]:
+def _repository_files() -> list[str]:
     """What configures or runs the gates: the noxfile, the Makefile, the CI entry point, the scripts,
     the molecule scenario, and the scripts and playbooks of the integration targets."""
     found = [
@@ -121,7 +120,7 @@ def test_molecule_is_not_told_to_colour():
     assert 'force_color' not in ansible.get('cfg', {}).get('defaults', {})
 
 
-def _configuring_lines(path: str) -> t.List[str]:
+def _configuring_lines(path: str) -> list[str]:
     """The lines of ``path`` that can set something: not comments, and in the noxfile not plain_output(),
     which names nox's colour flags to read them."""
     lines = _read(path).splitlines()

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The coverage gate: line coverage of plugins/ by the unit tests, per file, from ansible-test's
@@ -11,16 +10,15 @@ from __future__ import annotations
 
 import os
 import sys
-import typing as t
 import xml.etree.ElementTree as ET
 
 # Line coverage each module_utils file must reach from the unit tests alone.
 FLOOR = 90.0
 
 
-def line_hits(reports: str) -> t.Dict[str, t.Dict[int, bool]]:
+def line_hits(reports: str) -> dict[str, dict[int, bool]]:
     """Each plugins/ file's lines and whether any report saw them run; {} without a report."""
-    lines: t.Dict[str, t.Dict[int, bool]] = {}
+    lines: dict[str, dict[int, bool]] = {}
     found = sorted(name for name in os.listdir(reports) if name.startswith('coverage') and name.endswith('.xml'))
     for name in found:
         for element in ET.parse(os.path.join(reports, name)).iter('class'):
@@ -33,7 +31,7 @@ def line_hits(reports: str) -> t.Dict[str, t.Dict[int, bool]]:
     return lines
 
 
-def report(lines: t.Dict[str, t.Dict[int, bool]], floor: float = FLOOR) -> t.Tuple[t.List[str], t.List[str]]:
+def report(lines: dict[str, dict[int, bool]], floor: float = FLOOR) -> tuple[list[str], list[str]]:
     """The table to print, and the module_utils files under the floor."""
     table = ['%-52s %6s %6s %7s' % ('line coverage by unit tests', 'lines', 'missed', 'cover')]
     below = []
@@ -51,7 +49,7 @@ def report(lines: t.Dict[str, t.Dict[int, bool]], floor: float = FLOOR) -> t.Tup
     return table, below
 
 
-def main(argv: t.List[str]) -> int:
+def main(argv: list[str]) -> int:
     reports = argv[0]
     floor = float(argv[1]) if len(argv) > 1 else FLOOR
     lines = line_hits(reports) if os.path.isdir(reports) else {}

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """A generated document as a few kinds of blocks, written as Markdown or as reStructuredText.
@@ -10,7 +9,6 @@ that into RST literals and escapes the rest, so one description yields both page
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import List, Union
 
 
 @dataclass
@@ -26,13 +24,13 @@ class Paragraph:
 
 @dataclass
 class Table:
-    header: List[str]
-    rows: List[List[str]] = field(default_factory=list)
+    header: list[str]
+    rows: list[list[str]] = field(default_factory=list)
 
 
 @dataclass
 class Bullets:
-    items: List[str]
+    items: list[str]
 
 
 @dataclass
@@ -42,7 +40,7 @@ class Comment:
     text: str
 
 
-Block = Union[Heading, Paragraph, Table, Bullets, Comment]
+Block = Heading | Paragraph | Table | Bullets | Comment
 
 
 # --- Markdown ---------------------------------------------------------------------------------
@@ -50,7 +48,7 @@ def _md_cell(text: str) -> str:
     return text.replace('|', '\\|')
 
 
-def to_markdown(blocks: List[Block]) -> str:
+def to_markdown(blocks: list[Block]) -> str:
     parts = []
     for block in blocks:
         if isinstance(block, Heading):
@@ -99,7 +97,7 @@ def _rst_cell(text: str, first: bool) -> str:
     return (marker + rst_inline(text)).rstrip()
 
 
-def to_rst(blocks: List[Block], label: str) -> str:
+def to_rst(blocks: list[Block], label: str) -> str:
     """The page with the RST label other pages (and R() in plugin docs) refer to."""
     parts = ['.. _%s:' % label]
     for block in blocks:

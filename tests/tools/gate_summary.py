@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The last lines `make test` prints: each nox session's result, and the end of every failed one.
@@ -19,10 +18,10 @@ ENDED = re.compile(r'^nox > Session (\S+) (was successful|failed|skipped|aborted
 TAIL_LINES = 40
 
 
-def sessions(lines: t.Sequence[str]) -> t.List[t.Tuple[str, str, t.List[str]]]:
+def sessions(lines: t.Sequence[str]) -> list[tuple[str, str, list[str]]]:
     """(session, result, its lines) for every session the log started, in the order they ended."""
-    found: t.List[t.Tuple[str, str, t.List[str]]] = []
-    running: t.Dict[str, t.List[str]] = {}  # a session may run inside another: both get its lines
+    found: list[tuple[str, str, list[str]]] = []
+    running: dict[str, list[str]] = {}  # a session may run inside another: both get its lines
     for line in lines:
         started = RUNNING.match(line)
         ended = ENDED.match(line)
@@ -37,9 +36,9 @@ def sessions(lines: t.Sequence[str]) -> t.List[t.Tuple[str, str, t.List[str]]]:
     return found
 
 
-def summary(logs: t.Sequence[str]) -> t.List[str]:
-    out: t.List[str] = []
-    results: t.List[str] = []
+def summary(logs: t.Sequence[str]) -> list[str]:
+    out: list[str] = []
+    results: list[str] = []
     for log in logs:
         try:
             with open(log, encoding='utf-8', errors='replace') as handle:

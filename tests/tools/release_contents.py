@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """What a user of the release tarball must be able to trust, besides its links (release_links.py).
@@ -27,7 +26,7 @@ import json
 import os
 import re
 import sys
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 import yaml
 
@@ -52,7 +51,7 @@ def _load_yaml(path: str) -> Any:
         return yaml.safe_load(handle)
 
 
-def licence_problems(root: str) -> List[str]:
+def licence_problems(root: str) -> list[str]:
     path = os.path.join(root, 'LICENSE')
     if not os.path.isfile(path):
         return ['LICENSE is missing: the collection declares GPL-3.0-or-later and must ship its text']
@@ -63,7 +62,7 @@ def licence_problems(root: str) -> List[str]:
     return []
 
 
-def _precedence(version: str) -> Tuple[int, int, int, int, str]:
+def _precedence(version: str) -> tuple[int, int, int, int, str]:
     """Enough of semver's precedence to find the latest release: a pre-release sorts before its release."""
     match = SEMVER.match(version)
     if not match:
@@ -72,7 +71,7 @@ def _precedence(version: str) -> Tuple[int, int, int, int, str]:
     return (major, minor, patch, 0 if pre else 1, pre or '')
 
 
-def version_problems(root: str) -> Tuple[Optional[str], Dict[str, Any], List[str]]:
+def version_problems(root: str) -> tuple[str | None, dict[str, Any], list[str]]:
     """The manifest's version, every release of changelogs/changelog.yaml by version; problems."""
     manifest = os.path.join(root, 'MANIFEST.json')
     if not os.path.isfile(manifest):
@@ -104,7 +103,7 @@ def version_problems(root: str) -> Tuple[Optional[str], Dict[str, Any], List[str
     return version, releases, problems
 
 
-def _named(release: dict, section: str) -> List[str]:
+def _named(release: dict, section: str) -> list[str]:
     """Names listed by an ``add plugin.TYPE`` or ``add object.TYPE`` fragment section, as the release keeps them."""
     kind, plugin_type = section[len('add ') :].split('.', 1)
     if kind == 'plugin' and plugin_type == 'module':
@@ -114,7 +113,7 @@ def _named(release: dict, section: str) -> List[str]:
     return [entry.get('name') for entry in entries]
 
 
-def _missing_entries(fragment: dict, release: dict) -> List[str]:
+def _missing_entries(fragment: dict, release: dict) -> list[str]:
     changes = release.get('changes') or {}
     missing = []
     for section, content in fragment.items():
@@ -134,7 +133,7 @@ def _missing_entries(fragment: dict, release: dict) -> List[str]:
     return missing
 
 
-def fragment_problems(root: str, fragments_dir: str, version: str, releases: Dict[str, Any]) -> List[str]:
+def fragment_problems(root: str, fragments_dir: str, version: str, releases: dict[str, Any]) -> list[str]:
     """Fragments of the source tree that the released changelog does not contain, or contains twice."""
     config = _load_yaml(os.path.join(root, 'changelogs', 'config.yaml')) or {}
     release = releases.get(version) or {}
@@ -172,7 +171,7 @@ def fragment_problems(root: str, fragments_dir: str, version: str, releases: Dic
     return problems
 
 
-def _added_in(metadata: dict) -> Dict[Tuple[str, str], str]:
+def _added_in(metadata: dict) -> dict[tuple[str, str], str]:
     """(plugin type, short name) to version_added of every module, plugin and role in an ansible-doc dump."""
     added = {}
     for plugin_type, plugins in metadata.get('all', {}).items():
@@ -187,7 +186,7 @@ def _added_in(metadata: dict) -> Dict[Tuple[str, str], str]:
     return added
 
 
-def new_plugin_problems(metadata: dict, version: str, releases_path: str) -> List[str]:
+def new_plugin_problems(metadata: dict, version: str, releases_path: str) -> list[str]:
     releases = {str(key): value for key, value in ((_load_yaml(releases_path) or {}).get('releases') or {}).items()}
     release = releases.get(version) or {}
     problems = []
@@ -209,7 +208,7 @@ def new_plugin_problems(metadata: dict, version: str, releases_path: str) -> Lis
     return problems
 
 
-def docs_site_problems(root: str) -> List[str]:
+def docs_site_problems(root: str) -> list[str]:
     page = os.path.join('docs', 'docsite', 'rst', KNOB_REFERENCE_PAGE + '.rst')
     if not os.path.isfile(os.path.join(root, page)):
         return ['%s is missing: the docs site has no knob reference' % page]
@@ -228,7 +227,7 @@ def docs_site_problems(root: str) -> List[str]:
     return problems
 
 
-def check(root: str, fragments_dir: str, metadata: Optional[dict]) -> List[str]:
+def check(root: str, fragments_dir: str, metadata: dict | None) -> list[str]:
     problems = licence_problems(root)
     version, releases, found = version_problems(root)
     problems += found
@@ -239,7 +238,7 @@ def check(root: str, fragments_dir: str, metadata: Optional[dict]) -> List[str]:
     return problems + docs_site_problems(root)
 
 
-def main(argv: List[str]) -> int:
+def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('root', help='the unpacked collection tarball')
     parser.add_argument('--fragments', required=True, help="the source tree's changelogs/fragments")

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Links and URLs a user of the release tarball meets: every relative link resolves, no placeholder URL.
@@ -23,7 +22,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from typing import Dict, Iterator, List, Optional, Set, Tuple
+from collections.abc import Iterator
 from urllib.parse import unquote, urlsplit
 
 # --- placeholder hosts ------------------------------------------------------------------------
@@ -35,7 +34,7 @@ _URL = re.compile(r'\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s<>"\'`()\[\]{}]+')
 _BARE_PLACEHOLDER = re.compile(r'(?<![\w.-])(?:[\w-]+\.)*(?:example\.(?:com|net|org)|[\w-]+\.invalid)(?![\w-])', re.I)
 
 
-def placeholder_host(url: str) -> Optional[str]:
+def placeholder_host(url: str) -> str | None:
     """The host of URL when it is a placeholder or loopback name, else None."""
     try:
         host = (urlsplit(url).hostname or '').lower().rstrip('.')
@@ -48,7 +47,7 @@ def placeholder_host(url: str) -> Optional[str]:
     return None
 
 
-def placeholder_urls(path: str, text: str) -> List[str]:
+def placeholder_urls(path: str, text: str) -> list[str]:
     problems = []
     for number, line in enumerate(text.splitlines(), 1):
         found = [(match.group(0), placeholder_host(match.group(0))) for match in _URL.finditer(line)]
@@ -74,7 +73,7 @@ _RST_TARGET = re.compile(r'^\s*\.\.\s+_[^:]+:\s+(\S+)\s*$')
 _RST_FILE_DIRECTIVE = re.compile(r'^\s*\.\.\s+(?:image|figure|include|literalinclude)::\s+(\S+)')
 
 
-def _md_lines(text: str, code_spans: bool = False) -> Iterator[Tuple[int, str]]:
+def _md_lines(text: str, code_spans: bool = False) -> Iterator[tuple[int, str]]:
     """Lines outside fenced code blocks, without their code spans unless CODE_SPANS."""
     fenced = False
     for number, line in enumerate(text.splitlines(), 1):
@@ -85,7 +84,7 @@ def _md_lines(text: str, code_spans: bool = False) -> Iterator[Tuple[int, str]]:
             yield number, line if code_spans else _MD_CODE_SPAN.sub('', line)
 
 
-def markdown_links(text: str) -> List[Tuple[int, str]]:
+def markdown_links(text: str) -> list[tuple[int, str]]:
     links = []
     for number, line in _md_lines(text):
         links += [(number, match.group(1)) for match in _MD_INLINE_LINK.finditer(line)]
@@ -95,7 +94,7 @@ def markdown_links(text: str) -> List[Tuple[int, str]]:
     return [(number, target[1:-1] if target.startswith('<') else target) for number, target in links]
 
 
-def rst_links(text: str) -> List[Tuple[int, str]]:
+def rst_links(text: str) -> list[tuple[int, str]]:
     links = []
     for number, line in enumerate(text.splitlines(), 1):
         # `text <name_>`_ refers to a target by name, not to a file
@@ -107,10 +106,10 @@ def rst_links(text: str) -> List[Tuple[int, str]]:
     return [(number, target.strip()) for number, target in links]
 
 
-def github_anchors(text: str) -> Set[str]:
+def github_anchors(text: str) -> set[str]:
     """The anchors GitHub gives a Markdown file's headings: lower case, punctuation dropped, spaces to hyphens."""
-    anchors: Set[str] = set()
-    seen: Dict[str, int] = {}
+    anchors: set[str] = set()
+    seen: dict[str, int] = {}
     for _number, line in _md_lines(text, code_spans=True):
         heading = _MD_HEADING.match(line)
         if not heading:
@@ -127,7 +126,7 @@ def _is_absolute(target: str) -> bool:
     return bool(re.match(r'^[a-zA-Z][a-zA-Z0-9+.-]*:', target)) or target.startswith('//')
 
 
-def dangling_links(root: str, path: str, text: str) -> List[str]:
+def dangling_links(root: str, path: str, text: str) -> list[str]:
     """Relative links of the Markdown or RST file PATH (relative to ROOT) that do not resolve under ROOT."""
     links = markdown_links(text) if path.endswith('.md') else rst_links(text)
     problems = []
@@ -152,7 +151,7 @@ def dangling_links(root: str, path: str, text: str) -> List[str]:
 
 
 # --- the tree ---------------------------------------------------------------------------------
-def text_files(root: str) -> Iterator[Tuple[str, str]]:
+def text_files(root: str) -> Iterator[tuple[str, str]]:
     """(path relative to ROOT, text) of every UTF-8 text file under ROOT."""
     for directory, subdirectories, files in os.walk(root):
         subdirectories.sort()
@@ -169,7 +168,7 @@ def text_files(root: str) -> Iterator[Tuple[str, str]]:
             yield os.path.relpath(full, root), text
 
 
-def check_tree(root: str) -> List[str]:
+def check_tree(root: str) -> list[str]:
     problems = []
     for path, text in text_files(root):
         problems += placeholder_urls(path, text)
@@ -178,7 +177,7 @@ def check_tree(root: str) -> List[str]:
     return problems
 
 
-def main(argv: List[str]) -> int:
+def main(argv: list[str]) -> int:
     if len(argv) != 1 or not os.path.isdir(argv[0]):
         sys.stderr.write('usage: release_links.py DIR (the unpacked collection tarball)\n')
         return 2

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Run ansible-test sanity and fail when it skipped a test for a missing program.
@@ -33,9 +32,9 @@ SKIPPED = re.compile(
 REVIEW = re.compile(r'WARNING: Reviewing previous \d+ warning')
 
 
-def skipped_for_missing(lines: t.Iterable[str]) -> t.List[str]:
+def skipped_for_missing(lines: t.Iterable[str]) -> list[str]:
     """The sanity tests skipped for a missing program, each as '<test>: <ansible-test's warning>'."""
-    found: t.List[str] = []
+    found: list[str] = []
     current = 'ansible-test'
     for line in lines:
         line = ANSI_CODE.sub('', line).rstrip()
@@ -58,9 +57,9 @@ def skipped_for_missing(lines: t.Iterable[str]) -> t.List[str]:
     return found
 
 
-def run(command: t.List[str]) -> int:
+def run(command: list[str]) -> int:
     """Run the command with its output passed through; its status, or 1 for a skip in a passing run."""
-    seen: t.List[str] = []
+    seen: list[str] = []
     with subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors='replace'
     ) as process:

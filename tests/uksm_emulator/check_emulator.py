@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Check the uksm_emu kernel module against the UKSM contract (docs/kernel-interfaces.md, section 2).
@@ -1672,7 +1671,7 @@ def _rmmod():
         ['rmmod', MODULE],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
-        universal_newlines=True,
+        text=True,
         timeout=60,
         check=False,
     )
@@ -1685,7 +1684,7 @@ def _insmod(ctx, *params):
         ['insmod', ctx.ko] + list(params),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
-        universal_newlines=True,
+        text=True,
         timeout=60,
         check=False,
     )

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Failures the integration targets and the molecule scenario expect are named as expected in the log.
@@ -35,7 +34,7 @@ SECTIONS = ('pre_tasks', 'tasks', 'post_tasks', 'handlers')
 ASSERTED_FAILED = re.compile(r'(?<![\w.])([A-Za-z_]\w*)(?:\.results\[\d+\])?\s+is\s+failed\b')
 
 
-def _files(suffixes: t.Tuple[str, ...]) -> t.List[str]:
+def _files(suffixes: tuple[str, ...]) -> list[str]:
     found = []
     for directory in DIRECTORIES:
         for parent, subdirectories, files in os.walk(os.path.join(ROOT, directory)):
@@ -48,7 +47,7 @@ def _relative(path: str) -> str:
     return os.path.relpath(path, ROOT)
 
 
-def _task_lists(document: t.Any) -> t.List[t.List[t.Dict[str, t.Any]]]:
+def _task_lists(document: t.Any) -> list[list[dict[str, t.Any]]]:
     """The task lists of a playbook (each play's sections) or of a task file; none of other YAML."""
     if not isinstance(document, list):
         return []  # molecule.yml, inventories, variable files
@@ -58,7 +57,7 @@ def _task_lists(document: t.Any) -> t.List[t.List[t.Dict[str, t.Any]]]:
     return [[item for item in document if isinstance(item, dict)]]
 
 
-def _flat(tasks: t.List[t.Dict[str, t.Any]]) -> t.Iterator[t.Dict[str, t.Any]]:
+def _flat(tasks: list[dict[str, t.Any]]) -> t.Iterator[dict[str, t.Any]]:
     """Every task and block, the tasks of blocks included."""
     for task in tasks:
         yield task
@@ -66,11 +65,11 @@ def _flat(tasks: t.List[t.Dict[str, t.Any]]) -> t.Iterator[t.Dict[str, t.Any]]:
             yield from _flat(task.get(section) or [])
 
 
-def _marked(task: t.Dict[str, t.Any]) -> bool:
+def _marked(task: dict[str, t.Any]) -> bool:
     return MARK in str(task.get('name', '')).lower()
 
 
-def _assertions(task: t.Dict[str, t.Any]) -> t.List[str]:
+def _assertions(task: dict[str, t.Any]) -> list[str]:
     arguments = task.get('ansible.builtin.assert') or task.get('assert')
     if not isinstance(arguments, dict):
         return []
@@ -78,11 +77,11 @@ def _assertions(task: t.Dict[str, t.Any]) -> t.List[str]:
     return [str(item) for item in (that if isinstance(that, list) else [that])]
 
 
-def unmarked_tasks(document: t.Any) -> t.List[str]:
+def unmarked_tasks(document: t.Any) -> list[str]:
     """Why each task of ``document`` that is expected to fail lacks the mark in its name."""
     problems = []
-    registered: t.Dict[str, t.Dict[str, t.Any]] = {}
-    asserted_failed: t.List[str] = []
+    registered: dict[str, dict[str, t.Any]] = {}
+    asserted_failed: list[str] = []
     for tasks in _task_lists(document):
         for task in _flat(tasks):
             name = task.get('name', '(unnamed)')
@@ -118,7 +117,7 @@ def unmarked_tasks(document: t.Any) -> t.List[str]:
     return problems
 
 
-def unannounced_failures(script: str) -> t.List[int]:
+def unannounced_failures(script: str) -> list[int]:
     """Line numbers of the ``set +e`` of a script that no line among the 3 before it announces."""
     lines = script.splitlines()
     return [
@@ -157,7 +156,7 @@ def test_every_playbook_run_expected_to_fail_is_announced(path):
 # -- the check catches what it must ---------------------------------------------------------------
 
 
-def _play(*tasks: t.Dict[str, t.Any]) -> t.List[t.Dict[str, t.Any]]:
+def _play(*tasks: dict[str, t.Any]) -> list[dict[str, t.Any]]:
     return [{'name': 'A play', 'hosts': 'localhost', 'tasks': list(tasks)}]
 
 

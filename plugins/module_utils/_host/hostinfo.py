@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # Private to the litevirt.uksm collection: not a public API, it may change in any release.
@@ -21,7 +20,7 @@ if TYPE_CHECKING:
 class Conflict:
     """A service that writes the same sysfs files as a policy, so it would undo it (ksmtuned every 60 s)."""
 
-    def __init__(self, process: t.Optional[str], backends: t.Tuple[str, ...], certain: bool) -> None:
+    def __init__(self, process: str | None, backends: tuple[str, ...], certain: bool) -> None:
         self.process = process  # the process name it runs as, if it keeps running
         self.backends = backends  # whose files it writes
         self.certain = certain  # always rewrites them (true), or only with some configurations (tuned profiles)
@@ -45,7 +44,7 @@ _UNIT_DIRS = (SYSTEM_UNITS, 'usr/lib/systemd/system', 'lib/systemd/system')
 PROCESS_OWNER_UID = 0
 
 
-def root_processes(sysroot: str, names: t.Iterable[str]) -> t.Dict[str, int]:
+def root_processes(sysroot: str, names: t.Iterable[str]) -> dict[str, int]:
     """Which of ``names`` run as a root process (kernel threads included), by ``/proc/<pid>/comm``: name -> pid.
 
     Any process may rename itself (prctl PR_SET_NAME): one of a guest's account calling itself
@@ -53,7 +52,7 @@ def root_processes(sysroot: str, names: t.Iterable[str]) -> t.Dict[str, int]:
     (kernel threads and the conflicting services all are).
     """
     names = set(names)
-    found: t.Dict[str, int] = {}
+    found: dict[str, int] = {}
     proc = host_path(sysroot, 'proc')
     try:
         entries = os.scandir(proc)
@@ -79,7 +78,7 @@ def root_processes(sysroot: str, names: t.Iterable[str]) -> t.Dict[str, int]:
     return found
 
 
-def process_names(sysroot: str, names: t.Iterable[str]) -> t.Set[str]:
+def process_names(sysroot: str, names: t.Iterable[str]) -> set[str]:
     """Which of ``names`` run as a root process (see ``root_processes``)."""
     return set(root_processes(sysroot, names))
 
@@ -89,7 +88,7 @@ def process_names(sysroot: str, names: t.Iterable[str]) -> t.Set[str]:
 _UTIME, _STIME, _STARTTIME = 11, 12, 19
 
 
-def thread_cpu(sysroot: str, pid: int) -> t.Optional[t.Dict[str, t.Any]]:
+def thread_cpu(sysroot: str, pid: int) -> dict[str, t.Any] | None:
     """CPU time of a kernel thread: ``seconds`` (utime + stime) and ``percent_since_start`` (those
     seconds over the thread's lifetime, from its start time and ``/proc/uptime``); None when unreadable.
 
@@ -117,7 +116,7 @@ def thread_cpu(sysroot: str, pid: int) -> t.Optional[t.Dict[str, t.Any]]:
     }
 
 
-def ksm_zero_kib(sysroot: str) -> t.Optional[int]:
+def ksm_zero_kib(sysroot: str) -> int | None:
     """UKSM's zero pages in KiB from ``/proc/meminfo`` (``KsmZeroPages``), or None when absent."""
     try:
         text = read_text(host_path(sysroot, 'proc/meminfo'), PROC_READ_LIMIT)
@@ -134,14 +133,14 @@ def page_size() -> int:
     return os.sysconf('SC_PAGE_SIZE')
 
 
-def rewrites(conflict: Conflict, backend: t.Optional[str]) -> str:
+def rewrites(conflict: Conflict, backend: str | None) -> str:
     """Whether a service rewrites ``backend``'s files: ``always``, ``maybe`` or ``never``."""
     if backend is None or backend not in conflict.backends:
         return 'never'
     return 'always' if conflict.certain else 'maybe'
 
 
-def services(sysroot: str, running: t.Set[str], backend: t.Optional[str] = None) -> t.Dict[str, t.Dict[str, t.Any]]:
+def services(sysroot: str, running: set[str], backend: str | None = None) -> dict[str, dict[str, t.Any]]:
     """Installed/enabled/running state of each conflicting service, from files only (no systemctl),
     and whether it rewrites the files of ``backend``."""
     wants_dirs = []

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # Private to the litevirt.uksm collection: not a public API, it may change in any release.
@@ -42,7 +41,7 @@ class HostLock:
         self.path = '/' + LOCK_FILE
         self.timeout = timeout
         self.take = take
-        self.handle: t.Optional[int] = None
+        self.handle: int | None = None
 
     def __enter__(self) -> str:
         if self.take:
@@ -66,7 +65,7 @@ class HostLock:
             if handle is not None:
                 return handle
 
-    def _locked(self, directory: int, deadline: float) -> t.Optional[int]:
+    def _locked(self, directory: int, deadline: float) -> int | None:
         """The locked descriptor, or None when the file was replaced while we waited (try again)."""
         try:
             handle, status = open_file(directory, LOCK_NAME, self.path, os.O_RDWR | os.O_CREAT)
@@ -106,7 +105,7 @@ class HostLock:
         return handle
 
 
-def holder(sysroot: str) -> t.Optional[int]:
+def holder(sysroot: str) -> int | None:
     """The pid holding the lock now, or None when it is free or absent (reads only, creates nothing)."""
     try:
         directory = open_dir(sysroot, LOCK_DIR, private=True)

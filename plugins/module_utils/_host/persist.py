@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # Private to the litevirt.uksm collection: not a public API, it may change in any release.
@@ -59,7 +58,7 @@ def tier_section(backend: str, index: int) -> str:
     return '%s tier %d' % (backend, index)
 
 
-def section_names() -> t.List[str]:
+def section_names() -> list[str]:
     """Every section a policy file may have, in the order render() writes them."""
     names = []
     for backend in BACKENDS:
@@ -77,11 +76,11 @@ def as_text(value: t.Any) -> str:
     return str(value)
 
 
-def typed(backend: str, settings: t.Mapping[str, str]) -> t.Dict[str, t.Any]:
+def typed(backend: str, settings: t.Mapping[str, str]) -> dict[str, t.Any]:
     """Persisted settings as results show values: ints, lists and names as the kernel's values read;
     a value the model cannot read back stays the text (the facts report why the policy does not apply)."""
     attrs = BACKENDS[backend].attrs
-    values: t.Dict[str, t.Any] = {}
+    values: dict[str, t.Any] = {}
     for name, text in settings.items():
         attr = attrs.get(name)
         value: t.Any = text
@@ -180,7 +179,7 @@ def path_of(sysroot: str) -> str:
     return host_path(sysroot, POLICY_FILE)
 
 
-def unit_state(sysroot: str) -> t.Dict[str, t.Any]:
+def unit_state(sysroot: str) -> dict[str, t.Any]:
     """Whether the boot unit is installed and enabled, from files only (works offline)."""
     return {
         'name': UNIT_NAME,
@@ -194,7 +193,7 @@ def remove(sysroot: str) -> bool:
     return remove_file(sysroot, POLICY_FILE, remove_empty_directory=True)
 
 
-def load(sysroot: str) -> t.Tuple[Policies, str]:
+def load(sysroot: str) -> tuple[Policies, str]:
     """The persisted policies and the file's text ('' when there is none).
 
     Raises ``PolicyFileError`` for content that is not a policy and ``OSError`` (``UnsafePathError``
@@ -213,7 +212,7 @@ def save(sysroot: str, text: str) -> None:
     replace_file(sysroot, POLICY_FILE, text.encode('utf-8'), 0o644)
 
 
-def updated(policies: Policies, backend: str, settings: t.Dict[str, t.Any], record: bool) -> Policies:
+def updated(policies: Policies, backend: str, settings: dict[str, t.Any], record: bool) -> Policies:
     """Policies with ``settings`` recorded (``record``) or their names removed."""
     result = {name: dict(values) for name, values in policies.items()}
     section = result.setdefault(backend, {})
@@ -229,7 +228,7 @@ def updated(policies: Policies, backend: str, settings: t.Dict[str, t.Any], reco
 
 def for_launcher(
     sysroot: str, out: t.Callable[[str], None], doing: str
-) -> t.Union[int, t.Tuple[Policies, Detection, Backend, t.Dict[str, str]]]:
+) -> int | tuple[Policies, Detection, Backend, dict[str, str]]:
     """What the boot applier and the tuner start from: the policies, the detection, its backend and
     that backend's base settings; or, when there is nothing to ``doing`` (apply, tune), the exit status after one
     line saying why (a policy that cannot be read is a failure, no interface or no base is not)."""

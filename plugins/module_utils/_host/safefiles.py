@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # Private to the litevirt.uksm collection: not a public API, it may change in any release.
@@ -57,7 +56,7 @@ class UnsafePathError(UksmError, OSError):
 
     def __init__(self, path: str, reason: str) -> None:
         OSError.__init__(self, errno.EPERM, reason, path)
-        self.details: t.Dict[str, t.Any] = {}
+        self.details: dict[str, t.Any] = {}
         self.path = path
         self.reason = reason
 
@@ -91,7 +90,7 @@ def _check_owner(path: str, status: os.stat_result) -> None:
         raise UnsafePathError(path, 'writable by group or others (mode %04o)' % stat.S_IMODE(status.st_mode))
 
 
-def _open_child_dir(parent: int, name: str, shown: str, create_mode: t.Optional[int]) -> int:
+def _open_child_dir(parent: int, name: str, shown: str, create_mode: int | None) -> int:
     try:
         return os.open(name, _DIRECTORY, dir_fd=parent)
     except FileNotFoundError:
@@ -110,7 +109,7 @@ def _open_child_dir(parent: int, name: str, shown: str, create_mode: t.Optional[
     return _open_child_dir(parent, name, shown, None)
 
 
-def open_dir(sysroot: str, relative: str, private: bool = True, create_mode: t.Optional[int] = None) -> int:
+def open_dir(sysroot: str, relative: str, private: bool = True, create_mode: int | None = None) -> int:
     """A descriptor of ``<sysroot>/<relative>`` opened component by component without following symlinks.
 
     ``private``: each component must be owned by us and not writable by group or others.
@@ -150,7 +149,7 @@ def open_subdir(parent: int, name: str, shown: str) -> int:
     return handle
 
 
-def _split(relative: str) -> t.Tuple[str, str]:
+def _split(relative: str) -> tuple[str, str]:
     directory, _sep, name = relative.strip('/').rpartition('/')
     if not directory or any(part in ('', '.', '..') for part in relative.strip('/').split('/')):
         raise UnsafePathError(_shown(relative), 'not a normalised path of a file below a directory')
@@ -159,7 +158,7 @@ def _split(relative: str) -> t.Tuple[str, str]:
 
 def open_file(
     directory: int, name: str, shown: str, flags: int = _READ, mode: int = 0o600, private: bool = True
-) -> t.Tuple[int, os.stat_result]:
+) -> tuple[int, os.stat_result]:
     """Open ``name`` in the directory descriptor: a regular file, no symlink (and ours when private)."""
     try:
         handle = os.open(name, flags | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, mode, dir_fd=directory)
@@ -186,7 +185,7 @@ def open_file(
 
 def read_bounded(handle: int, limit: int, shown: str) -> bytes:
     """Everything in an open file, refusing more than ``limit`` bytes."""
-    chunks: t.List[bytes] = []
+    chunks: list[bytes] = []
     size = 0
     while True:
         chunk = os.read(handle, limit + 1 - size)
@@ -198,9 +197,7 @@ def read_bounded(handle: int, limit: int, shown: str) -> bytes:
             raise UnsafePathError(shown, 'larger than %d bytes' % limit)
 
 
-def read_file(
-    sysroot: str, relative: str, limit: int, private: bool = True
-) -> t.Optional[t.Tuple[bytes, os.stat_result]]:
+def read_file(sysroot: str, relative: str, limit: int, private: bool = True) -> tuple[bytes, os.stat_result] | None:
     """The bytes and status of a file, or None when it or its directory does not exist."""
     directory_name, name = _split(relative)
     shown = _shown(relative)
@@ -317,14 +314,14 @@ def remove_file(sysroot: str, relative: str, private: bool = True, remove_empty_
     return True
 
 
-def _tree(sysroot: str, relative: str, private: bool) -> t.Optional[int]:
+def _tree(sysroot: str, relative: str, private: bool) -> int | None:
     try:
         return open_dir(sysroot, relative, private)
     except FileNotFoundError:
         return None
 
 
-def list_tree(sysroot: str, relative: str, skip: t.Collection[str] = (), private: bool = True) -> t.List[str]:
+def list_tree(sysroot: str, relative: str, skip: t.Collection[str] = (), private: bool = True) -> list[str]:
     """Every non-directory under a directory (relative to the sysroot), symlinks listed, never followed;
     directories named in ``skip`` are not entered."""
     top = _tree(sysroot, relative, private)

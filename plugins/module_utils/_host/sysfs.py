@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # Private to the litevirt.uksm collection: not a public API, it may change in any release.
@@ -60,11 +59,11 @@ class Detection:
 
     def __init__(
         self,
-        backend: t.Optional[Backend] = None,
-        path: t.Optional[str] = None,
+        backend: Backend | None = None,
+        path: str | None = None,
         kernel_attrs: t.Sequence[str] = (),
         unknown: t.Sequence[str] = (),
-        reason: t.Optional[str] = None,
+        reason: str | None = None,
     ) -> None:
         self.backend = backend
         self.path = path
@@ -115,13 +114,13 @@ def detect(sysroot: str, backend_choice: str = 'auto') -> Detection:
 
 
 def read_attributes(
-    detection: Detection, names: t.Optional[t.Iterable[str]] = None
-) -> t.Tuple[t.Dict[str, t.Any], t.Dict[str, t.List[str]], t.Dict[str, t.Any], t.List[str]]:
+    detection: Detection, names: t.Iterable[str] | None = None
+) -> tuple[dict[str, t.Any], dict[str, list[str]], dict[str, t.Any], list[str]]:
     """Read and parse ``names`` (default: every attribute this kernel has): (tunables, choices, stats, errors)."""
-    tunables: t.Dict[str, t.Any] = {}
-    choices: t.Dict[str, t.List[str]] = {}
-    stats: t.Dict[str, t.Any] = {}
-    errors: t.List[str] = []
+    tunables: dict[str, t.Any] = {}
+    choices: dict[str, list[str]] = {}
+    stats: dict[str, t.Any] = {}
+    errors: list[str] = []
     backend = detection.backend
     if backend is None:
         return tunables, choices, stats, errors

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # Private to the litevirt.uksm collection: not a public API, it may change in any release.
@@ -21,7 +20,7 @@ from .safefiles import read_file, replace_file
 
 TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotations are strings
 if TYPE_CHECKING:
-    import typing as t
+    pass
 
 # a line per attribute of each backend: a few dozen bytes
 MAX_BYTES = 1024
@@ -33,9 +32,9 @@ class WrittenValues:
     def __init__(self, sysroot: str, backend: str) -> None:
         self.sysroot = sysroot
         self.backend = backend
-        self._lines: t.Optional[t.Dict[t.Tuple[str, str], int]] = None
+        self._lines: dict[tuple[str, str], int] | None = None
 
-    def _load(self) -> t.Dict[t.Tuple[str, str], int]:
+    def _load(self) -> dict[tuple[str, str], int]:
         if self._lines is None:
             self._lines = {}
             try:
@@ -48,7 +47,7 @@ class WrittenValues:
                     self._lines[(fields[0], fields[1])] = int(fields[2])
         return self._lines
 
-    def get(self, name: str) -> t.Optional[int]:
+    def get(self, name: str) -> int | None:
         """The value last written to ``name`` since boot, None when unknown."""
         return self._load().get((self.backend, name))
 

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # Private to the litevirt.uksm collection: not a public API, it may change in any release.
@@ -52,9 +51,9 @@ class Artefact(t.NamedTuple):
 def artefacts(
     python: str,
     before: t.Sequence[str] = HYPERVISOR_UNITS,
-    metrics_output: t.Optional[str] = None,
-    pressure_interval: t.Optional[int] = None,
-) -> t.List[Artefact]:
+    metrics_output: str | None = None,
+    pressure_interval: int | None = None,
+) -> list[Artefact]:
     """Every file to install; the metrics launcher and units only with a ``metrics_output``, the
     tuner's only with a ``pressure_interval`` (seconds)."""
     sources = package_sources()
@@ -89,7 +88,7 @@ UNIT_FILES = (UNIT_FILE,) + METRICS_UNIT_FILES + PRESSURE_UNIT_FILES
 MAX_INSTALLED_BYTES = 1 << 20
 
 
-def _current(sysroot: str, relative: str) -> t.Tuple[t.Optional[str], t.Optional[int]]:
+def _current(sysroot: str, relative: str) -> tuple[str | None, int | None]:
     found = read_file(sysroot, relative, MAX_INSTALLED_BYTES)
     if found is None:
         return None, None
@@ -99,7 +98,7 @@ def _current(sysroot: str, relative: str) -> t.Tuple[t.Optional[str], t.Optional
         return None, None
 
 
-def _stale(sysroot: str, keep: t.Set[str]) -> t.List[str]:
+def _stale(sysroot: str, keep: set[str]) -> list[str]:
     """Files in the library directory that are not part of this version, and bytecode whose source is not
     (a module an upgrade moved or dropped: Python would never load it, but it would stay forever)."""
     found = list_tree(sysroot, APPLIER_DIR)
@@ -113,7 +112,7 @@ def _stale(sysroot: str, keep: t.Set[str]) -> t.List[str]:
     return sorted(stale)
 
 
-def install(sysroot: str, files: t.Sequence[Artefact], check_mode: bool) -> t.List[str]:
+def install(sysroot: str, files: t.Sequence[Artefact], check_mode: bool) -> list[str]:
     """Write the files that differ, delete stale ones; the relative paths changed."""
     changed = []
     for artefact in files:
@@ -139,7 +138,7 @@ def _bytecode_current(source_path: str, cache_path: str) -> bool:
     return header == pyc_header(status)
 
 
-def compile_package(sysroot: str, rewritten: t.Sequence[str], check_mode: bool) -> t.List[str]:
+def compile_package(sysroot: str, rewritten: t.Sequence[str], check_mode: bool) -> list[str]:
     """Compile the installed package for this Python; the bytecode files written (relative paths).
 
     The units run Python with -B on a read-only /usr, so without this every boot would compile the
@@ -148,8 +147,8 @@ def compile_package(sysroot: str, rewritten: t.Sequence[str], check_mode: bool) 
     in ``rewritten`` (what install() just wrote) are compiled again whatever their timestamps say.
     A unit running another Python version ignores this bytecode and compiles in memory.
     """
-    written: t.List[str] = []
-    checked: t.Set[str] = set()
+    written: list[str] = []
+    checked: set[str] = set()
     for relative in list_tree(sysroot, PACKAGE_DIR, skip=('__pycache__',)):
         if not relative.endswith('.py'):
             continue
@@ -170,13 +169,13 @@ def compile_package(sysroot: str, rewritten: t.Sequence[str], check_mode: bool) 
     return written
 
 
-def installed(sysroot: str) -> t.List[str]:
+def installed(sysroot: str) -> list[str]:
     """What of the boot applier, the metrics writer and the tuner is on the host (relative paths)."""
     found = [path for path in UNIT_FILES if os.path.lexists(host_path(sysroot, path))]
     return found + list_tree(sysroot, APPLIER_DIR, skip=('__pycache__',))
 
 
-def remove_units(sysroot: str, unit_files: t.Sequence[str], check_mode: bool) -> t.List[str]:
+def remove_units(sysroot: str, unit_files: t.Sequence[str], check_mode: bool) -> list[str]:
     """Delete a service and its timer (the launcher goes as a stale file); the paths removed."""
     removed = [path for path in unit_files if os.path.lexists(host_path(sysroot, path))]
     if not check_mode:
@@ -185,7 +184,7 @@ def remove_units(sysroot: str, unit_files: t.Sequence[str], check_mode: bool) ->
     return removed
 
 
-def remove_output(sysroot: str, output: str, check_mode: bool) -> t.List[str]:
+def remove_output(sysroot: str, output: str, check_mode: bool) -> list[str]:
     """Delete a metrics file, so node_exporter stops exporting its last values; the path removed."""
     relative = output.lstrip('/')
     if not os.path.lexists(host_path(sysroot, relative)):
@@ -196,7 +195,7 @@ def remove_output(sysroot: str, output: str, check_mode: bool) -> t.List[str]:
     return [relative]
 
 
-def uninstall(sysroot: str, check_mode: bool) -> t.List[str]:
+def uninstall(sysroot: str, check_mode: bool) -> list[str]:
     """Delete the units and the library directory; the relative paths removed."""
     removed = installed(sysroot)
     if not check_mode:

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # Private to the litevirt.uksm collection: not a public API, it may change in any release.
@@ -40,7 +39,7 @@ def _source(name: str) -> str:
     fullname = '%s.%s' % (package, name)
     module = sys.modules[package]
     loader = getattr(module, '__loader__', None)
-    source: t.Optional[str]
+    source: str | None
     if hasattr(loader, 'archive'):
         # zipimport (AnsiballZ): read the file's bytes; find_spec would compile the module (CPython gh-141276)
         path = os.path.join(os.path.dirname(module.__file__ or ''), *name.split('.')) + '.py'
@@ -61,11 +60,11 @@ def _source(name: str) -> str:
 _RELATIVE_IMPORT = re.compile(r'^[ \t]*(from[ \t]+\.[\w. \t]*import[ \t]*(?:\([^)]*\)?|[^\n]*))', re.M)
 
 
-def relative_imports(source: str, package: str = '') -> t.List[str]:
+def relative_imports(source: str, package: str = '') -> list[str]:
     """The module_utils modules ``source`` imports relatively (``from .x import ...``, ``from .._host import
     persist``), lazy ones included, each by its dotted path in module_utils; ``package`` is where the
     importing file is (``_programs``, or '' at the top)."""
-    names: t.List[str] = []
+    names: list[str] = []
     here = package.split('.') if package else []
     for statement in _RELATIVE_IMPORT.finditer(source):
         for node in ast.parse(statement.group(1)).body:
@@ -81,10 +80,10 @@ def relative_imports(source: str, package: str = '') -> t.List[str]:
     return names
 
 
-def package_sources() -> t.Dict[str, str]:
+def package_sources() -> dict[str, str]:
     """The launchers' modules (``_programs.applier``, ...) and the module_utils they import (relative
     imports only), by dotted path in module_utils."""
-    found: t.Dict[str, str] = {}
+    found: dict[str, str] = {}
     todo = list(ROOTS)
     while todo:
         name = todo.pop()

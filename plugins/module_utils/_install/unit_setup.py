@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # Private to the litevirt.uksm collection: not a public API, it may change in any release.
@@ -35,7 +34,7 @@ MIN_INTERVAL = 5
 MAX_INTERVAL = 3600
 
 
-def _host(paths):
+def _host(paths: t.Iterable[str]) -> list[str]:
     return ['/' + path for path in paths]
 
 
@@ -52,7 +51,7 @@ def _diff(before: dict, after: dict) -> list:
     ]
 
 
-def _old_output(sysroot: str, before: dict, output: t.Optional[str], check_mode: bool) -> list:
+def _old_output(sysroot: str, before: dict, output: str | None, check_mode: bool) -> list:
     """Remove the file the installed metrics service wrote, unless it is the one wanted now."""
     old = unit_texts.metrics_output_of(before[paths.METRICS_UNIT_FILES[0]])
     return [] if old is None or old == output else installation.remove_output(sysroot, old, check_mode)
@@ -63,18 +62,18 @@ class UnitRequest(t.NamedTuple):
 
     python: str
     before: t.Sequence[str]
-    metrics_output: t.Optional[str]  # None: no metrics timer
-    pressure_interval: t.Optional[int]  # None: no tuner
+    metrics_output: str | None  # None: no metrics timer
+    pressure_interval: int | None  # None: no tuner
     enabled: bool = True
 
 
 def request(
     sysroot: str,
-    python: t.Optional[str],
+    python: str | None,
     before: t.Sequence[str],
     metrics: bool,
     metrics_output: str,
-    pressure_interval: t.Optional[int],
+    pressure_interval: int | None,
     enabled: bool = True,
 ) -> UnitRequest:
     """The options as the modules take them (no python: the interpreter running this code on a live
@@ -88,7 +87,7 @@ def request(
     )
 
 
-def problems(wanted: UnitRequest, option: t.Callable[[str], str] = str) -> t.List[str]:
+def problems(wanted: UnitRequest, option: t.Callable[[str], str] = str) -> list[str]:
     """Every option that cannot go into a unit file, with the value and what is accepted; ``option``
     gives the name the caller knows each one by (uksm_policy's boot_before is uksm_policy_unit's before)."""
     found = []

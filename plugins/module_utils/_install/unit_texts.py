@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # Private to the litevirt.uksm collection: not a public API, it may change in any release.
@@ -223,7 +222,7 @@ WantedBy=%s
 ''' % (MANAGED, interval, interval, interval, METRICS_TIMER_WANTED_BY)
 
 
-def metrics_output_of(service_text: str) -> t.Optional[str]:
+def metrics_output_of(service_text: str) -> str | None:
     """The output file an installed metrics service writes (to remove it with the service)."""
     match = _OUTPUT_OPTION.search(service_text)
     return match.group(1) if match else None

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # Private to the litevirt.uksm collection: not a public API, it may change in any release.
@@ -77,9 +76,9 @@ class Attr:
         default: t.Any = None,
         stage: int = 0,
         hazards: t.Sequence[str] = (),
-        since: t.Optional[str] = None,
-        resets: t.Optional[Resets] = None,
-        raised_by_kernel: t.Optional[SleepRaise] = None,
+        since: str | None = None,
+        resets: Resets | None = None,
+        raised_by_kernel: SleepRaise | None = None,
     ) -> None:
         self.name = name
         self.kind = kind
@@ -97,7 +96,7 @@ class Attr:
         # a live value it explains is neither drift nor a failed read-back, and is not written again
         self.raised_by_kernel = raised_by_kernel
 
-    def reset_values(self, value: t.Any, known: t.Dict[str, t.Any]) -> t.Dict[str, t.Any]:
+    def reset_values(self, value: t.Any, known: dict[str, t.Any]) -> dict[str, t.Any]:
         """The attributes a write of ``value`` resets besides this one, with the values they get."""
         return self.resets(value, known) if self.resets is not None else {}
 
@@ -112,7 +111,7 @@ class Backend:
         thread: str,
         marker: str,
         attrs: t.Sequence[Attr],
-        presets: t.Optional[t.Dict[str, t.Dict[str, t.Any]]] = None,
+        presets: dict[str, dict[str, t.Any]] | None = None,
     ) -> None:
         self.name = name
         self.title = title
@@ -124,14 +123,14 @@ class Backend:
         self.presets = presets or {}
 
     @property
-    def writable(self) -> t.List[str]:
+    def writable(self) -> list[str]:
         return [name for name, attr in self.attrs.items() if attr.writable]
 
     @property
-    def statistics(self) -> t.List[str]:
+    def statistics(self) -> list[str]:
         return [name for name, attr in self.attrs.items() if not attr.writable]
 
-    def write_order(self, names: t.Iterable[str]) -> t.List[str]:
+    def write_order(self, names: t.Iterable[str]) -> list[str]:
         """The names sorted into the order the kernel needs (stage, then table order)."""
         position = {name: index for index, name in enumerate(self.attrs)}
         return sorted(names, key=lambda name: (self.attrs[name].stage, position[name]))
@@ -164,7 +163,7 @@ UKSM_GOVERNOR_PRESETS = {
 }
 
 
-def _governor_preset(value: t.Any, _known: t.Dict[str, t.Any]) -> t.Dict[str, t.Any]:
+def _governor_preset(value: t.Any, _known: dict[str, t.Any]) -> dict[str, t.Any]:
     """A cpu_governor write sets its preset's ladder, intervals and CPU bound (even the same governor)."""
     return dict(UKSM_GOVERNOR_PRESETS.get(value, {}))
 
@@ -258,7 +257,7 @@ UKSM = Backend(
 _MODE, _PAGES, _ADVISOR, _REST = 1, 2, 3, 4
 
 
-def _advisor_pages(value: t.Any, known: t.Dict[str, t.Any]) -> t.Dict[str, t.Any]:
+def _advisor_pages(value: t.Any, known: dict[str, t.Any]) -> dict[str, t.Any]:
     """A change of advisor_mode sets pages_to_scan: 100 for none, advisor_min_pages_to_scan for scan-time."""
     return {'pages_to_scan': 100 if value == 'none' else known.get('advisor_min_pages_to_scan', 500)}
 

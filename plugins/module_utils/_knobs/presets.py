@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # Private to the litevirt.uksm collection: not a public API, it may change in any release.
@@ -18,7 +17,7 @@ if TYPE_CHECKING:
 
 
 class Preset:
-    def __init__(self, summary: str, tradeoff: str, settings: t.Dict[str, t.Dict[str, t.Any]]) -> None:
+    def __init__(self, summary: str, tradeoff: str, settings: dict[str, dict[str, t.Any]]) -> None:
         self.summary = summary
         self.tradeoff = tradeoff
         self.settings = settings  # backend name -> attribute -> value
@@ -64,7 +63,7 @@ PRESETS = {
 }
 
 
-def preset_settings(name: str, backend: str, kernel_attrs: t.Iterable[str]) -> t.Dict[str, t.Any]:
+def preset_settings(name: str, backend: str, kernel_attrs: t.Iterable[str]) -> dict[str, t.Any]:
     """The preset's settings for ``backend``, without the attributes this kernel lacks."""
     kernel_attrs = set(kernel_attrs)
     return {attr: value for attr, value in PRESETS[name].settings[backend].items() if attr in kernel_attrs}

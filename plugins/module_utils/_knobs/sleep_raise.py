@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # Private to the litevirt.uksm collection: not a public API, it may change in any release.
@@ -70,14 +69,14 @@ def raised_msecs(ema_ns: int, ratio: int, hz: int) -> int:
     return _jiffies_to_msecs(_usecs_to_jiffies(ema_ns * (SCALE - ratio) // ratio // 1000, hz) + 1, hz)
 
 
-def raise_bounds(ratio: int, hz: int) -> t.Tuple[t.Optional[int], int]:
+def raise_bounds(ratio: int, hz: int) -> tuple[int | None, int]:
     """The largest sleep uksmd can raise at this rung 0 ratio and tick rate (None: not even 0 ms, which
     cannot happen), and the highest value it raises any sleep to (the knob reference's table)."""
     raisable = [msecs for msecs in range(0, 1001) if budget_ns(msecs, ratio, hz) < EMA_CEILING_NS]
     return (max(raisable) if raisable else None), raised_msecs(EMA_CEILING_NS, ratio, hz)
 
 
-def _ratio_of(known: t.Dict[str, t.Any]) -> t.Optional[t.Tuple[int, str]]:
+def _ratio_of(known: dict[str, t.Any]) -> tuple[int, str] | None:
     """Rung 0's real ratio from the live cpu_ratios and max_cpu_percentage, and how to name it."""
     rungs = known.get('cpu_ratios')
     max_cpu = known.get('max_cpu_percentage')
@@ -102,10 +101,10 @@ class SleepRaise:
         self,
         desired: int,
         live: t.Any,
-        known: t.Dict[str, t.Any],
-        stats: t.Dict[str, t.Any],
-        saved: t.Optional[int],
-    ) -> t.Optional[t.Dict[str, t.Any]]:
+        known: dict[str, t.Any],
+        stats: dict[str, t.Any],
+        saved: int | None,
+    ) -> dict[str, t.Any] | None:
         """``{'desired', 'live', 'reason'}`` when uksmd raised ``desired`` to ``live``, else None.
 
         ``live`` must be a raise uksmd can make of ``desired`` at the live rung 0, and the kernel must

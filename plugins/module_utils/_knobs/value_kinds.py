@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # Private to the litevirt.uksm collection: not a public API, it may change in any release.
@@ -116,7 +115,7 @@ class Kind:
     def coerce(self, value: t.Any) -> t.Any:
         raise KnobValueError('is a read-only statistic', 'nothing (read-only)')
 
-    def coerce_for(self, value: t.Any, offered: t.Optional[t.Sequence[str]]) -> t.Any:
+    def coerce_for(self, value: t.Any, offered: t.Sequence[str] | None) -> t.Any:
         """``coerce`` on a kernel that offers ``offered`` (the choices it reads; only a Choice asks)."""
         return self.coerce(value)
 
@@ -139,9 +138,9 @@ class Unsigned(Kind):
         self,
         minimum: int = 0,
         maximum: int = UINT_MAX,
-        clamps: t.Optional[t.Dict[t.Tuple[int, int], int]] = None,
+        clamps: dict[tuple[int, int], int] | None = None,
         jiffies: bool = False,
-        mask: t.Optional[int] = None,
+        mask: int | None = None,
     ) -> None:
         self.minimum = minimum
         self.maximum = maximum
@@ -256,7 +255,7 @@ class Choice(Kind):
     def describe(self) -> str:
         return 'one of %s, as a bare name' % ', '.join(self.choices)
 
-    def parse_all(self, text: str) -> t.Tuple[str, t.List[str]]:
+    def parse_all(self, text: str) -> tuple[str, list[str]]:
         """Return the active name and every name offered, in the kernel's order."""
         active = None
         offered = []
@@ -274,10 +273,10 @@ class Choice(Kind):
     def parse(self, text: str) -> str:
         return self.parse_all(text)[0]
 
-    def coerce_for(self, value: t.Any, offered: t.Optional[t.Sequence[str]]) -> str:
+    def coerce_for(self, value: t.Any, offered: t.Sequence[str] | None) -> str:
         return self.coerce(value, offered)
 
-    def coerce(self, value: t.Any, offered: t.Optional[t.Sequence[str]] = None) -> str:
+    def coerce(self, value: t.Any, offered: t.Sequence[str] | None = None) -> str:
         options = tuple(offered) if offered else self.choices
         accepted = 'one of %s, as a bare name' % ', '.join(options)
         if not isinstance(value, str):

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # Private to the litevirt.uksm collection: not a public API, it may change in any release.
@@ -36,7 +35,7 @@ class RatioLadder(Kind):
             'with non-decreasing effective ratios, as a list or a space-separated string'
         )
 
-    def parse(self, text: str) -> t.List[str]:
+    def parse(self, text: str) -> list[str]:
         tokens = strip_newline(text).split()
         if len(tokens) != self.RUNGS or not all(
             is_decimal(token[4:] if token.startswith('MAX/') else token, '+') for token in tokens
@@ -44,7 +43,7 @@ class RatioLadder(Kind):
             raise KernelFormatError('expected 4 rungs, read %r' % text)
         return tokens
 
-    def coerce(self, value: t.Any) -> t.List[str]:
+    def coerce(self, value: t.Any) -> list[str]:
         accepted = self.describe()
         rungs = _four_tokens(value, accepted)
         result = []
@@ -71,7 +70,7 @@ class RatioLadder(Kind):
             result.append(str(number))
         return result
 
-    def normalise(self, value: t.List[str]) -> t.List[str]:
+    def normalise(self, value: list[str]) -> list[str]:
         result = []
         for rung in value:
             if rung.startswith('MAX/'):
@@ -81,7 +80,7 @@ class RatioLadder(Kind):
                 result.append(str(int(rung)))
         return result
 
-    def format(self, value: t.List[str]) -> str:
+    def format(self, value: list[str]) -> str:
         text = ' '.join(value) + '\n'
         if len(text) in KMALLOC_SIZES:
             # pad by one byte: the parser reads past a buffer of exactly a kmalloc size
@@ -96,7 +95,7 @@ class RatioLadder(Kind):
             return (self.SCALE // int(rung[4:])) * max_cpu_percentage / 100.0
         return float(int(rung))
 
-    def check_ladder(self, value: t.List[str], max_cpu_percentage: int) -> None:
+    def check_ladder(self, value: list[str], max_cpu_percentage: int) -> None:
         """Refuse a ladder whose effective ratios decrease (a BUG_ON in the scanner: docs/knob-reference.md, Hazards)."""
         shares = [self.effective(rung, max_cpu_percentage) for rung in value]
         for index in range(1, len(shares)):
@@ -117,13 +116,13 @@ class IntervalList(Kind):
     def describe(self) -> str:
         return '4 integers from 0 to %d (milliseconds), as a list or a space-separated string' % UINT_MAX
 
-    def parse(self, text: str) -> t.List[int]:
+    def parse(self, text: str) -> list[int]:
         tokens = strip_newline(text).split()
         if len(tokens) != self.COUNT or not all(is_decimal(token) for token in tokens):
             raise KernelFormatError('expected 4 integers, read %r' % text)
         return [int(token) for token in tokens]
 
-    def coerce(self, value: t.Any) -> t.List[int]:
+    def coerce(self, value: t.Any) -> list[int]:
         accepted = self.describe()
         result = []
         for item in _four_tokens(value, accepted):
@@ -140,11 +139,11 @@ class IntervalList(Kind):
             result.append(number)
         return result
 
-    def format(self, value: t.List[int]) -> str:
+    def format(self, value: list[int]) -> str:
         return ' '.join(str(item) for item in value) + '\n'
 
 
-def _four_tokens(value: t.Any, accepted: str) -> t.List[t.Any]:
+def _four_tokens(value: t.Any, accepted: str) -> list[t.Any]:
     if isinstance(value, str):
         items = value.split()
     elif isinstance(value, (list, tuple)):

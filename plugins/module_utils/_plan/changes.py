@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # Private to the litevirt.uksm collection: not a public API, it may change in any release.
@@ -40,15 +39,15 @@ def _names(names: t.Sequence[str]) -> str:
 
 def summary(
     requested: t.Sequence[str],
-    changes: t.Sequence[t.Dict[str, t.Any]],
-    raised: t.Optional[t.Dict[str, t.Dict[str, t.Any]]] = None,
+    changes: t.Sequence[dict[str, t.Any]],
+    raised: dict[str, dict[str, t.Any]] | None = None,
 ) -> str:
     """``3 requested, 5 changed: cpu_governor reset max_cpu_percentage, cpu_ratios and eval_intervals;
     run already set``: the requested attributes that changed, those a write reset, those the kernel
     holds raised by itself (``plan.raised_values``), those left."""
     raised = raised or {}
     written = {change['name'] for change in changes if change['cause'] == REQUESTED}
-    by_cause: t.Dict[str, t.List[str]] = {}
+    by_cause: dict[str, list[str]] = {}
     for change in changes:
         if change['cause'] != REQUESTED:
             by_cause.setdefault(change['cause'], []).append(change['name'])

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # Private to the litevirt.uksm collection: not a public API, it may change in any release.
@@ -24,11 +23,11 @@ if TYPE_CHECKING:
 
 
 def savings(
-    stats: t.Dict[str, t.Any],
-    zero_bytes: t.Optional[int],
+    stats: dict[str, t.Any],
+    zero_bytes: int | None,
     page_bytes: int,
-    cpu: t.Optional[t.Dict[str, t.Any]] = None,
-) -> t.Dict[str, t.Any]:
+    cpu: dict[str, t.Any] | None = None,
+) -> dict[str, t.Any]:
     """Memory saved: ``pages_sharing * page_size`` plus the merged zero pages; and per CPU second
     the sharing thread spent (``cpu``, from ``thread_cpu``), None when it spent none or is not running."""
     sharing = stats.get('pages_sharing')
@@ -52,10 +51,10 @@ def writable(detection: Detection) -> bool:
 def policy(
     sysroot: str,
     detection: Detection,
-    tunables: t.Dict[str, t.Any],
-    choices: t.Dict[str, t.List[str]],
-    stats: t.Optional[t.Dict[str, t.Any]] = None,
-) -> t.Dict[str, t.Any]:
+    tunables: dict[str, t.Any],
+    choices: dict[str, list[str]],
+    stats: dict[str, t.Any] | None = None,
+) -> dict[str, t.Any]:
     """The persisted policy, the pressure tier in force, which attributes of the settings in force
     (the base, or the base with that tier on top) the kernel does not hold now (drift), and which it
     holds raised by itself (not drift)."""
@@ -120,13 +119,13 @@ def policy(
     return fact
 
 
-def gather(sysroot: str, backend_choice: str = 'auto') -> t.Dict[str, t.Any]:
+def gather(sysroot: str, backend_choice: str = 'auto') -> dict[str, t.Any]:
     """The whole fact; never raises because a host lacks UKSM or KSM."""
     detection = detect(sysroot, backend_choice)
     wanted_processes = {'uksmd', 'ksmd'} | {c.process for c in CONFLICTING_SERVICES.values() if c.process}
     pids = root_processes(sysroot, wanted_processes)
     running = set(pids)
-    fact: t.Dict[str, t.Any] = {
+    fact: dict[str, t.Any] = {
         'available': detection.available,
         'reason': detection.reason,
         'backend': None,

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # Private to the litevirt.uksm collection: not a public API, it may change in any release.
@@ -30,7 +29,7 @@ if TYPE_CHECKING:
     from .._host.written_values import WrittenValues
 
 
-def planning_stats(backend: Backend) -> t.Tuple[str, ...]:
+def planning_stats(backend: Backend) -> tuple[str, ...]:
     """The statistics the hazard checks need besides the tunables (each read costs a writer time),
     and the per-page cost a raised sleep is reported with."""
     needed = []
@@ -47,11 +46,11 @@ def raised_by_kernel(
     name: str,
     desired: t.Any,
     live: t.Any,
-    known: t.Dict[str, t.Any],
-    stats: t.Optional[t.Dict[str, t.Any]] = None,
-    written: t.Optional[WrittenValues] = None,
+    known: dict[str, t.Any],
+    stats: dict[str, t.Any] | None = None,
+    written: WrittenValues | None = None,
     saved: t.Any = None,
-) -> t.Optional[t.Dict[str, t.Any]]:
+) -> dict[str, t.Any] | None:
     """How the kernel made ``live`` of the (normalised) ``desired`` value by itself, or None.
 
     The one rule for every comparison with the kernel (planner, read-back, drift, launchers): a value
@@ -67,9 +66,9 @@ def raised_by_kernel(
     return rule.explain(desired, live, known, stats or {}, saved)
 
 
-def raise_needs(backend: Backend, names: t.Iterable[str]) -> t.Set[str]:
+def raise_needs(backend: Backend, names: t.Iterable[str]) -> set[str]:
     """The other tunables the raise rules of ``names`` read (a reader of only ``names`` reads them too)."""
-    needed: t.Set[str] = set()
+    needed: set[str] = set()
     for name in names:
         rule = backend.attrs[name].raised_by_kernel if name in backend.attrs else None
         if rule is not None:
@@ -78,8 +77,8 @@ def raise_needs(backend: Backend, names: t.Iterable[str]) -> t.Set[str]:
 
 
 def raised_values(
-    backend: Backend, desired: t.Dict[str, t.Any], live: t.Dict[str, t.Any], state: HostState
-) -> t.Dict[str, t.Dict[str, t.Any]]:
+    backend: Backend, desired: dict[str, t.Any], live: dict[str, t.Any], state: HostState
+) -> dict[str, dict[str, t.Any]]:
     """Every attribute of ``desired`` (normalised) whose ``live`` value the kernel raised from it."""
     raised = {}
     for name, value in desired.items():
@@ -119,12 +118,12 @@ class Step:
 
 class Plan:
     def __init__(self) -> None:
-        self.problems: t.List[Problem] = []
-        self.steps: t.List[Step] = []
+        self.problems: list[Problem] = []
+        self.steps: list[Step] = []
         # the kernel state expected once every step is written
-        self.final: t.Dict[str, t.Any] = {}
+        self.final: dict[str, t.Any] = {}
         # every valid setting, normalised (what a persisted policy records)
-        self.desired: t.Dict[str, t.Any] = {}
+        self.desired: dict[str, t.Any] = {}
 
 
 class HostState:
@@ -132,11 +131,11 @@ class HostState:
 
     def __init__(
         self,
-        tunables: t.Dict[str, t.Any],
-        choices: t.Optional[t.Dict[str, t.List[str]]] = None,
-        stats: t.Optional[t.Dict[str, t.Any]] = None,
+        tunables: dict[str, t.Any],
+        choices: dict[str, list[str]] | None = None,
+        stats: dict[str, t.Any] | None = None,
         daemon_running: bool = True,
-        written: t.Optional[WrittenValues] = None,
+        written: WrittenValues | None = None,
     ) -> None:
         self.tunables = tunables
         self.choices = choices or {}
@@ -146,9 +145,7 @@ class HostState:
         self.written = written
 
 
-def unknown_name(
-    backend: Backend, name: str, value: t.Any, homes: t.Optional[t.Dict[str, str]] = None
-) -> t.Optional[Problem]:
+def unknown_name(backend: Backend, name: str, value: t.Any, homes: dict[str, str] | None = None) -> Problem | None:
     """The problem of a name that is not an attribute of ``backend``: the other interface's (sent to its
     option when ``homes`` names where each interface's settings go), or a misspelling with the closest
     name (None when it is one of ``backend``'s)."""
@@ -164,7 +161,7 @@ def unknown_name(
     return Problem(name, value, why, accepted, known=False)
 
 
-def _check_name(backend: Backend, kernel_attrs: t.Sequence[str], name: str, value: t.Any) -> t.Optional[Problem]:
+def _check_name(backend: Backend, kernel_attrs: t.Sequence[str], name: str, value: t.Any) -> Problem | None:
     unknown = unknown_name(backend, name, value)
     if unknown is not None:
         return unknown
@@ -182,8 +179,8 @@ def _check_name(backend: Backend, kernel_attrs: t.Sequence[str], name: str, valu
 
 
 def _coerce(
-    backend: Backend, state: HostState, desired: t.Dict[str, t.Any], kernel_attrs: t.Sequence[str], plan: Plan
-) -> t.Dict[str, t.Any]:
+    backend: Backend, state: HostState, desired: dict[str, t.Any], kernel_attrs: t.Sequence[str], plan: Plan
+) -> dict[str, t.Any]:
     coerced = {}
     for name, value in desired.items():
         problem = _check_name(backend, kernel_attrs, name, value)
@@ -198,17 +195,17 @@ def _coerce(
     return coerced
 
 
-def advisor_manages(values: t.Dict[str, t.Any]) -> bool:
+def advisor_manages(values: dict[str, t.Any]) -> bool:
     """Whether ksmd's advisor owns the advisor-managed attributes (pages_to_scan) in ``values``."""
     return values.get('advisor_mode', 'none') != 'none'
 
 
-def resets(backend: Backend, name: str, value: t.Any) -> t.Tuple[str, ...]:
+def resets(backend: Backend, name: str, value: t.Any) -> tuple[str, ...]:
     """The attributes a write of ``value`` to ``name`` resets besides itself (docs: side effects)."""
     return tuple(backend.attrs[name].reset_values(value, {}))
 
 
-def _side_effects(backend: Backend, name: str, value: t.Any, predicted: t.Dict[str, t.Any]) -> None:
+def _side_effects(backend: Backend, name: str, value: t.Any, predicted: dict[str, t.Any]) -> None:
     """Update the prediction for what a write of ``name`` resets besides itself."""
     for other, reset in backend.attrs[name].reset_values(value, predicted).items():
         if other in predicted:
@@ -272,7 +269,7 @@ def make_plan(
     backend: Backend,
     kernel_attrs: t.Sequence[str],
     state: HostState,
-    desired: t.Dict[str, t.Any],
+    desired: dict[str, t.Any],
     allow_eval_intervals: bool = False,
     allow_unmerge: bool = False,
 ) -> Plan:
@@ -301,8 +298,8 @@ def make_plan(
 
 
 def drift(
-    backend: Backend, kernel_attrs: t.Sequence[str], state: HostState, settings: t.Dict[str, t.Any]
-) -> t.Tuple[t.List[str], t.List[str], t.Dict[str, t.Dict[str, t.Any]]]:
+    backend: Backend, kernel_attrs: t.Sequence[str], state: HostState, settings: dict[str, t.Any]
+) -> tuple[list[str], list[str], dict[str, dict[str, t.Any]]]:
     """Attributes of a policy the kernel does not hold now, the policy's problems, and the attributes
     the kernel holds raised by itself (``raised_values``).
 

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # Private to the litevirt.uksm collection: not a public API, it may change in any release.
@@ -36,7 +35,7 @@ class TierProblem:
 
     __slots__ = ('tier', 'text', 'in_settings')
 
-    def __init__(self, tier: t.Optional[int], text: str, in_settings: bool = True) -> None:
+    def __init__(self, tier: int | None, text: str, in_settings: bool = True) -> None:
         self.tier = tier
         self.text = text
         self.in_settings = in_settings
@@ -52,12 +51,12 @@ class TierError(UksmError):
     """Tiers that cannot be used: thresholds out of range or not strictly decreasing; ``problem`` says
     which tier, when it is one tier's threshold."""
 
-    def __init__(self, message: str, tier: t.Optional[int] = None) -> None:
+    def __init__(self, message: str, tier: int | None = None) -> None:
         self.problem = TierProblem(tier, message, in_settings=False)
         super().__init__(str(self.problem))
 
 
-def available_percent(meminfo: str) -> t.Optional[float]:
+def available_percent(meminfo: str) -> float | None:
     """MemAvailable over MemTotal in percent, from the text of ``/proc/meminfo``; None without both."""
     values = {}
     for line in meminfo.splitlines():
@@ -79,7 +78,7 @@ def available_percent(meminfo: str) -> t.Optional[float]:
 PROC_LIMIT = 16384
 
 
-def memory_stall(text: str) -> t.Optional[t.Dict[str, float]]:
+def memory_stall(text: str) -> dict[str, float] | None:
     """``some_avg10`` and ``full_avg10`` (percent of the last 10 s stalled on memory) from the text of
     ``/proc/pressure/memory``; None when it has neither."""
     found = {}
@@ -98,7 +97,7 @@ def memory_stall(text: str) -> t.Optional[t.Dict[str, float]]:
     return found or None
 
 
-def measure(sysroot: str) -> t.Tuple[t.Optional[float], t.Optional[t.Dict[str, float]]]:
+def measure(sysroot: str) -> tuple[float | None, dict[str, float] | None]:
     """Availability in percent and the memory stall of the host, each None when unreadable."""
     try:
         available = available_percent(read_text(host_path(sysroot, 'proc/meminfo'), PROC_LIMIT))
@@ -111,9 +110,9 @@ def measure(sysroot: str) -> t.Tuple[t.Optional[float], t.Optional[t.Dict[str, f
     return available, stall
 
 
-def check_thresholds(thresholds: t.Sequence[t.Any]) -> t.List[int]:
+def check_thresholds(thresholds: t.Sequence[t.Any]) -> list[int]:
     """The tiers' ``available_below_percent`` values as ints; raises ``TierError`` naming the bad one."""
-    checked: t.List[int] = []
+    checked: list[int] = []
     for index, value in enumerate(thresholds):
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 99:
             raise TierError(
@@ -130,9 +129,7 @@ def check_thresholds(thresholds: t.Sequence[t.Any]) -> t.List[int]:
     return checked
 
 
-def choose_tier(
-    available: float, thresholds: t.Sequence[int], current: t.Optional[int], hysteresis: float
-) -> t.Optional[int]:
+def choose_tier(available: float, thresholds: t.Sequence[int], current: int | None, hysteresis: float) -> int | None:
     """The tier in force after measuring ``available`` percent, given the tier in force now (None: the base).
 
     Up at once to the deepest tier whose threshold availability is below; down one tier at a time,

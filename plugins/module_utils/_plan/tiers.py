@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # Private to the litevirt.uksm collection: not a public API, it may change in any release.
@@ -43,7 +42,7 @@ MAX_STATE_BYTES = 64
 
 
 class Tier:
-    def __init__(self, available_below_percent: int, settings: t.Dict[str, t.Any]) -> None:
+    def __init__(self, available_below_percent: int, settings: dict[str, t.Any]) -> None:
         self.available_below_percent = available_below_percent
         self.settings = settings
 
@@ -56,16 +55,16 @@ class TierPolicy:
         self.hysteresis = hysteresis
 
     @property
-    def thresholds(self) -> t.List[int]:
+    def thresholds(self) -> list[int]:
         return [tier.available_below_percent for tier in self.tiers]
 
-    def level(self, base: t.Dict[str, t.Any], index: t.Optional[int]) -> t.Dict[str, t.Any]:
+    def level(self, base: dict[str, t.Any], index: int | None) -> dict[str, t.Any]:
         """The settings in force at tier ``index`` (None: the base): the base with the tier on top."""
         if index is None:
             return dict(base)
         return dict(base, **self.tiers[index].settings)
 
-    def describe(self) -> t.Dict[str, t.Any]:
+    def describe(self) -> dict[str, t.Any]:
         """As the facts report it."""
         return {
             'hysteresis': self.hysteresis,
@@ -85,20 +84,20 @@ def check_hysteresis(value: t.Any) -> int:
     return value
 
 
-def _names(backend: Backend, settings: t.Dict[str, t.Any]) -> t.Set[str]:
+def _names(backend: Backend, settings: dict[str, t.Any]) -> set[str]:
     return {name for name in settings if name in backend.attrs}
 
 
-def check_levels(backend: Backend, base: t.Dict[str, t.Any], policy: TierPolicy) -> t.List[TierProblem]:
+def check_levels(backend: Backend, base: dict[str, t.Any], policy: TierPolicy) -> list[TierProblem]:
     """What makes the tiers unusable with this base, one problem each, placed in the tier it was written
     in ([] when none).
 
     Values are the planner's business (each level is planned like any setting); this checks what
     the planner cannot see: that every transition between two levels writes everything that differs.
     """
-    problems: t.List[TierProblem] = []
+    problems: list[TierProblem] = []
     # each level by its tier (None: the base)
-    levels: t.Dict[t.Optional[int], t.Dict[str, t.Any]] = {None: dict(base)}
+    levels: dict[int | None, dict[str, t.Any]] = {None: dict(base)}
     levels.update((index, policy.level(base, index)) for index in range(len(policy.tiers)))
     for index, tier in enumerate(policy.tiers):
         if not tier.settings:
@@ -134,7 +133,7 @@ def check_levels(backend: Backend, base: t.Dict[str, t.Any], policy: TierPolicy)
         setters = [level for level, values in levels.items() if name in values]
         # the level that sets it (a tier: the base does not) -> the levels it cannot be restored on: a level
         # without it gets the preset from the governor write on the way there, only from another governor
-        stuck: t.Dict[t.Optional[int], t.List[str]] = {}
+        stuck: dict[int | None, list[str]] = {}
         for level, values in levels.items():
             same = [tier for tier in setters if levels[tier].get('cpu_governor') == values.get('cpu_governor')]
             if name not in values and same:
@@ -156,7 +155,7 @@ def check_levels(backend: Backend, base: t.Dict[str, t.Any], policy: TierPolicy)
     return problems
 
 
-def _label(level: t.Optional[int]) -> str:
+def _label(level: int | None) -> str:
     return 'the base' if level is None else 'tier %d' % level
 
 
@@ -170,7 +169,7 @@ def from_sections(policies: persist.Policies, backend: str) -> TierPolicy:
                 '[%s]: %s is not a setting of it; accepted: hysteresis' % (persist.pressure_section(backend), name)
             )
         hysteresis = check_hysteresis(int(text) if is_decimal(text) else text)
-    found: t.List[t.Tuple[t.Any, t.Dict[str, str]]] = []
+    found: list[tuple[t.Any, dict[str, str]]] = []
     for index in range(persist.MAX_TIERS):
         section = policies.get(persist.tier_section(backend, index))
         if section is None:
@@ -212,7 +211,7 @@ def replaced(policies: persist.Policies, backend: str, policy: TierPolicy) -> pe
     return result
 
 
-def read_state(sysroot: str, backend: str) -> t.Optional[int]:
+def read_state(sysroot: str, backend: str) -> int | None:
     """The tier the tuner recorded for ``backend``; None for the base, for no file, and for a file that is
     not ours. Which tier is in force also depends on the policy: see in_force()."""
     try:
@@ -227,12 +226,12 @@ def read_state(sysroot: str, backend: str) -> t.Optional[int]:
     return int(fields[1])
 
 
-def in_force(recorded: t.Optional[int], policy: TierPolicy) -> t.Optional[int]:
+def in_force(recorded: int | None, policy: TierPolicy) -> int | None:
     """The tier in force: the one recorded, while the policy still has it; else the base (None)."""
     return recorded if recorded is not None and recorded < len(policy.tiers) else None
 
 
-def write_state(sysroot: str, backend: str, index: t.Optional[int]) -> None:
+def write_state(sysroot: str, backend: str, index: int | None) -> None:
     """Record the tier in force (the base: no file), in the lock's directory, root's alone."""
     if index is None:
         remove_file(sysroot, TIER_FILE)

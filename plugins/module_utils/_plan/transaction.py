@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # Private to the litevirt.uksm collection: not a public API, it may change in any release.
@@ -33,7 +32,7 @@ class ApplyError(UksmError):
     """A write failed or read back wrong; every attribute this run changed was restored if possible."""
 
     def __init__(
-        self, message: str, failed: str, error: t.Optional[int], restored: t.List[str], not_restored: t.List[str]
+        self, message: str, failed: str, error: int | None, restored: list[str], not_restored: list[str]
     ) -> None:
         super().__init__(message, failed_attribute=failed, errno=error, restored=restored, not_restored=not_restored)
         self.failed = failed
@@ -68,7 +67,7 @@ def _describe(error: OSError) -> str:
     return '%s (%s)' % (name, error.strerror or error)
 
 
-def _outcome(restored: t.List[str], not_restored: t.List[str]) -> str:
+def _outcome(restored: list[str], not_restored: list[str]) -> str:
     """The end of a failure's message: what the rollback restored, and what it could not."""
     text = '; restored: %s' % (', '.join(restored) or ('nothing' if not_restored else 'nothing was changed'))
     if not_restored:
@@ -84,10 +83,10 @@ class Transaction:
         backend: Backend,
         detection: Detection,
         sysroot: str,
-        before: t.Dict[str, t.Any],
+        before: dict[str, t.Any],
         allow_unmerge: bool = False,
         allow_eval_intervals: bool = False,
-        written: t.Optional[WrittenValues] = None,
+        written: WrittenValues | None = None,
     ) -> None:
         self.backend = backend
         self.detection = detection
@@ -96,14 +95,14 @@ class Transaction:
         self.allow_unmerge = allow_unmerge
         self.allow_eval_intervals = allow_eval_intervals
         # attribute -> value before this run, for everything a write may have changed
-        self.touched: t.Dict[str, t.Any] = {}
+        self.touched: dict[str, t.Any] = {}
         # the tunables as the plan leaves them: what a value the kernel raises is judged against
-        self.expected: t.Dict[str, t.Any] = dict(before)
+        self.expected: dict[str, t.Any] = dict(before)
         # the record of what the collection wrote to attributes the kernel raises, and this run's writes
         self.written = written
-        self.saved: t.Dict[str, t.Any] = {}
+        self.saved: dict[str, t.Any] = {}
 
-    def _holds(self, name: str, desired: t.Any, actual: t.Any, known: t.Dict[str, t.Any]) -> bool:
+    def _holds(self, name: str, desired: t.Any, actual: t.Any, known: dict[str, t.Any]) -> bool:
         """Whether ``actual`` is what the kernel makes of ``desired``: the value, or one it raised itself."""
         kind = self.backend.attrs[name].kind
         if kind.equivalent(desired, actual):
@@ -159,7 +158,7 @@ class Transaction:
         if not self._holds(step.name, step.value, actual, self.expected):
             raise OSError(errno.EIO, 'read back %r after writing %r' % (actual, step.text.strip()))
 
-    def apply(self, plan: Plan) -> t.Dict[str, t.Any]:
+    def apply(self, plan: Plan) -> dict[str, t.Any]:
         """Write every step; return the tunables as read back at the end (see ``_verify``)."""
         self.expected = dict(plan.final)
         for step in plan.steps:
@@ -184,7 +183,7 @@ class Transaction:
         message = 'writing %s=%r failed: %s' % (name, text.strip(), _describe(error))
         raise ApplyError(message + _outcome(restored, not_restored), name, error.errno, restored, not_restored)
 
-    def _verify(self, plan: Plan) -> t.Dict[str, t.Any]:
+    def _verify(self, plan: Plan) -> dict[str, t.Any]:
         """Every requested attribute holds its value at the end, side effects included.
 
         Reads each requested attribute and each one the plan predicts to change once, and returns
@@ -231,7 +230,7 @@ class Transaction:
             raise OSError(errno.EIO, 'read back %r after writing %r' % (actual, text.strip()))
         return True
 
-    def rollback(self) -> t.Tuple[t.List[str], t.List[str]]:
+    def rollback(self) -> tuple[list[str], list[str]]:
         """Restore every touched attribute in write order (a governor first: it resets the overrides)."""
         restored = []
         not_restored = []

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # Private to the litevirt.uksm collection: not a public API, it may change in any release.
@@ -38,12 +37,10 @@ class TunableError(UksmError):
     A refusal of settings also keeps its problems as they were found (``placed``): a tier's as a
     ``TierProblem`` that knows its tier, so uksm_policy names each by its option without parsing the text."""
 
-    placed: t.Sequence[t.Union[str, TierProblem]] = ()
+    placed: t.Sequence[str | TierProblem] = ()
 
 
-def _refusal(
-    problems: Problems, message: t.Optional[str] = None, shown: t.Optional[t.List[str]] = None
-) -> TunableError:
+def _refusal(problems: Problems, message: str | None = None, shown: list[str] | None = None) -> TunableError:
     shown = shown or [str(problem) for problem in problems]
     error = TunableError(
         message or '%d invalid setting(s), nothing was written: %s' % (len(shown), ' | '.join(shown)), problems=shown
@@ -80,12 +77,12 @@ def _missing(sysroot: str, backend_choice: str, detection: Detection) -> str:
 def _persist(
     sysroot: str,
     backend: str,
-    settings: t.Dict[str, t.Any],
+    settings: dict[str, t.Any],
     record: bool,
     check_mode: bool,
-    tier_policy: t.Optional[TierPolicy] = None,
+    tier_policy: TierPolicy | None = None,
     exact: bool = False,
-) -> t.Tuple[bool, str, str, str, t.List[str]]:
+) -> tuple[bool, str, str, str, list[str]]:
     """Record (or remove) settings in the policy file, and replace the backend's tiers with
     ``tier_policy`` when given; ``exact``: also forget the backend's other recorded attributes.
     (changed, path, before text, after text, the attributes forgotten)."""
@@ -115,7 +112,7 @@ def _persist(
     return True, path, before, after, forgotten
 
 
-def tier_policy_of(tiers: t.Sequence[t.Dict[str, t.Any]], hysteresis: t.Any) -> TierPolicy:
+def tier_policy_of(tiers: t.Sequence[dict[str, t.Any]], hysteresis: t.Any) -> TierPolicy:
     """The tiers as the module takes them (``available_below_percent`` and ``settings`` each); raises
     TunableError for thresholds or a hysteresis that cannot be used, and for more tiers than the policy
     file has sections for (render() would drop the others without a word)."""
@@ -141,11 +138,11 @@ def _plan_tiers(
     backend: Backend,
     detection: Detection,
     current: HostState,
-    desired: t.Dict[str, t.Any],
+    desired: dict[str, t.Any],
     tier_policy: TierPolicy,
-    options: t.Dict[str, bool],
+    options: dict[str, bool],
     reported: t.Sequence[str] = (),
-) -> t.Tuple[Problems, t.List[Plan], TierPolicy]:
+) -> tuple[Problems, list[Plan], TierPolicy]:
     """Problems of the tiers, the plan of each level, and the tiers normalised as the file records them.
 
     A level is the base with a tier on top: the base's own problems (``reported``) come back in each
@@ -172,19 +169,19 @@ def _plan_tiers(
 def run(
     sysroot: str,
     backend_choice: str,
-    desired: t.Dict[str, t.Any],
+    desired: dict[str, t.Any],
     state: str = 'present',
     persist_policy: bool = False,
     allow_unmerge: bool = False,
     allow_eval_intervals: bool = False,
     check_mode: bool = False,
     lock_timeout: float = 30.0,
-    preset: t.Optional[str] = None,
-    detection: t.Optional[Detection] = None,
+    preset: str | None = None,
+    detection: Detection | None = None,
     locked_by_caller: bool = False,
-    pressure_tiers: t.Optional[TierPolicy] = None,
+    pressure_tiers: TierPolicy | None = None,
     exact: bool = False,
-) -> t.Dict[str, t.Any]:
+) -> dict[str, t.Any]:
     """Apply ``desired`` (or record it, ``state=absent`` forgets it); ``detection`` saves a second
     look at the sysfs directory when the caller already detected the backend; ``locked_by_caller``:
     the caller holds the host lock already (the boot applier, which reads the policy under it).
@@ -197,7 +194,7 @@ def run(
     take = not check_mode and not locked_by_caller
     detection = detection or detect(sysroot, backend_choice)
     backend = detection.backend
-    result: t.Dict[str, t.Any] = {
+    result: dict[str, t.Any] = {
         'changed': False,
         'backend': backend.name if backend else None,
         'changes': [],

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # Private to the litevirt.uksm collection: not a public API, it may change in any release.
@@ -36,7 +35,7 @@ from .policy_refusals import (
 from .policy_request import OPTION_NAMES, PolicyError, PolicyRequest, host_tiers
 
 
-def active_conflicts(fact: t.Dict[str, t.Any]) -> t.Tuple[t.List[str], t.List[str]]:
+def active_conflicts(fact: dict[str, t.Any]) -> tuple[list[str], list[str]]:
     """Enabled or running services that always rewrite the interface's files, and those that may
     (tuned, depending on its profile), enabled ones first."""
     found = fact['conflicts']
@@ -47,7 +46,7 @@ def active_conflicts(fact: t.Dict[str, t.Any]) -> t.Tuple[t.List[str], t.List[st
     return certain, maybe
 
 
-def _disable(systemctl: Systemctl, fact: t.Dict[str, t.Any], names: t.Sequence[str]) -> t.List[str]:
+def _disable(systemctl: Systemctl, fact: dict[str, t.Any], names: t.Sequence[str]) -> list[str]:
     """Stop and disable services (live), or disable the enabled ones (offline); those changed."""
     changed = []
     for name in names:
@@ -66,12 +65,10 @@ def _disable(systemctl: Systemctl, fact: t.Dict[str, t.Any], names: t.Sequence[s
     return changed
 
 
-def _absent(
-    request: PolicyRequest, fact: t.Dict[str, t.Any], systemctl: Systemctl, check_mode: bool
-) -> t.Dict[str, t.Any]:
+def _absent(request: PolicyRequest, fact: dict[str, t.Any], systemctl: Systemctl, check_mode: bool) -> dict[str, t.Any]:
     """Back to the kernel's defaults when asked (without eval_intervals unless allowed), then the units,
     the applier and the persisted policy removed."""
-    done: t.Dict[str, t.Any] = {'changes': [], 'diff': []}
+    done: dict[str, t.Any] = {'changes': [], 'diff': []}
     if request.restore_defaults and fact['available']:
         defaults = {
             name: value
@@ -99,13 +96,13 @@ def apply_policy(
     systemctl: t.Callable[[], Systemctl],
     check_mode: bool,
     warn: t.Callable[[str], None],
-) -> t.Dict[str, t.Any]:
+) -> dict[str, t.Any]:
     """Bring the host to the policy (or remove it); the module's result, facts after the run included.
 
     ``systemctl`` makes the Systemctl when one is needed (a run that neither persists, disables nor
     removes never looks for the program)."""
     sysroot = request.sysroot
-    made: t.List[Systemctl] = []
+    made: list[Systemctl] = []
 
     def manager() -> Systemctl:
         if not made:
@@ -115,7 +112,7 @@ def apply_policy(
     before = gather(sysroot)
     backend = before['backend']
     available = before['available']
-    result: t.Dict[str, t.Any] = {
+    result: dict[str, t.Any] = {
         'state': request.state,
         'backend': backend,
         'available': available,
@@ -126,7 +123,7 @@ def apply_policy(
         'conflicts': [],
         'conflicts_disabled': [],
     }
-    diff: t.List[t.Dict[str, t.Any]] = []
+    diff: list[dict[str, t.Any]] = []
     changed = False
     messages = []
     if request.state == 'absent':

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # Private to the litevirt.uksm collection: not a public API, it may change in any release.
@@ -23,7 +22,7 @@ from ..errors import UksmError
 from .policy_request import EXPORTED, NOT_OPTIONS, PolicyRequest, host_tiers
 
 
-def name_problems(request: PolicyRequest) -> t.List[str]:
+def name_problems(request: PolicyRequest) -> list[str]:
     """Misspelt names: the caller's variables (the role's), the preset, and names in the settings of either
     interface that are not attributes of it, on every host whatever it runs, each reported in the option it
     was written in; an attribute of the other interface is sent to that interface's option."""
@@ -59,11 +58,11 @@ def name_problems(request: PolicyRequest) -> t.List[str]:
     return problems
 
 
-def _known(settings: t.Dict[str, t.Any], backend: str) -> t.Dict[str, t.Any]:
+def _known(settings: dict[str, t.Any], backend: str) -> dict[str, t.Any]:
     return {name: value for name, value in settings.items() if name in BACKENDS[backend].attrs}
 
 
-def other_problems(request: PolicyRequest, backend: str, with_tiers: bool) -> t.List[str]:
+def other_problems(request: PolicyRequest, backend: str, with_tiers: bool) -> list[str]:
     """What else is wrong once a refusal is certain, so that every mistake is reported in one run: the
     values of this host's settings and tiers, the names already refused left out, planned in check mode
     (nothing is written)."""
@@ -86,7 +85,7 @@ def other_problems(request: PolicyRequest, backend: str, with_tiers: bool) -> t.
     return []
 
 
-def placed(request: PolicyRequest, backend: str, error: UksmError) -> t.List[str]:
+def placed(request: PolicyRequest, backend: str, error: UksmError) -> list[str]:
     """The planner's problems (uksm_tunable's refusal) named by the option they were written in, from
     where the planner found each: ``uksm_policy_pressure_tiers[1].uksm_settings: ...`` for a tier's
     settings, ``uksm_policy_pressure_tiers[1]: ...`` for its threshold, the base settings for the rest."""
@@ -105,7 +104,7 @@ def placed(request: PolicyRequest, backend: str, error: UksmError) -> t.List[str
     return named
 
 
-def tier_problems(request: PolicyRequest, backend: str) -> t.List[str]:
+def tier_problems(request: PolicyRequest, backend: str) -> list[str]:
     """What makes the tiers unusable before anything is written: tiers without a persisted policy
     (the tuner reads them from it), an interval the tuner's timer cannot have, a tier with nothing for
     this host's interface."""
@@ -146,7 +145,7 @@ def ksmtuned_replaced(request: PolicyRequest) -> str:
     )
 
 
-def conflict_refusal(request: PolicyRequest, backend: str, certain: t.List[str]) -> str:
+def conflict_refusal(request: PolicyRequest, backend: str, certain: list[str]) -> str:
     message = (
         '%s rewrite%s /sys/kernel/mm/%s and would undo the policy. Nothing was written. Set %sconflicts=disable'
         % (

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # Private to the litevirt.uksm collection: not a public API, it may change in any release.
@@ -29,9 +28,9 @@ class PolicyRequest(t.NamedTuple):
     are the argument spec's, written once below: ``request_of`` fills them in."""
 
     state: str
-    preset: t.Optional[str]  # '' or None: no preset
-    uksm_settings: t.Dict[str, t.Any]
-    ksm_settings: t.Dict[str, t.Any]
+    preset: str | None  # '' or None: no preset
+    uksm_settings: dict[str, t.Any]
+    ksm_settings: dict[str, t.Any]
     persist: bool
     conflicts: str  # fail, warn or disable
     unavailable: str  # fail or skip
@@ -39,22 +38,22 @@ class PolicyRequest(t.NamedTuple):
     allow_unmerge: bool
     allow_eval_intervals_memory_corruption: bool
     boot_before: t.Sequence[str]
-    python: t.Optional[str]  # '' or None: the host's own
+    python: str | None  # '' or None: the host's own
     lock_timeout: float
     metrics: bool
     metrics_output: str
-    pressure_tiers: t.Sequence[t.Dict[str, t.Any]]
+    pressure_tiers: t.Sequence[dict[str, t.Any]]
     pressure_interval: t.Any
     pressure_hysteresis: t.Any
     sysroot: str
     # how messages name the options: the role passes its variables' prefix (uksm_policy_)
     option_prefix: str
     # the caller's variables with that prefix (the role's), for misspelt names
-    caller_variables: t.Dict[str, t.Any]
+    caller_variables: dict[str, t.Any]
 
 
 # the module's argument spec: one option per field of PolicyRequest (a unit test holds them together)
-ARGUMENT_SPEC: t.Dict[str, t.Any] = {
+ARGUMENT_SPEC: dict[str, t.Any] = {
     'state': {'type': 'str', 'default': 'present', 'choices': ['present', 'absent']},
     # checked by the policy, which names the closest preset (choices would list an empty one)
     'preset': {'type': 'str', 'default': ''},
@@ -102,7 +101,7 @@ def request_of(**options: t.Any) -> PolicyRequest:
     )
 
 
-def host_tiers(request: PolicyRequest, backend: str) -> t.List[t.Dict[str, t.Any]]:
+def host_tiers(request: PolicyRequest, backend: str) -> list[dict[str, t.Any]]:
     """The pressure tiers for the interface this host has: each tier's uksm_settings or ksm_settings."""
     key = backend + '_settings'
     return [

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # Private to the litevirt.uksm collection: not a public API, it may change in any release.
@@ -62,8 +61,8 @@ def _apply_locked(sysroot: str, out: t.Callable[[str], None]) -> int:
 
 
 def _level_in_force(
-    sysroot: str, policies: persist.Policies, backend: str, base: t.Dict[str, str]
-) -> t.Tuple[t.Dict[str, str], str]:
+    sysroot: str, policies: persist.Policies, backend: str, base: dict[str, str]
+) -> tuple[dict[str, str], str]:
     """The base, or the base with the pressure tier the tuner put in force on top (none at boot: the
     tier is recorded under /run), so starting the unit again repairs drift without undoing the tuner."""
     if persist.tier_section(backend, 0) not in policies:
@@ -85,7 +84,7 @@ def _level_in_force(
     return tiers.level(base, index), ' (pressure tier %d in force)' % index
 
 
-def main(argv: t.Optional[t.Sequence[str]] = None) -> int:
+def main(argv: t.Sequence[str] | None = None) -> int:
     return launcher.run(
         'Apply the persisted UKSM/KSM policy (litevirt.uksm).',
         PREFIX,

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # Private to the litevirt.uksm collection: not a public API, it may change in any release.
@@ -33,7 +32,7 @@ class UsageError(UksmError):
     """Arguments the launcher does not understand."""
 
 
-def parse(options: Options, argv: t.Sequence[str]) -> t.Dict[str, t.Any]:
+def parse(options: Options, argv: t.Sequence[str]) -> dict[str, t.Any]:
     """``--name value`` and ``--name=value`` for each of ``options``; raises ``UsageError``."""
     values = {name: default for name, (default, _convert, _help) in options.items()}
     args = list(argv)
@@ -63,9 +62,9 @@ def usage(description: str, options: Options) -> str:
 def run(
     description: str,
     prefix: str,
-    argv: t.Optional[t.Sequence[str]],
+    argv: t.Sequence[str] | None,
     options: Options,
-    body: t.Callable[[str, t.Dict[str, t.Any], Out], int],
+    body: t.Callable[[str, dict[str, t.Any], Out], int],
 ) -> int:
     """Parse the arguments (status 2 when wrong), check the sysroot (2 when unusable), return ``body``'s status."""
     options = dict({'sysroot': ('/', str, 'root of the host (default /)')}, **options)

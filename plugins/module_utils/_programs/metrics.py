@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # Private to the litevirt.uksm collection: not a public API, it may change in any release.
@@ -54,9 +53,9 @@ class Family:
         self.name = 'uksm_' + name
         self.kind = kind
         self.text = text
-        self.samples: t.List[t.Tuple[Labels, t.Union[int, float]]] = []
+        self.samples: list[tuple[Labels, int | float]] = []
 
-    def add(self, value: t.Union[bool, int, float], labels: Labels = ()) -> Family:
+    def add(self, value: bool | int | float, labels: Labels = ()) -> Family:
         self.samples.append((labels, int(value) if isinstance(value, bool) else value))
         return self
 
@@ -75,12 +74,12 @@ def _escape(text: str) -> str:
     return text.replace('\\', '\\\\').replace('\n', '\\n').replace('"', '\\"')
 
 
-def _number(value: t.Union[int, float]) -> str:
+def _number(value: int | float) -> str:
     # ints exactly (counters beyond 2^53 keep their digits); floats round-trip through repr
     return str(value) if isinstance(value, int) else repr(float(value))
 
 
-def _statistics(backend: str, stats: t.Dict[str, t.Any]) -> t.List[Family]:
+def _statistics(backend: str, stats: dict[str, t.Any]) -> list[Family]:
     attrs = BACKENDS[backend].attrs
     families = []
     for name, value in stats.items():
@@ -99,7 +98,7 @@ def _statistics(backend: str, stats: t.Dict[str, t.Any]) -> t.List[Family]:
     return families
 
 
-def _policy(fact: t.Dict[str, t.Any]) -> t.List[Family]:
+def _policy(fact: dict[str, t.Any]) -> list[Family]:
     policy = fact['policy']
     families = [
         Family('policy_persisted', 'gauge', '1 when a policy is persisted in %s.' % policy['file']).add(
@@ -164,7 +163,7 @@ def _policy(fact: t.Dict[str, t.Any]) -> t.List[Family]:
     return families
 
 
-def render(fact: t.Dict[str, t.Any]) -> str:
+def render(fact: dict[str, t.Any]) -> str:
     """One ``facts.gather()`` result in the Prometheus text format (version 0.0.4)."""
     families = [
         Family('available', 'gauge', '1 when the kernel offers UKSM or KSM.').add(fact['available']),
@@ -218,7 +217,7 @@ def write(sysroot: str, path: str, text: str) -> None:
     replace_file(sysroot, path.lstrip('/'), text.encode('utf-8'), 0o644, private=False)
 
 
-def _write_metrics(sysroot: str, options: t.Dict[str, t.Any], out: launcher.Out) -> int:
+def _write_metrics(sysroot: str, options: dict[str, t.Any], out: launcher.Out) -> int:
     # silent on success: the timer runs every minute
     output = options['output']
     if not output.startswith('/'):
@@ -232,7 +231,7 @@ def _write_metrics(sysroot: str, options: t.Dict[str, t.Any], out: launcher.Out)
     return 0
 
 
-def main(argv: t.Optional[t.Sequence[str]] = None) -> int:
+def main(argv: t.Sequence[str] | None = None) -> int:
     return launcher.run(
         'Write UKSM/KSM metrics for node_exporter (litevirt.uksm).',
         PREFIX,

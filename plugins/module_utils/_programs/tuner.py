@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # Private to the litevirt.uksm collection: not a public API, it may change in any release.
@@ -31,16 +30,16 @@ if TYPE_CHECKING:
 PREFIX = 'uksm-pressure: '
 
 
-def tier_name(index: t.Optional[int]) -> str:
+def tier_name(index: int | None) -> str:
     return 'base' if index is None else 'tier %d' % index
 
 
 def _reason(
     available: float,
     policy: TierPolicy,
-    old: t.Optional[int],
-    new: t.Optional[int],
-    stall: t.Optional[t.Dict[str, float]],
+    old: int | None,
+    new: int | None,
+    stall: dict[str, float] | None,
 ) -> str:
     """Why the tier is what it is, e.g. ``27.3 % available, below 30 %``."""
     text = '%.1f %% available' % available
@@ -58,7 +57,7 @@ def _reason(
     return text
 
 
-def _equal(detection: Detection, settings: t.Dict[str, t.Any]) -> bool:
+def _equal(detection: Detection, settings: dict[str, t.Any]) -> bool:
     """Whether every attribute of ``settings`` reads as the planner would normalise it: then nothing
     drifted, and nothing is raised (a raised value differs). Reads only these attributes; anything
     else (a value that does not parse, an attribute this kernel lacks) is for the planner to judge."""
@@ -84,7 +83,7 @@ def _equal(detection: Detection, settings: t.Dict[str, t.Any]) -> bool:
     return True
 
 
-def _holds(sysroot: str, detection: Detection, settings: t.Dict[str, t.Any]) -> bool:
+def _holds(sysroot: str, detection: Detection, settings: dict[str, t.Any]) -> bool:
     """Whether the kernel holds ``settings`` now (the idle path: reads only these attributes)."""
     # the usual idle evaluation: the tier's values read back as they are, no planner needed
     if _equal(detection, settings):
@@ -106,7 +105,7 @@ def _holds(sysroot: str, detection: Detection, settings: t.Dict[str, t.Any]) -> 
     return not drifted and not problems
 
 
-def _describe(changes: t.Sequence[t.Dict[str, t.Any]]) -> str:
+def _describe(changes: t.Sequence[dict[str, t.Any]]) -> str:
     if not changes:
         return 'nothing to write'
     # the write path only
@@ -136,7 +135,7 @@ def tune(sysroot: str, out: t.Callable[[str], None], lock_timeout: float = 30.0)
 
 
 def _tune_locked(
-    sysroot: str, out: t.Callable[[str], None], available: t.Optional[float], stall: t.Optional[t.Dict[str, float]]
+    sysroot: str, out: t.Callable[[str], None], available: float | None, stall: dict[str, float] | None
 ) -> int:
     found = persist.for_launcher(sysroot, out, 'tune')
     if isinstance(found, int):
@@ -182,7 +181,7 @@ def _tune_locked(
     return 0
 
 
-def main(argv: t.Optional[t.Sequence[str]] = None) -> int:
+def main(argv: t.Sequence[str] | None = None) -> int:
     return launcher.run(
         'Apply the pressure tier of the persisted UKSM/KSM policy that available memory calls for (litevirt.uksm).',
         PREFIX,

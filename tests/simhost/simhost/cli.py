@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 from simhost import server
 from simhost.control import Control
@@ -87,11 +87,11 @@ def _create(args: argparse.Namespace) -> None:
     )
 
 
-def _status(sysroot: str) -> Dict[str, Any]:
+def _status(sysroot: str) -> dict[str, Any]:
     return {"mounted": server.is_up(sysroot), "state": Control(sysroot).state()}
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
     try:
         if args.command == "create":

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from typing import Any, Dict, List, Optional, Union
+from typing import Any
 
 from simhost.host import SimHost
 from simhost.sysroot import Paths, load_doc
@@ -48,7 +48,7 @@ class Control:
         return SimHost.load(self.paths.root)
 
     # -- kernel state -------------------------------------------------------------------
-    def state(self) -> Dict[str, Any]:
+    def state(self) -> dict[str, Any]:
         """The full kernel state (plus the variant)."""
         if self.mounted:
             return json.loads(self._ctl_read("state"))
@@ -81,16 +81,16 @@ class Control:
     def inject(
         self,
         attr: str,
-        errno: Optional[str] = None,
-        short: Optional[int] = None,
-        readback: Optional[str] = None,
-        block: Optional[Union[int, float]] = None,
+        errno: str | None = None,
+        short: int | None = None,
+        readback: str | None = None,
+        block: int | float | None = None,
         times: int = 1,
         skip: int = 0,
         op: str = "write",
     ) -> None:
         """Queue one fault; give exactly one of errno, short, readback or block (seconds)."""
-        spec: Dict[str, Any] = {"attr": attr, "times": times, "skip": skip, "op": op}
+        spec: dict[str, Any] = {"attr": attr, "times": times, "skip": skip, "op": op}
         for key, value in (("errno", errno), ("short", short), ("readback", readback), ("block", block)):
             if value is not None:
                 spec[key] = value
@@ -103,7 +103,7 @@ class Control:
             raise RuntimeError("%s is not mounted: no write can be blocked, nothing to release" % self.paths.mm)
         self._ctl_write("release", "1\n")
 
-    def wait_blocked(self, count: int = 1, timeout: float = 10.0) -> Dict[str, Any]:
+    def wait_blocked(self, count: int = 1, timeout: float = 10.0) -> dict[str, Any]:
         """Wait until the log holds ``count`` writes held by block faults; the last of them."""
         deadline = time.monotonic() + timeout
         while True:
@@ -117,7 +117,7 @@ class Control:
                 )
             time.sleep(0.01)
 
-    def faults(self) -> List[Dict[str, Any]]:
+    def faults(self) -> list[dict[str, Any]]:
         if self.mounted:
             return json.loads(self._ctl_read("faults"))
         return self._offline().pending_faults()
@@ -133,13 +133,13 @@ class Control:
             self._offline().add_faults(spec)
 
     # -- write log ------------------------------------------------------------------------
-    def log(self) -> List[Dict[str, Any]]:
+    def log(self) -> list[dict[str, Any]]:
         """Every write attempt (and refused open for writing), oldest first."""
         if self.mounted:
             return [json.loads(line) for line in self._ctl_read("log").splitlines() if line.strip()]
         return self._offline().writes()
 
-    def writes(self, attr: Optional[str] = None) -> List[Dict[str, Any]]:
+    def writes(self, attr: str | None = None) -> list[dict[str, Any]]:
         """The log's write() calls, optionally for one attribute only."""
         return [entry for entry in self.log() if entry["op"] == "write" and attr in (None, entry["attr"])]
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import copy
 import errno
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 from simhost.parse import kernel_error
 
@@ -40,7 +40,7 @@ def _bad(message: str) -> OSError:
     return kernel_error(errno.EINVAL, message)
 
 
-def normalise(spec: Any) -> Dict[str, Any]:
+def normalise(spec: Any) -> dict[str, Any]:
     """Validate one fault object and fill in the defaults."""
     if not isinstance(spec, dict):
         raise _bad("a fault must be a JSON object")
@@ -97,7 +97,7 @@ def _block_seconds(value: Any) -> float:
     return value
 
 
-def kind_of(fault: Dict[str, Any]) -> str:
+def kind_of(fault: dict[str, Any]) -> str:
     """Which operation consumes the fault: 'write', 'read' or 'readback'."""
     if "readback" in fault:
         return "readback"
@@ -107,19 +107,19 @@ def kind_of(fault: Dict[str, Any]) -> str:
 class FaultQueue:
     """Pending faults, first match wins."""
 
-    def __init__(self, items: Optional[List[Dict[str, Any]]] = None) -> None:
-        self.items: List[Dict[str, Any]] = [normalise(item) for item in items or []]
+    def __init__(self, items: list[dict[str, Any]] | None = None) -> None:
+        self.items: list[dict[str, Any]] = [normalise(item) for item in items or []]
 
     def add(self, spec: Any) -> None:
         self.items.append(normalise(spec))
 
-    def replace(self, specs: List[Any]) -> None:
+    def replace(self, specs: list[Any]) -> None:
         self.items = [normalise(spec) for spec in specs]
 
-    def pending(self) -> List[Dict[str, Any]]:
+    def pending(self) -> list[dict[str, Any]]:
         return copy.deepcopy(self.items)
 
-    def take(self, attr: str, kind: str) -> Optional[Dict[str, Any]]:
+    def take(self, attr: str, kind: str) -> dict[str, Any] | None:
         """Consume one use of the first fault for ``attr`` and operation ``kind``."""
         for fault in self.items:
             if fault["attr"] != attr or kind_of(fault) != kind:

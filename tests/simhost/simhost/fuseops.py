@@ -7,7 +7,7 @@ import itertools
 import os
 import stat
 import time
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 import mfusepy
 
@@ -41,7 +41,7 @@ class SysfsOps(mfusepy.Operations):
         self._handles = itertools.count(1)
 
     # -- path resolution ------------------------------------------------------------
-    def _resolve(self, path: str) -> Tuple[str, Optional[str]]:
+    def _resolve(self, path: str) -> tuple[str, str | None]:
         parts = [part for part in path.split("/") if part]
         dirname = self.host.dirname
         if not parts:
@@ -69,7 +69,7 @@ class SysfsOps(mfusepy.Operations):
         return _fail(code)
 
     # -- metadata -----------------------------------------------------------------------
-    def getattr(self, path: str, fh: Optional[int] = None) -> Dict[str, Any]:
+    def getattr(self, path: str, fh: int | None = None) -> dict[str, Any]:
         kind, name = self._resolve(path)
         times = {"st_atime": self.mtime_ns, "st_mtime": self.mtime_ns, "st_ctime": self.mtime_ns}
         base = dict(times, st_uid=0, st_gid=0, st_blksize=4096)
@@ -88,7 +88,7 @@ class SysfsOps(mfusepy.Operations):
             raise _fail(errno.EACCES)
         return 0
 
-    def readdir(self, path: str, fh: int) -> List[str]:
+    def readdir(self, path: str, fh: int) -> list[str]:
         kind, _name = self._resolve(path)
         entries = [".", ".."]
         if kind == "root":
@@ -113,7 +113,7 @@ class SysfsOps(mfusepy.Operations):
             raise _fail(errno.EACCES)
         return 0
 
-    def statfs(self, path: str) -> Dict[str, int]:
+    def statfs(self, path: str) -> dict[str, int]:
         return {"f_bsize": 4096, "f_frsize": 4096, "f_namemax": 255}
 
     # -- files ----------------------------------------------------------------------------
@@ -149,7 +149,7 @@ class SysfsOps(mfusepy.Operations):
             return self.host.control_write(name, data)
         raise _fail(errno.EISDIR)
 
-    def truncate(self, path: str, length: int, fh: Optional[int] = None) -> int:
+    def truncate(self, path: str, length: int, fh: int | None = None) -> int:
         kind, name = self._resolve(path)
         if kind == "attr":
             # O_TRUNC from "echo 1 > file" must succeed on writable attributes.
@@ -159,7 +159,7 @@ class SysfsOps(mfusepy.Operations):
             return 0
         raise _fail(errno.EISDIR)
 
-    def utimens(self, path: str, times: Optional[Tuple[int, int]] = None) -> int:
+    def utimens(self, path: str, times: tuple[int, int] | None = None) -> int:
         self._resolve(path)
         if self.host.variant.readonly and self._in_sysfs(path):
             raise _fail(errno.EROFS)

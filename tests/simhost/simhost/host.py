@@ -16,7 +16,7 @@ import os
 import signal
 import threading
 import time
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 from simhost.faults import FaultQueue
 from simhost.kernel import KernelHang, SysfsKernel, UksmKernel, make_kernel
@@ -42,7 +42,7 @@ def errno_name(code: int) -> str:
     return errno.errorcode.get(code, str(code))
 
 
-def _being_killed(tid: Optional[int]) -> bool:
+def _being_killed(tid: int | None) -> bool:
     """Whether thread ``tid`` has a SIGKILL pending.
 
     FUSE sends a write to the server and then waits for the answer
@@ -63,36 +63,36 @@ def _being_killed(tid: Optional[int]) -> bool:
 class SimHost:
     """The kernel side of one sysroot."""
 
-    def __init__(self, doc: Dict[str, Any], paths: Optional[Paths] = None) -> None:
+    def __init__(self, doc: dict[str, Any], paths: Paths | None = None) -> None:
         self.paths = paths
         self.doc = doc
         self.variant = get_variant(doc["variant"])
         self.kernel = make_kernel(self.variant, doc.get("kernel"))
         self.faults = FaultQueue(doc.get("faults"))
         #: attribute -> text that reads return instead of show() (read-back faults)
-        self.overrides: Dict[str, str] = dict(doc.get("overrides") or {})
-        self.log: List[Dict[str, Any]] = self._load_log()
+        self.overrides: dict[str, str] = dict(doc.get("overrides") or {})
+        self.log: list[dict[str, Any]] = self._load_log()
         self.lock = threading.Lock()
         self._proc_key: Any = None
         #: set by the server: a held write gives up once this is no longer a mount point
-        self.mount_point: Optional[str] = None
+        self.mount_point: str | None = None
         #: held writes (ticket -> "" while waiting, then RELEASED or ABANDONED); lock order: lock, then _gate
         self._gate = threading.Condition()
-        self._holds: Dict[int, str] = {}
+        self._holds: dict[int, str] = {}
         self._tickets = itertools.count(1)
         self._closed = False
 
     @classmethod
-    def load(cls, sysroot: str) -> "SimHost":
+    def load(cls, sysroot: str) -> SimHost:
         paths = Paths(sysroot)
         return cls(load_doc(paths), paths)
 
     @property
-    def dirname(self) -> Optional[str]:
+    def dirname(self) -> str | None:
         """``uksm`` or ``ksm``; None for a host without either."""
         return self.kernel.dirname if self.kernel else None
 
-    def attributes(self) -> List[str]:
+    def attributes(self) -> list[str]:
         return self.kernel.attributes() if self.kernel else []
 
     # -- sysfs side ---------------------------------------------------------------
@@ -134,7 +134,7 @@ class SimHost:
                 return self.overrides[attr].encode()
             return kernel.read(attr)
 
-    def write_attr(self, attr: str, data: bytes, caller: Optional[int] = None) -> int:
+    def write_attr(self, attr: str, data: bytes, caller: int | None = None) -> int:
         """One write() call on an attribute: returns the bytes accepted or raises OSError.
 
         ``caller`` is the writing thread's id (FUSE passes it); a write held by a
@@ -210,7 +210,7 @@ class SimHost:
             self._holds[ticket] = ""
             return ticket
 
-    def _hold(self, ticket: int, seconds: float, caller: Optional[int]) -> str:
+    def _hold(self, ticket: int, seconds: float, caller: int | None) -> str:
         """Wait, without the host lock, until the held write is released or abandoned."""
         deadline = time.monotonic() + seconds
         try:
@@ -248,7 +248,7 @@ class SimHost:
         self._end_holds(ABANDONED)
 
     # -- control side ---------------------------------------------------------------
-    def state(self) -> Dict[str, Any]:
+    def state(self) -> dict[str, Any]:
         with self.lock:
             result = {"variant": self.variant.name}
             if self.kernel:
@@ -268,7 +268,7 @@ class SimHost:
             raise kernel_error(errno.EINVAL, "the variant is fixed at create time")
         rounds = patch.pop(ROUNDS_REQUEST, None)
         with self.lock:
-            uksm: Optional[UksmKernel] = None
+            uksm: UksmKernel | None = None
             if rounds is not None:
                 uksm = self.kernel if isinstance(self.kernel, UksmKernel) else None
                 if uksm is None:
@@ -290,11 +290,11 @@ class SimHost:
                 self.faults.add(spec)
             self._save()
 
-    def pending_faults(self) -> List[Dict[str, Any]]:
+    def pending_faults(self) -> list[dict[str, Any]]:
         with self.lock:
             return self.faults.pending()
 
-    def writes(self) -> List[Dict[str, Any]]:
+    def writes(self) -> list[dict[str, Any]]:
         with self.lock:
             return copy.deepcopy(self.log)
 
@@ -354,7 +354,7 @@ class SimHost:
             raise kernel_error(errno.ENOENT, "this host has no KSM")
         return self.kernel
 
-    def _log_events(self, events: List[Dict[str, Any]]) -> None:
+    def _log_events(self, events: list[dict[str, Any]]) -> None:
         """Log what the kernel's own thread changed: op ``uksmd``, ``data`` the new reading (not a write)."""
         for event in events:
             extra = {key: value for key, value in event.items() if key not in ("attr", "result", "hazard", "value")}
@@ -377,7 +377,7 @@ class SimHost:
         attr: str,
         data: bytes,
         result: str,
-        returned: Optional[int],
+        returned: int | None,
         hazard: bool,
         injected: bool,
         **extra: Any,
@@ -401,7 +401,7 @@ class SimHost:
             with open(self.paths.log, "a", encoding="utf-8") as handle:
                 handle.write(json.dumps(entry, sort_keys=True) + "\n")
 
-    def _load_log(self) -> List[Dict[str, Any]]:
+    def _load_log(self) -> list[dict[str, Any]]:
         if not self.paths or not os.path.exists(self.paths.log):
             return []
         with open(self.paths.log, encoding="utf-8") as handle:

@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Union
+from typing import Any
 
 from simhost.kernel_base import KernelHang, SysfsKernel
 from simhost.ksm import KsmKernel
@@ -25,7 +25,7 @@ __all__ = [
 ]
 
 
-def make_kernel(variant: Union[Variant, str], state: Optional[Dict[str, Any]] = None) -> Optional[SysfsKernel]:
+def make_kernel(variant: Variant | str, state: dict[str, Any] | None = None) -> SysfsKernel | None:
     """The kernel model of a variant (None for a host without KSM)."""
     if isinstance(variant, str):
         variant = get_variant(variant)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import copy
 import errno
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from collections.abc import Callable
+from typing import Any
 
 from simhost.parse import kernel_error, store_text
 
@@ -37,17 +38,17 @@ class SysfsKernel:
     dirname = ""
     thread_name = ""
     #: state keys that are not numbers (validated separately on merge)
-    _free_keys: Tuple[str, ...] = ()
+    _free_keys: tuple[str, ...] = ()
 
-    def __init__(self, attrs: Optional[List[str]] = None, state: Optional[Dict[str, Any]] = None) -> None:
-        self._table: Dict[str, Tuple[Show, Optional[Store]]] = {}
+    def __init__(self, attrs: list[str] | None = None, state: dict[str, Any] | None = None) -> None:
+        self._table: dict[str, tuple[Show, Store | None]] = {}
         self._register()
         if attrs is not None:
             unknown = set(attrs) - set(self._table)
             if unknown:
                 raise ValueError("unknown attributes: %s" % ", ".join(sorted(unknown)))
             self._table = {name: self._table[name] for name in attrs}
-        self.state: Dict[str, Any] = self.defaults()
+        self.state: dict[str, Any] = self.defaults()
         if state:
             self.state.update(copy.deepcopy(state))
         #: set by every write(): whether the store hit a simulated kernel hazard
@@ -60,7 +61,7 @@ class SysfsKernel:
         raise NotImplementedError
 
     @classmethod
-    def defaults(cls) -> Dict[str, Any]:
+    def defaults(cls) -> dict[str, Any]:
         """Kernel state right after boot."""
         raise NotImplementedError
 
@@ -76,7 +77,7 @@ class SysfsKernel:
         self._ro(name, lambda: "%d\n" % self.state[name])
 
     # -- the sysfs ABI -------------------------------------------------------
-    def attributes(self) -> List[str]:
+    def attributes(self) -> list[str]:
         """Attribute names in registration order, like the kernel's attribute group."""
         return list(self._table)
 
@@ -109,24 +110,24 @@ class SysfsKernel:
         store(store_text(data))
         return len(data)
 
-    def settle(self, attr: str) -> Optional[List[Dict[str, Any]]]:
+    def settle(self, attr: str) -> list[dict[str, Any]] | None:
         """What the kernel's own thread does before a read of ``attr``: its events, None when it did nothing.
 
         ``read`` never calls it: the pure models are time-free, the host (FUSE, ``Control``) calls it.
         """
         return None
 
-    def _lookup(self, attr: str) -> Tuple[Show, Optional[Store]]:
+    def _lookup(self, attr: str) -> tuple[Show, Store | None]:
         try:
             return self._table[attr]
         except KeyError:
             raise kernel_error(errno.ENOENT, "no attribute %s" % attr) from None
 
     # -- state access for the control interface ----------------------------
-    def snapshot(self) -> Dict[str, Any]:
+    def snapshot(self) -> dict[str, Any]:
         return copy.deepcopy(self.state)
 
-    def merge_state(self, patch: Dict[str, Any]) -> None:
+    def merge_state(self, patch: dict[str, Any]) -> None:
         """Merge a JSON object into the state after checking keys and types."""
         for key, value in patch.items():
             if key not in self.state:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import errno
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 from simhost.kernel_base import SysfsKernel
 from simhost.parse import UINT_MAX, kernel_error, kstrtobool, kstrtoint, kstrtouint, kstrtoul, sysfs_streq
@@ -94,17 +94,17 @@ class KsmKernel(SysfsKernel):
 
     def __init__(
         self,
-        attrs: Optional[List[str]] = None,
-        state: Optional[Dict[str, Any]] = None,
-        version: Tuple[int, int] = (6, 8),
+        attrs: list[str] | None = None,
+        state: dict[str, Any] | None = None,
+        version: tuple[int, int] = (6, 8),
     ) -> None:
         #: kstrtobool() accepts true/false since 5.19
         self.bool_true_false = version >= (5, 19)
         super().__init__(attrs, state)
 
     @classmethod
-    def defaults(cls) -> Dict[str, Any]:
-        state: Dict[str, Any] = {
+    def defaults(cls) -> dict[str, Any]:
+        state: dict[str, Any] = {
             "run": 0,
             "pages_to_scan": DEFAULT_PAGES_TO_SCAN,
             "sleep_millisecs": 20,

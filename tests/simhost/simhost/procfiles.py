@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 import shutil
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 from simhost.variants import Variant, thread_name
 
 #: (pid, comm, ppid, nice) of the processes every simulated host has
-BASE_PROCESSES: Tuple[Tuple[int, str, int, int], ...] = (
+BASE_PROCESSES: tuple[tuple[int, str, int, int], ...] = (
     (1, "systemd", 0, 0),
     (2, "kthreadd", 0, 0),
     (43, "khugepaged", 2, 19),
@@ -19,7 +19,7 @@ BASE_PROCESSES: Tuple[Tuple[int, str, int, int], ...] = (
 KSM_THREAD_PID = 42
 
 # A 16 GiB host a while after boot; values in kB.
-MEMINFO: Tuple[Tuple[str, int], ...] = (
+MEMINFO: tuple[tuple[str, int], ...] = (
     ("MemTotal", 16303540),
     ("MemFree", 9132700),
     ("MemAvailable", 12845116),
@@ -67,7 +67,7 @@ MEMINFO: Tuple[Tuple[str, int], ...] = (
     ("FilePmdMapped", 0),
 )
 HUGEPAGE_COUNTS = ("HugePages_Total", "HugePages_Free", "HugePages_Rsvd", "HugePages_Surp")
-MEMINFO_TAIL: Tuple[Tuple[str, int], ...] = (
+MEMINFO_TAIL: tuple[tuple[str, int], ...] = (
     ("Hugepagesize", 2048),
     ("Hugetlb", 0),
     ("DirectMap4k", 342016),
@@ -84,7 +84,7 @@ def _line(label: str, value: int, unit: bool = True) -> str:
     return prefix + " " * pad + digits + (" kB" if unit else "") + "\n"
 
 
-def render_meminfo(variant: Variant, state: Dict[str, Any]) -> str:
+def render_meminfo(variant: Variant, state: dict[str, Any]) -> str:
     """/proc/meminfo; UKSM kernels add the KsmZeroPages line (in kB). The state's ``mem_available_kb``
     replaces MemAvailable (memory pressure for the tuner's tests)."""
     lines = []
@@ -140,7 +140,7 @@ def render_stat(pid: int, comm: str, ppid: int, nice: int, cpu_ticks: int = 12) 
     return " ".join(fields) + "\n"
 
 
-def processes(variant: Variant, state: Dict[str, Any]) -> List[Tuple[int, str, int, int]]:
+def processes(variant: Variant, state: dict[str, Any]) -> list[tuple[int, str, int, int]]:
     """The processes the host shows, with uksmd/ksmd only while it is alive."""
     result = list(BASE_PROCESSES)
     name = thread_name(variant)
@@ -158,7 +158,7 @@ def write_file(path: str, text: str, mode: int = 0o644) -> None:
     os.replace(tmp, path)
 
 
-def sync_proc(proc_dir: str, variant: Variant, state: Optional[Dict[str, Any]]) -> None:
+def sync_proc(proc_dir: str, variant: Variant, state: dict[str, Any] | None) -> None:
     """Make SYSROOT/proc match the kernel state (meminfo, live threads)."""
     state = state or {}
     os.makedirs(os.path.join(proc_dir, "sys", "kernel"), exist_ok=True)

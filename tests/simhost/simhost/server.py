@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import time
-from typing import Dict, Optional
 
 from simhost.sysroot import Paths, is_mounted, load_doc
 from simhost.variants import get_variant
@@ -17,14 +16,14 @@ PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 #: servers started by this process, kept so they can be reaped (sysroot -> process)
-_CHILDREN: Dict[str, "subprocess.Popen[bytes]"] = {}
+_CHILDREN: dict[str, subprocess.Popen[bytes]] = {}
 
 
 class ServerError(RuntimeError):
     """mount/umount could not do its job; the message says why."""
 
 
-def fuse_problem() -> Optional[str]:
+def fuse_problem() -> str | None:
     """Why FUSE cannot be used here, or None when it can."""
     if not os.path.exists("/dev/fuse"):
         return "/dev/fuse is missing (load the fuse module or run the container with --device /dev/fuse)"
@@ -62,7 +61,7 @@ def serve(sysroot: str) -> int:
     return 0
 
 
-def _server_pid(paths: Paths) -> Optional[int]:
+def _server_pid(paths: Paths) -> int | None:
     """The pid in the pidfile if that process still is this sysroot's server."""
     try:
         with open(paths.pidfile, encoding="utf-8") as handle:

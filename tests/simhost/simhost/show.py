@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import stat
-from typing import Iterator, List, TextIO
+from collections.abc import Iterator
+from typing import TextIO
 
 from simhost.sysroot import CTL_DIR, Paths
 
@@ -30,7 +31,7 @@ def _walk(top: str) -> Iterator[str]:
             yield path
 
 
-def _describe(path: str, root: str) -> List[str]:
+def _describe(path: str, root: str) -> list[str]:
     shown = os.path.relpath(path.rstrip("/"), root)
     if path.endswith("/"):
         return ["%s/" % shown]

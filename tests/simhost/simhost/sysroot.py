@@ -7,7 +7,7 @@ import json
 import os
 import re
 import time
-from typing import Any, Dict, Optional
+from typing import Any
 
 from simhost.kernel import make_kernel, msecs_to_jiffies
 from simhost.procfiles import sync_proc, write_file
@@ -45,7 +45,7 @@ def is_mounted(path: str) -> bool:
     return False
 
 
-def load_doc(paths: Paths) -> Dict[str, Any]:
+def load_doc(paths: Paths) -> dict[str, Any]:
     """The persisted state document; raises FileNotFoundError before ``create``."""
     with open(paths.state, encoding="utf-8") as handle:
         doc = json.load(handle)
@@ -54,7 +54,7 @@ def load_doc(paths: Paths) -> Dict[str, Any]:
     return doc
 
 
-def save_doc(paths: Paths, doc: Dict[str, Any]) -> None:
+def save_doc(paths: Paths, doc: dict[str, Any]) -> None:
     write_file(paths.state, json.dumps(doc, indent=1, sort_keys=True) + "\n")
 
 
@@ -65,8 +65,8 @@ def boot_state(
     pages_scanned_pow2: int = 0,
     negative_profit: bool = False,
     active: bool = False,
-    overrides: Optional[Dict[str, Any]] = None,
-) -> Dict[str, Any]:
+    overrides: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Kernel state right after boot for a variant and the ``create`` options."""
     variant = get_variant(variant_name)
     kernel = make_kernel(variant)
@@ -74,7 +74,7 @@ def boot_state(
         if overrides:
             raise ValueError("variant none has no kernel state to set")
         return {}
-    patch: Dict[str, Any] = {}
+    patch: dict[str, Any] = {}
     if variant.kind == "uksm":
         patch.update(hz=hz, sleep_jiffies=msecs_to_jiffies(100, hz), hang_seconds=hang_seconds)
         if pages_scanned_pow2:

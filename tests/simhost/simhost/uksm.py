@@ -9,7 +9,8 @@ due before a read (the host calls it), ``uksmd_rounds`` lets rounds pass.
 from __future__ import annotations
 
 import errno
-from typing import Any, Callable, Dict, List, Optional
+from collections.abc import Callable
+from typing import Any
 
 from simhost.kernel_base import KernelHang, SysfsKernel
 from simhost.parse import UINT_MAX, kernel_error, kstrtoul
@@ -50,7 +51,7 @@ CORRUPTION_LIMIT = 3
 
 GOVERNORS = ("full", "medium", "low", "quiet")
 # cpu_ratios are stored like the kernel: N > 0, or -(10000 // n) for MAX/n.
-PRESETS: Dict[str, Dict[str, Any]] = {
+PRESETS: dict[str, dict[str, Any]] = {
     "full": {"cpu_ratios": [20, 40, -2500, -10000], "eval_intervals": [1000, 500, 200, 50], "max_cpu_percentage": 95},
     "medium": {
         "cpu_ratios": [20, 30, -2500, -10000],
@@ -118,7 +119,7 @@ def raised_sleep_jiffies(ema: int, ratio: int, hz: int) -> int:
     return usecs_to_jiffies(ema * (TIME_RATIO_SCALE - ratio) // ratio // NSEC_PER_USEC, hz) + 1
 
 
-def parse_ladder(text: bytes, parse_token: Callable[[bytes], int], progress: Optional[List[int]] = None) -> List[int]:
+def parse_ladder(text: bytes, parse_token: Callable[[bytes], int], progress: list[int] | None = None) -> list[int]:
     """Parse a 4-rung value the way the stores do, token by token.
 
     Three single spaces separate the tokens, everything after the third is
@@ -127,7 +128,7 @@ def parse_ladder(text: bytes, parse_token: Callable[[bytes], int], progress: Opt
     count of tokens parsed so far, so callers know how far the parser got
     before failing.
     """
-    values: List[int] = []
+    values: list[int] = []
     rest = text
     for index in range(SCAN_LADDER_SIZE):
         if index < SCAN_LADDER_SIZE - 1:
@@ -152,16 +153,16 @@ class UksmKernel(SysfsKernel):
     thread_name = "uksmd"
     _free_keys = ("cpu_governor", "hang_errno")
 
-    def __init__(self, attrs: Optional[List[str]] = None, state: Optional[Dict[str, Any]] = None) -> None:
+    def __init__(self, attrs: list[str] | None = None, state: dict[str, Any] | None = None) -> None:
         if state and "sleep_jiffies" in state and "saved_sleep_jiffies" not in state:
             # a state saved before the two sleeps were modelled: the sleep shown is the one written
             state = dict(state, saved_sleep_jiffies=state["sleep_jiffies"])
         super().__init__(attrs, state)
 
     @classmethod
-    def defaults(cls) -> Dict[str, Any]:
+    def defaults(cls) -> dict[str, Any]:
         hz = 250
-        state: Dict[str, Any] = {
+        state: dict[str, Any] = {
             "hz": hz,
             "run": 1,
             "sleep_jiffies": msecs_to_jiffies(100, hz),
@@ -212,7 +213,7 @@ class UksmKernel(SysfsKernel):
         if key in UNSIGNED_KEYS and not (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
             raise kernel_error(errno.EINVAL, "%s must be a non-negative integer" % key)
 
-    def merge_state(self, patch: Dict[str, Any]) -> None:
+    def merge_state(self, patch: dict[str, Any]) -> None:
         """As for every model; besides, ``sleep_jiffies`` alone sets the saved sleep too (like a
         write), and a change of what steps 2 to 4 read makes a batch of uksmd due."""
         patch = dict(patch)
@@ -358,7 +359,7 @@ class UksmKernel(SysfsKernel):
     def _store_intervals(self, text: bytes) -> None:
         # Every write is dangerous: kfree() of a pointer into the buffer.
         self.last_write_hazard = True
-        progress: List[int] = []
+        progress: list[int] = []
         corrupted_before = self.state["corruption"]
         try:
             values = parse_ladder(text, lambda token: self._ulong(token) & UINT_MAX, progress)
@@ -397,7 +398,7 @@ class UksmKernel(SysfsKernel):
         """uksmd runs batches: run is 1 and the thread is alive."""
         return self.state["run"] == 1 and bool(self.state["uksmd_alive"])
 
-    def settle(self, attr: str) -> Optional[List[Dict[str, Any]]]:
+    def settle(self, attr: str) -> list[dict[str, Any]] | None:
         """Before a read of sleep_millisecs or ema_per_page_time: the batch that is due, if uksmd runs.
 
         Returns the batch's events, or None when no batch ran.
@@ -406,7 +407,7 @@ class UksmKernel(SysfsKernel):
             return self.uksmd_batch()
         return None
 
-    def check_rounds(self, count: Any, patch: Optional[Dict[str, Any]] = None) -> None:
+    def check_rounds(self, count: Any, patch: dict[str, Any] | None = None) -> None:
         """Refuse (EINVAL, ESRCH) a request to let ``count`` rounds pass, with ``patch`` merged first."""
         if not (isinstance(count, int) and not isinstance(count, bool) and 0 <= count <= MAX_ROUNDS):
             raise kernel_error(errno.EINVAL, "uksmd_rounds must be an integer 0..%d" % MAX_ROUNDS)
@@ -416,7 +417,7 @@ class UksmKernel(SysfsKernel):
         if after["run"] != 1:
             raise kernel_error(errno.EINVAL, "run is 0: uksmd is paused and runs no batch")
 
-    def uksmd_rounds(self, count: int) -> List[Dict[str, Any]]:
+    def uksmd_rounds(self, count: int) -> list[dict[str, Any]]:
         """Let ``count`` evaluation rounds pass, one batch each.
 
         The batch that is due (if any) runs first, in the current round; then, ``count``
@@ -424,7 +425,7 @@ class UksmKernel(SysfsKernel):
         round 7, ``uksmd_rounds(1)`` ends with a batch of round 8 (a restore).
         """
         self.check_rounds(count)
-        events: List[Dict[str, Any]] = []
+        events: list[dict[str, Any]] = []
         if self.state["uksmd_batch_due"]:
             events += self.uksmd_batch()
         for _round in range(count):
@@ -434,7 +435,7 @@ class UksmKernel(SysfsKernel):
             events += self.uksmd_batch()
         return events
 
-    def uksmd_batch(self) -> List[Dict[str, Any]]:
+    def uksmd_batch(self) -> list[dict[str, Any]]:
         """One batch of uksmd: steps 2 to 4 of section 2.5, in the current evaluation round.
 
         ``ema_per_page_time`` does not take a cost here (step 1 is not played): it moves
@@ -465,7 +466,7 @@ class UksmKernel(SysfsKernel):
             sleep = raised_sleep_jiffies(ema, ratio, hz)
             steps.append("raised")
         state["ema_per_page_time"], state["sleep_jiffies"] = ema, sleep
-        events: List[Dict[str, Any]] = []
+        events: list[dict[str, Any]] = []
         if ema != was_ema:
             events.append({"attr": "ema_per_page_time", "result": "reset", "was": was_ema, "value": ema})
         if sleep != was_sleep:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Dict, NamedTuple, Optional, Tuple
+from typing import NamedTuple
 
 from simhost.ksm import KSM_ATTRS, KSM_ATTRS_4_19
 from simhost.uksm import UKSM_ATTRS
@@ -16,7 +16,7 @@ class Variant(NamedTuple):
     name: str
     #: "uksm", "ksm" or "none": which kernel model and sysfs directory
     kind: str
-    attrs: Tuple[str, ...]
+    attrs: tuple[str, ...]
     osrelease: str
     description: str
     #: /sys mounted read-only (container): every open for writing is EROFS
@@ -27,7 +27,7 @@ class Variant(NamedTuple):
     meminfo_zero_pages: bool = False
 
 
-VARIANTS: Dict[str, Variant] = {
+VARIANTS: dict[str, Variant] = {
     variant.name: variant
     for variant in (
         Variant(
@@ -93,7 +93,7 @@ VARIANTS: Dict[str, Variant] = {
 }
 
 
-def kernel_version(variant: Variant) -> Tuple[int, int]:
+def kernel_version(variant: Variant) -> tuple[int, int]:
     """(major, minor) from the variant's osrelease."""
     major, minor = variant.osrelease.split(".")[:2]
     return int(major), int(minor)
@@ -106,6 +106,6 @@ def get_variant(name: str) -> Variant:
         raise ValueError("unknown variant %r (choose from %s)" % (name, ", ".join(VARIANTS))) from None
 
 
-def thread_name(variant: Variant) -> Optional[str]:
+def thread_name(variant: Variant) -> str | None:
     """The kernel thread the variant's kernel runs, if any."""
     return {"uksm": "uksmd", "ksm": "ksmd"}.get(variant.kind)

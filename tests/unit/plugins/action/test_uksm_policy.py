@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The uksm_policy action: one module run, with the caller's other prefixed variables passed along."""
@@ -13,7 +12,7 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.litevirt.uksm.plugins.action.uksm_policy import ActionModule
 
 
-def _run(args: t.Dict[str, t.Any], task_vars: t.Dict[str, t.Any]) -> t.List[t.Dict[str, t.Any]]:
+def _run(args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> list[dict[str, t.Any]]:
     """The module arguments each module run got (ansible-core's normal action runs it, and removes the
     remote temporary directory afterwards)."""
     task = mock.MagicMock(args=args, action='litevirt.uksm.uksm_policy', async_val=0)
@@ -21,7 +20,7 @@ def _run(args: t.Dict[str, t.Any], task_vars: t.Dict[str, t.Any]) -> t.List[t.Di
     action = ActionModule(task, mock.MagicMock(), mock.MagicMock(), mock.MagicMock(), templar, mock.MagicMock())
     sent, removed = [], []
 
-    def execute(module_name: t.Any = None, module_args: t.Any = None, **_options: t.Any) -> t.Dict[str, t.Any]:
+    def execute(module_name: t.Any = None, module_args: t.Any = None, **_options: t.Any) -> dict[str, t.Any]:
         assert module_name is None  # the task's own module
         sent.append(action._task.args if module_args is None else module_args)
         return {'changed': False}

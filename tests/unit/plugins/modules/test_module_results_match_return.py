@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Every key a module returns is in its RETURN, on every path: success in each mode, backend and
@@ -66,7 +65,7 @@ FREE_MAPPINGS = {
 }
 
 
-def check_documented(module: t.Any, case_name: str, result: t.Dict[str, t.Any]) -> None:
+def check_documented(module: t.Any, case_name: str, result: dict[str, t.Any]) -> None:
     """Fail naming the module, the path and each key of ``result`` that RETURN does not document."""
     keys = return_doc.undocumented(result, return_doc.returns_of(module), return_doc.exempt_of(module))
     assert not keys, '%s, path %r: returned key(s) not in RETURN: %s' % (name_of(module), case_name, ', '.join(keys))
@@ -86,10 +85,10 @@ def test_every_returned_value_has_its_documented_type(case):
     assert not problems, '%s: %s' % (case.id, '; '.join(problems))
 
 
-def stale_keys(module: t.Any) -> t.List[str]:
+def stale_keys(module: t.Any) -> list[str]:
     """The keys RETURN documents that no path of ``module`` returns."""
     returns = return_doc.returns_of(module)
-    seen: t.Set[str] = set()
+    seen: set[str] = set()
     for case in PATHS:
         if case.module is module:
             seen |= return_doc.seen_paths(result_of(case), returns)
@@ -138,7 +137,7 @@ def test_the_exempt_keys_are_the_common_return_values_and_facts_only_for_a_facts
 # -- the check catches what it must ---------------------------------------------------------------
 
 
-def _first(module: t.Any, name: str) -> t.Dict[str, t.Any]:
+def _first(module: t.Any, name: str) -> dict[str, t.Any]:
     return result_of(next(case for case in PATHS if case.module is module and case.name == name))
 
 

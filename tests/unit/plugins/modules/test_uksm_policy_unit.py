@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """uksm_policy_unit run in-process on a plain sysroot: its refusals, check mode, the result, and errors.
@@ -42,7 +41,7 @@ def root(tmp_path: t.Any) -> str:
     return path
 
 
-def _host(files: t.Iterable[str]) -> t.List[str]:
+def _host(files: t.Iterable[str]) -> list[str]:
     return ['/' + path for path in files]
 
 

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """A guest's account taken over (here ``nobody``) cannot bend root's runs against the host.
@@ -111,7 +110,7 @@ def test_lock_held_by_an_unprivileged_user_does_not_stop_the_policy(hostile_host
         assert result['changed'] and gather(root)['tunables']['cpu_governor'] == 'low'
         # and the boot applier, which takes the same lock
         hostile_host.reboot()
-        lines: t.List[str] = []
+        lines: list[str] = []
         assert apply_policy(root, lines.append, lock_timeout=1) == 0, lines
         assert gather(root)['tunables']['cpu_governor'] == 'low'
     finally:

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Two writers at once are serialised by the host lock: one request whole, then the other, never a mix.
@@ -76,7 +75,7 @@ def _start(code: str, root: str, timeout: float = 30) -> subprocess.Popen:
     )
 
 
-def _owner(entry: t.Dict[str, t.Any]) -> int:
+def _owner(entry: dict[str, t.Any]) -> int:
     """Which request a logged write belongs to (the governor's preset values are not ours: -1)."""
     text = entry['data'].split()
     for index, request in enumerate(REQUESTS):
@@ -85,9 +84,9 @@ def _owner(entry: t.Dict[str, t.Any]) -> int:
     return -1
 
 
-def _owners(host) -> t.List[int]:
+def _owners(host) -> list[int]:
     """The writers of the log in order, consecutive duplicates merged: [0, 1] is two runs one after the other."""
-    runs: t.List[int] = []
+    runs: list[int] = []
     for entry in host.writes():
         owner = _owner(entry)
         if owner >= 0 and entry['result'] == 'ok' and (not runs or runs[-1] != owner):

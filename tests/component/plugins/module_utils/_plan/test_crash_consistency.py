@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """A writer killed with SIGKILL at any write of a transaction leaves a host the next run repairs.
@@ -87,11 +86,11 @@ def _writer(root: str, backend: str, code: str = WRITER) -> subprocess.Popen:
     )
 
 
-def _writes(host) -> t.List[t.Dict[str, t.Any]]:
+def _writes(host) -> list[dict[str, t.Any]]:
     return [entry for entry in host.writes() if entry['result'] not in ('blocked', 'abandoned')]
 
 
-def _sequence(host, backend: str, failing: bool) -> t.List[t.Dict[str, t.Any]]:
+def _sequence(host, backend: str, failing: bool) -> list[dict[str, t.Any]]:
     """The writes of one undisturbed run (with an injected EIO on FAILING when ``failing``)."""
     _prepare(host, backend)
     if failing:
@@ -102,7 +101,7 @@ def _sequence(host, backend: str, failing: bool) -> t.List[t.Dict[str, t.Any]]:
     return _writes(host)
 
 
-def _kill_at(host, backend: str, writes: t.List[t.Dict[str, t.Any]], position: int, failing: bool) -> None:
+def _kill_at(host, backend: str, writes: list[dict[str, t.Any]], position: int, failing: bool) -> None:
     root = host.paths.root
     old_text = _prepare(host, backend)
     attr = writes[position]['attr']
@@ -134,7 +133,7 @@ def _repaired_after_the_kill(host, backend: str, old_text: str) -> None:
     # the persisted policy is the old file, whole
     assert persist.load(root)[1] == old_text
     # the boot applier brings the host back to the persisted policy ...
-    lines: t.List[str] = []
+    lines: list[str] = []
     assert apply_policy(root, lines.append, lock_timeout=5) == 0, lines
     assert kernel_holds(host, BEFORE[backend]), lines
     # ... and the next module run to the request, persisted whole, a killed run's temporary swept

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Arbitrary settings become Problems naming the attribute, never a traceback; a corrupt policy file
@@ -7,7 +6,6 @@ makes the boot applier fail with one FAILED line and write nothing to the kernel
 from __future__ import annotations
 
 import os
-import typing as t
 
 import pytest
 
@@ -43,7 +41,7 @@ def test_applier_with_a_corrupt_policy_file_fails_with_one_line_and_writes_nothi
     host = make_host('uksm')
     root = host.paths.root
     _write_policy(root, data)
-    lines: t.List[str] = []
+    lines: list[str] = []
     assert apply_policy(root, lines.append, lock_timeout=1.0) == 1
     assert len(lines) == 1 and lines[0].startswith('FAILED: ') and '\n' not in lines[0], lines
     assert fragment in lines[0] and '/' + paths.POLICY_FILE in lines[0], lines

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The pressure tuner on simulated kernels: every transition, hysteresis, failures, the lock, and
@@ -8,7 +7,6 @@ from __future__ import annotations
 
 import os
 import threading
-import typing as t
 
 import pytest
 import yaml
@@ -212,7 +210,7 @@ def test_removing_the_tiers_returns_to_the_base(make_host):
     assert 'tier' not in persist.load(root)[1]
 
 
-def _readme_example() -> t.Tuple[dict, list, str]:
+def _readme_example() -> tuple[dict, list, str]:
     """The README's pressure-tier example: the role's base and tiers for UKSM, and its journal line."""
     readme = os.path.join(os.path.dirname(__file__), '..', '..', '..', '..', '..', 'README.md')
     with open(readme, encoding='utf-8') as handle:
@@ -227,7 +225,7 @@ def _readme_example() -> t.Tuple[dict, list, str]:
     return role_vars['uksm_policy_uksm_settings'], tiers, journal
 
 
-def _journal_of(make_host, base: dict, tiers: list, journal: str) -> t.List[str]:
+def _journal_of(make_host, base: dict, tiers: list, journal: str) -> list[str]:
     """What the tuner prints at each availability the journal lines show (the launcher prefixes each
     line with the unit's name, as the journal shows it)."""
     host = _host(make_host, 'uksm', base, tiers)

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The /proc readers: any bytes in meminfo or comm give an answer (None, a count, a set), never a
@@ -102,7 +101,7 @@ def _write(path: str, data: bytes) -> None:
         handle.write(data)
 
 
-def _expected_zero_kib(data: bytes) -> t.Optional[str]:
+def _expected_zero_kib(data: bytes) -> str | None:
     """The digits of the first well-formed KsmZeroPages line within the read bound."""
     for line in data[:PROC_READ_LIMIT].decode('ascii', 'replace').splitlines():
         match = WELL_FORMED.fullmatch(line)
@@ -170,7 +169,7 @@ COMM = st.one_of(
 PID = st.one_of(st.integers(1, 4194304).map(str), st.sampled_from(['self', 'x1', '1x', '-1', '\u0661', 'sys']))
 
 
-def _comm_tree(sysroot: str, processes: t.Dict[str, t.Optional[bytes]]) -> None:
+def _comm_tree(sysroot: str, processes: dict[str, bytes | None]) -> None:
     for pid, comm in processes.items():
         directory = os.path.join(sysroot, 'proc', pid)
         os.makedirs(directory)
@@ -180,7 +179,7 @@ def _comm_tree(sysroot: str, processes: t.Dict[str, t.Optional[bytes]]) -> None:
             _write(os.path.join(directory, 'comm'), comm)
 
 
-def _expected_names(processes: t.Dict[str, t.Optional[bytes]], wanted: t.Set[str]) -> t.Set[str]:
+def _expected_names(processes: dict[str, bytes | None], wanted: set[str]) -> set[str]:
     names = set()
     for pid, comm in processes.items():
         if pid.isdigit() and comm not in (None, b'/'):
@@ -191,7 +190,7 @@ def _expected_names(processes: t.Dict[str, t.Optional[bytes]], wanted: t.Set[str
 @FILES
 @given(st.dictionaries(PID, COMM, max_size=8), st.sets(st.sampled_from(WANTED), min_size=1))
 def test_process_names_of_any_comm_files_is_the_root_processes_wanted(
-    processes: t.Dict[str, t.Optional[bytes]], wanted: t.Set[str]
+    processes: dict[str, bytes | None], wanted: set[str]
 ) -> None:
     with tempfile.TemporaryDirectory() as sysroot:
         _comm_tree(sysroot, processes)

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The host lock is root's alone, held by one process at a time, and freed when its holder dies.
@@ -79,7 +78,7 @@ Spawn = t.Callable[[str, float], subprocess.Popen]
 @pytest.fixture
 def spawn() -> t.Iterator[Spawn]:
     """Start holder processes (HostLock, then sleep); every one still running is killed afterwards."""
-    started: t.List[subprocess.Popen] = []
+    started: list[subprocess.Popen] = []
     environment = dict(os.environ)
     environment['PYTHONPATH'] = os.pathsep.join(filter(None, [_python_path(), environment.get('PYTHONPATH')]))
 
@@ -120,7 +119,7 @@ def _not_acquired(process: subprocess.Popen, within: float) -> None:
     assert process.poll() is None
 
 
-def _open_lock_files(pid: int, path: str) -> t.List[str]:
+def _open_lock_files(pid: int, path: str) -> list[str]:
     """The /proc/<pid>/fd entries of a process that are the lock file (or a deleted one)."""
     found = []
     directory = '/proc/%d/fd' % pid
@@ -444,8 +443,8 @@ def _holds_the_file_at_the_path(sysroot: str, taken: HostLock) -> bool:
     return (held.st_dev, held.st_ino) == (current.st_dev, current.st_ino)
 
 
-def _count_opens(monkeypatch: pytest.MonkeyPatch) -> t.List[str]:
-    opened: t.List[str] = []
+def _count_opens(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    opened: list[str] = []
     real_open_file = lock.open_file
 
     def open_file(*args: t.Any, **kwargs: t.Any) -> t.Any:
@@ -463,7 +462,7 @@ def test_waiter_whose_file_goes_while_it_waits_locks_the_file_at_the_path_in_pro
     """A purge removes the lock file (or a new writer's file takes its place) while we wait on the old one."""
     first = _hold_in_this_process(sysroot)
     path = os.path.join(sysroot, LOCK_FILE)
-    waits: t.List[float] = []
+    waits: list[float] = []
 
     def sleep(seconds: float) -> None:
         waits.append(seconds)
@@ -490,7 +489,7 @@ def test_waiter_whose_file_goes_while_it_waits_locks_the_file_at_the_path_in_pro
 def test_waiter_whose_directory_went_before_it_opened_the_file_walks_it_again(
     sysroot: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    attempts: t.List[int] = []
+    attempts: list[int] = []
     real_open_file = lock.open_file
 
     def open_file(*args: t.Any, **kwargs: t.Any) -> t.Any:

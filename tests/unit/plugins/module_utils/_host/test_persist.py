@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The policy file parser: corrupt input ends in PolicyFileError (or OSError from load), never a traceback;
@@ -96,7 +95,7 @@ def _name(backend: str) -> st.SearchStrategy[str]:
 
 
 @st.composite
-def _policies(draw: st.DrawFn) -> t.Dict[str, t.Dict[str, str]]:
+def _policies(draw: st.DrawFn) -> dict[str, dict[str, str]]:
     result = {}
     for backend in BACKENDS:
         if draw(st.booleans()):
@@ -104,7 +103,7 @@ def _policies(draw: st.DrawFn) -> t.Dict[str, t.Dict[str, str]]:
     return result
 
 
-def _assert_bounded(policies: t.Dict[str, t.Dict[str, str]]) -> None:
+def _assert_bounded(policies: dict[str, dict[str, str]]) -> None:
     for section, values in policies.items():
         assert section in BACKENDS
         for name, value in values.items():
@@ -161,7 +160,7 @@ def test_decode_of_any_bytes_returns_text_or_fails_naming_the_byte_offset(data: 
 
 @PURE
 @given(_policies())
-def test_render_then_parse_gives_the_policies_back(policies: t.Dict[str, t.Dict[str, str]]) -> None:
+def test_render_then_parse_gives_the_policies_back(policies: dict[str, dict[str, str]]) -> None:
     text = persist.render(policies)
     assert persist.parse(text) == policies
     assert text.isascii() and text.startswith(persist.HEADER)
@@ -169,7 +168,7 @@ def test_render_then_parse_gives_the_policies_back(policies: t.Dict[str, t.Dict[
 
 @PURE
 @given(_policies())
-def test_render_is_deterministic_whatever_the_insertion_order(policies: t.Dict[str, t.Dict[str, str]]) -> None:
+def test_render_is_deterministic_whatever_the_insertion_order(policies: dict[str, dict[str, str]]) -> None:
     reordered = {section: dict(reversed(list(values.items()))) for section, values in reversed(list(policies.items()))}
     assert persist.render(policies) == persist.render(reordered) == persist.render(policies)
 
@@ -190,7 +189,7 @@ def test_render_is_deterministic_whatever_the_insertion_order(policies: t.Dict[s
     ),
 )
 def test_updated_policies_still_round_trip(
-    policies: t.Dict[str, t.Dict[str, str]], backend: str, record: bool, changes: t.Dict[str, t.Any]
+    policies: dict[str, dict[str, str]], backend: str, record: bool, changes: dict[str, t.Any]
 ) -> None:
     after = persist.updated(policies, backend, changes, record)
     assert all(after.values())  # no empty section is kept
@@ -233,7 +232,7 @@ REFUSED = [
 
 @pytest.mark.parametrize('text, line, fragments', [case[1:] for case in REFUSED], ids=[case[0] for case in REFUSED])
 def test_corrupt_policy_text_is_refused_naming_the_line_and_what_is_accepted(
-    text: str, line: int, fragments: t.List[str]
+    text: str, line: int, fragments: list[str]
 ) -> None:
     with pytest.raises(PolicyFileError) as caught:
         persist.parse(text)

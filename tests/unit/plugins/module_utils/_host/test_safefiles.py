@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """What root reads, replaces and removes under a sysroot cannot be turned into anything else.
@@ -102,7 +101,7 @@ class World:
         with open(self.host(relative), 'rb') as handle:
             return handle.read()
 
-    def temporaries(self, directory: str) -> t.List[str]:
+    def temporaries(self, directory: str) -> list[str]:
         return sorted(name for name in os.listdir(self.host(directory)) if TEMPORARY.match(name))
 
 
@@ -565,7 +564,7 @@ def test_replace_file_removes_temporaries_of_dead_writers_and_keeps_the_rest(wor
 
 
 def test_temporary_names_are_hidden_with_pid_and_12_hex_digits(world: World, monkeypatch: t.Any) -> None:
-    seen: t.List[str] = []
+    seen: list[str] = []
     real = os.replace
 
     def spy(source: str, destination: str, **kwargs: t.Any) -> None:
@@ -796,8 +795,7 @@ def test_replace_file_killed_at_each_step_leaves_a_whole_file_the_next_run_repla
     child = subprocess.run(
         [sys.executable, '-c', KILLED_WRITER, world.root, CRASH_FILE, step],
         env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        capture_output=True,
         timeout=30,
         check=False,
     )

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """systemctl for uksm_policy_unit: offline under a sysroot, is-enabled from files, errors as the family's."""
@@ -6,7 +5,6 @@
 from __future__ import annotations
 
 import os
-import typing as t
 
 import pytest
 
@@ -18,11 +16,11 @@ from ansible_collections.litevirt.uksm.plugins.module_utils.errors import UksmEr
 class Recorder:
     """A stand-in for AnsibleModule.run_command that records the commands and answers ``answer``."""
 
-    def __init__(self, answer: t.Tuple[int, str, str] = (0, '', '')) -> None:
+    def __init__(self, answer: tuple[int, str, str] = (0, '', '')) -> None:
         self.answer = answer
-        self.commands: t.List[t.List[str]] = []
+        self.commands: list[list[str]] = []
 
-    def __call__(self, argv: t.List[str]) -> t.Tuple[int, str, str]:
+    def __call__(self, argv: list[str]) -> tuple[int, str, str]:
         self.commands.append(argv)
         return self.answer
 

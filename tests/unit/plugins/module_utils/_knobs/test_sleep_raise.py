@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The rule for a sleep_millisecs uksmd raised (docs/kernel-interfaces.md, section 2.5), at its edges:
@@ -38,10 +37,10 @@ RULE = SleepRaise()
 def explain(
     desired: int,
     live: int,
-    known: t.Optional[t.Dict[str, t.Any]] = None,
-    ema: t.Optional[int] = None,
-    saved: t.Optional[int] = None,
-) -> t.Optional[t.Dict[str, t.Any]]:
+    known: dict[str, t.Any] | None = None,
+    ema: int | None = None,
+    saved: int | None = None,
+) -> dict[str, t.Any] | None:
     stats = {} if ema is None else {'ema_per_page_time': ema}
     return RULE.explain(desired, live, FULL if known is None else known, stats, saved)
 

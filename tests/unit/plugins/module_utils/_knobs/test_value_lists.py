@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """UKSM's list kinds (cpu_ratios, eval_intervals): rejection of bad input, kernel quirks, round trips."""

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Arbitrary settings become Problems naming the attribute, never a traceback; a corrupt policy file
@@ -74,7 +73,7 @@ def _state(backend: Backend, daemon_running: bool, pages_shared: int, advisor_mo
     return HostState(tunables, {'advisor_mode': ['none', 'scan-time']}, {'pages_shared': pages_shared}, daemon_running)
 
 
-def _desired(backend: Backend) -> st.SearchStrategy[t.Dict[str, t.Any]]:
+def _desired(backend: Backend) -> st.SearchStrategy[dict[str, t.Any]]:
     names = st.one_of(
         st.sampled_from(sorted(backend.attrs)),
         st.sampled_from(sorted(UKSM.attrs) + sorted(KSM.attrs)),
@@ -84,7 +83,7 @@ def _desired(backend: Backend) -> st.SearchStrategy[t.Dict[str, t.Any]]:
     return st.dictionaries(names, VALUE, max_size=6)
 
 
-def _check_plan(backend: Backend, state: HostState, desired: t.Dict[str, t.Any], allow: bool) -> None:
+def _check_plan(backend: Backend, state: HostState, desired: dict[str, t.Any], allow: bool) -> None:
     kernel_attrs = list(backend.attrs)
     plan = make_plan(backend, kernel_attrs, state, desired, allow_eval_intervals=allow, allow_unmerge=allow)
     for problem in plan.problems:

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The transaction on a tree of regular files: one write() per attribute in the kernel's order, each
@@ -52,7 +51,7 @@ def host_for(tmp_path: t.Any, monkeypatch: t.Any, backend: str = 'uksm', **optio
     return FakeHost(tmp_path, backend, **options).install(monkeypatch)
 
 
-def prepare(host: FakeHost, desired: t.Dict[str, t.Any], **options: t.Any) -> t.Tuple[Plan, Transaction]:
+def prepare(host: FakeHost, desired: dict[str, t.Any], **options: t.Any) -> tuple[Plan, Transaction]:
     """The plan for ``desired`` over what the host reads now, and a transaction to apply it."""
     detection = detect(host.root)
     assert detection.backend is not None
@@ -63,7 +62,7 @@ def prepare(host: FakeHost, desired: t.Dict[str, t.Any], **options: t.Any) -> t.
     return plan, Transaction(detection.backend, detection, host.root, tunables, **options)
 
 
-def tunables(host: FakeHost) -> t.Dict[str, t.Any]:
+def tunables(host: FakeHost) -> dict[str, t.Any]:
     return read_attributes(detect(host.root))[0]
 
 
@@ -615,8 +614,8 @@ def test_any_uksm_policy_ends_as_planned_or_as_before_but_for_what_it_reports(st
 
 def check_policy_with_fault(
     host: FakeHost,
-    desired: t.Dict[str, t.Any],
-    fault: t.Optional[t.Tuple[int, t.Any]],
+    desired: dict[str, t.Any],
+    fault: tuple[int, t.Any] | None,
     wrong_read_back: t.Callable[[t.Any], str],
     managed: t.Sequence[str] = (),
 ) -> None:

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """uksm_tunable without Ansible, on a tree of regular files: run() detects the backend, reads what
@@ -56,7 +55,7 @@ def host_for(tmp_path: t.Any, monkeypatch: t.Any, backend: str = 'uksm', **optio
     return FakeHost(tmp_path, backend, **options).install(monkeypatch)
 
 
-def policy_text(host: FakeHost) -> t.Optional[str]:
+def policy_text(host: FakeHost) -> str | None:
     path = persist.path_of(host.root)
     if not os.path.exists(path):
         return None
@@ -379,7 +378,7 @@ def test_policy_file_that_cannot_be_parsed_fails_naming_the_file_and_line(tmp_pa
 # state=absent: forget names in the policy file, write nothing to the kernel
 
 
-def recorded(host: FakeHost, policies: t.Dict[str, t.Dict[str, str]]) -> str:
+def recorded(host: FakeHost, policies: dict[str, dict[str, str]]) -> str:
     text = persist.render(policies)
     persist.save(host.root, text)
     return text

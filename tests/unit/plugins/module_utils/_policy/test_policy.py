@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """module_utils/policy.py: what uksm_policy refuses before any write, and one run of it on a fake host.
@@ -30,7 +29,7 @@ from ansible_collections.litevirt.uksm.tests.helpers.offline_systemctl import SY
 from ansible_collections.litevirt.uksm.tests.helpers.tree_snapshot import snapshot
 
 
-def _conflict(enabled: bool, running: bool, rewrites: t.Optional[str]) -> t.Dict[str, t.Any]:
+def _conflict(enabled: bool, running: bool, rewrites: str | None) -> dict[str, t.Any]:
     return {'installed': True, 'enabled': enabled, 'running': running, 'rewrites': rewrites}
 
 

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The boot-time applier on a tree of regular files: under the host lock it reads the persisted
@@ -38,12 +37,12 @@ def host_for(tmp_path: t.Any, monkeypatch: t.Any, backend: str = 'uksm', **optio
     return FakeHost(tmp_path, backend, **options).install(monkeypatch)
 
 
-def persisted(root: str, policies: t.Dict[str, t.Dict[str, str]]) -> None:
+def persisted(root: str, policies: dict[str, dict[str, str]]) -> None:
     persist.save(root, persist.render(policies))
 
 
-def apply(root: str, **options: t.Any) -> t.Tuple[int, t.List[str]]:
-    lines: t.List[str] = []
+def apply(root: str, **options: t.Any) -> tuple[int, list[str]]:
+    lines: list[str] = []
     return apply_policy(root, lines.append, **options), lines
 
 
@@ -196,7 +195,7 @@ def test_policy_replaced_while_waiting_for_the_lock_is_the_one_applied(tmp_path,
     persisted(host.root, POLICY)
     clock = _Waiting()
     monkeypatch.setattr(lock, 'time', clock)
-    outcome: t.List[t.Tuple[int, t.List[str]]] = []
+    outcome: list[tuple[int, list[str]]] = []
     with HostLock(host.root):
         applier = threading.Thread(target=lambda: outcome.append(apply(host.root, lock_timeout=10)))
         applier.start()

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The pressure tuner on a tree of regular files: each way a run can end without writing (nothing to
@@ -36,7 +35,7 @@ TIERS = {
 }
 
 
-def ksm_host(tmp_path: t.Any, monkeypatch: t.Any, available: t.Optional[float] = 80.0, **sections: t.Any) -> FakeHost:
+def ksm_host(tmp_path: t.Any, monkeypatch: t.Any, available: float | None = 80.0, **sections: t.Any) -> FakeHost:
     host = FakeHost(tmp_path, 'ksm', values={'run': '1\n', 'pages_to_scan': '100\n', 'sleep_millisecs': '20\n'})
     host.install(monkeypatch)
     sysroot_tree.meminfo(host.root, available_percent=available)
@@ -46,8 +45,8 @@ def ksm_host(tmp_path: t.Any, monkeypatch: t.Any, available: t.Optional[float] =
     return host
 
 
-def evaluate(root: str) -> t.Tuple[int, t.List[str]]:
-    lines: t.List[str] = []
+def evaluate(root: str) -> tuple[int, list[str]]:
+    lines: list[str] = []
     return tune(root, lines.append, lock_timeout=1), lines
 
 
@@ -205,7 +204,7 @@ def test_unusable_tiers_in_the_file_fail_naming_the_section_expected_failure(tmp
 def test_a_held_lock_fails_the_run_and_writes_nothing_expected_failure(tmp_path, monkeypatch):
     host = ksm_host(tmp_path, monkeypatch, available=5)
     with HostLock(host.root, 1):
-        lines: t.List[str] = []
+        lines: list[str] = []
         status = tune(host.root, lines.append, lock_timeout=0.1)
     assert status == 1 and lines[0].startswith('FAILED: /run/litevirt-uksm/lock is held by another writer')
     assert host.attempts == []
@@ -215,7 +214,7 @@ def test_the_boot_applier_applies_the_tier_in_force(tmp_path, monkeypatch):
     host = ksm_host(tmp_path, monkeypatch, available=25)
     evaluate(host.root)
     host.set('pages_to_scan', '100\n')
-    lines: t.List[str] = []
+    lines: list[str] = []
     assert apply_policy(host.root, lines.append) == 0
     assert lines == [
         'ksm pages_to_scan: 100 -> 1000',
@@ -238,7 +237,7 @@ def test_the_boot_applier_falls_back_to_the_base(tmp_path, monkeypatch, state, s
     if state:
         sysroot_tree.put(host.root, 'run/litevirt-uksm/tier', state)
         os.chmod(os.path.join(host.root, 'run', 'litevirt-uksm'), 0o700)
-    lines: t.List[str] = []
+    lines: list[str] = []
     assert apply_policy(host.root, lines.append) == 0
     assert lines == ['ksm policy applied: 3 requested, 0 changed: all already set']
 

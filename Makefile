@@ -15,15 +15,8 @@ export ANSIBLE_HOME ?= $(BUILD)/ansible-home
 # nox keeps one virtual environment per session in .nox and reuses it while its Python fits;
 # CI=true makes the formatters check instead of rewriting (`make format` rewrites); no colour codes in logs.
 NOX := CI=true NO_COLOR=1 PY_COLORS=0 nox --no-color --reuse-venv=yes
-# ansible-test sanity and integration on every supported ansible-core release, each in its own virtual
-# environment (noxfile.py, CORES): 2.19, the tools' own release, then the newer ones
-NEWER_CORES := 2.20 2.21
-SANITY := ansible-test-sanity $(addprefix ansible-test-sanity-,$(NEWER_CORES))
-INTEGRATION := ansible-test-integration $(addprefix ansible-test-integration-,$(NEWER_CORES))
-# the gates `make test` runs one after the other, the quick static ones first; the QEMU guest (molecule)
-# runs beside them
-GATES := lint docs-check ansible-lint build-import-check tooling $(SANITY) ansible-test-units coverage \
-  component readme-try-it $(INTEGRATION) docs-site release-check
+# The gates `make test` runs one after the other are nox's default sessions, in the noxfile's order (`nox -l`
+# marks them), ansible-test's of every release in noxfile.py's CORES; the QEMU guest (molecule) runs beside them.
 
 .PHONY: setup build demo try try-down test format lint docs-check ansible-lint build-import-check tooling sanity units component \
   readme-try-it integration docs-site release-check molecule docs bench payload clean
@@ -67,7 +60,7 @@ test: setup
 	@mkdir -p $(BUILD); start=$$(date +%s); \
 	  ( ANSIBLE_HOME=$(BUILD)/ansible-home-molecule $(NOX) --sessions molecule > $(MOLECULE_LOG) 2>&1; \
 	    echo "$$? $$(( $$(date +%s) - start ))" > $(MOLECULE_LOG).status ) & \
-	  $(NOX) --sessions $(GATES) 2>&1 | tee $(GATES_LOG); status=$${PIPESTATUS[0]}; \
+	  $(NOX) 2>&1 | tee $(GATES_LOG); status=$${PIPESTATUS[0]}; \
 	  gates="$$(( $$(date +%s) - start )) s, exit $$status"; \
 	  wait; cat $(MOLECULE_LOG); read -r mstatus mtime < $(MOLECULE_LOG).status; \
 	  $(BIN)/python tests/tools/gate_summary.py $(GATES_LOG) $(MOLECULE_LOG); \
@@ -81,15 +74,13 @@ format: setup
 lint docs-check ansible-lint build-import-check tooling component readme-try-it docs-site release-check: setup
 	$(NOX) --sessions $@
 
-sanity: setup
-	$(NOX) --sessions $(SANITY)
+# ansible-test of every release (the sessions' tags)
+sanity integration: setup
+	$(NOX) --tags $@
 
 # unit tests with coverage, then the per-file coverage gate
 units: setup
 	$(NOX) --sessions ansible-test-units coverage
-
-integration: setup
-	$(NOX) --sessions $(INTEGRATION)
 
 # A real kernel in a QEMU guest (tests/vm), rebooted: extensions/molecule/real_kernel. One at a time:
 # every run uses the same guest name and SSH port.

@@ -65,7 +65,7 @@ def _ansible_test(name: str, doc: str, core: str, command: list, host_python: st
     """A session running ``ansible-test COMMAND`` of the release, in a virtual environment on its Python."""
     python, constraints = CORES[core]
 
-    @nox.session(name=name, python=python, default=True)
+    @nox.session(name=name, python=python, default=True, tags=[command[0]])
     def run(session: nox.Session) -> None:
         session.install('ansible-core', env={'PIP_CONSTRAINT': os.path.join(ROOT, constraints)})
         tree = prepare_collections(session, install_in_site_packages=False, install_out_of_tree=True)
@@ -81,18 +81,6 @@ def _ansible_test(name: str, doc: str, core: str, command: list, host_python: st
     run.__doc__ = doc
 
 
-for _core, (_python, _pins) in CORES.items():
-    _suffix, _host, _sanity = '-' + _core, _python, ['--venv', '--python', _python]
-    _integration = _sanity
-    if _core == OLDEST:  # the hosts' code on the oldest Python a host may have, too
-        _suffix, _host, _venvs = '', OLDEST_HOST_PYTHON, ['--controller', 'origin:python=venv/' + _python]
-        _sanity = _venvs + ['--target-python', _python, '--target-python', _host]
-        _integration = _venvs + ['--target', 'controller:python=venv/' + _host]
-    _doc = 'ansible-core %s: ansible-test ' % _core
-    _ansible_test('ansible-test-sanity' + _suffix, _doc + 'sanity, none skipped', _core, ['sanity', *_sanity], _host)
-    _doc += 'integration on simulated hosts (root, FUSE), hosts on Python ' + _host
-    _ansible_test('ansible-test-integration' + _suffix, _doc, _core, ['integration', *_integration], _host)
-
 # the unit tests with coverage (antsibull-nox's session): the report lands in REPORTS, which `coverage` reads
 add_ansible_test_session(
     name='ansible-test-units',
@@ -107,7 +95,6 @@ add_ansible_test_session(
     ),
     callback_after=lambda: shutil.rmtree('tests/output/.tmp', ignore_errors=True),
 )
-
 
 # The gates that run one program of the repository with the tools of make setup: the name, what it proves and
 # the command, to which nox's arguments after ``--`` are added
@@ -136,6 +123,19 @@ def component(session: nox.Session) -> None:
     with session.chdir(os.path.join(place, 'ansible_collections', 'litevirt', 'uksm')):
         pytest = ['python', '-m', 'pytest', '-q', '-p', 'no:cacheprovider', 'tests/component', *session.posargs]
         session.run(*pytest, env={'PYTHONPATH': place})
+
+
+for _core, (_python, _pins) in CORES.items():  # sanity and integration, after the quicker gates above
+    _suffix, _host, _sanity = '-' + _core, _python, ['--venv', '--python', _python]
+    _integration = _sanity
+    if _core == OLDEST:  # the hosts' code on the oldest Python a host may have, too
+        _suffix, _host, _venvs = '', OLDEST_HOST_PYTHON, ['--controller', 'origin:python=venv/' + _python]
+        _sanity = _venvs + ['--target-python', _python, '--target-python', _host]
+        _integration = _venvs + ['--target', 'controller:python=venv/' + _host]
+    _doc = 'ansible-core %s: ansible-test ' % _core
+    _ansible_test('ansible-test-sanity' + _suffix, _doc + 'sanity, none skipped', _core, ['sanity', *_sanity], _host)
+    _doc += 'integration on simulated hosts (root, FUSE), hosts on Python ' + _host
+    _ansible_test('ansible-test-integration' + _suffix, _doc, _core, ['integration', *_integration], _host)
 
 
 @nox.session(python=CORES[NEWEST][0], default=False)

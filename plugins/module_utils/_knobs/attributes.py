@@ -139,7 +139,7 @@ class Backend:
 # UKSM write stages, in the order docs/knob-reference.md lists them (the kernel's "order of writes").
 _GOVERNOR, _OVERRIDES, _THRESHOLDS, _RUN_LAST = 1, 2, 3, 9
 
-UKSM_GOVERNOR_PRESETS = {
+UKSM_GOVERNOR_PRESETS: dict[str, dict[str, t.Any]] = {
     'full': {
         'max_cpu_percentage': 95,
         'cpu_ratios': ['20', '40', 'MAX/4', 'MAX/1'],
@@ -161,6 +161,10 @@ UKSM_GOVERNOR_PRESETS = {
         'eval_intervals': [2000, 1000, 1000, 1000],
     },
 }
+
+
+# the kernel boots with the full governor, and so with its preset
+_BOOT = UKSM_GOVERNOR_PRESETS['full']
 
 
 def _governor_preset(value: t.Any, _known: dict[str, t.Any]) -> dict[str, t.Any]:
@@ -186,14 +190,14 @@ UKSM = Backend(
             'max_cpu_percentage',
             Unsigned(0, 100, clamps={(0, 9): 10, (100, 100): 99}),
             'Upper bound of uksmd CPU use in percent; scales the MAX/N rungs of cpu_ratios.',
-            default=95,
+            default=_BOOT['max_cpu_percentage'],
             stage=_OVERRIDES,
         ),
         Attr(
             'cpu_ratios',
             RatioLadder(),
             'CPU share of each of the 4 scan rungs, N in 1/10000 of a CPU or MAX/N of max_cpu_percentage.',
-            default=['20', '40', 'MAX/4', 'MAX/1'],
+            default=list(_BOOT['cpu_ratios']),
             stage=_OVERRIDES,
             hazards=[HAZARD_LEAKS_PER_WRITE],
         ),
@@ -201,7 +205,7 @@ UKSM = Backend(
             'eval_intervals',
             IntervalList(),
             'Milliseconds between re-evaluations of each rung (0 scans fully).',
-            default=[1000, 500, 200, 50],
+            default=list(_BOOT['eval_intervals']),
             stage=_OVERRIDES,
             hazards=[HAZARD_CORRUPTS_MEMORY],
         ),

@@ -7,12 +7,13 @@ boot (docs/kernel-interfaces.md) and ``proc/<pid>/comm`` for its kernel thread. 
 nothing more: the code under test reads those files as they are.
 
 A sysfs store is not a file write, so ``install(monkeypatch)`` replaces ``os.write`` inside
-transaction.py only (the one call that hands an attribute's text to the kernel): a write to an
-attribute of the host replaces its whole text with what the kernel would print afterwards (a
-governor resets its preset, ``max_cpu_percentage`` clamps, ``sleep_millisecs`` rounds to a
-250 Hz tick, ``MAX/N`` round-trips, KSM ``run=2`` unmerges, a KSM value that changes while pages
-are shared is EBUSY, a change of ``advisor_mode`` resets ``pages_to_scan``, which is EINVAL while
-the advisor runs), and it is logged in ``attempts``. Faults are injected per attribute: an
+transaction.py only (the one call that hands an attribute's text to the kernel): the simulator's
+kernel model (tests/simhost: a governor resets its preset, ``max_cpu_percentage`` clamps,
+``sleep_millisecs`` rounds to a 250 Hz tick, ``MAX/N`` round-trips, KSM ``run=2`` unmerges, a KSM
+value that changes while pages are shared is EBUSY, ...) takes the write, from the host's current
+values, and every attribute it changed is written back as the kernel prints it; each write is logged
+in ``attempts``. The unit tests and the simulated hosts so share one kernel model, independent of the
+collection's knob model. Faults are injected per attribute: an
 errno on write, a short write, a read-back that differs, a side effect the model does not know,
 and an errno on the transaction's own reads (``read_text`` inside transaction.py). Nothing here
 decides anything for the code under test: it only stands for the kernel.
@@ -24,37 +25,28 @@ import errno
 import os
 import typing as t
 
+from simhost.kernel import KsmKernel, SysfsKernel, UksmKernel, msecs_to_jiffies
+from simhost.uksm import GOVERNORS
+
 from ansible_collections.litevirt.uksm.tests.helpers.owners import give_away
 from ansible_collections.litevirt.uksm.tests.helpers.sysroot_tree import KSM_FILES
 
-UKSM_GOVERNORS = ('full', 'medium', 'low', 'quiet')
-# what a cpu_governor write resets, as the kernel prints it afterwards
-UKSM_PRESETS = {
-    'full': {
-        'max_cpu_percentage': '95\n',
-        'cpu_ratios': '20 40 MAX/4 MAX/1 \n',
-        'eval_intervals': '1000 500 200 50 \n',
-    },
-    'medium': {
-        'max_cpu_percentage': '50\n',
-        'cpu_ratios': '20 30 MAX/4 MAX/1 \n',
-        'eval_intervals': '1000 500 400 100 \n',
-    },
-    'low': {
-        'max_cpu_percentage': '20\n',
-        'cpu_ratios': '10 20 MAX/2 MAX/1 \n',
-        'eval_intervals': '1500 1000 1000 250 \n',
-    },
-    'quiet': {'max_cpu_percentage': '1\n', 'cpu_ratios': '10 20 40 75 \n', 'eval_intervals': '2000 1000 1000 1000 \n'},
-}
-# every attribute of a freshly booted host, as the kernel prints it
-UKSM_BOOT = dict(
+PRESET_ATTRIBUTES = ('max_cpu_percentage', 'cpu_ratios', 'eval_intervals')
+
+
+def _preset(governor: str) -> dict[str, str]:
+    """What a cpu_governor write resets, as the kernel prints it afterwards."""
+    kernel = UksmKernel()
+    kernel.write('cpu_governor', governor.encode())
+    return {name: kernel.read(name).decode() for name in PRESET_ATTRIBUTES}
+
+
+UKSM_PRESETS = {governor: _preset(governor) for governor in GOVERNORS}
+_BOOTED = UksmKernel()
+# every attribute of a freshly booted host, as the kernel prints it: the model's settings, nothing merged yet
+UKSM_BOOT = {name: _BOOTED.read(name).decode() for name in _BOOTED.attributes() if _BOOTED.is_writable(name)}
+UKSM_BOOT.update(
     {
-        'cpu_governor': '[full] medium low quiet \n',
-        'abundant_threshold': '10\n',
-        'thrash_threshold': '50\n',
-        'sleep_millisecs': '100\n',
-        'run': '1\n',
         'pages_shared': '0\n',
         'pages_sharing': '0\n',
         'pages_unshared': '0\n',
@@ -63,37 +55,36 @@ UKSM_BOOT = dict(
         'ema_per_page_time': '0\n',
         'hash_strength': '1\n',
         'sleep_times': '0\n',
-    },
-    **UKSM_PRESETS['full'],
+    }
 )
 # mainline KSM 6.8+ at its defaults, as the plain-tree hosts of the other unit tests
 KSM_BOOT = dict(KSM_FILES)
 BOOT = {'uksm': UKSM_BOOT, 'ksm': KSM_BOOT}
 THREAD = {'uksm': 'uksmd', 'ksm': 'ksmd'}
-# KSM values the kernel refuses to change while pages are shared
-KSM_EBUSY = ('merge_across_nodes', 'max_page_sharing')
-HZ = 250
 
 
-def _tick(msecs: int) -> int:
-    """``jiffies_to_msecs(msecs_to_jiffies(msecs))`` at HZ: rounded up to a whole tick."""
-    jiffies = (msecs * HZ + 999) // 1000
-    return (jiffies * 1000 + HZ - 1) // HZ
+def _stored_ratio(token: str) -> int:
+    """A cpu_ratios rung as the kernel stores it: N, or -(10000 // N) for MAX/N."""
+    return -(10000 // int(token[4:])) if token.startswith('MAX/') else int(token)
 
 
-def _number(value: str, maximum: int = 2**64 - 1) -> int:
-    """What kstrtoul accepts (an optional '+', decimal digits), up to ``maximum``; else EINVAL."""
-    digits = value[1:] if value.startswith('+') else value
-    if not (digits.isascii() and digits.isdigit()) or int(digits) > maximum:
-        raise OSError(errno.EINVAL, os.strerror(errno.EINVAL))
-    return int(digits)
-
-
-def _ratio(token: str) -> str:
-    """One cpu_ratios rung as the kernel prints it back: no '+', MAX/N stored as -(10000 // N)."""
-    if token.startswith('MAX/'):
-        return 'MAX/%d' % (10000 // (10000 // int(token[4:].lstrip('+'))))
-    return str(int(token.lstrip('+')))
+def _state_of(kernel: SysfsKernel, name: str, text: str) -> dict[str, t.Any]:
+    """The model's state behind an attribute's text as the host shows it; {} for a text it cannot hold."""
+    words = text.split()
+    try:
+        if name in ('cpu_governor', 'advisor_mode'):
+            return {name: [word for word in words if word.startswith('[')][0].strip('[]')}
+        if name == 'cpu_ratios':
+            return {name: [_stored_ratio(word) for word in words]}
+        if name == 'eval_intervals':
+            return {name: [int(word) for word in words]}
+        if name == 'sleep_millisecs' and 'sleep_jiffies' in kernel.state:
+            return {'sleep_jiffies': msecs_to_jiffies(int(text), kernel.state['hz'])}
+        if isinstance(kernel.state.get(name), int):
+            return {name: int(text)}
+    except (IndexError, ValueError):
+        pass
+    return {}
 
 
 class Fault:
@@ -238,17 +229,9 @@ class FakeHost:
             outcome = fault.error
         elif fault is not None and fault.short is not None:
             outcome = 'short'
-        elif (
-            self.backend == 'ksm'
-            and name in KSM_EBUSY
-            and self.read(name).strip() != text.strip()
-            and self.read('pages_shared').strip() != '0'
-        ):
-            outcome = errno.EBUSY
         if outcome is None:
-            value = text[:-1] if text.endswith('\n') else text
             try:
-                getattr(self, '_%s_%s' % (self.backend, name), self._plain)(name, value)
+                self._kernel_store(name, data)
             except OSError as error:
                 outcome = error.errno
         self.attempts.append((name, text, outcome))
@@ -262,48 +245,21 @@ class FakeHost:
             self.set(name, self.readbacks.pop(name))
         return len(data)
 
-    def _plain(self, name: str, value: str) -> None:
-        self.set(name, '%d\n' % _number(value))
-
-    def _uksm_cpu_governor(self, name: str, value: str) -> None:
-        chosen = [governor for governor in UKSM_GOVERNORS if value.startswith(governor)]
-        if not chosen:
-            raise OSError(errno.EINVAL, os.strerror(errno.EINVAL))
-        self.set(name, ''.join(('[%s] ' if g == chosen[0] else '%s ') % g for g in UKSM_GOVERNORS) + '\n')
-        for other, text in UKSM_PRESETS[chosen[0]].items():
-            self.set(other, text)
-
-    def _uksm_max_cpu_percentage(self, name: str, value: str) -> None:
-        number = _number(value, 100)
-        self.set(name, '%d\n' % (10 if number < 10 else 99 if number == 100 else number))
-
-    def _uksm_sleep_millisecs(self, name: str, value: str) -> None:
-        self.set(name, '%d\n' % _tick(_number(value, 1000)))
-
-    def _uksm_cpu_ratios(self, name: str, value: str) -> None:
-        self.set(name, ''.join(_ratio(token) + ' ' for token in value.split(' ')) + '\n')
-
-    def _uksm_eval_intervals(self, name: str, value: str) -> None:
-        self.set(name, ''.join(token + ' ' for token in value.split(' ')) + '\n')
-
-    def _ksm_run(self, name: str, value: str) -> None:
-        self._plain(name, value)
-        if value == '2':
-            self.set('pages_shared', '0\n')
-            self.set('pages_sharing', '0\n')
-
-    def _ksm_pages_to_scan(self, name: str, value: str) -> None:
-        if os.path.exists(self.path('advisor_mode')) and '[none]' not in self.read('advisor_mode').split():
-            raise OSError(errno.EINVAL, os.strerror(errno.EINVAL))  # ksmd's while the advisor runs
-        self._plain(name, value)
-
-    def _ksm_advisor_mode(self, name: str, value: str) -> None:
-        if value not in ('none', 'scan-time'):
-            raise OSError(errno.EINVAL, os.strerror(errno.EINVAL))
-        if '[%s]' % value not in self.read(name).split():
-            reset = '100\n' if value == 'none' else self.read('advisor_min_pages_to_scan')
-            self.set('pages_to_scan', reset)
-        self.set(name, ' '.join(('[%s]' if mode == value else '%s') % mode for mode in ('none', 'scan-time')) + '\n')
+    def _kernel_store(self, name: str, data: bytes) -> None:
+        """The simulator's model takes the write, booted with the host's current values; every attribute of
+        the host that the write changed is written back as the model prints it. OSError when it refuses."""
+        kernel = UksmKernel() if self.backend == 'uksm' else KsmKernel()
+        shown = [attr for attr in kernel.attributes() if os.path.exists(self.path(attr))]
+        for attr in shown:
+            try:
+                kernel.merge_state(_state_of(kernel, attr, self.read(attr)))
+            except OSError:
+                pass  # a text the test planted that the kernel could not show: its default stays
+        before = {attr: kernel.read(attr) for attr in shown}
+        kernel.write(name, data)
+        for attr in shown:
+            if attr == name or kernel.read(attr) != before[attr]:
+                self.set(attr, kernel.read(attr).decode())
 
 
 class _KernelOs:

@@ -1,7 +1,7 @@
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Unit tests: plain tmp_path trees, no FUSE, no root needed. The helpers are the package tests/helpers;
-the docs generator of tests/tools is put on the path for the test that the generated pages are current.
+the docs generator of tests/tools and the simulator's kernel model (tests/simhost) are put on the path.
 
 Run as another user than root, the /proc trees the tests write are that user's: the processes that count
 as root's are that user's then (hostinfo.PROCESS_OWNER_UID). Giving a file to another user needs root:
@@ -20,9 +20,12 @@ import pytest
 from ansible_collections.litevirt.uksm.tests.helpers import owners
 from ansible_collections.litevirt.uksm.tests.helpers.patience import load_hypothesis_profile
 
-TOOLS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'tools')
-if TOOLS not in sys.path:
-    sys.path.insert(0, TOOLS)  # gen_knob_reference, a program, for test_generated_docs
+TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# programs, not packages of the collection: the docs generator (test_generated_docs) and the simulator, whose
+# kernel model the fake hosts of tests/helpers/fake_sysfs.py use
+for _program in (os.path.join(TESTS, 'tools'), os.path.join(TESTS, 'simhost')):
+    if _program not in sys.path:
+        sys.path.insert(0, _program)
 
 load_hypothesis_profile()
 

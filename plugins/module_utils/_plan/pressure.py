@@ -110,14 +110,18 @@ def measure(sysroot: str) -> tuple[float | None, dict[str, float] | None]:
     return available, stall
 
 
+# a tier's available_below_percent: a whole percent of the host's memory, neither none nor all of it
+MIN_THRESHOLD, MAX_THRESHOLD = 1, 99
+THRESHOLDS_ACCEPTED = 'a whole number from %d to %d' % (MIN_THRESHOLD, MAX_THRESHOLD)
+
+
 def check_thresholds(thresholds: t.Sequence[t.Any]) -> list[int]:
     """The tiers' ``available_below_percent`` values as ints; raises ``TierError`` naming the bad one."""
     checked: list[int] = []
     for index, value in enumerate(thresholds):
-        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 99:
+        if isinstance(value, bool) or not isinstance(value, int) or not MIN_THRESHOLD <= value <= MAX_THRESHOLD:
             raise TierError(
-                'available_below_percent=%r is not accepted; accepted: a whole number from 1 to 99' % (value,),
-                tier=index,
+                'available_below_percent=%r is not accepted; accepted: %s' % (value, THRESHOLDS_ACCEPTED), tier=index
             )
         if checked and value >= checked[-1]:
             raise TierError(

@@ -25,7 +25,7 @@ from .._host.safefiles import read_file, remove_file, replace_file
 from .._knobs.attributes import HAZARD_CORRUPTS_MEMORY, HAZARD_EBUSY_WHILE_SHARED, HAZARD_LEAKS_PER_WRITE
 from .._knobs.value_kinds import is_decimal
 from ..errors import UksmError
-from .pressure import TierError, TierProblem, check_thresholds
+from .pressure import THRESHOLDS_ACCEPTED, TierError, TierProblem, check_thresholds
 
 TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotations are strings
 if TYPE_CHECKING:
@@ -183,8 +183,8 @@ def from_sections(policies: persist.Policies, backend: str) -> TierPolicy:
         threshold = settings.pop('available_below_percent', None)
         if threshold is None:
             raise TierError(
-                '[%s] has no available_below_percent; accepted: a whole number from 1 to 99'
-                % persist.tier_section(backend, index)
+                '[%s] has no available_below_percent; accepted: %s'
+                % (persist.tier_section(backend, index), THRESHOLDS_ACCEPTED)
             )
         found.append((int(threshold) if is_decimal(threshold) else threshold, settings))
     thresholds = check_thresholds([threshold for threshold, _settings in found])

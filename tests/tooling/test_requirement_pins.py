@@ -74,3 +74,14 @@ def test_the_noxfile_tests_every_supported_release_and_the_makefile_names_none()
     # make test runs nox's default sessions, make sanity and integration their tags: no list of releases to forget
     with open(os.path.join(ROOT, 'Makefile'), encoding='utf-8') as handle:
         assert not re.findall(r'\b2\.(?:19|2\d)\b', handle.read())
+
+
+def test_python_version_lists_the_pythons_the_noxfile_runs_the_tools_first():
+    with open(os.path.join(ROOT, 'noxfile.py'), encoding='utf-8') as handle:
+        noxfile = handle.read()
+    controllers = re.findall(r"^    '\d+\.\d+': \('(\d+\.\d+)'", noxfile, re.M)
+    host = re.search(r"^OLDEST_HOST_PYTHON = '(\d+\.\d+)'$", noxfile, re.M).group(1)
+    with open(os.path.join(ROOT, '.python-version'), encoding='utf-8') as handle:
+        listed = [line.strip() for line in handle if line.strip() and not line.startswith('#')]
+    assert sorted(listed) == sorted(set(controllers + [host]))
+    assert listed[0] == controllers[0]  # pyenv's python3 in the clone: the tools' Python (make setup)

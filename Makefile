@@ -18,7 +18,7 @@ NOX := CI=true NO_COLOR=1 PY_COLORS=0 nox --no-color --reuse-venv=yes
 # The gates `make test` runs one after the other are nox's default sessions, in the noxfile's order (`nox -l`
 # marks them), ansible-test's of every release in noxfile.py's CORES; the QEMU guest (molecule) runs beside them.
 
-.PHONY: setup build demo try try-down test format lint docs-check ansible-lint build-import-check tooling sanity units component \
+.PHONY: setup build demo try try-down test format lint extra-checks docs-check ansible-lint build-import-check tooling sanity units component \
   readme-try-it integration docs-site release-check molecule docs bench payload clean
 
 setup: $(VENV)/.stamp
@@ -71,7 +71,7 @@ test: setup
 format: setup
 	nox --reuse-venv=yes --sessions formatters
 
-lint docs-check ansible-lint build-import-check tooling component readme-try-it docs-site release-check: setup
+lint extra-checks docs-check ansible-lint build-import-check tooling component readme-try-it docs-site release-check: setup
 	$(NOX) --sessions $@
 
 # ansible-test of every release (the sessions' tags)

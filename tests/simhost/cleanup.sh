@@ -23,7 +23,7 @@ for top in "$@"; do
     fi
     fusermount3 -u "$mount_point" 2>/dev/null || fusermount3 -u -z "$mount_point" 2>/dev/null || umount -l "$mount_point" || status=1
     # Only a server of this sysroot is stopped, never a recycled pid.
-    if [ -n "$pid" ] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "simhost serve $sysroot"; then
+    if [ -n "$pid" ] && tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -q "simhost serve $sysroot"; then
       for _ in $(seq 40); do
         alive "$pid" || break
         sleep 0.05

@@ -1,6 +1,7 @@
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""module_utils/policy.py: what uksm_policy refuses before any write, and one run of it on a fake host.
+"""module_utils/_policy/policy.py: one run of uksm_policy on a fake host, and that a refusal writes nothing
+(what it refuses, and the words: test_policy_refusals.py).
 
 The paths of the module itself (every mode, conflicts, hosts without an interface, state absent, a kernel
 error) are in tests/helpers/result_paths_uksm_policy.py; the role over it, on simulated hosts, in the policy
@@ -17,7 +18,7 @@ import pytest
 from ansible_collections.litevirt.uksm.plugins.module_utils._host import persist
 from ansible_collections.litevirt.uksm.plugins.module_utils._install.systemctl import Systemctl
 from ansible_collections.litevirt.uksm.plugins.module_utils._policy.policy import active_conflicts, apply_policy
-from ansible_collections.litevirt.uksm.plugins.module_utils._policy.policy_refusals import name_problems, tier_problems
+from ansible_collections.litevirt.uksm.plugins.module_utils._policy.policy_refusals import name_problems
 from ansible_collections.litevirt.uksm.plugins.module_utils._policy.policy_request import (
     PolicyError,
     host_tiers,
@@ -53,67 +54,6 @@ def test_each_tier_takes_the_settings_of_the_hosts_interface() -> None:
     )
     assert host_tiers(request, 'uksm') == [{'available_below_percent': 30, 'settings': {'cpu_governor': 'full'}}]
     assert host_tiers(request, 'ksm') == [{'available_below_percent': 30, 'settings': {}}]
-
-
-def test_tier_problems_expected_failure_name_the_option_the_value_and_what_is_accepted() -> None:
-    request = request_of(
-        persist=False,
-        pressure_interval='2',
-        pressure_tiers=[{'available_below_percent': 30, 'uksm_settings': {'run': 1}}],
-        option_prefix='uksm_policy_',
-    )
-    assert tier_problems(request, 'ksm') == [
-        'uksm_policy_pressure_tiers has 1 tier(s) but uksm_policy_persist is false; accepted: uksm_policy_persist=true'
-        ' (the tuner reads the tiers from the persisted policy), or no tiers',
-        'uksm_policy_pressure_interval=2 is not accepted with tiers; accepted: seconds from 5 to 3600 between two'
-        ' evaluations of the tuner',
-        'uksm_policy_pressure_tiers[0] has no ksm_settings, and this host runs KSM; accepted: at least one attribute'
-        ' to change under pressure (a mixed fleet gives every tier both uksm_settings and ksm_settings)',
-    ]
-    assert tier_problems(request, 'uksm')[2:] == []
-    assert tier_problems(request._replace(pressure_tiers=[]), 'ksm') == []
-
-
-@pytest.mark.parametrize('interval', [5, 3600, '30'])
-def test_intervals_the_tuner_can_have_are_accepted(interval: t.Any) -> None:
-    request = request_of(
-        pressure_interval=interval, pressure_tiers=[{'available_below_percent': 30, 'ksm_settings': {'run': 1}}]
-    )
-    assert tier_problems(request, 'ksm') == []
-
-
-def test_name_problems_expected_failure_send_the_other_interfaces_attribute_to_its_option() -> None:
-    request = request_of(
-        uksm_settings={'pages_to_scan': 100, 'run': 1},
-        ksm_settings={'cpu_governor': 'full'},
-        pressure_tiers=[{'available_below_percent': 30, 'uksm_settings': {'pages_to_scan': 4000}}],
-        option_prefix='uksm_policy_',
-    )
-    uksm_names = 'abundant_threshold, cpu_governor, cpu_ratios, eval_intervals, max_cpu_percentage, run, '
-    assert name_problems(request) == [
-        'uksm_policy_uksm_settings: pages_to_scan (given 100) is a KSM attribute, not a UKSM one; accepted: '
-        'pages_to_scan in uksm_policy_ksm_settings',
-        "uksm_policy_ksm_settings: cpu_governor (given 'full') is a UKSM attribute, not a KSM one; accepted: "
-        'cpu_governor in uksm_policy_uksm_settings',
-        'uksm_policy_pressure_tiers[0].uksm_settings: pages_to_scan (given 4000) is a KSM attribute, not a UKSM '
-        'one; accepted: pages_to_scan in uksm_policy_pressure_tiers[0].ksm_settings',
-    ]
-    misspelt = name_problems(request_of(uksm_settings={'cpu_govenor': 'medium'}))
-    assert misspelt == [
-        "uksm_settings: cpu_govenor (given 'medium') is not a uksm attribute (did you mean cpu_governor?); "
-        'accepted: ' + uksm_names + 'sleep_millisecs, thrash_threshold'
-    ]
-
-
-@pytest.mark.parametrize(
-    'preset, hint', [('dense', ' (did you mean density?)'), ('balance', ' (did you mean balanced?)'), ('max', '')]
-)
-def test_unknown_preset_expected_failure_names_the_closest_and_no_empty_choice(preset: str, hint: str) -> None:
-    assert name_problems(request_of(preset=preset, option_prefix='uksm_policy_')) == [
-        'uksm_policy_preset: %r is not a preset%s; accepted: density, balanced, quiet, off, or the empty string '
-        'for none' % (preset, hint)
-    ]
-    assert name_problems(request_of(preset='')) == []
 
 
 def test_misspelt_attribute_of_the_other_interface_expected_failure_is_refused_on_every_host(
@@ -165,22 +105,6 @@ def test_a_converged_host_is_read_once_and_left_alone(tmp_path, monkeypatch) -> 
     again = apply_policy(request, _systemctl(host.root, fake), False, pytest.fail)
     assert not again['changed'] and gathered == [host.root] and len(host.attempts) == writes
     assert fake.commands == []
-
-
-def test_misspelt_role_variable_expected_failure_names_the_closest_and_leaves_other_names_alone() -> None:
-    variables = {
-        'uksm_policy_stat': 'absent',  # meant state: without the check, the policy would be applied
-        'uksm_policy_preset': 'quiet',
-        'uksm_policy_owner': 'team-virt',  # the user's own, close to no option
-        'uksm_policy_result': {'changed': False},  # what the role exported at an earlier run
-    }
-    request = request_of(option_prefix='uksm_policy_', caller_variables=variables)
-    assert name_problems(request) == [
-        "uksm_policy_stat (given 'absent') is not a uksm_policy_ variable (did you mean uksm_policy_state?); "
-        'accepted: the uksm_policy_ variables the documentation lists'
-    ]
-    # without a prefix (the module called by itself) there are no caller variables to judge
-    assert name_problems(request_of(caller_variables=variables)) == []
 
 
 def test_every_mistake_expected_failure_is_reported_once_in_one_run_where_it_was_written(tmp_path, monkeypatch) -> None:

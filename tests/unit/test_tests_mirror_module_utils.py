@@ -1,8 +1,8 @@
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """A module_utils file's unit tests are found from its path: plugins/module_utils/<folder>/<name>.py is tested by
-tests/unit/plugins/module_utils/<folder>/test_<name>.py (its component tests, on simulated hosts, by
-tests/component/plugins/module_utils/<folder>/test_<name>_*.py)."""
+tests/unit/plugins/module_utils/<folder>/test_<name>.py (its component tests, on simulated hosts, are in the
+same folder under tests/component/plugins/module_utils)."""
 
 from __future__ import annotations
 

@@ -26,19 +26,17 @@ import os
 import typing as t
 
 from simhost.kernel import KsmKernel, SysfsKernel, UksmKernel, msecs_to_jiffies
-from simhost.uksm import GOVERNORS
+from simhost.uksm import GOVERNORS, PRESETS
 
 from ansible_collections.litevirt.uksm.tests.helpers.owners import give_away
 from ansible_collections.litevirt.uksm.tests.helpers.sysroot_tree import KSM_FILES
-
-PRESET_ATTRIBUTES = ('max_cpu_percentage', 'cpu_ratios', 'eval_intervals')
 
 
 def _preset(governor: str) -> dict[str, str]:
     """What a cpu_governor write resets, as the kernel prints it afterwards."""
     kernel = UksmKernel()
     kernel.write('cpu_governor', governor.encode())
-    return {name: kernel.read(name).decode() for name in PRESET_ATTRIBUTES}
+    return {name: kernel.read(name).decode() for name in PRESETS[governor]}
 
 
 UKSM_PRESETS = {governor: _preset(governor) for governor in GOVERNORS}

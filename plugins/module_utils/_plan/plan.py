@@ -134,15 +134,28 @@ class HostState:
         tunables: dict[str, t.Any],
         choices: dict[str, list[str]] | None = None,
         stats: dict[str, t.Any] | None = None,
-        daemon_running: bool = True,
+        daemon_running: bool | t.Callable[[], bool] = True,
         written: WrittenValues | None = None,
     ) -> None:
         self.tunables = tunables
         self.choices = choices or {}
         self.stats = stats or {}
-        self.daemon_running = daemon_running
+        # a callable is asked once, when a plan writes an attribute that needs the thread: looking
+        # for it reads /proc/<pid>/comm of every process up to it, which most runs need not pay for
+        self._daemon_running = daemon_running
         # what the collection last wrote since boot, to the attributes the kernel raises by itself
         self.written = written
+
+    @property
+    def daemon_running(self) -> bool:
+        """Whether the backend's kernel thread runs (a write to ``run`` blocks forever without it)."""
+        if callable(self._daemon_running):
+            self._daemon_running = self._daemon_running()
+        return self._daemon_running
+
+    @daemon_running.setter
+    def daemon_running(self, running: bool) -> None:
+        self._daemon_running = running
 
 
 def unknown_name(backend: Backend, name: str, value: t.Any, homes: dict[str, str] | None = None) -> Problem | None:

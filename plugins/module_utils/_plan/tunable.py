@@ -59,8 +59,13 @@ def _host_state(detection: Detection, sysroot: str) -> HostState:
     tunables, choices, stats, errors = read_attributes(detection, names)
     if errors:
         raise TunableError('cannot read the current values: %s' % '; '.join(errors))
-    running = backend.thread in process_names(sysroot, [backend.thread])
-    return HostState(tunables, choices, stats, running, WrittenValues(sysroot, backend.name))
+    return HostState(
+        tunables,
+        choices,
+        stats,
+        lambda: backend.thread in process_names(sysroot, [backend.thread]),
+        WrittenValues(sysroot, backend.name),
+    )
 
 
 def _missing(sysroot: str, backend_choice: str, detection: Detection) -> str:

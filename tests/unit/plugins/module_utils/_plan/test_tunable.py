@@ -232,6 +232,22 @@ def test_run_with_uksmd_running_is_written_last(tmp_path, monkeypatch):
     assert list(result['settings']) == ['thrash_threshold', 'run']
 
 
+def test_thread_is_looked_for_only_when_run_is_written(tmp_path, monkeypatch):
+    # finding uksmd reads /proc/<pid>/comm of every process up to it: a run that leaves run alone skips it
+    host = host_for(tmp_path, monkeypatch)
+    looked: list[list[str]] = []
+
+    def process_names(sysroot: str, names: list[str]) -> set[str]:
+        looked.append(list(names))
+        return set(names)
+
+    monkeypatch.setattr(tunable, 'process_names', process_names)
+    run(host.root, 'auto', {'thrash_threshold': 30, 'run': 1})
+    assert looked == [] and host.writes == [('thrash_threshold', '30\n')]
+    run(host.root, 'auto', {'run': 0})
+    assert looked == [['uksmd']] and host.writes[-1] == ('run', '0\n')
+
+
 def test_host_without_an_interface_is_refused_with_the_reason(tmp_path):
     with pytest.raises(TunableError) as caught:
         run(str(tmp_path), 'auto', {'run': 1})

@@ -30,7 +30,7 @@ from .._host.safefiles import list_tree, open_dir, read_file, remove_file, remov
 from .._host.sysfs import host_path
 from ..compile_once import pyc_header
 from .launcher_texts import launcher_text, metrics_launcher_text, pressure_launcher_text
-from .package_closure import package_sources
+from .package_closure import read_closure, start_order
 from .unit_texts import (
     HYPERVISOR_UNITS,
     MANAGED,
@@ -56,7 +56,8 @@ def artefacts(
 ) -> list[Artefact]:
     """Every file to install; the metrics launcher and units only with a ``metrics_output``, the
     tuner's only with a ``pressure_interval`` (seconds)."""
-    sources = package_sources()
+    closure = read_closure()
+    sources = closure.sources
     # the package and each of its sub-packages (_host, _programs, ...), laid out as in module_utils
     packages = sorted({''} | {name.rpartition('.')[0] for name in sources})
     init_text = '# %s\n# A copy of the module_utils of litevirt.uksm for %s.\n' % (MANAGED, UNIT_NAME)
@@ -64,14 +65,26 @@ def artefacts(
         Artefact(_host_file(package + '.__init__' if package else '__init__'), init_text, 0o644) for package in packages
     ]
     files += [Artefact(_host_file(name), text, 0o644) for name, text in sorted(sources.items())]
-    files.append(Artefact(LAUNCHER, launcher_text(python), 0o755))
+    files.append(Artefact(LAUNCHER, launcher_text(python, start_order(closure.imports, '_programs.applier')), 0o755))
     files.append(Artefact(UNIT_FILE, unit_text(python, before), 0o644))
     if metrics_output is not None:
-        files.append(Artefact(METRICS_LAUNCHER, metrics_launcher_text(python), 0o755))
+        files.append(
+            Artefact(
+                METRICS_LAUNCHER,
+                metrics_launcher_text(python, start_order(closure.imports, '_programs.metrics')),
+                0o755,
+            )
+        )
         files.append(Artefact(METRICS_UNIT_FILES[0], metrics_service_text(python, metrics_output), 0o644))
         files.append(Artefact(METRICS_UNIT_FILES[1], metrics_timer_text(), 0o644))
     if pressure_interval is not None:
-        files.append(Artefact(PRESSURE_LAUNCHER, pressure_launcher_text(python), 0o755))
+        files.append(
+            Artefact(
+                PRESSURE_LAUNCHER,
+                pressure_launcher_text(python, start_order(closure.imports, '_programs.tuner')),
+                0o755,
+            )
+        )
         files.append(Artefact(PRESSURE_UNIT_FILES[0], pressure_service_text(python), 0o644))
         files.append(Artefact(PRESSURE_UNIT_FILES[1], pressure_timer_text(pressure_interval), 0o644))
     return files

@@ -6,6 +6,8 @@ and call its ``main``."""
 
 from __future__ import annotations
 
+import typing as t
+
 from .._host.paths import METRICS_TIMER, PACKAGE, POLICY_FILE, PRESSURE_TIMER, UNIT_NAME
 from .unit_texts import MANAGED, PYTHON_FLAGS
 
@@ -13,7 +15,9 @@ from .unit_texts import MANAGED, PYTHON_FLAGS
 SHEBANG_FLAGS = '-' + PYTHON_FLAGS.replace('-', '').replace(' ', '')
 
 
-def _launcher(python: str, purpose: str, module: str) -> str:
+def _launcher(python: str, purpose: str, module: str, start: t.Sequence[str]) -> str:
+    # the modules the launcher imports itself are already there when preload runs
+    preloaded = [name for name in start if name not in ('', '_programs', '_programs.preload')]
     return '''#!%s %s
 # %s
 """%s"""
@@ -21,29 +25,51 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
+from %s._programs.preload import preload  # noqa: E402
+
+# the modules the program imports when it starts, in the order Python finishes them
+START = (
+%s)
+preload(sys.path[0], %r, START)
 from %s.%s import main  # noqa: E402
 
 sys.exit(main(sys.argv[1:]))
-''' % (python, SHEBANG_FLAGS, MANAGED, purpose, PACKAGE, module)
+''' % (
+        python,
+        SHEBANG_FLAGS,
+        MANAGED,
+        purpose,
+        PACKAGE,
+        ''.join('    %r,\n' % name for name in preloaded),
+        PACKAGE,
+        PACKAGE,
+        module,
+    )
 
 
-def launcher_text(python: str) -> str:
+def launcher_text(python: str, start: t.Sequence[str]) -> str:
+    """The boot applier's launcher; ``start``: package_closure.start_order of its program."""
     return _launcher(
         python,
         'Apply the persisted UKSM/KSM policy (/%s); run at boot by %s.' % (POLICY_FILE, UNIT_NAME),
         '_programs.applier',
+        start,
     )
 
 
-def metrics_launcher_text(python: str) -> str:
+def metrics_launcher_text(python: str, start: t.Sequence[str]) -> str:
     return _launcher(
-        python, 'Write UKSM/KSM metrics for node_exporter; run every minute by %s.' % METRICS_TIMER, '_programs.metrics'
+        python,
+        'Write UKSM/KSM metrics for node_exporter; run every minute by %s.' % METRICS_TIMER,
+        '_programs.metrics',
+        start,
     )
 
 
-def pressure_launcher_text(python: str) -> str:
+def pressure_launcher_text(python: str, start: t.Sequence[str]) -> str:
     return _launcher(
         python,
         'Apply the pressure tier that available memory calls for; run by %s.' % PRESSURE_TIMER,
         '_programs.tuner',
+        start,
     )

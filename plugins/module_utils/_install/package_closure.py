@@ -23,10 +23,10 @@ if t.TYPE_CHECKING:
     # imports name, under any condition: this line is what puts the launchers' modules (and so
     # their own imports) into uksm_policy_unit's payload, where package_sources() reads them as text
     # without paying for compiling and running them.
-    from .._programs import applier, metrics, tuner  # noqa: F401 pylint: disable=unused-import
+    from .._programs import applier, metrics, preload, tuner  # noqa: F401 pylint: disable=unused-import
 
 # the modules the launchers run; the package is their import closure
-ROOTS = ('_programs.applier', '_programs.metrics', '_programs.tuner')
+ROOTS = ('_programs.applier', '_programs.metrics', '_programs.tuner', '_programs.preload')
 
 
 # module_utils, the package the closure's files are in (this file is in its sub-package _install)
@@ -60,13 +60,13 @@ def _source(name: str) -> str:
 _RELATIVE_IMPORT = re.compile(r'^[ \t]*(from[ \t]+\.[\w. \t]*import[ \t]*(?:\([^)]*\)?|[^\n]*))', re.M)
 
 
-def relative_imports(source: str, package: str = '') -> list[str]:
-    """The module_utils modules ``source`` imports relatively (``from .x import ...``, ``from .._host import
-    persist``), lazy ones included, each by its dotted path in module_utils; ``package`` is where the
-    importing file is (``_programs``, or '' at the top)."""
-    names: list[str] = []
+def _imports(source: str, package: str) -> list[tuple[str, bool]]:
+    """Each module_utils module ``source`` imports relatively, in the order written: (its dotted path,
+    whether the import runs when the file is imported, i.e. is not indented)."""
+    names: list[tuple[str, bool]] = []
     here = package.split('.') if package else []
     for statement in _RELATIVE_IMPORT.finditer(source):
+        top_level = statement.start(1) == statement.start()
         for node in ast.parse(statement.group(1)).body:
             if not isinstance(node, ast.ImportFrom) or not node.level or node.level > len(here) + 1:
                 continue  # absolute, or above module_utils
@@ -74,21 +74,70 @@ def relative_imports(source: str, package: str = '') -> list[str]:
             target = '.'.join(base + (node.module.split('.') if node.module else []))
             if not target or (target.startswith('_') and '.' not in target):
                 # from a package (module_utils or a sub-package): the names are its modules
-                names.extend('%s.%s' % (target, alias.name) if target else alias.name for alias in node.names)
+                names.extend(
+                    ('%s.%s' % (target, alias.name) if target else alias.name, top_level) for alias in node.names
+                )
             else:
-                names.append(target)
+                names.append((target, top_level))
     return names
 
 
-def package_sources() -> dict[str, str]:
-    """The launchers' modules (``_programs.applier``, ...) and the module_utils they import (relative
-    imports only), by dotted path in module_utils."""
-    found: dict[str, str] = {}
+def relative_imports(source: str, package: str = '', top_level: bool = False) -> list[str]:
+    """The module_utils modules ``source`` imports relatively (``from .x import ...``, ``from .._host import
+    persist``), lazy ones included, each by its dotted path in module_utils, in the order written; ``package``
+    is where the importing file is (``_programs``, or '' at the top). ``top_level``: only the imports that
+    run when the file is imported (not indented: neither lazy nor under ``if TYPE_CHECKING``)."""
+    return [name for name, at_import in _imports(source, package) if at_import or not top_level]
+
+
+class Closure(t.NamedTuple):
+    """The launchers' modules and what they import: ``sources`` by dotted path in module_utils
+    (``_programs.applier``), ``imports`` each one's imports that run when it is imported."""
+
+    sources: dict[str, str]
+    imports: dict[str, list[str]]
+
+
+def read_closure() -> Closure:
+    """The launchers' modules (``ROOTS``) and the module_utils they import (relative imports only)."""
+    closure = Closure({}, {})
     todo = list(ROOTS)
     while todo:
         name = todo.pop()
-        if name in found:
+        if name in closure.sources:
             continue
-        found[name] = _source(name)
-        todo.extend(relative_imports(found[name], name.rpartition('.')[0]))
-    return found
+        closure.sources[name] = _source(name)
+        found = _imports(closure.sources[name], name.rpartition('.')[0])
+        closure.imports[name] = [target for target, at_import in found if at_import]
+        todo.extend(target for target, _at_import in found)
+    return closure
+
+
+def package_sources() -> dict[str, str]:
+    """The sources of ``read_closure``."""
+    return read_closure().sources
+
+
+def start_order(imports: dict[str, list[str]], root: str) -> list[str]:
+    """The modules Python runs when it imports ``root``, packages included ('' the top, ``_host``), in the
+    order it finishes them, from each module's imports that run at import (``Closure.imports``): what the
+    launcher of ``root`` preloads (_programs/preload.py). The packages' own files import nothing."""
+    order: list[str] = []
+    started: set[str] = set()
+
+    def visit(name: str) -> None:
+        if name in started:
+            return
+        started.add(name)
+        parts = name.split('.')
+        # the packages above a module are imported, and finished, before its first line runs
+        for depth in range(len(parts)):
+            package = '.'.join(parts[:depth])
+            if package not in order:
+                order.append(package)
+        for target in imports[name]:
+            visit(target)
+        order.append(name)
+
+    visit(root)
+    return order

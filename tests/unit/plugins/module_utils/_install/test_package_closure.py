@@ -6,6 +6,8 @@ text from plain files, from an AnsiballZ zip, or from a loader that answers with
 from __future__ import annotations
 
 import os
+import py_compile
+import subprocess
 import sys
 import types
 import zipfile
@@ -17,7 +19,9 @@ from ansible_collections.litevirt.uksm.plugins.module_utils._install import pack
 from ansible_collections.litevirt.uksm.plugins.module_utils._install.package_closure import (
     ROOTS,
     package_sources,
+    read_closure,
     relative_imports,
+    start_order,
 )
 from ansible_collections.litevirt.uksm.tests.helpers.import_reference import imported_modules
 
@@ -200,6 +204,7 @@ ZIPPED = {
     '_host/sysfs.py': 'from ..errors import UksmError\n',
     '_plan/facts.py': 'from .._host import sysfs\nfrom .. import errors\n',
     '_programs/tuner.py': 'from ..errors import UksmError\n',
+    '_programs/preload.py': 'import sys\n',
     '_install/installation.py': 'raise AssertionError("never read: nothing imports it")\n',
 }
 
@@ -227,8 +232,81 @@ def test_module_missing_from_the_zip_fails(tmp_path, monkeypatch):
         payload.writestr(inside + '/_programs/applier.py', 'from . import lost\n')
         payload.writestr(inside + '/_programs/metrics.py', '')
         payload.writestr(inside + '/_programs/tuner.py', '')
+        payload.writestr(inside + '/_programs/preload.py', '')
     package = sys.modules[PACKAGE]
     monkeypatch.setattr(package, '__loader__', zipimport.zipimporter(archive))
     monkeypatch.setattr(package, '__file__', os.path.join(archive, inside, '__init__.py'), raising=False)
     with pytest.raises(OSError):
         package_sources()
+
+
+# -- start_order: what a launcher preloads ----------------------------------------------------------
+
+
+def test_relative_imports_at_top_level_leave_out_lazy_and_type_checking_ones_in_the_order_written():
+    source = (
+        'from .._host import persist\n'
+        'if TYPE_CHECKING:\n'
+        '    from .._plan.plan import Plan\n'
+        'from ..errors import UksmError\n'
+        'def run():\n'
+        '    from .._plan import tiers\n'
+        'from . import launcher\n'
+    )
+    assert relative_imports(source, '_programs', top_level=True) == ['_host.persist', 'errors', '_programs.launcher']
+    assert relative_imports(source, '_programs') == [
+        '_host.persist',
+        '_plan.plan',
+        'errors',
+        '_plan.tiers',
+        '_programs.launcher',
+    ]
+
+
+def test_start_order_finishes_packages_first_and_each_module_after_what_it_imports():
+    imports = {
+        '_programs.applier': ['_host.persist', 'errors', '_programs.launcher'],
+        '_host.persist': ['errors', '_host.paths'],
+        '_host.paths': [],
+        'errors': [],
+        '_programs.launcher': ['errors'],
+    }
+    assert start_order(imports, '_programs.applier') == [
+        '',
+        '_programs',
+        '_host',
+        'errors',
+        '_host.paths',
+        '_host.persist',
+        '_programs.launcher',
+        '_programs.applier',
+    ]
+
+
+def _importtime_order(directory, module):
+    """The package's modules in the order CPython finishes importing ``module`` (``-X importtime`` prints
+    each when it is done)."""
+    code = 'import sys; sys.path.insert(0, %r); import %s' % (directory, module)
+    shown = subprocess.run(
+        [sys.executable, '-I', '-S', '-B', '-X', 'importtime', '-c', code],
+        check=True,
+        stderr=subprocess.PIPE,
+        text=True,
+    ).stderr
+    names = [line.rpartition('|')[2].strip() for line in shown.splitlines() if line.startswith('import time:')]
+    return [name[len('uksm_policy') + 1 :] for name in names if name.split('.')[0] == 'uksm_policy']
+
+
+@pytest.mark.parametrize('root', ['_programs.applier', '_programs.metrics', '_programs.tuner'])
+def test_start_order_is_the_order_cpython_finishes_the_programs_imports(tmp_path, root):
+    closure = read_closure()
+    top = tmp_path / 'uksm_policy'
+    for name, text in closure.sources.items():
+        path = top.joinpath(*name.split('.')).with_suffix('.py')
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding='utf-8')
+    for directory in [top] + [path for path in top.iterdir() if path.is_dir()]:
+        (directory / '__init__.py').write_text('', encoding='utf-8')
+    for path in top.rglob('*.py'):
+        py_compile.compile(str(path), doraise=True)
+    assert start_order(closure.imports, root) == _importtime_order(str(tmp_path), 'uksm_policy.' + root)

@@ -83,6 +83,33 @@ def process_names(sysroot: str, names: t.Iterable[str]) -> set[str]:
     return set(root_processes(sysroot, names))
 
 
+class ThreadLookup:
+    """Whether the root process (a kernel thread) ``name`` runs, asked again at each call: the first call
+    scans /proc as ``root_processes`` does, later ones look at the pid it found, and scan again only
+    when that pid is no longer that process (a kernel thread keeps its pid until the host reboots)."""
+
+    def __init__(self, sysroot: str, name: str) -> None:
+        self.sysroot = sysroot
+        self.name = name
+        self.pid: int | None = None
+
+    def __call__(self) -> bool:
+        if self.pid is not None and self._is_it(self.pid):
+            return True
+        self.pid = root_processes(self.sysroot, [self.name]).get(self.name)
+        return self.pid is not None
+
+    def _is_it(self, pid: int) -> bool:
+        path = host_path(self.sysroot, 'proc/%d' % pid)
+        try:
+            return (
+                read_text(os.path.join(path, 'comm')).strip() == self.name
+                and owner_of(os.lstat(path)) == PROCESS_OWNER_UID
+            )
+        except OSError:
+            return False  # the process ended
+
+
 # /proc/<pid>/stat fields after the command name's closing parenthesis (proc(5) numbers them from 1
 # with the pid: utime is field 14, stime 15, starttime 22), all in clock ticks.
 _UTIME, _STIME, _STARTTIME = 11, 12, 19

@@ -141,8 +141,10 @@ class HostState:
         self.choices = choices or {}
         self.stats = stats or {}
         # a callable is asked once, when a plan writes an attribute that needs the thread: looking
-        # for it reads /proc/<pid>/comm of every process up to it, which most runs need not pay for
+        # for it reads /proc/<pid>/comm of every process up to it, which most runs need not pay for;
+        # kept for the transaction, which asks again just before such a write
         self._daemon_running = daemon_running
+        self.daemon_check = daemon_running if callable(daemon_running) else None
         # what the collection last wrote since boot, to the attributes the kernel raises by itself
         self.written = written
 

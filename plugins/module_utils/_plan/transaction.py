@@ -87,6 +87,7 @@ class Transaction:
         allow_unmerge: bool = False,
         allow_eval_intervals: bool = False,
         written: WrittenValues | None = None,
+        daemon_check: t.Callable[[], bool] | None = None,
     ) -> None:
         self.backend = backend
         self.detection = detection
@@ -101,6 +102,9 @@ class Transaction:
         # the record of what the collection wrote to attributes the kernel raises, and this run's writes
         self.written = written
         self.saved: dict[str, t.Any] = {}
+        # whether the kernel thread runs, asked before each write that needs it (the planner's lookup,
+        # which checks the pid it found; without one, a scan of /proc)
+        self.daemon_check = daemon_check or (lambda: backend.thread in process_names(sysroot, [backend.thread]))
 
     def _holds(self, name: str, desired: t.Any, actual: t.Any, known: dict[str, t.Any]) -> bool:
         """Whether ``actual`` is what the kernel makes of ``desired``: the value, or one it raised itself."""
@@ -125,9 +129,7 @@ class Transaction:
 
     def _write(self, name: str, text: str) -> None:
         attr = self.backend.attrs[name]
-        if HAZARD_NEEDS_DAEMON in attr.hazards and self.backend.thread not in process_names(
-            self.sysroot, [self.backend.thread]
-        ):
+        if HAZARD_NEEDS_DAEMON in attr.hazards and not self.daemon_check():
             raise OSError(
                 errno.ESRCH,
                 '%s is gone: a write to %s would block forever; reboot the host' % (self.backend.thread, name),

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from .._host.hostinfo import process_names
+from .._host.hostinfo import ThreadLookup
 from .._host.lock import HostLock
 from .._host.paths import POLICY_FILE
 from .._host.safefiles import remove_file
@@ -63,7 +63,7 @@ def _host_state(detection: Detection, sysroot: str) -> HostState:
         tunables,
         choices,
         stats,
-        lambda: backend.thread in process_names(sysroot, [backend.thread]),
+        ThreadLookup(sysroot, backend.thread),
         WrittenValues(sysroot, backend.name),
     )
 
@@ -275,6 +275,7 @@ def run(
                 allow_unmerge=allow_unmerge,
                 allow_eval_intervals=allow_eval_intervals,
                 written=current.written,
+                daemon_check=current.daemon_check,
             ).apply(plan)
         else:
             after = plan.final

@@ -20,6 +20,7 @@ from ansible_collections.litevirt.uksm.plugins.module_utils._host import hostinf
 from ansible_collections.litevirt.uksm.plugins.module_utils._host.hostinfo import (
     CONFLICTING_SERVICES,
     PROC_READ_LIMIT,
+    ThreadLookup,
     ksm_zero_kib,
     process_names,
     root_processes,
@@ -305,3 +306,54 @@ def test_root_processes_names_the_pid_of_each(tmp_path):
     sysroot_tree.process(root, 900, 'ksmtuned')
     sysroot_tree.process(root, 901, 'bash')
     assert root_processes(root, ['ksmd', 'ksmtuned', 'uksmd']) == {'ksmd': 48, 'ksmtuned': 900}
+
+
+def _counting_scans(monkeypatch):
+    scans: list[list[str]] = []
+    scan = hostinfo.root_processes
+
+    def counted(sysroot, names):
+        scans.append(list(names))
+        return scan(sysroot, names)
+
+    monkeypatch.setattr(hostinfo, 'root_processes', counted)
+    return scans
+
+
+def test_thread_lookup_scans_once_then_looks_at_the_pid_it_found(tmp_path, monkeypatch):
+    root = str(tmp_path)
+    sysroot_tree.process(root, 12, 'kworker/0:1')
+    sysroot_tree.process(root, 48, 'ksmd')
+    scans = _counting_scans(monkeypatch)
+    lookup = ThreadLookup(root, 'ksmd')
+    assert lookup() is True and lookup.pid == 48
+    assert lookup() is True and lookup() is True
+    assert scans == [['ksmd']]
+
+
+@pytest.mark.parametrize('change', ['gone', 'pid reused by another name', 'pid reused by another user'])
+def test_thread_lookup_scans_again_when_its_pid_is_no_longer_the_thread(tmp_path, monkeypatch, change):
+    root = str(tmp_path)
+    sysroot_tree.process(root, 48, 'ksmd')
+    lookup = ThreadLookup(root, 'ksmd')
+    assert lookup() is True
+    scans = _counting_scans(monkeypatch)
+    if change == 'gone':
+        os.unlink(os.path.join(root, 'proc', '48', 'comm'))
+        os.rmdir(os.path.join(root, 'proc', '48'))
+    elif change == 'pid reused by another name':
+        sysroot_tree.process(root, 48, 'bash')
+    else:
+        monkeypatch.setattr(hostinfo, 'PROCESS_OWNER_UID', os.geteuid() + 1)
+    assert lookup() is False and lookup.pid is None
+    assert scans == [['ksmd']]
+
+
+def test_thread_lookup_finds_the_thread_at_its_new_pid_after_a_scan(tmp_path):
+    root = str(tmp_path)
+    sysroot_tree.process(root, 48, 'ksmd')
+    lookup = ThreadLookup(root, 'ksmd')
+    assert lookup() is True
+    sysroot_tree.process(root, 48, 'bash')
+    sysroot_tree.process(root, 50, 'ksmd')
+    assert lookup() is True and lookup.pid == 50

@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.litevirt.uksm.plugins.module_utils._host import persist
+from ansible_collections.litevirt.uksm.plugins.module_utils._host import hostinfo, persist
 from ansible_collections.litevirt.uksm.plugins.module_utils._host.lock import HostLock, LockTimeout
 from ansible_collections.litevirt.uksm.plugins.module_utils._host.sysfs import Detection, detect
 from ansible_collections.litevirt.uksm.plugins.module_utils._plan import tunable
@@ -232,20 +232,22 @@ def test_run_with_uksmd_running_is_written_last(tmp_path, monkeypatch):
     assert list(result['settings']) == ['thrash_threshold', 'run']
 
 
-def test_thread_is_looked_for_only_when_run_is_written(tmp_path, monkeypatch):
-    # finding uksmd reads /proc/<pid>/comm of every process up to it: a run that leaves run alone skips it
+def test_thread_is_looked_for_only_when_run_is_written_and_once_per_run(tmp_path, monkeypatch):
+    # finding uksmd reads /proc/<pid>/comm of every process up to it: a run that leaves run alone skips it,
+    # and the transaction's look just before the write checks the pid the planner found
     host = host_for(tmp_path, monkeypatch)
-    looked: list[list[str]] = []
+    scans: list[list[str]] = []
+    scan = hostinfo.root_processes
 
-    def process_names(sysroot: str, names: list[str]) -> set[str]:
-        looked.append(list(names))
-        return set(names)
+    def counted(sysroot: str, names: list[str]) -> dict[str, int]:
+        scans.append(list(names))
+        return scan(sysroot, names)
 
-    monkeypatch.setattr(tunable, 'process_names', process_names)
+    monkeypatch.setattr(hostinfo, 'root_processes', counted)
     run(host.root, 'auto', {'thrash_threshold': 30, 'run': 1})
-    assert looked == [] and host.writes == [('thrash_threshold', '30\n')]
+    assert scans == [] and host.writes == [('thrash_threshold', '30\n')]
     run(host.root, 'auto', {'run': 0})
-    assert looked == [['uksmd']] and host.writes[-1] == ('run', '0\n')
+    assert scans == [['uksmd']] and host.writes[-1] == ('run', '0\n')
 
 
 def test_host_without_an_interface_is_refused_with_the_reason(tmp_path):

@@ -16,8 +16,6 @@ SHEBANG_FLAGS = '-' + PYTHON_FLAGS.replace('-', '').replace(' ', '')
 
 
 def _launcher(python: str, purpose: str, module: str, start: t.Sequence[str]) -> str:
-    # the modules the launcher imports itself are already there when preload runs
-    preloaded = [name for name in start if name not in ('', '_programs', '_programs.preload')]
     return '''#!%s %s
 # %s
 """%s"""
@@ -25,12 +23,17 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
-from %s._programs.preload import preload  # noqa: E402
-
-# the modules the program imports when it starts, in the order Python finishes them
+# the modules the program imports when it starts, in the order Python finishes them, run from their
+# bytecode by %s/_programs/preload.py; that file is loaded as the import system would load it (its
+# checked bytecode, or its source), without the search for it, which costs more than the file itself
 START = (
 %s)
-preload(sys.path[0], %r, START)
+_loader = sys.modules['_frozen_importlib_external'].SourceFileLoader(
+    '%s._programs.preload', sys.path[0] + '/%s/_programs/preload.py'
+)
+_preloader = {'__name__': _loader.name}
+exec(_loader.get_code(_loader.name), _preloader)
+_preloader['preload'](sys.path[0], %r, START)
 from %s.%s import main  # noqa: E402
 
 sys.exit(main(sys.argv[1:]))
@@ -40,7 +43,9 @@ sys.exit(main(sys.argv[1:]))
         MANAGED,
         purpose,
         PACKAGE,
-        ''.join('    %r,\n' % name for name in preloaded),
+        ''.join('    %r,\n' % name for name in start),
+        PACKAGE,
+        PACKAGE,
         PACKAGE,
         PACKAGE,
         module,

@@ -28,6 +28,10 @@ if TYPE_CHECKING:
 _BOOTSTRAP = sys.modules['_frozen_importlib_external']
 _ModuleSpec = type(sys.__spec__)
 _Module: t.Any = type(sys)
+# the start of a timestamp-based .pyc of this Python: magic number, flags 0 (PEP 552)
+_PYC_START = _BOOTSTRAP.MAGIC_NUMBER + bytes(4)
+# the package's .pyc files are a few KB; a larger one is read short and refused by marshal
+_MAX_PYC = 1 << 22
 
 
 def is_package(name: str) -> bool:
@@ -38,23 +42,29 @@ def is_package(name: str) -> bool:
 
 def _bytecode(directory: str, name: str) -> tuple[str, str, t.Any] | None:
     """(source, bytecode file, code) of the module ``name`` of the package in ``directory``, or None
-    unless that bytecode is valid for that source."""
-    parts = name.split('.') if name else []
+    unless that bytecode is valid for that source. Paths are joined by hand and the file read with one
+    read(): this runs for every module at every start, where each Python call counts."""
+    path = '%s/%s' % (directory, name.replace('.', '/')) if name else directory
     if is_package(name):
-        folder, stem = os.path.join(directory, *parts), '__init__'
+        folder, stem = path, '__init__'
     else:
-        folder, stem = os.path.join(directory, *parts[:-1]), parts[-1]
-    source = os.path.join(folder, stem + '.py')
-    cached = os.path.join(folder, '__pycache__', '%s.%s.pyc' % (stem, sys.implementation.cache_tag))
+        folder, _slash, stem = path.rpartition('/')
+    source = '%s/%s.py' % (folder, stem)
+    cached = '%s/__pycache__/%s.%s.pyc' % (folder, stem, sys.implementation.cache_tag)
     try:
         status = os.stat(source)
-        with open(cached, 'rb') as handle:
-            data = handle.read()
+        handle = os.open(cached, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            # sized by the file: a read() of a larger buffer costs its allocation, more than the read
+            data = os.read(handle, min(os.fstat(handle).st_size, _MAX_PYC))
+        finally:
+            os.close(handle)
         stamp = (int(status.st_mtime) & 0xFFFFFFFF).to_bytes(4, 'little') + (status.st_size & 0xFFFFFFFF).to_bytes(
             4, 'little'
         )
-        if data[:16] != _BOOTSTRAP.MAGIC_NUMBER + bytes(4) + stamp:
+        if data[:16] != _PYC_START + stamp:
             return None
+        # a short read or a torn file: marshal raises, and Python imports the module itself
         return source, cached, loads(data[16:])
     except (OSError, ValueError, EOFError, TypeError):
         return None
@@ -66,7 +76,7 @@ def preload(path_entry: str, package: str, names: t.Sequence[str]) -> bool:
     ran, False (and none kept) otherwise."""
     if not sys.implementation.cache_tag:
         return False
-    directory = os.path.join(path_entry, package)
+    directory = '%s/%s' % (path_entry, package)
     found = []
     for name in names:
         fullname = '%s.%s' % (package, name) if name else package
@@ -92,7 +102,7 @@ def preload(path_entry: str, package: str, names: t.Sequence[str]) -> bool:
             module.__file__ = source
             module.__cached__ = cached
             if is_package(name):
-                module.__path__ = spec.submodule_search_locations = [os.path.dirname(source)]
+                module.__path__ = spec.submodule_search_locations = [source.rpartition('/')[0]]
                 module.__package__ = fullname
             else:
                 module.__package__ = fullname.rpartition('.')[0]

@@ -35,15 +35,13 @@ def test_launcher_runs_its_program_with_the_units_flags(function, program):
     assert sorted(shebang.split()[1][1:]) == sorted(PYTHON_FLAGS.replace('-', '').replace(' ', ''))
     imports = [node for node in ast.walk(ast.parse(text)) if isinstance(node, ast.ImportFrom)]
     assert [(node.module, [alias.name for alias in node.names]) for node in imports] == [
-        ('uksm_policy._programs.preload', ['preload']),
-        ('uksm_policy._programs.' + program, ['main']),
+        ('uksm_policy._programs.' + program, ['main'])
     ]
     # the program is one of the package's, with the main the launcher calls
     assert callable(importlib.import_module('%s._programs.%s' % (MODULE_UTILS, program)).main)
-    # it preloads the program's start, but for what its own imports have loaded already
-    preloaded = ast.literal_eval(text.split('START = ', 1)[1].split('\npreload(', 1)[0])
-    assert list(preloaded) == [name for name in start if name not in ('', '_programs', '_programs.preload')]
-    assert preloaded[-1] == '_programs.' + program
+    # it preloads the program's whole start, the package's top first and the program last
+    preloaded = ast.literal_eval(text.split('START = ', 1)[1].split('\n_loader = ', 1)[0])
+    assert list(preloaded) == start and preloaded[0] == '' and preloaded[-1] == '_programs.' + program
 
 
 @pytest.mark.parametrize('function, program', sorted(PROGRAMS.items()))
@@ -62,7 +60,8 @@ def test_installed_launcher_preloads_its_whole_start_and_runs(tmp_path, function
     text = getattr(launcher_texts, function)(sys.executable, start_order(closure.imports, '_programs.' + program))
     # a preload that falls back to the import system would still run: here it must not
     launcher = tmp_path / 'launcher'
-    launcher.write_text(text.replace('\npreload(', '\nassert preload('), encoding='utf-8')
+    assert text.count("\n_preloader['preload'](") == 1
+    launcher.write_text(text.replace("\n_preloader['preload'](", "\nassert _preloader['preload']("), encoding='utf-8')
     shown = subprocess.run(
         [sys.executable, '-I', '-S', '-B', str(launcher), '--help'], check=False, capture_output=True, text=True
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import ast
 import importlib
-import py_compile
+import os
 import subprocess
 import sys
 
@@ -16,6 +16,7 @@ import pytest
 from ansible_collections.litevirt.uksm.plugins.module_utils._install import launcher_texts
 from ansible_collections.litevirt.uksm.plugins.module_utils._install.package_closure import read_closure, start_order
 from ansible_collections.litevirt.uksm.plugins.module_utils._install.unit_texts import PYTHON_FLAGS
+from ansible_collections.litevirt.uksm.tests.helpers.boot_package import LAUNCHERS, install_boot_package
 
 PROGRAMS = {
     'launcher_text': 'applier',
@@ -44,26 +45,20 @@ def test_launcher_runs_its_program_with_the_units_flags(function, program):
     assert list(preloaded) == start and preloaded[0] == '' and preloaded[-1] == '_programs.' + program
 
 
-@pytest.mark.parametrize('function, program', sorted(PROGRAMS.items()))
-def test_installed_launcher_preloads_its_whole_start_and_runs(tmp_path, function, program):
-    # the package as the installer lays it out and compiles it, and the launcher beside it
-    closure = read_closure()
-    top = tmp_path / 'uksm_policy'
-    for name, text in closure.sources.items():
-        path = top.joinpath(*name.split('.')).with_suffix('.py')
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding='utf-8')
-    for directory in [top] + [path for path in top.iterdir() if path.is_dir()]:
-        (directory / '__init__.py').write_text('# installed\n', encoding='utf-8')
-    for path in top.rglob('*.py'):
-        py_compile.compile(str(path), doraise=True, invalidation_mode=py_compile.PycInvalidationMode.TIMESTAMP)
-    text = getattr(launcher_texts, function)(sys.executable, start_order(closure.imports, '_programs.' + program))
-    # a preload that falls back to the import system would still run: here it must not
-    launcher = tmp_path / 'launcher'
+@pytest.mark.parametrize('program', sorted(LAUNCHERS))
+def test_installed_launcher_preloads_its_whole_start_and_runs(tmp_path, program):
+    install_boot_package(str(tmp_path))
+    installed = os.path.join(str(tmp_path), LAUNCHERS[program])
+    with open(installed, encoding='utf-8') as handle:
+        text = handle.read()
+    # a preload that falls back to the import system would still run: here it must not (a copy beside
+    # the installed launcher, whose directory it puts on sys.path)
     assert text.count("\n_preloader['preload'](") == 1
-    launcher.write_text(text.replace("\n_preloader['preload'](", "\nassert _preloader['preload']("), encoding='utf-8')
+    launcher = installed + '-checked'
+    with open(launcher, 'w', encoding='utf-8') as handle:
+        handle.write(text.replace("\n_preloader['preload'](", "\nassert _preloader['preload']("))
     shown = subprocess.run(
-        [sys.executable, '-I', '-S', '-B', str(launcher), '--help'], check=False, capture_output=True, text=True
+        [sys.executable, '-I', '-S', '-B', launcher, '--help'], check=False, capture_output=True, text=True
     )
     assert (shown.returncode, shown.stderr) == (0, '')
     assert shown.stdout.startswith('usage: ')

@@ -6,7 +6,6 @@ text from plain files, from an AnsiballZ zip, or from a loader that answers with
 from __future__ import annotations
 
 import os
-import py_compile
 import subprocess
 import sys
 import types
@@ -23,6 +22,7 @@ from ansible_collections.litevirt.uksm.plugins.module_utils._install.package_clo
     relative_imports,
     start_order,
 )
+from ansible_collections.litevirt.uksm.tests.helpers.boot_package import LAUNCHERS, install_boot_package
 from ansible_collections.litevirt.uksm.tests.helpers.import_reference import imported_modules
 
 PACKAGE = package_closure.__name__.rsplit('.', 2)[0]  # module_utils, where the closure's files are
@@ -297,16 +297,8 @@ def _importtime_order(directory, module):
     return [name[len('uksm_policy') + 1 :] for name in names if name.split('.')[0] == 'uksm_policy']
 
 
-@pytest.mark.parametrize('root', ['_programs.applier', '_programs.metrics', '_programs.tuner'])
-def test_start_order_is_the_order_cpython_finishes_the_programs_imports(tmp_path, root):
-    closure = read_closure()
-    top = tmp_path / 'uksm_policy'
-    for name, text in closure.sources.items():
-        path = top.joinpath(*name.split('.')).with_suffix('.py')
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding='utf-8')
-    for directory in [top] + [path for path in top.iterdir() if path.is_dir()]:
-        (directory / '__init__.py').write_text('', encoding='utf-8')
-    for path in top.rglob('*.py'):
-        py_compile.compile(str(path), doraise=True)
-    assert start_order(closure.imports, root) == _importtime_order(str(tmp_path), 'uksm_policy.' + root)
+@pytest.mark.parametrize('program', sorted(LAUNCHERS))
+def test_start_order_is_the_order_cpython_finishes_the_programs_imports(tmp_path, program):
+    directory = install_boot_package(str(tmp_path))
+    root = '_programs.' + program
+    assert start_order(read_closure().imports, root) == _importtime_order(directory, 'uksm_policy.' + root)

@@ -4,10 +4,12 @@
 """The launchers' start: the modules a program imports when it starts, run from the installed bytecode.
 
 Each import costs the import system's own Python code (finders, specs, locks, about 1 ms a module on
-a slow host, more than reading the bytecode), and the boot applier imports twenty modules before it
+a slow host, more than reading the bytecode), and the boot applier imports 23 modules before it
 writes anything. The installer writes into each launcher the order in which Python finishes those
-imports (_install/package_closure.start_order) and compiles the package (_install/installation); the
-launcher hands both here before it imports the program, whose imports then find every module done.
+imports (_install/package_closure.start_order) and compiles the package (_install/installation). The
+launcher loads this file with a SourceFileLoader (not imported: the import system's search for a first
+package costs more than the file) and hands the order here before it imports the program, whose
+imports then find every module done.
 
 The bytecode counts only as CPython counts a timestamp-based .pyc: this Python's magic number, the
 source's mtime and size. Anything else (another Python, a source edited by hand, a missing file, a
@@ -81,7 +83,7 @@ def preload(path_entry: str, package: str, names: t.Sequence[str]) -> bool:
     for name in names:
         fullname = '%s.%s' % (package, name) if name else package
         if fullname in sys.modules:
-            continue  # the launcher's own imports: this module, its packages
+            continue  # imported already (a test, a caller): left as it is
         loaded = _bytecode(directory, name)
         if loaded is None:
             return False

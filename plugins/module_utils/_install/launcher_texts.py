@@ -1,8 +1,9 @@
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # Private to the litevirt.uksm collection: not a public API, it may change in any release.
-"""The launcher scripts the units start: a few lines that put the installed package on sys.path
-and call its ``main``."""
+"""The launcher scripts the units start: a few lines that put the installed package on sys.path, run
+the modules its program imports at start from their bytecode (_programs/preload.py, in the order
+package_closure.start_order found) and call the program's ``main``."""
 
 from __future__ import annotations
 

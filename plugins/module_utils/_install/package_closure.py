@@ -21,7 +21,7 @@ import typing as t
 if t.TYPE_CHECKING:
     # Never true when running. AnsiballZ ships with a module every module_utils file the module's
     # imports name, under any condition: this line is what puts the launchers' modules (and so
-    # their own imports) into uksm_policy_unit's payload, where package_sources() reads them as text
+    # their own imports) into uksm_policy_unit's payload, where read_closure() reads them as text
     # without paying for compiling and running them.
     from .._programs import applier, metrics, preload, tuner  # noqa: F401 pylint: disable=unused-import
 
@@ -111,11 +111,6 @@ def read_closure() -> Closure:
         closure.imports[name] = [target for target, at_import in found if at_import]
         todo.extend(target for target, _at_import in found)
     return closure
-
-
-def package_sources() -> dict[str, str]:
-    """The sources of ``read_closure``."""
-    return read_closure().sources
 
 
 def start_order(imports: dict[str, list[str]], root: str) -> list[str]:

@@ -325,10 +325,10 @@ def test_host_bytecode_outside_a_payload_is_not_looked_for(tmp_path):
 def test_host_bytecode_of_the_installer_serves_the_facts_module(tmp_path):
     # end to end in a fresh interpreter: the installer's package (the module_utils files byte for byte) and
     # its bytecode; importing facts from the payload then compiles only what reads the host's files safely
-    from ansible_collections.litevirt.uksm.plugins.module_utils._install.package_closure import package_sources
+    from ansible_collections.litevirt.uksm.plugins.module_utils._install.package_closure import read_closure
 
     sysroot = str(tmp_path / 'host')
-    _installed(sysroot, {name.replace('.', '/') + '.py': text for name, text in package_sources().items()})
+    _installed(sysroot, {name.replace('.', '/') + '.py': text for name, text in read_closure().sources.items()})
     probe = PROBE.replace('import importlib, traceback', 'import importlib, traceback, os')
     probe = probe.replace(
         'names = sys.argv[2:]',

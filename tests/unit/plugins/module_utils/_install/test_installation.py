@@ -28,7 +28,7 @@ def _installed_tree(root):
 
 
 def test_package_is_the_applier_closure_byte_for_byte():
-    sources = package_closure.package_sources()
+    sources = package_closure.read_closure().sources
     assert '_programs.applier' in sources and not [name for name in sources if name.startswith('_install.')]
     for name, text in sources.items():
         with open(os.path.join(MODULE_UTILS, *name.split('.')) + '.py', encoding='utf-8') as handle:
@@ -211,8 +211,8 @@ def test_applier_options(capsys, argv, status, stream, text):
 
 
 def test_package_is_the_import_closure_of_the_launchers():
-    """The text scan of package_sources finds what a full parse finds (lazy imports included)."""
-    sources = package_closure.package_sources()
+    """The text scan of read_closure finds what a full parse finds (lazy imports included)."""
+    sources = package_closure.read_closure().sources
     expected, todo = set(), list(package_closure.ROOTS)
     while todo:
         name = todo.pop()

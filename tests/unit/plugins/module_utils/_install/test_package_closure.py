@@ -17,7 +17,6 @@ import pytest
 from ansible_collections.litevirt.uksm.plugins.module_utils._install import package_closure
 from ansible_collections.litevirt.uksm.plugins.module_utils._install.package_closure import (
     ROOTS,
-    package_sources,
     read_closure,
     relative_imports,
     start_order,
@@ -140,11 +139,11 @@ def test_relative_imports_of_parenthesised_and_commented_lists():
     assert relative_imports(source) == ['persist', 'plan', 'sysfs']
 
 
-# -- package_sources from the collection's own files ----------------------------------------------
+# -- read_closure from the collection's own files --------------------------------------------------
 
 
 def test_package_is_the_closure_of_the_launchers_byte_for_byte():
-    sources = package_sources()
+    sources = read_closure().sources
     assert set(ROOTS) <= set(sources)
     assert {'errors', '_host.sysfs', '_plan.facts', '_plan.plan', '_host.persist', '_plan.transaction'} <= set(sources)
     assert {'_host.lock', '_host.safefiles', '_knobs.attributes'} <= set(sources)
@@ -171,7 +170,7 @@ def test_loader_answering_with_bytes_is_decoded(monkeypatch):
     monkeypatch.setattr(
         package_closure, 'importlib', types.SimpleNamespace(util=types.SimpleNamespace(find_spec=find_spec))
     )
-    sources = package_sources()
+    sources = read_closure().sources
     assert sources['_programs.applier'] == _on_disk('_programs.applier') and isinstance(
         sources['_programs.metrics'], str
     )
@@ -191,11 +190,11 @@ def test_module_whose_source_cannot_be_found_fails_naming_it(monkeypatch, spec):
         package_closure, 'importlib', types.SimpleNamespace(util=types.SimpleNamespace(find_spec=lambda name: spec))
     )
     with pytest.raises(OSError) as caught:
-        package_sources()
+        read_closure()
     assert str(caught.value) in ['cannot read the source of %s.%s' % (PACKAGE, root) for root in ROOTS]
 
 
-# -- package_sources inside an AnsiballZ payload (zipimport) --------------------------------------
+# -- read_closure inside an AnsiballZ payload (zipimport) ------------------------------------------
 
 ZIPPED = {
     '_programs/applier.py': 'from ..errors import UksmError\nfrom .._host import sysfs\n',
@@ -219,7 +218,7 @@ def test_sources_are_read_from_the_ansiballz_zip_as_text_without_importing(tmp_p
     package = sys.modules[PACKAGE]
     monkeypatch.setattr(package, '__loader__', zipimport.zipimporter(archive))
     monkeypatch.setattr(package, '__file__', os.path.join(archive, inside, '__init__.py'), raising=False)
-    sources = package_sources()
+    sources = read_closure().sources
     assert sources == {
         name[:-3].replace('/', '.'): text for name, text in ZIPPED.items() if not name.startswith('_install/')
     }
@@ -237,7 +236,7 @@ def test_module_missing_from_the_zip_fails(tmp_path, monkeypatch):
     monkeypatch.setattr(package, '__loader__', zipimport.zipimporter(archive))
     monkeypatch.setattr(package, '__file__', os.path.join(archive, inside, '__init__.py'), raising=False)
     with pytest.raises(OSError):
-        package_sources()
+        read_closure()
 
 
 # -- start_order: what a launcher preloads ----------------------------------------------------------

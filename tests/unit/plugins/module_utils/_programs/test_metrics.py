@@ -93,7 +93,7 @@ def test_metrics_files_install_and_go(tmp_path):
     with_metrics = installation.artefacts('/usr/bin/python3', metrics_output=paths.METRICS_OUTPUT)
     extra = [paths.METRICS_LAUNCHER] + list(paths.METRICS_UNIT_FILES)
     assert [f.path for f in with_metrics][-3:] == extra
-    assert '_programs.metrics' in package_closure.package_sources()
+    assert '_programs.metrics' in package_closure.read_closure().sources
     assert installation.install(root, with_metrics, check_mode=False) == [f.path for f in with_metrics]
     assert set(extra) <= set(installation.installed(root))
     assert stat.S_IMODE(os.stat(os.path.join(root, paths.METRICS_LAUNCHER)).st_mode) == 0o755

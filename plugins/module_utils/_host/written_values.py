@@ -18,10 +18,6 @@ from ..errors import UksmError
 from .paths import WRITTEN_FILE
 from .safefiles import read_file, replace_file
 
-TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotations are strings
-if TYPE_CHECKING:
-    pass
-
 # a line per attribute of each backend: a few dozen bytes
 MAX_BYTES = 1024
 

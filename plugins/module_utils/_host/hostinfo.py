@@ -44,14 +44,18 @@ _UNIT_DIRS = (SYSTEM_UNITS, 'usr/lib/systemd/system', 'lib/systemd/system')
 PROCESS_OWNER_UID = 0
 
 
-def root_processes(sysroot: str, names: t.Iterable[str]) -> dict[str, int]:
-    """Which of ``names`` run as a root process (kernel threads included), by ``/proc/<pid>/comm``: name -> pid.
+def _root_process_named(path: str, names: t.Container[str]) -> str | None:
+    """The comm of the process ``path`` (``/proc/<pid>``) when it is one of ``names`` and root's, else None;
+    OSError when the process ended while we looked. Any process may rename itself (prctl PR_SET_NAME):
+    one of a guest's account calling itself ``uksmd`` must not make a write to ``run`` look safe, so only
+    processes owned by root count (kernel threads and the conflicting services all are)."""
+    name = read_text(os.path.join(path, 'comm')).strip()
+    return name if name in names and owner_of(os.lstat(path)) == PROCESS_OWNER_UID else None
 
-    Any process may rename itself (prctl PR_SET_NAME): one of a guest's account calling itself
-    ``uksmd`` must not make a write to ``run`` look safe, so only processes owned by root count
-    (kernel threads and the conflicting services all are).
-    """
-    names = set(names)
+
+def root_processes(sysroot: str, names: t.Iterable[str]) -> dict[str, int]:
+    """Which of ``names`` run as a root process (kernel threads included), by ``/proc/<pid>/comm``: name -> pid."""
+    wanted = set(names)
     found: dict[str, int] = {}
     proc = host_path(sysroot, 'proc')
     try:
@@ -63,24 +67,15 @@ def root_processes(sysroot: str, names: t.Iterable[str]) -> dict[str, int]:
             if not entry.name.isdigit():
                 continue
             try:
-                name = read_text(os.path.join(entry.path, 'comm')).strip()
-                if (
-                    name not in names
-                    or name in found
-                    or owner_of(entry.stat(follow_symlinks=False)) != PROCESS_OWNER_UID
-                ):
-                    continue
+                name = _root_process_named(entry.path, wanted)
             except OSError:
                 continue  # the process ended while we looked
-            found[name] = int(entry.name)
-            if len(found) == len(names):
-                break
+            if name is not None:
+                found[name] = int(entry.name)
+                wanted.discard(name)
+                if not wanted:
+                    break
     return found
-
-
-def process_names(sysroot: str, names: t.Iterable[str]) -> set[str]:
-    """Which of ``names`` run as a root process (see ``root_processes``)."""
-    return set(root_processes(sysroot, names))
 
 
 class ThreadLookup:
@@ -94,20 +89,15 @@ class ThreadLookup:
         self.pid: int | None = None
 
     def __call__(self) -> bool:
-        if self.pid is not None and self._is_it(self.pid):
-            return True
+        if self.pid is not None:
+            path = host_path(self.sysroot, 'proc/%d' % self.pid)
+            try:
+                if _root_process_named(path, (self.name,)) is not None:
+                    return True
+            except OSError:
+                pass  # the process ended
         self.pid = root_processes(self.sysroot, [self.name]).get(self.name)
         return self.pid is not None
-
-    def _is_it(self, pid: int) -> bool:
-        path = host_path(self.sysroot, 'proc/%d' % pid)
-        try:
-            return (
-                read_text(os.path.join(path, 'comm')).strip() == self.name
-                and owner_of(os.lstat(path)) == PROCESS_OWNER_UID
-            )
-        except OSError:
-            return False  # the process ended
 
 
 # /proc/<pid>/stat fields after the command name's closing parenthesis (proc(5) numbers them from 1

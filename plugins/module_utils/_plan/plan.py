@@ -140,24 +140,16 @@ class HostState:
         self.tunables = tunables
         self.choices = choices or {}
         self.stats = stats or {}
-        # a callable is asked once, when a plan writes an attribute that needs the thread: looking
-        # for it reads /proc/<pid>/comm of every process up to it, which most runs need not pay for;
-        # kept for the transaction, which asks again just before such a write
-        self._daemon_running = daemon_running
-        self.daemon_check = daemon_running if callable(daemon_running) else None
+        # whether the backend's kernel thread runs (a write to ``run`` blocks forever without it): known, or
+        # a callable asked only when a plan writes such an attribute (hostinfo.ThreadLookup: looking reads
+        # /proc/<pid>/comm of every process up to the thread, which most runs need not pay for)
+        self.daemon_running = daemon_running
         # what the collection last wrote since boot, to the attributes the kernel raises by itself
         self.written = written
 
-    @property
-    def daemon_running(self) -> bool:
-        """Whether the backend's kernel thread runs (a write to ``run`` blocks forever without it)."""
-        if callable(self._daemon_running):
-            self._daemon_running = self._daemon_running()
-        return self._daemon_running
-
-    @daemon_running.setter
-    def daemon_running(self, running: bool) -> None:
-        self._daemon_running = running
+    def daemon_runs(self) -> bool:
+        running = self.daemon_running
+        return running() if callable(running) else running
 
 
 def unknown_name(backend: Backend, name: str, value: t.Any, homes: dict[str, str] | None = None) -> Problem | None:
@@ -250,7 +242,7 @@ def _hazards(backend: Backend, state: HostState, plan: Plan, allow_eval_interval
                     'opt-in allow_eval_intervals_memory_corruption',
                 )
             )
-        if HAZARD_NEEDS_DAEMON in hazards and not state.daemon_running:
+        if HAZARD_NEEDS_DAEMON in hazards and not state.daemon_runs():
             plan.problems.append(
                 Problem(
                     name,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import errno
 import os
 
-from .._host.hostinfo import process_names
+from .._host.hostinfo import ThreadLookup
 from .._host.sysfs import Detection, read_text
 from .._knobs.attributes import (
     HAZARD_ADVISOR_MANAGED,
@@ -102,9 +102,9 @@ class Transaction:
         # the record of what the collection wrote to attributes the kernel raises, and this run's writes
         self.written = written
         self.saved: dict[str, t.Any] = {}
-        # whether the kernel thread runs, asked before each write that needs it (the planner's lookup,
-        # which checks the pid it found; without one, a scan of /proc)
-        self.daemon_check = daemon_check or (lambda: backend.thread in process_names(sysroot, [backend.thread]))
+        # whether the kernel thread runs, asked before each write that needs it (the planner's, which
+        # looks at the pid it found)
+        self.daemon_check = daemon_check or ThreadLookup(sysroot, backend.thread)
 
     def _holds(self, name: str, desired: t.Any, actual: t.Any, known: dict[str, t.Any]) -> bool:
         """Whether ``actual`` is what the kernel makes of ``desired``: the value, or one it raised itself."""

@@ -275,7 +275,7 @@ def run(
                 allow_unmerge=allow_unmerge,
                 allow_eval_intervals=allow_eval_intervals,
                 written=current.written,
-                daemon_check=current.daemon_check,
+                daemon_check=current.daemon_runs,
             ).apply(plan)
         else:
             after = plan.final

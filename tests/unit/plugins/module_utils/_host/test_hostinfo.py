@@ -22,7 +22,6 @@ from ansible_collections.litevirt.uksm.plugins.module_utils._host.hostinfo impor
     PROC_READ_LIMIT,
     ThreadLookup,
     ksm_zero_kib,
-    process_names,
     root_processes,
     thread_cpu,
 )
@@ -190,33 +189,33 @@ def _expected_names(processes: dict[str, bytes | None], wanted: set[str]) -> set
 
 @FILES
 @given(st.dictionaries(PID, COMM, max_size=8), st.sets(st.sampled_from(WANTED), min_size=1))
-def test_process_names_of_any_comm_files_is_the_root_processes_wanted(
+def test_root_processes_of_any_comm_files_is_the_root_processes_wanted(
     processes: dict[str, bytes | None], wanted: set[str]
 ) -> None:
     with tempfile.TemporaryDirectory() as sysroot:
         _comm_tree(sysroot, processes)
-        found = process_names(sysroot, wanted)
+        found = set(root_processes(sysroot, wanted))
     assert found <= wanted
     assert found == _expected_names(processes, wanted)
 
 
-def test_process_names_without_proc_is_empty(tmp_path) -> None:
-    assert process_names(str(tmp_path), WANTED) == set()
+def test_root_processes_without_proc_is_empty(tmp_path) -> None:
+    assert set(root_processes(str(tmp_path), WANTED)) == set()
 
 
 def test_process_named_uksmd_run_by_root_is_reported(tmp_path) -> None:
     _comm_tree(str(tmp_path), {'42': b'uksmd\n'})
-    assert process_names(str(tmp_path), ['uksmd']) == {'uksmd'}
+    assert set(root_processes(str(tmp_path), ['uksmd'])) == {'uksmd'}
 
 
 def test_process_named_uksmd_run_by_an_unprivileged_user_is_refused(tmp_path) -> None:
     _comm_tree(str(tmp_path), {'42': b'uksmd\n', '43': b'ksmtuned\n'})
     for pid in ('42', '43'):
         give_away(str(tmp_path / 'proc' / pid), NOBODY)
-    assert process_names(str(tmp_path), ['uksmd', 'ksmtuned']) == set()
+    assert set(root_processes(str(tmp_path), ['uksmd', 'ksmtuned'])) == set()
     # the same name from a root process still counts
     _comm_tree(str(tmp_path), {'2': b'uksmd\n'})
-    assert process_names(str(tmp_path), ['uksmd', 'ksmtuned']) == {'uksmd'}
+    assert set(root_processes(str(tmp_path), ['uksmd', 'ksmtuned'])) == {'uksmd'}
 
 
 def test_processes_of_another_owner_than_the_one_that_counts_are_refused(tmp_path, monkeypatch) -> None:
@@ -224,21 +223,21 @@ def test_processes_of_another_owner_than_the_one_that_counts_are_refused(tmp_pat
     # owner that counts (root on a host) is made another one
     _comm_tree(str(tmp_path), {'42': b'uksmd\n', '43': b'ksmtuned\n'})
     monkeypatch.setattr(hostinfo, 'PROCESS_OWNER_UID', os.geteuid() + 1)
-    assert process_names(str(tmp_path), ['uksmd', 'ksmtuned']) == set()
+    assert set(root_processes(str(tmp_path), ['uksmd', 'ksmtuned'])) == set()
     monkeypatch.setattr(hostinfo, 'PROCESS_OWNER_UID', os.geteuid())
-    assert process_names(str(tmp_path), ['uksmd', 'ksmtuned']) == {'uksmd', 'ksmtuned'}
+    assert set(root_processes(str(tmp_path), ['uksmd', 'ksmtuned'])) == {'uksmd', 'ksmtuned'}
 
 
-def test_process_names_with_a_fifo_as_comm_returns_without_hanging(tmp_path) -> None:
+def test_root_processes_with_a_fifo_as_comm_returns_without_hanging(tmp_path) -> None:
     _comm_tree(str(tmp_path), {'42': None, '43': b'ksmd\n'})
     os.mkfifo(str(tmp_path / 'proc' / '42' / 'comm'))
-    assert _within(5, lambda: process_names(str(tmp_path), ['uksmd', 'ksmd'])) == {'ksmd'}
+    assert _within(5, lambda: set(root_processes(str(tmp_path), ['uksmd', 'ksmd']))) == {'ksmd'}
 
 
 @pytest.mark.parametrize('comm', [b'', b'\n', b'\xff\xfe', b'uksmd\xff', b'\x00' * 16])
 def test_garbled_comm_is_refused_as_no_process(tmp_path, comm: bytes) -> None:
     _comm_tree(str(tmp_path), {'42': comm})
-    assert process_names(str(tmp_path), ['uksmd']) == set()
+    assert set(root_processes(str(tmp_path), ['uksmd'])) == set()
 
 
 # -- the sharing thread's CPU time (/proc/<pid>/stat, /proc/uptime) --------------------------------

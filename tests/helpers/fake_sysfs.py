@@ -61,19 +61,15 @@ BOOT = {'uksm': UKSM_BOOT, 'ksm': KSM_BOOT}
 THREAD = {'uksm': 'uksmd', 'ksm': 'ksmd'}
 
 
-def _stored_ratio(token: str) -> int:
-    """A cpu_ratios rung as the kernel stores it: N, or -(10000 // N) for MAX/N."""
-    return -(10000 // int(token[4:])) if token.startswith('MAX/') else int(token)
-
-
 def _state_of(kernel: SysfsKernel, name: str, text: str) -> dict[str, t.Any]:
-    """The model's state behind an attribute's text as the host shows it; {} for a text it cannot hold."""
+    """The model's state behind an attribute's text as the host shows it; {} (or the model's OSError) for a
+    text it cannot hold."""
     words = text.split()
     try:
         if name in ('cpu_governor', 'advisor_mode'):
             return {name: [word for word in words if word.startswith('[')][0].strip('[]')}
         if name == 'cpu_ratios':
-            return {name: [_stored_ratio(word) for word in words]}
+            return {name: [t.cast(UksmKernel, kernel).parse_ratio(word.encode()) for word in words]}
         if name == 'eval_intervals':
             return {name: [int(word) for word in words]}
         if name == 'sleep_millisecs' and 'sleep_jiffies' in kernel.state:

@@ -330,7 +330,8 @@ class UksmKernel(SysfsKernel):
             words.append("%d " % ratio if ratio > 0 else "MAX/%d " % (TIME_RATIO_SCALE // -ratio))
         return "".join(words) + "\n"
 
-    def _parse_ratio(self, token: bytes) -> int:
+    def parse_ratio(self, token: bytes) -> int:
+        """One cpu_ratios rung as the kernel stores it: N, or -(10000 // N) for MAX/N (EINVAL out of 1..10000)."""
         is_max = token.startswith(b"MAX/")
         value = self._ulong(token[4:] if is_max else token)
         if value == 0 or value > TIME_RATIO_SCALE:
@@ -345,7 +346,7 @@ class UksmKernel(SysfsKernel):
             # kernel fails at random here; the simulator always does.
             self.last_write_hazard = True
             raise kernel_error(errno.EINVAL, "read past a %d-byte buffer" % self._current_count)
-        ratios = parse_ladder(text, self._parse_ratio)
+        ratios = parse_ladder(text, self.parse_ratio)
         self.state["cpu_ratios"] = ratios
         if TIME_RATIO_SCALE in ratios:
             # Divide error in the scanner about 0.1 s later: uksmd dies.

@@ -93,3 +93,18 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt_get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   echo "setup-host: installed ${missing[*]}"
 fi
+
+# The Pythons of .python-version (pyenv's file): make test needs each, the demo only the first. pyenv's
+# shims find them (PYENV_DIR: this clone's .python-version), else pythonX.Y must be on PATH; Debian 12's
+# packages have none but 3.11. Said now rather than by nox, minutes into make test. SETUP_PYTHON_VERSIONS
+# names another list (tests only).
+root=$(cd "$(dirname "$0")/.." && pwd)
+missing_pythons=()
+while read -r version _; do
+  case $version in '' | '#'*) continue ;; esac
+  PYENV_DIR=$root "python$version" -c '' 2>/dev/null || missing_pythons+=("$version")
+done <"${SETUP_PYTHON_VERSIONS:-$root/.python-version}"
+if [ ${#missing_pythons[@]} -gt 0 ]; then
+  echo "setup-host: Python ${missing_pythons[*]} not found (.python-version); make test needs every one:" \
+    "install them with pyenv (pyenv install ${missing_pythons[*]}) or put python${missing_pythons[0]} and the others on PATH" >&2
+fi

@@ -1,6 +1,7 @@
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""scripts/setup-host.sh waits for another apt run's lock, says who holds it, and gives up after its bound."""
+"""scripts/setup-host.sh waits for another apt run's lock, says who holds it, and gives up after its bound; it
+names the Pythons of .python-version it cannot find."""
 
 from __future__ import annotations
 
@@ -68,3 +69,23 @@ def test_a_lock_held_past_the_bound_is_expected_to_fail_naming_the_holder(tmp_pa
         holder.wait(10)
     assert done.returncode == 1
     assert 'process %d (python' % holder.pid in done.stderr and 'still holds apt\'s lock after 1 s' in done.stderr
+
+
+def _setup_with_pythons(tmp_path, text):
+    versions = tmp_path / 'python-version'
+    versions.write_text(text)
+    path = os.path.dirname(sys.executable) + ':/usr/bin:/bin'
+    env = dict(os.environ, SETUP_PYTHON_VERSIONS=str(versions), PATH=path)
+    return subprocess.run(['bash', SCRIPT], env=env, capture_output=True, text=True, timeout=120, check=False)
+
+
+def test_a_python_of_python_version_that_is_not_found_is_named_with_how_to_get_it(tmp_path):
+    done = _setup_with_pythons(tmp_path, '# a comment\n%d.%d\n3.99\n' % sys.version_info[:2])
+    assert done.returncode == 0
+    assert 'setup-host: Python 3.99 not found (.python-version); make test needs every one' in done.stderr
+    assert 'pyenv install 3.99' in done.stderr and 'python3.99' in done.stderr
+
+
+def test_the_pythons_of_python_version_found_say_nothing(tmp_path):
+    done = _setup_with_pythons(tmp_path, '# a comment\n%d.%d\n' % sys.version_info[:2])
+    assert (done.returncode, done.stderr) == (0, '')

@@ -54,6 +54,7 @@ try-down:
 MOLECULE_LOG := $(BUILD)/molecule.log
 GATES_LOG := $(BUILD)/gates.log
 test: setup
+	@scripts/setup-host.sh --pythons
 	@echo "make test: 20 to 45 minutes on an idle 2-core machine (DEVELOPMENT.md, How long each stage takes); as root it needs"\
 	  "FUSE and QEMU, which make setup installed; the QEMU guest (molecule) runs beside the other gates,"\
 	  "its log in $(MOLECULE_LOG)"

@@ -73,6 +73,25 @@ apt_get() {
   done
 }
 
+# --pythons: the Pythons of .python-version (pyenv's file), which make test needs every one of (the demo only
+# the first); run by make test before its gates. pyenv's shims find them (PYENV_DIR: this clone's
+# .python-version), else pythonX.Y must be on PATH; Debian 12's packages have none but 3.11. Said at once,
+# rather than by nox minutes into make test. SETUP_PYTHON_VERSIONS names another list (tests only).
+if [ "${1:-}" = --pythons ]; then
+  root=$(cd "$(dirname "$0")/.." && pwd)
+  missing_pythons=()
+  while read -r version _; do
+    case $version in '' | '#'*) continue ;; esac
+    PYENV_DIR=$root "python$version" -c '' 2>/dev/null || missing_pythons+=("$version")
+  done <"${SETUP_PYTHON_VERSIONS:-$root/.python-version}"
+  if [ ${#missing_pythons[@]} -gt 0 ]; then
+    echo "setup-host: Python ${missing_pythons[*]} not found (.python-version); make test needs every one:" \
+      "install them with pyenv (pyenv install ${missing_pythons[*]}) or put python${missing_pythons[0]} and the others on PATH" >&2
+    exit 1
+  fi
+  exit 0
+fi
+
 if [ "${1:-}" = --wait-only ]; then  # the lock wait alone (tests)
   deadline=$(($(date +%s) + lock_timeout))
   wait_for_apt
@@ -92,19 +111,4 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt_get update -qq
   DEBIAN_FRONTEND=noninteractive apt_get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   echo "setup-host: installed ${missing[*]}"
-fi
-
-# The Pythons of .python-version (pyenv's file): make test needs each, the demo only the first. pyenv's
-# shims find them (PYENV_DIR: this clone's .python-version), else pythonX.Y must be on PATH; Debian 12's
-# packages have none but 3.11. Said now rather than by nox, minutes into make test. SETUP_PYTHON_VERSIONS
-# names another list (tests only).
-root=$(cd "$(dirname "$0")/.." && pwd)
-missing_pythons=()
-while read -r version _; do
-  case $version in '' | '#'*) continue ;; esac
-  PYENV_DIR=$root "python$version" -c '' 2>/dev/null || missing_pythons+=("$version")
-done <"${SETUP_PYTHON_VERSIONS:-$root/.python-version}"
-if [ ${#missing_pythons[@]} -gt 0 ]; then
-  echo "setup-host: Python ${missing_pythons[*]} not found (.python-version); make test needs every one:" \
-    "install them with pyenv (pyenv install ${missing_pythons[*]}) or put python${missing_pythons[0]} and the others on PATH" >&2
 fi

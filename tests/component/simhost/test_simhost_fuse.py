@@ -6,6 +6,7 @@ import errno
 import io
 import json
 import os
+import signal
 import stat
 import subprocess
 import sys
@@ -238,6 +239,23 @@ def test_state_survives_umount(make_host):
     assert control.writes()[-1]["data"] == "55\n"
     server.mount(control.paths.root)
     assert control.read("sleep_millisecs") == "55\n"
+
+
+def test_state_survives_a_server_stopped_by_sigterm(make_host):
+    # While mounted the server keeps the state in memory: it must save it however it is stopped.
+    control = make_host("uksm")
+    control.write("abundant_threshold", "33\n")
+    with open(control.paths.pidfile, encoding="utf-8") as handle:
+        pid = int(handle.read())
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    while control.mounted and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not control.mounted
+    server.umount(control.paths.root)  # reaps the server
+    assert load_doc(Paths(control.paths.root))["kernel"]["abundant_threshold"] == 33
+    server.mount(control.paths.root)
+    assert control.read("abundant_threshold") == "33\n"
 
 
 def test_cli(tmp_path):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ctypes
 import errno
 import itertools
 import os
 import stat
+import threading
 import time
 from typing import Any
 
@@ -30,6 +32,19 @@ def _caller_tid() -> int:
     return mfusepy.fuse_get_context()[2]
 
 
+_THREAD = threading.local()
+
+
+def _keep_thread_state() -> None:
+    """ctypes makes a new Python thread state for each call into Python from a libfuse worker thread and
+    frees it on return (a 16 KiB stack mapped and unmapped every time): half of what a request cost. One
+    more PyGILState_Ensure, never released, keeps the worker's state for the life of the thread (libfuse
+    keeps its idle workers, at most 10)."""
+    if not getattr(_THREAD, "state_kept", False):
+        ctypes.pythonapi.PyGILState_Ensure()
+        _THREAD.state_kept = True
+
+
 class SysfsOps(mfusepy.Operations):
     """Paths are relative to the mm directory: /uksm/run, /.simctl/state, ..."""
 
@@ -42,6 +57,7 @@ class SysfsOps(mfusepy.Operations):
 
     # -- path resolution ------------------------------------------------------------
     def _resolve(self, path: str) -> tuple[str, str | None]:
+        _keep_thread_state()  # every operation on a path starts here
         parts = [part for part in path.split("/") if part]
         dirname = self.host.dirname
         if not parts:

@@ -81,6 +81,9 @@ class SimHost:
         self._holds: dict[int, str] = {}
         self._tickets = itertools.count(1)
         self._closed = False
+        #: whether state.json follows every change; the server turns it off, keeps the state in memory and
+        #: saves it when it stops (``flush``): one file write per change cost more than the change itself
+        self.save_every_change = True
 
     @classmethod
     def load(cls, sysroot: str) -> SimHost:
@@ -407,15 +410,25 @@ class SimHost:
         with open(self.paths.log, encoding="utf-8") as handle:
             return [json.loads(line) for line in handle if line.strip()]
 
+    def flush(self) -> None:
+        """Write state.json now (the server does when it stops)."""
+        with self.lock:
+            self._write_state()
+
+    def _write_state(self) -> None:
+        if self.paths:
+            # serialised straight from the live state, no copy: the caller's lock keeps it still
+            state = self.kernel.state if self.kernel else {}
+            save_doc(self.paths, dict(self.doc, kernel=state, faults=self.faults.items, overrides=self.overrides))
+
     def _save(self) -> None:
-        """Write state.json and bring SYSROOT/proc in line (caller holds the lock)."""
+        """After a change: bring SYSROOT/proc in line, and state.json unless the server keeps it (caller
+        holds the lock)."""
         if not self.paths:
             return
-        self.doc["kernel"] = self.kernel.snapshot() if self.kernel else {}
-        self.doc["faults"] = self.faults.pending()
-        self.doc["overrides"] = dict(self.overrides)
-        save_doc(self.paths, self.doc)
-        state = self.doc["kernel"]
+        if self.save_every_change:
+            self._write_state()
+        state = self.kernel.state if self.kernel else {}
         name = thread_name(self.variant)
         key = (
             state.get("%s_alive" % name, True),

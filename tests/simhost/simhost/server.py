@@ -52,12 +52,13 @@ def serve(sysroot: str) -> int:
         options["allow_other"] = True  # non-root users see the mount, like real sysfs
     # A write held by a block fault gives up once umount has detached the mount.
     host.mount_point = host.paths.mm
+    # Everything goes through this process while mounted: state.json is written when it stops.
+    host.save_every_change = False
     try:
         mfusepy.FUSE(SysfsOps(host), host.paths.mm, **options)
     finally:
         host.close()
-        with host.lock:
-            host._save()  # pylint: disable=protected-access
+        host.flush()
     return 0
 
 

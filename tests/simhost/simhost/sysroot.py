@@ -55,7 +55,8 @@ def load_doc(paths: Paths) -> dict[str, Any]:
 
 
 def save_doc(paths: Paths, doc: dict[str, Any]) -> None:
-    write_file(paths.state, json.dumps(doc, indent=1, sort_keys=True) + "\n")
+    # compact: json's C encoder serves only documents without indentation (the simulator saves on every write)
+    write_file(paths.state, json.dumps(doc, sort_keys=True) + "\n")
 
 
 def boot_state(

@@ -62,3 +62,29 @@ def test_installed_launcher_preloads_its_whole_start_and_runs(tmp_path, program)
     )
     assert (shown.returncode, shown.stderr) == (0, '')
     assert shown.stdout.startswith('usage: ')
+
+
+@pytest.mark.parametrize('program', sorted(LAUNCHERS))
+def test_installed_launcher_imports_without_a_collection_and_runs_its_program_with_the_imports_frozen(
+    tmp_path, program
+):
+    install_boot_package(str(tmp_path))
+    installed = os.path.join(str(tmp_path), LAUNCHERS[program])
+    with open(installed, encoding='utf-8') as handle:
+        text = handle.read()
+    # a copy that says, where the program would start, what the collector did since the launcher's first lines
+    start, ending = '\ngc.disable()\n', '\nsys.exit(main(sys.argv[1:]))\n'
+    assert text.count(start) == 1 and text.endswith(ending)
+    seen = "([g['collections'] for g in gc.get_stats()], gc.get_freeze_count())"
+    probe = text.replace(start, start + '_seen = %s\n' % seen).replace(
+        ending, '\n_now = %s\nprint(gc.isenabled(), _now[0] == _seen[0], _now[1] - _seen[1])\n' % seen
+    )
+    launcher = installed + '-probed'
+    with open(launcher, 'w', encoding='utf-8') as handle:
+        handle.write(probe)
+    shown = subprocess.run([sys.executable, '-I', '-S', '-B', launcher], check=False, capture_output=True, text=True)
+    assert shown.stderr == ''
+    enabled, uncollected, frozen = shown.stdout.split()
+    # collected again for what the program makes; nothing walked while importing; the imports kept out of it
+    assert (enabled, uncollected) == ('True', 'True')
+    assert int(frozen) > 1000

@@ -7,7 +7,8 @@ A module runs from a zip file, and CPython's zipimport compiles a module's sourc
 file and again to run it (python/cpython#141276): that second compile is most of what a converged
 run costs above ``ansible.builtin.ping``. Imported first by every module: while the collection's
 module_utils come from a zip, their imports go through a finder that reads the source from the same
-zip and compiles it once. Anywhere else (files on disk, the controller, tests) it does nothing.
+zip and compiles it once, and the run collects no garbage (see ``_install``). Anywhere else (files on disk,
+the controller, tests) it does nothing.
 
 A host that has the boot applier installed keeps a copy of most module_utils files, in the same
 folders, with their bytecode, compiled by the installer (_install/installation.compile_package). After ``use_host_bytecode``, a
@@ -19,6 +20,7 @@ names the installed source's mtime and size). Anything else, or any doubt, compi
 
 from __future__ import annotations
 
+import gc
 import importlib.util
 import marshal
 import os
@@ -163,6 +165,10 @@ def _install() -> None:
     directories = list(getattr(sys.modules.get(_PACKAGE), '__path__', None) or [])
     if not hasattr(archive_loader, 'archive') or len(directories) != 1:
         return
+    # A module run is one short process. What it imports from here on makes thousands of objects, and
+    # each 700 of them started a collection, now and then a full one over everything the payload had
+    # loaded (a few ms a run); what the run leaves as garbage is freed when it exits, moments later.
+    gc.disable()
     if not any(isinstance(finder, _ZipSourceLoader) for finder in sys.meta_path):
         sys.meta_path.insert(0, _ZipSourceLoader(archive_loader, directories[0]))
 

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import gc
 import importlib.util
 import json
 import marshal
@@ -38,7 +39,9 @@ try:
 except Exception:
     # as Ansible reports a module's exception: traceback.format_exc(), which reads lines through the loader
     sys.exit(traceback.format_exc())
+import gc
 print(json.dumps({
+    'collecting': gc.isenabled(),
     'compiled': dict(compiled),
     'loaders': {m.__name__.rsplit('.', 1)[1]: type(m.__loader__).__name__ for m in modules},
     'files': {m.__name__.rsplit('.', 1)[1]: m.__file__ for m in modules},
@@ -82,6 +85,8 @@ def test_each_file_compiled_once_after_compile_once(tmp_path):
     assert seen['compiled']['paths.py'] == 1
     assert seen['loaders']['attributes'] == '_ZipSourceLoader'
     assert seen['files']['paths'].endswith('/payload.zip/' + INSIDE + '_host/paths.py')
+    # and the run collects no garbage from then on
+    assert seen['collecting'] is False
 
 
 def test_a_module_of_a_sub_package_is_compiled_once_and_imports_its_parents(tmp_path):
@@ -98,6 +103,7 @@ def test_without_compile_once_zipimport_compiles_twice(tmp_path):
     seen = _probe(_payload(tmp_path), '_host.paths')
     assert seen['compiled']['paths.py'] == 2
     assert seen['loaders']['paths'] == 'zipimporter'
+    assert seen['collecting'] is True
 
 
 def test_modules_run_the_same_through_it(tmp_path):
@@ -133,8 +139,10 @@ def test_a_missing_module_is_left_to_zipimport_expect_failure(tmp_path):
 
 
 def test_outside_a_zip_it_installs_nothing():
-    # these tests import the collection from files: no finder of compile_once is on sys.meta_path
+    # these tests import the collection from files: no finder of compile_once is on sys.meta_path, and
+    # the collector runs
     assert not [finder for finder in sys.meta_path if type(finder).__name__ == '_ZipSourceLoader']
+    assert gc.isenabled()
 
 
 # --- in this process (what coverage sees): the finder on a zipimporter, and its installation -------
@@ -184,8 +192,12 @@ def test_installed_once_when_the_package_comes_from_a_zip(tmp_path, monkeypatch)
     monkeypatch.setattr(compile_once, '__loader__', zipimport.zipimporter(payload), raising=False)
     package = types.SimpleNamespace(__path__=['%s/%s' % (payload, INSIDE.rstrip('/'))])
     monkeypatch.setitem(sys.modules, PACKAGE, package)
-    compile_once._install()
-    compile_once._install()
+    try:
+        compile_once._install()
+        compile_once._install()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()  # this process is the tests'
     installed = [finder for finder in sys.meta_path if isinstance(finder, compile_once._ZipSourceLoader)]
     assert len(installed) == 1 and sys.meta_path[0] is installed[0]
 

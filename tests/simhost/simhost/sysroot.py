@@ -55,7 +55,8 @@ def load_doc(paths: Paths) -> dict[str, Any]:
 
 
 def save_doc(paths: Paths, doc: dict[str, Any]) -> None:
-    # compact: json's C encoder serves only documents without indentation (the simulator saves on every write)
+    # compact: json's C encoder serves only documents without indentation (a host without a server saves at
+    # every change)
     write_file(paths.state, json.dumps(doc, sort_keys=True) + "\n")
 
 

@@ -17,7 +17,7 @@ from .._knobs.attributes import BACKENDS
 from .._knobs.value_kinds import Choice
 from ..errors import UksmError
 from .paths import POLICY_FILE, UNIT_FILE, UNIT_NAME, UNIT_WANTED_BY, wants_link
-from .safefiles import UnsafePathError, read_file, remove_file, replace_file
+from .safefiles import UnsafePathError, read_file
 from .sysfs import detect, host_path
 
 TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotations are strings
@@ -190,6 +190,9 @@ def unit_state(sysroot: str) -> dict[str, t.Any]:
 
 def remove(sysroot: str) -> bool:
     """Delete the policy file and its directory when empty; whether anything was there."""
+    # where used: a run that only reads the policy (facts, a converged tunable run) does not compile it
+    from .safewrites import remove_file  # pylint: disable=import-outside-toplevel
+
     return remove_file(sysroot, POLICY_FILE, remove_empty_directory=True)
 
 
@@ -209,6 +212,8 @@ def load(sysroot: str) -> tuple[Policies, str]:
 
 def save(sysroot: str, text: str) -> None:
     """Replace the policy file (fsynced with its directory: a crash leaves the old file or the new one)."""
+    from .safewrites import replace_file  # pylint: disable=import-outside-toplevel
+
     replace_file(sysroot, POLICY_FILE, text.encode('utf-8'), 0o644)
 
 

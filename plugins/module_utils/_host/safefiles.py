@@ -1,7 +1,7 @@
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # Private to the litevirt.uksm collection: not a public API, it may change in any release.
-"""Files root reads and writes under the sysroot, without following anything another user could plant.
+"""Files root opens and reads under the sysroot, without following anything another user could plant.
 
 On a hypervisor the guests run as unprivileged accounts (libvirt-qemu, qemu, per-VM users). If one
 of them is taken over, it must not be able to turn a write of ours into a write of its choosing. So:
@@ -13,12 +13,13 @@ of them is taken over, it must not be able to turn a write of ours into a write 
   (root) and not writable by group or others, each component from the sysroot down, or nobody
   else could have planted or swapped what is in it;
 - a *shared* directory (node_exporter's textfile directory, whose parent belongs to the
-  ``prometheus`` user on Debian) is used without following symlinks: the file is created under a
-  fresh name with ``O_EXCL`` and renamed into place, so the worst another owner can do is see it;
+  ``prometheus`` user on Debian) is used without following symlinks (safewrites says how a file is
+  written there);
 - files are opened with ``O_NOFOLLOW | O_NONBLOCK`` (a FIFO cannot stall us), must be regular
-  files, and are read up to a bound;
-- a file is replaced by a temporary file written, fsynced and renamed in the same directory, which
-  is fsynced too, so a crash or a power loss leaves the old file or the new one whole.
+  files, and are read up to a bound.
+
+Replacing and removing them, through the same descriptors, is safewrites'; kept apart because most runs
+only read (a module's payload compiles what it imports at every run).
 
 The sysroot itself is the operator's choice and is trusted. Every refusal is an ``UnsafePathError``
 (an ``OSError``) whose message names the path as the host sees it and the reason.
@@ -64,7 +65,8 @@ class UnsafePathError(UksmError, OSError):
         return 'refusing %s: %s' % (self.path, self.reason)
 
 
-def _shown(relative: str) -> str:
+def shown_path(relative: str) -> str:
+    """A path relative to the sysroot as the host sees it, for messages."""
     return '/' + relative.strip('/')
 
 
@@ -90,7 +92,9 @@ def _check_owner(path: str, status: os.stat_result) -> None:
         raise UnsafePathError(path, 'writable by group or others (mode %04o)' % stat.S_IMODE(status.st_mode))
 
 
-def _open_child_dir(parent: int, name: str, shown: str, create_mode: int | None) -> int:
+def open_child_dir(parent: int, name: str, shown: str, create_mode: int | None) -> int:
+    """The directory ``name`` in the directory descriptor ``parent``, not followed if a symlink; created with
+    ``create_mode`` when missing (None: FileNotFoundError). No ownership check: the caller's."""
     try:
         return os.open(name, _DIRECTORY, dir_fd=parent)
     except FileNotFoundError:
@@ -106,7 +110,7 @@ def _open_child_dir(parent: int, name: str, shown: str, create_mode: int | None)
         os.mkdir(name, create_mode, dir_fd=parent)
     except FileExistsError:
         pass  # made meanwhile: the open below checks what it is
-    return _open_child_dir(parent, name, shown, None)
+    return open_child_dir(parent, name, shown, None)
 
 
 def open_dir(sysroot: str, relative: str, private: bool = True, create_mode: int | None = None) -> int:
@@ -118,13 +122,13 @@ def open_dir(sysroot: str, relative: str, private: bool = True, create_mode: int
     """
     names = relative.strip('/').split('/')
     if any(name in ('', '.', '..') for name in names):
-        raise UnsafePathError(_shown(relative), 'not a normalised relative path')
+        raise UnsafePathError(shown_path(relative), 'not a normalised relative path')
     handle = os.open(sysroot, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     shown = ''
     try:
         for name in names:
             shown += '/' + name
-            child = _open_child_dir(handle, name, shown, create_mode)
+            child = open_child_dir(handle, name, shown, create_mode)
             os.close(handle)
             handle = child
             if private:
@@ -140,7 +144,7 @@ def open_subdir(parent: int, name: str, shown: str) -> int:
     each component: no symlink, ours and writable by nobody else (``shown`` names it in errors)."""
     if name in ('', '.', '..') or '/' in name:
         raise UnsafePathError(shown, 'not one component of a path')
-    handle = _open_child_dir(parent, name, shown, None)
+    handle = open_child_dir(parent, name, shown, None)
     try:
         _check_owner(shown, os.fstat(handle))
     except BaseException:
@@ -149,10 +153,11 @@ def open_subdir(parent: int, name: str, shown: str) -> int:
     return handle
 
 
-def _split(relative: str) -> tuple[str, str]:
+def split_path(relative: str) -> tuple[str, str]:
+    """A normalised path of a file below a directory, as (directory, file name)."""
     directory, _sep, name = relative.strip('/').rpartition('/')
     if not directory or any(part in ('', '.', '..') for part in relative.strip('/').split('/')):
-        raise UnsafePathError(_shown(relative), 'not a normalised path of a file below a directory')
+        raise UnsafePathError(shown_path(relative), 'not a normalised path of a file below a directory')
     return directory, name
 
 
@@ -199,8 +204,8 @@ def read_bounded(handle: int, limit: int, shown: str) -> bytes:
 
 def read_file(sysroot: str, relative: str, limit: int, private: bool = True) -> tuple[bytes, os.stat_result] | None:
     """The bytes and status of a file, or None when it or its directory does not exist."""
-    directory_name, name = _split(relative)
-    shown = _shown(relative)
+    directory_name, name = split_path(relative)
+    shown = shown_path(relative)
     try:
         directory = open_dir(sysroot, directory_name, private)
     except FileNotFoundError:
@@ -215,156 +220,3 @@ def read_file(sysroot: str, relative: str, limit: int, private: bool = True) -> 
         return read_bounded(handle, limit, shown), status
     finally:
         os.close(handle)
-
-
-def _temporary_name(name: str) -> str:
-    # what tempfile.mkstemp does, without importing tempfile (milliseconds at every metrics run)
-    return '.%s.%d.%s' % (name, os.getpid(), os.urandom(6).hex())
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass
-    return True
-
-
-def _sweep(directory: int, name: str) -> None:
-    """Remove temporary files of ``name`` left by writers that were killed (SIGKILL, power loss)."""
-    prefix = '.%s.' % name
-    for entry in os.listdir(directory):
-        if not entry.startswith(prefix):
-            continue
-        pid, _sep, suffix = entry[len(prefix) :].partition('.')
-        if pid.isdigit() and len(suffix) == 12 and int(pid) != os.getpid() and not _alive(int(pid)):
-            try:
-                os.unlink(entry, dir_fd=directory)
-            except OSError:
-                pass  # gone already, or not ours to remove: it is only litter
-
-
-def replace_file(
-    sysroot: str, relative: str, data: bytes, mode: int = 0o644, private: bool = True, directory_mode: int = 0o755
-) -> None:
-    """Replace ``<sysroot>/<relative>`` so a reader, a crash or a power loss sees the old file or the new one whole."""
-    directory_name, name = _split(relative)
-    shown = _shown(relative)
-    directory = open_dir(sysroot, directory_name, private, directory_mode)
-    try:
-        temporary = _temporary_name(name)
-        handle = os.open(
-            temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=directory
-        )
-        try:
-            try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(handle, view) :]
-                os.fchmod(handle, mode)
-                os.fsync(handle)
-            finally:
-                os.close(handle)
-            os.replace(temporary, name, src_dir_fd=directory, dst_dir_fd=directory)
-        except BaseException:
-            try:
-                os.unlink(temporary, dir_fd=directory)
-            except OSError:
-                pass
-            raise
-        # the rename itself survives a power loss only once the directory is on disk
-        os.fsync(directory)
-        _sweep(directory, name)
-    except IsADirectoryError:
-        raise UnsafePathError(shown, 'it is a directory, not a regular file') from None
-    finally:
-        os.close(directory)
-
-
-def remove_file(sysroot: str, relative: str, private: bool = True, remove_empty_directory: bool = False) -> bool:
-    """Unlink a file (a symlink is removed, never followed); whether anything was there."""
-    directory_name, name = _split(relative)
-    try:
-        directory = open_dir(sysroot, directory_name, private)
-    except FileNotFoundError:
-        return False
-    try:
-        try:
-            os.unlink(name, dir_fd=directory)
-        except FileNotFoundError:
-            return False
-        except IsADirectoryError:
-            raise UnsafePathError(_shown(relative), 'it is a directory, not a regular file') from None
-    finally:
-        os.close(directory)
-    if remove_empty_directory:
-        parent, _sep, last = directory_name.rpartition('/')
-        try:
-            handle = open_dir(sysroot, parent, private) if parent else os.open(sysroot, os.O_RDONLY | os.O_DIRECTORY)
-        except OSError:
-            return True
-        try:
-            os.rmdir(last, dir_fd=handle)
-        except OSError:
-            pass  # not empty: someone else's files
-        finally:
-            os.close(handle)
-    return True
-
-
-def _tree(sysroot: str, relative: str, private: bool) -> int | None:
-    try:
-        return open_dir(sysroot, relative, private)
-    except FileNotFoundError:
-        return None
-
-
-def list_tree(sysroot: str, relative: str, skip: t.Collection[str] = (), private: bool = True) -> list[str]:
-    """Every non-directory under a directory (relative to the sysroot), symlinks listed, never followed;
-    directories named in ``skip`` are not entered."""
-    top = _tree(sysroot, relative, private)
-    if top is None:
-        return []
-    found = []
-    try:
-        for directory, dirs, files, handle in os.fwalk('.', dir_fd=top):
-            # fwalk counts a symlink to a directory among the directories (and does not enter it)
-            links = [name for name in dirs if stat.S_ISLNK(os.stat(name, dir_fd=handle, follow_symlinks=False).st_mode)]
-            dirs[:] = [name for name in dirs if name not in skip and name not in links]
-            found += [os.path.normpath(os.path.join(relative, directory, name)) for name in files + links]
-    finally:
-        os.close(top)
-    return sorted(found)
-
-
-def remove_tree(sysroot: str, relative: str, private: bool = True) -> None:
-    """Delete a directory and everything in it, through descriptors (nothing inside is followed)."""
-    parent_name, name = _split(relative)
-    parent = _tree(sysroot, parent_name, private)
-    if parent is None:
-        return
-    try:
-        top = _open_child_dir(parent, name, _shown(relative), None)
-    except BaseException as error:
-        os.close(parent)
-        if isinstance(error, FileNotFoundError):
-            return
-        raise
-    try:
-        for _directory, dirs, files, handle in os.fwalk('.', topdown=False, dir_fd=top):
-            for entry in files:
-                os.unlink(entry, dir_fd=handle)
-            for entry in dirs:
-                try:
-                    os.rmdir(entry, dir_fd=handle)
-                except NotADirectoryError:
-                    os.unlink(entry, dir_fd=handle)  # a symlink to a directory: removed, not entered
-        os.close(top)
-        top = -1
-        os.rmdir(name, dir_fd=parent)
-    finally:
-        if top >= 0:
-            os.close(top)
-        os.close(parent)

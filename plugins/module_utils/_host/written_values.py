@@ -16,7 +16,7 @@ from __future__ import annotations
 from .._knobs.value_kinds import is_decimal
 from ..errors import UksmError
 from .paths import WRITTEN_FILE
-from .safefiles import read_file, replace_file
+from .safefiles import read_file
 
 # a line per attribute of each backend: a few dozen bytes
 MAX_BYTES = 1024
@@ -55,6 +55,9 @@ class WrittenValues:
             return
         lines[(self.backend, name)] = value
         text = ''.join('%s %s %d\n' % (key[0], key[1], number) for key, number in sorted(lines.items()))
+        # where used: most runs only read the record
+        from .safewrites import replace_file  # pylint: disable=import-outside-toplevel
+
         try:
             replace_file(self.sysroot, WRITTEN_FILE, text.encode('ascii'), 0o600, directory_mode=0o700)
         except (OSError, UksmError):

@@ -15,6 +15,7 @@ import os
 import py_compile
 import typing as t
 
+from .._host.installed_bytecode import pyc_header
 from .._host.paths import (
     APPLIER_DIR,
     LAUNCHER,
@@ -26,9 +27,9 @@ from .._host.paths import (
     UNIT_FILE,
     UNIT_NAME,
 )
-from .._host.safefiles import list_tree, open_dir, read_file, remove_file, remove_tree, replace_file
+from .._host.safefiles import open_dir, read_file
+from .._host.safewrites import list_tree, remove_file, remove_tree, replace_file
 from .._host.sysfs import host_path
-from ..compile_once import pyc_header
 from .launcher_texts import launcher_text, metrics_launcher_text, pressure_launcher_text
 from .package_closure import read_closure, start_order
 from .unit_texts import (

@@ -15,7 +15,8 @@ import sys
 import typing as t
 
 from .._host import paths
-from .._host.safefiles import read_file, remove_file
+from .._host.safefiles import read_file
+from .._host.safewrites import remove_file
 from .._host.sysfs import host_path
 from ..errors import UksmError
 from . import installation, unit_texts

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 from .._host import persist
 from .._host.paths import TIER_FILE
-from .._host.safefiles import read_file, remove_file, replace_file
+from .._host.safefiles import read_file
+from .._host.safewrites import remove_file, replace_file
 from .._knobs.attributes import HAZARD_CORRUPTS_MEMORY, HAZARD_EBUSY_WHILE_SHARED, HAZARD_LEAKS_PER_WRITE
 from .._knobs.value_kinds import is_decimal
 from ..errors import UksmError

@@ -13,7 +13,7 @@ Stdlib only: this file also runs on the host, from the installed package.
 from __future__ import annotations
 
 from .._host.paths import METRICS_OUTPUT
-from .._host.safefiles import replace_file
+from .._host.safewrites import replace_file
 from .._knobs.attributes import BACKENDS
 from .._plan.facts import gather
 from ..errors import CAUGHT

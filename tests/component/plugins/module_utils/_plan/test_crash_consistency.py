@@ -7,7 +7,7 @@ failed write), the simulated kernel holds that write() until the test has killed
 Then: the lock is free at once, the persisted policy is the old file whole, the boot applier
 brings the host back to the persisted policy, and the module brings it to the new request. The
 same holds for a writer killed while it replaces the policy file (each step of a replacement is
-killed in test_safefiles.py).
+killed in test_safewrites.py).
 """
 
 from __future__ import annotations

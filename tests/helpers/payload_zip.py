@@ -72,6 +72,24 @@ def probe(payload: str, *names: str) -> t.Any:
     return json.loads(done.stdout)
 
 
+def probe_on_host(payload: str, sysroot: str, *names: str) -> t.Any:
+    """What PROBE reports when the run first calls ``compile_once.use_host_bytecode(sysroot)``, as a
+    module does once it knows its sysroot, and then imports ``names``."""
+    text = PROBE.replace('import importlib, traceback', 'import importlib, traceback, os').replace(
+        'names = sys.argv[2:]',
+        "names = sys.argv[2:]\nimportlib.import_module('%s.compile_once').use_host_bytecode(os.environ['HOST'])"
+        % PACKAGE,
+    )
+    done = subprocess.run(
+        [sys.executable, '-I', '-c', text, payload] + list(names),
+        check=True,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, HOST=sysroot),
+    )
+    return json.loads(done.stdout)
+
+
 def zip_finder(tmp_path: t.Any, extra: dict[str, str] | None = None) -> tuple[t.Any, str]:
     """compile_once's finder on a new payload, and the payload's module_utils directory."""
     payload = make_payload(tmp_path, extra)

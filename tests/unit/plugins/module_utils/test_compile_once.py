@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import gc
 import importlib.util
-import json
-import os
 import subprocess
 import sys
 import types
@@ -22,6 +20,7 @@ from ansible_collections.litevirt.uksm.tests.helpers.payload_zip import (
     exec_counting_compiles,
     make_payload,
     probe,
+    probe_on_host,
     zip_finder,
 )
 
@@ -135,18 +134,6 @@ def test_installed_once_when_the_package_comes_from_a_zip(tmp_path, monkeypatch)
 def test_use_host_bytecode_on_a_host_without_the_applier_compiles_nothing_for_it(tmp_path):
     # the facts of a host that never had the role: one stat, and no reader of installed bytecode compiled
     (tmp_path / 'host' / 'usr' / 'lib').mkdir(parents=True)
-    probe_text = PROBE.replace('import importlib, traceback', 'import importlib, traceback, os').replace(
-        'names = sys.argv[2:]',
-        "names = sys.argv[2:]\nimportlib.import_module('%s.compile_once').use_host_bytecode(os.environ['HOST'])"
-        % PACKAGE,
-    )
-    done = subprocess.run(
-        [sys.executable, '-I', '-c', probe_text, make_payload(tmp_path), 'byte_sizes'],
-        check=True,
-        capture_output=True,
-        text=True,
-        env=dict(os.environ, HOST=str(tmp_path / 'host')),
-    )
-    seen = json.loads(done.stdout)
+    seen = probe_on_host(make_payload(tmp_path), str(tmp_path / 'host'), 'byte_sizes')
     assert seen['human'] == '2.0 KiB'
     assert set(seen['compiled']) - {'<string>', '__init__.py'} == {'compile_once.py', 'paths.py', 'byte_sizes.py'}

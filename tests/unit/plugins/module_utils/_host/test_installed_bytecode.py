@@ -7,10 +7,8 @@ nothing on the way could have been planted by another user; any doubt compiles t
 from __future__ import annotations
 
 import importlib.util
-import json
 import marshal
 import os
-import subprocess
 import sys
 
 import pytest
@@ -20,9 +18,9 @@ from ansible_collections.litevirt.uksm.plugins.module_utils._host import install
 from ansible_collections.litevirt.uksm.tests.helpers.payload_zip import (
     INSIDE,
     PACKAGE,
-    PROBE,
     exec_counting_compiles,
     make_payload,
+    probe_on_host,
     zip_finder,
 )
 
@@ -163,20 +161,7 @@ def test_host_bytecode_of_the_installer_serves_the_facts_module(tmp_path):
 
     sysroot = str(tmp_path / 'host')
     _installed(sysroot, {name.replace('.', '/') + '.py': text for name, text in read_closure().sources.items()})
-    probe = PROBE.replace('import importlib, traceback', 'import importlib, traceback, os')
-    probe = probe.replace(
-        'names = sys.argv[2:]',
-        "names = sys.argv[2:]\nimportlib.import_module('%s.compile_once').use_host_bytecode(os.environ['HOST'])"
-        % PACKAGE,
-    )
-    done = subprocess.run(
-        [sys.executable, '-I', '-c', probe, make_payload(tmp_path), '_plan.facts'],
-        check=True,
-        capture_output=True,
-        text=True,
-        env=dict(os.environ, HOST=sysroot),
-    )
-    seen = json.loads(done.stdout)
+    seen = probe_on_host(make_payload(tmp_path), sysroot, '_plan.facts')
     assert seen['human'] == '2.0 KiB'
     assert seen['files']['facts'].endswith('/payload.zip/' + INSIDE + '_plan/facts.py')
     compiled = set(seen['compiled']) - {'<string>', '__init__.py'}

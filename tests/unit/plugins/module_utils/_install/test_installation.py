@@ -13,9 +13,8 @@ import sys
 import pytest
 
 from ansible_collections.litevirt.uksm.plugins.module_utils._host import paths
-from ansible_collections.litevirt.uksm.plugins.module_utils._install import installation, package_closure, unit_texts
+from ansible_collections.litevirt.uksm.plugins.module_utils._install import installation, unit_texts
 from ansible_collections.litevirt.uksm.plugins.module_utils._programs import applier
-from ansible_collections.litevirt.uksm.tests.helpers.import_reference import imported_modules
 
 MODULE_UTILS = os.path.dirname(os.path.dirname(os.path.abspath(installation.__file__)))
 
@@ -25,15 +24,6 @@ def _installed_tree(root):
     for directory, _dirs, files in os.walk(root):
         found += [os.path.relpath(os.path.join(directory, name), root) for name in files]
     return sorted(found)
-
-
-def test_package_is_the_applier_closure_byte_for_byte():
-    sources = package_closure.read_closure().sources
-    assert '_programs.applier' in sources and not [name for name in sources if name.startswith('_install.')]
-    for name, text in sources.items():
-        with open(os.path.join(MODULE_UTILS, *name.split('.')) + '.py', encoding='utf-8') as handle:
-            assert handle.read() == text
-    # closed under relative imports: the launcher imports it in isolation below
 
 
 def test_install_is_idempotent_and_check_mode_writes_nothing(tmp_path):
@@ -208,18 +198,3 @@ def test_applier_options(capsys, argv, status, stream, text):
     assert applier.main(argv) == status
     captured = capsys.readouterr()
     assert text in (captured.out if stream == 'out' else captured.err)
-
-
-def test_package_is_the_import_closure_of_the_launchers():
-    """The text scan of read_closure finds what a full parse finds (lazy imports included)."""
-    sources = package_closure.read_closure().sources
-    expected, todo = set(), list(package_closure.ROOTS)
-    while todo:
-        name = todo.pop()
-        if name in expected:
-            continue
-        expected.add(name)
-        todo.extend(imported_modules(sources[name], name.rpartition('.')[0]))
-    assert set(sources) == expected
-    assert {'_programs.applier', '_programs.metrics', '_programs.tuner', '_plan.tiers', '_plan.plan'} <= expected
-    assert {'_host.persist', '_plan.transaction', 'errors'} <= expected

@@ -157,6 +157,21 @@ def test_package_is_the_closure_of_the_launchers_byte_for_byte():
         assert set(relative_imports(text, name.rpartition('.')[0])) <= set(sources)
 
 
+def test_package_is_exactly_the_import_closure_of_the_launchers_as_a_full_parse_finds_it():
+    """The text scan of read_closure finds what a full parse finds (lazy imports included)."""
+    sources = read_closure().sources
+    expected, todo = set(), list(ROOTS)
+    while todo:
+        name = todo.pop()
+        if name in expected:
+            continue
+        expected.add(name)
+        todo.extend(imported_modules(sources[name], name.rpartition('.')[0]))
+    assert set(sources) == expected
+    assert {'_programs.applier', '_programs.metrics', '_programs.tuner', '_plan.tiers', '_plan.plan'} <= expected
+    assert {'_host.persist', '_plan.transaction', 'errors'} <= expected
+
+
 def test_loader_answering_with_bytes_is_decoded(monkeypatch):
     """The collection loader of ansible-core (controller, ansible-test) returns the source as bytes."""
 

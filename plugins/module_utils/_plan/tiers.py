@@ -22,7 +22,6 @@ from __future__ import annotations
 from .._host import persist
 from .._host.paths import TIER_FILE
 from .._host.safefiles import read_file
-from .._host.safewrites import remove_file, replace_file
 from .._knobs.attributes import HAZARD_CORRUPTS_MEMORY, HAZARD_EBUSY_WHILE_SHARED, HAZARD_LEAKS_PER_WRITE
 from .._knobs.value_kinds import is_decimal
 from ..errors import UksmError
@@ -234,6 +233,9 @@ def in_force(recorded: int | None, policy: TierPolicy) -> int | None:
 
 def write_state(sysroot: str, backend: str, index: int | None) -> None:
     """Record the tier in force (the base: no file), in the lock's directory, root's alone."""
+    # where used: facts read the tier, and the tuner writes it only when the tier changes
+    from .._host.safewrites import remove_file, replace_file  # pylint: disable=import-outside-toplevel
+
     if index is None:
         remove_file(sysroot, TIER_FILE)
     else:

@@ -39,6 +39,7 @@ from ansible_collections.litevirt.uksm.tests.helpers.hostile_sysroot import (
     write_file,
 )
 from ansible_collections.litevirt.uksm.tests.helpers.owners import NOBODY, give_away
+from ansible_collections.litevirt.uksm.tests.helpers.payload_zip import make_payload, probe
 
 
 def _dead_pid() -> int:
@@ -458,3 +459,14 @@ def test_replace_file_killed_at_each_step_leaves_a_whole_file_the_next_run_repla
     assert stat.S_IMODE(os.lstat(world.host(CRASH_FILE)).st_mode) == 0o644
     assert os.listdir(world.host(directory)) == ['state']
     world.outside_unchanged()
+
+
+# --- who loads this file -------------------------------------------------------------------------
+
+
+def test_code_that_only_reads_the_host_does_not_load_safewrites(tmp_path):
+    # a module run compiles what it imports: facts (with tiers too) and a converged tunable run only read,
+    # so the writers import safewrites where they write
+    readers = ('_plan.facts', '_plan.tiers', '_plan.tunable', '_host.persist', '_host.written_values', '_host.lock')
+    seen = probe(make_payload(tmp_path), 'compile_once', *readers)
+    assert 'safefiles.py' in seen['compiled'] and 'safewrites.py' not in seen['compiled']

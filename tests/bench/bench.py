@@ -5,8 +5,12 @@ not a test.
 
 Sets up simulated UKSM and KSM hosts (tests/simhost) under a temporary directory, writes an inventory
 (local connection, one sysroot per host, default forks) and runs one playbook per case against every
-host, interleaved and repeated: ping, facts, setup, tunable, shell, role, ping, ... Each run is timed
-as wall time; the report is the median per case and its ratio to the median of ping. The boot-time
+host, interleaved and repeated: ping, facts, facts_bare, setup, tunable, tunable_bare, shell, role, ping,
+... Each run is timed as wall time; the report is the median per case and its ratio to the median of ping.
+facts and tunable run where the boot unit's installer left the applier's package, as on every host the
+role converged and on the guest (a module runs the files of its payload that the package holds from the
+package's bytecode); facts_bare and tunable_bare run the same tasks with that package moved aside, so
+that every file they import is compiled. The boot-time
 applier and one idle evaluation of the pressure tuner are timed against bare Python start-up on the
 same machine, interleaved with it. With --guest the same cases run over SSH against the QEMU guest of
 tests/vm (the applier too, not the tuner). Writes a JSON results file and prints a table.
@@ -39,10 +43,15 @@ import scale
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
+# where the boot unit's installer puts the applier's package, from the collection's own paths
+sys.path.insert(0, os.path.join(ROOT, 'plugins'))
+from module_utils._host.paths import PACKAGE_DIR  # noqa: E402  pylint: disable=wrong-import-position
+
 SIMHOST_DIR = os.path.join(ROOT, 'tests', 'simhost')
 VM_SH = os.path.join(ROOT, 'tests', 'vm', 'vm.sh')
 UNIT_FILE = 'etc/systemd/system/uksm-policy.service'
 PRESSURE_UNIT_FILE = 'etc/systemd/system/uksm-pressure.service'
+ASIDE = '.bench-aside'
 GUEST_NAME = 'bench-guest'
 GUEST_PORT = 2252
 
@@ -124,7 +133,13 @@ TUNER_TIERS = [
 ]
 
 # case -> (playbook, reference case, target ratio, what the target says); ratios are case / reference.
-ANSIBLE_CASES = ['ping', 'facts', 'setup', 'tunable', 'shell', 'role', 'role_first']
+ANSIBLE_CASES = ['ping', 'facts', 'facts_bare', 'setup', 'tunable', 'tunable_bare', 'shell', 'role', 'role_first']
+# cases that run another case's playbook: the same task on a host without the boot applier's package
+PLAYBOOKS = {'facts_bare': 'facts.yml', 'tunable_bare': 'tunable.yml'}
+# cases that write the six attributes: each run writes the other set than the run before it
+WRITING_CASES = ('tunable', 'tunable_bare', 'shell')
+# the simulated hosts' cases without the applier (not on the guest, whose applier the role installed)
+BARE_CASES = ('facts_bare', 'tunable_bare')
 # untimed plays around a case: (before, after). The first converge starts from a host without the policy
 # and leaves the role case's policy behind, so that the role's re-runs stay idempotent.
 AROUND = {'role_first': ('role_absent.yml', 'role.yml')}
@@ -137,8 +152,10 @@ SCALE_CASES = ['scale']
 # takes a FUSE round trip, so the module's own reads weigh less there
 TARGETS = [
     ('facts', 'ping', 1.10, 1.05),
+    ('facts_bare', 'ping', None, None),
     ('setup', 'ping', None, None),
     ('tunable', 'ping', 1.15, 1.08),
+    ('tunable_bare', 'ping', None, None),
     ('tunable', 'shell', 0.25, 0.25),
     ('role', 'ping', 1.5, 1.3),
     ('role_first', 'ping', None, 2.5),
@@ -192,8 +209,9 @@ def make_hosts(work: str, count: int, ksm_every: int) -> dict:
     with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
         list(pool.map(lambda job: simhost('up', job[0], '--variant', job[1]), jobs))
     for host in hosts.values():
-        for sub in ('etc/systemd/system', 'usr/lib', 'run'):
-            os.makedirs(os.path.join(host['bench_role_sysroot'], sub), exist_ok=True)
+        for sysroot in (host['bench_sysroot'], host['bench_role_sysroot']):
+            for sub in ('etc/systemd/system', 'usr/lib', 'run'):
+                os.makedirs(os.path.join(sysroot, sub), exist_ok=True)
     return hosts
 
 
@@ -207,10 +225,14 @@ def write_inventory(path: str, hosts: dict, common: dict) -> None:
 class Runner:
     """Runs one playbook per case and keeps the wall time of every run."""
 
-    def __init__(self, inventory: str, env: dict) -> None:
+    def __init__(self, inventory: str, env: dict, aside: list = None) -> None:
         self.inventory = inventory
         self.env = env
         self.times = {}  # case -> [seconds]
+        # the sysroots whose boot applier package the bare cases move aside while they run
+        self.aside = aside or []
+        # the set of values the writing cases left on the hosts (1: a new simulated host's)
+        self.written_set = 1
 
     def play(self, case: str, playbook: str, extra: dict = None, timed: bool = True) -> float:
         command = ['ansible-playbook', '-i', self.inventory, os.path.join(HERE, playbook)]
@@ -232,17 +254,33 @@ class Runner:
             self.times.setdefault(case, []).append(elapsed)
         return elapsed
 
+    def move_applier(self, away: bool) -> None:
+        """The boot applier's package out of each sysroot of ``aside`` (``away``) or back into it."""
+        for sysroot in self.aside:
+            package = os.path.join(sysroot, PACKAGE_DIR)
+            os.rename(*((package, package + ASIDE) if away else (package + ASIDE, package)))
+
     def rounds(self, runs: int, cases: list) -> None:
         for number in range(runs):
             for case in [case for case in cases if case in ANSIBLE_CASES]:
-                extra = {'bench_set': number % 2} if case in ('tunable', 'shell') else None
+                extra = None
+                if case in WRITING_CASES:
+                    # the other set than the hosts hold: every run writes all six
+                    self.written_set = 1 - self.written_set
+                    extra = {'bench_set': self.written_set}
                 before, after = AROUND.get(case, (None, None))
                 if before:
                     self.play(case, before, timed=False)
-                elapsed = self.play(case, case + '.yml', extra)
+                if case in BARE_CASES:
+                    self.move_applier(away=True)
+                try:
+                    elapsed = self.play(case, PLAYBOOKS.get(case, case + '.yml'), extra)
+                finally:
+                    if case in BARE_CASES:
+                        self.move_applier(away=False)
                 if after:
                     self.play(case, after, timed=False)
-                log('round %d/%d %-10s %7.2f s' % (number + 1, runs, case, elapsed))
+                log('round %d/%d %-12s %7.2f s' % (number + 1, runs, case, elapsed))
 
 
 def ansible_env(extra: dict = None) -> dict:
@@ -377,11 +415,11 @@ def table(title: str, cases: dict, rows: list) -> str:
         runs = ' '.join('%.3f' % value for value in data['runs'])
         lines.append('%-24s %9.3f %7.2f %-16s %s' % (case, data['median'], ratio, reference, runs))
     lines.append('')
-    lines.append('%-10s %-24s %8s %8s  %s' % ('target', 'against', 'ratio', 'target', 'met?'))
+    lines.append('%-12s %-24s %8s %8s  %s' % ('target', 'against', 'ratio', 'target', 'met?'))
     for row in rows:
         target = '-' if row['target'] is None else '<= %.2f' % row['target']
         met = '-' if row['met'] is None else ('yes' if row['met'] else 'NO')
-        lines.append('%-10s %-24s %8.2f %8s  %s' % (row['case'], row['against'], row['ratio'], target, met))
+        lines.append('%-12s %-24s %8.2f %8s  %s' % (row['case'], row['against'], row['ratio'], target, met))
     return '\n'.join(lines)
 
 
@@ -395,9 +433,12 @@ def local_bench(args: argparse.Namespace, work: str) -> dict:
     )
     inventory = os.path.join(work, 'inventory.yml')
     write_inventory(inventory, hosts, common)
-    runner = Runner(inventory, ansible_env())
-    log('preparing: the role once on every host (untimed)')
+    runner = Runner(inventory, ansible_env(), aside=[host['bench_sysroot'] for host in hosts.values()])
+    log('preparing: the role once on every host, the boot unit on the sysroots of facts and tunable (untimed)')
     runner.play('role', 'role.yml', timed=False)
+    # facts and tunable run where the boot applier is installed, as on every host the role converged (and
+    # on the guest); their _bare cases run the same with its package moved aside
+    runner.play('facts', 'boot_unit.yml', timed=False)
     runner.rounds(args.runs, args.cases)
     first = sorted(hosts)[0]
     times = dict(runner.times)
@@ -454,7 +495,8 @@ def guest_bench(args: argparse.Namespace, work: str) -> dict:
         runner.play('role', 'role.yml', timed=False)
         # start from set 1 so that the first timed run (set 0) writes all six
         runner.play('tunable', 'tunable.yml', {'bench_set': 1}, timed=False)
-        runner.rounds(args.runs, args.cases)
+        # the role installed the applier under the guest's / and the cases share it: no bare cases there
+        runner.rounds(args.runs, [case for case in args.cases if case not in BARE_CASES])
         times = dict(runner.times)
         if 'applier' in args.cases:
             log('timing the applier inside the guest')

@@ -93,7 +93,7 @@ docs: build
 	PYTHONPATH=$(COLLECTIONS) python tests/tools/gen_knob_reference.py docs/knob-reference.md docs/docsite/rst/knob-reference.rst
 
 # Benchmark, not a test (README, Performance): simulated hosts, interleaved repeated runs, medians and ratios;
-# writes $(BUILD)/bench/results.json. BENCH_GUEST=1 adds the same cases (but the _bare ones) over SSH to the QEMU guest;
+# writes $(BUILD)/bench/results.json. BENCH_GUEST=1 adds the same cases over SSH to the QEMU guest;
 # BENCH_CASES=facts,tunable runs only those (and ping) while profiling; BENCH_HOSTS=0 skips the simulated
 # hosts (the guest or the scale case alone). The scale case (BENCH_CASES=scale
 # alone) runs the report, the rollout's summary step and the filters at BENCH_SCALE_SIZES plain-directory

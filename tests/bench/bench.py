@@ -138,7 +138,7 @@ ANSIBLE_CASES = ['ping', 'facts', 'facts_bare', 'setup', 'tunable', 'tunable_bar
 PLAYBOOKS = {'facts_bare': 'facts.yml', 'tunable_bare': 'tunable.yml'}
 # cases that write the six attributes: each run writes the other set than the run before it
 WRITING_CASES = ('tunable', 'tunable_bare', 'shell')
-# the simulated hosts' cases without the applier (not on the guest, whose applier the role installed)
+# the cases run with the applier's package moved aside (on simulated hosts and on the guest)
 BARE_CASES = ('facts_bare', 'tunable_bare')
 # untimed plays around a case: (before, after). The first converge starts from a host without the policy
 # and leaves the role case's policy behind, so that the role's re-runs stay idempotent.
@@ -225,12 +225,14 @@ def write_inventory(path: str, hosts: dict, common: dict) -> None:
 class Runner:
     """Runs one playbook per case and keeps the wall time of every run."""
 
-    def __init__(self, inventory: str, env: dict, aside: list = None) -> None:
+    def __init__(self, inventory: str, env: dict, aside: list = None, guest: list = None) -> None:
         self.inventory = inventory
         self.env = env
         self.times = {}  # case -> [seconds]
         # the sysroots whose boot applier package the bare cases move aside while they run
         self.aside = aside or []
+        # or the command that runs a command on the guest, whose / has it
+        self.guest = guest
         # the set of values the writing cases left on the hosts (1: a new simulated host's)
         self.written_set = 1
 
@@ -259,6 +261,10 @@ class Runner:
         for sysroot in self.aside:
             package = os.path.join(sysroot, PACKAGE_DIR)
             os.rename(*((package, package + ASIDE) if away else (package + ASIDE, package)))
+        if self.guest:
+            package = '/' + PACKAGE_DIR
+            moved = [package, package + ASIDE] if away else [package + ASIDE, package]
+            subprocess.run(self.guest + ['mv', '-T'] + moved, check=True, stdout=subprocess.DEVNULL)
 
     def rounds(self, runs: int, cases: list) -> None:
         for number in range(runs):
@@ -490,13 +496,12 @@ def guest_bench(args: argparse.Namespace, work: str) -> dict:
         hosts = {GUEST_NAME: host_vars('ksm', '/', '/', GUEST_KSM_ATTRS, values)}
         inventory = os.path.join(work, 'guest.yml')
         write_inventory(inventory, hosts, common)
-        runner = Runner(inventory, ansible_env())
+        runner = Runner(inventory, ansible_env(), guest=[VM_SH, 'ssh', GUEST_NAME, str(args.guest_port)])
         log('guest up; preparing: the role once and the tunable values of set 1 (untimed)')
         runner.play('role', 'role.yml', timed=False)
         # start from set 1 so that the first timed run (set 0) writes all six
         runner.play('tunable', 'tunable.yml', {'bench_set': 1}, timed=False)
-        # the role installed the applier under the guest's / and the cases share it: no bare cases there
-        runner.rounds(args.runs, [case for case in args.cases if case not in BARE_CASES])
+        runner.rounds(args.runs, args.cases)
         times = dict(runner.times)
         if 'applier' in args.cases:
             log('timing the applier inside the guest')

@@ -73,3 +73,17 @@ def test_a_bare_case_that_fails_still_puts_the_applier_back(tmp_path) -> None:
     with pytest.raises(RuntimeError, match='facts.yml failed'):
         runner.rounds(1, ['facts_bare'])
     assert all(os.path.isdir(os.path.join(sysroot, bench.PACKAGE_DIR, '__pycache__')) for sysroot in sysroots)
+
+
+def test_on_the_guest_the_bare_cases_move_the_package_aside_over_ssh(monkeypatch) -> None:
+    commands = []
+    monkeypatch.setattr(bench.subprocess, 'run', lambda argv, **_options: commands.append(argv))
+    runner = Recorder([])
+    runner.guest = ['vm.sh', 'ssh', 'bench-guest', '2252']
+    runner.rounds(1, ['facts', 'tunable_bare'])
+    package = '/' + bench.PACKAGE_DIR
+    assert commands == [
+        runner.guest + ['mv', '-T', package, package + bench.ASIDE],
+        runner.guest + ['mv', '-T', package + bench.ASIDE, package],
+    ]
+    assert [case for case, _playbook, _extra, _installed in runner.calls] == ['facts', 'tunable_bare']

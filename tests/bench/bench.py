@@ -225,14 +225,13 @@ def write_inventory(path: str, hosts: dict, common: dict) -> None:
 class Runner:
     """Runs one playbook per case and keeps the wall time of every run."""
 
-    def __init__(self, inventory: str, env: dict, aside: list = None, guest: list = None) -> None:
+    def __init__(self, inventory: str, env: dict, move_applier=None) -> None:
         self.inventory = inventory
         self.env = env
         self.times = {}  # case -> [seconds]
-        # the sysroots whose boot applier package the bare cases move aside while they run
-        self.aside = aside or []
-        # or the command that runs a command on the guest, whose / has it
-        self.guest = guest
+        # move_applier(away): the boot applier's package out of the hosts (True) or back (False), for
+        # the bare cases (rename_packages, guest_mover)
+        self.move_applier = move_applier
         # the set of values the writing cases left on the hosts (1: a new simulated host's)
         self.written_set = 1
 
@@ -256,16 +255,6 @@ class Runner:
             self.times.setdefault(case, []).append(elapsed)
         return elapsed
 
-    def move_applier(self, away: bool) -> None:
-        """The boot applier's package out of each sysroot of ``aside`` (``away``) or back into it."""
-        for sysroot in self.aside:
-            package = os.path.join(sysroot, PACKAGE_DIR)
-            os.rename(*((package, package + ASIDE) if away else (package + ASIDE, package)))
-        if self.guest:
-            package = '/' + PACKAGE_DIR
-            moved = [package, package + ASIDE] if away else [package + ASIDE, package]
-            subprocess.run(self.guest + ['mv', '-T'] + moved, check=True, stdout=subprocess.DEVNULL)
-
     def rounds(self, runs: int, cases: list) -> None:
         for number in range(runs):
             for case in [case for case in cases if case in ANSIBLE_CASES]:
@@ -278,6 +267,8 @@ class Runner:
                 if before:
                     self.play(case, before, timed=False)
                 if case in BARE_CASES:
+                    if self.move_applier is None:
+                        raise RuntimeError('%s needs a way to move the applier aside' % case)
                     self.move_applier(away=True)
                 try:
                     elapsed = self.play(case, PLAYBOOKS.get(case, case + '.yml'), extra)
@@ -287,6 +278,28 @@ class Runner:
                 if after:
                     self.play(case, after, timed=False)
                 log('round %d/%d %-12s %7.2f s' % (number + 1, runs, case, elapsed))
+
+
+def rename_packages(sysroots: list):
+    """move_applier for simulated hosts: the package of each sysroot renamed aside and back."""
+
+    def move(away: bool) -> None:
+        for sysroot in sysroots:
+            package = os.path.join(sysroot, PACKAGE_DIR)
+            os.rename(*((package, package + ASIDE) if away else (package + ASIDE, package)))
+
+    return move
+
+
+def guest_mover(command: list):
+    """move_applier for the guest: ``mv`` run by ``command`` (vm.sh ssh), whose / has the package."""
+
+    def move(away: bool) -> None:
+        package = '/' + PACKAGE_DIR
+        moved = [package, package + ASIDE] if away else [package + ASIDE, package]
+        subprocess.run(command + ['mv', '-T'] + moved, check=True, stdout=subprocess.DEVNULL)
+
+    return move
 
 
 def ansible_env(extra: dict = None) -> dict:
@@ -439,12 +452,12 @@ def local_bench(args: argparse.Namespace, work: str) -> dict:
     )
     inventory = os.path.join(work, 'inventory.yml')
     write_inventory(inventory, hosts, common)
-    runner = Runner(inventory, ansible_env(), aside=[host['bench_sysroot'] for host in hosts.values()])
+    runner = Runner(inventory, ansible_env(), rename_packages([host['bench_sysroot'] for host in hosts.values()]))
     log('preparing: the role once on every host, the boot unit on the sysroots of facts and tunable (untimed)')
     runner.play('role', 'role.yml', timed=False)
     # facts and tunable run where the boot applier is installed, as on every host the role converged (and
     # on the guest); their _bare cases run the same with its package moved aside
-    runner.play('facts', 'boot_unit.yml', timed=False)
+    runner.play('boot_unit', 'boot_unit.yml', timed=False)
     runner.rounds(args.runs, args.cases)
     first = sorted(hosts)[0]
     times = dict(runner.times)
@@ -496,7 +509,7 @@ def guest_bench(args: argparse.Namespace, work: str) -> dict:
         hosts = {GUEST_NAME: host_vars('ksm', '/', '/', GUEST_KSM_ATTRS, values)}
         inventory = os.path.join(work, 'guest.yml')
         write_inventory(inventory, hosts, common)
-        runner = Runner(inventory, ansible_env(), guest=[VM_SH, 'ssh', GUEST_NAME, str(args.guest_port)])
+        runner = Runner(inventory, ansible_env(), guest_mover([VM_SH, 'ssh', GUEST_NAME, str(args.guest_port)]))
         log('guest up; preparing: the role once and the tunable values of set 1 (untimed)')
         runner.play('role', 'role.yml', timed=False)
         # start from set 1 so that the first timed run (set 0) writes all six

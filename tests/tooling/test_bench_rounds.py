@@ -19,8 +19,9 @@ import bench  # noqa: E402  pylint: disable=wrong-import-position
 class Recorder(bench.Runner):
     """A runner that records each play and whether the applier's package was in place while it ran."""
 
-    def __init__(self, aside: list, failing: str = '') -> None:
-        super().__init__('inventory.yml', {}, aside=aside)
+    def __init__(self, aside: list, failing: str = '', move_applier=None) -> None:
+        super().__init__('inventory.yml', {}, move_applier or bench.rename_packages(aside))
+        self.aside = aside
         self.calls: list = []
         self.failing = failing
 
@@ -78,12 +79,18 @@ def test_a_bare_case_that_fails_still_puts_the_applier_back(tmp_path) -> None:
 def test_on_the_guest_the_bare_cases_move_the_package_aside_over_ssh(monkeypatch) -> None:
     commands = []
     monkeypatch.setattr(bench.subprocess, 'run', lambda argv, **_options: commands.append(argv))
-    runner = Recorder([])
-    runner.guest = ['vm.sh', 'ssh', 'bench-guest', '2252']
+    guest = ['vm.sh', 'ssh', 'bench-guest', '2252']
+    runner = Recorder([], move_applier=bench.guest_mover(guest))
     runner.rounds(1, ['facts', 'tunable_bare'])
     package = '/' + bench.PACKAGE_DIR
     assert commands == [
-        runner.guest + ['mv', '-T', package, package + bench.ASIDE],
-        runner.guest + ['mv', '-T', package + bench.ASIDE, package],
+        guest + ['mv', '-T', package, package + bench.ASIDE],
+        guest + ['mv', '-T', package + bench.ASIDE, package],
     ]
     assert [case for case, _playbook, _extra, _installed in runner.calls] == ['facts', 'tunable_bare']
+
+
+def test_a_bare_case_without_a_way_to_move_the_applier_fails() -> None:
+    runner = bench.Runner('inventory.yml', {})
+    with pytest.raises(RuntimeError, match='facts_bare needs a way to move the applier aside'):
+        runner.rounds(1, ['facts_bare'])

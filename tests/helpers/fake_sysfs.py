@@ -6,8 +6,8 @@
 boot (docs/kernel-interfaces.md) and ``proc/<pid>/comm`` for its kernel thread. Reading needs
 nothing more: the code under test reads those files as they are.
 
-A sysfs store is not a file write, so ``install(monkeypatch)`` replaces ``os.write`` inside
-transaction.py only (the one call that hands an attribute's text to the kernel): the simulator's
+A sysfs store is not a file write, so ``install(monkeypatch)`` replaces ``write`` of the ``posix``
+module transaction.py calls (what ``os`` re-exports) inside transaction.py only (the one call that hands an attribute's text to the kernel): the simulator's
 kernel model (tests/simhost: a governor resets its preset, ``max_cpu_percentage`` clamps,
 ``sleep_millisecs`` rounds to a 250 Hz tick, ``MAX/N`` round-trips, KSM ``run=2`` unmerges, a KSM
 value that changes while pages are shared is EBUSY, ...) takes the write, from the host's current
@@ -195,11 +195,11 @@ class FakeHost:
     # the kernel
 
     def install(self, monkeypatch: t.Any) -> FakeHost:
-        """Put this host's kernel behind os.write and read_text inside transaction.py (for the
+        """Put this host's kernel behind posix.write and read_text inside transaction.py (for the
         test's duration: ``monkeypatch`` undoes it); returns the host."""
         from ansible_collections.litevirt.uksm.plugins.module_utils._plan import transaction
 
-        monkeypatch.setattr(transaction, 'os', _KernelOs(self))
+        monkeypatch.setattr(transaction, 'posix', _KernelPosix(self))
         real_read = transaction.read_text
 
         def read_text(path: str, *args: t.Any) -> str:
@@ -256,8 +256,8 @@ class FakeHost:
                 self.set(attr, kernel.read(attr).decode())
 
 
-class _KernelOs:
-    """``os`` as transaction.py sees it: write() to an attribute of the host goes to the kernel."""
+class _KernelPosix:
+    """``posix`` as transaction.py sees it: write() to an attribute of the host goes to the kernel."""
 
     def __init__(self, host: FakeHost) -> None:
         self._host = host

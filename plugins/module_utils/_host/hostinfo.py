@@ -5,12 +5,12 @@
 
 from __future__ import annotations
 
-import os
+import posix
 
 from .._knobs.value_kinds import is_decimal as _is_decimal
 from .paths import SYSTEM_UNITS
 from .safefiles import owner_of
-from .sysfs import host_path, read_text
+from .sysfs import exists, host_path, join, read_text
 
 TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotations are strings
 if TYPE_CHECKING:
@@ -49,8 +49,8 @@ def _root_process_named(path: str, names: t.Container[str]) -> str | None:
     OSError when the process ended while we looked. Any process may rename itself (prctl PR_SET_NAME):
     one of a guest's account calling itself ``uksmd`` must not make a write to ``run`` look safe, so only
     processes owned by root count (kernel threads and the conflicting services all are)."""
-    name = read_text(os.path.join(path, 'comm')).strip()
-    return name if name in names and owner_of(os.lstat(path)) == PROCESS_OWNER_UID else None
+    name = read_text(join(path, 'comm')).strip()
+    return name if name in names and owner_of(posix.lstat(path)) == PROCESS_OWNER_UID else None
 
 
 def root_processes(sysroot: str, names: t.Iterable[str]) -> dict[str, int]:
@@ -59,7 +59,7 @@ def root_processes(sysroot: str, names: t.Iterable[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     proc = host_path(sysroot, 'proc')
     try:
-        entries = os.scandir(proc)
+        entries = posix.scandir(proc)
     except OSError:
         return found
     with entries:
@@ -119,7 +119,7 @@ def thread_cpu(sysroot: str, pid: int) -> dict[str, t.Any] | None:
     fields = stat_text.rpartition(')')[2].split()
     if len(fields) <= _STARTTIME or not all(_is_decimal(fields[i]) for i in (_UTIME, _STIME, _STARTTIME)):
         return None
-    ticks = os.sysconf('SC_CLK_TCK')
+    ticks = posix.sysconf('SC_CLK_TCK')
     seconds = (int(fields[_UTIME]) + int(fields[_STIME])) / ticks
     try:
         uptime = float(uptime_text.split()[0])
@@ -147,7 +147,7 @@ def ksm_zero_kib(sysroot: str) -> int | None:
 
 
 def page_size() -> int:
-    return os.sysconf('SC_PAGE_SIZE')
+    return posix.sysconf('SC_PAGE_SIZE')
 
 
 def rewrites(conflict: Conflict, backend: str | None) -> str:
@@ -163,14 +163,14 @@ def services(sysroot: str, running: set[str], backend: str | None = None) -> dic
     wants_dirs = []
     system = host_path(sysroot, SYSTEM_UNITS)
     try:
-        wants_dirs = [entry.path for entry in os.scandir(system) if entry.name.endswith('.wants')]
+        wants_dirs = [entry.path for entry in posix.scandir(system) if entry.name.endswith('.wants')]
     except OSError:
         pass
     result = {}
     for unit, conflict in CONFLICTING_SERVICES.items():
-        installed = any(os.path.exists(host_path(sysroot, os.path.join(directory, unit))) for directory in _UNIT_DIRS)
-        enabled = any(os.path.lexists(os.path.join(directory, unit)) for directory in wants_dirs)
-        active = os.path.lexists(host_path(sysroot, 'run/systemd/units/invocation:' + unit))
+        installed = any(exists(host_path(sysroot, join(directory, unit))) for directory in _UNIT_DIRS)
+        enabled = any(exists(join(directory, unit), follow_symlinks=False) for directory in wants_dirs)
+        active = exists(host_path(sysroot, 'run/systemd/units/invocation:' + unit), follow_symlinks=False)
         result[unit.rsplit('.', 1)[0]] = {
             'installed': installed,
             'enabled': enabled,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
-import os
+import posix
 import time
 
 from ..errors import UksmError
@@ -50,7 +50,7 @@ class HostLock:
 
     def __exit__(self, *exc_info: t.Any) -> None:
         if self.handle is not None:
-            os.close(self.handle)  # closing releases the flock
+            posix.close(self.handle)  # closing releases the flock
             self.handle = None
 
     def _acquire(self) -> int:
@@ -61,14 +61,14 @@ class HostLock:
             try:
                 handle = self._locked(directory, deadline)
             finally:
-                os.close(directory)
+                posix.close(directory)
             if handle is not None:
                 return handle
 
     def _locked(self, directory: int, deadline: float) -> int | None:
         """The locked descriptor, or None when the file was replaced while we waited (try again)."""
         try:
-            handle, status = open_file(directory, LOCK_NAME, self.path, os.O_RDWR | os.O_CREAT)
+            handle, status = open_file(directory, LOCK_NAME, self.path, posix.O_RDWR | posix.O_CREAT)
         except FileNotFoundError:
             return None  # the directory itself was removed: walk it again
         try:
@@ -78,7 +78,7 @@ class HostLock:
                     break
                 except BlockingIOError:
                     if time.monotonic() >= deadline:
-                        holder = _first_line(os.pread(handle, 32, 0)) or 'unknown'
+                        holder = _first_line(posix.pread(handle, 32, 0)) or 'unknown'
                         raise LockTimeout(
                             '%s is held by another writer (pid %s) for more than %gs'
                             % (self.path, holder, self.timeout)
@@ -87,20 +87,20 @@ class HostLock:
             # the file we locked must still be the one at the path: a purge (uksm_policy_unit) may
             # have removed it while we waited, and a newcomer would lock a new file beside us
             try:
-                current = os.stat(LOCK_NAME, dir_fd=directory, follow_symlinks=False)
+                current = posix.stat(LOCK_NAME, dir_fd=directory, follow_symlinks=False)
             except FileNotFoundError:
                 current = None
             if current is None or (current.st_dev, current.st_ino) != (status.st_dev, status.st_ino):
-                os.close(handle)
+                posix.close(handle)
                 return None
             # the holder's pid, for the message another writer shows while waiting; written over the
             # last holder's and then cut to length: truncating to 0 first frees the file's block, which
             # costs a journal update on a disk filesystem (half a millisecond) for the same result
-            line = ('%d\n' % os.getpid()).encode('ascii')
-            os.pwrite(handle, line, 0)
-            os.ftruncate(handle, len(line))
+            line = ('%d\n' % posix.getpid()).encode('ascii')
+            posix.pwrite(handle, line, 0)
+            posix.ftruncate(handle, len(line))
         except BaseException:
-            os.close(handle)
+            posix.close(handle)
             raise
         return handle
 
@@ -116,18 +116,18 @@ def holder(sysroot: str) -> int | None:
     except OSError:
         return None
     finally:
-        os.close(directory)
+        posix.close(directory)
     try:
         try:
             fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
         except OSError as error:
             if error.errno not in (errno.EWOULDBLOCK, errno.EAGAIN):
                 return None
-            text = _first_line(os.pread(handle, 32, 0))
+            text = _first_line(posix.pread(handle, 32, 0))
             return int(text) if text.isdigit() else 0
         return None
     finally:
-        os.close(handle)
+        posix.close(handle)
 
 
 def _first_line(data: bytes) -> str:

@@ -11,14 +11,12 @@ tiers (tiers.py) follow its section: ``[<backend> pressure]`` (the hysteresis) a
 
 from __future__ import annotations
 
-import os
-
 from .._knobs.attributes import BACKENDS
 from .._knobs.value_kinds import Choice
 from ..errors import UksmError
 from .paths import POLICY_FILE, UNIT_FILE, UNIT_NAME, UNIT_WANTED_BY, wants_link
 from .safefiles import UnsafePathError, read_file
-from .sysfs import detect, host_path
+from .sysfs import detect, exists, host_path
 
 TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotations are strings
 if TYPE_CHECKING:
@@ -183,8 +181,8 @@ def unit_state(sysroot: str) -> dict[str, t.Any]:
     """Whether the boot unit is installed and enabled, from files only (works offline)."""
     return {
         'name': UNIT_NAME,
-        'installed': os.path.exists(host_path(sysroot, UNIT_FILE)),
-        'enabled': os.path.lexists(host_path(sysroot, wants_link(UNIT_NAME, UNIT_WANTED_BY))),
+        'installed': exists(host_path(sysroot, UNIT_FILE)),
+        'enabled': exists(host_path(sysroot, wants_link(UNIT_NAME, UNIT_WANTED_BY)), follow_symlinks=False),
     }
 
 

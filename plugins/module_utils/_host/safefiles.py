@@ -28,7 +28,7 @@ The sysroot itself is the operator's choice and is trusted. Every refusal is an 
 from __future__ import annotations
 
 import errno
-import os
+import posix
 import stat
 
 from ..errors import UksmError
@@ -37,9 +37,9 @@ TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotati
 if TYPE_CHECKING:
     import typing as t
 
-_DIRECTORY = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_DIRECTORY = posix.O_RDONLY | posix.O_DIRECTORY | posix.O_NOFOLLOW | posix.O_CLOEXEC
 # what a reader of ours opens a file with: no symlink, no blocking on a FIFO
-_READ = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+_READ = posix.O_RDONLY | posix.O_NOFOLLOW | posix.O_NONBLOCK | posix.O_CLOEXEC
 _KINDS = (
     (stat.S_ISREG, 'a regular file'),
     (stat.S_ISDIR, 'a directory'),
@@ -77,17 +77,17 @@ def _kind(mode: int) -> str:
     return 'of an unknown type'
 
 
-def owner_of(status: os.stat_result) -> int:
+def owner_of(status: posix.stat_result) -> int:
     """The uid that owns a file. Every ownership check asks this one function, so that the unit tests,
     run by a user who cannot chown, can still hand a file to another user (tests/helpers/owners.py)."""
     return status.st_uid
 
 
-def _check_owner(path: str, status: os.stat_result) -> None:
+def _check_owner(path: str, status: posix.stat_result) -> None:
     """Owned by us (root) and writable by nobody else, or another user controls what is inside."""
     owner = owner_of(status)
-    if owner != os.geteuid():
-        raise UnsafePathError(path, 'owned by uid %d, not uid %d' % (owner, os.geteuid()))
+    if owner != posix.geteuid():
+        raise UnsafePathError(path, 'owned by uid %d, not uid %d' % (owner, posix.geteuid()))
     if status.st_mode & 0o022:
         raise UnsafePathError(path, 'writable by group or others (mode %04o)' % stat.S_IMODE(status.st_mode))
 
@@ -96,18 +96,18 @@ def open_child_dir(parent: int, name: str, shown: str, create_mode: int | None) 
     """The directory ``name`` in the directory descriptor ``parent``, not followed if a symlink; created with
     ``create_mode`` when missing (None: FileNotFoundError). No ownership check: the caller's."""
     try:
-        return os.open(name, _DIRECTORY, dir_fd=parent)
+        return posix.open(name, _DIRECTORY, dir_fd=parent)
     except FileNotFoundError:
         if create_mode is None:
             raise
     except OSError as error:
         if error.errno in (errno.ELOOP, errno.ENOTDIR):
             raise UnsafePathError(
-                shown, 'it is %s, not a directory' % _kind(os.lstat(name, dir_fd=parent).st_mode)
+                shown, 'it is %s, not a directory' % _kind(posix.lstat(name, dir_fd=parent).st_mode)
             ) from None
         raise
     try:
-        os.mkdir(name, create_mode, dir_fd=parent)
+        posix.mkdir(name, create_mode, dir_fd=parent)
     except FileExistsError:
         pass  # made meanwhile: the open below checks what it is
     return open_child_dir(parent, name, shown, None)
@@ -123,18 +123,18 @@ def open_dir(sysroot: str, relative: str, private: bool = True, create_mode: int
     names = relative.strip('/').split('/')
     if any(name in ('', '.', '..') for name in names):
         raise UnsafePathError(shown_path(relative), 'not a normalised relative path')
-    handle = os.open(sysroot, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    handle = posix.open(sysroot, posix.O_RDONLY | posix.O_DIRECTORY | posix.O_CLOEXEC)
     shown = ''
     try:
         for name in names:
             shown += '/' + name
             child = open_child_dir(handle, name, shown, create_mode)
-            os.close(handle)
+            posix.close(handle)
             handle = child
             if private:
-                _check_owner(shown, os.fstat(handle))
+                _check_owner(shown, posix.fstat(handle))
     except BaseException:
-        os.close(handle)
+        posix.close(handle)
         raise
     return handle
 
@@ -146,9 +146,9 @@ def open_subdir(parent: int, name: str, shown: str) -> int:
         raise UnsafePathError(shown, 'not one component of a path')
     handle = open_child_dir(parent, name, shown, None)
     try:
-        _check_owner(shown, os.fstat(handle))
+        _check_owner(shown, posix.fstat(handle))
     except BaseException:
-        os.close(handle)
+        posix.close(handle)
         raise
     return handle
 
@@ -163,10 +163,10 @@ def split_path(relative: str) -> tuple[str, str]:
 
 def open_file(
     directory: int, name: str, shown: str, flags: int = _READ, mode: int = 0o600, private: bool = True
-) -> tuple[int, os.stat_result]:
+) -> tuple[int, posix.stat_result]:
     """Open ``name`` in the directory descriptor: a regular file, no symlink (and ours when private)."""
     try:
-        handle = os.open(name, flags | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, mode, dir_fd=directory)
+        handle = posix.open(name, flags | posix.O_NOFOLLOW | posix.O_NONBLOCK | posix.O_CLOEXEC, mode, dir_fd=directory)
     except OSError as error:
         if error.errno == errno.ELOOP:
             raise UnsafePathError(shown, 'it is a symlink') from None
@@ -176,14 +176,14 @@ def open_file(
             raise UnsafePathError(shown, 'it is a directory, not a regular file') from None
         raise
     try:
-        status = os.fstat(handle)
+        status = posix.fstat(handle)
         if not stat.S_ISREG(status.st_mode):
             raise UnsafePathError(shown, 'it is %s, not a regular file' % _kind(status.st_mode))
         if private:
             _check_owner(shown, status)
-        os.set_blocking(handle, True)
+        posix.set_blocking(handle, True)
     except BaseException:
-        os.close(handle)
+        posix.close(handle)
         raise
     return handle, status
 
@@ -193,7 +193,7 @@ def read_bounded(handle: int, limit: int, shown: str) -> bytes:
     chunks: list[bytes] = []
     size = 0
     while True:
-        chunk = os.read(handle, limit + 1 - size)
+        chunk = posix.read(handle, limit + 1 - size)
         if not chunk:
             return b''.join(chunks)
         chunks.append(chunk)
@@ -202,7 +202,7 @@ def read_bounded(handle: int, limit: int, shown: str) -> bytes:
             raise UnsafePathError(shown, 'larger than %d bytes' % limit)
 
 
-def read_file(sysroot: str, relative: str, limit: int, private: bool = True) -> tuple[bytes, os.stat_result] | None:
+def read_file(sysroot: str, relative: str, limit: int, private: bool = True) -> tuple[bytes, posix.stat_result] | None:
     """The bytes and status of a file, or None when it or its directory does not exist."""
     directory_name, name = split_path(relative)
     shown = shown_path(relative)
@@ -215,8 +215,8 @@ def read_file(sysroot: str, relative: str, limit: int, private: bool = True) -> 
     except FileNotFoundError:
         return None
     finally:
-        os.close(directory)
+        posix.close(directory)
     try:
         return read_bounded(handle, limit, shown), status
     finally:
-        os.close(handle)
+        posix.close(handle)

@@ -12,12 +12,13 @@ own and writable by nobody else). Besides:
 - a symlink or a FIFO where a file is replaced or removed is itself replaced or unlinked, never followed
   or opened; trees are listed and removed by descriptor, symlinks in them never followed.
 
-Every refusal is safefiles' ``UnsafePathError``.
+Every refusal is safefiles' ``UnsafePathError``. The system is called through ``posix``, as in every file
+the launchers run (sysfs.py says why); listing and removing trees is the installer's, which imports os.
 """
 
 from __future__ import annotations
 
-import os
+import posix
 import stat
 
 from .safefiles import UnsafePathError, open_child_dir, open_dir, shown_path, split_path
@@ -29,12 +30,12 @@ if TYPE_CHECKING:
 
 def _temporary_name(name: str) -> str:
     # what tempfile.mkstemp does, without importing tempfile (milliseconds at every metrics run)
-    return '.%s.%d.%s' % (name, os.getpid(), os.urandom(6).hex())
+    return '.%s.%d.%s' % (name, posix.getpid(), posix.urandom(6).hex())
 
 
 def _alive(pid: int) -> bool:
     try:
-        os.kill(pid, 0)
+        posix.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
@@ -45,19 +46,24 @@ def _alive(pid: int) -> bool:
 def _sweep(directory: int, name: str) -> None:
     """Remove temporary files of ``name`` left by writers that were killed (SIGKILL, power loss)."""
     prefix = '.%s.' % name
-    for entry in os.listdir(directory):
+    for entry in posix.listdir(directory):
         if not entry.startswith(prefix):
             continue
         pid, _sep, suffix = entry[len(prefix) :].partition('.')
-        if pid.isdigit() and len(suffix) == 12 and int(pid) != os.getpid() and not _alive(int(pid)):
+        if pid.isdigit() and len(suffix) == 12 and int(pid) != posix.getpid() and not _alive(int(pid)):
             try:
-                os.unlink(entry, dir_fd=directory)
+                posix.unlink(entry, dir_fd=directory)
             except OSError:
                 pass  # gone already, or not ours to remove: it is only litter
 
 
 def replace_file(
-    sysroot: str, relative: str, data: bytes, mode: int = 0o644, private: bool = True, directory_mode: int = 0o755
+    sysroot: str,
+    relative: str,
+    data: bytes,
+    mode: int = 0o644,
+    private: bool = True,
+    directory_mode: int = 0o755,
 ) -> None:
     """Replace ``<sysroot>/<relative>`` so a reader, a crash or a power loss sees the old file or the new one whole."""
     directory_name, name = split_path(relative)
@@ -65,32 +71,35 @@ def replace_file(
     directory = open_dir(sysroot, directory_name, private, directory_mode)
     try:
         temporary = _temporary_name(name)
-        handle = os.open(
-            temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=directory
+        handle = posix.open(
+            temporary,
+            posix.O_WRONLY | posix.O_CREAT | posix.O_EXCL | posix.O_NOFOLLOW | posix.O_CLOEXEC,
+            0o600,
+            dir_fd=directory,
         )
         try:
             try:
                 view = memoryview(data)
                 while view:
-                    view = view[os.write(handle, view) :]
-                os.fchmod(handle, mode)
-                os.fsync(handle)
+                    view = view[posix.write(handle, view) :]
+                posix.fchmod(handle, mode)
+                posix.fsync(handle)
             finally:
-                os.close(handle)
-            os.replace(temporary, name, src_dir_fd=directory, dst_dir_fd=directory)
+                posix.close(handle)
+            posix.replace(temporary, name, src_dir_fd=directory, dst_dir_fd=directory)
         except BaseException:
             try:
-                os.unlink(temporary, dir_fd=directory)
+                posix.unlink(temporary, dir_fd=directory)
             except OSError:
                 pass
             raise
         # the rename itself survives a power loss only once the directory is on disk
-        os.fsync(directory)
+        posix.fsync(directory)
         _sweep(directory, name)
     except IsADirectoryError:
         raise UnsafePathError(shown, 'it is a directory, not a regular file') from None
     finally:
-        os.close(directory)
+        posix.close(directory)
 
 
 def remove_file(sysroot: str, relative: str, private: bool = True, remove_empty_directory: bool = False) -> bool:
@@ -102,25 +111,29 @@ def remove_file(sysroot: str, relative: str, private: bool = True, remove_empty_
         return False
     try:
         try:
-            os.unlink(name, dir_fd=directory)
+            posix.unlink(name, dir_fd=directory)
         except FileNotFoundError:
             return False
         except IsADirectoryError:
             raise UnsafePathError(shown_path(relative), 'it is a directory, not a regular file') from None
     finally:
-        os.close(directory)
+        posix.close(directory)
     if remove_empty_directory:
         parent, _sep, last = directory_name.rpartition('/')
         try:
-            handle = open_dir(sysroot, parent, private) if parent else os.open(sysroot, os.O_RDONLY | os.O_DIRECTORY)
+            handle = (
+                open_dir(sysroot, parent, private)
+                if parent
+                else posix.open(sysroot, posix.O_RDONLY | posix.O_DIRECTORY)
+            )
         except OSError:
             return True
         try:
-            os.rmdir(last, dir_fd=handle)
+            posix.rmdir(last, dir_fd=handle)
         except OSError:
             pass  # not empty: someone else's files
         finally:
-            os.close(handle)
+            posix.close(handle)
     return True
 
 
@@ -134,6 +147,9 @@ def _tree(sysroot: str, relative: str, private: bool) -> int | None:
 def list_tree(sysroot: str, relative: str, skip: t.Collection[str] = (), private: bool = True) -> list[str]:
     """Every non-directory under a directory (relative to the sysroot), symlinks listed, never followed;
     directories named in ``skip`` are not entered."""
+    # the installer's and the uninstaller's, which run in a module: os is imported already there
+    import os  # pylint: disable=import-outside-toplevel
+
     top = _tree(sysroot, relative, private)
     if top is None:
         return []
@@ -141,16 +157,20 @@ def list_tree(sysroot: str, relative: str, skip: t.Collection[str] = (), private
     try:
         for directory, dirs, files, handle in os.fwalk('.', dir_fd=top):
             # fwalk counts a symlink to a directory among the directories (and does not enter it)
-            links = [name for name in dirs if stat.S_ISLNK(os.stat(name, dir_fd=handle, follow_symlinks=False).st_mode)]
+            links = [
+                name for name in dirs if stat.S_ISLNK(posix.stat(name, dir_fd=handle, follow_symlinks=False).st_mode)
+            ]
             dirs[:] = [name for name in dirs if name not in skip and name not in links]
             found += [os.path.normpath(os.path.join(relative, directory, name)) for name in files + links]
     finally:
-        os.close(top)
+        posix.close(top)
     return sorted(found)
 
 
 def remove_tree(sysroot: str, relative: str, private: bool = True) -> None:
     """Delete a directory and everything in it, through descriptors (nothing inside is followed)."""
+    import os  # pylint: disable=import-outside-toplevel
+
     parent_name, name = split_path(relative)
     parent = _tree(sysroot, parent_name, private)
     if parent is None:
@@ -158,23 +178,23 @@ def remove_tree(sysroot: str, relative: str, private: bool = True) -> None:
     try:
         top = open_child_dir(parent, name, shown_path(relative), None)
     except BaseException as error:
-        os.close(parent)
+        posix.close(parent)
         if isinstance(error, FileNotFoundError):
             return
         raise
     try:
         for _directory, dirs, files, handle in os.fwalk('.', topdown=False, dir_fd=top):
             for entry in files:
-                os.unlink(entry, dir_fd=handle)
+                posix.unlink(entry, dir_fd=handle)
             for entry in dirs:
                 try:
-                    os.rmdir(entry, dir_fd=handle)
+                    posix.rmdir(entry, dir_fd=handle)
                 except NotADirectoryError:
-                    os.unlink(entry, dir_fd=handle)  # a symlink to a directory: removed, not entered
-        os.close(top)
+                    posix.unlink(entry, dir_fd=handle)  # a symlink to a directory: removed, not entered
+        posix.close(top)
         top = -1
-        os.rmdir(name, dir_fd=parent)
+        posix.rmdir(name, dir_fd=parent)
     finally:
         if top >= 0:
-            os.close(top)
-        os.close(parent)
+            posix.close(top)
+        posix.close(parent)

@@ -5,11 +5,16 @@
 
 Every path the collection touches is a fixed relative path joined to ``sysroot``; attribute names
 come from the knob model, never straight from user input.
+
+The code the launchers run calls the system through ``posix``, the module ``os`` re-exports, and takes
+its few path operations from here: importing ``os`` builds os.environ's mapping classes, about a tenth
+of a Python start on a slow host, and the boot applier, the tuner and the metrics writer start often
+(README, Performance). Modules import os freely: Ansible has imported it before they run.
 """
 
 from __future__ import annotations
 
-import os
+import posix
 
 from .._knobs.attributes import BACKENDS, DETECTION_ORDER, Backend
 from .._knobs.value_kinds import Choice, KernelFormatError
@@ -33,25 +38,55 @@ def check_sysroot(sysroot: str) -> str:
         raise SysrootError('sysroot must be a non-empty path')
     if '\x00' in sysroot:
         raise SysrootError('sysroot must not contain NUL bytes')
-    if not os.path.isabs(sysroot):
+    if not sysroot.startswith('/'):
         raise SysrootError('sysroot must be an absolute path, got %r' % sysroot)
-    return os.path.normpath(sysroot)
+    return normalise_absolute(sysroot)
+
+
+def normalise_absolute(path: str) -> str:
+    """``os.path.normpath`` of an absolute path: no empty, ``.`` or ``..`` components (``..`` at the
+    top stays there), and the leading ``//`` POSIX lets a system give a meaning kept as it is."""
+    top = '//' if path.startswith('//') and not path.startswith('///') else '/'
+    parts: list[str] = []
+    for part in path.split('/'):
+        if part == '..':
+            if parts:
+                parts.pop()
+        elif part and part != '.':
+            parts.append(part)
+    return top + '/'.join(parts)
+
+
+def join(directory: str, name: str) -> str:
+    """``os.path.join`` of two paths."""
+    if name.startswith('/'):
+        return name
+    return directory + name if not directory or directory.endswith('/') else directory + '/' + name
 
 
 def host_path(sysroot: str, relative: str) -> str:
     """``relative`` (a fixed path such as ``proc/meminfo``) taken under ``sysroot``."""
-    return os.path.join(sysroot, relative)
+    return join(sysroot, relative)
+
+
+def exists(path: str, follow_symlinks: bool = True) -> bool:
+    """``os.path.exists`` (``os.path.lexists`` when not ``follow_symlinks``)."""
+    try:
+        posix.stat(path, follow_symlinks=follow_symlinks)
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 def read_text(path: str, limit: int = READ_LIMIT) -> str:
     """Read a kernel file with one ``read()``, as sysfs expects: at most ``limit`` bytes, as ASCII
     (other bytes become U+FFFD for the parser to refuse). ``O_NONBLOCK``: a FIFO planted in a test
     tree or a chroot answers at once instead of stalling us."""
-    handle = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    handle = posix.open(path, posix.O_RDONLY | posix.O_NONBLOCK | posix.O_CLOEXEC)
     try:
-        return os.read(handle, limit).decode('ascii', 'replace')
+        return posix.read(handle, limit).decode('ascii', 'replace')
     finally:
-        os.close(handle)
+        posix.close(handle)
 
 
 class Detection:
@@ -81,7 +116,7 @@ class Detection:
         """Path of a model attribute; refuses names the model or this kernel lacks."""
         if self.backend is None or self.path is None or name not in self.kernel_attrs:
             raise KeyError(name)
-        return os.path.join(self.path, name)
+        return join(self.path, name)
 
 
 def detect(sysroot: str, backend_choice: str = 'auto') -> Detection:
@@ -92,7 +127,7 @@ def detect(sysroot: str, backend_choice: str = 'auto') -> Detection:
         directory = host_path(sysroot, backend.directory)
         shown = '/' + backend.directory
         try:
-            names = set(os.listdir(directory))
+            names = set(posix.listdir(directory))
         except FileNotFoundError:
             reasons.append('%s does not exist' % shown)
             continue

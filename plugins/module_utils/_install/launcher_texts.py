@@ -21,13 +21,13 @@ def _launcher(python: str, purpose: str, module: str, start: t.Sequence[str]) ->
 # %s
 """%s"""
 import gc
-import os
 import sys
 
 # The imports make thousands of objects that live as long as the program, and a collection would walk
 # them again after every 700: none while importing, and frozen out of every collection afterwards.
 gc.disable()
-sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
+# the unit names this file by its absolute path; no os.path: the program never imports os (_host/sysfs.py)
+sys.path.insert(0, __file__.rpartition('/')[0])
 # the modules the program imports when it starts, in the order Python finishes them, run from their
 # bytecode by %s/_programs/preload.py; that file is loaded as the import system would load it (its
 # checked bytecode, or its source), without the search for it, which costs more than the file itself

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import errno
-import os
+import posix
 
 from .._host.hostinfo import ThreadLookup
 from .._host.sysfs import Detection, read_text
@@ -44,11 +44,11 @@ class ApplyError(UksmError):
 def write_text(path: str, text: str) -> None:
     """One write() call, as the kernel's store expects; a short write is an error."""
     data = text.encode('ascii')
-    handle = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
+    handle = posix.open(path, posix.O_WRONLY | posix.O_CLOEXEC)
     try:
-        count = os.write(handle, data)
+        count = posix.write(handle, data)
     finally:
-        os.close(handle)
+        posix.close(handle)
     if count != len(data):
         raise OSError(errno.EIO, 'short write: %d of %d bytes accepted' % (count, len(data)))
 

@@ -18,7 +18,7 @@ module body that raises) leaves nothing behind, and the imports to Python.
 
 from __future__ import annotations
 
-import os
+import posix
 import sys
 from marshal import loads
 
@@ -54,13 +54,13 @@ def _bytecode(directory: str, name: str) -> tuple[str, str, t.Any] | None:
     source = '%s/%s.py' % (folder, stem)
     cached = '%s/__pycache__/%s.%s.pyc' % (folder, stem, sys.implementation.cache_tag)
     try:
-        status = os.stat(source)
-        handle = os.open(cached, os.O_RDONLY | os.O_CLOEXEC)
+        status = posix.stat(source)
+        handle = posix.open(cached, posix.O_RDONLY | posix.O_CLOEXEC)
         try:
             # sized by the file: a read() of a larger buffer costs its allocation, more than the read
-            data = os.read(handle, min(os.fstat(handle).st_size, _MAX_PYC))
+            data = posix.read(handle, min(posix.fstat(handle).st_size, _MAX_PYC))
         finally:
-            os.close(handle)
+            posix.close(handle)
         stamp = (int(status.st_mtime) & 0xFFFFFFFF).to_bytes(4, 'little') + (status.st_size & 0xFFFFFFFF).to_bytes(
             4, 'little'
         )

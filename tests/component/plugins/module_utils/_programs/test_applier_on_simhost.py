@@ -5,11 +5,15 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 from ansible_collections.litevirt.uksm.plugins.module_utils._host import persist
 from ansible_collections.litevirt.uksm.plugins.module_utils._host.lock import HostLock
+from ansible_collections.litevirt.uksm.plugins.module_utils._host.paths import LAUNCHER
 from ansible_collections.litevirt.uksm.plugins.module_utils._plan.facts import gather
 from ansible_collections.litevirt.uksm.plugins.module_utils._programs.applier import apply_policy
+from ansible_collections.litevirt.uksm.tests.helpers.boot_package import install_boot_package
 
 POLICY = {'uksm': {'cpu_governor': 'medium', 'cpu_ratios': '10 30 MAX/4 MAX/1', 'sleep_millisecs': '200'}}
 
@@ -83,3 +87,32 @@ def test_role_readme_boot_journal_is_what_the_applier_prints(make_host):
     assert apply_policy(host.paths.root, lines.append) == 0
     # the launcher prefixes each line with the unit's name, as the journal shows it
     assert ['uksm-policy: ' + line for line in lines] == journal.splitlines()
+
+
+def test_installed_applier_applies_a_policy_at_boot_without_importing_os(make_host):
+    """The whole run of the installed launcher, writes and their verification included, calls the system through
+    posix: importing os would cost about a tenth of a Python start on a slow host (sysfs.py)."""
+    host = make_host('uksm')
+    root = host.paths.root
+    install_boot_package(root)
+    _persist(root, POLICY)
+    installed = os.path.join(root, LAUNCHER)
+    with open(installed, encoding='utf-8') as handle:
+        text = handle.read()
+    ending = '\nsys.exit(main(sys.argv[1:]))\n'
+    probe = (
+        "\n_status = main(sys.argv[1:])\nprint(sorted({'os', 'posixpath', '_collections_abc'} & set(sys.modules)))\n"
+    )
+    with open(installed + '-probed', 'w', encoding='utf-8') as handle:
+        handle.write(text.replace(ending, probe + 'sys.exit(_status)\n'))
+    shown = subprocess.run(
+        [sys.executable, '-I', '-S', '-B', installed + '-probed', '--sysroot', root],
+        check=False,
+        capture_output=True,
+        text=True,
+    )
+    assert (shown.returncode, shown.stderr) == (0, '')
+    lines = shown.stdout.splitlines()
+    assert 'uksm-policy: uksm cpu_governor: full -> medium' in lines
+    assert lines[-2].startswith('uksm-policy: uksm policy applied: 3 requested, 5 changed')
+    assert lines[-1] == '[]'

@@ -13,6 +13,7 @@ read_file, are in test_safefiles.py.)
 from __future__ import annotations
 
 import os
+import posix
 import signal
 import stat
 import subprocess
@@ -189,13 +190,13 @@ def test_replace_file_removes_temporaries_of_dead_writers_and_keeps_the_rest(wor
 
 def test_temporary_names_are_hidden_with_pid_and_12_hex_digits(world: World, monkeypatch: t.Any) -> None:
     seen: list[str] = []
-    real = os.replace
+    real = posix.replace
 
     def spy(source: str, destination: str, **kwargs: t.Any) -> None:
         seen.append(source)
         real(source, destination, **kwargs)
 
-    monkeypatch.setattr(os, 'replace', spy)
+    monkeypatch.setattr(posix, 'replace', spy)
     replace_file(world.root, FILE, NEW)
     replace_file(world.root, FILE, NEW)
     assert len(seen) == 2 and seen[0] != seen[1]
@@ -325,13 +326,14 @@ CRASH_FILE = 'var/lib/policy/state'
 
 
 KILLED_WRITER = r'''
-import os, signal, sys
+import os, posix, signal, sys
 from ansible_collections.litevirt.uksm.plugins.module_utils._host.safewrites import replace_file
 
 sysroot, relative, step = sys.argv[1:4]
 data = bytes(range(256)) * 256
 prefix = '.' + relative.rsplit('/', 1)[1] + '.'
-real = {name: getattr(os, name) for name in ('open', 'write', 'fchmod', 'fsync', 'replace', 'listdir')}
+# safewrites calls the system through posix (as every file the launchers run)
+real = {name: getattr(posix, name) for name in ('open', 'write', 'fchmod', 'fsync', 'replace', 'listdir')}
 fsyncs = []
 
 
@@ -369,19 +371,19 @@ def after_replace(*args, **kwargs):
 
 
 if step == 'after_temporary_open':
-    os.open = after_open
+    posix.open = after_open
 elif step == 'during_write':
-    os.write = half_write
+    posix.write = half_write
 elif step == 'before_fchmod':
-    os.fchmod = lambda *args: die()
+    posix.fchmod = lambda *args: die()
 elif step in ('before_file_fsync', 'after_file_fsync', 'before_directory_fsync'):
-    os.fsync = fsync
+    posix.fsync = fsync
 elif step == 'before_replace':
-    os.replace = lambda *args, **kwargs: die()
+    posix.replace = lambda *args, **kwargs: die()
 elif step == 'after_replace':
-    os.replace = after_replace
+    posix.replace = after_replace
 elif step == 'before_sweep':
-    os.listdir = lambda *args: die()
+    posix.listdir = lambda *args: die()
 replace_file(sysroot, relative, data)
 if step == 'after_return':
     die()

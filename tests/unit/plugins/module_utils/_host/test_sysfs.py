@@ -1,13 +1,17 @@
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""sysfs.py on plain file trees: the sysroot check, bounded reads, backend detection and its reasons,
-and attribute reads that sort values into tunables, choices and statistics and report each bad file."""
+"""sysfs.py on plain file trees: the sysroot check, the path operations that stand in for os.path,
+bounded reads, backend detection and its reasons, and attribute reads that sort values into tunables,
+choices and statistics and report each bad file."""
 
 from __future__ import annotations
 
 import os
+import posixpath
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from ansible_collections.litevirt.uksm.plugins.module_utils._host.sysfs import (
     READ_LIMIT,
@@ -15,7 +19,10 @@ from ansible_collections.litevirt.uksm.plugins.module_utils._host.sysfs import (
     SysrootError,
     check_sysroot,
     detect,
+    exists,
     host_path,
+    join,
+    normalise_absolute,
     read_attributes,
     read_text,
 )
@@ -59,6 +66,38 @@ def test_usable_sysroot_is_returned_normalised(sysroot, normalised):
 def test_host_path_puts_a_fixed_path_under_the_sysroot():
     assert host_path('/', 'proc/meminfo') == '/proc/meminfo'
     assert host_path('/srv/hv01', 'sys/kernel/mm/ksm') == '/srv/hv01/sys/kernel/mm/ksm'
+
+
+# -- the path operations the launchers' code takes instead of os.path -----------------------------
+
+# paths made of the pieces that matter to normpath and join: separators, dots, names
+_PIECES = st.sampled_from(['/', '//', '.', '..', 'a', 'b.c', '...', ' '])
+_PATHS = st.lists(_PIECES, max_size=12).map(''.join)
+
+
+@given(path=_PATHS)
+@example(path='//')
+@example(path='///a/../..')
+@example(path='//a//b/')
+def test_normalise_absolute_is_normpath_for_every_absolute_path(path):
+    absolute = '/' + path
+    assert normalise_absolute(absolute) == posixpath.normpath(absolute)
+
+
+@given(directory=_PATHS, name=_PATHS)
+@example(directory='', name='proc')
+@example(directory='/srv/', name='/proc')
+def test_join_is_os_path_join(directory, name):
+    assert join(directory, name) == posixpath.join(directory, name)
+
+
+def test_exists_is_os_path_exists_and_lexists(tmp_path):
+    (tmp_path / 'file').write_text('', encoding='ascii')
+    (tmp_path / 'dangling').symlink_to(tmp_path / 'missing')
+    for name in ('file', 'dangling', 'missing', 'file/below', 'nul\x00'):
+        path = str(tmp_path / name)
+        assert exists(path) is os.path.exists(path), name
+        assert exists(path, follow_symlinks=False) is os.path.lexists(path), name
 
 
 # -- read_text ------------------------------------------------------------------------------------

@@ -88,3 +88,27 @@ def test_installed_launcher_imports_without_a_collection_and_runs_its_program_wi
     # collected again for what the program makes; nothing walked while importing; the imports kept out of it
     assert (enabled, uncollected) == ('True', 'True')
     assert int(frozen) > 1000
+
+
+# importing os builds os.environ's mapping classes (_collections_abc): about a tenth of a Python start on a slow
+# host; the metrics writer reads the facts, whose code imports os
+STARTS_WITHOUT_OS = {'applier': True, 'tuner': True, 'metrics': False}
+
+
+@pytest.mark.parametrize('program', sorted(LAUNCHERS))
+def test_installed_launcher_starts_its_program_without_importing_os_but_the_metrics_writer(tmp_path, program):
+    install_boot_package(str(tmp_path))
+    installed = os.path.join(str(tmp_path), LAUNCHERS[program])
+    with open(installed, encoding='utf-8') as handle:
+        text = handle.read()
+    ending = '\nsys.exit(main(sys.argv[1:]))\n'
+    assert text.endswith(ending)
+    launcher = installed + '-probed'
+    with open(launcher, 'w', encoding='utf-8') as handle:
+        handle.write(
+            text.replace(ending, "\nprint(sorted({'os', 'posixpath', '_collections_abc'} & set(sys.modules)))\n")
+        )
+    shown = subprocess.run([sys.executable, '-I', '-S', '-B', launcher], check=False, capture_output=True, text=True)
+    assert shown.stderr == ''
+    imported = ast.literal_eval(shown.stdout)
+    assert imported == ([] if STARTS_WITHOUT_OS[program] else ['_collections_abc', 'os', 'posixpath'])

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import errno
 import os
+import posix
 import re
 import shutil
 import stat
@@ -35,7 +36,7 @@ def test_write_is_atomic(tmp_path, monkeypatch):
     root = str(tmp_path)
     path = os.path.join(root, paths.METRICS_OUTPUT.lstrip('/'))
     metrics.write(root, paths.METRICS_OUTPUT, 'old 1\n')
-    real_fsync = os.fsync
+    real_fsync = posix.fsync
     seen = []
 
     def fsync(fd):
@@ -45,7 +46,7 @@ def test_write_is_atomic(tmp_path, monkeypatch):
         seen.append(sorted(os.listdir(os.path.dirname(path))))
         real_fsync(fd)
 
-    monkeypatch.setattr(os, 'fsync', fsync)
+    monkeypatch.setattr(posix, 'fsync', fsync)
     metrics.write(root, paths.METRICS_OUTPUT, 'new 1\n')
     assert seen[0] == 'old 1\n'
     temporaries = [name for name in seen[1] if name != 'uksm.prom']
@@ -65,7 +66,7 @@ def test_failed_write_keeps_the_old_file_and_no_temporary(tmp_path, monkeypatch)
     def fsync(_fd):
         raise OSError(errno.EIO, 'Input/output error')
 
-    monkeypatch.setattr(os, 'fsync', fsync)
+    monkeypatch.setattr(posix, 'fsync', fsync)
     with pytest.raises(OSError):
         metrics.write(root, paths.METRICS_OUTPUT, 'new 1\n')
     with open(path, encoding='utf-8') as handle:

@@ -8,7 +8,8 @@ own and writable by nobody else). Besides:
 
 - a file is replaced by a temporary file written under a fresh name with ``O_EXCL``, fsynced and renamed
   in the same directory, which is fsynced too, so a crash or a power loss leaves the old file or the new
-  one whole, and in a *shared* directory the worst another owner can do is see it;
+  one whole, and in a *shared* directory the worst another owner can do is see it (a file under /run,
+  gone at reboot anyway, is renamed the same way without the fsyncs);
 - a symlink or a FIFO where a file is replaced or removed is itself replaced or unlinked, never followed
   or opened; trees are listed and removed by descriptor, symlinks in them never followed.
 
@@ -64,8 +65,12 @@ def replace_file(
     mode: int = 0o644,
     private: bool = True,
     directory_mode: int = 0o755,
+    durable: bool = True,
 ) -> None:
-    """Replace ``<sysroot>/<relative>`` so a reader, a crash or a power loss sees the old file or the new one whole."""
+    """Replace ``<sysroot>/<relative>`` so a reader, a crash or a power loss sees the old file or the new one whole.
+
+    ``durable=False`` for a file gone at reboot by design (under /run): readers still see one whole file,
+    and nothing is flushed to a disk it never reaches."""
     directory_name, name = split_path(relative)
     shown = shown_path(relative)
     directory = open_dir(sysroot, directory_name, private, directory_mode)
@@ -83,7 +88,8 @@ def replace_file(
                 while view:
                     view = view[posix.write(handle, view) :]
                 posix.fchmod(handle, mode)
-                posix.fsync(handle)
+                if durable:
+                    posix.fsync(handle)
             finally:
                 posix.close(handle)
             posix.replace(temporary, name, src_dir_fd=directory, dst_dir_fd=directory)
@@ -93,8 +99,9 @@ def replace_file(
             except OSError:
                 pass
             raise
-        # the rename itself survives a power loss only once the directory is on disk
-        posix.fsync(directory)
+        if durable:
+            # the rename itself survives a power loss only once the directory is on disk
+            posix.fsync(directory)
         _sweep(directory, name)
     except IsADirectoryError:
         raise UnsafePathError(shown, 'it is a directory, not a regular file') from None

@@ -59,6 +59,6 @@ class WrittenValues:
         from .safewrites import replace_file  # pylint: disable=import-outside-toplevel
 
         try:
-            replace_file(self.sysroot, WRITTEN_FILE, text.encode('ascii'), 0o600, directory_mode=0o700)
+            replace_file(self.sysroot, WRITTEN_FILE, text.encode('ascii'), 0o600, directory_mode=0o700, durable=False)
         except (OSError, UksmError):
             pass

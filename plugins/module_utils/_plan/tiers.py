@@ -239,4 +239,11 @@ def write_state(sysroot: str, backend: str, index: int | None) -> None:
     if index is None:
         remove_file(sysroot, TIER_FILE)
     else:
-        replace_file(sysroot, TIER_FILE, ('%s %d\n' % (backend, index)).encode('ascii'), 0o600, directory_mode=0o700)
+        replace_file(
+            sysroot,
+            TIER_FILE,
+            ('%s %d\n' % (backend, index)).encode('ascii'),
+            0o600,
+            directory_mode=0o700,
+            durable=False,
+        )

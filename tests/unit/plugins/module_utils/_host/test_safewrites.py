@@ -205,6 +205,19 @@ def test_temporary_names_are_hidden_with_pid_and_12_hex_digits(world: World, mon
         assert match and match.group('name') == 'file' and int(match.group('pid')) == os.getpid()
 
 
+@pytest.mark.parametrize('durable, flushed', [(True, 2), (False, 0)])
+def test_file_gone_at_reboot_is_replaced_whole_without_fsyncs(
+    world: World, monkeypatch: t.Any, durable: bool, flushed: int
+) -> None:
+    calls: list[int] = []
+    real = posix.fsync
+    monkeypatch.setattr(posix, 'fsync', lambda handle: calls.append(handle) or real(handle))
+    replace_file(world.root, FILE, NEW, durable=durable)
+    # the file, then its directory after the rename; neither for a file under /run
+    assert len(calls) == flushed
+    assert world.content(FILE) == NEW and sorted(os.listdir(world.host('etc/app'))) == ['file']
+
+
 # --- trees ---------------------------------------------------------------------------------------
 
 

@@ -417,6 +417,27 @@ def test_side_effect_the_model_did_not_predict_fails_verification_and_restores(t
     assert host.texts() == before
 
 
+def test_value_read_back_after_the_last_write_is_not_read_again_by_the_verification(tmp_path, monkeypatch):
+    host = host_for(tmp_path, monkeypatch)
+    # written last (sleep after abundant): a second read of it would fail, and none is made
+    host.fail_read('sleep_millisecs', errno.EIO, skip=1)
+    plan, transaction = prepare(host, {'abundant_threshold': 20, 'sleep_millisecs': 40})
+    after = transaction.apply(plan)
+    assert [name for name, _text, _outcome in host.attempts] == ['abundant_threshold', 'sleep_millisecs']
+    assert after['sleep_millisecs'] == 40 and after == tunables(host)
+
+
+def test_value_read_back_before_a_later_write_is_read_again_by_the_verification_and_fails(tmp_path, monkeypatch):
+    host = host_for(tmp_path, monkeypatch)
+    # read back after its write, then sleep_millisecs is written: the verification reads it again
+    host.fail_read('abundant_threshold', errno.EIO, skip=1)
+    plan, transaction = prepare(host, {'abundant_threshold': 20, 'sleep_millisecs': 40})
+    with pytest.raises(ApplyError) as caught:
+        transaction.apply(plan)
+    assert caught.value.failed == 'abundant_threshold' and caught.value.errno == errno.EIO
+    assert str(caught.value).startswith('abundant_threshold cannot be read back after the run: EIO')
+
+
 def test_changes_the_model_predicts_are_read_once_and_returned(tmp_path, monkeypatch):
     host = host_for(tmp_path, monkeypatch)
     plan, transaction = prepare(host, {'cpu_governor': 'low'})

@@ -42,6 +42,15 @@ from .unit_texts import (
     unit_text,
 )
 
+# What each launcher preloads: what its program imports, and for the boot applier the write path too, which
+# its program imports where used (a converged run writes nothing): at boot the kernel has its defaults, so
+# the applier writes, and records the sleep it wrote beside the lock.
+START_ROOTS = {
+    'applier': ('_plan.transaction', '_host.safewrites', '_programs.applier'),
+    'metrics': ('_programs.metrics',),
+    'tuner': ('_programs.tuner',),
+}
+
 
 class Artefact(t.NamedTuple):
     path: str  # relative to the sysroot
@@ -66,13 +75,15 @@ def artefacts(
         Artefact(_host_file(package + '.__init__' if package else '__init__'), init_text, 0o644) for package in packages
     ]
     files += [Artefact(_host_file(name), text, 0o644) for name, text in sorted(sources.items())]
-    files.append(Artefact(LAUNCHER, launcher_text(python, start_order(closure.imports, '_programs.applier')), 0o755))
+    files.append(
+        Artefact(LAUNCHER, launcher_text(python, start_order(closure.imports, *START_ROOTS['applier'])), 0o755)
+    )
     files.append(Artefact(UNIT_FILE, unit_text(python, before), 0o644))
     if metrics_output is not None:
         files.append(
             Artefact(
                 METRICS_LAUNCHER,
-                metrics_launcher_text(python, start_order(closure.imports, '_programs.metrics')),
+                metrics_launcher_text(python, start_order(closure.imports, *START_ROOTS['metrics'])),
                 0o755,
             )
         )
@@ -82,7 +93,7 @@ def artefacts(
         files.append(
             Artefact(
                 PRESSURE_LAUNCHER,
-                pressure_launcher_text(python, start_order(closure.imports, '_programs.tuner')),
+                pressure_launcher_text(python, start_order(closure.imports, *START_ROOTS['tuner'])),
                 0o755,
             )
         )

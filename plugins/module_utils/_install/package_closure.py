@@ -113,10 +113,11 @@ def read_closure() -> Closure:
     return closure
 
 
-def start_order(imports: dict[str, list[str]], root: str) -> list[str]:
-    """The modules Python runs when it imports ``root``, packages included ('' the top, ``_host``), in the
-    order it finishes them, from each module's imports that run at import (``Closure.imports``): what the
-    launcher of ``root`` preloads (_programs/preload.py). The packages' own files import nothing."""
+def start_order(imports: dict[str, list[str]], *roots: str) -> list[str]:
+    """The modules Python runs when it imports ``roots`` one after the other, packages included ('' the top,
+    ``_host``), in the order it finishes them, from each module's imports that run at import
+    (``Closure.imports``): what a launcher preloads (_programs/preload.py). The packages' own files import
+    nothing."""
     order: list[str] = []
     started: set[str] = set()
 
@@ -134,5 +135,6 @@ def start_order(imports: dict[str, list[str]], root: str) -> list[str]:
             visit(target)
         order.append(name)
 
-    visit(root)
+    for root in roots:
+        visit(root)
     return order

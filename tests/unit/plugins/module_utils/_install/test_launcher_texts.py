@@ -14,6 +14,7 @@ import sys
 import pytest
 
 from ansible_collections.litevirt.uksm.plugins.module_utils._install import launcher_texts
+from ansible_collections.litevirt.uksm.plugins.module_utils._install.installation import START_ROOTS
 from ansible_collections.litevirt.uksm.plugins.module_utils._install.package_closure import read_closure, start_order
 from ansible_collections.litevirt.uksm.plugins.module_utils._install.unit_texts import PYTHON_FLAGS
 from ansible_collections.litevirt.uksm.tests.helpers.boot_package import LAUNCHERS, install_boot_package
@@ -29,7 +30,7 @@ MODULE_UTILS = 'ansible_collections.litevirt.uksm.plugins.module_utils'
 @pytest.mark.parametrize('function, program', sorted(PROGRAMS.items()))
 def test_launcher_runs_its_program_with_the_units_flags(function, program):
     closure = read_closure()
-    start = start_order(closure.imports, '_programs.' + program)
+    start = start_order(closure.imports, *START_ROOTS[program])
     text = getattr(launcher_texts, function)('/usr/bin/python3', start)
     shebang = text.splitlines()[0]
     assert shebang == '#!/usr/bin/python3 -ISB'

@@ -15,6 +15,7 @@ import zipimport
 import pytest
 
 from ansible_collections.litevirt.uksm.plugins.module_utils._install import package_closure
+from ansible_collections.litevirt.uksm.plugins.module_utils._install.installation import START_ROOTS
 from ansible_collections.litevirt.uksm.plugins.module_utils._install.package_closure import (
     ROOTS,
     read_closure,
@@ -314,5 +315,7 @@ def _importtime_order(directory, module):
 @pytest.mark.parametrize('program', sorted(LAUNCHERS))
 def test_start_order_is_the_order_cpython_finishes_the_programs_imports(tmp_path, program):
     directory = install_boot_package(str(tmp_path))
-    root = '_programs.' + program
-    assert start_order(read_closure().imports, root) == _importtime_order(directory, 'uksm_policy.' + root)
+    roots = START_ROOTS[program]
+    assert roots[-1] == '_programs.' + program
+    expected = _importtime_order(directory, ', '.join('uksm_policy.' + root for root in roots))
+    assert start_order(read_closure().imports, *roots) == expected

@@ -45,7 +45,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 # where the boot unit's installer puts the applier's package, from the collection's own paths
 sys.path.insert(0, os.path.join(ROOT, 'plugins'))
-from module_utils._host.paths import PACKAGE_DIR  # noqa: E402  pylint: disable=wrong-import-position
+from module_utils._host.paths import LOCK_DIR, PACKAGE_DIR, WRITTEN_FILE  # noqa: E402  pylint: disable=wrong-import-position
 
 SIMHOST_DIR = os.path.join(ROOT, 'tests', 'simhost')
 VM_SH = os.path.join(ROOT, 'tests', 'vm', 'vm.sh')
@@ -344,15 +344,24 @@ def installed_command(sysroot: str, unit_file: str) -> list:
     return argv[:-1] + [os.path.join(sysroot, argv[-1].lstrip('/')), '--sysroot', sysroot]
 
 
+def reboot(sysroot: str) -> None:
+    """A reboot of a simulated host: the kernel's defaults back, and the collection's files under /run (a
+    tmpfs on a real host: the lock, the record of written values, the tier in force) gone."""
+    simhost('reboot', sysroot)
+    shutil.rmtree(os.path.join(sysroot, LOCK_DIR), ignore_errors=True)
+
+
 def applier_case(sysroot: str) -> tuple:
     """The boot applier, run exactly as the installed unit runs it, applying the full policy after a
     simulated reboot: (argv, what runs untimed before each run)."""
     argv = installed_command(sysroot, UNIT_FILE)
     # one untimed run shows that the applier does apply the policy after a reboot
-    simhost('reboot', sysroot)
+    reboot(sysroot)
     shown = subprocess.run(argv, check=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True).stdout
     log('applier after a reboot:\n' + shown.rstrip())
-    return argv, lambda: simhost('reboot', sysroot)
+    if not os.path.exists(os.path.join(sysroot, WRITTEN_FILE)):
+        raise RuntimeError('the applier recorded no written value after a reboot: the bench policy should set one')
+    return argv, lambda: reboot(sysroot)
 
 
 def tuner_case(work: str) -> tuple:

@@ -94,3 +94,18 @@ def test_a_bare_case_without_a_way_to_move_the_applier_fails() -> None:
     runner = bench.Runner('inventory.yml', {})
     with pytest.raises(RuntimeError, match='facts_bare needs a way to move the applier aside'):
         runner.rounds(1, ['facts_bare'])
+
+
+def test_simulated_reboot_resets_the_kernel_and_empties_the_collections_run_directory(tmp_path, monkeypatch):
+    sysroot = str(tmp_path / 'hv0')
+    run = os.path.join(sysroot, bench.LOCK_DIR)
+    os.makedirs(run)
+    for name in ('lock', 'written', 'tier'):
+        with open(os.path.join(run, name), 'w', encoding='ascii') as handle:
+            handle.write('x\n')
+    calls = []
+    monkeypatch.setattr(bench, 'simhost', lambda *args: calls.append(args))
+    bench.reboot(sysroot)
+    # /run is a tmpfs on a real host: after a reboot the applier finds no lock, no record, no tier
+    assert calls == [('reboot', sysroot)] and not os.path.exists(run)
+    assert os.path.isdir(os.path.join(sysroot, 'run'))

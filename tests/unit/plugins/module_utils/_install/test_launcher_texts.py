@@ -46,46 +46,55 @@ def test_launcher_runs_its_program_with_the_units_flags(function, program):
     assert list(preloaded) == start and preloaded[0] == '' and preloaded[-1] == '_programs.' + program
 
 
-@pytest.mark.parametrize('program', sorted(LAUNCHERS))
-def test_installed_launcher_preloads_its_whole_start_and_runs(tmp_path, program):
-    install_boot_package(str(tmp_path))
-    installed = os.path.join(str(tmp_path), LAUNCHERS[program])
+ENDING = '\nsys.exit(main(sys.argv[1:]))\n'
+
+
+def run_installed_copy(root, program, edit, *args):
+    """Install the boot package under ``root``, write beside ``program``'s launcher a copy that ``edit`` (a
+    function of the launcher's text) changed, and run that copy with the units' flags: (stdout, stderr)."""
+    install_boot_package(str(root))
+    installed = os.path.join(str(root), LAUNCHERS[program])
     with open(installed, encoding='utf-8') as handle:
         text = handle.read()
-    # a preload that falls back to the import system would still run: here it must not (a copy beside
-    # the installed launcher, whose directory it puts on sys.path)
-    assert text.count("\n_preloader['preload'](") == 1
-    launcher = installed + '-checked'
-    with open(launcher, 'w', encoding='utf-8') as handle:
-        handle.write(text.replace("\n_preloader['preload'](", "\nassert _preloader['preload']("))
-    shown = subprocess.run(
-        [sys.executable, '-I', '-S', '-B', launcher, '--help'], check=False, capture_output=True, text=True
-    )
-    assert (shown.returncode, shown.stderr) == (0, '')
-    assert shown.stdout.startswith('usage: ')
+    assert text.endswith(ENDING)
+    # beside the installed launcher: it puts its own directory on sys.path
+    copy = installed + '-probed'
+    with open(copy, 'w', encoding='utf-8') as handle:
+        handle.write(edit(text))
+    shown = subprocess.run([sys.executable, '-I', '-S', '-B', copy, *args], check=False, capture_output=True, text=True)
+    return shown.stdout, shown.stderr
+
+
+@pytest.mark.parametrize('program', sorted(LAUNCHERS))
+def test_installed_launcher_preloads_its_whole_start_and_runs(tmp_path, program):
+    call = "\n_preloader['preload']("
+
+    def required(text):
+        # a preload that falls back to the import system would still run: here it must not
+        assert text.count(call) == 1
+        return text.replace(call, "\nassert _preloader['preload'](")
+
+    stdout, stderr = run_installed_copy(tmp_path, program, required, '--help')
+    assert stderr == '' and stdout.startswith('usage: ')
 
 
 @pytest.mark.parametrize('program', sorted(LAUNCHERS))
 def test_installed_launcher_imports_without_a_collection_and_runs_its_program_with_the_imports_frozen(
     tmp_path, program
 ):
-    install_boot_package(str(tmp_path))
-    installed = os.path.join(str(tmp_path), LAUNCHERS[program])
-    with open(installed, encoding='utf-8') as handle:
-        text = handle.read()
     # a copy that says, where the program would start, what the collector did since the launcher's first lines
-    start, ending = '\ngc.disable()\n', '\nsys.exit(main(sys.argv[1:]))\n'
-    assert text.count(start) == 1 and text.endswith(ending)
+    start = '\ngc.disable()\n'
     seen = "([g['collections'] for g in gc.get_stats()], gc.get_freeze_count())"
-    probe = text.replace(start, start + '_seen = %s\n' % seen).replace(
-        ending, '\n_now = %s\nprint(gc.isenabled(), _now[0] == _seen[0], _now[1] - _seen[1])\n' % seen
-    )
-    launcher = installed + '-probed'
-    with open(launcher, 'w', encoding='utf-8') as handle:
-        handle.write(probe)
-    shown = subprocess.run([sys.executable, '-I', '-S', '-B', launcher], check=False, capture_output=True, text=True)
-    assert shown.stderr == ''
-    enabled, uncollected, frozen = shown.stdout.split()
+
+    def probed(text):
+        assert text.count(start) == 1
+        return text.replace(start, start + '_seen = %s\n' % seen).replace(
+            ENDING, '\n_now = %s\nprint(gc.isenabled(), _now[0] == _seen[0], _now[1] - _seen[1])\n' % seen
+        )
+
+    stdout, stderr = run_installed_copy(tmp_path, program, probed)
+    assert stderr == ''
+    enabled, uncollected, frozen = stdout.split()
     # collected again for what the program makes; nothing walked while importing; the imports kept out of it
     assert (enabled, uncollected) == ('True', 'True')
     assert int(frozen) > 1000
@@ -98,18 +107,8 @@ STARTS_WITHOUT_OS = {'applier': True, 'tuner': True, 'metrics': False}
 
 @pytest.mark.parametrize('program', sorted(LAUNCHERS))
 def test_installed_launcher_starts_its_program_without_importing_os_but_the_metrics_writer(tmp_path, program):
-    install_boot_package(str(tmp_path))
-    installed = os.path.join(str(tmp_path), LAUNCHERS[program])
-    with open(installed, encoding='utf-8') as handle:
-        text = handle.read()
-    ending = '\nsys.exit(main(sys.argv[1:]))\n'
-    assert text.endswith(ending)
-    launcher = installed + '-probed'
-    with open(launcher, 'w', encoding='utf-8') as handle:
-        handle.write(
-            text.replace(ending, "\nprint(sorted({'os', 'posixpath', '_collections_abc'} & set(sys.modules)))\n")
-        )
-    shown = subprocess.run([sys.executable, '-I', '-S', '-B', launcher], check=False, capture_output=True, text=True)
-    assert shown.stderr == ''
-    imported = ast.literal_eval(shown.stdout)
+    probe = "\nprint(sorted({'os', 'posixpath', '_collections_abc'} & set(sys.modules)))\n"
+    stdout, stderr = run_installed_copy(tmp_path, program, lambda text: text.replace(ENDING, probe))
+    assert stderr == ''
+    imported = ast.literal_eval(stdout)
     assert imported == ([] if STARTS_WITHOUT_OS[program] else ['_collections_abc', 'os', 'posixpath'])

@@ -6,10 +6,11 @@
 Every path the collection touches is a fixed relative path joined to ``sysroot``; attribute names
 come from the knob model, never straight from user input.
 
-The code the launchers run calls the system through ``posix``, the module ``os`` re-exports, and takes
-its few path operations from here: importing ``os`` builds os.environ's mapping classes, about a tenth
-of a Python start on a slow host, and the boot applier, the tuner and the metrics writer start often
-(README, Performance). Modules import os freely: Ansible has imported it before they run.
+The code the boot applier and the tuner run calls the system through ``posix``, the module ``os``
+re-exports, and takes its few path operations from here: importing ``os`` builds os.environ's mapping
+classes, about a tenth of a Python start on a slow host, and they start at every boot and timer tick
+(README, Performance). Modules import os freely: Ansible has imported it before they run; the
+metrics writer imports it through the facts.
 """
 
 from __future__ import annotations

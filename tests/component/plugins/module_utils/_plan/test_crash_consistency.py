@@ -52,16 +52,17 @@ run(sys.argv[1], "auto", %r, persist_policy=True, lock_timeout=30)
 # fsynced under its temporary name, just before the rename.
 KILLED_BEFORE_RENAME = (
     '''
-import os, signal
+import os, posix, signal
 
-_replace = os.replace
+# safewrites calls the system through posix, as every file the launchers run
+_replace = posix.replace
 
 def _killed(source, target, *args, **kwargs):
     if target == 'policy.conf':
         os.kill(os.getpid(), signal.SIGKILL)
     return _replace(source, target, *args, **kwargs)
 
-os.replace = _killed
+posix.replace = _killed
 '''
     + WRITER
 )

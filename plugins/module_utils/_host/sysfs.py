@@ -6,11 +6,11 @@
 Every path the collection touches is a fixed relative path joined to ``sysroot``; attribute names
 come from the knob model, never straight from user input.
 
-The code the boot applier and the tuner run calls the system through ``posix``, the module ``os``
-re-exports, and takes its few path operations from here: importing ``os`` builds os.environ's mapping
-classes, about a tenth of a Python start on a slow host, and they start at every boot and timer tick
-(README, Performance). Modules import os freely: Ansible has imported it before they run; the
-metrics writer imports it through the facts.
+The code the launchers run (the boot applier, the metrics writer, the tuner) calls the system through
+``posix``, the module ``os`` re-exports, and takes its few path operations from here: importing ``os``
+builds os.environ's mapping classes, about a tenth of a Python start on a slow host, and they start at
+every boot and timer tick (README, Performance). Code only modules run imports os freely: Ansible has
+imported it before they run.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-import os
+import posix
 
 from .._host import persist
 from .._host.hostinfo import CONFLICTING_SERVICES, ksm_zero_kib, page_size, root_processes, services, thread_cpu
@@ -45,7 +45,7 @@ def writable(detection: Detection) -> bool:
     """Whether the tunables can be written (false on a read-only /sys, e.g. in a container)."""
     if detection.backend is None:
         return False
-    return os.access(detection.attr_path(detection.backend.marker), os.W_OK)
+    return posix.access(detection.attr_path(detection.backend.marker), posix.W_OK)
 
 
 def policy(

@@ -218,7 +218,7 @@ def test_read_only_interface_is_not_writable(tmp_path, monkeypatch):
         asked.append((path, mode))
         return False  # as on a read-only /sys (root passes permission bits, so they cannot show it)
 
-    monkeypatch.setattr(facts.os, 'access', access)
+    monkeypatch.setattr(facts.posix, 'access', access)
     fact = gather(root)
     assert fact['writable'] is False and fact['tunables'] == UKSM_TUNABLES
     assert asked == [(os.path.join(root, 'sys/kernel/mm/uksm/cpu_governor'), os.W_OK)]

@@ -45,8 +45,8 @@ def check_sysroot(sysroot: str) -> str:
 
 
 def normalise_absolute(path: str) -> str:
-    """``os.path.normpath`` of an absolute path: no empty, ``.`` or ``..`` components (``..`` at the
-    top stays there), and the leading ``//`` POSIX lets a system give a meaning kept as it is."""
+    """``os.path.normpath`` of an absolute path: no empty, ``.`` or ``..`` components (a ``..`` at the
+    top is dropped), and a leading ``//``, which POSIX lets a system give a meaning, kept as it is."""
     top = '//' if path.startswith('//') and not path.startswith('///') else '/'
     parts: list[str] = []
     for part in path.split('/'):

@@ -28,9 +28,10 @@ import sys
 gc.disable()
 # the unit names this file by its absolute path; no os.path: the program never imports os (_host/sysfs.py)
 sys.path.insert(0, __file__.rpartition('/')[0])
-# the modules the program imports when it starts (the boot applier's write path too), in the order Python
-# finishes them, run from their bytecode by %s/_programs/preload.py; that file is loaded as the import system would load it (its
-# checked bytecode, or its source), without the search for it, which costs more than the file itself
+# the modules the program imports when it starts (the boot applier's write path too), in the order
+# Python finishes them, run from their bytecode by %s/_programs/preload.py; that file is loaded as the
+# import system would load it (its checked bytecode, or its source), without the search for it, which
+# costs more than the file itself
 START = (
 %s)
 _loader = sys.modules['_frozen_importlib_external'].SourceFileLoader(

@@ -102,8 +102,8 @@ class Transaction:
         # the record of what the collection wrote to attributes the kernel raises, and this run's writes
         self.written = written
         self.saved: dict[str, t.Any] = {}
-        # attribute -> the value read back after the run's latest write: the verification's read of it
-        self.fresh: dict[str, t.Any] = {}
+        # (attribute, value) read back after the run's latest write, which the verification need not read
+        self.last_read_back: tuple[str, t.Any] | None = None
         # whether the kernel thread runs, asked before each write that needs it (the planner's, which
         # looks at the pid it found)
         self.daemon_check = daemon_check or ThreadLookup(sysroot, backend.thread)
@@ -136,7 +136,7 @@ class Transaction:
                 errno.ESRCH,
                 '%s is gone: a write to %s would block forever; reboot the host' % (self.backend.thread, name),
             )
-        self.fresh.clear()  # a write may change what any earlier read saw
+        self.last_read_back = None  # a write may change what any earlier read saw
         write_text(self.detection.attr_path(name), text)
 
     def _touch(self, name: str) -> None:
@@ -159,7 +159,8 @@ class Transaction:
             self._write('run', '2\n')
             self._write(step.name, step.text)
         self._wrote(step.name, self.backend.attrs[step.name].kind.normalise(step.value))
-        actual = self.fresh[step.name] = read_value(self.backend, self.detection, step.name)
+        actual = read_value(self.backend, self.detection, step.name)
+        self.last_read_back = (step.name, actual)
         if not self._holds(step.name, step.value, actual, self.expected):
             raise OSError(errno.EIO, 'read back %r after writing %r' % (actual, step.text.strip()))
 
@@ -199,8 +200,9 @@ class Transaction:
         changing = [name for name, value in plan.final.items() if self.before.get(name) != value]
         for name in self.backend.write_order(set(plan.desired) | set(changing)):
             try:
+                last = self.last_read_back
                 after[name] = actual = (
-                    self.fresh[name] if name in self.fresh else read_value(self.backend, self.detection, name)
+                    last[1] if last and last[0] == name else read_value(self.backend, self.detection, name)
                 )
             except OSError as error:
                 restored, not_restored = self.rollback()

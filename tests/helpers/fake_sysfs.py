@@ -7,13 +7,13 @@ boot (docs/kernel-interfaces.md) and ``proc/<pid>/comm`` for its kernel thread. 
 nothing more: the code under test reads those files as they are.
 
 A sysfs store is not a file write, so ``install(monkeypatch)`` replaces ``write`` of the ``posix``
-module transaction.py calls (what ``os`` re-exports) inside transaction.py only (the one call that hands an attribute's text to the kernel): the simulator's
-kernel model (tests/simhost: a governor resets its preset, ``max_cpu_percentage`` clamps,
-``sleep_millisecs`` rounds to a 250 Hz tick, ``MAX/N`` round-trips, KSM ``run=2`` unmerges, a KSM
-value that changes while pages are shared is EBUSY, ...) takes the write, from the host's current
-values, and every attribute it changed is written back as the kernel prints it; each write is logged
-in ``attempts``. The unit tests and the simulated hosts so share one kernel model, independent of the
-collection's knob model. Faults are injected per attribute: an
+module (what ``os`` re-exports) inside transaction.py only, the one call that hands an attribute's
+text to the kernel: the simulator's kernel model (tests/simhost: a governor resets its preset,
+``max_cpu_percentage`` clamps, ``sleep_millisecs`` rounds to a 250 Hz tick, ``MAX/N`` round-trips,
+KSM ``run=2`` unmerges, a KSM value that changes while pages are shared is EBUSY, ...) takes the
+write, from the host's current values, and every attribute it changed is written back as the kernel
+prints it; each write is logged in ``attempts``. The unit tests and the simulated hosts so share one
+kernel model, independent of the collection's knob model. Faults are injected per attribute: an
 errno on write, a short write, a read-back that differs, a side effect the model does not know,
 and an errno on the transaction's own reads (``read_text`` inside transaction.py). Nothing here
 decides anything for the code under test: it only stands for the kernel.

@@ -5,15 +5,17 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 
 from ansible_collections.litevirt.uksm.plugins.module_utils._host import persist
 from ansible_collections.litevirt.uksm.plugins.module_utils._host.lock import HostLock
-from ansible_collections.litevirt.uksm.plugins.module_utils._host.paths import LAUNCHER
 from ansible_collections.litevirt.uksm.plugins.module_utils._plan.facts import gather
 from ansible_collections.litevirt.uksm.plugins.module_utils._programs.applier import apply_policy
-from ansible_collections.litevirt.uksm.tests.helpers.boot_package import install_boot_package
+from ansible_collections.litevirt.uksm.tests.helpers.boot_package import (
+    LAUNCHER_ENDING,
+    OS_PROBE,
+    install_boot_package,
+    run_changed_launcher,
+)
 
 POLICY = {'uksm': {'cpu_governor': 'medium', 'cpu_ratios': '10 30 MAX/4 MAX/1', 'sleep_millisecs': '200'}}
 
@@ -96,21 +98,8 @@ def test_installed_applier_applies_a_policy_at_boot_without_importing_os(make_ho
     root = host.paths.root
     install_boot_package(root)
     _persist(root, POLICY)
-    installed = os.path.join(root, LAUNCHER)
-    with open(installed, encoding='utf-8') as handle:
-        text = handle.read()
-    ending = '\nsys.exit(main(sys.argv[1:]))\n'
-    probe = (
-        "\n_status = main(sys.argv[1:])\nprint(sorted({'os', 'posixpath', '_collections_abc'} & set(sys.modules)))\n"
-    )
-    with open(installed + '-probed', 'w', encoding='utf-8') as handle:
-        handle.write(text.replace(ending, probe + 'sys.exit(_status)\n'))
-    shown = subprocess.run(
-        [sys.executable, '-I', '-S', '-B', installed + '-probed', '--sysroot', root],
-        check=False,
-        capture_output=True,
-        text=True,
-    )
+    probe = '\n_status = main(sys.argv[1:])\n' + OS_PROBE + 'sys.exit(_status)\n'
+    shown = run_changed_launcher(root, 'applier', lambda text: text.replace(LAUNCHER_ENDING, probe), '--sysroot', root)
     assert (shown.returncode, shown.stderr) == (0, '')
     lines = shown.stdout.splitlines()
     assert 'uksm-policy: uksm cpu_governor: full -> medium' in lines

@@ -7,9 +7,6 @@ from __future__ import annotations
 
 import ast
 import importlib
-import os
-import subprocess
-import sys
 
 import pytest
 
@@ -17,7 +14,13 @@ from ansible_collections.litevirt.uksm.plugins.module_utils._install import laun
 from ansible_collections.litevirt.uksm.plugins.module_utils._install.installation import START_ROOTS
 from ansible_collections.litevirt.uksm.plugins.module_utils._install.package_closure import read_closure, start_order
 from ansible_collections.litevirt.uksm.plugins.module_utils._install.unit_texts import PYTHON_FLAGS
-from ansible_collections.litevirt.uksm.tests.helpers.boot_package import LAUNCHERS, install_boot_package
+from ansible_collections.litevirt.uksm.tests.helpers.boot_package import (
+    LAUNCHER_ENDING,
+    LAUNCHERS,
+    OS_PROBE,
+    install_boot_package,
+    run_changed_launcher,
+)
 
 PROGRAMS = {
     'launcher_text': 'applier',
@@ -46,22 +49,11 @@ def test_launcher_runs_its_program_with_the_units_flags(function, program):
     assert list(preloaded) == start and preloaded[0] == '' and preloaded[-1] == '_programs.' + program
 
 
-ENDING = '\nsys.exit(main(sys.argv[1:]))\n'
-
-
 def run_installed_copy(root, program, edit, *args):
-    """Install the boot package under ``root``, write beside ``program``'s launcher a copy that ``edit`` (a
-    function of the launcher's text) changed, and run that copy with the units' flags: (stdout, stderr)."""
+    """Install the boot package under ``root`` and run a copy of ``program``'s launcher that ``edit`` changed:
+    (stdout, stderr)."""
     install_boot_package(str(root))
-    installed = os.path.join(str(root), LAUNCHERS[program])
-    with open(installed, encoding='utf-8') as handle:
-        text = handle.read()
-    assert text.endswith(ENDING)
-    # beside the installed launcher: it puts its own directory on sys.path
-    copy = installed + '-probed'
-    with open(copy, 'w', encoding='utf-8') as handle:
-        handle.write(edit(text))
-    shown = subprocess.run([sys.executable, '-I', '-S', '-B', copy, *args], check=False, capture_output=True, text=True)
+    shown = run_changed_launcher(str(root), program, edit, *args)
     return shown.stdout, shown.stderr
 
 
@@ -89,7 +81,7 @@ def test_installed_launcher_imports_without_a_collection_and_runs_its_program_wi
     def probed(text):
         assert text.count(start) == 1
         return text.replace(start, start + '_seen = %s\n' % seen).replace(
-            ENDING, '\n_now = %s\nprint(gc.isenabled(), _now[0] == _seen[0], _now[1] - _seen[1])\n' % seen
+            LAUNCHER_ENDING, '\n_now = %s\nprint(gc.isenabled(), _now[0] == _seen[0], _now[1] - _seen[1])\n' % seen
         )
 
     stdout, stderr = run_installed_copy(tmp_path, program, probed)
@@ -104,6 +96,5 @@ def test_installed_launcher_imports_without_a_collection_and_runs_its_program_wi
 def test_installed_launcher_starts_its_program_without_importing_os(tmp_path, program):
     # importing os builds os.environ's mapping classes (_collections_abc): about a tenth of a Python start on
     # a slow host
-    probe = "\nprint(sorted({'os', 'posixpath', '_collections_abc'} & set(sys.modules)))\n"
-    stdout, stderr = run_installed_copy(tmp_path, program, lambda text: text.replace(ENDING, probe))
+    stdout, stderr = run_installed_copy(tmp_path, program, lambda text: text.replace(LAUNCHER_ENDING, '\n' + OS_PROBE))
     assert (stdout, stderr) == ('[]\n', '')

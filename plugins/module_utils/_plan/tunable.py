@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from .._host.hostinfo import ThreadLookup
 from .._host.lock import HostLock
-from .._host.paths import POLICY_FILE
 from .._host.sysfs import detect, read_attributes
 from .._host.written_values import WrittenValues
 from .._knobs.presets import preset_settings
@@ -112,9 +111,7 @@ def _persist(
         if after:
             persist.save(sysroot, after)
         else:
-            from .._host.safewrites import remove_file  # pylint: disable=import-outside-toplevel
-
-            remove_file(sysroot, POLICY_FILE)
+            persist.remove(sysroot)
     return True, path, before, after, forgotten
 
 

@@ -422,12 +422,14 @@ def test_absent_forgets_the_names_and_keeps_the_rest(tmp_path, monkeypatch):
     assert host.attempts == []
 
 
-def test_absent_of_the_last_names_removes_the_file(tmp_path, monkeypatch):
+def test_absent_of_the_last_names_removes_the_file_and_its_empty_directory(tmp_path, monkeypatch):
     host = host_for(tmp_path, monkeypatch)
     recorded(host, {'uksm': {'sleep_millisecs': '40'}})
     result = run(host.root, 'auto', {'sleep_millisecs': None}, state='absent')
     assert result['changed'] is True and result['diff'][0]['after'] == ''
     assert policy_text(host) is None
+    # as uksm_policy's state=absent leaves it (persist.remove): nothing of the collection's under /etc
+    assert not os.path.lexists(os.path.dirname(persist.path_of(host.root)))
 
 
 def test_absent_in_check_mode_keeps_the_file_and_takes_no_lock(tmp_path, monkeypatch):

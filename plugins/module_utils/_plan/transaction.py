@@ -198,11 +198,12 @@ class Transaction:
         """
         after = dict(self.before)
         changing = [name for name, value in plan.final.items() if self.before.get(name) != value]
+        # reads do not clear it: the same pair holds for the whole verification
+        last_name, last_value = self.last_read_back or (None, None)
         for name in self.backend.write_order(set(plan.desired) | set(changing)):
             try:
-                last = self.last_read_back
                 after[name] = actual = (
-                    last[1] if last and last[0] == name else read_value(self.backend, self.detection, name)
+                    last_value if name == last_name else read_value(self.backend, self.detection, name)
                 )
             except OSError as error:
                 restored, not_restored = self.rollback()

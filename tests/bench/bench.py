@@ -6,7 +6,8 @@ not a test.
 Sets up simulated UKSM and KSM hosts (tests/simhost) under a temporary directory, writes an inventory
 (local connection, one sysroot per host, default forks) and runs one playbook per case against every
 host, interleaved and repeated: ping, facts, facts_bare, setup, tunable, tunable_bare, shell, role, ping,
-... Each run is timed as wall time; the report is the median per case and its ratio to the median of ping.
+... Each run is timed as wall time; the report is the median per case and its ratio to the median of ping,
+and for each target a 90 % bootstrap interval of that ratio: a target inside it is within the machine's noise.
 facts and tunable run where the boot unit's installer left the applier's package, as on every host the
 role converged and on the guest (a module runs the files of its payload that the package holds from the
 package's bytecode); facts_bare and tunable_bare run the same tasks with that package moved aside, so
@@ -31,6 +32,7 @@ import datetime
 import json
 import os
 import platform
+import random
 import shlex
 import shutil
 import statistics
@@ -416,20 +418,41 @@ def summarise(times: dict) -> dict:
     }
 
 
+def ratio_interval(runs: list, reference_runs: list, resamples: int = 2000) -> tuple:
+    """A 90 % bootstrap interval of the ratio of medians: the rounds resampled with replacement (paired
+    where both cases ran the same rounds, interleaved), seeded, so the same runs give the same interval.
+    It says how much of a ratio is the machine's noise: on the QEMU guest one run of ping varies by
+    a fifth from round to round."""
+    draw = random.Random(0)
+    paired = len(runs) == len(reference_runs)
+    ratios = []
+    for _ in range(resamples):
+        picks = [draw.randrange(len(runs)) for _ in runs]
+        others = picks if paired else [draw.randrange(len(reference_runs)) for _ in reference_runs]
+        ratios.append(statistics.median(runs[i] for i in picks) / statistics.median(reference_runs[i] for i in others))
+    ratios.sort()
+    return round(ratios[resamples // 20], 3), round(ratios[resamples - 1 - resamples // 20], 3)
+
+
 def verdicts(cases: dict, guest: bool = False) -> list:
+    """Each target's ratio of medians, met or not, and its 90 % interval: a target inside the interval
+    is within the machine's noise, whichever side the ratio fell on."""
     rows = []
     for case, reference, simulated, on_guest in TARGETS:
         target = on_guest if guest else simulated
         if case not in cases or reference not in cases:
             continue
         ratio = cases[case]['median'] / cases[reference]['median']
+        low, high = ratio_interval(cases[case]['runs'], cases[reference]['runs'])
         rows.append(
             {
                 'case': case,
                 'against': reference,
                 'ratio': round(ratio, 3),
+                'interval_90': [low, high],
                 'target': target,
                 'met': None if target is None else ratio <= target,
+                'within_noise': None if target is None else low <= target <= high,
             }
         )
     return rows
@@ -443,11 +466,16 @@ def table(title: str, cases: dict, rows: list) -> str:
         runs = ' '.join('%.3f' % value for value in data['runs'])
         lines.append('%-24s %9.3f %7.2f %-16s %s' % (case, data['median'], ratio, reference, runs))
     lines.append('')
-    lines.append('%-12s %-24s %8s %8s  %s' % ('target', 'against', 'ratio', 'target', 'met?'))
+    lines.append('%-12s %-24s %8s %13s %8s  %s' % ('target', 'against', 'ratio', '90% interval', 'target', 'met?'))
     for row in rows:
         target = '-' if row['target'] is None else '<= %.2f' % row['target']
         met = '-' if row['met'] is None else ('yes' if row['met'] else 'NO')
-        lines.append('%-12s %-24s %8.2f %8s  %s' % (row['case'], row['against'], row['ratio'], target, met))
+        if row['within_noise']:
+            met += ', within noise'
+        interval = '%.2f-%.2f' % tuple(row['interval_90'])
+        lines.append(
+            '%-12s %-24s %8.2f %13s %8s  %s' % (row['case'], row['against'], row['ratio'], interval, target, met)
+        )
     return '\n'.join(lines)
 
 

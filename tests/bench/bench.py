@@ -426,9 +426,9 @@ def ratio_interval(runs: list, reference_runs: list, resamples: int = 2000) -> t
     draw = random.Random(0)
     paired = len(runs) == len(reference_runs)
     ratios = []
-    for _ in range(resamples):
-        picks = [draw.randrange(len(runs)) for _ in runs]
-        others = picks if paired else [draw.randrange(len(reference_runs)) for _ in reference_runs]
+    for _resample in range(resamples):
+        picks = [draw.randrange(len(runs)) for _round in runs]
+        others = picks if paired else [draw.randrange(len(reference_runs)) for _round in reference_runs]
         ratios.append(statistics.median(runs[i] for i in picks) / statistics.median(reference_runs[i] for i in others))
     ratios.sort()
     return round(ratios[resamples // 20], 3), round(ratios[resamples - 1 - resamples // 20], 3)

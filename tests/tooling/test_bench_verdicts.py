@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import os
+import statistics
 import sys
 
 BENCH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'bench')
@@ -19,7 +20,7 @@ NOISY = [value * 1.05 * (1.2 if number % 3 == 0 else 0.9) for number, value in e
 
 
 def cases(**runs: list) -> dict:
-    return {case: {'runs': values, 'median': bench.statistics.median(values)} for case, values in runs.items()}
+    return {case: {'runs': values, 'median': statistics.median(values)} for case, values in runs.items()}
 
 
 def row(rows: list, case: str) -> dict:
@@ -27,7 +28,7 @@ def row(rows: list, case: str) -> dict:
 
 
 def test_the_interval_holds_the_ratio_and_is_the_same_for_the_same_runs() -> None:
-    ratio = bench.statistics.median(NOISY) / bench.statistics.median(PING)
+    ratio = statistics.median(NOISY) / statistics.median(PING)
     low, high = bench.ratio_interval(NOISY, PING)
     assert low < ratio < high
     assert (low, high) == bench.ratio_interval(NOISY, PING)

@@ -3,8 +3,10 @@
 """The last lines `make test` prints: each nox session's result, and the end of every failed one.
 
 CI shows the tail of the output; the two lanes (the QEMU guest beside the other gates) interleave
-hundreds of lines before it. This names each session that failed and repeats its last lines, so the
-reason is on the screen without scrolling. Usage: gate_summary.py LOG [LOG ...]
+hundreds of lines before it. This names each session that failed, repeats its last lines and, for a
+session that ran Ansible (molecule, integration), the last task that failed with its message: a
+play's recap and molecule's summary fill the tail and push that message out of it. So the reason is
+on the screen without scrolling. Usage: gate_summary.py LOG [LOG ...]
 """
 
 from __future__ import annotations
@@ -15,7 +17,12 @@ import typing as t
 
 RUNNING = re.compile(r'^nox > Running session (\S+)')
 ENDED = re.compile(r'^nox > Session (\S+) (was successful|failed|skipped|aborted)')
+# Ansible's failed task: `fatal: [host]: FAILED! =>` or, in a loop, `failed: [host] (item=...)`
+ANSIBLE_FAILED = re.compile(r'^(fatal|failed): \[')
+TASK = re.compile(r'^TASK \[')
 TAIL_LINES = 40
+FAILURE_LINES = 30  # of the failed task's message, which the YAML callback spreads over indented lines
+LINE_CHARACTERS = 500  # a JSON result is one line, sometimes of many kilobytes
 
 
 def sessions(lines: t.Sequence[str]) -> list[tuple[str, str, list[str]]]:
@@ -36,6 +43,33 @@ def sessions(lines: t.Sequence[str]) -> list[tuple[str, str, list[str]]]:
     return found
 
 
+def last_ansible_failure(body: t.Sequence[str]) -> list[str]:
+    """The last task that failed and was not ignored: its TASK line, its failure line and the lines
+    that continue the message (indented); empty when Ansible failed nothing. A task that failed on
+    purpose (in a block that rescues it) comes before the one that stopped the play, so the last one
+    is the reason."""
+    found: list[str] = []
+    task = ''
+    index = 0
+    while index < len(body):
+        line = body[index]
+        index += 1
+        if TASK.match(line):
+            task = line
+        elif ANSIBLE_FAILED.match(line):
+            message = [line]
+            while index < len(body) and body[index].startswith(' '):
+                message.append(body[index])
+                index += 1
+            if index < len(body) and body[index].startswith('...ignoring'):
+                continue
+            found = ([task] if task else []) + message
+    clipped = [line if len(line) <= LINE_CHARACTERS else line[:LINE_CHARACTERS] + ' [...]' for line in found]
+    if len(clipped) > FAILURE_LINES:
+        clipped = clipped[:FAILURE_LINES] + ['    [... %d more lines]' % (len(clipped) - FAILURE_LINES)]
+    return clipped
+
+
 def summary(logs: t.Sequence[str]) -> list[str]:
     out: list[str] = []
     results: list[str] = []
@@ -51,6 +85,10 @@ def summary(logs: t.Sequence[str]) -> list[str]:
             if result not in ('successful', 'skipped'):
                 out.append('---- the last %d lines of %s (%s), from %s ----' % (TAIL_LINES, name, result, log))
                 out.extend(body[-TAIL_LINES:])
+                failure = last_ansible_failure(body)
+                if failure:
+                    out.append('---- the last Ansible task that failed in %s ----' % name)
+                    out.extend(failure)
     return out + ['make test: ' + '; '.join(results)]
 
 

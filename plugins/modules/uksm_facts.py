@@ -191,8 +191,9 @@ ansible_facts:
           sample: {ksmtuned: {installed: false, enabled: false, running: false, rewrites: always}}
         lock:
           description:
-            - The host-wide lock shared by M(litevirt.uksm.uksm_tunable) and the boot applier, in a directory only
-              root may write.
+            - The host-wide lock, in a directory only root may write. Every writer (M(litevirt.uksm.uksm_tunable),
+              M(litevirt.uksm.uksm_policy), the boot applier, the pressure tuner) holds it while it writes; the facts
+              are read holding it shared, so they never mix values read before and after one write.
           type: dict
           contains:
             path:
@@ -201,8 +202,11 @@ ansible_facts:
               sample: /run/litevirt-uksm/lock
             holder:
               description:
-                - Pid of the writer holding the lock now, V(0) when it is held but the pid is unknown, null when
-                  nobody holds it (or it does not exist, or is not root's alone).
+                - Pid of a writer that held the lock for longer than the facts wait for it (10 seconds, or the
+                  O(litevirt.uksm.uksm_policy#module:lock_timeout) of M(litevirt.uksm.uksm_policy)). The host was then
+                  read while it wrote, so RV(ansible_facts.uksm.policy.drift) may show a change in progress.
+                - V(0) when the pid is unknown; null when the facts were read between two writes (or there is no lock
+                  file yet, or it is not root's alone).
               type: int
               sample: null
         defaults:

@@ -10,6 +10,7 @@ import os
 
 from ansible_collections.litevirt.uksm.plugins.module_utils._host import persist
 from ansible_collections.litevirt.uksm.plugins.module_utils._host.lock import HostLock
+from ansible_collections.litevirt.uksm.plugins.module_utils._plan import facts
 from ansible_collections.litevirt.uksm.plugins.modules import uksm_facts
 from ansible_collections.litevirt.uksm.tests.helpers import sysroot_tree
 from ansible_collections.litevirt.uksm.tests.helpers.module_run import exits, fails
@@ -57,6 +58,7 @@ def _facts_old_ksm(scene: Scene) -> Result:
     root = scene.root()
     sysroot_tree.ksm_old(root, sleep_millisecs='soon\n')
     sysroot_tree.put(root, 'sys/kernel/mm/ksm/new_knob', '1\n')
+    scene.monkeypatch.setattr(facts, 'LOCK_WAIT', 0.1)  # the facts wait no longer for the writer below
     with HostLock(root, timeout=1):
         result = exits(FACTS, {'sysroot': root})
     fact = result['ansible_facts']['uksm']

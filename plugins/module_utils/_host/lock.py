@@ -1,7 +1,8 @@
 # Copyright: (c) 2026, litevirt.uksm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # Private to the litevirt.uksm collection: not a public API, it may change in any release.
-"""The host-wide lock around read-compare-write, shared by uksm_tunable and the boot-time applier.
+"""The host-wide lock: held alone by every writer (uksm_tunable, uksm_policy, the boot applier, the
+tuner) around read-compare-write, shared by readers (facts, metrics) while they read.
 
 The lock lives in a directory only root can write (``/run/litevirt-uksm``, 0700), never in a
 world-writable one such as the FHS lock directory: there an unprivileged user could plant a
@@ -105,29 +106,58 @@ class HostLock:
         return handle
 
 
-def holder(sysroot: str) -> int | None:
-    """The pid holding the lock now, or None when it is free or absent (reads only, creates nothing)."""
-    try:
-        directory = open_dir(sysroot, LOCK_DIR, private=True)
-    except OSError:
-        return None
-    try:
-        handle, _status = open_file(directory, LOCK_NAME, '/' + LOCK_FILE)
-    except OSError:
-        return None
-    finally:
-        posix.close(directory)
-    try:
+class ReadLock:
+    """Hold a shared flock on the host lock while a reader (facts, metrics) reads the host, in a
+    ``with ReadLock(...) as holder:`` block: no writer is between two of its writes then.
+
+    A writer writes the kernel's values first and the tier in force after them: read without the
+    lock, halfway through, the values of one tier were compared with another and read as drift.
+    Waits up to ``timeout`` for a writer to finish, then reads anyway: ``holder`` is that writer's
+    pid (0 when unknown), None when the lock was taken or there is none to take (no lock file yet,
+    or not root's alone, or not readable by this user). Reads only and creates nothing.
+    """
+
+    def __init__(self, sysroot: str, timeout: float) -> None:
+        self.sysroot = sysroot
+        self.timeout = timeout
+        self.handle: int | None = None
+
+    def __enter__(self) -> int | None:
         try:
-            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except OSError as error:
-            if error.errno not in (errno.EWOULDBLOCK, errno.EAGAIN):
-                return None
-            text = _first_line(posix.pread(handle, 32, 0))
-            return int(text) if text.isdigit() else 0
-        return None
-    finally:
-        posix.close(handle)
+            directory = open_dir(self.sysroot, LOCK_DIR, private=True)
+        except OSError:
+            return None
+        try:
+            handle, _status = open_file(directory, LOCK_NAME, '/' + LOCK_FILE)
+        except OSError:
+            return None
+        finally:
+            posix.close(directory)
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except OSError as error:
+                busy = error.errno in (errno.EWOULDBLOCK, errno.EAGAIN)
+                if busy and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                    continue
+                try:
+                    if not busy:
+                        return None  # no flock here (e.g. ENOLCK): read without it
+                    text = _first_line(posix.pread(handle, 32, 0))
+                    return int(text) if text.isdigit() else 0
+                finally:
+                    posix.close(handle)
+            # held to the end of the read; only a purge (state absent) removing the file meanwhile
+            # would let the next writer lock a new one beside it
+            self.handle = handle
+            return None
+
+    def __exit__(self, *exc_info: t.Any) -> None:
+        if self.handle is not None:
+            posix.close(self.handle)  # closing releases the flock
+            self.handle = None
 
 
 def _first_line(data: bytes) -> str:

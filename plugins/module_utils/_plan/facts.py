@@ -9,7 +9,7 @@ import posix
 
 from .._host import persist
 from .._host.hostinfo import CONFLICTING_SERVICES, ksm_zero_kib, page_size, root_processes, services, thread_cpu
-from .._host.lock import holder
+from .._host.lock import ReadLock
 from .._host.paths import LOCK_FILE, POLICY_FILE
 from .._host.sysfs import Detection, detect, read_attributes
 from .._host.written_values import WrittenValues
@@ -20,6 +20,10 @@ from .pressure import TierError, measure
 TYPE_CHECKING = False  # importing typing costs the boot applier ~8 ms; annotations are strings
 if TYPE_CHECKING:
     import typing as t
+
+# seconds facts wait for a writer before reading anyway: writes take well under a second, an
+# unmerge of a large host (KSM run=2) can take minutes
+LOCK_WAIT = 10.0
 
 
 def savings(
@@ -119,8 +123,18 @@ def policy(
     return fact
 
 
-def gather(sysroot: str, backend_choice: str = 'auto') -> dict[str, t.Any]:
-    """The whole fact; never raises because a host lacks UKSM or KSM."""
+def gather(sysroot: str, backend_choice: str = 'auto', lock_wait: float | None = None) -> dict[str, t.Any]:
+    """The whole fact; never raises because a host lacks UKSM or KSM.
+
+    Read under the host lock, shared: the live values, the policy and the tier in force all from
+    between two writes, never from halfway through one. A writer holding it for longer than
+    ``lock_wait`` seconds (default ``LOCK_WAIT``) is waited for no longer: the host is read anyway,
+    and ``lock.holder`` names it."""
+    with ReadLock(sysroot, LOCK_WAIT if lock_wait is None else lock_wait) as writer:
+        return _gather(sysroot, backend_choice, writer)
+
+
+def _gather(sysroot: str, backend_choice: str, writer: int | None) -> dict[str, t.Any]:
     detection = detect(sysroot, backend_choice)
     wanted_processes = {'uksmd', 'ksmd'} | {c.process for c in CONFLICTING_SERVICES.values() if c.process}
     pids = root_processes(sysroot, wanted_processes)
@@ -145,8 +159,8 @@ def gather(sysroot: str, backend_choice: str = 'auto') -> dict[str, t.Any]:
         'errors': [],
         'defaults': {},
         'policy': None,
-        # who holds the host lock now (a running uksm_tunable or boot applier), e.g. while a run waits
-        'lock': {'path': '/' + LOCK_FILE, 'holder': holder(sysroot)},
+        # a writer that held the host lock for longer than we waited, e.g. a long unmerge
+        'lock': {'path': '/' + LOCK_FILE, 'holder': writer},
         'conflicts': services(sysroot, running, detection.backend.name if detection.backend else None),
     }
     backend = detection.backend

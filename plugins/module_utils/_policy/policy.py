@@ -109,7 +109,7 @@ def apply_policy(
             made.append(systemctl())
         return made[0]
 
-    before = gather(sysroot)
+    before = gather(sysroot, lock_wait=request.lock_timeout)
     backend = before['backend']
     available = before['available']
     result: dict[str, t.Any] = {
@@ -224,7 +224,7 @@ def apply_policy(
             result['units_changed'] = units['changed']
             changed = changed or units['changed']
             diff += units['diff']
-    after = gather(sysroot) if changed else before
+    after = gather(sysroot, lock_wait=request.lock_timeout) if changed else before
     fact = after['policy']
     result.update(
         changed=changed,

@@ -7,7 +7,8 @@ without creating or truncating anything anywhere, a directory or file another us
 planted or swapped. Holders are separate processes, so flock semantics are the real ones: a
 second writer times out naming the holder's pid, a SIGKILLed holder frees the lock at once, and
 a waiter whose lock file was removed from under it locks the file that is at the path, so there
-are never two holders. holder() reports the pid and creates nothing.
+are never two holders. ReadLock, the readers' shared hold, waits for a writer up to its timeout,
+keeps writers out while it is held, then reports the writer it gave up on, and creates nothing.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import typing as t
 import pytest
 
 from ansible_collections.litevirt.uksm.plugins.module_utils._host import lock
-from ansible_collections.litevirt.uksm.plugins.module_utils._host.lock import HostLock, LockTimeout, holder
+from ansible_collections.litevirt.uksm.plugins.module_utils._host.lock import HostLock, LockTimeout, ReadLock
 from ansible_collections.litevirt.uksm.plugins.module_utils._host.safefiles import UnsafePathError
 from ansible_collections.litevirt.uksm.tests.helpers.owners import NOBODY, give_away
 from ansible_collections.litevirt.uksm.tests.helpers.patience import PROMPT_SECONDS
@@ -45,6 +46,12 @@ with HostLock(sys.argv[1], timeout=float(sys.argv[2])):
     print('acquired %d' % os.getpid(), flush=True)
     time.sleep(60)
 '''
+
+
+def holder(root: str) -> int | None:
+    """The writer holding the lock now, as a reader that does not wait sees it."""
+    with ReadLock(root, 0) as pid:
+        return pid
 
 
 def _python_path() -> str:
@@ -380,7 +387,7 @@ def test_waiter_whose_lock_file_and_directory_were_purged_holds_the_file_at_the_
     _waiter_takes_the_file_at_the_path(sysroot, spawn, remove_directory=True)
 
 
-# --- holder() ------------------------------------------------------------------------------------
+# --- ReadLock: what a reader (holder() above) sees ------------------------------------------------
 
 
 def test_holder_of_a_missing_directory_is_none_and_creates_nothing(sysroot: str) -> None:
@@ -398,10 +405,52 @@ def test_holder_is_none_when_free_and_the_pid_when_held(sysroot: str, spawn: Spa
     first = spawn(sysroot, 5)
     _acquired(first)
     assert holder(sysroot) == first.pid
-    # holder() takes a shared lock only to test: it does not keep the holder from holding
+    # a reader that gave up holds nothing: the holder keeps the lock
     assert holder(sysroot) == first.pid
     _kill(first)
     assert holder(sysroot) is None
+
+
+def test_reader_waits_for_the_writer_and_then_holds_the_writers_out(sysroot: str, spawn: Spawn) -> None:
+    first = spawn(sysroot, 5)
+    _acquired(first)
+    started = time.monotonic()
+    with ReadLock(sysroot, 0.3) as writer:
+        # the writer held on past the wait: the reader reads anyway, naming it, and holds nothing
+        assert writer == first.pid and time.monotonic() - started >= 0.3
+        _times_out(sysroot, 0.1, first.pid)
+    _kill(first)
+    with ReadLock(sysroot, 3 * PROMPT_SECONDS) as writer:
+        assert writer is None
+        # a writer now waits for the reader, and a second reader reads beside it
+        second = spawn(sysroot, 5)
+        _not_acquired(second, 0.3)
+        assert holder(sysroot) is None
+    _acquired(second)
+
+
+def test_a_reader_waiting_for_a_writer_reads_as_soon_as_it_is_done(sysroot: str) -> None:
+    ready = multiprocessing.Event()
+    release = multiprocessing.Event()
+    writer = multiprocessing.Process(target=_hold, args=(sysroot, ready, release))
+    writer.start()
+    try:
+        assert ready.wait(10)
+        release_timer = multiprocessing.Process(target=_set_after, args=(release, 0.3))
+        release_timer.start()
+        started = time.monotonic()
+        with ReadLock(sysroot, 3 * PROMPT_SECONDS) as pid:
+            waited = time.monotonic() - started
+            assert pid is None and 0.2 <= waited < PROMPT_SECONDS
+        release_timer.join(10)
+    finally:
+        release.set()
+        writer.join(10)
+
+
+def _set_after(event, seconds):
+    time.sleep(seconds)
+    event.set()
 
 
 def _hold(root, ready, release):

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import os
+import threading
 
 import pytest
 
@@ -224,11 +225,34 @@ def test_read_only_interface_is_not_writable(tmp_path, monkeypatch):
     assert asked == [(os.path.join(root, 'sys/kernel/mm/uksm/cpu_governor'), os.W_OK)]
 
 
-def test_lock_holder_is_the_pid_of_the_writer_holding_it(tmp_path):
+def test_a_writer_holding_the_lock_past_the_wait_is_named_and_the_host_read_anyway(tmp_path):
     root = _uksm_host(str(tmp_path))
     with HostLock(root, timeout=1):
-        assert gather(root)['lock'] == {'path': '/run/litevirt-uksm/lock', 'holder': os.getpid()}
+        fact = gather(root, lock_wait=0.1)
+        assert fact['lock'] == {'path': '/run/litevirt-uksm/lock', 'holder': os.getpid()}
+        assert fact['tunables'] == UKSM_TUNABLES
     assert gather(root)['lock']['holder'] is None
+
+
+def test_facts_wait_for_a_writer_halfway_through_and_read_what_it_wrote(tmp_path):
+    """The tuner steps down: the base's values first, the tier after them. Read in between, the base's
+    values were compared with the tier's and read as drift (stop 38's molecule run)."""
+    root = _uksm_host(str(tmp_path), run='0\n')
+    tiers = {'uksm pressure': {'hysteresis': '5'}, 'uksm tier 0': {'available_below_percent': '30', 'run': '0'}}
+    persist.save(root, persist.render(dict({'uksm': {'run': '1'}}, **tiers)))
+    read: list[dict] = []
+    with HostLock(root, timeout=1):
+        sysroot_tree.put(root, 'run/litevirt-uksm/tier', 'uksm 0\n')
+        assert gather(root, lock_wait=0)['policy']['tier'] == 0  # tier 0 in force, as the kernel holds it
+        sysroot_tree.put(root, 'sys/kernel/mm/uksm/run', '1\n')  # halfway: the base's value is written
+        reader = threading.Thread(target=lambda: read.append(gather(root)))
+        reader.start()
+        reader.join(0.3)
+        assert reader.is_alive(), 'facts read the host while a writer held the lock'
+        os.unlink(os.path.join(root, 'run/litevirt-uksm/tier'))  # the base is in force
+    reader.join(10)
+    policy = read[0]['policy']
+    assert (policy['tier'], policy['drift'], read[0]['lock']['holder']) == (None, [], None)
 
 
 def test_conflicting_services_are_found_from_unit_files_and_proc(tmp_path):

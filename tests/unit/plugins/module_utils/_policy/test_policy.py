@@ -99,11 +99,13 @@ def test_a_converged_host_is_read_once_and_left_alone(tmp_path, monkeypatch) -> 
     gathered = []
     from ansible_collections.litevirt.uksm.plugins.module_utils._policy import policy
 
-    monkeypatch.setattr(policy, 'gather', lambda root: gathered.append(root) or first['ansible_facts']['uksm'])
+    monkeypatch.setattr(
+        policy, 'gather', lambda root, lock_wait: gathered.append((root, lock_wait)) or first['ansible_facts']['uksm']
+    )
     writes = len(host.attempts)
     del fake.commands[:]
     again = apply_policy(request, _systemctl(host.root, fake), False, pytest.fail)
-    assert not again['changed'] and gathered == [host.root] and len(host.attempts) == writes
+    assert not again['changed'] and gathered == [(host.root, request.lock_timeout)] and len(host.attempts) == writes
     assert fake.commands == []
 
 

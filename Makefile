@@ -49,8 +49,8 @@ try-down:
 # The QEMU guest is the longest gate and keeps about one core busy (TCG), the other gates about one and
 # a half: neither fills a 2-core machine, so the guest runs beside the others (with an Ansible home of
 # its own); its log is printed when both are done, and each says how long it took. The last lines name
-# every session that failed and repeat the end of its output (tests/tools/gate_summary.py): CI shows
-# only the tail.
+# every session that failed and repeat the end of its output and its last failed Ansible task
+# (tests/tools/gate_summary.py): CI shows only the tail.
 MOLECULE_LOG := $(BUILD)/molecule.log
 GATES_LOG := $(BUILD)/gates.log
 test: setup

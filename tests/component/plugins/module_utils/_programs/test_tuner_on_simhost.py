@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 
 import pytest
 import yaml
@@ -157,6 +158,43 @@ def test_tuner_waits_for_a_writer_and_then_applies(make_host):
     finally:
         timer.join()
     assert status == 0 and lines[0].startswith('uksm base -> tier 1')
+
+
+def test_facts_read_while_the_tuner_steps_up_and_down_never_see_drift(make_host):
+    """The tuner writes a tier's values first and records the tier after them; facts read between the
+    two would compare one tier's values with another's. Read under the lock, every read is whole."""
+    host = _host(make_host, 'ksm', KSM_BASE, KSM_TIERS)
+    root = host.paths.root
+    reads = []
+    stepping = threading.Event()
+    stepping.set()
+
+    def read_all_along():
+        while stepping.is_set():
+            policy = gather(root)['policy']
+            reads.append((policy['tier'], policy['drift']))
+            # readers come and go (facts, the metrics every minute); one that never let go would
+            # keep the writer out: it polls for a free lock
+            time.sleep(0.02)
+
+    reader = threading.Thread(target=read_all_along)
+    reader.start()
+    try:
+        for _step in range(8):
+            for percent in (5, 80):  # to tier 1, then back to the base
+                _available(host, percent)
+                status, lines = _tune(host)
+                assert status == 0, lines
+                # at least one whole read at this level, and more reads across the next step
+                seen = len(reads)
+                deadline = time.monotonic() + 10
+                while len(reads) < seen + 2 and time.monotonic() < deadline:
+                    time.sleep(0.01)
+    finally:
+        stepping.clear()
+        reader.join(30)
+    assert {tier for tier, _drift in reads} == {None, 1}, 'the reads did not see both levels'
+    assert [read for read in reads if read[1]] == []
 
 
 def test_tier_naming_an_attribute_this_kernel_lacks_is_refused_before_any_write(make_host):

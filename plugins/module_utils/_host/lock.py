@@ -114,7 +114,9 @@ class ReadLock:
     lock, halfway through, the values of one tier were compared with another and read as drift.
     Waits up to ``timeout`` for a writer to finish, then reads anyway: ``holder`` is that writer's
     pid (0 when unknown), None when the lock was taken or there is none to take (no lock file yet,
-    or not root's alone, or not readable by this user). Reads only and creates nothing.
+    or not root's alone, or not readable by this user). Reads only and creates nothing. A read holds
+    it for tens of milliseconds and a writer tries every 50 ms: only readers that followed each
+    other without a pause could keep a writer out.
     """
 
     def __init__(self, sysroot: str, timeout: float) -> None:

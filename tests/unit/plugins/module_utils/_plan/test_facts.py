@@ -16,6 +16,7 @@ from ansible_collections.litevirt.uksm.plugins.module_utils._host.sysfs import D
 from ansible_collections.litevirt.uksm.plugins.module_utils._plan import facts
 from ansible_collections.litevirt.uksm.plugins.module_utils._plan.facts import gather, savings, writable
 from ansible_collections.litevirt.uksm.plugins.module_utils.byte_sizes import human_bytes
+from ansible_collections.litevirt.uksm.plugins.modules import uksm_facts
 from ansible_collections.litevirt.uksm.tests.helpers import sysroot_tree
 from ansible_collections.litevirt.uksm.tests.helpers.sysroot_tree import UKSM_TUNABLES
 from ansible_collections.litevirt.uksm.tests.helpers.tree_snapshot import snapshot
@@ -232,6 +233,10 @@ def test_a_writer_holding_the_lock_past_the_wait_is_named_and_the_host_read_anyw
         assert fact['lock'] == {'path': '/run/litevirt-uksm/lock', 'holder': os.getpid()}
         assert fact['tunables'] == UKSM_TUNABLES
     assert gather(root)['lock']['holder'] is None
+
+
+def test_the_wait_the_documentation_states_is_the_codes():
+    assert ' '.join(uksm_facts.RETURN.split()).count('(%g seconds, or the' % facts.LOCK_WAIT) == 1
 
 
 def test_facts_wait_for_a_writer_halfway_through_and_read_what_it_wrote(tmp_path):

@@ -58,7 +58,7 @@ options:
     default: false
   lock_timeout:
     description: Seconds to wait for the host-wide lock, shared with the boot applier and the pressure tuner,
-      before failing.
+      before failing; in check mode, before reading the host anyway.
     type: float
     default: 30
   pressure_hysteresis:

@@ -24,7 +24,9 @@ description:
     errno and what was restored.
   - A host-wide lock (C(<sysroot>/run/litevirt-uksm/lock), in a directory only root may write), shared with the
     boot-time applier of the C(litevirt.uksm.policy) role, serialises read-compare-write and the update of the
-    persisted policy; a writer that waits longer than O(lock_timeout) fails with the holder's pid.
+    persisted policy; a writer that waits longer than O(lock_timeout) fails with the holder's pid. Check mode
+    holds it shared, so its prediction is never read halfway through another writer's run; it waits as long,
+    then reads anyway.
   - Nothing another user could plant is followed; the lock directory, the policy file and its directory are
     refused, with the path and the reason, when they are a symlink, not a regular file or directory, owned by
     another user or writable by group or others. The policy file is replaced atomically and fsynced with its

@@ -33,7 +33,7 @@ class HostLock:
     """Hold an exclusive flock on ``<sysroot>/run/litevirt-uksm/lock`` in a ``with HostLock(...)`` block.
 
     A class rather than contextlib.contextmanager: importing contextlib costs the boot applier
-    milliseconds. ``take=False`` (check mode) holds nothing and leaves no file behind.
+    milliseconds. ``take=False`` (a caller that holds it already) holds nothing and leaves no file behind.
     Raises ``UnsafePathError`` when the directory or the file is not root's alone.
     """
 

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from .._host.hostinfo import ThreadLookup
-from .._host.lock import HostLock
+from .._host.lock import HostLock, ReadLock
 from .._host.sysfs import detect, read_attributes
 from .._host.written_values import WrittenValues
 from .._knobs.presets import preset_settings
@@ -194,7 +194,13 @@ def run(
     recorded, as the tuner would (an empty TierPolicy removes the tiers and returns to the base).
     ``exact`` (with ``persist_policy``): the persisted policy becomes ``desired`` alone, attributes an
     earlier run recorded besides it are forgotten (``forgotten``) in the same write."""
-    take = not check_mode and not locked_by_caller
+    # a writer holds the lock alone; check mode writes nothing and holds it shared, so its prediction
+    # is read between two writes (after lock_timeout it reads anyway) and no lock file is left behind
+    lock: HostLock | ReadLock
+    if check_mode and not locked_by_caller:
+        lock = ReadLock(sysroot, lock_timeout)
+    else:
+        lock = HostLock(sysroot, lock_timeout, take=not locked_by_caller)
     detection = detection or detect(sysroot, backend_choice)
     backend = detection.backend
     result: dict[str, t.Any] = {
@@ -207,7 +213,7 @@ def run(
         name = backend.name if backend else (backend_choice if backend_choice != 'auto' else None)
         if name is None:
             raise TunableError('no UKSM or KSM interface to record the policy for (%s); set backend' % detection.reason)
-        with HostLock(sysroot, lock_timeout, take=take):
+        with lock:
             changed, path, before, after_text, _forgotten = _persist(
                 sysroot, name, desired, record=False, check_mode=check_mode
             )
@@ -226,9 +232,8 @@ def run(
         raise TunableError('pressure tiers are read by the tuner from the persisted policy; set persist=true')
     if preset:
         desired = dict(preset_settings(preset, backend.name, detection.kernel_attrs), **desired)
-    # check mode writes nothing, so it neither waits for writers nor leaves a lock file behind; the
-    # policy file is written under the lock too, so two writers never interleave their updates
-    with HostLock(sysroot, lock_timeout, take=take):
+    # the policy file is written under the lock too, so two writers never interleave their updates
+    with lock:
         current = _host_state(detection, sysroot)
         options = {'allow_eval_intervals': allow_eval_intervals, 'allow_unmerge': allow_unmerge}
         plan = base_plan = make_plan(backend, detection.kernel_attrs, current, desired, **options)

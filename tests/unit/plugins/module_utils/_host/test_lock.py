@@ -200,7 +200,7 @@ def test_holder_reads_the_first_line_when_a_pid_is_being_written_over_a_longer_o
         assert holder(sysroot) == os.getpid()
 
 
-def test_lock_in_check_mode_takes_nothing_and_creates_nothing(sysroot: str) -> None:
+def test_lock_not_taken_by_a_caller_that_holds_it_takes_nothing_and_creates_nothing(sysroot: str) -> None:
     with HostLock(sysroot, take=False) as path:
         assert path == SHOWN
         assert os.listdir(sysroot) == []

@@ -14,6 +14,8 @@ from __future__ import annotations
 import errno
 import os
 import tempfile
+import threading
+import time
 import typing as t
 
 import pytest
@@ -123,11 +125,33 @@ def test_check_mode_predicts_without_a_write_or_a_lock(tmp_path, monkeypatch):
     assert not os.path.exists(os.path.join(host.root, 'run'))
 
 
-def test_check_mode_does_not_wait_for_a_held_lock(tmp_path, monkeypatch):
+def test_check_mode_past_lock_timeout_reads_anyway_and_takes_nothing(tmp_path, monkeypatch):
     host = host_for(tmp_path, monkeypatch)
     with HostLock(host.root):
         result = run(host.root, 'auto', {'thrash_threshold': 30}, check_mode=True, lock_timeout=0)
     assert result['changes'] == [{'name': 'thrash_threshold', 'before': 50, 'after': 30, 'cause': 'requested'}]
+
+
+def test_check_mode_waits_for_a_writer_and_predicts_from_what_it_wrote(tmp_path, monkeypatch):
+    """Check mode holds the lock shared: a prediction read halfway through a write would be wrong."""
+    host = host_for(tmp_path, monkeypatch)
+    writer = HostLock(host.root)
+    writer.__enter__()
+    host.set('thrash_threshold', '30\n')  # the writer's first write; its second comes before it lets go
+
+    def second_write_and_release() -> None:
+        host.set('sleep_millisecs', '40\n')
+        writer.__exit__(None, None, None)
+
+    timer = threading.Timer(0.3, second_write_and_release)
+    timer.start()
+    started = time.monotonic()
+    try:
+        result = run(host.root, 'auto', {'thrash_threshold': 30, 'sleep_millisecs': 40}, check_mode=True)
+    finally:
+        timer.join()
+    assert time.monotonic() - started >= 0.3
+    assert result['changed'] is False and result['changes'] == []
 
 
 def test_lock_held_by_another_writer_fails_after_the_timeout_without_writing(tmp_path, monkeypatch):

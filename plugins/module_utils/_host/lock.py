@@ -11,7 +11,6 @@ symlink that root would truncate, or take the lock first and hold it so that no 
 
 from __future__ import annotations
 
-import errno
 import fcntl
 import posix
 import time
@@ -29,7 +28,18 @@ class LockTimeout(UksmError):
     """Another writer held the lock for longer than we were willing to wait."""
 
 
-class HostLock:
+class _Held:
+    """What HostLock and ReadLock share: the locked descriptor, released on leaving the block."""
+
+    handle: int | None = None
+
+    def __exit__(self, *exc_info: t.Any) -> None:
+        if self.handle is not None:
+            posix.close(self.handle)  # closing releases the flock
+            self.handle = None
+
+
+class HostLock(_Held):
     """Hold an exclusive flock on ``<sysroot>/run/litevirt-uksm/lock`` in a ``with HostLock(...)`` block.
 
     A class rather than contextlib.contextmanager: importing contextlib costs the boot applier
@@ -42,17 +52,11 @@ class HostLock:
         self.path = '/' + LOCK_FILE
         self.timeout = timeout
         self.take = take
-        self.handle: int | None = None
 
     def __enter__(self) -> str:
         if self.take:
             self.handle = self._acquire()
         return self.path
-
-    def __exit__(self, *exc_info: t.Any) -> None:
-        if self.handle is not None:
-            posix.close(self.handle)  # closing releases the flock
-            self.handle = None
 
     def _acquire(self) -> int:
         deadline = time.monotonic() + self.timeout
@@ -73,18 +77,11 @@ class HostLock:
         except FileNotFoundError:
             return None  # the directory itself was removed: walk it again
         try:
-            while True:
-                try:
-                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() >= deadline:
-                        holder = _first_line(posix.pread(handle, 32, 0)) or 'unknown'
-                        raise LockTimeout(
-                            '%s is held by another writer (pid %s) for more than %gs'
-                            % (self.path, holder, self.timeout)
-                        ) from None
-                    time.sleep(0.05)
+            if not _flock_by(handle, fcntl.LOCK_EX, deadline):
+                holder = _first_line(posix.pread(handle, 32, 0)) or 'unknown'
+                raise LockTimeout(
+                    '%s is held by another writer (pid %s) for more than %gs' % (self.path, holder, self.timeout)
+                )
             # the file we locked must still be the one at the path: a purge (uksm_policy_unit) may
             # have removed it while we waited, and a newcomer would lock a new file beside us
             try:
@@ -106,7 +103,7 @@ class HostLock:
         return handle
 
 
-class ReadLock:
+class ReadLock(_Held):
     """Hold a shared flock on the host lock while a reader (facts, metrics) reads the host, in a
     ``with ReadLock(...) as holder:`` block: no writer is between two of its writes then.
 
@@ -122,7 +119,6 @@ class ReadLock:
     def __init__(self, sysroot: str, timeout: float) -> None:
         self.sysroot = sysroot
         self.timeout = timeout
-        self.handle: int | None = None
 
     def __enter__(self) -> int | None:
         try:
@@ -135,31 +131,34 @@ class ReadLock:
             return None
         finally:
             posix.close(directory)
-        deadline = time.monotonic() + self.timeout
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
-            except OSError as error:
-                busy = error.errno in (errno.EWOULDBLOCK, errno.EAGAIN)
-                if busy and time.monotonic() < deadline:
-                    time.sleep(0.05)
-                    continue
-                try:
-                    if not busy:
-                        return None  # no flock here (e.g. ENOLCK): read without it
-                    text = _first_line(posix.pread(handle, 32, 0))
-                    return int(text) if text.isdigit() else 0
-                finally:
-                    posix.close(handle)
+        try:
+            taken = _flock_by(handle, fcntl.LOCK_SH, time.monotonic() + self.timeout)
+        except OSError:
+            posix.close(handle)
+            return None  # no flock here (e.g. ENOLCK): read without it
+        if taken:
             # held to the end of the read; only a purge (state absent) removing the file meanwhile
             # would let the next writer lock a new one beside it
             self.handle = handle
             return None
+        try:
+            text = _first_line(posix.pread(handle, 32, 0))
+        finally:
+            posix.close(handle)
+        return int(text) if text.isdigit() else 0
 
-    def __exit__(self, *exc_info: t.Any) -> None:
-        if self.handle is not None:
-            posix.close(self.handle)  # closing releases the flock
-            self.handle = None
+
+def _flock_by(handle: int, operation: int, deadline: float) -> bool:
+    """Take the flock ``operation`` (LOCK_EX or LOCK_SH), trying again every 50 ms until
+    ``deadline``; False when another holder kept it that long. Any other error is raised."""
+    while True:
+        try:
+            fcntl.flock(handle, operation | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.05)
 
 
 def _first_line(data: bytes) -> str:

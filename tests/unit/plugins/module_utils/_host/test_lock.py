@@ -21,6 +21,7 @@ import signal
 import stat
 import subprocess
 import sys
+import threading
 import time
 import types
 import typing as t
@@ -436,7 +437,7 @@ def test_a_reader_waiting_for_a_writer_reads_as_soon_as_it_is_done(sysroot: str)
     writer.start()
     try:
         assert ready.wait(10)
-        release_timer = multiprocessing.Process(target=_set_after, args=(release, 0.3))
+        release_timer = threading.Timer(0.3, release.set)
         release_timer.start()
         started = time.monotonic()
         with ReadLock(sysroot, 3 * PROMPT_SECONDS) as pid:
@@ -446,11 +447,6 @@ def test_a_reader_waiting_for_a_writer_reads_as_soon_as_it_is_done(sysroot: str)
     finally:
         release.set()
         writer.join(10)
-
-
-def _set_after(event, seconds):
-    time.sleep(seconds)
-    event.set()
 
 
 def _hold(root, ready, release):
